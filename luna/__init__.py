@@ -1,0 +1,21 @@
+"""luna: a command-line photo library manager.
+
+Use it from Python without the CLI::
+
+    from luna import Library
+    with Library.open("library.db") as lib:
+        report = lib.import_paths(["~/Pictures"])
+"""
+
+__version__ = "0.1.0"
+
+__all__ = ["Library", "__version__"]
+
+
+def __getattr__(name):
+    # Imported lazily so `luna --version` and `luna find` do not pay for peewee.
+    if name == "Library":
+        from luna.library import Library
+
+        return Library
+    raise AttributeError(name)

@@ -1,0 +1,3 @@
+from luna.cli.app import main
+
+main()

@@ -1,0 +1,90 @@
+"""`luna`: the entry point, global options and the one place where errors become exit codes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from luna import __version__
+from luna.errors import ExitStatus, LunaError
+
+app = typer.Typer(
+    name="luna",
+    help="A photo library you own: import, tag, group and find photos and videos.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"luna {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def luna_main(
+    ctx: typer.Context,
+    library: Annotated[
+        Path | None,
+        typer.Option(
+            "--library",
+            "-L",
+            help="Library file to use. Default: $LUNA_LIBRARY, else "
+            "$XDG_DATA_HOME/luna/library.db (~/.local/share/luna/library.db).",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """luna keeps a library of your photos and videos in a single SQLite file.
+
+    Exit codes: 0 success, 1 bad input, 2 usage error, 3 finished but some files failed,
+    4 library cannot be used, 130 interrupted.
+    """
+    ctx.obj = {"library": library}
+
+
+def library_path(ctx: typer.Context) -> Path | None:
+    root = ctx.find_root()
+    return (root.obj or {}).get("library")
+
+
+# Commands register themselves on `app` when their module is imported.
+from luna.cli import import_cmd, show, stats  # noqa: E402,F401
+
+
+def main() -> None:
+    try:
+        app(prog_name="luna")
+    except LunaError as exc:  # normally handled in the command; this is the safety net
+        from luna.cli.output import error
+
+        error(str(exc))
+        sys.exit(int(exc.exit_status))
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+    except Exception as exc:  # noqa: BLE001 - a traceback is never the user's interface
+        from luna.cli.output import debug_enabled, error
+
+        if debug_enabled():
+            raise
+        error(f"internal error: {type(exc).__name__}: {exc} (set LUNA_DEBUG=1 for details)")
+        sys.exit(int(ExitStatus.ERROR))
+
+
+def _quiet_broken_pipe() -> None:
+    # `luna ... | head`: the reader left; exit without a traceback or a message.
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(int(ExitStatus.ERROR))

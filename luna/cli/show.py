@@ -1,0 +1,89 @@
+"""`luna show FILE...`"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from luna.cli.app import app, library_path
+from luna.cli.output import JsonlOption, JsonOption, handle_errors, print_json, print_jsonl
+
+
+@app.command("show")
+@handle_errors
+def show_files(
+    ctx: typer.Context,
+    refs: Annotated[list[str], typer.Argument(metavar="FILE...", help="Path, id or id prefix.")],
+    as_json: JsonOption = False,
+    as_jsonl: JsonlOption = False,
+) -> None:
+    """Show everything luna knows about files: metadata, tags, albums, events, relations.
+
+    FILE is a path, a file id, or a unique prefix of an id.
+
+    Example: luna show ~/Pictures/IMG_0001.jpg --json
+    """
+    from luna.library import Library
+
+    with Library.open(library_path(ctx), create=False) as lib:
+        records = [lib.serialize(lib.get_file(ref)) for ref in refs]
+    if as_json:
+        print_json(records)
+    elif as_jsonl:
+        print_jsonl(records)
+    else:
+        _print_panels(records)
+
+
+def _print_panels(records: list[dict]) -> None:
+    from rich.panel import Panel
+    from rich.table import Table
+
+    from luna.cli.output import stdout_console
+
+    console = stdout_console()
+    for rec in records:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold")
+        table.add_column(overflow="fold")
+        for key, value in _rows(rec):
+            table.add_row(key, value)
+        console.print(Panel(table, title=rec["filename"], title_align="left"))
+
+
+def _rows(rec: dict):
+    yield "id", rec["id"]
+    yield "path", rec["path"]
+    if rec["missing_since"]:
+        yield "missing since", rec["missing_since"]
+    yield "kind", f"{rec['kind']} ({rec['mime_type']})"
+    yield "size", f"{rec['size_bytes']:,} bytes"
+    if rec["width"]:
+        yield "dimensions", f"{rec['width']} x {rec['height']}"
+    taken = rec["start"] or "unknown"
+    source = rec["processor_metadata"].get("date_source")
+    yield "taken", f"{taken}  (from {source})" if source else taken
+    if rec["end"]:
+        yield "until", rec["end"]
+    if rec["location"]:
+        loc = rec["location"]
+        text = f"{loc['latitude']:.6f}, {loc['longitude']:.6f}"
+        if loc["altitude"] is not None:
+            text += f"  altitude {loc['altitude']:.1f} m"
+        yield "location", text
+    yield "owner", rec["owner"] or ""
+    yield "sha-256", rec["content_sha"]
+    yield "file mtime", rec["mtime"]
+    yield "tags", ", ".join(rec["tags"]) or "-"
+    yield "albums", ", ".join(a["name"] for a in rec["albums"]) or "-"
+    yield "events", ", ".join(e["name"] for e in rec["events"]) or "-"
+    for rel in rec["related_files"]:
+        yield f"related ({rel['relation']})", rel["path"]
+    for key, value in sorted(rec["metadata"].items()):
+        yield key, ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    pm = rec["processor_metadata"]
+    yield "read by", ", ".join(pm.get("extractors", [])) + f" (luna {pm.get('luna_version', '?')})"
+    for err in pm.get("errors", []):
+        yield "read error", err
+    yield "recorded", f"{rec['created']}, updated {rec['modified']}"

@@ -1,0 +1,63 @@
+"""`luna stats`"""
+
+from __future__ import annotations
+
+import typer
+
+from luna.cli.app import app, library_path
+from luna.cli.output import JsonOption, handle_errors, print_json
+
+
+@app.command("stats")
+@handle_errors
+def show_stats(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Count the library's files by kind, year and camera, with size, places and problems.
+
+    Example: luna stats --json | jq .by_year
+    """
+    from luna.library import Library
+
+    with Library.open(library_path(ctx), create=False) as lib:
+        stats = lib.stats()
+    if as_json:
+        print_json(stats)
+    else:
+        _print_tables(stats)
+
+
+def _print_tables(stats: dict) -> None:
+    from rich.table import Table
+
+    from luna.cli.output import stdout_console
+
+    console = stdout_console()
+    summary = Table(show_header=False, box=None, padding=(0, 2))
+    summary.add_column(style="bold")
+    summary.add_column(justify="right")
+    summary.add_row("library", stats["library"])
+    summary.add_row("files", f"{stats['files']:,}")
+    summary.add_row("total size", _human_bytes(stats["total_bytes"]))
+    summary.add_row("with a location", f"{stats['with_location']:,}")
+    summary.add_row("missing", f"{stats['missing']:,}")
+    summary.add_row("failed to import", f"{stats['failed']:,}")
+    summary.add_row("tags / albums / events",
+                    f"{stats['tags']:,} / {stats['albums']:,} / {stats['events']:,}")
+    console.print(summary)
+    for title, key in (("kind", "by_kind"), ("year", "by_year"), ("camera", "by_camera")):
+        if not stats[key]:
+            continue
+        table = Table(title=f"by {title}", title_justify="left", box=None, padding=(0, 2))
+        table.add_column(title)
+        table.add_column("files", justify="right")
+        for name, count in stats[key].items():
+            table.add_row(name, f"{count:,}")
+        console.print(table)
+
+
+def _human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+        size /= 1000
+    return f"{n} B"

@@ -1,0 +1,20 @@
+"""Where the library lives when the user does not say."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+LIBRARY_ENV = "LUNA_LIBRARY"
+
+
+def default_library_path() -> Path:
+    """`$LUNA_LIBRARY`, else `$XDG_DATA_HOME/luna/library.db`, else `~/.local/share/luna/library.db`."""
+    explicit = os.environ.get(LIBRARY_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    data_home = os.environ.get("XDG_DATA_HOME")
+    # The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
+    if not data_home or not os.path.isabs(data_home):
+        data_home = os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(data_home) / "luna" / "library.db"

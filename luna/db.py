@@ -1,0 +1,152 @@
+"""Opening the library file: pragmas, schema version, migrations with a backup first.
+
+The schema version lives in SQLite's `user_version`. A new library gets the current schema
+in one go; an existing one is backed up, then migrated step by step inside one transaction,
+so an interrupted migration leaves the old schema intact. A library whose version is newer
+than this luna knows is refused before anything is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from peewee import DatabaseError, OperationalError, SqliteDatabase
+
+from luna.errors import LibraryError, NewerSchema
+from luna.models import ALL_MODELS, database
+
+BUSY_TIMEOUT_S = 60  # a second luna process waits this long for the other one's write
+
+PRAGMAS = {
+    "journal_mode": "wal",  # readers never block the writer; survives kill -9
+    "synchronous": "normal",  # with WAL: consistent after a crash, fsync at checkpoints
+    "foreign_keys": 1,
+    "busy_timeout": BUSY_TIMEOUT_S * 1000,
+    "cache_size": -64_000,  # 64 MB page cache
+}
+
+
+def _migration_placeholder(db: SqliteDatabase) -> None:  # pragma: no cover
+    raise AssertionError("version 1 is created from the models, never migrated to")
+
+
+# MIGRATIONS[n] upgrades a library from version n to n + 1. Version 1 is the first release,
+# built from the models directly, so the list starts with its placeholder at index 0.
+# Later steps use playhouse.migrate.SqliteMigrator, e.g.
+#     lambda db: migrate(SqliteMigrator(db).add_column("file", "rating", IntegerField(null=True)))
+MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_migration_placeholder]
+
+
+def current_version() -> int:
+    return len(MIGRATIONS)
+
+
+def connect(path: Path, *, readonly: bool = False) -> tuple[SqliteDatabase, Path | None]:
+    """Open (creating if needed) the library at `path` and bring its schema up to date.
+
+    Returns the database and the path of the backup made before a migration, if any."""
+    backup = None
+    if readonly:
+        db = SqliteDatabase(
+            f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S, pragmas=_ro_pragmas()
+        )
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = SqliteDatabase(str(path), timeout=BUSY_TIMEOUT_S, pragmas=PRAGMAS)
+    database.initialize(db)
+    try:
+        db.connect(reuse_if_open=True)
+        if readonly:
+            _check_version(db, path, allow_older=False)
+        else:
+            backup = _upgrade(db, path)
+    except sqlite3.DatabaseError as exc:  # pragma: no cover - peewee wraps these
+        db.close()
+        raise LibraryError(f"cannot open library {path}: {exc}") from None
+    except (DatabaseError, OperationalError) as exc:
+        db.close()
+        raise LibraryError(f"cannot open library {path}: {exc}") from None
+    return db, backup
+
+
+def open_memory() -> SqliteDatabase:
+    """An empty library in memory, for dry runs against a library that does not exist yet."""
+    db = SqliteDatabase(":memory:", pragmas={"foreign_keys": 1})
+    database.initialize(db)
+    db.connect()
+    _create_fresh(db)
+    return db
+
+
+def _ro_pragmas() -> dict:
+    return {k: v for k, v in PRAGMAS.items() if k in ("foreign_keys", "busy_timeout", "cache_size")}
+
+
+def _schema_version(db: SqliteDatabase) -> int:
+    return db.execute_sql("PRAGMA user_version").fetchone()[0]
+
+
+def _has_tables(db: SqliteDatabase) -> bool:
+    return bool(db.get_tables())
+
+
+def _check_version(db: SqliteDatabase, path: Path, *, allow_older: bool) -> int:
+    version = _schema_version(db)
+    known = current_version()
+    if version > known:
+        raise NewerSchema(
+            f"library {path} was written by a newer luna (schema {version}; this luna knows "
+            f"up to {known}); upgrade luna to use it"
+        )
+    if version == 0 and _has_tables(db):
+        raise LibraryError(f"{path} is an SQLite database but not a luna library")
+    if not allow_older and 0 < version < known:
+        raise LibraryError(
+            f"library {path} needs an upgrade to schema {known}; run a luna command that "
+            "writes (such as `luna import`) first"
+        )
+    return version
+
+
+def _upgrade(db: SqliteDatabase, path: Path) -> Path | None:
+    # Cheap check first so every command does not take the write lock.
+    if _check_version(db, path, allow_older=True) == current_version():
+        return None
+    # BEGIN IMMEDIATE: two luna processes opening a new library must not both create it.
+    with db.atomic("IMMEDIATE"):
+        version = _check_version(db, path, allow_older=True)
+        if version == 0:
+            _create_fresh(db)
+            return None
+        if version == current_version():
+            return None
+    backup = backup_library(db, path, version)
+    with db.atomic("IMMEDIATE"):
+        version = _check_version(db, path, allow_older=True)
+        for step in range(version, current_version()):
+            MIGRATIONS[step](db)
+        db.execute_sql(f"PRAGMA user_version = {current_version()}")
+    return backup
+
+
+def _create_fresh(db: SqliteDatabase) -> None:
+    db.create_tables(ALL_MODELS)
+    db.execute_sql(f"PRAGMA user_version = {current_version()}")
+
+
+def backup_library(db: SqliteDatabase, path: Path, version: int) -> Path:
+    """Copy the library, consistently even while others write, before a migration."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.schema{version}-{stamp}.bak")
+    dest = sqlite3.connect(str(target))
+    try:
+        db.connection().backup(dest)
+    except sqlite3.Error as exc:
+        dest.close()
+        target.unlink(missing_ok=True)
+        raise LibraryError(f"cannot back up {path} before upgrading it: {exc}") from None
+    dest.close()
+    return target

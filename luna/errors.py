@@ -1,0 +1,40 @@
+"""Exit codes and the exceptions the core raises; the CLI turns them into one line on stderr."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitStatus(enum.IntEnum):
+    """Every exit code luna uses (documented in the README)."""
+
+    OK = 0
+    ERROR = 1  # bad input: no such file, unknown id, invalid option value
+    USAGE = 2  # the command line itself is wrong (unknown option, missing argument)
+    PARTIAL = 3  # the command finished, but some files failed (see the report)
+    LIBRARY = 4  # the library cannot be opened, is locked too long, or needs a newer luna
+    INTERRUPTED = 130  # Ctrl-C; what was committed stays, running again finishes the job
+
+
+class LunaError(Exception):
+    """Base class of every error luna reports to the user."""
+
+    exit_status = ExitStatus.ERROR
+
+
+class NotFound(LunaError):
+    """A path, id or name given by the user does not exist."""
+
+
+class Ambiguous(LunaError):
+    """An id prefix matches more than one file."""
+
+
+class LibraryError(LunaError):
+    """The library file cannot be used as it is."""
+
+    exit_status = ExitStatus.LIBRARY
+
+
+class NewerSchema(LibraryError):
+    """The library was written by a newer luna than this one."""

@@ -1,0 +1,215 @@
+"""Reading one file: its bytes are read once, and that one read serves the SHA-256, the
+MIME sniff and the metadata parsers. Runs in the import's worker processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import mmap
+import os
+import stat
+import warnings
+
+from luna import __version__
+from luna.extract.dates import local_from_timestamp
+from luna.extract.facts import Extracted, FileFacts, FileFailed, Skipped
+from luna.sniff import (
+    MEDIA_EXTENSIONS,
+    PHOTO,
+    VIDEO,
+    classify,
+    extension,
+    is_raw,
+    sniff_mime,
+)
+
+__all__ = ["read_file", "FileFacts", "FileFailed", "Skipped", "Extracted"]
+
+# Files up to this size are memory-mapped: the hash and the parsers then read the page
+# cache directly. Larger ones (videos) are hashed in chunks and parsed from their headers.
+MMAP_LIMIT = 512 * 1024 * 1024
+CHUNK = 1024 * 1024
+
+# Formats whose header Pillow (with pillow-heif) must be able to read; if it cannot, the
+# file is damaged and is reported rather than recorded with nothing known about it.
+PILLOW_FORMATS = {
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/tiff",
+    "image/bmp",
+    "image/x-ms-bmp",
+    "image/heic",
+    "image/heif",
+    "image/heic-sequence",
+    "image/heif-sequence",
+    "image/avif",
+    "image/jp2",
+    "image/x-portable-pixmap",
+    "image/x-portable-greymap",
+    "image/x-portable-bitmap",
+}
+
+
+def read_file(path: str) -> FileFacts | Skipped:
+    """Hash, sniff and extract one file. Raises FileFailed with a short reason."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOATIME", 0))
+    except PermissionError:
+        try:  # O_NOATIME is refused for files we do not own; it only saves a disk write
+            fd = os.open(path, os.O_RDONLY)
+        except OSError as exc:
+            raise FileFailed(f"cannot read: {_os_reason(exc)}") from None
+    except OSError as exc:
+        raise FileFailed(f"cannot read: {_os_reason(exc)}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise FileFailed("not a regular file")
+        if st.st_size == 0:
+            raise FileFailed("empty file (0 bytes)")
+        with _open_content(fd, st.st_size) as content:
+            return _read_content(path, st, content)
+    except OSError as exc:
+        raise FileFailed(f"cannot read: {_os_reason(exc)}") from None
+    finally:
+        os.close(fd)
+
+
+def _open_content(fd: int, size: int):
+    if size <= MMAP_LIMIT:
+        return MappedFile(mmap.mmap(fd, 0, access=mmap.ACCESS_READ))
+    return open(fd, "rb", buffering=CHUNK, closefd=False)
+
+
+class _MapRaw(io.RawIOBase):
+    """Raw reads from a memory map, with file semantics (seeking past the end is allowed,
+    as Pillow's parsers expect when probing damaged files)."""
+
+    def __init__(self, mm: mmap.mmap):
+        super().__init__()
+        self.mm, self.pos, self.size = mm, 0, len(mm)
+
+    def readinto(self, buffer) -> int:
+        start = self.pos
+        end = min(self.size, start + len(buffer))
+        if start >= end:
+            return 0
+        buffer[: end - start] = self.mm[start:end]
+        self.pos = end
+        return end - start
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = (0, self.pos, self.size)[whence]
+        if base + offset < 0:
+            raise OSError("negative seek position")
+        self.pos = base + offset
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+
+class MappedFile(io.BufferedReader):
+    """A complete read-only binary file object over a memory map of the whole file."""
+
+    def __init__(self, mm: mmap.mmap):
+        super().__init__(_MapRaw(mm), buffer_size=64 * 1024)
+        self.mm = mm
+
+    def close(self) -> None:
+        super().close()
+        self.mm.close()
+
+
+def _read_content(path: str, st: os.stat_result, content) -> FileFacts | Skipped:
+    head = content.read(16384)
+    kind, mime = classify(path, sniff_mime(head))
+    if kind is None:
+        if extension(path) in MEDIA_EXTENSIONS:
+            raise FileFailed(f"damaged: named like a photo or video, but its content is {mime}")
+        return Skipped(path, f"not a photo or video ({mime})")
+    sha = _sha256(content)
+    found = Extracted()
+    with warnings.catch_warnings(record=True) as caught:
+        # Pillow warns about damaged metadata; those notes belong to the file's record.
+        warnings.simplefilter("always")
+        _extract(content, mime, kind, found)
+    for w in caught[:10]:
+        message = str(w.message).strip()
+        if message and message not in found.errors:
+            found.errors.append(message)
+    if found.start is None:
+        when, offset = local_from_timestamp(st.st_mtime)
+        found.offer_date(when, offset, "file:mtime")
+    return FileFacts(
+        processor=processor_metadata(found),
+        path=path,
+        size=st.st_size,
+        mtime=st.st_mtime,
+        uid=st.st_uid,
+        content_sha=sha,
+        mime_type=mime,
+        kind=kind,
+        found=found,
+    )
+
+
+def _sha256(content) -> str:
+    if isinstance(content, MappedFile):  # hashes straight from the page cache, no copy
+        return hashlib.sha256(content.mm).hexdigest()
+    content.seek(0)
+    return hashlib.file_digest(content, "sha256").hexdigest()
+
+
+def _extract(content, mime: str, kind: str, found: Extracted) -> None:
+    content.seek(0)
+    if kind == PHOTO and (mime in PILLOW_FORMATS or mime.startswith("image/")):
+        _register_heif_if_needed(mime)
+        from luna.extract.image import extract_image
+
+        found.extractors.append("pillow")
+        try:
+            extract_image(content, found)
+        except FileFailed as exc:
+            # A RAW that Pillow cannot read is still recorded with what is known
+            # (its hash, type and date); a damaged JPEG or PNG is reported.
+            if mime in PILLOW_FORMATS and not is_raw(mime):
+                raise
+            found.errors.append(str(exc))
+    elif kind == VIDEO:
+        found.extractors.append("none")  # container parsing arrives with the video extractor
+
+
+def _register_heif_if_needed(mime: str) -> None:
+    if mime in ("image/heic", "image/heif", "image/avif", "image/heic-sequence",
+                "image/heif-sequence"):
+        from luna.extract.heif import register
+
+        register()
+
+
+def processor_metadata(found: Extracted) -> dict:
+    """The `processor_metadata` column: how this row's metadata was obtained."""
+    import PIL
+
+    return {
+        "luna_version": __version__,
+        "extractors": found.extractors,
+        "pillow_version": PIL.__version__,
+        "date_source": found.date_source,
+        "location_source": found.location_source,
+        "errors": found.errors,
+    }
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror.lower() if exc.strerror else str(exc)

@@ -1,0 +1,21 @@
+"""HEIC, HEIF and AVIF through pillow-heif (libheif), registered with Pillow on first use."""
+
+from __future__ import annotations
+
+_registered = False
+
+
+def register() -> None:
+    global _registered
+    if _registered:
+        return
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    # Recent Pillow reads AVIF itself; pillow-heif's opener covers older ones.
+    if hasattr(pillow_heif, "register_avif_opener"):
+        try:
+            pillow_heif.register_avif_opener()
+        except Exception:  # noqa: BLE001 - builds without AV1 support raise here
+            pass
+    _registered = True

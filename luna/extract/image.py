@@ -1,0 +1,246 @@
+"""Photos that Pillow can open: dimensions, EXIF (date, GPS, camera, exposure) and IPTC.
+
+Only headers are read: no pixel is decoded, which keeps an import fast and keeps
+decompression bombs harmless (Pillow still refuses the worst of them at open time).
+"""
+
+from __future__ import annotations
+
+import math
+
+from luna.extract.dates import parse_exif_datetime, parse_offset, with_subseconds
+from luna.extract.facts import Extracted, FileFailed
+
+# EXIF tag numbers (see the EXIF 2.32 specification, or PIL.ExifTags.TAGS).
+IFD_EXIF, IFD_GPS = 0x8769, 0x8825
+MAKE, MODEL, ORIENTATION, SOFTWARE, DATETIME = 0x010F, 0x0110, 0x0112, 0x0131, 0x0132
+ARTIST, COPYRIGHT, DESCRIPTION = 0x013B, 0x8298, 0x010E
+EXPOSURE_TIME, F_NUMBER, ISO, DATETIME_ORIGINAL, DATETIME_DIGITIZED = (
+    0x829A,
+    0x829D,
+    0x8827,
+    0x9003,
+    0x9004,
+)
+OFFSET_TIME, OFFSET_TIME_ORIGINAL, OFFSET_TIME_DIGITIZED = 0x9010, 0x9011, 0x9012
+SUBSEC_ORIGINAL, SUBSEC_DIGITIZED = 0x9291, 0x9292
+FOCAL_LENGTH, FOCAL_35MM, FLASH = 0x920A, 0xA405, 0x9209
+LENS_MAKE, LENS_MODEL, BODY_SERIAL = 0xA433, 0xA434, 0xA431
+GPS_LAT_REF, GPS_LAT, GPS_LON_REF, GPS_LON, GPS_ALT_REF, GPS_ALT = 1, 2, 3, 4, 5, 6
+
+# Orientations 5-8 rotate the picture by 90 degrees: displayed width is stored height.
+ROTATED_ORIENTATIONS = {5, 6, 7, 8}
+
+# (tag in the Exif IFD, tag of its zone offset, tag of its sub-seconds, where it came from)
+DATE_TAGS = (
+    (DATETIME_ORIGINAL, OFFSET_TIME_ORIGINAL, SUBSEC_ORIGINAL, "exif:DateTimeOriginal"),
+    (DATETIME_DIGITIZED, OFFSET_TIME_DIGITIZED, SUBSEC_DIGITIZED, "exif:CreateDate"),
+)
+
+
+def open_image(fp):
+    """Open with Pillow, turning its refusals into clear per-file failures."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        return Image.open(fp)
+    except Image.DecompressionBombError as exc:
+        raise FileFailed(f"refused as a decompression bomb ({exc})") from None
+    except UnidentifiedImageError:
+        raise FileFailed("not a readable image: its header is damaged or of an unknown format")
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError) as exc:
+        # Pillow's plugins signal a broken header with any of these.
+        raise FileFailed(f"not a readable image: {_short(exc)}") from None
+
+
+def extract_image(fp, out: Extracted) -> None:
+    """Fill `out` from the image in the binary file object `fp`."""
+    import warnings
+
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        # The >89 Mpx "possible bomb" warning is about decoding, which luna never does.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        im = open_image(fp)
+    with im:
+        out.metadata["format"] = im.format
+        width, height = im.size
+        exif = _safe(out, "exif", im.getexif)
+        orientation = None
+        if exif is not None:
+            orientation = _read_exif(exif, out)
+        if orientation in ROTATED_ORIENTATIONS:
+            width, height = height, width
+        out.width, out.height = width, height
+        _safe(out, "iptc", lambda: _read_iptc(im, out))
+
+
+def _read_exif(exif, out: Extracted) -> int | None:
+    md = out.metadata
+    _put_text(md, "make", exif.get(MAKE))
+    _put_text(md, "model", exif.get(MODEL))
+    _put_text(md, "software", exif.get(SOFTWARE))
+    _put_text(md, "artist", exif.get(ARTIST))
+    _put_text(md, "copyright", exif.get(COPYRIGHT))
+    _put_text(md, "description", exif.get(DESCRIPTION))
+    orientation = _int(exif.get(ORIENTATION))
+    if orientation is not None and 1 <= orientation <= 8:
+        md["orientation"] = orientation
+    else:
+        orientation = None
+    sub = _safe(out, "exif-ifd", lambda: exif.get_ifd(IFD_EXIF)) or {}
+    _read_exposure(sub, md)
+    _read_dates(exif, sub, out)
+    gps = _safe(out, "gps-ifd", lambda: exif.get_ifd(IFD_GPS)) or {}
+    if gps:
+        _read_gps(gps, out)
+    return orientation
+
+
+def _read_exposure(sub, md) -> None:
+    exposure = _float(sub.get(EXPOSURE_TIME))
+    if exposure:
+        md["exposure_time"] = exposure
+    for key, tag in (("f_number", F_NUMBER), ("focal_length", FOCAL_LENGTH)):
+        value = _float(sub.get(tag))
+        if value:
+            md[key] = round(value, 2)
+    iso = _int(sub.get(ISO))
+    if iso:
+        md["iso"] = iso
+    focal35 = _int(sub.get(FOCAL_35MM))
+    if focal35:
+        md["focal_length_35mm"] = focal35
+    flash = _int(sub.get(FLASH))
+    if flash is not None:
+        md["flash_fired"] = bool(flash & 1)
+    _put_text(md, "lens_make", sub.get(LENS_MAKE))
+    _put_text(md, "lens", sub.get(LENS_MODEL))
+    _put_text(md, "serial_number", sub.get(BODY_SERIAL))
+
+
+def _read_dates(ifd0, sub, out: Extracted) -> None:
+    for tag, offset_tag, subsec_tag, source in DATE_TAGS:
+        parsed = parse_exif_datetime(sub.get(tag))
+        if parsed:
+            when, offset = parsed
+            out.offer_date(
+                with_subseconds(when, sub.get(subsec_tag)),
+                offset if offset is not None else parse_offset(sub.get(offset_tag)),
+                source,
+            )
+    # IFD0 DateTime is when the file was last changed by software; a weak last resort.
+    parsed = parse_exif_datetime(ifd0.get(DATETIME))
+    if parsed:
+        out.offer_date(parsed[0], parse_offset(sub.get(OFFSET_TIME)), "exif:ModifyDate")
+
+
+def _read_gps(gps, out: Extracted) -> None:
+    lat = _dms(gps.get(GPS_LAT), gps.get(GPS_LAT_REF), "S")
+    lon = _dms(gps.get(GPS_LON), gps.get(GPS_LON_REF), "W")
+    if lat is None or lon is None or abs(lat) > 90 or abs(lon) > 180:
+        return
+    out.offer_location(lat, lon, _altitude(gps.get(GPS_ALT), gps.get(GPS_ALT_REF)), "exif:GPS")
+
+
+def _dms(value, ref, negative_ref: str) -> float | None:
+    """Degrees/minutes/seconds rationals and an N/S/E/W reference to signed degrees."""
+    if value is None:
+        return None
+    try:
+        parts = [float(v) for v in (value if isinstance(value, (tuple, list)) else (value,))]
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not parts or any(math.isnan(p) or math.isinf(p) for p in parts):
+        return None
+    degrees = parts[0] + (parts[1] / 60 if len(parts) > 1 else 0) + (
+        parts[2] / 3600 if len(parts) > 2 else 0
+    )
+    ref_text = ref.decode("ascii", "replace") if isinstance(ref, bytes) else str(ref or "")
+    if ref_text.strip("\x00 ").upper().startswith(negative_ref):
+        degrees = -degrees
+    return round(degrees, 8)
+
+
+def _altitude(value, ref) -> float | None:
+    alt = _float(value)
+    if alt is None:
+        return None
+    if isinstance(ref, bytes):
+        ref = ref[:1] == b"\x01"
+    if ref in (1, True):  # 1 means below sea level
+        alt = -alt
+    return round(alt, 3)
+
+
+def _read_iptc(im, out: Extracted) -> None:
+    from PIL import IptcImagePlugin
+
+    info = IptcImagePlugin.getiptcinfo(im)
+    if not info:
+        return
+    # IPTC 1:90 says whether the text is UTF-8 (ESC % G); older files are usually Latin-1.
+    utf8 = info.get((1, 90)) == b"\x1b%G"
+    keywords = info.get((2, 25))
+    if keywords:
+        if isinstance(keywords, bytes):
+            keywords = [keywords]
+        for kw in keywords:
+            out.add_keyword(_decode(kw, utf8))
+    for key, tag in (("title", (2, 5)), ("description", (2, 120)), ("city", (2, 90))):
+        value = info.get(tag)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if value and key not in out.metadata:
+            out.metadata[key] = _decode(value, utf8)
+
+
+def _decode(raw: bytes, utf8: bool) -> str:
+    if utf8:
+        return raw.decode("utf-8", "replace").strip()
+    try:
+        return raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return raw.decode("latin-1").strip()
+
+
+def _put_text(md: dict, key: str, value) -> None:
+    if value is None:
+        return
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    text = str(value).replace("\x00", "").strip()
+    if text and text.isprintable():
+        md[key] = text
+
+
+def _float(value) -> float | None:
+    if isinstance(value, (tuple, list)):
+        value = value[0] if value else None
+    if value is None:
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    return None if math.isnan(f) or math.isinf(f) else f
+
+
+def _int(value) -> int | None:
+    f = _float(value)
+    return int(f) if f is not None else None
+
+
+def _safe(out: Extracted, what: str, fn):
+    """Run one part of the extraction; a broken part is noted, the rest still counts."""
+    try:
+        return fn()
+    except Exception as exc:  # noqa: BLE001 - hostile files raise anything; keep the rest
+        out.errors.append(f"{what}: {_short(exc)}")
+        return None
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) < 200 else text[:197] + "..."

@@ -1,0 +1,498 @@
+"""`luna import`: bring directory trees of photos and videos into the library.
+
+The pipeline, in the order data flows:
+1. resolve the roots and load what the library already knows under them (one query);
+2. walk the trees (`luna.scan`), comparing size and mtime: unchanged files are not read;
+3. read new and changed files in worker processes (`luna.workers` running
+   `luna.extract.read_file`): one read gives the hash, the MIME type and the metadata;
+4. record the results in small transactions, deciding inside each write transaction
+   whether a file is new, changed or moved, so two imports at once stay correct;
+5. mark files whose path has vanished as missing (never delete them).
+
+An interrupted import (Ctrl-C, kill -9) loses at most the last unwritten batch; running
+the same import again finishes the job.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+from luna.errors import ExitStatus, LunaError, NotFound
+from luna.scan import Candidate, ScanOptions, ScanProblem, walk
+from luna.sniff import is_certainly_not_media
+
+REPORT_VERSION = 1
+BATCH_FILES = 200  # results written per transaction at most...
+BATCH_SECONDS = 1.0  # ...and at least this often, so a kill loses little work
+BASE_TIME_LIMIT = 60.0  # seconds a worker may spend on one file...
+SECONDS_PER_GB = 60.0  # ...plus this much per GB (slow disks, huge videos)
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    exclude: tuple[str, ...] = ()
+    follow_symlinks: bool = False
+    dry_run: bool = False
+    jobs: int = 0  # 0: one worker per core
+    retry_failed: bool = False  # read files that failed before even if unchanged
+    time_limit: float = BASE_TIME_LIMIT
+    owner: str | None = None  # record files as this user instead of their owner on disk
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, with dry_run, would do)."""
+
+    dry_run: bool = False
+    added: int = 0
+    updated: int = 0
+    moved: int = 0
+    unchanged: int = 0
+    missing: int = 0
+    skipped: int = 0
+    failed: int = 0
+    failures: list[dict] = field(default_factory=list)
+    files_read: int = 0
+    bytes_read: int = 0
+    seconds: float = 0.0
+    interrupted: bool = False
+
+    def fail(self, path: str, reason: str) -> None:
+        self.failed += 1
+        self.failures.append({"path": path, "reason": reason})
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        if self.interrupted:
+            return ExitStatus.INTERRUPTED
+        return ExitStatus.PARTIAL if self.failed else ExitStatus.OK
+
+    def to_json(self) -> dict:
+        data = {"version": REPORT_VERSION, **asdict(self)}
+        data["seconds"] = round(self.seconds, 3)
+        return data
+
+
+class Interrupted(LunaError):
+    """The import was stopped by Ctrl-C; what was committed stays."""
+
+    exit_status = ExitStatus.INTERRUPTED
+
+    def __init__(self, report: ImportReport):
+        super().__init__("interrupted; run the same import again to finish it")
+        self.report = report
+
+
+class Progress(Protocol):
+    """How the importer tells a UI what it is doing; it never prints anything itself."""
+
+    def scanning(self, seen: int) -> None: ...
+    def reading(self, files: int, total_bytes: int) -> None: ...
+    def advance(self, nbytes: int) -> None: ...
+    def finished(self) -> None: ...
+
+
+class NoProgress:
+    def scanning(self, seen: int) -> None:
+        pass
+
+    def reading(self, files: int, total_bytes: int) -> None:
+        pass
+
+    def advance(self, nbytes: int) -> None:
+        pass
+
+    def finished(self) -> None:
+        pass
+
+
+@dataclass(slots=True)
+class _Known:
+    """A library row as the walk needs it."""
+
+    id: str
+    size: int
+    mtime: float
+    missing: bool
+
+
+def resolve_roots(paths) -> list[str]:
+    """Absolute, symlink-free roots; nested roots dropped so no file is seen twice."""
+    roots = []
+    for p in paths:
+        expanded = os.path.expanduser(str(p))
+        if not os.path.lexists(expanded):
+            raise NotFound(f"no such file or directory: {p}")
+        roots.append(os.path.realpath(expanded))
+    kept: list[str] = []
+    for root in sorted(set(roots)):
+        if not any(root.startswith(k.rstrip("/") + "/") for k in kept):
+            kept.append(root)
+    return kept
+
+
+def _prefix_clause(roots: list[str], column: str = "path") -> tuple[str, list]:
+    # path >= 'root/' AND path < 'root0' selects everything below root with the index
+    # ('0' is the character after '/').
+    parts, params = [], []
+    for root in roots:
+        base = root.rstrip("/")
+        parts.append(f"({column} = ? OR ({column} >= ? AND {column} < ?))")
+        params += [root, base + "/", base + "0"]
+    return " OR ".join(parts), params
+
+
+class Importer:
+    def __init__(self, library, options: ImportOptions, progress: Progress | None = None):
+        self.library = library
+        self.db = library.db
+        self.options = options
+        self.progress = progress or NoProgress()
+        self.report = ImportReport(dry_run=options.dry_run)
+        self._claimed: set[str] = set()  # hex ids of rows moved in this run
+        self._tag_ids: dict[str, int] = {}
+        self._user_ids: dict[int | str, int] = {}
+
+    # -- 1. what the library knows ------------------------------------------------------
+    def _known_files(self, roots: list[str]) -> dict[str, _Known]:
+        where, params = _prefix_clause(roots)
+        cursor = self.db.execute_sql(
+            f"SELECT path, id, size_bytes, mtime, missing_since FROM file WHERE {where}", params
+        )
+        return {p: _Known(i, s, m, ms is not None) for p, i, s, m, ms in cursor}
+
+    def _known_failures(self, roots: list[str]) -> dict[str, tuple]:
+        where, params = _prefix_clause(roots)
+        cursor = self.db.execute_sql(
+            f"SELECT path, size_bytes, mtime, reason FROM import_failure WHERE {where}", params
+        )
+        return {p: (s, m, r) for p, s, m, r in cursor}
+
+    # -- the whole run ------------------------------------------------------------------
+    def run(self, paths) -> ImportReport:
+        started = time.monotonic()
+        roots = resolve_roots(paths)
+        known = self._known_files(roots)
+        failures_before = self._known_failures(roots)
+        try:
+            todo, reappeared = self._scan(roots, known, failures_before)
+            if reappeared:
+                self._write(lambda: self._clear_missing(reappeared))
+            self._read_and_record(todo, failures_before)
+            self._mark_missing(known)
+            self._forget_fixed_failures(failures_before)
+        except KeyboardInterrupt:
+            self.report.interrupted = True
+            self.report.seconds = time.monotonic() - started
+            raise Interrupted(self.report) from None
+        finally:
+            self.progress.finished()
+        self.report.seconds = time.monotonic() - started
+        return self.report
+
+    # -- 2. walk ------------------------------------------------------------------------
+    def _scan(self, roots, known, failures_before):
+        todo: list[Candidate] = []
+        reappeared: list[str] = []
+        scan_options = ScanOptions(self.options.exclude, self.options.follow_symlinks)
+        report = self.report
+        for n, item in enumerate(walk(roots, scan_options)):
+            if n % 2048 == 0:
+                self.progress.scanning(n)
+            if isinstance(item, ScanProblem):
+                report.fail(item.path, item.reason)
+                continue
+            row = known.pop(item.path, None)
+            if row is not None and row.size == item.size and row.mtime == item.mtime:
+                report.unchanged += 1
+                if row.missing:
+                    reappeared.append(row.id)
+                continue
+            if not _valid_utf8(item.path):
+                report.fail(item.path, "file name is not valid UTF-8; rename it to import it")
+                continue
+            if row is None and is_certainly_not_media(item.path):
+                report.skipped += 1
+                continue
+            before = failures_before.get(item.path)
+            if (
+                before is not None
+                and not self.options.retry_failed
+                and before[0] == item.size
+                and before[1] == item.mtime
+            ):
+                failures_before.pop(item.path)
+                report.fail(item.path, f"{before[2]} (unchanged since it last failed)")
+                continue
+            todo.append(item)
+        return todo, reappeared
+
+    # -- 3 and 4. read in workers, record in batches --------------------------------------
+    def _read_and_record(self, todo: list[Candidate], failures_before: dict) -> None:
+        if not todo:
+            return
+        from luna.extract import FileFacts, Skipped, read_file
+        from luna.workers import Failed, Pool, default_jobs
+
+        self.progress.reading(len(todo), sum(c.size for c in todo))
+        pool = Pool(read_file, self.options.jobs or default_jobs(), self._time_limit)
+        batch: list = []
+        last_flush = time.monotonic()
+        for candidate, result in pool.run(todo, path_of=lambda c: c.path):
+            self.progress.advance(candidate.size)
+            if isinstance(result, Skipped):
+                self.report.skipped += 1
+                continue
+            if isinstance(result, FileFacts):
+                self.report.files_read += 1
+                self.report.bytes_read += result.size
+            elif isinstance(result, Failed):
+                failures_before.pop(candidate.path, None)
+                self.report.fail(candidate.path, result.reason)
+                result = (candidate, result.reason)
+            batch.append(result)
+            if len(batch) >= BATCH_FILES or time.monotonic() - last_flush > BATCH_SECONDS:
+                self._write_batch(batch)
+                batch, last_flush = [], time.monotonic()
+        self._write_batch(batch)
+
+    def _time_limit(self, candidate: Candidate) -> float:
+        return self.options.time_limit + SECONDS_PER_GB * candidate.size / 1e9
+
+    def _write(self, fn):
+        if self.options.dry_run:
+            return fn()
+        with self.db.atomic("IMMEDIATE"):
+            return fn()
+
+    def _write_batch(self, batch: list) -> None:
+        if not batch:
+            return
+
+        def record_all():
+            for item in batch:
+                if isinstance(item, tuple):
+                    self._record_failure(*item)
+                else:
+                    self._record(item)
+
+        self._write(record_all)
+
+    def _record(self, facts) -> None:
+        from luna.models import File, utcnow
+
+        # Read inside the write transaction: another luna may have recorded it meanwhile.
+        existing = File.get_or_none(File.path == facts.path)
+        fields = self._row_fields(facts)
+        if existing is not None:
+            same = (existing.content_sha, existing.size_bytes, existing.mtime) == (
+                facts.content_sha,
+                facts.size,
+                facts.mtime,
+            )
+            if same:
+                self.report.unchanged += 1
+                return
+            self.report.updated += 1
+            file_id = existing.id
+            self._update(file_id, fields)
+        else:
+            moved = self._find_moved(facts)
+            if moved is not None:
+                self.report.moved += 1
+                file_id = moved.id
+                self._claimed.add(file_id.hex)
+                self._update(file_id, fields)
+            else:
+                self.report.added += 1
+                if self.options.dry_run:
+                    return
+                # insert() returns SQLite's rowid, not the UUID key: make the id here.
+                file_id = fields["id"] = uuid.uuid4()
+                fields["created"] = utcnow()
+                File.insert(**fields).execute()
+        if not self.options.dry_run:
+            self._sync_metadata_tags(file_id, facts.found.keywords)
+            self._forget_failure(facts.path)
+
+    def _update(self, file_id, fields: dict) -> None:
+        from luna.models import File
+
+        if not self.options.dry_run:
+            File.update(**fields).where(File.id == file_id).execute()
+
+    def _find_moved(self, facts):
+        """A row with the same content whose path is gone: the file was moved or renamed."""
+        from luna.models import File
+
+        candidates = File.select(File.id, File.path, File.missing_since).where(
+            (File.content_sha == facts.content_sha)
+            & (File.size_bytes == facts.size)
+            & (File.path != facts.path)
+        )
+        for row in candidates:
+            if row.id.hex in self._claimed:
+                continue
+            if row.missing_since is not None or not os.path.lexists(row.path):
+                return row
+        return None
+
+    def _row_fields(self, facts) -> dict:
+        from luna.models import utcnow
+
+        found = facts.found
+        metadata = dict(found.metadata)
+        if found.keywords:
+            metadata["keywords"] = found.keywords
+        return {
+            "path": facts.path,
+            "filename": os.path.basename(facts.path),
+            "kind": facts.kind,
+            "mime_type": facts.mime_type,
+            "size_bytes": facts.size,
+            "mtime": facts.mtime,
+            "content_sha": facts.content_sha,
+            "start": found.start,
+            "end": found.end,
+            "utc_offset": found.utc_offset,
+            "latitude": found.latitude,
+            "longitude": found.longitude,
+            "altitude": found.altitude,
+            "width": found.width,
+            "height": found.height,
+            "metadata": metadata,
+            "processor_metadata": facts.processor,
+            "owner": self._owner_id(facts.uid),
+            "missing_since": None,
+            "modified": utcnow(),
+        }
+
+    def _owner_id(self, uid: int) -> int | None:
+        key = self.options.owner or uid
+        if key not in self._user_ids:
+            name = self.options.owner or _user_name(uid)
+            self._user_ids[key] = self.library.user_id(name, create=not self.options.dry_run)
+        return self._user_ids[key]
+
+    def _sync_metadata_tags(self, file_id, keywords: list[str]) -> None:
+        """Tags that come from the file follow the file; tags added by hand stay."""
+        from luna.models import FileTag
+
+        wanted = {self._tag_id(k) for k in keywords}
+        stale = FileTag.delete().where(
+            (FileTag.file == file_id) & (FileTag.source == "metadata")
+        )
+        if wanted:
+            stale = stale.where(FileTag.tag.not_in(list(wanted)))
+        stale.execute()
+        if wanted:
+            rows = [{"file": file_id, "tag": t, "source": "metadata"} for t in wanted]
+            FileTag.insert_many(rows).on_conflict_ignore().execute()
+
+    def _tag_id(self, name: str) -> int:
+        if name not in self._tag_ids:
+            self._tag_ids[name] = self.library.tag_id(name)
+        return self._tag_ids[name]
+
+    # -- failures -----------------------------------------------------------------------
+    def _record_failure(self, candidate: Candidate, reason: str) -> None:
+        from luna.models import ImportFailure, utcnow
+
+        if self.options.dry_run:
+            return
+        ImportFailure.insert(
+            path=candidate.path,
+            size_bytes=candidate.size,
+            mtime=candidate.mtime,
+            reason=reason,
+            failed_at=utcnow(),
+        ).on_conflict(
+            conflict_target=[ImportFailure.path],
+            preserve=[
+                ImportFailure.size_bytes,
+                ImportFailure.mtime,
+                ImportFailure.reason,
+                ImportFailure.failed_at,
+            ],
+        ).execute()
+
+    def _forget_failure(self, path: str) -> None:
+        from luna.models import ImportFailure
+
+        ImportFailure.delete().where(ImportFailure.path == path).execute()
+
+    def _forget_fixed_failures(self, leftover: dict) -> None:
+        """Failures recorded before that did not fail this time (fixed, gone, now excluded)."""
+        from luna.models import ImportFailure
+
+        paths = list(leftover)
+        if not paths or self.options.dry_run:
+            return
+
+        def forget():
+            for i in range(0, len(paths), 500):
+                ImportFailure.delete().where(ImportFailure.path.in_(paths[i : i + 500])).execute()
+
+        self._write(forget)
+
+    # -- 5. vanished files ----------------------------------------------------------------
+    def _mark_missing(self, unseen: dict[str, _Known]) -> None:
+        """Rows under the roots whose path is gone are marked missing, never deleted.
+
+        A path that still exists but was not walked (hidden, excluded) is left alone."""
+        from luna.models import File, utcnow
+
+        gone = [
+            (path, row)
+            for path, row in unseen.items()
+            if row.id not in self._claimed and not os.path.lexists(path)
+        ]
+        now = utcnow()
+
+        def mark():
+            for path, row in gone:
+                if row.missing:
+                    self.report.missing += 1
+                    continue
+                if self.options.dry_run:
+                    # A row moved away in this run no longer has this path.
+                    self.report.missing += 1
+                    continue
+                changed = (
+                    File.update(missing_since=now)
+                    .where((File.id == row.id) & (File.path == path))
+                    .execute()
+                )
+                self.report.missing += changed
+
+        if gone:
+            self._write(mark)
+
+    def _clear_missing(self, ids: list[str]) -> None:
+        from luna.models import File
+
+        if self.options.dry_run:
+            return
+        for i in range(0, len(ids), 500):
+            File.update(missing_since=None).where(File.id.in_(ids[i : i + 500])).execute()
+
+
+def _valid_utf8(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _user_name(uid: int) -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return str(uid)

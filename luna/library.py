@@ -1,0 +1,248 @@
+"""The library as a Python object: open it, import into it, look files up, count them.
+
+Every CLI command is a thin layer over one of these methods::
+
+    from luna import Library
+    with Library.open() as lib:          # the default library
+        report = lib.import_paths(["/photos"])
+        print(lib.stats()["files"])
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+
+from luna import db as dbmod
+from luna.config import default_library_path
+from luna.errors import Ambiguous, LibraryError, NotFound
+
+_HEX = re.compile(r"^[0-9a-fA-F-]+$")
+
+
+class Library:
+    def __init__(self, path: Path, database, backup: Path | None = None):
+        self.path = path
+        self.db = database
+        self.backup_path = backup  # set when opening migrated the schema
+
+    # -- opening ------------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls, path: str | os.PathLike | None = None, *, create: bool = True, readonly: bool = False
+    ) -> Library:
+        """Open the library at `path` (default: `default_library_path()`).
+
+        create=False refuses a library that does not exist yet; readonly=True never writes
+        (a library that does not exist yet is then an empty one in memory).
+        """
+        lib_path = Path(path).expanduser() if path else default_library_path()
+        lib_path = lib_path.absolute()
+        if lib_path.is_dir():
+            raise LibraryError(f"library path {lib_path} is a folder, not a file")
+        if not lib_path.exists():
+            if readonly:
+                return cls(lib_path, dbmod.open_memory())
+            if not create:
+                raise NotFound(f"no library at {lib_path} (run `luna import PATH` to create it)")
+        database, backup = dbmod.connect(lib_path, readonly=readonly)
+        return cls(lib_path, database, backup)
+
+    def close(self) -> None:
+        if not self.db.is_closed():
+            self.db.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- importing ----------------------------------------------------------------------
+    def import_paths(self, paths, options=None, progress=None):
+        """Import files and folders; returns an ImportReport. See luna.importer."""
+        from luna.importer import Importer, ImportOptions
+
+        return Importer(self, options or ImportOptions(), progress).run(paths)
+
+    def user_id(self, name: str, *, create: bool = True) -> int | None:
+        from luna.models import User
+
+        user = User.get_or_none(User.name == name)
+        if user is None and create:
+            User.insert(name=name).on_conflict_ignore().execute()
+            user = User.get(User.name == name)
+        return user.id if user else None
+
+    def tag_id(self, name: str) -> int:
+        from luna.models import Tag
+
+        Tag.insert(name=name).on_conflict_ignore().execute()
+        return Tag.get(Tag.name == name).id
+
+    # -- looking files up ---------------------------------------------------------------
+    def get_file(self, ref: str):
+        """A File by path, full UUID or unique UUID prefix (dashes optional)."""
+        from luna.models import File
+
+        by_path = self._file_by_path(ref)
+        if by_path is not None:
+            return by_path
+        hex_ref = ref.replace("-", "").lower()
+        if hex_ref and _HEX.match(ref) and len(hex_ref) <= 32:
+            matches = list(File.select().where(File.id.cast("text").startswith(hex_ref)).limit(2))
+            if len(matches) == 1:
+                return matches[0]
+            if len(matches) > 1:
+                raise Ambiguous(f"id prefix {ref!r} matches several files; give more of it")
+        raise NotFound(f"no file in the library matches {ref!r}")
+
+    def _file_by_path(self, ref: str):
+        from luna.models import File
+
+        candidates = {ref}
+        if os.sep in ref or os.path.exists(ref):
+            candidates.add(os.path.abspath(os.path.expanduser(ref)))
+            candidates.add(os.path.realpath(os.path.expanduser(ref)))
+        return File.get_or_none(File.path.in_(list(candidates)))
+
+    def serialize(self, file) -> dict:
+        """Every field of a file, with its tags, albums, events and related files."""
+        from luna.models import Album, AlbumFile, Event, EventFile, File, FileRelation, FileTag, Tag
+
+        tags = (
+            Tag.select(Tag.name, FileTag.source)
+            .join(FileTag)
+            .where(FileTag.file == file.id)
+            .order_by(Tag.name)
+            .dicts()
+        )
+        albums = (
+            Album.select(Album.name, Album.slug)
+            .join(AlbumFile)
+            .where(AlbumFile.file == file.id)
+            .order_by(Album.name)
+            .dicts()
+        )
+        events = (
+            Event.select(Event.id, Event.name, Event.start, Event.end)
+            .join(EventFile)
+            .where(EventFile.file == file.id)
+            .order_by(Event.start)
+        )
+        related = []
+        for rel in FileRelation.select().where(
+            (FileRelation.from_file == file.id) | (FileRelation.to_file == file.id)
+        ):
+            other_id = rel.to_file_id if rel.from_file_id == file.id else rel.from_file_id
+            other = File.get_or_none(File.id == other_id)
+            if other is not None:
+                related.append({"id": str(other.id), "path": other.path, "relation": rel.kind})
+        owner = file.owner.name if file.owner_id else None
+        location = None
+        if file.latitude is not None and file.longitude is not None:
+            location = {
+                "latitude": file.latitude,
+                "longitude": file.longitude,
+                "altitude": file.altitude,
+            }
+        return {
+            "id": str(file.id),
+            "path": file.path,
+            "filename": file.filename,
+            "kind": file.kind,
+            "mime_type": file.mime_type,
+            "size_bytes": file.size_bytes,
+            "mtime": _iso_utc(dt.datetime.fromtimestamp(file.mtime, dt.timezone.utc)),
+            "content_sha": file.content_sha,
+            "start": _iso_local(file.start, file.utc_offset),
+            "end": _iso_local(file.end, file.utc_offset),
+            "utc_offset_minutes": file.utc_offset,
+            "width": file.width,
+            "height": file.height,
+            "location": location,
+            "owner": owner,
+            "missing_since": _iso_utc(file.missing_since),
+            "created": _iso_utc(file.created),
+            "modified": _iso_utc(file.modified),
+            "tags": [t["name"] for t in tags],
+            "albums": [{"name": a["name"], "slug": a["slug"]} for a in albums],
+            "events": [
+                {"id": e.id, "name": e.name, "start": _iso_local(e.start, None),
+                 "end": _iso_local(e.end, None)}
+                for e in events
+            ],
+            "related_files": related,
+            "metadata": file.metadata or {},
+            "processor_metadata": file.processor_metadata or {},
+        }
+
+    # -- counting -----------------------------------------------------------------------
+    def stats(self) -> dict:
+        """Counts by kind, year and camera; size; located, missing and failed files."""
+        q = self.db.execute_sql
+
+        def pairs(sql: str) -> dict:
+            return {str(k) if k is not None else "unknown": v for k, v in q(sql).fetchall()}
+
+        files, total_bytes, located, missing = q(
+            "SELECT COUNT(*), COALESCE(SUM(size_bytes), 0),"
+            " COUNT(latitude), COUNT(missing_since) FROM file"
+        ).fetchone()
+        cameras = pairs(
+            "SELECT TRIM(COALESCE(json_extract(metadata, '$.make'), '') || ' ' ||"
+            " COALESCE(json_extract(metadata, '$.model'), '')) AS camera, COUNT(*)"
+            " FROM file GROUP BY camera ORDER BY COUNT(*) DESC, camera"
+        )
+        if "" in cameras:
+            cameras["unknown"] = cameras.pop("")
+        return {
+            "version": 1,
+            "library": str(self.path),
+            "files": files,
+            "total_bytes": total_bytes,
+            "by_kind": pairs("SELECT kind, COUNT(*) FROM file GROUP BY kind ORDER BY kind"),
+            "by_year": pairs(
+                "SELECT strftime('%Y', start) AS y, COUNT(*) FROM file GROUP BY y ORDER BY y"
+            ),
+            "by_camera": cameras,
+            "with_location": located,
+            "missing": missing,
+            "failed": q("SELECT COUNT(*) FROM import_failure").fetchone()[0],
+            "tags": q("SELECT COUNT(*) FROM tag").fetchone()[0],
+            "albums": q("SELECT COUNT(*) FROM album").fetchone()[0],
+            "events": q("SELECT COUNT(*) FROM event").fetchone()[0],
+        }
+
+    def failures(self) -> list[dict]:
+        """Files that could not be imported, with the reason, most recent first."""
+        from luna.models import ImportFailure
+
+        return [
+            {"path": f.path, "reason": f.reason, "failed_at": _iso_utc(f.failed_at)}
+            for f in ImportFailure.select().order_by(ImportFailure.failed_at.desc())
+        ]
+
+
+def _iso_utc(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return value.isoformat(timespec="seconds") + "Z"
+
+
+def _iso_local(value: dt.datetime | None, offset_minutes: int | None) -> str | None:
+    """Wall-clock time, with its zone when known (`2019-06-01T12:00:00+02:00`)."""
+    if value is None:
+        return None
+    if isinstance(value, str):  # peewee returns text it cannot parse as-is
+        return value
+    text = value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
+    if offset_minutes is None:
+        return text
+    sign = "-" if offset_minutes < 0 else "+"
+    hours, minutes = divmod(abs(offset_minutes), 60)
+    return f"{text}{sign}{hours:02d}:{minutes:02d}"

@@ -1,0 +1,200 @@
+"""The library's tables, as peewee models.
+
+`File` is the seed's StoredFile: one row per photo, video or sidecar, which everything
+else (tags, albums, events, related files) latches onto. Through tables are explicit models
+with a unique (a, b) index rather than ManyToManyField, so each link can carry data.
+
+Dates in `start`/`end` are the local wall-clock time at which the file was taken, as the
+camera recorded it; `utc_offset` (minutes) is set when the file says which zone that was.
+Row timestamps (`created`, `modified`, `missing_since`, ...) are UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from peewee import (
+    AutoField,
+    BigIntegerField,
+    CharField,
+    DatabaseProxy,
+    DateTimeField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+    UUIDField,
+)
+
+try:  # peewee >= 3.18 has a portable JSONField in core; older ones keep it in playhouse.
+    from peewee import JSONField
+except ImportError:  # pragma: no cover
+    from playhouse.sqlite_ext import JSONField
+
+database = DatabaseProxy()
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC now, the form row timestamps are stored in."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class User(BaseModel):
+    id = AutoField()
+    name = CharField(unique=True)
+    created = DateTimeField(default=utcnow)
+
+
+class Tag(BaseModel):
+    id = AutoField()
+    name = CharField(unique=True)
+    created = DateTimeField(default=utcnow)
+
+
+class File(BaseModel):
+    id = UUIDField(primary_key=True, default=uuid.uuid4)
+    path = TextField(unique=True)  # absolute, as found on disk
+    filename = TextField(index=True)
+    kind = CharField(index=True)  # photo, video, sidecar
+    mime_type = CharField(default="")  # sniffed from content, not the extension
+    size_bytes = BigIntegerField(index=True)
+    mtime = FloatField()  # st_mtime, compared exactly to decide whether to re-read
+    content_sha = CharField(max_length=64, index=True)  # SHA-256, hex
+    start = DateTimeField(null=True, index=True)
+    end = DateTimeField(null=True, index=True)
+    utc_offset = IntegerField(null=True)  # minutes east of UTC, when the file says
+    latitude = FloatField(null=True)
+    longitude = FloatField(null=True)
+    altitude = FloatField(null=True)
+    width = IntegerField(null=True)  # as displayed, Orientation applied
+    height = IntegerField(null=True)
+    metadata = JSONField(null=True)  # camera, lens, exposure, orientation, keywords, ...
+    processor_metadata = JSONField(null=True)  # extractor, version, errors, date source
+    owner = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="files")
+    missing_since = DateTimeField(null=True, index=True)  # set when its path vanished
+    created = DateTimeField(default=utcnow)
+    modified = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("latitude", "longitude"), False),)
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class FileRelation(BaseModel):
+    """A directed link between two files: raw+jpeg, live photo, edited copy, sidecar."""
+
+    id = AutoField()
+    from_file = ForeignKeyField(File, on_delete="CASCADE", backref="relations_from")
+    to_file = ForeignKeyField(File, on_delete="CASCADE", backref="relations_to")
+    kind = CharField()
+
+    class Meta:
+        indexes = ((("from_file", "to_file", "kind"), True),)
+
+
+class FileTag(BaseModel):
+    id = AutoField()
+    file = ForeignKeyField(File, on_delete="CASCADE", backref="file_tags")
+    tag = ForeignKeyField(Tag, on_delete="CASCADE", backref="file_tags")
+    # "metadata" tags come from the file (IPTC/XMP keywords) and are refreshed when the file
+    # changes; "user" tags were added by hand and are never touched by an import.
+    source = CharField(default="user")
+
+    class Meta:
+        indexes = ((("file", "tag"), True),)
+
+
+class Album(BaseModel):
+    id = AutoField()
+    name = CharField()
+    slug = CharField(unique=True)
+    description = TextField(default="")
+    owner = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="albums")
+    created = DateTimeField(default=utcnow)
+    modified = DateTimeField(default=utcnow)
+
+
+class AlbumFile(BaseModel):
+    id = AutoField()
+    album = ForeignKeyField(Album, on_delete="CASCADE", backref="album_files")
+    file = ForeignKeyField(File, on_delete="CASCADE", backref="album_files")
+    added = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("album", "file"), True),)
+
+
+class AlbumEditor(BaseModel):
+    id = AutoField()
+    album = ForeignKeyField(Album, on_delete="CASCADE", backref="editors")
+    user = ForeignKeyField(User, on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("album", "user"), True),)
+
+
+class AlbumViewer(BaseModel):
+    id = AutoField()
+    album = ForeignKeyField(Album, on_delete="CASCADE", backref="viewers")
+    user = ForeignKeyField(User, on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("album", "user"), True),)
+
+
+class Event(BaseModel):
+    """A point in time (no end) or a span of time, used to group files."""
+
+    id = AutoField()
+    name = CharField()
+    start = DateTimeField(index=True)
+    end = DateTimeField(null=True, index=True)
+    description = TextField(default="")
+    created = DateTimeField(default=utcnow)
+
+
+class EventFile(BaseModel):
+    id = AutoField()
+    event = ForeignKeyField(Event, on_delete="CASCADE", backref="event_files")
+    file = ForeignKeyField(File, on_delete="CASCADE", backref="event_files")
+
+    class Meta:
+        indexes = ((("event", "file"), True),)
+
+
+class ImportFailure(BaseModel):
+    """A file an import could not record, kept so `stats` can count it and a re-import
+    can skip it cheaply while it stays unchanged."""
+
+    id = AutoField()
+    path = TextField(unique=True)
+    size_bytes = BigIntegerField(null=True)
+    mtime = FloatField(null=True)
+    reason = TextField()
+    failed_at = DateTimeField(default=utcnow)
+
+
+ALL_MODELS = [
+    User,
+    Tag,
+    File,
+    FileRelation,
+    FileTag,
+    Album,
+    AlbumFile,
+    AlbumEditor,
+    AlbumViewer,
+    Event,
+    EventFile,
+    ImportFailure,
+]
