@@ -9,7 +9,8 @@ LIBRARY_ENV = "LUNA_LIBRARY"
 
 
 def default_library_path() -> Path:
-    """`$LUNA_LIBRARY`, else `$XDG_DATA_HOME/luna/library.db`, else `~/.local/share/luna/library.db`."""
+    """`$LUNA_LIBRARY`, else `$XDG_DATA_HOME/luna/library.db`,
+    else `~/.local/share/luna/library.db`."""
     explicit = os.environ.get(LIBRARY_ENV)
     if explicit:
         return Path(explicit).expanduser()

@@ -383,9 +383,7 @@ class Importer:
         from luna.models import FileTag
 
         wanted = {self._tag_id(k) for k in keywords}
-        stale = FileTag.delete().where(
-            (FileTag.file == file_id) & (FileTag.source == "metadata")
-        )
+        stale = FileTag.delete().where((FileTag.file == file_id) & (FileTag.source == "metadata"))
         if wanted:
             stale = stale.where(FileTag.tag.not_in(list(wanted)))
         stale.execute()

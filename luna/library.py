@@ -170,8 +170,12 @@ class Library:
             "tags": [t["name"] for t in tags],
             "albums": [{"name": a["name"], "slug": a["slug"]} for a in albums],
             "events": [
-                {"id": e.id, "name": e.name, "start": _iso_local(e.start, None),
-                 "end": _iso_local(e.end, None)}
+                {
+                    "id": e.id,
+                    "name": e.name,
+                    "start": _iso_local(e.start, None),
+                    "end": _iso_local(e.end, None),
+                }
                 for e in events
             ],
             "related_files": related,

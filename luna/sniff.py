@@ -70,17 +70,30 @@ VIDEO_MIME_BY_EXTENSION = {
 # Generic answers from libmagic that mean "I could not tell": then the extension decides.
 GENERIC_MIMES = {"application/octet-stream", "image/tiff", "text/plain", "application/x-riff"}
 
-# Files that are certainly not media; they are skipped without being opened.
-NOT_MEDIA_EXTENSIONS = frozenset(
-    [".txt", ".md", ".rst", ".json", ".jsonl", ".csv", ".tsv", ".log", ".ini", ".cfg", ".conf", ".toml", ".yaml", ".yml", ".xml", ".html", ".htm", ".css", ".js", ".ts", ".py", ".pyc", ".sh", ".c", ".h", ".cpp", ".java", ".go", ".rs", ".rb", ".pl", ".php", ".sql", ".db", ".sqlite", ".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".odt", ".ods", ".odp", ".rtf", ".epub", ".zip", ".gz", ".bz2", ".xz", ".zst", ".tar", ".tgz", ".7z", ".rar", ".iso", ".dmg", ".exe", ".dll", ".so", ".dylib", ".bin", ".o", ".a", ".class", ".jar", ".lock", ".ttf", ".otf", ".woff", ".woff2", ".mp3", ".wav", ".flac", ".aac", ".ogg", ".m4a", ".opus", ".wma", ".mid", ".gpx", ".kml", ".kmz", ".tsv", ".url", ".lnk", ".ds_store", ".ini", ".torrent"]
-)
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Files that are certainly not media; they are skipped without being opened.
+NOT_MEDIA_EXTENSIONS = _words(
+    """
+    .txt .md .rst .json .jsonl .csv .tsv .log .ini .cfg .conf .toml .yaml .yml .xml .html .htm
+    .css .js .ts .py .pyc .sh .c .h .cpp .java .go .rs .rb .pl .php .sql .db .sqlite .pdf .doc
+    .docx .xls .xlsx .ppt .pptx .odt .ods .odp .rtf .epub .zip .gz .bz2 .xz .zst .tar .tgz .7z
+    .rar .iso .dmg .exe .dll .so .dylib .bin .o .a .class .jar .lock .ttf .otf .woff .woff2 .mp3
+    .wav .flac .aac .ogg .m4a .opus .wma .mid .gpx .kml .kmz .url .lnk .torrent
+    """
+)
 
 # Extensions that promise a photo or video: such a file whose content is not one is
 # reported as damaged rather than skipped as "not media".
-MEDIA_EXTENSIONS = frozenset(
-    [".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp", ".tif", ".tiff", ".heic", ".heif", ".hif", ".avif", ".bmp", ".jxl", ".jp2", ".mpo", ".psd"]
-) | frozenset(RAW_MIME_BY_EXTENSION) | frozenset(VIDEO_MIME_BY_EXTENSION)
+MEDIA_EXTENSIONS = (
+    _words(".jpg .jpeg .jpe .png .gif .webp .tif .tiff .heic .heif .hif .avif .bmp .jxl .jp2 .mpo")
+    | _words(".psd")
+    | frozenset(RAW_MIME_BY_EXTENSION)
+    | frozenset(VIDEO_MIME_BY_EXTENSION)
+)
 
 
 def extension(path: str) -> str:

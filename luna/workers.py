@@ -8,6 +8,7 @@ as failed, and the files queued behind it go to another worker.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -102,10 +103,8 @@ class _Worker:
         self.conn.close()
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(OSError):  # already gone
             self.conn.send(None)
-        except OSError:
-            pass
         self.process.join(2)
         if self.process.is_alive():
             self.process.kill()
@@ -153,9 +152,7 @@ class Pool:
     def _collect(self, pending: deque) -> Iterator[tuple]:
         now = time.monotonic()
         busy = [w for w in self.workers if w.inflight]
-        wait_for = min(
-            (w.inflight[0][1] - (now - w.head_started) for w in busy), default=0.1
-        )
+        wait_for = min((w.inflight[0][1] - (now - w.head_started) for w in busy), default=0.1)
         handles = [w.conn for w in busy] + [w.process.sentinel for w in busy]
         ready = set(wait(handles, timeout=max(0.0, wait_for)))
         for i, w in enumerate(self.workers):

@@ -20,8 +20,12 @@ def import_files(
     paths: Annotated[list[Path], typer.Argument(help="Folders and files to import.")],
     exclude: Annotated[
         list[str] | None,
-        typer.Option("--exclude", "-x", metavar="GLOB",
-                     help="Skip files and folders matching GLOB (name or path). Repeatable."),
+        typer.Option(
+            "--exclude",
+            "-x",
+            metavar="GLOB",
+            help="Skip files and folders matching GLOB (name or path). Repeatable.",
+        ),
     ] = None,
     follow_symlinks: Annotated[
         bool, typer.Option("--follow-symlinks", help="Follow symbolic links.")
@@ -37,7 +41,11 @@ def import_files(
     ] = False,
     owner: Annotated[
         str | None,
-        typer.Option("--owner", help="Record files as owned by this user (default: owner on disk)."),
+        typer.Option(
+            "--owner",
+            help="Record files as owned by USER (default: the owner on disk).",
+            metavar="USER",
+        ),
     ] = None,
     timeout: Annotated[
         float, typer.Option("--timeout", min=1, help="Seconds allowed to read one file.")

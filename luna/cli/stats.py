@@ -40,8 +40,9 @@ def _print_tables(stats: dict) -> None:
     summary.add_row("with a location", f"{stats['with_location']:,}")
     summary.add_row("missing", f"{stats['missing']:,}")
     summary.add_row("failed to import", f"{stats['failed']:,}")
-    summary.add_row("tags / albums / events",
-                    f"{stats['tags']:,} / {stats['albums']:,} / {stats['events']:,}")
+    summary.add_row(
+        "tags / albums / events", f"{stats['tags']:,} / {stats['albums']:,} / {stats['events']:,}"
+    )
     console.print(summary)
     for title, key in (("kind", "by_kind"), ("year", "by_year"), ("camera", "by_camera")):
         if not stats[key]:

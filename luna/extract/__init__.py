@@ -190,8 +190,13 @@ def _extract(content, mime: str, kind: str, found: Extracted) -> None:
 
 
 def _register_heif_if_needed(mime: str) -> None:
-    if mime in ("image/heic", "image/heif", "image/avif", "image/heic-sequence",
-                "image/heif-sequence"):
+    if mime in (
+        "image/heic",
+        "image/heif",
+        "image/avif",
+        "image/heic-sequence",
+        "image/heif-sequence",
+    ):
         from luna.extract.heif import register
 
         register()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 _registered = False
 
 
@@ -14,8 +16,7 @@ def register() -> None:
     pillow_heif.register_heif_opener()
     # Recent Pillow reads AVIF itself; pillow-heif's opener covers older ones.
     if hasattr(pillow_heif, "register_avif_opener"):
-        try:
+        # Builds without AV1 support raise here; Pillow's own AVIF reader then serves.
+        with contextlib.suppress(Exception):
             pillow_heif.register_avif_opener()
-        except Exception:  # noqa: BLE001 - builds without AV1 support raise here
-            pass
     _registered = True

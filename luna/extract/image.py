@@ -47,7 +47,9 @@ def open_image(fp):
     except Image.DecompressionBombError as exc:
         raise FileFailed(f"refused as a decompression bomb ({exc})") from None
     except UnidentifiedImageError:
-        raise FileFailed("not a readable image: its header is damaged or of an unknown format")
+        raise FileFailed(
+            "not a readable image: its header is damaged or of an unknown format"
+        ) from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError) as exc:
         # Pillow's plugins signal a broken header with any of these.
         raise FileFailed(f"not a readable image: {_short(exc)}") from None
@@ -154,8 +156,10 @@ def _dms(value, ref, negative_ref: str) -> float | None:
         return None
     if not parts or any(math.isnan(p) or math.isinf(p) for p in parts):
         return None
-    degrees = parts[0] + (parts[1] / 60 if len(parts) > 1 else 0) + (
-        parts[2] / 3600 if len(parts) > 2 else 0
+    degrees = (
+        parts[0]
+        + (parts[1] / 60 if len(parts) > 1 else 0)
+        + (parts[2] / 3600 if len(parts) > 2 else 0)
     )
     ref_text = ref.decode("ascii", "replace") if isinstance(ref, bytes) else str(ref or "")
     if ref_text.strip("\x00 ").upper().startswith(negative_ref):
