@@ -9,6 +9,7 @@ as failed, and the files queued behind it go to another worker.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import multiprocessing
 import os
 import signal
@@ -39,7 +40,22 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _worker_main(conn: Connection, work: Callable[[str], object]) -> None:
+def _die_with_parent(parent_pid: int) -> None:
+    """If the import is killed (kill -9), its workers must not linger holding files open."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _worker_main(conn: Connection, work: Callable[[str], object], parent_pid: int) -> None:
+    _die_with_parent(parent_pid)
     # Ctrl-C is the parent's to handle: it stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # C libraries (libtiff, libheif) print to fd 2 about damaged files; the import reports
@@ -47,6 +63,7 @@ def _worker_main(conn: Connection, work: Callable[[str], object]) -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     os.close(devnull)
+    faulthandler.disable()  # a parser crash is reported as a failed file, not a dump
     try:
         import resource
 
@@ -81,7 +98,9 @@ def _run_one(work, path):
 class _Worker:
     def __init__(self, ctx, work):
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child, work), daemon=True)
+        self.process = ctx.Process(
+            target=_worker_main, args=(child, work, os.getpid()), daemon=True
+        )
         self.process.start()
         child.close()
         self.inflight: deque = deque()  # (task, deadline seconds) in the order sent

@@ -1,0 +1,594 @@
+"""How fast is `luna import`, measured against what the machine could do at best.
+
+Run it from the repository, with the project's virtualenv:
+
+    python benchmarks/bench_import.py            # full size: about 4 GB of JPEGs, a few minutes
+    python benchmarks/bench_import.py --quick    # everything ~10x smaller, for a smoke run
+    python benchmarks/bench_import.py --files 500 --small 5000 --workdir /var/tmp --keep
+
+Three measurements, each printed beside a floor measured in the same run, so the figures
+mean something on any machine:
+
+1. First import of ~2,000 distinct 1-3 MB JPEGs with EXIF, against SHA-256 of the same
+   files with hashlib in one process per core (the least any import must do).
+   Target: import throughput >= 0.7 x the floor.
+2. Re-import of an unchanged tree of ~20,000 small JPEGs, against walking the tree and
+   stat-ing every entry (the least a re-import must do). Target: within 2x of the floor,
+   through the Python API; the CLI figure (with Python start-up) is printed too.
+3. Peak memory (ru_maxrss) of a first import of 5,000 and of 20,000 files, each in a fresh
+   process, for the main process and for the largest worker.
+
+Progress goes to stderr, the figures to stdout. A missed target prints a
+"TARGET MISSED" line, but the script still exits 0: it is a report, not a test.
+Uses only the standard library, Pillow and piexif (plus luna itself).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import io
+import json
+import multiprocessing
+import os
+import platform
+import random
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import piexif
+from PIL import Image
+
+from luna import __version__ as luna_version
+from luna.importer import ImportOptions, ImportReport
+from luna.library import Library
+
+# -- what is generated ------------------------------------------------------------------
+
+# Encoding a multi-megabyte noise JPEG takes a while, so a handful of them are made once
+# and every file reuses one, made unique by its own EXIF block.
+BIG_BASE_SIZES_MB = (1.0, 1.3, 1.6, 1.9, 2.1, 2.4, 2.7, 3.0)
+BIG_FILES_PER_FOLDER = 100
+# Small files: a few KB each (thumbnail-sized noise), 200 per folder -> 100 folders at 20,000.
+SMALL_BASE_DIMENSIONS = ((64, 48), (80, 60), (96, 72), (72, 96))
+SMALL_FILES_PER_FOLDER = 200
+NOISE_QUALITY = 95  # random noise compresses badly at any quality; 95 gives ~1.2 bytes/pixel
+FIRST_SHOT = dt.datetime(2016, 3, 1, 8, 0, 0)
+
+# -- what is measured -------------------------------------------------------------------
+
+IMPORT_VS_HASH_TARGET = 0.7  # first import throughput / hashing throughput, at least
+REIMPORT_VS_WALK_TARGET = 2.0  # re-import time / walk-and-stat time, at most
+REPEATS = 3  # timed rounds of the cheap, repeatable measurements (best one is kept)
+MEMORY_SUBSET_FRACTION = 4  # the smaller memory run imports 1/4 of the small tree
+MB = 1e6  # throughput in decimal megabytes, like the disk vendors and `luna import`
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# =======================================================================================
+# Generating the trees
+# =======================================================================================
+
+
+def noise_jpeg(width: int, height: int, seed: int) -> bytes:
+    """A JPEG of random pixels: incompressible, so its size is predictable and large."""
+    pixels = random.Random(seed).randbytes(width * height * 3)
+    out = io.BytesIO()
+    Image.frombytes("RGB", (width, height), pixels).save(out, "JPEG", quality=NOISE_QUALITY)
+    return out.getvalue()
+
+
+def big_base_jpegs() -> list[bytes]:
+    """One noise JPEG per entry of BIG_BASE_SIZES_MB, sized from a calibration encode."""
+    calibration = noise_jpeg(256, 192, seed=0)
+    bytes_per_pixel = len(calibration) / (256 * 192)
+    bases = []
+    for seed, size_mb in enumerate(BIG_BASE_SIZES_MB, start=1):
+        pixels = size_mb * MB / bytes_per_pixel
+        width = int((pixels * 4 / 3) ** 0.5)  # 4:3, like most cameras
+        bases.append(noise_jpeg(width, int(width * 3 / 4), seed))
+    return bases
+
+
+def small_base_jpegs() -> list[bytes]:
+    return [noise_jpeg(w, h, seed) for seed, (w, h) in enumerate(SMALL_BASE_DIMENSIONS, 100)]
+
+
+def _dms(degrees: float) -> tuple:
+    """Degrees as EXIF rationals: degrees, minutes, seconds (1/100 s)."""
+    d = int(degrees)
+    minutes_float = (degrees - d) * 60
+    m = int(minutes_float)
+    return ((d, 1), (m, 1), (round((minutes_float - m) * 60 * 100), 100))
+
+
+def exif_block(index: int) -> bytes:
+    """EXIF that differs for every file: date, position and a unique image id."""
+    taken = FIRST_SHOT + dt.timedelta(minutes=37 * index, seconds=index % 60)
+    stamp = taken.strftime("%Y:%m:%d %H:%M:%S").encode()
+    latitude = -40.0 + (index * 13 % 8000) * 0.01
+    longitude = -120.0 + (index * 29 % 24000) * 0.01
+    return piexif.dump(
+        {
+            "0th": {
+                piexif.ImageIFD.Make: b"Luna Bench",
+                piexif.ImageIFD.Model: f"Noise {index % 4}".encode(),
+                piexif.ImageIFD.DateTime: stamp,
+            },
+            "Exif": {
+                piexif.ExifIFD.DateTimeOriginal: stamp,
+                piexif.ExifIFD.ImageUniqueID: f"{index:032x}".encode(),
+            },
+            "GPS": {
+                piexif.GPSIFD.GPSLatitudeRef: b"N" if latitude >= 0 else b"S",
+                piexif.GPSIFD.GPSLatitude: _dms(abs(latitude)),
+                piexif.GPSIFD.GPSLongitudeRef: b"E" if longitude >= 0 else b"W",
+                piexif.GPSIFD.GPSLongitude: _dms(abs(longitude)),
+            },
+        }
+    )
+
+
+@dataclass
+class Tree:
+    root: Path
+    folders: list[Path] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    total_bytes: int = 0
+
+
+def write_tree(root: Path, bases: list[bytes], count: int, per_folder: int) -> Tree:
+    """`count` JPEGs in folders of `per_folder`, each a base image with its own EXIF."""
+    tree = Tree(root)
+    for index in range(count):
+        if index % per_folder == 0:
+            folder = root / f"{index // per_folder:03d}"
+            folder.mkdir(parents=True)
+            tree.folders.append(folder)
+        path = folder / f"IMG_{index:06d}.jpg"
+        piexif.insert(exif_block(index), bases[index % len(bases)], str(path))
+        tree.files.append(path)
+    tree.total_bytes = sum(p.stat().st_size for p in tree.files)
+    # Written pages are flushed now, so their writeback does not run during a measurement;
+    # they stay in the page cache, which is where every measurement below reads them from.
+    os.sync()
+    return tree
+
+
+# =======================================================================================
+# The floors: the least work an import or a re-import must do
+# =======================================================================================
+
+
+def sha256_of_file(path: str) -> int:
+    with open(path, "rb") as f:
+        hashlib.file_digest(f, "sha256")
+        return os.fstat(f.fileno()).st_size
+
+
+def hash_files_on_all_cores(paths: list[Path], processes: int) -> float:
+    """Seconds to SHA-256 every file, one process per core (pool start-up included,
+    as the import's includes starting its workers)."""
+    # Same start method as luna's worker pool, so neither side gets cheaper processes.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    started = time.perf_counter()
+    with multiprocessing.get_context(method).Pool(processes) as pool:
+        for _ in pool.imap_unordered(sha256_of_file, [str(p) for p in paths], chunksize=4):
+            pass
+    return time.perf_counter() - started
+
+
+def walk_and_stat(root: Path) -> int:
+    """Visit every entry under root with scandir and lstat it; returns the files seen."""
+    files, stack = 0, [str(root)]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                st = entry.stat(follow_symlinks=False)
+                if stat.S_ISDIR(st.st_mode):
+                    stack.append(entry.path)
+                else:
+                    files += 1
+    return files
+
+
+def time_walk_and_stat(root: Path) -> float:
+    started = time.perf_counter()
+    walk_and_stat(root)
+    return time.perf_counter() - started
+
+
+# =======================================================================================
+# Running luna
+# =======================================================================================
+
+
+def import_in_process(library: Path, roots: list[Path]) -> tuple[float, ImportReport]:
+    """Wall-clock seconds of opening the library and importing, through the Python API."""
+    started = time.perf_counter()
+    with Library.open(library) as lib:
+        report = lib.import_paths([str(r) for r in roots], ImportOptions())
+    return time.perf_counter() - started, report
+
+
+def luna_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "luna", *args]
+
+
+def time_command(command: list[str]) -> float:
+    """Wall-clock seconds of a command, Python start-up included; it must succeed."""
+    started = time.perf_counter()
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} exited {done.returncode}: {done.stderr!r}")
+    return seconds
+
+
+# Run with `python -c` so the measured process holds only what an import needs: not this
+# script's Pillow, piexif or generated images. Linux keeps ru_maxrss across fork + execve,
+# so a process started from this big benchmark would report the benchmark's size as its
+# peak: the fresh interpreter therefore forks once more, while it is still small (as a
+# shell does), and the import runs in that grandchild. Its workers are its direct
+# children, waited for by the pool, so RUSAGE_CHILDREN covers them (their peak includes
+# pages shared with the main process, since they are forked from it).
+FRESH_IMPORT_CODE = """
+import os, sys
+pid = os.fork()
+if pid:  # the small launcher: wait for the import and pass on its exit status
+    sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+
+import json, resource, time
+from luna.importer import ImportOptions
+from luna.library import Library
+
+library, roots = sys.argv[1], sys.argv[2:]
+baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.perf_counter()
+with Library.open(library) as lib:
+    report = lib.import_paths(roots, ImportOptions())
+seconds = time.perf_counter() - started
+print(json.dumps({
+    "seconds": seconds,
+    "added": report.added,
+    "failed": report.failed,
+    "files_read": report.files_read,
+    "bytes_read": report.bytes_read,
+    "baseline_maxrss": baseline,
+    "main_maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    "workers_maxrss": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+}))
+"""
+
+
+def import_in_fresh_process(library: Path, roots: list[Path]) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_IMPORT_CODE, str(library), *map(str, roots)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(done.stdout)
+    # ru_maxrss is in KiB on Linux, in bytes on macOS.
+    unit = 1 if sys.platform == "darwin" else 1024
+    for key in ("baseline_maxrss", "main_maxrss", "workers_maxrss"):
+        result[key] *= unit
+    return result
+
+
+# =======================================================================================
+# The three benchmarks
+# =======================================================================================
+
+
+@dataclass
+class Rate:
+    """Some files read in some seconds."""
+
+    files: int
+    nbytes: int
+    seconds: float
+
+    @property
+    def files_per_s(self) -> float:
+        return self.files / self.seconds
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.nbytes / MB / self.seconds
+
+
+@dataclass
+class FirstImport:
+    tree: Tree
+    generation_seconds: float
+    hash_seconds: list[float]
+    import_seconds: float
+    report: ImportReport
+
+    @property
+    def floor(self) -> Rate:
+        # The fastest hashing run: the floor is what the machine can do at best.
+        return Rate(len(self.tree.files), self.tree.total_bytes, min(self.hash_seconds))
+
+    @property
+    def luna(self) -> Rate:
+        return Rate(self.report.files_read, self.report.bytes_read, self.import_seconds)
+
+
+def bench_first_import(work: Path, count: int, cores: int) -> FirstImport:
+    log(f"generating {count:,} JPEGs of 1-3 MB ...")
+    started = time.perf_counter()
+    bases = big_base_jpegs()
+    tree = write_tree(work / "photos-big", bases, count, BIG_FILES_PER_FOLDER)
+    generation = time.perf_counter() - started
+    log(f"  {tree.total_bytes / MB:,.0f} MB in {generation:.1f} s")
+
+    # Warm-up run (untimed) so every file is in the page cache, then alternate the floor
+    # and the import so a drift of the machine's speed shows up on both sides.
+    log("hashing them once to warm the page cache (untimed) ...")
+    hash_files_on_all_cores(tree.files, cores)
+    hash_seconds = [hash_files_on_all_cores(tree.files, cores)]
+    log(f"  floor run 1: {hash_seconds[0]:.2f} s")
+    log("first import through the API ...")
+    import_seconds, report = import_in_process(work / "libraries" / "big.db", [tree.root])
+    log(f"  {import_seconds:.2f} s, {report.added:,} added, {report.failed:,} failed")
+    hash_seconds.append(hash_files_on_all_cores(tree.files, cores))
+    log(f"  floor run 2: {hash_seconds[1]:.2f} s")
+    return FirstImport(tree, generation, hash_seconds, import_seconds, report)
+
+
+@dataclass
+class Memory:
+    files: int
+    result: dict
+
+
+def bench_memory(work: Path, small: Tree) -> list[Memory]:
+    """First imports of a quarter of the small tree, then of all of it, in fresh processes.
+
+    The full one leaves the library that the re-import benchmark then uses."""
+    subset = small.folders[: max(1, len(small.folders) // MEMORY_SUBSET_FRACTION)]
+    subset_files = sum(1 for p in small.files if p.parent in subset)
+    runs = []
+    for name, roots, files in (
+        ("memory-subset.db", subset, subset_files),
+        ("small.db", [small.root], len(small.files)),
+    ):
+        log(f"first import of {files:,} small files in a fresh process ...")
+        result = import_in_fresh_process(work / "libraries" / name, roots)
+        log(f"  {result['seconds']:.2f} s, {result['added']:,} added")
+        runs.append(Memory(files, result))
+    return runs
+
+
+@dataclass
+class Reimport:
+    tree: Tree
+    walk_seconds: list[float]
+    api_seconds: list[float]
+    cli_seconds: list[float]
+    cli_startup_seconds: list[float]
+    report: ImportReport
+
+
+def bench_reimport(work: Path, small: Tree) -> Reimport:
+    """Re-import the (already imported) small tree: the walk is all that should remain."""
+    library = work / "libraries" / "small.db"
+    cli = luna_command("-L", str(library), "import", str(small.root), "--quiet")
+    log("walking the small tree once to warm the dentry and inode caches (untimed) ...")
+    walk_and_stat(small.root)
+    walks, apis, clis, startups = [], [], [], []
+    report = None
+    # Rounds alternate the floor and the candidates, so each sees the same conditions.
+    for round_number in range(1, REPEATS + 1):
+        walks.append(time_walk_and_stat(small.root))
+        seconds, report = import_in_process(library, [small.root])
+        apis.append(seconds)
+        clis.append(time_command(cli))
+        startups.append(time_command(luna_command("--version")))
+        log(
+            f"  round {round_number}: walk {walks[-1]:.3f} s, API {apis[-1]:.3f} s, "
+            f"CLI {clis[-1]:.3f} s (start-up alone {startups[-1]:.3f} s)"
+        )
+    return Reimport(small, walks, apis, clis, startups, report)
+
+
+# =======================================================================================
+# The report
+# =======================================================================================
+
+
+def verdict(ok: bool, description: str) -> str:
+    return f"   target {description}: {'met' if ok else 'TARGET MISSED'}"
+
+
+def rate_row(label: str, rate: Rate) -> str:
+    return (
+        f"   {label:<44}{rate.files:>8,}{rate.seconds:>10.2f}"
+        f"{rate.files_per_s:>11,.0f}{rate.mb_per_s:>10,.0f}"
+    )
+
+
+RATE_HEADER = f"   {'':<44}{'files':>8}{'seconds':>10}{'files/s':>11}{'MB/s':>10}"
+
+
+def first_import_lines(first: FirstImport, cores: int) -> list[str]:
+    tree, report = first.tree, first.report
+    ratio = first.luna.files_per_s / first.floor.files_per_s
+    lines = [
+        f"1. First import: {len(tree.files):,} distinct JPEGs with EXIF, "
+        f"{tree.total_bytes / MB:,.0f} MB (generated in {first.generation_seconds:.1f} s)",
+        "   Page cache: files written and synced just before; one untimed hashing run to",
+        "   warm it, then floor / import / floor; the floor is the faster of its two runs",
+        f"   ({', '.join(f'{s:.2f} s' for s in first.hash_seconds)}).",
+        RATE_HEADER,
+        rate_row(f"floor: hashlib SHA-256, {cores} processes", first.floor),
+        rate_row("luna import (API, open + import + close)", first.luna),
+        f"   ratio import / floor: {ratio:.2f}",
+        verdict(ratio >= IMPORT_VS_HASH_TARGET, f">= {IMPORT_VS_HASH_TARGET}"),
+    ]
+    if report.added != len(tree.files) or report.failed or report.skipped:
+        lines.append(
+            f"   WARNING: expected {len(tree.files):,} added; got {report.added:,} added, "
+            f"{report.skipped:,} skipped, {report.failed:,} failed"
+        )
+    return lines
+
+
+def reimport_lines(re: Reimport, memory: list[Memory]) -> list[str]:
+    first = memory[-1].result  # the full small tree's first import made this library
+    walk, api, cli = min(re.walk_seconds), min(re.api_seconds), min(re.cli_seconds)
+    ratio = api / walk
+    files = len(re.tree.files)
+
+    def row(label: str, seconds: float) -> str:
+        return f"   {label:<52}{seconds:>9.3f}{files / seconds:>12,.0f}"
+
+    lines = [
+        f"2. Re-import of an unchanged tree: {files:,} small files "
+        f"({re.tree.total_bytes / files / 1000:.1f} KB on average) in "
+        f"{len(re.tree.folders)} folders",
+        f"   Warm caches (one untimed walk first); best of {REPEATS} alternating rounds.",
+        f"   {'':<52}{'seconds':>9}{'files/s':>12}",
+        row("floor: os.scandir walk + lstat of every entry", walk),
+        row("first import (fresh process, for reference)", first["seconds"]),
+        row("re-import, API (open + import + close)", api),
+        row("re-import, CLI `luna import --quiet` (wall clock)", cli),
+        row("  of which Python + CLI start-up (`luna --version`)", min(re.cli_startup_seconds)),
+        f"   ratio re-import (API) / floor: {ratio:.2f}   (CLI / floor: {cli / walk:.2f})",
+        verdict(ratio <= REIMPORT_VS_WALK_TARGET, f"<= {REIMPORT_VS_WALK_TARGET}x the floor"),
+    ]
+    report = re.report
+    if report.unchanged != files or report.files_read or report.added or report.updated:
+        lines.append(
+            f"   WARNING: expected {files:,} unchanged; got {report.unchanged:,} unchanged, "
+            f"{report.added:,} added, {report.updated:,} updated, {report.files_read:,} read"
+        )
+    return lines
+
+
+def memory_lines(memory: list[Memory]) -> list[str]:
+    def mib(nbytes: float) -> str:
+        return f"{nbytes / 2**20:,.1f}"
+
+    lines = [
+        "3. Peak memory (ru_maxrss) of a first import of small files, each in a fresh process",
+        "   (workers are forked from the main process: their peak counts shared pages too)",
+        f"   {'files':>8}{'seconds':>10}{'main MiB':>11}{'before import MiB':>20}"
+        f"{'largest worker MiB':>20}",
+    ]
+    for run in memory:
+        r = run.result
+        lines.append(
+            f"   {run.files:>8,}{r['seconds']:>10.2f}{mib(r['main_maxrss']):>11}"
+            f"{mib(r['baseline_maxrss']):>20}{mib(r['workers_maxrss']):>20}"
+        )
+    if len(memory) == 2 and memory[1].files > memory[0].files:
+        small, large = memory
+        extra_files = large.files - small.files
+        main_growth = large.result["main_maxrss"] - small.result["main_maxrss"]
+        worker_growth = large.result["workers_maxrss"] - small.result["workers_maxrss"]
+        lines.append(
+            f"   growth from {small.files:,} to {large.files:,} files: main "
+            f"{mib(main_growth)} MiB ({main_growth / extra_files:,.0f} bytes per file), "
+            f"workers {mib(worker_growth)} MiB"
+        )
+    for run in memory:
+        if run.result["added"] != run.files or run.result["failed"]:
+            lines.append(
+                f"   WARNING: {run.files:,}-file run added {run.result['added']:,}, "
+                f"failed {run.result['failed']:,}"
+            )
+    return lines
+
+
+def print_report(header: list[str], sections: list[list[str]]) -> None:
+    rule = "=" * 90
+    print(rule)
+    print("\n".join(header))
+    for lines in sections:
+        print(rule)
+        print("\n".join(lines))
+    print(rule)
+
+
+# =======================================================================================
+# Main
+# =======================================================================================
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", type=int, help="big JPEGs to import first (default 2000)")
+    parser.add_argument("--small", type=int, help="small files to re-import (default 20000)")
+    parser.add_argument("--workdir", type=Path, help="where to generate (default: a temp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    parser.add_argument("--quick", action="store_true", help="~10x smaller, for a smoke run")
+    args = parser.parse_args(argv)
+    scale = 10 if args.quick else 1
+    args.files = args.files or 2000 // scale
+    args.small = args.small or 20000 // scale
+    return args
+
+
+def prepare_workdir(args) -> tuple[Path, Path]:
+    """(folder everything goes into, folder to remove at the end)."""
+    if args.workdir is None:
+        made = Path(tempfile.mkdtemp(prefix="luna-bench-", dir="/tmp"))
+        return made, made
+    # In a folder the user named, only our own subfolder is ever created or removed.
+    work = args.workdir.resolve() / "luna-bench"
+    if work.exists():
+        log(f"removing {work} left by an earlier run")
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    return work, work
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    work, to_remove = prepare_workdir(args)
+    (work / "libraries").mkdir()
+    cores = os.cpu_count() or 1
+    if hasattr(os, "sched_getaffinity"):
+        cores = len(os.sched_getaffinity(0))
+    started = time.perf_counter()
+    log(f"working in {work}")
+    try:
+        first = bench_first_import(work, args.files, cores)
+        log(f"generating {args.small:,} small JPEGs ...")
+        small = write_tree(
+            work / "photos-small", small_base_jpegs(), args.small, SMALL_FILES_PER_FOLDER
+        )
+        memory = bench_memory(work, small)
+        reimport = bench_reimport(work, small)
+    finally:
+        if args.keep:
+            log(f"kept {work}")
+        else:
+            shutil.rmtree(to_remove, ignore_errors=True)
+    header = [
+        f"luna {luna_version} import benchmark: Python {platform.python_version()}, "
+        f"{cores} cores, {platform.machine()}, {platform.system()} {platform.release()}",
+        f"work folder {work}; total run {time.perf_counter() - started:.0f} s; MB = 10^6 bytes",
+    ]
+    print_report(
+        header,
+        [first_import_lines(first, cores), reimport_lines(reimport, memory), memory_lines(memory)],
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

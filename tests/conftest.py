@@ -1,0 +1,160 @@
+"""Shared fixtures: every test gets its own home, data dir and library under tmp_path,
+and generates its own photos with Pillow + piexif (no real library is ever touched)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import struct
+from pathlib import Path
+
+import pytest
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("LUNA_LIBRARY", str(tmp_path / "library.db"))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("LUNA_DEBUG", raising=False)
+    return home
+
+
+@pytest.fixture
+def library_path(tmp_path) -> Path:
+    return tmp_path / "library.db"
+
+
+@pytest.fixture
+def lib(library_path):
+    from luna.library import Library
+
+    with Library.open(library_path) as library:
+        yield library
+
+
+@pytest.fixture
+def photos(tmp_path) -> Path:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    return folder
+
+
+def _rational(value: float, denominator: int = 1_000_000) -> tuple[int, int]:
+    return (round(value * denominator), denominator)
+
+
+def _dms(value: float):
+    value = abs(value)
+    degrees = int(value)
+    minutes = int((value - degrees) * 60)
+    seconds = (value - degrees - minutes / 60) * 3600
+    return ((degrees, 1), (minutes, 1), _rational(seconds, 10_000))
+
+
+def _iptc_keywords(keywords: list[str]) -> bytes:
+    """An APP13 Photoshop IRB segment holding IPTC 2:25 keywords (UTF-8)."""
+    records = b"\x1c\x01\x5a\x00\x03\x1b\x25\x47"  # 1:90 coded character set = UTF-8
+    for kw in keywords:
+        data = kw.encode("utf-8")
+        records += b"\x1c\x02\x19" + struct.pack(">H", len(data)) + data
+    if len(records) % 2:
+        records += b"\x00"
+    irb = b"8BIM" + struct.pack(">H", 0x0404) + b"\x00\x00" + struct.pack(">I", len(records))
+    payload = b"Photoshop 3.0\x00" + irb + records
+    return b"\xff\xed" + struct.pack(">H", len(payload) + 2) + payload
+
+
+def make_photo(
+    path: Path,
+    *,
+    taken: str | None = "2019:06:01 12:34:56",
+    offset: str | None = None,
+    gps: tuple[float, float] | None = None,
+    altitude: float | None = None,
+    make: str | None = "Canon",
+    model: str | None = "Canon EOS 5D",
+    orientation: int | None = None,
+    size: tuple[int, int] = (64, 48),
+    keywords: list[str] | None = None,
+    color=(200, 120, 40),
+    fmt: str = "JPEG",
+) -> Path:
+    """Write a small real photo with the given EXIF (and IPTC keywords) to `path`."""
+    import piexif
+    from PIL import Image
+
+    zeroth, exif, gps_ifd = {}, {}, {}
+    if make:
+        zeroth[piexif.ImageIFD.Make] = make.encode()
+    if model:
+        zeroth[piexif.ImageIFD.Model] = model.encode()
+    if orientation:
+        zeroth[piexif.ImageIFD.Orientation] = orientation
+    if taken:
+        exif[piexif.ExifIFD.DateTimeOriginal] = taken.encode()
+    if offset:
+        exif[piexif.ExifIFD.OffsetTimeOriginal] = offset.encode()
+    if gps:
+        lat, lon = gps
+        gps_ifd[piexif.GPSIFD.GPSLatitudeRef] = b"N" if lat >= 0 else b"S"
+        gps_ifd[piexif.GPSIFD.GPSLatitude] = _dms(lat)
+        gps_ifd[piexif.GPSIFD.GPSLongitudeRef] = b"E" if lon >= 0 else b"W"
+        gps_ifd[piexif.GPSIFD.GPSLongitude] = _dms(lon)
+    if altitude is not None:
+        gps_ifd[piexif.GPSIFD.GPSAltitudeRef] = 1 if altitude < 0 else 0
+        gps_ifd[piexif.GPSIFD.GPSAltitude] = _rational(abs(altitude), 100)
+    exif_bytes = piexif.dump({"0th": zeroth, "Exif": exif, "GPS": gps_ifd})
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, fmt, exif=exif_bytes)
+    data = buffer.getvalue()
+    if keywords and fmt == "JPEG":
+        data = data[:2] + _iptc_keywords(keywords) + data[2:]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+@pytest.fixture
+def photo_factory():
+    return make_photo
+
+
+def run_cli(*args: str, env=None):
+    """Run luna's CLI in-process; returns (exit code, stdout, stderr)."""
+    from typer.testing import CliRunner
+
+    from luna.cli.app import app
+
+    result = CliRunner().invoke(app, [str(a) for a in args], env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def run_json(*args: str):
+    code, out, err = run_cli(*args, "--json")
+    assert out.strip(), f"no JSON on stdout (exit {code}): {err}"
+    return code, json.loads(out), err
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+@pytest.fixture
+def cli_json():
+    return run_json
+
+
+def requires_corpus():
+    return pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is absent")
+
+
+def is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0

@@ -1,0 +1,200 @@
+"""One bad file never stops an import; Ctrl-C, kill -9 and a second luna never damage it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import make_photo
+
+from luna.importer import ImportOptions
+from luna.workers import Failed, Pool
+
+
+def imp(lib, *paths, **options):
+    return lib.import_paths([str(p) for p in paths], ImportOptions(**options))
+
+
+def test_broken_files_are_reported_and_the_rest_imported(lib, photos):
+    good = make_photo(photos / "good.jpg")
+    (photos / "empty.jpg").write_bytes(b"")
+    (photos / "garbage.jpg").write_bytes(os.urandom(5000))
+    # A JPEG cut off inside its header.
+    (photos / "truncated.jpg").write_bytes(good.read_bytes()[:40])
+    # A PNG that claims 100,000 x 100,000 pixels: a decompression bomb.
+    (photos / "bomb.png").write_bytes(png_header(100_000, 100_000))
+    report = imp(lib, photos)
+    reasons = {os.path.basename(f["path"]): f["reason"] for f in report.failures}
+    assert report.added == 1
+    assert report.failed == 4
+    assert reasons["empty.jpg"] == "empty file (0 bytes)"
+    assert "damaged" in reasons["garbage.jpg"]
+    assert "not a readable image" in reasons["truncated.jpg"] or "damaged" in reasons[
+        "truncated.jpg"]
+    assert "decompression bomb" in reasons["bomb.png"]
+    assert report.exit_status == 3
+    assert lib.stats()["failed"] == 4
+
+
+def test_failed_files_are_not_retried_while_unchanged(lib, photos):
+    (photos / "empty.jpg").write_bytes(b"")
+    first = imp(lib, photos)
+    again = imp(lib, photos)
+    assert first.failed == again.failed == 1
+    assert "unchanged since it last failed" in again.failures[0]["reason"]
+    # Once fixed, it is imported and no longer counted as failed.
+    make_photo(photos / "empty.jpg")
+    fixed = imp(lib, photos)
+    assert (fixed.added, fixed.failed) == (1, 0)
+    assert lib.stats()["failed"] == 0
+
+
+def test_unreadable_file_is_reported(lib, photos, monkeypatch):
+    """Permission denied (simulated: the tests may run as root, who can read anything)."""
+    make_photo(photos / "ok.jpg")
+    make_photo(photos / "locked.jpg", color=(7, 7, 7))
+    real_open = os.open
+
+    def refusing_open(path, flags, *args, **kwargs):
+        if str(path).endswith("locked.jpg"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing_open)  # workers are forked: they inherit it
+    report = imp(lib, photos)
+    assert (report.added, report.failed) == (1, 1)
+    assert report.failures[0]["reason"] == "cannot read: permission denied"
+
+
+# -- the worker pool --------------------------------------------------------------------
+
+
+def slow_or_crashing(path: str):
+    if path.endswith("hang"):
+        time.sleep(600)
+    if path.endswith("crash"):
+        os.kill(os.getpid(), signal.SIGSEGV)
+    if path.endswith("memory"):
+        raise MemoryError
+    return path.upper()
+
+
+def test_pool_survives_hangs_and_crashes():
+    tasks = ["a", "hang", "b", "crash", "c", "memory", "d", "e"]
+    started = time.monotonic()
+    results = dict(Pool(slow_or_crashing, 2, lambda task: 1.0).run(tasks))
+    assert time.monotonic() - started < 20
+    assert {k: v for k, v in results.items() if not isinstance(v, Failed)} == {
+        t: t.upper() for t in "abcde"
+    }
+    assert "timed out" in results["hang"].reason
+    assert "crashed" in results["crash"].reason and "SIGSEGV" in results["crash"].reason
+    assert "memory" in results["memory"].reason
+
+
+# -- interruption and concurrency (real processes, as a user would run them) -------------
+
+
+def make_tree(folder, count):
+    for i in range(count):
+        make_photo(folder / f"d{i % 10}" / f"IMG_{i:04d}.jpg", color=(i % 256, i // 256, 7),
+                   size=(32, 24))
+
+
+def luna_cmd(library, *args):
+    return [sys.executable, "-m", "luna", "-L", str(library), *map(str, args)]
+
+
+# The real CLI, with each file's reading slowed down (in the workers, which are forked
+# from this process) so that a signal reliably lands in the middle of an import.
+SLOW_LUNA = """
+import sys, time
+import luna.extract
+read = luna.extract.read_file
+def slow_read(path):
+    time.sleep(0.01)
+    return read(path)
+luna.extract.read_file = slow_read
+from luna.cli.app import main
+sys.argv = ["luna"] + sys.argv[1:]
+main()
+"""
+
+
+def slow_luna_cmd(library, *args):
+    return [sys.executable, "-c", SLOW_LUNA, "-L", str(library), *map(str, args)]
+
+
+def count_files(library) -> tuple[int, int]:
+    with sqlite3.connect(library) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        total = con.execute("SELECT COUNT(*) FROM file").fetchone()[0]
+        distinct = con.execute("SELECT COUNT(DISTINCT path) FROM file").fetchone()[0]
+    return total, distinct
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_interrupted_import_leaves_a_consistent_library(tmp_path, photos, sig):
+    make_tree(photos, 600)
+    library = tmp_path / "lib.db"
+    proc = subprocess.Popen(slow_luna_cmd(library, "import", photos, "--quiet"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_for_rows(library, minimum=1, timeout=60)
+    proc.send_signal(sig)
+    proc.communicate(timeout=60)
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130
+    total, distinct = count_files(library)
+    assert total == distinct
+    assert total < 600  # it really was interrupted
+    done = subprocess.run(luna_cmd(library, "import", photos, "--json"), capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert count_files(library) == (600, 600)
+
+
+def test_two_imports_at_once_both_complete(tmp_path):
+    library = tmp_path / "lib.db"
+    tree_a, tree_b = tmp_path / "a", tmp_path / "b"
+    make_tree(tree_a, 300)
+    make_tree(tree_b, 300)
+    make_photo(tree_b / "unique.jpg", color=(1, 2, 3))
+    procs = [
+        subprocess.Popen(luna_cmd(library, "import", tree, "--quiet"), stderr=subprocess.PIPE)
+        for tree in (tree_a, tree_b, tree_a)  # the same tree twice, too
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=180)
+        assert p.returncode == 0, err.decode()
+    assert count_files(library) == (601, 601)
+
+
+def wait_for_rows(library, minimum, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with sqlite3.connect(f"file:{library}?mode=ro", uri=True, timeout=1) as con:
+                if con.execute("SELECT COUNT(*) FROM file").fetchone()[0] >= minimum:
+                    return
+        except sqlite3.Error:
+            pass
+        time.sleep(0.02)
+    raise AssertionError("the import never recorded anything")
+
+
+def png_header(width: int, height: int) -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 1024)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
