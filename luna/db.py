@@ -124,11 +124,19 @@ def _upgrade(db: SqliteDatabase, path: Path) -> Path | None:
         if version == current_version():
             return None
     backup = backup_library(db, path, version)
-    with db.atomic("IMMEDIATE"):
-        version = _check_version(db, path, allow_older=True)
-        for step in range(version, current_version()):
-            MIGRATIONS[step](db)
-        db.execute_sql(f"PRAGMA user_version = {current_version()}")
+    try:
+        with db.atomic("IMMEDIATE"):
+            version = _check_version(db, path, allow_older=True)
+            for step in range(version, current_version()):
+                MIGRATIONS[step](db)
+            db.execute_sql(f"PRAGMA user_version = {current_version()}")
+    except LibraryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the transaction rolled back: say so plainly
+        raise LibraryError(
+            f"upgrading {path} to schema {current_version()} failed ({exc}); it was left "
+            f"as it was, and a copy is at {backup}"
+        ) from exc
     return backup
 
 

@@ -34,8 +34,9 @@ def test_broken_files_are_reported_and_the_rest_imported(lib, photos):
     assert report.failed == 4
     assert reasons["empty.jpg"] == "empty file (0 bytes)"
     assert "damaged" in reasons["garbage.jpg"]
-    assert "not a readable image" in reasons["truncated.jpg"] or "damaged" in reasons[
-        "truncated.jpg"]
+    assert (
+        "not a readable image" in reasons["truncated.jpg"] or "damaged" in reasons["truncated.jpg"]
+    )
     assert "decompression bomb" in reasons["bomb.png"]
     assert report.exit_status == 3
     assert lib.stats()["failed"] == 4
@@ -102,8 +103,9 @@ def test_pool_survives_hangs_and_crashes():
 
 def make_tree(folder, count):
     for i in range(count):
-        make_photo(folder / f"d{i % 10}" / f"IMG_{i:04d}.jpg", color=(i % 256, i // 256, 7),
-                   size=(32, 24))
+        make_photo(
+            folder / f"d{i % 10}" / f"IMG_{i:04d}.jpg", color=(i % 256, i // 256, 7), size=(32, 24)
+        )
 
 
 def luna_cmd(library, *args):
@@ -142,8 +144,11 @@ def count_files(library) -> tuple[int, int]:
 def test_interrupted_import_leaves_a_consistent_library(tmp_path, photos, sig):
     make_tree(photos, 600)
     library = tmp_path / "lib.db"
-    proc = subprocess.Popen(slow_luna_cmd(library, "import", photos, "--quiet"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        slow_luna_cmd(library, "import", photos, "--quiet"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     wait_for_rows(library, minimum=1, timeout=60)
     proc.send_signal(sig)
     proc.communicate(timeout=60)
@@ -152,8 +157,9 @@ def test_interrupted_import_leaves_a_consistent_library(tmp_path, photos, sig):
     total, distinct = count_files(library)
     assert total == distinct
     assert total < 600  # it really was interrupted
-    done = subprocess.run(luna_cmd(library, "import", photos, "--json"), capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        luna_cmd(library, "import", photos, "--json"), capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert count_files(library) == (600, 600)
 

@@ -40,7 +40,10 @@ def test_photo_fields_come_from_exif(lib, photos):
     assert rec["location"]["latitude"] == pytest.approx(48.8584, abs=1e-5)
     assert rec["location"]["longitude"] == pytest.approx(-2.2945, abs=1e-5)
     assert rec["location"]["altitude"] == pytest.approx(-12.5)
-    assert (rec["metadata"]["make"], rec["metadata"]["model"]) == ("NIKON CORPORATION", "NIKON D750")
+    assert (rec["metadata"]["make"], rec["metadata"]["model"]) == (
+        "NIKON CORPORATION",
+        "NIKON D750",
+    )
     assert (rec["width"], rec["height"]) == (80, 60)
     assert rec["size_bytes"] == path.stat().st_size
     import hashlib
@@ -61,8 +64,9 @@ def test_southern_and_western_coordinates_are_negative(lib, photos):
     assert loc["longitude"] == pytest.approx(-43.2105, abs=1e-5)
 
 
-@pytest.mark.parametrize("orientation,expected", [(1, (80, 60)), (3, (80, 60)), (6, (60, 80)),
-                                                  (8, (60, 80))])
+@pytest.mark.parametrize(
+    "orientation,expected", [(1, (80, 60)), (3, (80, 60)), (6, (60, 80)), (8, (60, 80))]
+)
 def test_dimensions_are_as_displayed(lib, photos, orientation, expected):
     path = make_photo(photos / f"o{orientation}.jpg", size=(80, 60), orientation=orientation)
     imp(lib, photos)

@@ -1,0 +1,232 @@
+"""The command line as a user and a script see it: data on stdout, one-line errors on
+stderr, documented exit codes, JSON with pinned keys."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import make_photo
+
+REPORT_KEYS = {
+    "version",
+    "dry_run",
+    "added",
+    "updated",
+    "moved",
+    "unchanged",
+    "missing",
+    "skipped",
+    "failed",
+    "failures",
+    "files_read",
+    "bytes_read",
+    "seconds",
+    "interrupted",
+}
+SHOW_KEYS = {
+    "id",
+    "path",
+    "filename",
+    "kind",
+    "mime_type",
+    "size_bytes",
+    "mtime",
+    "content_sha",
+    "start",
+    "end",
+    "utc_offset_minutes",
+    "width",
+    "height",
+    "location",
+    "owner",
+    "missing_since",
+    "created",
+    "modified",
+    "tags",
+    "albums",
+    "events",
+    "related_files",
+    "metadata",
+    "processor_metadata",
+}
+STATS_KEYS = {
+    "version",
+    "library",
+    "files",
+    "total_bytes",
+    "by_kind",
+    "by_year",
+    "by_camera",
+    "with_location",
+    "missing",
+    "failed",
+    "tags",
+    "albums",
+    "events",
+}
+
+
+@pytest.fixture
+def imported(photos, cli):
+    make_photo(photos / "a.jpg", gps=(48.85, 2.35), make="Apple", model="iPhone 12")
+    make_photo(photos / "b.jpg", taken="2021:01:01 00:00:01", color=(1, 1, 1))
+    (photos / "c.txt").write_text("not a photo")
+    code, out, err = cli("import", photos)
+    assert code == 0, err
+    return photos
+
+
+def test_import_prints_summary_on_stderr_and_nothing_on_stdout(photos, cli):
+    make_photo(photos / "a.jpg")
+    code, out, err = cli("import", photos)
+    assert code == 0
+    assert out == ""
+    assert "1 added" in err and "Imported" in err
+
+
+def test_import_json_report(photos, cli_json):
+    make_photo(photos / "a.jpg")
+    (photos / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
+    code, report, err = cli_json("import", photos)
+    assert code == 3  # finished, but a file failed
+    assert set(report) == REPORT_KEYS
+    assert report["version"] == 1
+    assert (report["added"], report["failed"]) == (1, 1)
+    assert report["failures"][0]["path"].endswith("broken.jpg")
+    assert report["failures"][0]["reason"]
+
+
+def test_import_dry_run_json(photos, cli_json, library_path):
+    make_photo(photos / "a.jpg")
+    code, report, _ = cli_json("import", photos, "--dry-run")
+    assert code == 0
+    assert report["dry_run"] is True and report["added"] == 1
+    assert not library_path.exists()
+
+
+def test_import_of_a_missing_path_is_one_line_and_exit_1(tmp_path, cli):
+    code, out, err = cli("import", tmp_path / "nope")
+    assert code == 1
+    assert out == ""
+    assert err.strip() == f"Error: no such file or directory: {tmp_path / 'nope'}"
+
+
+def test_show_by_path_id_and_prefix(imported, cli_json):
+    path = str(imported / "a.jpg")
+    _, by_path, _ = cli_json("show", path)
+    assert len(by_path) == 1 and set(by_path[0]) == SHOW_KEYS
+    file_id = by_path[0]["id"]
+    _, by_id, _ = cli_json("show", file_id)
+    _, by_prefix, _ = cli_json("show", file_id[:8])
+    assert by_id == by_prefix == by_path
+    assert by_path[0]["location"]["latitude"] == pytest.approx(48.85)
+    assert by_path[0]["metadata"]["model"] == "iPhone 12"
+
+
+def test_show_several_files_as_jsonl(imported, cli):
+    code, out, _ = cli("show", imported / "a.jpg", imported / "b.jpg", "--jsonl")
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["filename"] for r in rows] == ["a.jpg", "b.jpg"]
+
+
+def test_show_panel_lists_every_field(imported, cli):
+    code, out, _ = cli("show", imported / "a.jpg")
+    assert code == 0
+    for label in (
+        "id",
+        "path",
+        "kind",
+        "sha-256",
+        "taken",
+        "location",
+        "tags",
+        "albums",
+        "events",
+        "make",
+        "model",
+        "read by",
+    ):
+        assert label in out
+    assert "exif:DateTimeOriginal" in out
+    assert "\x1b[" not in out  # no colour codes when not on a terminal
+
+
+def test_show_unknown_file_is_an_error(imported, cli):
+    code, out, err = cli("show", "/no/such/photo.jpg")
+    assert code == 1
+    assert out == ""
+    assert err.startswith("Error: no file in the library matches")
+
+
+def test_show_ambiguous_prefix_is_an_error(photos, cli, cli_json):
+    # 17 files: at least two ids share their first hex digit.
+    for i in range(17):
+        make_photo(photos / f"{i}.jpg", color=(i, i, i))
+    cli("import", photos)
+    _, rows, _ = cli_json("show", *sorted(str(p) for p in photos.iterdir()))
+    firsts = [r["id"][0] for r in rows]
+    shared = next(c for c in firsts if firsts.count(c) > 1)
+    code, out, err = cli("show", shared)
+    assert code == 1 and out == ""
+    assert "several files" in err
+
+
+def test_stats(imported, cli_json, cli):
+    code, stats, _ = cli_json("stats")
+    assert code == 0
+    assert set(stats) == STATS_KEYS
+    assert stats["files"] == 2
+    assert stats["by_kind"] == {"photo": 2}
+    assert stats["by_year"] == {"2019": 1, "2021": 1}
+    assert stats["by_camera"] == {"Apple iPhone 12": 1, "Canon Canon EOS 5D": 1}
+    assert stats["with_location"] == 1
+    assert (stats["missing"], stats["failed"]) == (0, 0)
+    code, out, _ = cli("stats")
+    assert code == 0 and "files" in out and "2019" in out
+
+
+def test_every_command_has_help(cli):
+    from luna.cli.app import app
+
+    code, out, _ = cli("--help")
+    assert code == 0
+    for command in app.registered_commands:
+        assert command.name in out
+        code, text, _ = cli(command.name, "--help")
+        assert code == 0 and "Example" in text, command.name
+
+
+def test_version(cli):
+    from luna import __version__
+
+    assert cli("--version")[:2] == (0, f"luna {__version__}\n")
+
+
+def test_unknown_option_is_a_usage_error(cli):
+    assert cli("import", "--no-such-option", ".")[0] == 2
+
+
+def test_python_dash_m_luna_works():
+    done = subprocess.run(
+        [sys.executable, "-m", "luna", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and done.stdout.startswith("luna ")
+
+
+def test_closed_pipe_is_quiet(imported, library_path):
+    # `luna show ... | head -c1`: the reader goes away; no traceback may appear. The output
+    # is made larger than a pipe's buffer so that luna really writes into a closed pipe.
+    many = " ".join([f"'{imported}/a.jpg'"] * 600)
+    proc = subprocess.run(
+        f"'{sys.executable}' -m luna -L '{library_path}' show --jsonl {many} | head -c1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.stdout == "{"
+    assert proc.stderr == ""

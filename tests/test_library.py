@@ -1,0 +1,174 @@
+"""The library file: where it lives, how it is opened, how its schema evolves."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from conftest import make_photo
+
+from luna import db as dbmod
+from luna.errors import LibraryError, NewerSchema, NotFound
+from luna.library import Library
+
+
+def test_default_library_is_in_xdg_data_home(monkeypatch, isolated_home, photos, cli):
+    monkeypatch.delenv("LUNA_LIBRARY")
+    make_photo(photos / "a.jpg")
+    code, _, err = cli("import", photos)
+    assert code == 0, err
+    assert (isolated_home / ".local" / "share" / "luna" / "library.db").is_file()
+
+
+def test_default_without_xdg_is_under_home(monkeypatch, isolated_home):
+    from luna.config import default_library_path
+
+    monkeypatch.delenv("LUNA_LIBRARY")
+    monkeypatch.delenv("XDG_DATA_HOME")
+    assert default_library_path() == isolated_home / ".local" / "share" / "luna" / "library.db"
+
+
+def test_luna_library_env_and_option_choose_another(monkeypatch, tmp_path, photos, cli):
+    make_photo(photos / "a.jpg")
+    env_lib = tmp_path / "env" / "lib.db"
+    monkeypatch.setenv("LUNA_LIBRARY", str(env_lib))
+    assert cli("import", photos)[0] == 0
+    assert env_lib.is_file()
+    opt_lib = tmp_path / "opt" / "lib.db"
+    assert cli("-L", opt_lib, "import", photos)[0] == 0
+    assert opt_lib.is_file()
+
+
+def test_library_uses_wal_foreign_keys_and_a_busy_timeout(lib):
+    pragma = lambda name: lib.db.execute_sql(f"PRAGMA {name}").fetchone()[0]  # noqa: E731
+    assert pragma("journal_mode") == "wal"
+    assert pragma("foreign_keys") == 1
+    assert pragma("busy_timeout") >= 10_000
+
+
+def test_a_newer_library_is_refused_without_damage(library_path):
+    Library.open(library_path).close()
+    with sqlite3.connect(library_path) as con:
+        con.execute("PRAGMA user_version = 999")
+    before = library_path.read_bytes()
+    with pytest.raises(NewerSchema, match="newer luna"):
+        Library.open(library_path)
+    assert library_path.read_bytes() == before
+
+
+def test_newer_library_gives_one_line_error_and_exit_4(library_path, cli):
+    Library.open(library_path).close()
+    with sqlite3.connect(library_path) as con:
+        con.execute("PRAGMA user_version = 999")
+    code, out, err = cli("stats")
+    assert code == 4
+    assert out == ""
+    assert err.startswith("Error: ") and "newer luna" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_not_a_library_is_a_clear_error(tmp_path, cli):
+    bogus = tmp_path / "notes.db"
+    bogus.write_text("these are my notes, not a database\n" * 100)
+    code, _, err = cli("-L", bogus, "stats")
+    assert code == 4
+    assert "Error:" in err and "Traceback" not in err
+    assert bogus.read_text().startswith("these are my notes")
+
+
+def test_someone_elses_sqlite_database_is_refused(tmp_path):
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as con:
+        con.execute("CREATE TABLE things (x)")
+    with pytest.raises(LibraryError, match="not a luna library"):
+        Library.open(other)
+
+
+def test_missing_library_for_a_read_command(tmp_path, cli):
+    code, _, err = cli("-L", tmp_path / "nope.db", "stats")
+    assert code == 1
+    assert "no library" in err
+    with pytest.raises(NotFound):
+        Library.open(tmp_path / "nope.db", create=False)
+
+
+def test_migration_backs_up_then_upgrades(library_path, photos, monkeypatch):
+    make_photo(photos / "a.jpg")
+    with Library.open(library_path) as lib:
+        lib.import_paths([str(photos)])
+
+    def add_rating(database):
+        from peewee import IntegerField
+        from playhouse.migrate import SqliteMigrator, migrate
+
+        migrate(SqliteMigrator(database).add_column("file", "rating", IntegerField(null=True)))
+
+    monkeypatch.setattr(dbmod, "MIGRATIONS", [*dbmod.MIGRATIONS, add_rating])
+    with Library.open(library_path) as lib:
+        assert lib.backup_path is not None and lib.backup_path.is_file()
+        columns = [c.name for c in lib.db.get_columns("file")]
+        assert "rating" in columns
+        assert lib.stats()["files"] == 1
+    with sqlite3.connect(library_path) as con:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+    with sqlite3.connect(lib.backup_path) as con:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert con.execute("SELECT COUNT(*) FROM file").fetchone()[0] == 1
+
+
+def test_a_failed_migration_leaves_the_old_schema(library_path, monkeypatch):
+    Library.open(library_path).close()
+
+    def broken(database):
+        database.execute_sql("ALTER TABLE file ADD COLUMN half_done INTEGER")
+        raise RuntimeError("disk full, say")
+
+    monkeypatch.setattr(dbmod, "MIGRATIONS", [*dbmod.MIGRATIONS, broken])
+    with pytest.raises(LibraryError, match="left as it was"):
+        Library.open(library_path)
+    with sqlite3.connect(library_path) as con:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+        columns = [r[1] for r in con.execute("PRAGMA table_info(file)")]
+        assert "half_done" not in columns
+
+
+def test_schema_has_the_seed_models(lib):
+    tables = set(lib.db.get_tables())
+    assert {
+        "file",
+        "user",
+        "tag",
+        "album",
+        "event",
+        "file_tag",
+        "album_file",
+        "event_file",
+        "file_relation",
+        "album_editor",
+        "album_viewer",
+    } <= tables
+    columns = {c.name for c in lib.db.get_columns("file")}
+    assert {
+        "id",
+        "path",
+        "filename",
+        "kind",
+        "mime_type",
+        "size_bytes",
+        "mtime",
+        "content_sha",
+        "start",
+        "end",
+        "latitude",
+        "longitude",
+        "altitude",
+        "width",
+        "height",
+        "metadata",
+        "processor_metadata",
+        "owner_id",
+        "created",
+        "modified",
+    } <= columns
+    indexed = {tuple(i.columns) for i in lib.db.get_indexes("file")}
+    assert ("latitude", "longitude") in indexed
