@@ -21,7 +21,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
-from luna.errors import ExitStatus, LunaError, NotFound
+from luna.errors import ExitStatus, LibraryError, LunaError, NotFound
 from luna.scan import Candidate, ScanOptions, ScanProblem, walk
 from luna.sniff import is_certainly_not_media
 
@@ -235,14 +235,23 @@ class Importer:
     def _read_and_record(self, todo: list[Candidate], failures_before: dict) -> None:
         if not todo:
             return
-        from luna.extract import FileFacts, Skipped, read_file
-        from luna.workers import Failed, Pool, default_jobs
+        from luna.extract import read_file
+        from luna.workers import Pool, default_jobs
 
         self.progress.reading(len(todo), sum(c.size for c in todo))
         pool = Pool(read_file, self.options.jobs or default_jobs(), self._time_limit)
+        try:
+            self._record_results(pool.run(todo, path_of=lambda c: c.path), failures_before)
+        finally:
+            pool.close()  # also when a write fails or Ctrl-C arrives: no worker lingers
+
+    def _record_results(self, results, failures_before: dict) -> None:
+        from luna.extract import FileFacts, Skipped
+        from luna.workers import Failed
+
         batch: list = []
         last_flush = time.monotonic()
-        for candidate, result in pool.run(todo, path_of=lambda c: c.path):
+        for candidate, result in results:
             self.progress.advance(candidate.size)
             if isinstance(result, Skipped):
                 self.report.skipped += 1
@@ -264,10 +273,21 @@ class Importer:
         return self.options.time_limit + SECONDS_PER_GB * candidate.size / 1e9
 
     def _write(self, fn):
+        """Run `fn` in one write transaction; nothing of it lands if it fails."""
+        from peewee import OperationalError
+
         if self.options.dry_run:
             return fn()
-        with self.db.atomic("IMMEDIATE"):
-            return fn()
+        try:
+            with self.db.atomic("IMMEDIATE"):
+                return fn()
+        except OperationalError as exc:
+            # Disk full, or another process held the library longer than the busy timeout.
+            # The transaction rolled back; what earlier batches wrote stays.
+            raise LibraryError(
+                f"cannot write to the library {self.library.path}: {_root_cause(exc)}; what "
+                "was recorded before stays, run the import again once this is fixed"
+            ) from None
 
     def _write_batch(self, batch: list) -> None:
         if not batch:
@@ -477,6 +497,14 @@ class Importer:
             return
         for i in range(0, len(ids), 500):
             File.update(missing_since=None).where(File.id.in_(ids[i : i + 500])).execute()
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """SQLite rolls back by itself on SQLITE_FULL; peewee's own rollback then fails with
+    "no transaction is active", hiding the real cause in the exception's context."""
+    while "no transaction is active" in str(exc) and exc.__context__ is not None:
+        exc = exc.__context__
+    return exc
 
 
 def _valid_utf8(path: str) -> bool:

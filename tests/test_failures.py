@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -204,3 +205,55 @@ def png_header(width: int, height: int) -> bytes:
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     idat = zlib.compress(b"\x00" * 1024)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def test_full_disk_stops_cleanly_and_a_rerun_finishes(lib, photos, library_path):
+    make_tree(photos, 400)
+    # SQLite's max_page_count makes the library "full" after a few pages, as a full disk
+    # would: the write fails with SQLITE_FULL.
+    pages = lib.db.execute_sql("PRAGMA page_count").fetchone()[0]
+    lib.db.execute_sql(f"PRAGMA max_page_count = {pages + 8}")
+    from luna.errors import LibraryError
+
+    with pytest.raises(LibraryError, match="full"):
+        imp(lib, photos)
+    lib.db.execute_sql("PRAGMA max_page_count = 1073741823")
+    report = imp(lib, photos)
+    assert report.failed == 0
+    assert count_files(library_path) == (400, 400)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 1 MB filesystem (tmpfs), where the tests may mount one (root on Linux)."""
+    mount_point = tmp_path / "tiny"
+    mount_point.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip("cannot mount a small filesystem here")
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], capture_output=True)
+
+
+def test_a_really_full_disk_through_the_cli(photos, tiny_disk):
+    make_tree(photos, 1500)
+    library = tiny_disk / "lib.db"
+    done = subprocess.run(
+        luna_cmd(library, "import", photos), capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 4
+    assert done.stdout == ""
+    error_lines = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
+    assert len(error_lines) == 1 and "database or disk is full" in error_lines[0]
+    assert "Traceback" not in done.stderr
+    recorded_before, _ = count_files(library)
+    # Free space appears (here: the filesystem grows); the same import finishes the job.
+    subprocess.run(["mount", "-o", "remount,size=64m", str(tiny_disk)], check=True)
+    again = subprocess.run(
+        luna_cmd(library, "import", photos, "--json"), capture_output=True, text=True, timeout=120
+    )
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["added"] == 1500 - recorded_before
+    assert count_files(library) == (1500, 1500)
