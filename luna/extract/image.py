@@ -7,6 +7,7 @@ decompression bombs harmless (Pillow still refuses the worst of them at open tim
 from __future__ import annotations
 
 import math
+import re
 
 from luna.extract.dates import parse_exif_datetime, parse_offset, with_subseconds
 from luna.extract.facts import Extracted, FileFailed
@@ -45,7 +46,9 @@ def open_image(fp):
     try:
         return Image.open(fp)
     except Image.DecompressionBombError as exc:
-        raise FileFailed(f"refused as a decompression bomb ({exc})") from None
+        pixels = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(pixels.group(1)):,} pixels" if pixels else "too many pixels"
+        raise FileFailed(f"refused as a likely decompression bomb ({size})") from None
     except UnidentifiedImageError:
         raise FileFailed(
             "not a readable image: its header is damaged or of an unknown format"
