@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
 from luna.errors import ExitStatus, LibraryError, LunaError, NotFound
 from luna.scan import Candidate, ScanOptions, ScanProblem, walk
 from luna.sniff import is_certainly_not_media
+from luna.store import FileStore
 
 REPORT_VERSION = 1
 BATCH_FILES = 200  # results written per transaction at most...
@@ -110,16 +110,6 @@ class NoProgress:
         pass
 
 
-@dataclass(slots=True)
-class _Known:
-    """A library row as the walk needs it."""
-
-    id: str
-    size: int
-    mtime: float
-    missing: bool
-
-
 def resolve_roots(paths) -> list[str]:
     """Absolute, symlink-free roots; nested roots dropped so no file is seen twice."""
     roots = []
@@ -155,15 +145,20 @@ class Importer:
         self.report = ImportReport(dry_run=options.dry_run)
         self._claimed: set[str] = set()  # hex ids of rows moved in this run
         self._tag_ids: dict[str, int] = {}
+        self._failed_before: set[str] = set()  # paths that had failed when the run began
+        self.store = FileStore(self.db)
         self._user_ids: dict[int | str, int] = {}
 
     # -- 1. what the library knows ------------------------------------------------------
-    def _known_files(self, roots: list[str]) -> dict[str, _Known]:
+    def _known_files(self, roots: list[str]) -> dict[str, tuple]:
+        """path -> (id hex, size, mtime, is missing) for every row under the roots."""
         where, params = _prefix_clause(roots)
         cursor = self.db.execute_sql(
-            f"SELECT path, id, size_bytes, mtime, missing_since FROM file WHERE {where}", params
+            f"SELECT path, id, size_bytes, mtime, missing_since IS NOT NULL FROM file "
+            f"WHERE {where}",
+            params,
         )
-        return {p: _Known(i, s, m, ms is not None) for p, i, s, m, ms in cursor}
+        return {path: rest for path, *rest in cursor}
 
     def _known_failures(self, roots: list[str]) -> dict[str, tuple]:
         where, params = _prefix_clause(roots)
@@ -178,6 +173,7 @@ class Importer:
         roots = resolve_roots(paths)
         known = self._known_files(roots)
         failures_before = self._known_failures(roots)
+        self._failed_before = set(failures_before)
         try:
             todo, reappeared = self._scan(roots, known, failures_before)
             if reappeared:
@@ -201,34 +197,35 @@ class Importer:
         scan_options = ScanOptions(self.options.exclude, self.options.follow_symlinks)
         report = self.report
         for n, item in enumerate(walk(roots, scan_options)):
-            if n % 2048 == 0:
+            if n & 2047 == 0:
                 self.progress.scanning(n)
-            if isinstance(item, ScanProblem):
+            if type(item) is ScanProblem:
                 report.fail(item.path, item.reason)
                 continue
-            row = known.pop(item.path, None)
-            if row is not None and row.size == item.size and row.mtime == item.mtime:
+            path, st = item
+            row = known.pop(path, None)
+            if row is not None and row[1] == st.st_size and row[2] == st.st_mtime:
                 report.unchanged += 1
-                if row.missing:
-                    reappeared.append(row.id)
+                if row[3]:
+                    reappeared.append(row[0])
                 continue
-            if not _valid_utf8(item.path):
-                report.fail(item.path, "file name is not valid UTF-8; rename it to import it")
+            if not _valid_utf8(path):
+                report.fail(path, "file name is not valid UTF-8; rename it to import it")
                 continue
-            if row is None and is_certainly_not_media(item.path):
+            if row is None and is_certainly_not_media(path):
                 report.skipped += 1
                 continue
-            before = failures_before.get(item.path)
+            before = failures_before.get(path)
             if (
                 before is not None
                 and not self.options.retry_failed
-                and before[0] == item.size
-                and before[1] == item.mtime
+                and before[0] == st.st_size
+                and before[1] == st.st_mtime
             ):
-                failures_before.pop(item.path)
-                report.fail(item.path, f"{before[2]} (unchanged since it last failed)")
+                failures_before.pop(path)
+                report.fail(path, f"{before[2]} (unchanged since it last failed)")
                 continue
-            todo.append(item)
+            todo.append(Candidate.from_stat(path, st))
         return todo, reappeared
 
     # -- 3 and 4. read in workers, record in batches --------------------------------------
@@ -303,65 +300,46 @@ class Importer:
         self._write(record_all)
 
     def _record(self, facts) -> None:
-        from luna.models import File, utcnow
-
         # Read inside the write transaction: another luna may have recorded it meanwhile.
-        existing = File.get_or_none(File.path == facts.path)
-        fields = self._row_fields(facts)
+        existing = self.store.find_by_path(facts.path)
         if existing is not None:
-            same = (existing.content_sha, existing.size_bytes, existing.mtime) == (
-                facts.content_sha,
-                facts.size,
-                facts.mtime,
-            )
-            if same:
-                self.report.unchanged += 1
+            file_id, sha, size, mtime = existing
+            if (sha, size, mtime) == (facts.content_sha, facts.size, facts.mtime):
+                self.report.unchanged += 1  # another luna recorded it meanwhile
                 return
             self.report.updated += 1
-            file_id = existing.id
-            self._update(file_id, fields)
         else:
-            moved = self._find_moved(facts)
-            if moved is not None:
+            file_id = self._find_moved(facts)
+            if file_id is not None:
                 self.report.moved += 1
-                file_id = moved.id
-                self._claimed.add(file_id.hex)
-                self._update(file_id, fields)
+                self._claimed.add(file_id)
             else:
                 self.report.added += 1
-                if self.options.dry_run:
-                    return
-                # insert() returns SQLite's rowid, not the UUID key: make the id here.
-                file_id = fields["id"] = uuid.uuid4()
-                fields["created"] = utcnow()
-                File.insert(**fields).execute()
-        if not self.options.dry_run:
-            self._sync_metadata_tags(file_id, facts.found.keywords)
-            self._forget_failure(facts.path)
+        if self.options.dry_run:
+            return
+        is_new = file_id is None
+        if is_new:
+            file_id = self.store.insert(self._row(facts))
+        else:
+            self.store.update(file_id, self._row(facts))
+        keywords = facts.found.keywords
+        if keywords or not is_new:
+            tag_ids = {self._tag_id(k) for k in keywords}
+            self.store.set_metadata_tags(file_id, tag_ids, had_any=not is_new)
+        if facts.path in self._failed_before:
+            self.store.forget_failures([facts.path])
 
-    def _update(self, file_id, fields: dict) -> None:
-        from luna.models import File
-
-        if not self.options.dry_run:
-            File.update(**fields).where(File.id == file_id).execute()
-
-    def _find_moved(self, facts):
+    def _find_moved(self, facts) -> str | None:
         """A row with the same content whose path is gone: the file was moved or renamed."""
-        from luna.models import File
-
-        candidates = File.select(File.id, File.path, File.missing_since).where(
-            (File.content_sha == facts.content_sha)
-            & (File.size_bytes == facts.size)
-            & (File.path != facts.path)
-        )
-        for row in candidates:
-            if row.id.hex in self._claimed:
+        candidates = self.store.same_content_elsewhere(facts.content_sha, facts.size, facts.path)
+        for file_id, path, missing_since in candidates:
+            if file_id in self._claimed:
                 continue
-            if row.missing_since is not None or not os.path.lexists(row.path):
-                return row
+            if missing_since is not None or not os.path.lexists(path):
+                return file_id
         return None
 
-    def _row_fields(self, facts) -> dict:
+    def _row(self, facts) -> dict:
         from luna.models import utcnow
 
         found = facts.found
@@ -398,19 +376,6 @@ class Importer:
             self._user_ids[key] = self.library.user_id(name, create=not self.options.dry_run)
         return self._user_ids[key]
 
-    def _sync_metadata_tags(self, file_id, keywords: list[str]) -> None:
-        """Tags that come from the file follow the file; tags added by hand stay."""
-        from luna.models import FileTag
-
-        wanted = {self._tag_id(k) for k in keywords}
-        stale = FileTag.delete().where((FileTag.file == file_id) & (FileTag.source == "metadata"))
-        if wanted:
-            stale = stale.where(FileTag.tag.not_in(list(wanted)))
-        stale.execute()
-        if wanted:
-            rows = [{"file": file_id, "tag": t, "source": "metadata"} for t in wanted]
-            FileTag.insert_many(rows).on_conflict_ignore().execute()
-
     def _tag_id(self, name: str) -> int:
         if name not in self._tag_ids:
             self._tag_ids[name] = self.library.tag_id(name)
@@ -418,85 +383,39 @@ class Importer:
 
     # -- failures -----------------------------------------------------------------------
     def _record_failure(self, candidate: Candidate, reason: str) -> None:
-        from luna.models import ImportFailure, utcnow
-
-        if self.options.dry_run:
-            return
-        ImportFailure.insert(
-            path=candidate.path,
-            size_bytes=candidate.size,
-            mtime=candidate.mtime,
-            reason=reason,
-            failed_at=utcnow(),
-        ).on_conflict(
-            conflict_target=[ImportFailure.path],
-            preserve=[
-                ImportFailure.size_bytes,
-                ImportFailure.mtime,
-                ImportFailure.reason,
-                ImportFailure.failed_at,
-            ],
-        ).execute()
-
-    def _forget_failure(self, path: str) -> None:
-        from luna.models import ImportFailure
-
-        ImportFailure.delete().where(ImportFailure.path == path).execute()
+        if not self.options.dry_run:
+            self.store.record_failure(candidate.path, candidate.size, candidate.mtime, reason)
 
     def _forget_fixed_failures(self, leftover: dict) -> None:
         """Failures recorded before that did not fail this time (fixed, gone, now excluded)."""
-        from luna.models import ImportFailure
-
-        paths = list(leftover)
-        if not paths or self.options.dry_run:
-            return
-
-        def forget():
-            for i in range(0, len(paths), 500):
-                ImportFailure.delete().where(ImportFailure.path.in_(paths[i : i + 500])).execute()
-
-        self._write(forget)
+        if leftover and not self.options.dry_run:
+            self._write(lambda: self.store.forget_failures(list(leftover)))
 
     # -- 5. vanished files ----------------------------------------------------------------
-    def _mark_missing(self, unseen: dict[str, _Known]) -> None:
+    def _mark_missing(self, unseen: dict[str, tuple]) -> None:
         """Rows under the roots whose path is gone are marked missing, never deleted.
 
         A path that still exists but was not walked (hidden, excluded) is left alone."""
-        from luna.models import File, utcnow
-
         gone = [
-            (path, row)
-            for path, row in unseen.items()
-            if row.id not in self._claimed and not os.path.lexists(path)
+            (path, file_id, was_missing)
+            for path, (file_id, _size, _mtime, was_missing) in unseen.items()
+            if file_id not in self._claimed and not os.path.lexists(path)
         ]
-        now = utcnow()
 
         def mark():
-            for path, row in gone:
-                if row.missing:
+            for path, file_id, was_missing in gone:
+                if was_missing or self.options.dry_run:
                     self.report.missing += 1
-                    continue
-                if self.options.dry_run:
-                    # A row moved away in this run no longer has this path.
-                    self.report.missing += 1
-                    continue
-                changed = (
-                    File.update(missing_since=now)
-                    .where((File.id == row.id) & (File.path == path))
-                    .execute()
-                )
-                self.report.missing += changed
+                else:
+                    # 0 if another luna moved the row to a new path meanwhile.
+                    self.report.missing += self.store.mark_missing(file_id, path)
 
         if gone:
             self._write(mark)
 
     def _clear_missing(self, ids: list[str]) -> None:
-        from luna.models import File
-
-        if self.options.dry_run:
-            return
-        for i in range(0, len(ids), 500):
-            File.update(missing_since=None).where(File.id.in_(ids[i : i + 500])).execute()
+        if not self.options.dry_run:
+            self.store.clear_missing(ids)
 
 
 def _root_cause(exc: BaseException) -> BaseException:

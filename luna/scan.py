@@ -1,7 +1,8 @@
 """Walking the user's folders: which files an import looks at.
 
 Only metadata is touched here (names and `lstat`), never file contents, so a re-import of
-an unchanged tree costs little more than the walk itself.
+an unchanged tree costs little more than the walk itself. This loop runs once per file of
+the user's library on every import: it stays lean on purpose.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+S_ISDIR, S_ISREG = stat.S_ISDIR, stat.S_ISREG
+
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
@@ -21,6 +24,10 @@ class Candidate:
     size: int
     mtime: float
     uid: int
+
+    @classmethod
+    def from_stat(cls, path: str, st: os.stat_result) -> Candidate:
+        return cls(path, st.st_size, st.st_mtime, st.st_uid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,22 +44,21 @@ class ScanOptions:
     follow_symlinks: bool = False
 
 
-def is_hidden(name: str) -> bool:
-    return name.startswith(".")
-
-
 def is_excluded(path: str, name: str, patterns: Iterable[str]) -> bool:
     """A pattern matches the base name (`*.tmp`, `@eaDir`) or the whole path (`*/cache/*`)."""
     return any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(path, p) for p in patterns)
 
 
-def walk(roots: Iterable[str], options: ScanOptions) -> Iterator[Candidate | ScanProblem]:
-    """Yield every regular file under `roots` (absolute paths), depth first, sorted by name.
+def walk(
+    roots: Iterable[str], options: ScanOptions
+) -> Iterator[tuple[str, os.stat_result] | ScanProblem]:
+    """Yield (path, stat) for every regular file under `roots` (absolute paths), depth
+    first, in name order, and a ScanProblem for each folder or file that cannot be read.
 
     Roots the user named are taken as given even when hidden or symlinked; below them,
-    hidden entries and excluded patterns are skipped, and symlinks are only followed with
-    `follow_symlinks`. Each folder is entered once (by device and inode), so a symlink loop
-    or two links to the same folder cannot make the walk run forever.
+    hidden entries (".name") and excluded patterns are skipped, and symlinks are only
+    followed with `follow_symlinks`. With it, each folder is entered once (by device and
+    inode), so a symlink loop or two links to one folder cannot make the walk run forever.
     """
     seen_dirs: set[tuple[int, int]] = set()
     seen_files: set[tuple[int, int]] = set()
@@ -60,69 +66,67 @@ def walk(roots: Iterable[str], options: ScanOptions) -> Iterator[Candidate | Sca
         try:
             st = os.stat(root)
         except OSError as exc:
-            yield ScanProblem(root, _os_reason(exc))
+            yield ScanProblem(root, os_reason(exc))
             continue
-        if stat.S_ISDIR(st.st_mode):
-            yield from _walk_dir(root, st, options, seen_dirs, seen_files)
-        elif stat.S_ISREG(st.st_mode):
+        if S_ISDIR(st.st_mode):
+            seen_dirs.add((st.st_dev, st.st_ino))
+            yield from _walk_dir(root, options, seen_dirs, seen_files)
+        elif S_ISREG(st.st_mode):
             if _first_visit(seen_files, st):
-                yield Candidate(root, st.st_size, st.st_mtime, st.st_uid)
+                yield root, st
         else:
             yield ScanProblem(root, "not a regular file or folder")
 
 
-def _walk_dir(root, root_stat, options, seen_dirs, seen_files):
-    _first_visit(seen_dirs, root_stat)
+def _walk_dir(root, options, seen_dirs, seen_files):
+    follow = options.follow_symlinks
+    patterns = options.exclude
     stack = [root]
     while stack:
         folder = stack.pop()
         try:
             with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = sorted(it, key=_name)
         except OSError as exc:
-            yield ScanProblem(folder, _os_reason(exc))
+            yield ScanProblem(folder, os_reason(exc))
             continue
         subfolders = []
         for entry in entries:
-            if is_hidden(entry.name) or is_excluded(entry.path, entry.name, options.exclude):
+            name = entry.name
+            if name[0] == "." or (patterns and is_excluded(entry.path, name, patterns)):
                 continue
-            found = _classify(entry, options.follow_symlinks)
-            if isinstance(found, ScanProblem):
-                yield found
+            try:
+                if entry.is_symlink():
+                    if not follow:
+                        continue
+                    try:
+                        st = entry.stat()
+                    except FileNotFoundError:
+                        continue  # a dangling link is not a file of the user's
+                    if S_ISDIR(st.st_mode):
+                        if _first_visit(seen_dirs, st):
+                            subfolders.append(entry.path)
+                        continue
+                elif entry.is_dir(follow_symlinks=False):
+                    if not follow or _first_visit(seen_dirs, entry.stat(follow_symlinks=False)):
+                        subfolders.append(entry.path)
+                    continue
+                else:
+                    st = entry.stat(follow_symlinks=False)
+            except OSError as exc:
+                yield ScanProblem(entry.path, os_reason(exc))
                 continue
-            if found is None:
-                continue
-            kind, st = found
-            if kind == "dir":
-                if _first_visit(seen_dirs, st):
-                    subfolders.append(entry.path)
+            # Sockets, fifos and devices are never photos, and reading a fifo would block.
             # Without symlinks each file is reached once; with them, a file linked twice
             # is recorded under the first path that reaches it.
-            elif not options.follow_symlinks or _first_visit(seen_files, st):
-                yield Candidate(entry.path, st.st_size, st.st_mtime, st.st_uid)
+            if S_ISREG(st.st_mode) and (not follow or _first_visit(seen_files, st)):
+                yield entry.path, st
         # Reversed so popping from the stack visits subfolders in name order.
         stack.extend(reversed(subfolders))
 
 
-def _classify(entry: os.DirEntry, follow_symlinks: bool):
-    """("dir" | "file", stat) for an entry worth visiting, None to ignore it silently."""
-    try:
-        if entry.is_symlink():
-            if not follow_symlinks:
-                return None
-            try:
-                st = entry.stat(follow_symlinks=True)
-            except FileNotFoundError:
-                return None  # a dangling link is not a file of the user's
-        else:
-            st = entry.stat(follow_symlinks=False)
-    except OSError as exc:
-        return ScanProblem(entry.path, _os_reason(exc))
-    if stat.S_ISDIR(st.st_mode):
-        return "dir", st
-    if stat.S_ISREG(st.st_mode):
-        return "file", st
-    return None  # sockets, fifos, devices: never photos, and reading a fifo would block
+def _name(entry: os.DirEntry) -> str:
+    return entry.name
 
 
 def _first_visit(seen: set[tuple[int, int]], st: os.stat_result) -> bool:
@@ -133,5 +137,5 @@ def _first_visit(seen: set[tuple[int, int]], st: os.stat_result) -> bool:
     return True
 
 
-def _os_reason(exc: OSError) -> str:
+def os_reason(exc: OSError) -> str:
     return exc.strerror.lower() if exc.strerror else str(exc)
