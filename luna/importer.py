@@ -144,6 +144,7 @@ class Importer:
         self.progress = progress or NoProgress()
         self.report = ImportReport(dry_run=options.dry_run)
         self._claimed: set[str] = set()  # hex ids of rows moved in this run
+        self._moved_from: set[str] = set()  # their former paths
         self._tag_ids: dict[str, int] = {}
         self._failed_before: set[str] = set()  # paths that had failed when the run began
         self.store = FileStore(self.db)
@@ -151,14 +152,19 @@ class Importer:
 
     # -- 1. what the library knows ------------------------------------------------------
     def _known_files(self, roots: list[str]) -> dict[str, tuple]:
-        """path -> (id hex, size, mtime, is missing) for every row under the roots."""
-        where, params = _prefix_clause(roots)
-        cursor = self.db.execute_sql(
-            f"SELECT path, id, size_bytes, mtime, missing_since IS NOT NULL FROM file "
-            f"WHERE {where}",
-            params,
-        )
-        return {path: rest for path, *rest in cursor}
+        """path -> (size, mtime, is missing) for every row under the roots."""
+        known = {}
+        for root in roots:
+            base = root.rstrip("/")
+            # Served from the covering index file(path, size_bytes, mtime, missing_since).
+            # path >= 'root/' AND path < 'root0' is everything below root ('0' follows '/').
+            cursor = self.db.execute_sql(
+                "SELECT path, size_bytes, mtime, missing_since IS NOT NULL FROM file "
+                "WHERE path = ? OR (path >= ? AND path < ?)",
+                (root, base + "/", base + "0"),
+            )
+            known.update((path, (size, mtime, missing)) for path, size, mtime, missing in cursor)
+        return known
 
     def _known_failures(self, roots: list[str]) -> dict[str, tuple]:
         where, params = _prefix_clause(roots)
@@ -204,10 +210,10 @@ class Importer:
                 continue
             path, st = item
             row = known.pop(path, None)
-            if row is not None and row[1] == st.st_size and row[2] == st.st_mtime:
+            if row is not None and row[0] == st.st_size and row[1] == st.st_mtime:
                 report.unchanged += 1
-                if row[3]:
-                    reappeared.append(row[0])
+                if row[2]:
+                    reappeared.append(path)
                 continue
             if not _valid_utf8(path):
                 report.fail(path, "file name is not valid UTF-8; rename it to import it")
@@ -226,6 +232,7 @@ class Importer:
                 report.fail(path, f"{before[2]} (unchanged since it last failed)")
                 continue
             todo.append(Candidate.from_stat(path, st))
+        todo.sort(key=_path_of)  # a stable, readable order for progress and reports
         return todo, reappeared
 
     # -- 3 and 4. read in workers, record in batches --------------------------------------
@@ -312,7 +319,6 @@ class Importer:
             file_id = self._find_moved(facts)
             if file_id is not None:
                 self.report.moved += 1
-                self._claimed.add(file_id)
             else:
                 self.report.added += 1
         if self.options.dry_run:
@@ -336,6 +342,8 @@ class Importer:
             if file_id in self._claimed:
                 continue
             if missing_since is not None or not os.path.lexists(path):
+                self._claimed.add(file_id)
+                self._moved_from.add(path)
                 return file_id
         return None
 
@@ -397,25 +405,29 @@ class Importer:
 
         A path that still exists but was not walked (hidden, excluded) is left alone."""
         gone = [
-            (path, file_id, was_missing)
-            for path, (file_id, _size, _mtime, was_missing) in unseen.items()
-            if file_id not in self._claimed and not os.path.lexists(path)
+            (path, was_missing)
+            for path, (_size, _mtime, was_missing) in unseen.items()
+            if path not in self._moved_from and not os.path.lexists(path)
         ]
 
         def mark():
-            for path, file_id, was_missing in gone:
+            for path, was_missing in gone:
                 if was_missing or self.options.dry_run:
                     self.report.missing += 1
                 else:
                     # 0 if another luna moved the row to a new path meanwhile.
-                    self.report.missing += self.store.mark_missing(file_id, path)
+                    self.report.missing += self.store.mark_missing(path)
 
         if gone:
             self._write(mark)
 
-    def _clear_missing(self, ids: list[str]) -> None:
+    def _clear_missing(self, paths: list[str]) -> None:
         if not self.options.dry_run:
-            self.store.clear_missing(ids)
+            self.store.clear_missing(paths)
+
+
+def _path_of(candidate: Candidate) -> str:
+    return candidate.path
 
 
 def _root_cause(exc: BaseException) -> BaseException:

@@ -84,7 +84,12 @@ class File(BaseModel):
     modified = DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("latitude", "longitude"), False),)
+        indexes = (
+            (("latitude", "longitude"), False),
+            # Covers the query a re-import starts with, so it never touches the table:
+            # an unchanged tree is checked from this index and `stat` alone.
+            (("path", "size_bytes", "mtime", "missing_since"), False),
+        )
 
     def __str__(self) -> str:
         return self.path

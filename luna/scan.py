@@ -52,8 +52,9 @@ def is_excluded(path: str, name: str, patterns: Iterable[str]) -> bool:
 def walk(
     roots: Iterable[str], options: ScanOptions
 ) -> Iterator[tuple[str, os.stat_result] | ScanProblem]:
-    """Yield (path, stat) for every regular file under `roots` (absolute paths), depth
-    first, in name order, and a ScanProblem for each folder or file that cannot be read.
+    """Yield (path, stat) for every regular file under `roots` (absolute paths), and a
+    ScanProblem for each folder or file that cannot be read. Folders are visited in name
+    order; files within a folder come in directory order (the importer sorts its work).
 
     Roots the user named are taken as given even when hidden or symlinked; below them,
     hidden entries (".name") and excluded patterns are skipped, and symlinks are only
@@ -86,7 +87,7 @@ def _walk_dir(root, options, seen_dirs, seen_files):
         folder = stack.pop()
         try:
             with os.scandir(folder) as it:
-                entries = sorted(it, key=_name)
+                entries = list(it)
         except OSError as exc:
             yield ScanProblem(folder, os_reason(exc))
             continue
@@ -121,12 +122,9 @@ def _walk_dir(root, options, seen_dirs, seen_files):
             # is recorded under the first path that reaches it.
             if S_ISREG(st.st_mode) and (not follow or _first_visit(seen_files, st)):
                 yield entry.path, st
-        # Reversed so popping from the stack visits subfolders in name order.
-        stack.extend(reversed(subfolders))
-
-
-def _name(entry: os.DirEntry) -> str:
-    return entry.name
+        # Popped from the end: reverse name order here means folders are visited in order.
+        subfolders.sort(reverse=True)
+        stack.extend(subfolders)
 
 
 def _first_visit(seen: set[tuple[int, int]], st: os.stat_result) -> bool:

@@ -123,20 +123,20 @@ class FileStore:
             marks = ", ".join("?" for _ in chunk)
             self._run(f"DELETE FROM {table} WHERE path IN ({marks})", chunk)
 
-    def mark_missing(self, file_id: str, path: str) -> int:
-        """Mark the row missing if it still has this path; returns 1 if it did."""
+    def mark_missing(self, path: str) -> int:
+        """Mark the row at `path` missing; returns 1 if it did."""
         now = File.missing_since.db_value(utcnow())
         cursor = self._run(
-            "UPDATE file SET missing_since = ? WHERE id = ? AND path = ? AND missing_since IS NULL",
-            (now, file_id, path),
+            "UPDATE file SET missing_since = ? WHERE path = ? AND missing_since IS NULL",
+            (now, path),
         )
         return cursor.rowcount
 
-    def clear_missing(self, ids: list[str]) -> None:
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
+    def clear_missing(self, paths: list[str]) -> None:
+        for i in range(0, len(paths), 500):
+            chunk = paths[i : i + 500]
             marks = ", ".join("?" for _ in chunk)
-            self._run(f"UPDATE file SET missing_since = NULL WHERE id IN ({marks})", chunk)
+            self._run(f"UPDATE file SET missing_since = NULL WHERE path IN ({marks})", chunk)
 
 
 def _json_text(value) -> str | None:

@@ -166,7 +166,13 @@ class Pool:
         for w in self.workers:
             while pending and len(w.inflight) < QUEUE_DEPTH:
                 task = pending.popleft()
-                w.send(task, path_of(task), self.time_limit(task))
+                try:
+                    w.send(task, path_of(task), self.time_limit(task))
+                except OSError:
+                    # The worker died since the last look (a crash on its current file).
+                    # The task is already in its queue: _collect fails the file that
+                    # crashed it and hands this one to the replacement worker.
+                    break
 
     def _collect(self, pending: deque) -> Iterator[tuple]:
         now = time.monotonic()
