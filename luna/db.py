@@ -25,7 +25,7 @@ PRAGMAS = {
     "synchronous": "normal",  # with WAL: consistent after a crash, fsync at checkpoints
     "foreign_keys": 1,
     "busy_timeout": BUSY_TIMEOUT_S * 1000,
-    "cache_size": -64_000,  # 64 MB page cache
+    "cache_size": -16_000,  # 16 MB page cache: bounded memory whatever the library size
 }
 
 

@@ -11,7 +11,7 @@ import os
 PHOTO, VIDEO, SIDECAR = "photo", "video", "sidecar"
 
 # How many bytes libmagic needs to recognise every format we care about.
-SNIFF_BYTES = 16 * 1024
+SNIFF_BYTES = 4096
 
 # Not photos even though libmagic calls them image/*.
 NOT_PHOTOS = {
