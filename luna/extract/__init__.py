@@ -172,6 +172,13 @@ def _sha256(content) -> str:
 
 def _extract(content, mime: str, kind: str, found: Extracted) -> None:
     content.seek(0)
+    if kind == PHOTO and mime == "image/jpeg" and isinstance(content, MappedFile):
+        from luna.extract.image import extract_jpeg
+
+        if extract_jpeg(content.mm, found):
+            found.extractors.append("luna-jpeg")
+            return
+        content.seek(0)
     if kind == PHOTO and (mime in PILLOW_FORMATS or mime.startswith("image/")):
         _register_heif_if_needed(mime)
         from luna.extract.image import extract_image

@@ -58,6 +58,51 @@ def open_image(fp):
         raise FileFailed(f"not a readable image: {_short(exc)}") from None
 
 
+def extract_jpeg(data, out: Extracted) -> bool:
+    """Fill `out` from a plain JPEG's header without opening it as an image.
+
+    Returns False when the file needs Pillow's full reading (see luna.extract.jpeg)."""
+    from luna.extract.jpeg import scan_jpeg
+
+    header = scan_jpeg(data)
+    if header is None:
+        return False
+    out.metadata["format"] = "MPO" if header.is_mpo else "JPEG"
+    orientation = None
+    if header.exif:
+        exif = _safe(out, "exif", lambda: _exif_from_bytes(header.exif))
+        if exif is not None:
+            orientation = _read_exif(exif, out)
+    if orientation is None and header.xmp:
+        orientation = _xmp_orientation(header.xmp)
+        if orientation is not None:
+            out.metadata["orientation"] = orientation
+    width, height = header.width, header.height
+    if orientation in ROTATED_ORIENTATIONS:
+        width, height = height, width
+    out.width, out.height = width, height
+    if header.iptc:
+        _safe(out, "iptc", lambda: _read_iptc_records(header.iptc, out))
+    return True
+
+
+_XMP_ORIENTATION = re.compile(rb'tiff:Orientation(?:="|>)([1-8])')
+
+
+def _xmp_orientation(xmp: bytes) -> int | None:
+    """tiff:Orientation from an XMP packet (as Pillow also honours it when EXIF has none)."""
+    m = _XMP_ORIENTATION.search(xmp)
+    return int(m.group(1)) if m else None
+
+
+def _exif_from_bytes(data: bytes):
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif.load(data)
+    return exif
+
+
 def extract_image(fp, out: Extracted) -> None:
     """Fill `out` from the image in the binary file object `fp`."""
     import warnings
@@ -185,10 +230,17 @@ def _read_iptc(im, out: Extracted) -> None:
     from PIL import IptcImagePlugin
 
     info = IptcImagePlugin.getiptcinfo(im)
-    if not info:
-        return
+    if info:
+        _read_iptc_records(info, out)
+
+
+def _read_iptc_records(info: dict, out: Extracted) -> None:
+    """IPTC records ({(record, dataset): bytes or [bytes]}) to keywords, title, ..."""
     # IPTC 1:90 says whether the text is UTF-8 (ESC % G); older files are usually Latin-1.
-    utf8 = info.get((1, 90)) == b"\x1b%G"
+    charset = info.get((1, 90))
+    if isinstance(charset, list):
+        charset = charset[0] if charset else None
+    utf8 = charset == b"\x1b%G"
     keywords = info.get((2, 25))
     if keywords:
         if isinstance(keywords, bytes):

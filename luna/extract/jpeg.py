@@ -1,0 +1,104 @@
+"""A fast path for JPEG, the format most of a library is made of: walk the markers of the
+file's bytes to find its size (SOF), EXIF (APP1) and IPTC (APP13) without opening it as an
+image. Pillow's generic open costs more than the rest of the metadata work together.
+
+Anything unusual (no SOF before the scan data, a segment running past the end) returns
+None, and the caller falls back to Pillow, which also reports what is damaged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Start-of-frame markers carry the dimensions; C4 (DHT), C8 (JPG) and CC (DAC) do not.
+_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+_STANDALONE = frozenset(range(0xD0, 0xD9)) | {0x01}  # RSTn, SOI, EOI, TEM: no length
+_SOS = 0xDA
+XMP_ID = b"http://ns.adobe.com/xap/1.0/\0"
+MAX_HEADER = 4 * 1024 * 1024  # metadata lives in the first segments; never scan further
+
+
+@dataclass(slots=True)
+class JpegHeader:
+    width: int
+    height: int
+    exif: bytes | None  # the TIFF structure after "Exif\0\0"
+    iptc: dict | None  # {(record, dataset): [values]} from the Photoshop IRB
+    xmp: bytes | None  # the XMP packet
+    is_mpo: bool  # has a Multi-Picture Format index (APP2 "MPF"): stereo or multi-frame
+
+
+def scan_jpeg(data) -> JpegHeader | None:
+    """Read a JPEG's header from `data` (bytes or mmap); None if it is not plain."""
+    end = min(len(data), MAX_HEADER)
+    if data[:2] != b"\xff\xd8":
+        return None
+    pos, exif, iptc, xmp, is_mpo = 2, None, None, None, False
+    while pos + 4 <= end:
+        if data[pos] != 0xFF:
+            return None
+        code = data[pos + 1]
+        if code == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if code in _STANDALONE:
+            pos += 2
+            continue
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        body_start, body_end = pos + 4, pos + 2 + length
+        if length < 2 or body_end > len(data):
+            return None
+        if code in _SOF:
+            if length < 7:
+                return None
+            height = int.from_bytes(data[body_start + 1 : body_start + 3], "big")
+            width = int.from_bytes(data[body_start + 3 : body_start + 5], "big")
+            if not width or not height:
+                return None
+            return JpegHeader(width, height, exif, iptc, xmp, is_mpo)
+        if code == _SOS:
+            return None  # scan data before any frame header: leave it to Pillow
+        if code == 0xE1 and exif is None and data[body_start : body_start + 6] == b"Exif\0\0":
+            exif = bytes(data[body_start + 6 : body_end])
+        elif code == 0xE1 and xmp is None and data[body_start : body_start + 29] == XMP_ID:
+            xmp = bytes(data[body_start + 29 : body_end])
+        elif code == 0xE2 and data[body_start : body_start + 4] == b"MPF\0":
+            is_mpo = True
+        elif code == 0xED and iptc is None:
+            iptc = parse_photoshop_iptc(bytes(data[body_start:body_end]))
+        pos = body_end
+    return None
+
+
+def parse_photoshop_iptc(segment: bytes) -> dict | None:
+    """IPTC-NAA records from an APP13 "Photoshop 3.0" image resource block."""
+    prefix = b"Photoshop 3.0\0"
+    if not segment.startswith(prefix):
+        return None
+    pos = len(prefix)
+    while pos + 12 <= len(segment) and segment[pos : pos + 4] == b"8BIM":
+        resource = int.from_bytes(segment[pos + 4 : pos + 6], "big")
+        name_len = segment[pos + 6]
+        pos += 7 + name_len + ((name_len + 1) % 2)  # Pascal name, padded to even
+        size = int.from_bytes(segment[pos : pos + 4], "big")
+        pos += 4
+        if resource == 0x0404:
+            return parse_iptc_records(segment[pos : pos + size])
+        pos += size + (size % 2)
+    return None
+
+
+def parse_iptc_records(data: bytes) -> dict:
+    records: dict[tuple[int, int], list[bytes]] = {}
+    pos = 0
+    while pos + 5 <= len(data) and data[pos] == 0x1C:
+        key = (data[pos + 1], data[pos + 2])
+        size = int.from_bytes(data[pos + 3 : pos + 5], "big")
+        pos += 5
+        if size & 0x8000:  # extended dataset: the length is in the next N bytes
+            n = size & 0x7FFF
+            size = int.from_bytes(data[pos : pos + n], "big")
+            pos += n
+        records.setdefault(key, []).append(data[pos : pos + size])
+        pos += size
+    return records
