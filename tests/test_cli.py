@@ -194,6 +194,7 @@ def test_every_command_has_help(cli):
 
     code, out, _ = cli("--help")
     assert code == 0
+    assert "Exit codes" in out
     for command in app.registered_commands:
         assert command.name in out
         code, text, _ = cli(command.name, "--help")

@@ -14,6 +14,8 @@ from luna.errors import ExitStatus, LunaError
 app = typer.Typer(
     name="luna",
     help="A photo library you own: import, tag, group and find photos and videos.",
+    epilog="Exit codes: 0 success, 1 bad input, 2 usage error, 3 finished but some files "
+    "failed, 4 library cannot be used, 130 interrupted.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -45,11 +47,7 @@ def luna_main(
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
 ) -> None:
-    """luna keeps a library of your photos and videos in a single SQLite file.
-
-    Exit codes: 0 success, 1 bad input, 2 usage error, 3 finished but some files failed,
-    4 library cannot be used, 130 interrupted.
-    """
+    """luna keeps a library of your photos and videos in a single SQLite file."""
     ctx.obj = {"library": library}
 
 
