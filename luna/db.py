@@ -54,7 +54,13 @@ def connect(path: Path, *, readonly: bool = False) -> tuple[SqliteDatabase, Path
             f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S, pragmas=_ro_pragmas()
         )
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            reason = exc.strerror.lower() if exc.strerror else str(exc)
+            raise LibraryError(
+                f"cannot create the library folder {path.parent}: {reason}"
+            ) from None
         db = SqliteDatabase(str(path), timeout=BUSY_TIMEOUT_S, pragmas=PRAGMAS)
     database.initialize(db)
     try:

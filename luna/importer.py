@@ -115,7 +115,7 @@ def resolve_roots(paths) -> list[str]:
     roots = []
     for p in paths:
         expanded = os.path.expanduser(str(p))
-        if not os.path.lexists(expanded):
+        if not os.path.exists(expanded):  # also a symlink to nothing
             raise NotFound(f"no such file or directory: {p}")
         roots.append(os.path.realpath(expanded))
     kept: list[str] = []

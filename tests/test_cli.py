@@ -208,7 +208,16 @@ def test_version(cli):
 
 
 def test_unknown_option_is_a_usage_error(cli):
-    assert cli("import", "--no-such-option", ".")[0] == 2
+    code, out, err = cli("import", "--no-such-option", ".")
+    assert code == 2 and out == ""
+    assert "Error: No such option: --no-such-option" in err
+
+
+def test_dangling_symlink_is_no_such_file(tmp_path, cli):
+    (tmp_path / "link").symlink_to(tmp_path / "nothing")
+    code, _, err = cli("import", tmp_path / "link")
+    assert code == 1
+    assert err.strip() == f"Error: no such file or directory: {tmp_path / 'link'}"
 
 
 def test_python_dash_m_luna_works():

@@ -172,3 +172,12 @@ def test_schema_has_the_seed_models(lib):
     } <= columns
     indexed = {tuple(i.columns) for i in lib.db.get_indexes("file")}
     assert ("latitude", "longitude") in indexed
+
+
+def test_library_folder_that_cannot_be_created_is_one_line(tmp_path, cli):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a folder should be")
+    code, out, err = cli("-L", blocker / "luna" / "library.db", "import", tmp_path)
+    assert code == 4
+    assert err.strip().startswith("Error: cannot create the library folder")
+    assert len(err.strip().splitlines()) == 1

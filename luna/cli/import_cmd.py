@@ -53,8 +53,9 @@ def import_files(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Record photos and videos found in PATHS, in place: files are never moved or changed.
+    """Record the photos and videos under PATHS in the library.
 
+    Files are recorded in place: luna never moves, renames or changes them.
     Re-importing is incremental: unchanged files are not read again, changed files are
     updated, moved files keep their tags and albums, vanished files are marked missing.
 

@@ -18,7 +18,9 @@ def show_files(
     as_json: JsonOption = False,
     as_jsonl: JsonlOption = False,
 ) -> None:
-    """Show everything luna knows about files: metadata, tags, albums, events, relations.
+    """Show everything luna knows about files.
+
+    Prints each file's metadata, tags, albums, events and related files.
 
     FILE is a path, a file id, or a unique prefix of an id.
 

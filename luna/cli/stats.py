@@ -11,7 +11,9 @@ from luna.cli.output import JsonOption, handle_errors, print_json
 @app.command("stats")
 @handle_errors
 def show_stats(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Count the library's files by kind, year and camera, with size, places and problems.
+    """Count the library's files by kind, year and camera.
+
+    Also prints the total size, how many have a location, and missing and failed files.
 
     Example: luna stats --json | jq .by_year
     """
