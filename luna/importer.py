@@ -125,15 +125,14 @@ def resolve_roots(paths) -> list[str]:
     return kept
 
 
-def _prefix_clause(roots: list[str], column: str = "path") -> tuple[str, list]:
-    # path >= 'root/' AND path < 'root0' selects everything below root with the index
-    # ('0' is the character after '/').
-    parts, params = [], []
-    for root in roots:
-        base = root.rstrip("/")
-        parts.append(f"({column} = ? OR ({column} >= ? AND {column} < ?))")
-        params += [root, base + "/", base + "0"]
-    return " OR ".join(parts), params
+# A root itself, or anything below it: path >= 'root/' AND path < 'root0' ('0' is the
+# character after '/') selects the subtree from the path index.
+UNDER_ROOT = "(path = ? OR (path >= ? AND path < ?))"
+
+
+def _under_root_params(root: str) -> tuple[str, str, str]:
+    base = root.rstrip("/")
+    return root, base + "/", base + "0"
 
 
 class Importer:
@@ -155,23 +154,25 @@ class Importer:
         """path -> (size, mtime, is missing) for every row under the roots."""
         known = {}
         for root in roots:
-            base = root.rstrip("/")
             # Served from the covering index file(path, size_bytes, mtime, missing_since).
-            # path >= 'root/' AND path < 'root0' is everything below root ('0' follows '/').
             cursor = self.db.execute_sql(
                 "SELECT path, size_bytes, mtime, missing_since IS NOT NULL FROM file "
-                "WHERE path = ? OR (path >= ? AND path < ?)",
-                (root, base + "/", base + "0"),
+                f"WHERE {UNDER_ROOT}",
+                _under_root_params(root),
             )
             known.update((path, (size, mtime, missing)) for path, size, mtime, missing in cursor)
         return known
 
     def _known_failures(self, roots: list[str]) -> dict[str, tuple]:
-        where, params = _prefix_clause(roots)
-        cursor = self.db.execute_sql(
-            f"SELECT path, size_bytes, mtime, reason FROM import_failure WHERE {where}", params
-        )
-        return {p: (s, m, r) for p, s, m, r in cursor}
+        """path -> (size, mtime, reason) for files under the roots that failed before."""
+        failures = {}
+        for root in roots:
+            cursor = self.db.execute_sql(
+                f"SELECT path, size_bytes, mtime, reason FROM import_failure WHERE {UNDER_ROOT}",
+                _under_root_params(root),
+            )
+            failures.update((path, (size, mtime, reason)) for path, size, mtime, reason in cursor)
+        return failures
 
     # -- the whole run ------------------------------------------------------------------
     def run(self, paths) -> ImportReport:
