@@ -5,15 +5,27 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-# Where a date may come from, best first. When several sources offer a date, the best
-# one wins; `processor_metadata["date_source"]` records which, so guesses can be found.
+# Where a date may come from, best first (the README documents this order). When several
+# sources offer a date, the best one wins; `processor_metadata["date_source"]` records
+# which, so every file whose date is a guess can be found. Sources not listed rank after
+# the listed metadata sources and before the file name.
 DATE_SOURCES = (
-    "exif:DateTimeOriginal",
-    "exif:CreateDate",
-    "exif:ModifyDate",
-    "file:mtime",
+    "exif:DateTimeOriginal",  # the camera's "taken" time
+    "quicktime:CreationDate",  # Apple's com.apple.quicktime.creationdate, local + zone
+    "video:RecordedDate",  # a container's own recording date (MTS, AVI, DV, MKV)
+    "quicktime:CreateDate",  # mvhd/tkhd creation time: UTC by specification
+    "raw:DateTimeOriginal",  # a RAW format's own date field (CIFF, RAF, X3F, ...)
+    "exif:CreateDate",  # DateTimeDigitized
+    "exif:ModifyDate",  # IFD0 DateTime: when software last wrote the file
+    "xmp:DateTimeOriginal",  # embedded XMP: exif:DateTimeOriginal, photoshop:DateCreated
+    "xmp:CreateDate",  # embedded XMP: xmp:CreateDate
+    "sidecar:DateTimeOriginal",  # the same, from an XMP sidecar (IMG_1.jpg.xmp, IMG_1.xmp)
+    "sidecar:CreateDate",
+    "filename",  # IMG_20190601_123456.jpg, PXL_..., IMG-20190601-WA0007.jpg, Screenshot_...
+    "file:mtime",  # last resort: when the file was last modified
 )
 _DATE_RANK = {name: rank for rank, name in enumerate(DATE_SOURCES)}
+_UNLISTED_RANK = _DATE_RANK["filename"] - 0.5
 
 
 class FileFailed(Exception):
@@ -49,12 +61,16 @@ class Extracted:
 
     def offer_date(self, when: dt.datetime, offset: int | None, source: str) -> None:
         """Take this date unless a better source already gave one."""
-        rank = _DATE_RANK.get(source, len(DATE_SOURCES))
-        if self.date_source is not None and _DATE_RANK.get(self.date_source, 99) <= rank:
+        rank = _DATE_RANK.get(source, _UNLISTED_RANK)
+        if (
+            self.date_source is not None
+            and _DATE_RANK.get(self.date_source, _UNLISTED_RANK) <= rank
+        ):
             return
         self.start, self.utc_offset, self.date_source = when, offset, source
 
     def offer_location(self, lat: float, lon: float, alt: float | None, source: str) -> None:
+        """Take this position unless one was already found (callers go best first)."""
         if self.location_source is None:
             self.latitude, self.longitude, self.altitude = lat, lon, alt
             self.location_source = source
