@@ -76,7 +76,10 @@ def make_photo(
     *,
     taken: str | None = "2019:06:01 12:34:56",
     offset: str | None = None,
+    digitized: str | None = None,
+    modified: str | None = None,
     gps: tuple[float, float] | None = None,
+    gps_utc: str | None = None,
     altitude: float | None = None,
     make: str | None = "Canon",
     model: str | None = "Canon EOS 5D",
@@ -101,6 +104,15 @@ def make_photo(
         exif[piexif.ExifIFD.DateTimeOriginal] = taken.encode()
     if offset:
         exif[piexif.ExifIFD.OffsetTimeOriginal] = offset.encode()
+    if digitized:
+        exif[piexif.ExifIFD.DateTimeDigitized] = digitized.encode()
+    if modified:
+        zeroth[piexif.ImageIFD.DateTime] = modified.encode()
+    if gps_utc:  # "2019:06:01 12:00:00"
+        day, clock = gps_utc.split(" ")
+        h, m, sec = (int(x) for x in clock.split(":"))
+        gps_ifd[piexif.GPSIFD.GPSDateStamp] = day.encode()
+        gps_ifd[piexif.GPSIFD.GPSTimeStamp] = ((h, 1), (m, 1), (sec, 1))
     if gps:
         lat, lon = gps
         gps_ifd[piexif.GPSIFD.GPSLatitudeRef] = b"N" if lat >= 0 else b"S"

@@ -54,6 +54,20 @@ def _print_panels(records: list[dict]) -> None:
         console.print(Panel(table, title=rec["filename"], title_align="left"))
 
 
+def _taken(rec: dict) -> str:
+    """The date with where it came from, so a guess is never mistaken for a fact."""
+    pm = rec["processor_metadata"]
+    text = rec["start"] or "unknown"
+    notes = []
+    if pm.get("date_source"):
+        notes.append(f"from {pm['date_source']}")
+    if pm.get("offset_source") and pm.get("offset_source") != pm.get("date_source"):
+        notes.append(f"zone from {pm['offset_source']}")
+    elif rec["start"] and rec["utc_offset_minutes"] is None:
+        notes.append("time zone unknown")
+    return f"{text}  ({'; '.join(notes)})" if notes else text
+
+
 def _rows(rec: dict):
     yield "id", rec["id"]
     yield "path", rec["path"]
@@ -63,9 +77,7 @@ def _rows(rec: dict):
     yield "size", f"{rec['size_bytes']:,} bytes"
     if rec["width"]:
         yield "dimensions", f"{rec['width']} x {rec['height']}"
-    taken = rec["start"] or "unknown"
-    source = rec["processor_metadata"].get("date_source")
-    yield "taken", f"{taken}  (from {source})" if source else taken
+    yield "taken", _taken(rec)
     if rec["end"]:
         yield "until", rec["end"]
     if rec["location"]:

@@ -14,6 +14,7 @@ import warnings
 from luna import __version__
 from luna.extract.dates import local_from_timestamp
 from luna.extract.facts import Extracted, FileFacts, FileFailed, Skipped
+from luna.extract.filename import date_from_filename
 from luna.sniff import (
     MEDIA_EXTENSIONS,
     PHOTO,
@@ -147,9 +148,7 @@ def _read_content(path: str, st: os.stat_result, content) -> FileFacts | Skipped
         message = str(w.message).strip()
         if message and message not in found.errors:
             found.errors.append(message)
-    if found.start is None:
-        when, offset = local_from_timestamp(st.st_mtime)
-        found.offer_date(when, offset, "file:mtime")
+    _fall_back_dates(path, st, found)
     return FileFacts(
         processor=processor_metadata(found),
         path=path,
@@ -161,6 +160,33 @@ def _read_content(path: str, st: os.stat_result, content) -> FileFacts | Skipped
         kind=kind,
         found=found,
     )
+
+
+def _fall_back_dates(path: str, st: os.stat_result, found: Extracted) -> None:
+    """The later steps of the documented date order, and the zone from GPS time."""
+    named = date_from_filename(os.path.basename(path))
+    if named is not None:
+        found.offer_date(named[0], None, "filename")
+    if found.start is None:
+        when, offset = local_from_timestamp(st.st_mtime)
+        found.offer_date(when, offset, "file:mtime")
+        found.offset_source = "file:mtime (this computer's time zone)"
+    if found.utc_offset is None and found.gps_utc is not None and found.date_source:
+        _offset_from_gps_time(found)
+
+
+def _offset_from_gps_time(found: Extracted) -> None:
+    """A camera's local time minus the GPS clock's UTC time is the zone it was in.
+
+    Zones are whole quarter hours, and the two clocks are taken a moment apart, so the
+    difference is rounded; more than 14 hours apart means one of the clocks is wrong."""
+    if found.date_source in ("filename", "file:mtime"):
+        return
+    minutes = (found.start - found.gps_utc).total_seconds() / 60
+    offset = round(minutes / 15) * 15
+    if abs(offset) <= 14 * 60 and abs(minutes - offset) <= 10:
+        found.utc_offset = int(offset)
+        found.offset_source = "gps:DateTimeStamp"
 
 
 def _sha256(content) -> str:
@@ -218,6 +244,7 @@ def processor_metadata(found: Extracted) -> dict:
         "extractors": found.extractors,
         "pillow_version": PIL.__version__,
         "date_source": found.date_source,
+        "offset_source": found.offset_source,
         "location_source": found.location_source,
         "errors": found.errors,
     }

@@ -50,6 +50,8 @@ class Extracted:
     end: dt.datetime | None = None
     utc_offset: int | None = None
     date_source: str | None = None
+    offset_source: str | None = None  # what told us utc_offset
+    gps_utc: dt.datetime | None = None  # GPS date+time stamp: UTC, gives the zone
     latitude: float | None = None
     longitude: float | None = None
     altitude: float | None = None
@@ -68,6 +70,7 @@ class Extracted:
         ):
             return
         self.start, self.utc_offset, self.date_source = when, offset, source
+        self.offset_source = source if offset is not None else None
 
     def offer_location(self, lat: float, lon: float, alt: float | None, source: str) -> None:
         """Take this position unless one was already found (callers go best first)."""

@@ -6,6 +6,7 @@ decompression bombs harmless (Pillow still refuses the worst of them at open tim
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 
@@ -28,6 +29,7 @@ SUBSEC_ORIGINAL, SUBSEC_DIGITIZED = 0x9291, 0x9292
 FOCAL_LENGTH, FOCAL_35MM, FLASH = 0x920A, 0xA405, 0x9209
 LENS_MAKE, LENS_MODEL, BODY_SERIAL = 0xA433, 0xA434, 0xA431
 GPS_LAT_REF, GPS_LAT, GPS_LON_REF, GPS_LON, GPS_ALT_REF, GPS_ALT = 1, 2, 3, 4, 5, 6
+GPS_TIME, GPS_DATE = 7, 29
 
 # Orientations 5-8 rotate the picture by 90 degrees: displayed width is stored height.
 ROTATED_ORIENTATIONS = {5, 6, 7, 8}
@@ -187,11 +189,26 @@ def _read_dates(ifd0, sub, out: Extracted) -> None:
 
 
 def _read_gps(gps, out: Extracted) -> None:
+    out.gps_utc = _gps_timestamp(gps.get(GPS_DATE), gps.get(GPS_TIME))
     lat = _dms(gps.get(GPS_LAT), gps.get(GPS_LAT_REF), "S")
     lon = _dms(gps.get(GPS_LON), gps.get(GPS_LON_REF), "W")
     if lat is None or lon is None or abs(lat) > 90 or abs(lon) > 180:
         return
     out.offer_location(lat, lon, _altitude(gps.get(GPS_ALT), gps.get(GPS_ALT_REF)), "exif:GPS")
+
+
+def _gps_timestamp(date_value, time_value) -> dt.datetime | None:
+    """GPSDateStamp ("2019:06:01") + GPSTimeStamp (h, m, s rationals): a UTC instant."""
+    parsed = parse_exif_datetime(f"{date_value} 00:00:00") if date_value else None
+    if parsed is None or not isinstance(time_value, (tuple, list)) or len(time_value) != 3:
+        return None
+    try:
+        h, m, sec = (float(v) for v in time_value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not (0 <= h < 24 and 0 <= m < 60 and 0 <= sec < 61):
+        return None
+    return parsed[0] + dt.timedelta(hours=h, minutes=m, seconds=int(sec))
 
 
 def _dms(value, ref, negative_ref: str) -> float | None:
