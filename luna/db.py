@@ -148,6 +148,13 @@ def _upgrade(db: SqliteDatabase, path: Path) -> Path | None:
 
 def _create_fresh(db: SqliteDatabase) -> None:
     db.create_tables(ALL_MODELS)
+    # Live Photos are paired by Apple's ContentIdentifier, kept in the metadata JSON; this
+    # partial expression index makes that lookup cheap without a column of its own.
+    db.execute_sql(
+        "CREATE INDEX file_content_identifier ON file "
+        "(json_extract(metadata, '$.content_identifier')) "
+        "WHERE json_extract(metadata, '$.content_identifier') IS NOT NULL"
+    )
     db.execute_sql(f"PRAGMA user_version = {current_version()}")
 
 

@@ -144,6 +144,7 @@ class Importer:
         self.report = ImportReport(dry_run=options.dry_run)
         self._claimed: set[str] = set()  # hex ids of rows moved in this run
         self._moved_from: set[str] = set()  # their former paths
+        self._touched_folders: set[str] = set()  # where files came, changed or went
         self._tag_ids: dict[str, int] = {}
         self._failed_before: set[str] = set()  # paths that had failed when the run began
         self.store = FileStore(self.db)
@@ -187,6 +188,7 @@ class Importer:
                 self._write(lambda: self._clear_missing(reappeared))
             self._read_and_record(todo, failures_before)
             self._mark_missing(known)
+            self._link_related()
             self._forget_fixed_failures(failures_before)
         except KeyboardInterrupt:
             self.report.interrupted = True
@@ -233,8 +235,23 @@ class Importer:
                 report.fail(path, f"{before[2]} (unchanged since it last failed)")
                 continue
             todo.append(Candidate.from_stat(path, st))
+        self._add_media_of_changed_sidecars(todo)
         todo.sort(key=_path_of)  # a stable, readable order for progress and reports
         return todo, reappeared
+
+    def _add_media_of_changed_sidecars(self, todo: list[Candidate]) -> None:
+        """A new or edited XMP sidecar changes what luna knows of its media (keywords,
+        dates, places), even when the media file itself did not change: read it again."""
+        queued = {c.path for c in todo}
+        for sidecar in [c.path for c in todo if c.path.lower().endswith(".xmp")]:
+            for media in media_described_by(sidecar):
+                if media in queued:
+                    continue
+                try:
+                    todo.append(Candidate.from_stat(media, os.stat(media)))
+                except OSError:
+                    continue
+                queued.add(media)
 
     # -- 3 and 4. read in workers, record in batches --------------------------------------
     def _read_and_record(self, todo: list[Candidate], failures_before: dict) -> None:
@@ -324,6 +341,7 @@ class Importer:
                 self.report.added += 1
         if self.options.dry_run:
             return
+        self._touched_folders.add(os.path.dirname(facts.path))
         is_new = file_id is None
         if is_new:
             file_id = self.store.insert(self._row(facts))
@@ -345,6 +363,7 @@ class Importer:
             if missing_since is not None or not os.path.lexists(path):
                 self._claimed.add(file_id)
                 self._moved_from.add(path)
+                self._touched_folders.add(os.path.dirname(path))
                 return file_id
         return None
 
@@ -417,14 +436,65 @@ class Importer:
                     self.report.missing += 1
                 else:
                     # 0 if another luna moved the row to a new path meanwhile.
-                    self.report.missing += self.store.mark_missing(path)
+                    if self.store.mark_missing(path):
+                        self.report.missing += 1
+                        self._touched_folders.add(os.path.dirname(path))
 
         if gone:
             self._write(mark)
 
+    # -- 6. related files ---------------------------------------------------------------
+    def _link_related(self) -> None:
+        """Recompute RAW+JPEG, Live Photo, edited and sidecar links where files changed."""
+        from luna.store import RelationStore
+
+        if self.options.dry_run or not self._touched_folders:
+            return
+        store = RelationStore(self.db)
+        folders = sorted(self._touched_folders)
+        for i in range(0, len(folders), 100):
+            self._write(lambda chunk=folders[i : i + 100]: self._link_folders(store, chunk))
+
+    @staticmethod
+    def _link_folders(store, folders: list[str]) -> None:
+        from luna import relations
+
+        for folder in folders:
+            members = store.folder_members(folder)
+            links = relations.relations_in_folder(members)
+            identifiers = [m.content_identifier for m in members if m.content_identifier]
+            if identifiers:
+                links |= relations.live_photo_pairs(store.same_identifiers(identifiers))
+            store.replace([m.id for m in members], relations.RELATION_KINDS, links)
+
     def _clear_missing(self, paths: list[str]) -> None:
         if not self.options.dry_run:
             self.store.clear_missing(paths)
+
+
+def media_described_by(sidecar: str) -> list[str]:
+    """The media files an XMP sidecar belongs to: IMG_1.jpg.xmp -> IMG_1.jpg;
+    IMG_1.xmp -> every non-sidecar IMG_1.* in the same folder (RAW and JPEG alike)."""
+    folder, name = os.path.split(sidecar)
+    inner = os.path.splitext(name)[0]
+    if os.path.splitext(inner)[1]:
+        media = os.path.join(folder, inner)
+        return [media] if os.path.isfile(media) else []
+    found = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                stem, ext = os.path.splitext(entry.name)
+                if (
+                    stem.lower() == inner.lower()
+                    and ext.lower() not in (".xmp", ".aae")
+                    and not entry.name.startswith(".")
+                    and entry.is_file()
+                ):
+                    found.append(entry.path)
+    except OSError:
+        pass
+    return sorted(found)
 
 
 def _path_of(candidate: Candidate) -> str:

@@ -111,10 +111,21 @@ def sniff_mime(head: bytes) -> str:
     return magic.from_buffer(head[:SNIFF_BYTES], mime=True)
 
 
+# Sidecars describe a photo or video beside them: XMP (Lightroom, darktable, digiKam...)
+# and Apple's AAE edit lists. libmagic often calls them plain text.
+SIDECAR_MIME_BY_EXTENSION = {".xmp": "application/rdf+xml", ".aae": "application/xml"}
+GENERIC_TEXT = {"text/plain", "application/octet-stream", "text/xml"}
+
+
 def classify(path: str, sniffed: str) -> tuple[str | None, str]:
-    """(kind, mime type) for a file, or (None, mime) when it is not a photo or video."""
+    """(kind, mime type) for a file, or (None, mime) when it is not a photo, video or
+    sidecar."""
     ext = extension(path)
     mime = sniffed
+    if ext in SIDECAR_MIME_BY_EXTENSION and not sniffed.startswith(("image/", "video/")):
+        if sniffed in GENERIC_TEXT:
+            mime = SIDECAR_MIME_BY_EXTENSION[ext]
+        return SIDECAR, mime
     if sniffed in GENERIC_MIMES or sniffed.startswith("image/x-"):
         mime = RAW_MIME_BY_EXTENSION.get(ext) or _generic_video(sniffed, ext) or sniffed
     if mime.startswith("video/"):

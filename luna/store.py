@@ -139,6 +139,66 @@ class FileStore:
             self._run(f"UPDATE file SET missing_since = NULL WHERE path IN ({marks})", chunk)
 
 
+RELATION_TABLE = "file_relation"
+
+
+def _marks(values) -> str:
+    return ", ".join("?" for _ in values)
+
+
+class RelationStore:
+    """Reads and writes for luna.relations, one folder at a time."""
+
+    _MEMBER_COLUMNS = "id, path, kind, mime_type, json_extract(metadata, '$.content_identifier')"
+
+    def __init__(self, database):
+        self.db = database
+
+    def folder_members(self, folder: str) -> list:
+        from luna.relations import Member
+
+        base = folder.rstrip("/") + "/"
+        rows = self.db.cursor().execute(
+            f"SELECT {self._MEMBER_COLUMNS} FROM file WHERE path > ? AND path < ? "
+            "AND instr(substr(path, ?), '/') = 0 AND missing_since IS NULL",
+            (base, base[:-1] + "0", len(base) + 1),
+        )
+        return [Member(*row) for row in rows]
+
+    def same_identifiers(self, identifiers: list[str]) -> list:
+        from luna.relations import Member
+
+        found = []
+        for i in range(0, len(identifiers), 500):
+            chunk = identifiers[i : i + 500]
+            found += [
+                Member(*row)
+                for row in self.db.cursor().execute(
+                    f"SELECT {self._MEMBER_COLUMNS} FROM file WHERE "
+                    f"json_extract(metadata, '$.content_identifier') IN ({_marks(chunk)}) "
+                    "AND missing_since IS NULL",
+                    chunk,
+                )
+            ]
+        return found
+
+    def replace(self, ids: list[str], kinds, links) -> None:
+        """Drop the derived links touching `ids`, then write `links` (from, to, kind)."""
+        cursor = self.db.cursor()
+        for i in range(0, len(ids), 400):
+            chunk = ids[i : i + 400]
+            cursor.execute(
+                f"DELETE FROM {RELATION_TABLE} WHERE kind IN ({_marks(kinds)}) AND "
+                f"(from_file_id IN ({_marks(chunk)}) OR to_file_id IN ({_marks(chunk)}))",
+                (*kinds, *chunk, *chunk),
+            )
+        cursor.executemany(
+            f"INSERT OR IGNORE INTO {RELATION_TABLE} (from_file_id, to_file_id, kind) "
+            "VALUES (?, ?, ?)",
+            sorted(links),
+        )
+
+
 def _json_text(value) -> str | None:
     if value is None:
         return None

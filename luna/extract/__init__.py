@@ -18,6 +18,7 @@ from luna.extract.filename import date_from_filename
 from luna.sniff import (
     MEDIA_EXTENSIONS,
     PHOTO,
+    SIDECAR,
     VIDEO,
     classify,
     extension,
@@ -220,6 +221,8 @@ def _extract(content, mime: str, kind: str, found: Extracted) -> None:
             found.errors.append(str(exc))
     elif kind == VIDEO:
         found.extractors.append("none")  # container parsing arrives with the video extractor
+    elif kind == SIDECAR:
+        found.extractors.append("sidecar")
 
 
 def _register_heif_if_needed(mime: str) -> None:
