@@ -115,3 +115,25 @@ def test_show_lists_related_files(lib, photos, cli, cli_json):
     ]
     code, out, _ = cli("show", photos / "DSC_0001.JPG")
     assert "related (raw+jpeg)" in out and "DSC_0001.NEF" in out
+
+
+def apple_maker_note(identifier: str) -> bytes:
+    """An iPhone-style maker note holding only a ContentIdentifier (tag 0x11)."""
+    value = identifier.encode() + b"\0"
+    header = b"Apple iOS\0" + b"\x00\x01" + b"MM"
+    entry_offset = len(header) + 2 + 12 + 4  # header, count, one entry, next-IFD
+    entry = (0x11).to_bytes(2, "big") + (2).to_bytes(2, "big") + len(value).to_bytes(4, "big")
+    entry += entry_offset.to_bytes(4, "big")
+    return header + (1).to_bytes(2, "big") + entry + b"\0\0\0\0" + value
+
+
+def test_apple_content_identifier_is_read_from_the_maker_note(lib, photos):
+    import piexif
+
+    path = make_photo(photos / "IMG_0001.JPG", make="Apple", model="iPhone 12")
+    exif = piexif.load(str(path))
+    exif["Exif"][piexif.ExifIFD.MakerNote] = apple_maker_note("570F1469-09C7-4E50")
+    piexif.insert(piexif.dump(exif), str(path))
+    imp(lib, photos)
+    rec = lib.serialize(lib.get_file(str(path)))
+    assert rec["metadata"]["content_identifier"] == "570F1469-09C7-4E50"

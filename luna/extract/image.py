@@ -28,6 +28,8 @@ OFFSET_TIME, OFFSET_TIME_ORIGINAL, OFFSET_TIME_DIGITIZED = 0x9010, 0x9011, 0x901
 SUBSEC_ORIGINAL, SUBSEC_DIGITIZED = 0x9291, 0x9292
 FOCAL_LENGTH, FOCAL_35MM, FLASH = 0x920A, 0xA405, 0x9209
 LENS_MAKE, LENS_MODEL, BODY_SERIAL = 0xA433, 0xA434, 0xA431
+MAKER_NOTE = 0x927C
+APPLE_CONTENT_IDENTIFIER = 0x0011  # in Apple's maker note: pairs a Live Photo's parts
 GPS_LAT_REF, GPS_LAT, GPS_LON_REF, GPS_LON, GPS_ALT_REF, GPS_ALT = 1, 2, 3, 4, 5, 6
 GPS_TIME, GPS_DATE = 7, 29
 
@@ -167,9 +169,35 @@ def _read_exposure(sub, md) -> None:
     flash = _int(sub.get(FLASH))
     if flash is not None:
         md["flash_fired"] = bool(flash & 1)
+    identifier = apple_content_identifier(sub.get(MAKER_NOTE))
+    if identifier:
+        md["content_identifier"] = identifier
     _put_text(md, "lens_make", sub.get(LENS_MAKE))
     _put_text(md, "lens", sub.get(LENS_MODEL))
     _put_text(md, "serial_number", sub.get(BODY_SERIAL))
+
+
+def apple_content_identifier(note) -> str | None:
+    """The ContentIdentifier an iPhone writes into its maker note ("Apple iOS\\0", version,
+    byte order at 12, an IFD at 14 whose offsets count from the note's start). The Live
+    Photo's video carries the same identifier."""
+    if not isinstance(note, bytes) or not note.startswith(b"Apple iOS\0") or len(note) < 16:
+        return None
+    order = "big" if note[12:14] == b"MM" else "little"
+    count = int.from_bytes(note[14:16], order)
+    for i in range(min(count, 256)):
+        entry = note[16 + 12 * i : 28 + 12 * i]
+        if len(entry) < 12:
+            return None
+        tag, kind = int.from_bytes(entry[0:2], order), int.from_bytes(entry[2:4], order)
+        if tag != APPLE_CONTENT_IDENTIFIER or kind != 2:  # 2: ASCII
+            continue
+        size = int.from_bytes(entry[4:8], order)
+        offset = int.from_bytes(entry[8:12], order)
+        raw = entry[8 : 8 + size] if size <= 4 else note[offset : offset + min(size, 256)]
+        text = raw.split(b"\0", 1)[0].decode("ascii", "replace").strip()
+        return text or None
+    return None
 
 
 def _read_dates(ifd0, sub, out: Extracted) -> None:
