@@ -16,11 +16,15 @@ DATE_SOURCES = (
     "quicktime:CreateDate",  # mvhd/tkhd creation time: UTC by specification
     "raw:DateTimeOriginal",  # a RAW format's own date field (CIFF, RAF, X3F, ...)
     "exif:CreateDate",  # DateTimeDigitized
-    "exif:ModifyDate",  # IFD0 DateTime: when software last wrote the file
     "xmp:DateTimeOriginal",  # embedded XMP: exif:DateTimeOriginal, photoshop:DateCreated
+    "iptc:DateCreated",  # IPTC 2:55 Date Created + 2:60 Time Created
+    "jpeg:PictureInfo",  # the APP12 text block of old Olympus and Agfa cameras
     "xmp:CreateDate",  # embedded XMP: xmp:CreateDate
     "sidecar:DateTimeOriginal",  # the same, from an XMP sidecar (IMG_1.jpg.xmp, IMG_1.xmp)
     "sidecar:CreateDate",
+    # IFD0 DateTime is when software last saved the file, not when the picture was taken:
+    # every source that describes the capture ranks above it.
+    "exif:ModifyDate",
     "filename",  # IMG_20190601_123456.jpg, PXL_..., IMG-20190601-WA0007.jpg, Screenshot_...
     "file:mtime",  # last resort: when the file was last modified
 )

@@ -87,7 +87,23 @@ def extract_jpeg(data, out: Extracted) -> bool:
     out.width, out.height = width, height
     if header.iptc:
         _safe(out, "iptc", lambda: _read_iptc_records(header.iptc, out))
+    if header.picture_info:
+        _read_picture_info(header.picture_info, out)
     return True
+
+
+_TIME_DATE = re.compile(rb"TimeDate=(\d{6,12})")
+
+
+def _read_picture_info(text: bytes, out: Extracted) -> None:
+    """Old Olympus and Agfa cameras wrote "TimeDate=<seconds since 1970>" in an APP12
+    text block instead of EXIF. The seconds count the camera's own clock: local time."""
+    m = _TIME_DATE.search(text)
+    if m:
+        seconds = int(m.group(1))
+        if 0 < seconds < 4_102_444_800:  # before 2100
+            when = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=seconds)
+            out.offer_date(when, None, "jpeg:PictureInfo")
 
 
 _XMP_ORIENTATION = re.compile(rb'tiff:Orientation(?:="|>)([1-8])')
@@ -292,12 +308,37 @@ def _read_iptc_records(info: dict, out: Extracted) -> None:
             keywords = [keywords]
         for kw in keywords:
             out.add_keyword(_decode(kw, utf8))
+    created = _iptc_date(_first(info.get((2, 55))), _first(info.get((2, 60))))
+    if created is not None:
+        out.offer_date(created[0], created[1], "iptc:DateCreated")
     for key, tag in (("title", (2, 5)), ("description", (2, 120)), ("city", (2, 90))):
         value = info.get(tag)
         if isinstance(value, list):
             value = value[0] if value else None
         if value and key not in out.metadata:
             out.metadata[key] = _decode(value, utf8)
+
+
+def _first(value):
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+def _iptc_date(day, clock) -> tuple[dt.datetime, int | None] | None:
+    """IPTC Date Created "20061029" and Time Created "062751-0500" (the time is optional)."""
+    if not isinstance(day, bytes) or len(day) < 8 or not day[:8].isdigit():
+        return None
+    text = f"{day[:4].decode()}:{day[4:6].decode()}:{day[6:8].decode()} "
+    offset = None
+    if isinstance(clock, bytes) and len(clock) >= 6 and clock[:6].isdigit():
+        c = clock.decode("ascii", "replace")
+        text += f"{c[0:2]}:{c[2:4]}:{c[4:6]}"
+        offset = parse_offset(c[6:11]) if len(c) >= 11 else None
+    else:
+        text += "00:00:00"
+    parsed = parse_exif_datetime(text)
+    return (parsed[0], offset) if parsed else None
 
 
 def _decode(raw: bytes, utf8: bool) -> str:
