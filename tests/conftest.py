@@ -58,12 +58,16 @@ def _dms(value: float):
     return ((degrees, 1), (minutes, 1), _rational(seconds, 10_000))
 
 
-def _iptc_keywords(keywords: list[str]) -> bytes:
-    """An APP13 Photoshop IRB segment holding IPTC 2:25 keywords (UTF-8)."""
+def _iptc_segment(keywords: list[str], date: str | None = None, time: str | None = None) -> bytes:
+    """An APP13 Photoshop IRB segment holding IPTC 2:25 keywords (UTF-8), and 2:55/2:60
+    Date Created ("20061029") / Time Created ("062751-0500")."""
     records = b"\x1c\x01\x5a\x00\x03\x1b\x25\x47"  # 1:90 coded character set = UTF-8
-    for kw in keywords:
-        data = kw.encode("utf-8")
-        records += b"\x1c\x02\x19" + struct.pack(">H", len(data)) + data
+    fields = [(25, kw) for kw in keywords] + [(55, date), (60, time)]
+    for dataset, text in fields:
+        if text is None:
+            continue
+        data = text.encode("utf-8")
+        records += b"\x1c\x02" + bytes([dataset]) + struct.pack(">H", len(data)) + data
     if len(records) % 2:
         records += b"\x00"
     irb = b"8BIM" + struct.pack(">H", 0x0404) + b"\x00\x00" + struct.pack(">I", len(records))
@@ -86,6 +90,7 @@ def make_photo(
     orientation: int | None = None,
     size: tuple[int, int] = (64, 48),
     keywords: list[str] | None = None,
+    iptc_date: tuple[str, str | None] | None = None,
     color=(200, 120, 40),
     fmt: str = "JPEG",
 ) -> Path:
@@ -126,8 +131,9 @@ def make_photo(
     buffer = io.BytesIO()
     Image.new("RGB", size, color).save(buffer, fmt, exif=exif_bytes)
     data = buffer.getvalue()
-    if keywords and fmt == "JPEG":
-        data = data[:2] + _iptc_keywords(keywords) + data[2:]
+    if (keywords or iptc_date) and fmt == "JPEG":
+        date, time = iptc_date or (None, None)
+        data = data[:2] + _iptc_segment(keywords or [], date, time) + data[2:]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return path

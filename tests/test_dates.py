@@ -119,3 +119,18 @@ def test_mtime_is_the_last_resort_and_is_marked(lib, photos, cli):
     assert source == "file:mtime" and "time zone" in offset_source
     code, out, _ = cli("show", p)
     assert "file:mtime" in out
+
+
+def test_iptc_date_created_with_its_zone(lib, photos):
+    # Photo Mechanic and news agencies write the capture time only in IPTC.
+    p = make_photo(photos / "a.jpg", taken=None, iptc_date=("20061029", "062751-0500"))
+    imp(lib, photos)
+    assert taken(lib, p) == ("2006-10-29T06:27:51-05:00", "iptc:DateCreated", "iptc:DateCreated")
+
+
+def test_capture_dates_outrank_the_software_modify_date(lib, photos):
+    p = make_photo(
+        photos / "a.jpg", taken=None, modified="2010:08:15 13:58:09", iptc_date=("20100711", None)
+    )
+    imp(lib, photos)
+    assert taken(lib, p)[:2] == ("2010-07-11T00:00:00", "iptc:DateCreated")
