@@ -149,6 +149,8 @@ def _read_content(path: str, st: os.stat_result, content) -> FileFacts | Skipped
         message = str(w.message).strip()
         if message and message not in found.errors:
             found.errors.append(message)
+    if kind != SIDECAR:
+        _apply_sidecars(path, found)
     _fall_back_dates(path, st, found)
     return FileFacts(
         processor=processor_metadata(found),
@@ -161,6 +163,51 @@ def _read_content(path: str, st: os.stat_result, content) -> FileFacts | Skipped
         kind=kind,
         found=found,
     )
+
+
+MAX_SIDECAR = 4 * 1024 * 1024  # an XMP sidecar larger than this is not one
+
+
+def _extract_sidecar(content, found: Extracted) -> None:
+    """A sidecar's own record: what its XMP says (an AAE edit list says nothing we use).
+    Its keywords stay in its metadata; as tags they belong to the media it describes."""
+    found.extractors.append("sidecar")
+    packet = content.read(MAX_SIDECAR)
+    from luna.extract.xmp import apply_xmp, parse_xmp
+
+    info = parse_xmp(packet) if b"xmpmeta" in packet or b"rdf:RDF" in packet else None
+    if info is None:
+        return
+    found.extractors.append("xmp")
+    apply_xmp(info, found, "xmp")
+    if found.keywords:
+        found.metadata["keywords"] = found.keywords
+        found.keywords = []
+
+
+def sidecar_paths(path: str) -> list[str]:
+    """The XMP sidecars that may describe `path`: IMG_1.jpg.xmp, then IMG_1.xmp (and the
+    upper-case spellings cameras and Windows tools produce)."""
+    stem = os.path.splitext(path)[0]
+    names = (path + ".xmp", path + ".XMP", stem + ".xmp", stem + ".XMP")
+    return [p for p in dict.fromkeys(names) if os.path.isfile(p)]
+
+
+def _apply_sidecars(path: str, found: Extracted) -> None:
+    """What the sidecars say fills what the file itself lacks (facts.DATE_SOURCES ranks
+    sidecar dates below the file's own)."""
+    from luna.extract.xmp import apply_xmp, parse_xmp
+
+    for sidecar in sidecar_paths(path):
+        try:
+            with open(sidecar, "rb") as f:
+                info = parse_xmp(f.read(MAX_SIDECAR))
+        except OSError as exc:
+            found.errors.append(f"sidecar {os.path.basename(sidecar)}: {_os_reason(exc)}")
+            continue
+        if info is not None:
+            apply_xmp(info, found, "sidecar")
+            found.sidecars.append(sidecar)
 
 
 def _fall_back_dates(path: str, st: os.stat_result, found: Extracted) -> None:
@@ -222,7 +269,7 @@ def _extract(content, mime: str, kind: str, found: Extracted) -> None:
     elif kind == VIDEO:
         found.extractors.append("none")  # container parsing arrives with the video extractor
     elif kind == SIDECAR:
-        found.extractors.append("sidecar")
+        _extract_sidecar(content, found)
 
 
 def _register_heif_if_needed(mime: str) -> None:
@@ -249,6 +296,7 @@ def processor_metadata(found: Extracted) -> dict:
         "date_source": found.date_source,
         "offset_source": found.offset_source,
         "location_source": found.location_source,
+        "sidecars": found.sidecars,
         "errors": found.errors,
     }
 

@@ -64,6 +64,7 @@ class Extracted:
     metadata: dict = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     extractors: list[str] = field(default_factory=list)
+    sidecars: list[str] = field(default_factory=list)  # sidecar files that were read
 
     def offer_date(self, when: dt.datetime, offset: int | None, source: str) -> None:
         """Take this date unless a better source already gave one."""

@@ -81,6 +81,8 @@ def extract_jpeg(data, out: Extracted) -> bool:
         orientation = _xmp_orientation(header.xmp)
         if orientation is not None:
             out.metadata["orientation"] = orientation
+    if header.xmp:
+        _safe(out, "xmp", lambda: read_embedded_xmp(header.xmp, out))
     width, height = header.width, header.height
     if orientation in ROTATED_ORIENTATIONS:
         width, height = height, width
@@ -104,6 +106,30 @@ def _read_picture_info(text: bytes, out: Extracted) -> None:
         if 0 < seconds < 4_102_444_800:  # before 2100
             when = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=seconds)
             out.offer_date(when, None, "jpeg:PictureInfo")
+
+
+def read_embedded_xmp(packet, out: Extracted) -> None:
+    """XMP inside the file fills what its EXIF and IPTC did not say."""
+    from luna.extract.xmp import apply_xmp, parse_xmp
+
+    info = parse_xmp(packet)
+    if info is not None:
+        apply_xmp(info, out, "xmp")
+
+
+def _xmp_packet(im) -> bytes | None:
+    """The XMP packet as Pillow (and pillow-heif) expose it for each format: "xmp" in
+    info (JPEG, WebP, HEIC, AVIF), the PNG iTXt chunk, or TIFF tag 700."""
+    for key in ("xmp", "XML:com.adobe.xmp"):
+        value = im.info.get(key)
+        if value:
+            return value.encode("utf-8") if isinstance(value, str) else bytes(value)
+    tags = getattr(im, "tag_v2", None)
+    if tags is not None:
+        value = tags.get(700)
+        if isinstance(value, (bytes, str)) and value:
+            return value.encode("utf-8") if isinstance(value, str) else value
+    return None
 
 
 _XMP_ORIENTATION = re.compile(rb'tiff:Orientation(?:="|>)([1-8])')
@@ -144,6 +170,9 @@ def extract_image(fp, out: Extracted) -> None:
             width, height = height, width
         out.width, out.height = width, height
         _safe(out, "iptc", lambda: _read_iptc(im, out))
+        packet = _xmp_packet(im)
+        if packet:
+            _safe(out, "xmp", lambda: read_embedded_xmp(packet, out))
 
 
 def _read_exif(exif, out: Extracted) -> int | None:
