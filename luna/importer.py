@@ -145,6 +145,7 @@ class Importer:
         self._claimed: set[str] = set()  # hex ids of rows moved in this run
         self._moved_from: set[str] = set()  # their former paths
         self._touched_folders: set[str] = set()  # where files came, changed or went
+        self._sidecar_changed: set[str] = set()  # unchanged media whose sidecar changed
         self._tag_ids: dict[str, int] = {}
         self._failed_before: set[str] = set()  # paths that had failed when the run began
         self.store = FileStore(self.db)
@@ -248,10 +249,18 @@ class Importer:
                 if media in queued:
                     continue
                 try:
-                    todo.append(Candidate.from_stat(media, os.stat(media)))
+                    st = os.stat(media)
                 except OSError:
                     continue
+                row = self.store.find_by_path(media)
+                # Only media the walk counted unchanged: new ones are queued already, and
+                # failed, skipped or excluded ones are not the sidecar's to bring in.
+                if row is None or (row[2], row[3]) != (st.st_size, st.st_mtime):
+                    continue
+                todo.append(Candidate.from_stat(media, st))
                 queued.add(media)
+                self._sidecar_changed.add(media)
+                self.report.unchanged -= 1  # it will be counted as updated instead
 
     # -- 3 and 4. read in workers, record in batches --------------------------------------
     def _read_and_record(self, todo: list[Candidate], failures_before: dict) -> None:
@@ -329,7 +338,8 @@ class Importer:
         existing = self.store.find_by_path(facts.path)
         if existing is not None:
             file_id, sha, size, mtime = existing
-            if (sha, size, mtime) == (facts.content_sha, facts.size, facts.mtime):
+            same = (sha, size, mtime) == (facts.content_sha, facts.size, facts.mtime)
+            if same and facts.path not in self._sidecar_changed:
                 self.report.unchanged += 1  # another luna recorded it meanwhile
                 return
             self.report.updated += 1
