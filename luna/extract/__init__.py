@@ -246,6 +246,18 @@ def _sha256(content) -> str:
 
 def _extract(content, mime: str, kind: str, found: Extracted) -> None:
     content.seek(0)
+    if kind == PHOTO and isinstance(content, MappedFile) and is_raw(mime):
+        from luna.extract.raw import extract_raw
+
+        found.extractors.append("luna-raw")
+        extract_raw(content.mm, mime, found)
+        return
+    if kind == PHOTO and isinstance(content, MappedFile) and mime == "image/jxl":
+        from luna.extract.jxl import extract_jxl
+
+        found.extractors.append("luna-jxl")
+        extract_jxl(content.mm, found)
+        return
     if kind == PHOTO and mime == "image/jpeg" and isinstance(content, MappedFile):
         from luna.extract.image import extract_jpeg
 

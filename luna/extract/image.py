@@ -91,7 +91,22 @@ def extract_jpeg(data, out: Extracted) -> bool:
         _safe(out, "iptc", lambda: _read_iptc_records(header.iptc, out))
     if header.picture_info:
         _read_picture_info(header.picture_info, out)
+    if header.ciff:
+        _safe(out, "ciff", lambda: _read_jpeg_ciff(header.ciff, out))
     return True
+
+
+def _read_jpeg_ciff(block: bytes, out: Extracted) -> None:
+    """Early Canon PowerShots wrote their metadata as a CIFF heap in APP0 instead of EXIF:
+    it fills what EXIF did not say (the JPEG's own frame gives the dimensions)."""
+    from luna.extract.raw import read_ciff
+
+    found = Extracted()
+    read_ciff(block, found)
+    if found.start is not None:
+        out.offer_date(found.start, found.utc_offset, found.date_source)
+    for key, value in found.metadata.items():
+        out.metadata.setdefault(key, value)
 
 
 _TIME_DATE = re.compile(rb"TimeDate=(\d{6,12})")

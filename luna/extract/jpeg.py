@@ -27,6 +27,7 @@ class JpegHeader:
     xmp: bytes | None  # the XMP packet
     is_mpo: bool  # has a Multi-Picture Format index (APP2 "MPF"): stereo or multi-frame
     picture_info: bytes | None  # APP12 "[picture info]" text of old Olympus/Agfa cameras
+    ciff: bytes | None  # APP0 Canon CIFF heap ("HEAPJPGM") of early PowerShots
 
 
 def scan_jpeg(data) -> JpegHeader | None:
@@ -34,7 +35,7 @@ def scan_jpeg(data) -> JpegHeader | None:
     end = min(len(data), MAX_HEADER)
     if data[:2] != b"\xff\xd8":
         return None
-    pos, exif, iptc, xmp, is_mpo, picture_info = 2, None, None, None, False, None
+    pos, exif, iptc, xmp, is_mpo, picture_info, ciff = 2, None, None, None, False, None, None
     while pos + 4 <= end:
         if data[pos] != 0xFF:
             return None
@@ -56,7 +57,7 @@ def scan_jpeg(data) -> JpegHeader | None:
             width = int.from_bytes(data[body_start + 3 : body_start + 5], "big")
             if not width or not height:
                 return None
-            return JpegHeader(width, height, exif, iptc, xmp, is_mpo, picture_info)
+            return JpegHeader(width, height, exif, iptc, xmp, is_mpo, picture_info, ciff)
         if code == _SOS:
             return None  # scan data before any frame header: leave it to Pillow
         if code == 0xE1 and exif is None and data[body_start : body_start + 6] == b"Exif\0\0":
@@ -65,6 +66,8 @@ def scan_jpeg(data) -> JpegHeader | None:
             xmp = bytes(data[body_start + 29 : body_end])
         elif code == 0xE2 and data[body_start : body_start + 4] == b"MPF\0":
             is_mpo = True
+        elif code == 0xE0 and data[body_start + 6 : body_start + 10] == b"HEAP":
+            ciff = bytes(data[body_start:body_end])
         elif code == 0xEC and b"[picture info]" in data[body_start : body_start + 64]:
             picture_info = bytes(data[body_start:body_end])
         elif code == 0xED and iptc is None:
