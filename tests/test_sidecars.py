@@ -118,3 +118,20 @@ def test_xmp_embedded_in_the_photo(lib, photos):
         "2018-02-03T04:05:06",
         "xmp:DateTimeOriginal",
     )
+
+
+def test_a_sidecar_record_takes_its_xmp_date_camera_and_size(lib, photos):
+    (photos / "orphan.xmp").write_text(
+        xmp(date="2005-06-09T20:09:27+02:00").replace(
+            "</rdf:Description>",
+            '<tiff:Make xmlns:tiff="http://ns.adobe.com/tiff/1.0/">Canon</tiff:Make>'
+            '<tiff:ImageWidth xmlns:tiff="http://ns.adobe.com/tiff/1.0/">1136</tiff:ImageWidth>'
+            '<tiff:ImageLength xmlns:tiff="http://ns.adobe.com/tiff/1.0/">852</tiff:ImageLength>'
+            "</rdf:Description>",
+        )
+    )
+    imp(lib, photos)
+    rec = record(lib, photos / "orphan.xmp")
+    assert rec["kind"] == "sidecar"
+    assert rec["start"] == "2005-06-09T20:09:27+02:00"
+    assert (rec["metadata"]["make"], rec["width"], rec["height"]) == ("Canon", 1136, 852)

@@ -278,10 +278,22 @@ def _extract(content, mime: str, kind: str, found: Extracted) -> None:
             if mime in PILLOW_FORMATS and not is_raw(mime):
                 raise
             found.errors.append(str(exc))
+            if mime == "image/vnd.adobe.photoshop":
+                _read_psd_header(content, found)
     elif kind == VIDEO:
         found.extractors.append("none")  # container parsing arrives with the video extractor
     elif kind == SIDECAR:
         _extract_sidecar(content, found)
+
+
+def _read_psd_header(content, found: Extracted) -> None:
+    """A Photoshop file whose layers Pillow refuses still states its size up front:
+    "8BPS", version, 6 reserved bytes, channels, then height and width (big-endian)."""
+    content.seek(0)
+    header = content.read(26)
+    if len(header) == 26 and header[:4] == b"8BPS":
+        found.height = int.from_bytes(header[14:18], "big") or None
+        found.width = int.from_bytes(header[18:22], "big") or None
 
 
 def _register_heif_if_needed(mime: str) -> None:

@@ -123,6 +123,16 @@ def _read_picture_info(text: bytes, out: Extracted) -> None:
             out.offer_date(when, None, "jpeg:PictureInfo")
 
 
+def _already_turned(im) -> bool:
+    """Pillow's TIFF reader reports the size as displayed (Orientation applied) while its
+    other readers report it as stored: tell by the TIFF's own width and length tags."""
+    tags = getattr(im, "tag_v2", None)
+    if im.format != "TIFF" or tags is None:
+        return False
+    stored = (tags.get(256), tags.get(257))
+    return im.size == (stored[1], stored[0]) and stored[0] != stored[1]
+
+
 def read_embedded_xmp(packet, out: Extracted) -> None:
     """XMP inside the file fills what its EXIF and IPTC did not say."""
     from luna.extract.xmp import apply_xmp, parse_xmp
@@ -181,7 +191,7 @@ def extract_image(fp, out: Extracted) -> None:
         orientation = None
         if exif is not None:
             orientation = _read_exif(exif, out)
-        if orientation in ROTATED_ORIENTATIONS:
+        if orientation in ROTATED_ORIENTATIONS and not _already_turned(im):
             width, height = height, width
         out.width, out.height = width, height
         _safe(out, "iptc", lambda: _read_iptc(im, out))
