@@ -330,3 +330,11 @@ def snapshot(folder):
             with open(p, "rb") as f:
                 out[p] = (st.st_mtime_ns, st.st_size, f.read())
     return out
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "TIFF", "PNG", "WEBP"])
+def test_rotated_dimensions_in_every_format(lib, photos, fmt):
+    path = make_photo(photos / f"r.{fmt.lower()}", size=(80, 60), orientation=6, fmt=fmt)
+    imp(lib, photos)
+    rec = record(lib, path)
+    assert (rec["width"], rec["height"]) == (60, 80)
