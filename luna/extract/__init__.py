@@ -144,7 +144,7 @@ def _read_content(path: str, st: os.stat_result, content) -> FileFacts | Skipped
     with warnings.catch_warnings(record=True) as caught:
         # Pillow warns about damaged metadata; those notes belong to the file's record.
         warnings.simplefilter("always")
-        _extract(content, mime, kind, found)
+        _extract(path, content, mime, kind, found)
     for w in caught[:10]:
         message = str(w.message).strip()
         if message and message not in found.errors:
@@ -244,7 +244,7 @@ def _sha256(content) -> str:
     return hashlib.file_digest(content, "sha256").hexdigest()
 
 
-def _extract(content, mime: str, kind: str, found: Extracted) -> None:
+def _extract(path: str, content, mime: str, kind: str, found: Extracted) -> None:
     content.seek(0)
     if kind == PHOTO and isinstance(content, MappedFile) and is_raw(mime):
         from luna.extract.raw import extract_raw
@@ -281,9 +281,36 @@ def _extract(content, mime: str, kind: str, found: Extracted) -> None:
             if mime == "image/vnd.adobe.photoshop":
                 _read_psd_header(content, found)
     elif kind == VIDEO:
-        found.extractors.append("none")  # container parsing arrives with the video extractor
+        found.extractors.append("mediainfo")
+        _extract_video(path, found)
     elif kind == SIDECAR:
         _extract_sidecar(content, found)
+
+
+VIDEO_PARSE_SECONDS = 20  # MediaInfo may loop on a damaged file; see luna.extract.deadline
+
+
+def _extract_video(path: str, found: Extracted) -> None:
+    """The container's dates, size, duration and place, parsed under its own deadline."""
+    from luna.extract.deadline import DeadlineExceeded, call_with_deadline
+    from luna.extract.video import extract_video
+
+    def parse() -> Extracted:
+        parsed = Extracted()
+        extract_video(path, parsed)
+        return parsed
+
+    try:
+        parsed = call_with_deadline(parse, VIDEO_PARSE_SECONDS)
+    except DeadlineExceeded as exc:
+        found.errors.append(f"video container: {exc} (damaged?); recorded without it")
+        return
+    except RuntimeError as exc:
+        found.errors.append(f"video container: {exc}")
+        return
+    for name in Extracted.__slots__:
+        setattr(found, name, getattr(parsed, name))
+    found.extractors = ["mediainfo"]
 
 
 def _read_psd_header(content, found: Extracted) -> None:
