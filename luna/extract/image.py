@@ -409,7 +409,9 @@ def _put_text(md: dict, key: str, value) -> None:
         return
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
-    text = str(value).replace("\x00", "").strip()
+    # An EXIF string ends at its first NUL; what follows is padding or leftover bytes
+    # (the Polaroid ION230 writes "ION230\0F").
+    text = str(value).split("\x00", 1)[0].strip()
     if text and text.isprintable():
         md[key] = text
 

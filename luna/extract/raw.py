@@ -930,8 +930,9 @@ def _extract_kyocera(data, mime: str, out: Extracted) -> None:
     if len(header) < 156:
         raise Damaged("Kyocera header cut short")
     md = out.metadata
-    image._put_text(md, "make", header[0x19:0x20][::-1])
-    image._put_text(md, "model", header[0x0C:0x18][::-1])
+    # Reversed, the NUL padding comes first: strip it before the text is read.
+    image._put_text(md, "make", header[0x19:0x20][::-1].strip(b"\0"))
+    image._put_text(md, "model", header[0x0C:0x18][::-1].strip(b"\0"))
     image._put_text(md, "lens", header[0x7C:0x9C].split(b"\0", 1)[0])
     iso, shutter = struct.unpack_from(">II", header, 0x34)
     (aperture,) = struct.unpack_from(">I", header, 0x58)

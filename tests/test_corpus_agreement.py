@@ -1,0 +1,217 @@
+"""luna's reading of the shared corpus against ExifTool's (exiftool-reference.jsonl).
+
+For each of date taken, GPS position, make, model and dimensions, over the files where
+ExifTool has a value, luna must agree on at least 98%. Where luna is right and ExifTool's
+reading is not what a user would want, the file is listed in LUNA_IS_RIGHT with the reason.
+Skipped when ../shared/corpus is absent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+
+import pytest
+from conftest import CORPUS, requires_corpus
+
+pytestmark = requires_corpus()
+
+TARGET = 0.98
+
+# (field, file): why luna's value is the right one. Each was checked in the file itself.
+_CONFLICTING_BLOCKS = (
+    "a test file carrying several conflicting metadata blocks (EXIF from a FUJIFILM, a "
+    "Canon CIFF block, PictureInfo...): luna takes the standard EXIF values, ExifTool lets "
+    "the CIFF block override them"
+)
+_TURNED_BY_CONTAINER = (
+    "the HEIF/AVIF container turns the image (irot/imir boxes); ExifTool reports the stored "
+    "size and no EXIF orientation, luna the size as displayed (checked by decoding)"
+)
+LUNA_IS_RIGHT: dict[tuple[str, str], str] = {
+    ("date", "exiftool/ExifTool.jpg"): _CONFLICTING_BLOCKS,
+    ("make", "exiftool/ExifTool.jpg"): _CONFLICTING_BLOCKS,
+    ("model", "exiftool/ExifTool.jpg"): _CONFLICTING_BLOCKS,
+    ("date", "exif-py/jpg/long_description.jpg"): (
+        "ExifTool has only xmp:CreateDate (2005, when Photoshop wrote the file); luna takes "
+        "photoshop:DateCreated (2003-08-31), the date of the picture itself"
+    ),
+    ("date", "exiftool/Pentax.avi"): (
+        "the AVI IDIT chunk and Pentax's own maker data both say 12:14:34; ExifTool 12.57 "
+        "drops the seconds of dates written with slashes"
+    ),
+    ("dimensions", "exif-py/heic/mobile/HMD_Nokia_8.3_5G.heif"): _TURNED_BY_CONTAINER,
+    ("dimensions", "pillow/avif/rot1mir0.avif"): _TURNED_BY_CONTAINER,
+    ("dimensions", "pillow/avif/rot1mir1.avif"): _TURNED_BY_CONTAINER,
+    ("dimensions", "pillow/avif/rot3mir0.avif"): _TURNED_BY_CONTAINER,
+    ("dimensions", "pillow/avif/rot3mir1.avif"): _TURNED_BY_CONTAINER,
+    ("dimensions", "exiftool/Sigma.x3f"): (
+        "the X3F header says Rotation 90, as LibRaw and dcraw read it: luna gives the "
+        "displayed portrait size, ExifTool the stored one with no orientation"
+    ),
+    ("dimensions", "exiftool/SigmaDP2.x3f"): (
+        "ExifTool reports the embedded preview JPEG, shrunk to 8x8 in this test file; the "
+        "X3F header gives the DP2's real 2640x1760"
+    ),
+    ("dimensions", "pillow/decompression_bomb.gif"): (
+        "a decompression bomb: luna reports and skips it on purpose (issue 2)"
+    ),
+    ("dimensions", "pillow/zero_width.gif"): (
+        "a GIF 0 pixels wide is damaged: luna reports it rather than recording it"
+    ),
+}
+
+
+def exiftool_reference() -> list[dict]:
+    with open(CORPUS / "exiftool-reference.jsonl", encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+@pytest.fixture(scope="module")
+def luna_rows(tmp_path_factory):
+    """Import the corpus once; rows keyed by path relative to the corpus."""
+    from luna.importer import ImportOptions
+    from luna.library import Library
+
+    library = tmp_path_factory.mktemp("agreement") / "library.db"
+    with Library.open(library) as lib:
+        lib.import_paths([str(CORPUS)], ImportOptions(time_limit=30))
+    con = sqlite3.connect(library)
+    con.row_factory = sqlite3.Row
+    root = str(CORPUS.resolve()) + "/"
+    rows = {}
+    for row in con.execute("SELECT * FROM file"):
+        rec = dict(row)
+        rec["metadata"] = json.loads(rec["metadata"] or "{}")
+        rec["processor_metadata"] = json.loads(rec["processor_metadata"] or "{}")
+        rows[rec["path"][len(root) :]] = rec
+    return rows
+
+
+# -- what ExifTool says, and whether luna says the same ------------------------------------
+
+
+def _exif_datetime(text: str):
+    """ExifTool's "2019:06:01 12:34:56[.123][+02:00|Z]" -> (naive datetime, offset min)."""
+    from luna.extract.dates import parse_exif_datetime
+
+    return parse_exif_datetime(text)
+
+
+def expected_date(ref: dict):
+    """ExifTool's date taken: (wall clock, offset minutes or None, is a bare UTC time)."""
+    for key in ("DateTimeOriginal", "CreateDate"):
+        value = ref.get(key)
+        if isinstance(value, str):
+            parsed = _exif_datetime(value)
+            if parsed:
+                # QuickTime CreateDate is UTC by specification; ExifTool shows it raw.
+                bare_utc = (
+                    parsed[1] is None
+                    and key == "CreateDate"
+                    and ref.get("FileType") in ("MOV", "MP4", "M4V", "3GP")
+                )
+                return parsed[0], parsed[1], bare_utc
+    return None
+
+
+def luna_date(row: dict):
+    """luna's (wall clock, offset) unless the date is only a guess (file name, mtime)."""
+    if (
+        not row
+        or not row["start"]
+        or row["processor_metadata"].get("date_source")
+        in (
+            "file:mtime",
+            "filename",
+        )
+    ):
+        return None
+    return dt.datetime.fromisoformat(str(row["start"])), row["utc_offset"]
+
+
+def date_agrees(ref: dict, row: dict) -> bool:
+    """The same wall-clock time, or (where a zone is known on both sides, or ExifTool's
+    value is a bare UTC time) the same instant."""
+    want, want_offset, bare_utc = expected_date(ref)
+    got = luna_date(row)
+    if got is None:
+        return False
+    start, offset = got
+    if not bare_utc and abs((start - want).total_seconds()) < 1:
+        return True
+    if offset is None or (want_offset is None and not bare_utc):
+        return False
+    instant = start - dt.timedelta(minutes=offset)
+    want_instant = want - dt.timedelta(minutes=want_offset or 0)
+    return abs((instant - want_instant).total_seconds()) < 1
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float))
+
+
+def gps_agrees(ref: dict, row: dict) -> bool:
+    return (
+        bool(row)
+        and row["latitude"] is not None
+        and abs(row["latitude"] - float(ref["GPSLatitude"])) < 1e-4
+        and abs(row["longitude"] - float(ref["GPSLongitude"])) < 1e-4
+    )
+
+
+def text_agrees(field: str, key: str):
+    def agrees(ref: dict, row: dict) -> bool:
+        return bool(row) and str(row["metadata"].get(key, "")).strip() == str(ref[field]).strip()
+
+    return agrees
+
+
+def dims_agree(ref: dict, row: dict) -> bool:
+    width, height = ref["ImageWidth"], ref["ImageHeight"]
+    if ref.get("Orientation") in (5, 6, 7, 8):
+        width, height = height, width
+    return bool(row) and (row["width"], row["height"]) == (width, height)
+
+
+FIELDS = {
+    "date": (lambda r: expected_date(r) is not None, date_agrees),
+    # ExifTool prints an empty GPS tag as "" (InfiRay.jpg): that is no position.
+    "gps": (lambda r: _number(r.get("GPSLatitude")) and _number(r.get("GPSLongitude")), gps_agrees),
+    "make": (
+        lambda r: isinstance(r.get("Make"), str) and r["Make"].strip(),
+        text_agrees("Make", "make"),
+    ),
+    "model": (
+        lambda r: isinstance(r.get("Model"), str) and r["Model"].strip(),
+        text_agrees("Model", "model"),
+    ),
+    "dimensions": (lambda r: "ImageWidth" in r and "ImageHeight" in r, dims_agree),
+}
+
+
+def agreement(field: str, rows: dict) -> tuple[int, int, list[str]]:
+    has_value, agrees = FIELDS[field]
+    total = matched = 0
+    misses = []
+    for ref in exiftool_reference():
+        if not has_value(ref):
+            continue
+        total += 1
+        path = ref["SourceFile"]
+        if agrees(ref, rows.get(path)) or (field, path) in LUNA_IS_RIGHT:
+            matched += 1
+        else:
+            misses.append(path)
+    return matched, total, misses
+
+
+@pytest.mark.parametrize("field", list(FIELDS))
+def test_agreement_with_exiftool(field, luna_rows):
+    matched, total, misses = agreement(field, luna_rows)
+    assert total > 0
+    assert matched / total >= TARGET, (
+        f"{field}: {matched}/{total} = {matched / total:.1%} agree with ExifTool; "
+        f"differing: {misses}"
+    )
