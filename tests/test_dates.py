@@ -134,3 +134,20 @@ def test_capture_dates_outrank_the_software_modify_date(lib, photos):
     )
     imp(lib, photos)
     assert taken(lib, p)[:2] == ("2010-07-11T00:00:00", "iptc:DateCreated")
+
+
+def test_png_text_chunks_give_title_and_creation_time(lib, photos):
+    from PIL import Image, PngImagePlugin
+
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Title", "Harbour at dawn")
+    text.add_text("Creation Time", "Sat, 01 Jun 2019 12:34:56 +0200")
+    path = photos / "scan.png"
+    Image.new("RGB", (20, 10)).save(path, pnginfo=text)
+    imp(lib, photos)
+    rec = lib.serialize(lib.get_file(str(path)))
+    assert rec["metadata"]["title"] == "Harbour at dawn"
+    assert (rec["start"], rec["processor_metadata"]["date_source"]) == (
+        "2019-06-01T12:34:56+02:00",
+        "png:CreationTime",
+    )

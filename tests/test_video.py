@@ -303,3 +303,26 @@ def test_a_parser_that_hangs_is_given_up_and_the_video_still_recorded(lib, tmp_p
     rec = lib.serialize(lib.get_file(str(folder / "VID_20190601_123456.mov")))
     assert "gave up after 1 s" in rec["processor_metadata"]["errors"][0]
     assert rec["processor_metadata"]["date_source"] == "filename"
+
+
+def test_live_photo_parts_are_paired_by_content_identifier_across_names(tmp_path, cli, cli_json):
+    """An exported Live Photo often loses the shared name; Apple's identifier remains."""
+    import piexif
+    from conftest import make_photo
+    from test_related import apple_maker_note
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    still = make_photo(folder / "Beach.jpg", make="Apple", model="iPhone 12")
+    exif = piexif.load(str(still))
+    exif["Exif"][piexif.ExifIFD.MakerNote] = apple_maker_note("6F1A-LIVE")
+    piexif.insert(piexif.dump(exif), str(still))
+    other = tmp_path / "videos"
+    other.mkdir()
+    movie(other / "clip.mov", keys={"com.apple.quicktime.content.identifier": "6F1A-LIVE"})
+    assert cli("import", folder, other)[0] == 0
+    _, records, _ = cli_json("show", other / "clip.mov")
+    assert records[0]["metadata"]["content_identifier"] == "6F1A-LIVE"
+    assert [(r["relation"], r["path"]) for r in records[0]["related_files"]] == [
+        ("live-photo", str(still))
+    ]

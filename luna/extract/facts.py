@@ -20,6 +20,7 @@ DATE_SOURCES = (
     "iptc:DateCreated",  # IPTC 2:55 Date Created + 2:60 Time Created
     "jpeg:PictureInfo",  # the APP12 text block of old Olympus and Agfa cameras
     "xmp:CreateDate",  # embedded XMP: xmp:CreateDate
+    "png:CreationTime",  # PNG "Creation Time" text chunk
     "sidecar:DateTimeOriginal",  # the same, from an XMP sidecar (IMG_1.jpg.xmp, IMG_1.xmp)
     "sidecar:CreateDate",
     # IFD0 DateTime is when software last saved the file, not when the picture was taken:

@@ -123,6 +123,44 @@ def _read_picture_info(text: bytes, out: Extracted) -> None:
             out.offer_date(when, None, "jpeg:PictureInfo")
 
 
+# PNG's registered text keywords (PNG specification, 11.3.4.2) and where they go.
+PNG_TEXT_FIELDS = {
+    "Title": "title",
+    "Description": "description",
+    "Comment": "description",
+    "Author": "artist",
+    "Copyright": "copyright",
+    "Software": "software",
+}
+
+
+def _read_png_text(info: dict, out: Extracted) -> None:
+    """tEXt/zTXt/iTXt chunks: title, description and the like, and "Creation Time"."""
+    for keyword, key in PNG_TEXT_FIELDS.items():
+        value = info.get(keyword)
+        if isinstance(value, str) and value.strip() and key not in out.metadata:
+            out.metadata[key] = value.strip()[:2000]
+    created = _png_creation_time(info.get("Creation Time"))
+    if created is not None:
+        out.offer_date(created[0], created[1], "png:CreationTime")
+
+
+def _png_creation_time(value) -> tuple[dt.datetime, int | None] | None:
+    """The spec suggests RFC 1123 ("Sat, 01 Jun 2019 12:34:56 +0200"); many tools write
+    ISO 8601 or EXIF-style dates instead."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return parse_exif_datetime(value)
+    offset = when.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else None
+    return when.replace(tzinfo=None), minutes
+
+
 def _already_turned(im) -> bool:
     """Pillow's TIFF reader reports the size as displayed (Orientation applied) while its
     other readers report it as stored: tell by the TIFF's own width and length tags."""
@@ -198,6 +236,8 @@ def extract_image(fp, out: Extracted) -> None:
         packet = _xmp_packet(im)
         if packet:
             _safe(out, "xmp", lambda: read_embedded_xmp(packet, out))
+        if im.format == "PNG":
+            _safe(out, "png text", lambda: _read_png_text(im.info, out))
 
 
 def _read_exif(exif, out: Extracted) -> int | None:

@@ -138,6 +138,10 @@ def _read_camera(general, out: Extracted) -> None:
         value = next(filter(None, (_printable(getattr(general, f)) for f in fields)), None)
         if value:
             out.metadata[key] = value
+    # A Live Photo's video carries the same identifier as the still's Apple maker note.
+    identifier = _printable(general.comapplequicktimecontentidentifier)
+    if identifier:
+        out.metadata["content_identifier"] = identifier
 
 
 def _read_dates(general, video, out: Extracted) -> None:
