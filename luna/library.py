@@ -212,6 +212,11 @@ class Library:
                 "SELECT strftime('%Y', start) AS y, COUNT(*) FROM file GROUP BY y ORDER BY y"
             ),
             "by_camera": cameras,
+            # How each file's date was found: "filename" and "file:mtime" are guesses.
+            "by_date_source": pairs(
+                "SELECT json_extract(processor_metadata, '$.date_source') AS src, COUNT(*)"
+                " FROM file GROUP BY src ORDER BY COUNT(*) DESC, src"
+            ),
             "with_location": located,
             "missing": missing,
             "failed": q("SELECT COUNT(*) FROM import_failure").fetchone()[0],

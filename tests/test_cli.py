@@ -60,6 +60,7 @@ STATS_KEYS = {
     "by_kind",
     "by_year",
     "by_camera",
+    "by_date_source",
     "with_location",
     "missing",
     "failed",

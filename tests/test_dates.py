@@ -151,3 +151,15 @@ def test_png_text_chunks_give_title_and_creation_time(lib, photos):
         "2019-06-01T12:34:56+02:00",
         "png:CreationTime",
     )
+
+
+def test_stats_count_how_dates_were_found(lib, photos):
+    make_photo(photos / "a.jpg")
+    make_photo(photos / "IMG-20190601-WA0001.jpg", taken=None, color=(1, 1, 1))
+    make_photo(photos / "holiday.jpg", taken=None, color=(2, 2, 2))
+    imp(lib, photos)
+    assert lib.stats()["by_date_source"] == {
+        "exif:DateTimeOriginal": 1,
+        "file:mtime": 1,
+        "filename": 1,
+    }

@@ -46,7 +46,12 @@ def _print_tables(stats: dict) -> None:
         "tags / albums / events", f"{stats['tags']:,} / {stats['albums']:,} / {stats['events']:,}"
     )
     console.print(summary)
-    for title, key in (("kind", "by_kind"), ("year", "by_year"), ("camera", "by_camera")):
+    for title, key in (
+        ("kind", "by_kind"),
+        ("year", "by_year"),
+        ("camera", "by_camera"),
+        ("date source", "by_date_source"),
+    ):
         if not stats[key]:
             continue
         table = Table(title=f"by {title}", title_justify="left", box=None, padding=(0, 2))
