@@ -15,6 +15,7 @@ from luna import __version__
 from luna.extract.dates import local_from_timestamp
 from luna.extract.facts import Extracted, FileFacts, FileFailed, Skipped
 from luna.extract.filename import date_from_filename
+from luna.extract.window import Window
 from luna.sniff import (
     MEDIA_EXTENSIONS,
     PHOTO,
@@ -86,45 +87,13 @@ def _open_content(fd: int, size: int):
     return open(fd, "rb", buffering=CHUNK, closefd=False)
 
 
-class _MapRaw(io.RawIOBase):
-    """Raw reads from a memory map, with file semantics (seeking past the end is allowed,
-    as Pillow's parsers expect when probing damaged files)."""
-
-    def __init__(self, mm: mmap.mmap):
-        super().__init__()
-        self.mm, self.pos, self.size = mm, 0, len(mm)
-
-    def readinto(self, buffer) -> int:
-        start = self.pos
-        end = min(self.size, start + len(buffer))
-        if start >= end:
-            return 0
-        buffer[: end - start] = self.mm[start:end]
-        self.pos = end
-        return end - start
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = (0, self.pos, self.size)[whence]
-        if base + offset < 0:
-            raise OSError("negative seek position")
-        self.pos = base + offset
-        return self.pos
-
-    def tell(self) -> int:
-        return self.pos
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-
 class MappedFile(io.BufferedReader):
     """A complete read-only binary file object over a memory map of the whole file."""
 
     def __init__(self, mm: mmap.mmap):
-        super().__init__(_MapRaw(mm), buffer_size=64 * 1024)
+        # Window allows seeking past the end, as files do and Pillow's parsers expect
+        # when probing damaged files (an mmap itself refuses).
+        super().__init__(Window(mm, 0, len(mm)), buffer_size=64 * 1024)
         self.mm = mm
 
     def close(self) -> None:

@@ -22,7 +22,6 @@ copied whole, and every offset and length read from the file is checked against 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
 import struct
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from dataclasses import dataclass, field
 from luna.extract import image
 from luna.extract.dates import parse_exif_datetime
 from luna.extract.facts import Extracted
+from luna.extract.window import Window
 
 # Hostile files: every walk is bounded by these, whatever the file claims.
 MAX_IFDS = 32  # directories visited in one TIFF structure (the IFD chain and SubIFDs)
@@ -149,46 +149,6 @@ class Span:
         if not -len(self) <= key < len(self):
             raise IndexError("index out of range")
         return self.data[self.start + key % len(self)]
-
-
-class Window(io.RawIOBase):
-    """A read-only file over data[start:end] whose position 0 is `start`: TIFF offsets count
-    from the TIFF header, wherever it sits. Reads copy only what they ask for, and no buffer
-    is exported, so the caller can close its mmap as soon as the reading is done."""
-
-    def __init__(self, data, start: int, end: int):
-        super().__init__()
-        self.data, self.start = data, start
-        self.size = max(0, min(end, len(data)) - start)
-        self.pos = 0
-
-    def read(self, size: int = -1) -> bytes:
-        first = min(self.pos, self.size)
-        last = self.size if size is None or size < 0 else min(self.size, first + size)
-        chunk = self.data[self.start + first : self.start + last]
-        self.pos = last
-        return chunk if isinstance(chunk, bytes) else bytes(chunk)
-
-    def readinto(self, buffer) -> int:
-        chunk = self.read(len(buffer))
-        buffer[: len(chunk)] = chunk
-        return len(chunk)
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = (0, self.pos, self.size)[whence]
-        if base + offset < 0:
-            raise OSError("negative seek position")
-        self.pos = base + offset
-        return self.pos
-
-    def tell(self) -> int:
-        return self.pos
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
 
 
 def _unpack(fmt: str, data, pos: int, end: int | None = None) -> tuple | None:
