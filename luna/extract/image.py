@@ -59,7 +59,7 @@ def open_image(fp):
         ) from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError) as exc:
         # Pillow's plugins signal a broken header with any of these.
-        raise FileFailed(f"not a readable image: {_short(exc)}") from None
+        raise FileFailed(f"not a readable image: {short_reason(exc)}") from None
 
 
 def extract_jpeg(data, out: Extracted) -> bool:
@@ -74,25 +74,25 @@ def extract_jpeg(data, out: Extracted) -> bool:
     out.metadata["format"] = "MPO" if header.is_mpo else "JPEG"
     orientation = None
     if header.exif:
-        exif = _safe(out, "exif", lambda: _exif_from_bytes(header.exif))
+        exif = safely(out, "exif", lambda: exif_from_bytes(header.exif))
         if exif is not None:
-            orientation = _read_exif(exif, out)
+            orientation = read_exif(exif, out)
     if orientation is None and header.xmp:
-        orientation = _xmp_orientation(header.xmp)
+        orientation = xmp_orientation(header.xmp)
         if orientation is not None:
             out.metadata["orientation"] = orientation
     if header.xmp:
-        _safe(out, "xmp", lambda: read_embedded_xmp(header.xmp, out))
+        safely(out, "xmp", lambda: read_embedded_xmp(header.xmp, out))
     width, height = header.width, header.height
     if orientation in ROTATED_ORIENTATIONS:
         width, height = height, width
     out.width, out.height = width, height
     if header.iptc:
-        _safe(out, "iptc", lambda: _read_iptc_records(header.iptc, out))
+        safely(out, "iptc", lambda: _read_iptc_records(header.iptc, out))
     if header.picture_info:
         _read_picture_info(header.picture_info, out)
     if header.ciff:
-        _safe(out, "ciff", lambda: _read_jpeg_ciff(header.ciff, out))
+        safely(out, "ciff", lambda: _read_jpeg_ciff(header.ciff, out))
     return True
 
 
@@ -198,13 +198,13 @@ def _xmp_packet(im) -> bytes | None:
 _XMP_ORIENTATION = re.compile(rb'tiff:Orientation(?:="|>)([1-8])')
 
 
-def _xmp_orientation(xmp: bytes) -> int | None:
+def xmp_orientation(xmp: bytes) -> int | None:
     """tiff:Orientation from an XMP packet (as Pillow also honours it when EXIF has none)."""
     m = _XMP_ORIENTATION.search(xmp)
     return int(m.group(1)) if m else None
 
 
-def _exif_from_bytes(data: bytes):
+def exif_from_bytes(data: bytes):
     from PIL import Image
 
     exif = Image.Exif()
@@ -225,38 +225,38 @@ def extract_image(fp, out: Extracted) -> None:
     with im:
         out.metadata["format"] = im.format
         width, height = im.size
-        exif = _safe(out, "exif", im.getexif)
+        exif = safely(out, "exif", im.getexif)
         orientation = None
         if exif is not None:
-            orientation = _read_exif(exif, out)
+            orientation = read_exif(exif, out)
         if orientation in ROTATED_ORIENTATIONS and not _already_turned(im):
             width, height = height, width
         out.width, out.height = width, height
-        _safe(out, "iptc", lambda: _read_iptc(im, out))
+        safely(out, "iptc", lambda: _read_iptc(im, out))
         packet = _xmp_packet(im)
         if packet:
-            _safe(out, "xmp", lambda: read_embedded_xmp(packet, out))
+            safely(out, "xmp", lambda: read_embedded_xmp(packet, out))
         if im.format == "PNG":
-            _safe(out, "png text", lambda: _read_png_text(im.info, out))
+            safely(out, "png text", lambda: _read_png_text(im.info, out))
 
 
-def _read_exif(exif, out: Extracted) -> int | None:
+def read_exif(exif, out: Extracted) -> int | None:
     md = out.metadata
-    _put_text(md, "make", exif.get(MAKE))
-    _put_text(md, "model", exif.get(MODEL))
-    _put_text(md, "software", exif.get(SOFTWARE))
-    _put_text(md, "artist", exif.get(ARTIST))
-    _put_text(md, "copyright", exif.get(COPYRIGHT))
-    _put_text(md, "description", exif.get(DESCRIPTION))
-    orientation = _int(exif.get(ORIENTATION))
+    put_text(md, "make", exif.get(MAKE))
+    put_text(md, "model", exif.get(MODEL))
+    put_text(md, "software", exif.get(SOFTWARE))
+    put_text(md, "artist", exif.get(ARTIST))
+    put_text(md, "copyright", exif.get(COPYRIGHT))
+    put_text(md, "description", exif.get(DESCRIPTION))
+    orientation = to_int(exif.get(ORIENTATION))
     if orientation is not None and 1 <= orientation <= 8:
         md["orientation"] = orientation
     else:
         orientation = None
-    sub = _safe(out, "exif-ifd", lambda: exif.get_ifd(IFD_EXIF)) or {}
+    sub = safely(out, "exif-ifd", lambda: exif.get_ifd(IFD_EXIF)) or {}
     _read_exposure(sub, md)
     _read_dates(exif, sub, out)
-    gps = _safe(out, "gps-ifd", lambda: exif.get_ifd(IFD_GPS)) or {}
+    gps = safely(out, "gps-ifd", lambda: exif.get_ifd(IFD_GPS)) or {}
     if gps:
         _read_gps(gps, out)
     return orientation
@@ -270,21 +270,21 @@ def _read_exposure(sub, md) -> None:
         value = _float(sub.get(tag))
         if value:
             md[key] = round(value, 2)
-    iso = _int(sub.get(ISO))
+    iso = to_int(sub.get(ISO))
     if iso:
         md["iso"] = iso
-    focal35 = _int(sub.get(FOCAL_35MM))
+    focal35 = to_int(sub.get(FOCAL_35MM))
     if focal35:
         md["focal_length_35mm"] = focal35
-    flash = _int(sub.get(FLASH))
+    flash = to_int(sub.get(FLASH))
     if flash is not None:
         md["flash_fired"] = bool(flash & 1)
     identifier = apple_content_identifier(sub.get(MAKER_NOTE))
     if identifier:
         md["content_identifier"] = identifier
-    _put_text(md, "lens_make", sub.get(LENS_MAKE))
-    _put_text(md, "lens", sub.get(LENS_MODEL))
-    _put_text(md, "serial_number", sub.get(BODY_SERIAL))
+    put_text(md, "lens_make", sub.get(LENS_MAKE))
+    put_text(md, "lens", sub.get(LENS_MODEL))
+    put_text(md, "serial_number", sub.get(BODY_SERIAL))
 
 
 def apple_content_identifier(note) -> str | None:
@@ -444,7 +444,7 @@ def _decode(raw: bytes, utf8: bool) -> str:
         return raw.decode("latin-1").strip()
 
 
-def _put_text(md: dict, key: str, value) -> None:
+def put_text(md: dict, key: str, value) -> None:
     if value is None:
         return
     if isinstance(value, bytes):
@@ -468,20 +468,20 @@ def _float(value) -> float | None:
     return None if math.isnan(f) or math.isinf(f) else f
 
 
-def _int(value) -> int | None:
+def to_int(value) -> int | None:
     f = _float(value)
     return int(f) if f is not None else None
 
 
-def _safe(out: Extracted, what: str, fn):
+def safely(out: Extracted, what: str, fn):
     """Run one part of the extraction; a broken part is noted, the rest still counts."""
     try:
         return fn()
     except Exception as exc:  # noqa: BLE001 - hostile files raise anything; keep the rest
-        out.errors.append(f"{what}: {_short(exc)}")
+        out.errors.append(f"{what}: {short_reason(exc)}")
         return None
 
 
-def _short(exc: BaseException) -> str:
+def short_reason(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text if len(text) < 200 else text[:197] + "..."

@@ -41,7 +41,7 @@ def extract_jxl(data, out: Extracted) -> None:
         else:
             out.errors.append("jxl: no JPEG XL signature")
     except Exception as exc:  # hostile files raise anything; what was read so far stays
-        out.errors.append(f"jxl: {image._short(exc)}")
+        out.errors.append(f"jxl: {image.short_reason(exc)}")
 
 
 def _read_container(data, out: Extracted) -> None:
@@ -81,7 +81,7 @@ def _read_xmp(xmp: bytes, out: Extracted) -> None:
         if parsed:
             out.offer_date(parsed[0], parsed[1], source)
     if "orientation" not in out.metadata:
-        orientation = image._xmp_orientation(xmp)
+        orientation = image.xmp_orientation(xmp)
         if orientation is not None:
             out.metadata["orientation"] = orientation
 

@@ -3,7 +3,7 @@ format's own structure without decoding a pixel.
 
 Most RAW formats are TIFF inside (CR2, NEF, NRW, ARW, SR2, DNG, PEF, SRW, ORF, RW2, IIQ, 3FR,
 ERF, KDC, DCR, MEF, MOS): their IFD0 and EXIF/GPS sub-IFDs are read with Pillow's EXIF reader
-and the same code that reads a JPEG's EXIF (`image._read_exif`). Other formats wrap a TIFF
+and the same code that reads a JPEG's EXIF (`image.read_exif`). Other formats wrap a TIFF
 structure (CR3's CMT boxes, MRW's TTW block), carry an embedded JPEG with EXIF (RAF, X3F) or
 have fields of their own (CRW's CIFF heap, X3F's header and properties, MRW, Kyocera RAW).
 
@@ -104,7 +104,7 @@ def extract_raw(data, mime: str, out: Extracted) -> None:
     try:
         reader(data, mime, out)
     except Exception as exc:  # hostile files raise anything; what was read so far stays
-        out.errors.append(f"raw: {image._short(exc)}")
+        out.errors.append(f"raw: {image.short_reason(exc)}")
 
 
 def _reader_for(data):
@@ -332,17 +332,17 @@ def _refuse_oversized_directories(tiff: Tiff) -> None:
 
 def read_tiff_exif(tiff: Tiff, out: Extracted):
     """IFD0 and the EXIF and GPS IFDs of a TIFF structure into `out`; returns the Exif."""
-    exif = image._safe(out, "exif", lambda: pillow_exif(tiff))
+    exif = image.safely(out, "exif", lambda: pillow_exif(tiff))
     if exif is not None:
         read_exif(exif, out)
     return exif
 
 
 def read_exif(exif, out: Extracted) -> None:
-    """image._read_exif, plus what RAW files need beyond it; a broken part is noted."""
-    image._safe(out, "exif", lambda: image._read_exif(exif, out))
-    image._safe(out, "exif", lambda: _read_camera_from_exif_ifd(exif, out))
-    image._safe(out, "exif", lambda: _read_high_iso(exif, out))
+    """image.read_exif, plus what RAW files need beyond it; a broken part is noted."""
+    image.safely(out, "exif", lambda: image.read_exif(exif, out))
+    image.safely(out, "exif", lambda: _read_camera_from_exif_ifd(exif, out))
+    image.safely(out, "exif", lambda: _read_high_iso(exif, out))
 
 
 def _read_camera_from_exif_ifd(exif, out: Extracted) -> None:
@@ -353,7 +353,7 @@ def _read_camera_from_exif_ifd(exif, out: Extracted) -> None:
     sub = exif.get_ifd(image.IFD_EXIF) or {}
     for key, tag in (("make", image.MAKE), ("model", image.MODEL)):
         if key not in out.metadata:
-            image._put_text(out.metadata, key, sub.get(tag))
+            image.put_text(out.metadata, key, sub.get(tag))
 
 
 # EXIF's ISO tag stops at 65535; above that the camera writes the real value in one of these
@@ -367,7 +367,7 @@ def _read_high_iso(exif, out: Extracted) -> None:
         return
     sub = exif.get_ifd(image.IFD_EXIF) or {}
     for tag in ISO_BEYOND_65535:
-        value = image._int(sub.get(tag))
+        value = image.to_int(sub.get(tag))
         if value and value > SATURATED_ISO:
             out.metadata["iso"] = value
             return
@@ -381,7 +381,7 @@ def _exif_from_jpeg(data, start: int, end: int, out: Extracted):
         return None
     header = scan_jpeg(Span(data, start, end))
     if header is not None and header.exif:
-        exif = image._safe(out, "exif", lambda: image._exif_from_bytes(header.exif))
+        exif = image.safely(out, "exif", lambda: image.exif_from_bytes(header.exif))
         if exif is not None:
             read_exif(exif, out)
     return header
@@ -564,7 +564,7 @@ def _canon_box(data, start: int, end: int) -> tuple[int, int] | None:
 class CombinedExif:
     """IFD0 with EXIF and GPS directories that a format stores apart (CR3's CMT1, CMT2 and
     CMT4 boxes are each a TIFF structure of one IFD), shaped like the Pillow Exif that
-    image._read_exif reads."""
+    image.read_exif reads."""
 
     def __init__(self, ifd0, ifds: dict):
         self.ifd0, self.ifds = ifd0, ifds
@@ -581,7 +581,7 @@ def _cr3_exif(data, boxes: dict, out: Extracted) -> CombinedExif | None:
     for kind in (b"CMT1", b"CMT2", b"CMT4"):
         tiff = tiff_at(data, *boxes[kind]) if kind in boxes else None
         if tiff is not None:
-            loaded[kind] = image._safe(out, "exif", lambda tiff=tiff: pillow_exif(tiff))
+            loaded[kind] = image.safely(out, "exif", lambda tiff=tiff: pillow_exif(tiff))
     if not any(loaded.values()):
         return None
     return CombinedExif(
@@ -736,7 +736,7 @@ def _apply_x3f_properties(props: dict, out: Extracted) -> None:
     md = out.metadata
     for key, name in (("make", "CAMMANUF"), ("model", "CAMMODEL")):
         if props.get(name) and key not in md:
-            image._put_text(md, key, props[name])
+            image.put_text(md, key, props[name])
     for key, name, decimals in X3F_NUMBERS:
         value = _number(props.get(name))
         if value and key not in md:
@@ -829,8 +829,8 @@ def _apply_ciff(ciff: Ciff, out: Extracted) -> None:
     md, found, order = out.metadata, ciff.found, ciff.order
     names = found.get(CIFF_MAKE_MODEL, b"").split(b"\0")
     if len(names) >= 2:
-        image._put_text(md, "make", names[0])
-        image._put_text(md, "model", names[1])
+        image.put_text(md, "make", names[0])
+        image.put_text(md, "model", names[1])
     stamp = _unpack(f"{order}IiI", found.get(CIFF_TIME, b""), 0)
     if stamp and _unix_time(stamp[0]):
         # The zone is known only when the camera sets the top bit of TimeZoneInfo.
@@ -891,9 +891,9 @@ def _extract_kyocera(data, mime: str, out: Extracted) -> None:
         raise Damaged("Kyocera header cut short")
     md = out.metadata
     # Reversed, the NUL padding comes first: strip it before the text is read.
-    image._put_text(md, "make", header[0x19:0x20][::-1].strip(b"\0"))
-    image._put_text(md, "model", header[0x0C:0x18][::-1].strip(b"\0"))
-    image._put_text(md, "lens", header[0x7C:0x9C].split(b"\0", 1)[0])
+    image.put_text(md, "make", header[0x19:0x20][::-1].strip(b"\0"))
+    image.put_text(md, "model", header[0x0C:0x18][::-1].strip(b"\0"))
+    image.put_text(md, "lens", header[0x7C:0x9C].split(b"\0", 1)[0])
     iso, shutter = struct.unpack_from(">II", header, 0x34)
     (aperture,) = struct.unpack_from(">I", header, 0x58)
     (focal,) = struct.unpack_from(">I", header, 0x70)

@@ -16,6 +16,7 @@ from itertools import pairwise
 
 from luna.extract.dates import local_from_timestamp, parse_exif_datetime
 from luna.extract.facts import Extracted
+from luna.extract.image import safely
 
 # MediaInfo's ParseSpeed runs from 0 (fewest bytes read) to 1 (whole file); its default, 0.5,
 # also samples frames for GOP and caption details luna never uses. At 0 it still reads every
@@ -67,11 +68,11 @@ def extract_video(path: str, out: Extracted) -> None:
     if video is None:
         out.errors.append("no video track found")
     else:
-        _safe(out, "video track", lambda: _read_picture(video, general, out))
-    _safe(out, "camera", lambda: _read_camera(general, out))
-    _safe(out, "dates", lambda: _read_dates(general, video, out))
-    _safe(out, "location", lambda: _read_location(general, out))
-    _safe(out, "duration", lambda: _read_duration(general, video, out))
+        safely(out, "video track", lambda: _read_picture(video, general, out))
+    safely(out, "camera", lambda: _read_camera(general, out))
+    safely(out, "dates", lambda: _read_dates(general, video, out))
+    safely(out, "location", lambda: _read_location(general, out))
+    safely(out, "duration", lambda: _read_duration(general, video, out))
 
 
 def _parse_with_mediainfo(path: str, out: Extracted):
@@ -277,14 +278,6 @@ def _number(value) -> float | None:
 def _positive_int(value) -> int | None:
     f = _number(value)
     return int(f) if f is not None and 0 < f < 2**31 else None
-
-
-def _safe(out: Extracted, what: str, fn) -> None:
-    """Read one part; a part MediaInfo reported strangely is noted, the rest still counts."""
-    try:
-        fn()
-    except Exception as exc:  # noqa: BLE001 - hostile files yield anything; keep the rest
-        out.errors.append(f"{what}: {_short(exc)}")
 
 
 def _short(exc: BaseException) -> str:
