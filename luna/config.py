@@ -19,3 +19,21 @@ def default_library_path() -> Path:
     if not data_home or not os.path.isabs(data_home):
         data_home = os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(data_home) / "luna" / "library.db"
+
+
+USER_ENV = "LUNA_USER"
+
+
+def acting_user(explicit: str | None = None) -> str:
+    """Who is acting on shared albums: --user, else $LUNA_USER, else the login name."""
+    if explicit:
+        return explicit
+    from_env = os.environ.get(USER_ENV)
+    if from_env:
+        return from_env
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (some containers)
+        return str(os.getuid()) if hasattr(os, "getuid") else "user"

@@ -359,7 +359,7 @@ class Importer:
             self.store.update(file_id, self._row(facts))
         keywords = facts.found.keywords
         if keywords or not is_new:
-            tag_ids = {self._tag_id(k) for k in keywords}
+            tag_ids = {t for t in map(self._tag_id, keywords) if t is not None}
             self.store.set_metadata_tags(file_id, tag_ids, had_any=not is_new)
         if facts.path in self._failed_before:
             self.store.forget_failures([facts.path])
@@ -414,9 +414,15 @@ class Importer:
             self._user_ids[key] = self.library.user_id(name, create=not self.options.dry_run)
         return self._user_ids[key]
 
-    def _tag_id(self, name: str) -> int:
+    def _tag_id(self, name: str) -> int | None:
+        """None for a keyword that cannot be a tag ("a//b"): the file's other tags stay."""
+        from luna.names import BadName
+
         if name not in self._tag_ids:
-            self._tag_ids[name] = self.library.tag_id(name)
+            try:
+                self._tag_ids[name] = self.library.tag_id(name)
+            except BadName:
+                self._tag_ids[name] = None
         return self._tag_ids[name]
 
     # -- failures -----------------------------------------------------------------------

@@ -77,10 +77,13 @@ class Library:
         return user.id if user else None
 
     def tag_id(self, name: str) -> int:
+        """The id of the tag called `name` (any case), created if new."""
         from luna.models import Tag
+        from luna.names import tag_key, tidy_name
 
-        Tag.insert(name=name).on_conflict_ignore().execute()
-        return Tag.get(Tag.name == name).id
+        name = tidy_name(name, "tag")
+        Tag.insert(name=name, key=tag_key(name)).on_conflict_ignore().execute()
+        return Tag.get(Tag.key == tag_key(name)).id
 
     # -- looking files up ---------------------------------------------------------------
     def get_file(self, ref: str):

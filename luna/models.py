@@ -54,8 +54,13 @@ class User(BaseModel):
 
 
 class Tag(BaseModel):
+    """A short word or phrase. `name` keeps the first spelling used; `key` (the name
+    trimmed and case-folded) is what makes two spellings the same tag. "Places/France/Paris"
+    is one tag whose parents ("Places/France", "Places") are implied."""
+
     id = AutoField()
-    name = CharField(unique=True)
+    name = CharField()
+    key = CharField(unique=True)
     created = DateTimeField(default=utcnow)
 
 
@@ -158,12 +163,15 @@ class AlbumViewer(BaseModel):
 
 
 class Event(BaseModel):
-    """A point in time (no end) or a span of time, used to group files."""
+    """A point in time (no end) or a span of time, used to group files. Times are local
+    wall-clock times, as files' dates are; `utc_offset` (minutes) when the user gave one."""
 
     id = AutoField()
     name = CharField()
+    slug = CharField(unique=True)  # how commands find it: the name, case- and space-free
     start = DateTimeField(index=True)
     end = DateTimeField(null=True, index=True)
+    utc_offset = IntegerField(null=True)
     description = TextField(default="")
     created = DateTimeField(default=utcnow)
 

@@ -317,7 +317,7 @@ def put_in_album_and_event(lib, file_id):
 
     album = Album.create(name="Holidays", slug="holidays")
     AlbumFile.create(album=album, file=file_id)
-    event = Event.create(name="Trip", start=dt.datetime(2019, 6, 1))
+    event = Event.create(name="Trip", slug="trip", start=dt.datetime(2019, 6, 1))
     EventFile.create(event=event, file=file_id)
 
 

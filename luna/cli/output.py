@@ -78,3 +78,95 @@ def handle_errors(fn):
 
 def debug_enabled() -> bool:
     return bool(os.environ.get("LUNA_DEBUG"))
+
+
+# -- options shared by the organizing commands ---------------------------------------------
+
+FilesArgument = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="FILE...",
+        help="Paths (a folder means every library file in it), ids or id prefixes; "
+        "'-' reads them from stdin.",
+    ),
+]
+NullOption = Annotated[
+    bool, typer.Option("--null", "-0", help="With '-': names on stdin are NUL-separated.")
+]
+SkipMissingOption = Annotated[
+    bool,
+    typer.Option("--skip-missing", help="Ignore FILEs not in the library instead of failing."),
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", "-n", help="Say what would change; change nothing.")
+]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+UserOption = Annotated[
+    str | None,
+    typer.Option(
+        "--user", "-u", help="Act as USER (default: $LUNA_USER, else your login).", metavar="USER"
+    ),
+]
+CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV on stdout.")]
+
+
+def resolve_files(lib, refs: list[str], *, null: bool, skip_missing: bool) -> list[str]:
+    """File ids for FILE... arguments; reports skipped ones on stderr."""
+    from luna.targets import expand_stdin, resolve
+
+    resolved = resolve(lib.db, expand_stdin(refs, null=null), skip_missing=skip_missing)
+    for ref in resolved.missing:
+        warn(f"skipped (not in the library): {ref}")
+    return resolved.ids
+
+
+def print_rows(
+    rows: list[dict],
+    columns: list[str],
+    *,
+    as_json: bool,
+    as_jsonl: bool,
+    as_csv: bool,
+    title: str | None = None,
+) -> None:
+    """A listing: JSON array, JSON lines, CSV, or a table for people."""
+    if as_json:
+        print_json(rows)
+    elif as_jsonl:
+        print_jsonl(rows)
+    elif as_csv:
+        import csv
+
+        writer = csv.DictWriter(
+            sys.stdout, fieldnames=columns, extrasaction="ignore", lineterminator="\n"
+        )
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _csv_value(row.get(k)) for k in columns})
+    else:
+        from rich.table import Table
+
+        table = Table(title=title, title_justify="left", box=None, padding=(0, 2))
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*(_csv_value(row.get(c)) for c in columns))
+        stdout_console().print(table)
+
+
+def _csv_value(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def confirm_deletion(what: str, yes: bool) -> None:
+    """Deleting needs --yes when nobody is at the keyboard, and a yes otherwise."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise LunaError(f"refusing to delete {what} without --yes (stdin is not a terminal)")
+    if not typer.confirm(f"Delete {what}?", default=False, err=True):
+        raise LunaError(f"not deleted: {what}")

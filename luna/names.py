@@ -1,0 +1,37 @@
+"""How names typed by users become tags, album and event identifiers."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from luna.errors import LunaError
+
+
+class BadName(LunaError):
+    """A tag, album or event name that cannot be used."""
+
+
+def tidy_name(name: str, what: str) -> str:
+    """Trim spaces (and around "/" in hierarchical tags); refuse an empty name."""
+    text = " ".join(str(name).split())
+    if what == "tag":
+        text = "/".join(part.strip() for part in text.split("/"))
+        if any(not part for part in text.split("/")):
+            raise BadName(f"tag name {name!r} has an empty level")
+    if not text:
+        raise BadName(f"{what} name is empty")
+    return text
+
+
+def tag_key(name: str) -> str:
+    """Case-insensitive identity of a tag: "Beach", "beach " and "BEACH" are one tag."""
+    return unicodedata.normalize("NFC", tidy_name(name, "tag")).casefold()
+
+
+def slugify(name: str) -> str:
+    """The identifier of an album or event: "Summer in Paris, 2019" -> summer-in-paris-2019.
+    Letters of any script are kept; only separators and punctuation become dashes."""
+    text = unicodedata.normalize("NFC", name).casefold()
+    slug = re.sub(r"[^\w]+", "-", text).strip("-")
+    return slug or "-".join(f"{ord(c):x}" for c in text)  # a name made only of symbols

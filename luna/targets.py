@@ -1,0 +1,99 @@
+"""Which library files a command's FILE... arguments name.
+
+A FILE is a path (a folder means every library file below it), a file id, or a unique
+prefix of one; "-" reads more of them from stdin, one per line, or NUL-separated (so that
+`luna find ... -0 | luna tag add beach -0 -` works with any file name). Every bad argument
+is reported at once, and nothing is resolved (so nothing is changed) unless the caller
+asked to skip them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from luna.errors import Ambiguous, NotFound
+
+_HEX = re.compile(r"^[0-9a-fA-F-]{4,36}$")
+
+
+@dataclass
+class Resolved:
+    ids: list[str] = field(default_factory=list)  # hex ids, in the order named, no repeats
+    missing: list[str] = field(default_factory=list)  # arguments that named nothing
+
+
+def expand_stdin(refs: list[str], *, null: bool, stdin: TextIO | None = None) -> list[str]:
+    """Replace "-" by the names read from stdin."""
+    if "-" not in refs:
+        return list(refs)
+    stream = stdin if stdin is not None else sys.stdin
+    text = stream.read()
+    names = text.split("\0") if null else text.splitlines()
+    read = [n.strip("\r") if not null else n for n in names if n.strip()]
+    out = []
+    for ref in refs:
+        out.extend(read if ref == "-" else [ref])
+    return out
+
+
+def resolve(db, refs: list[str], *, skip_missing: bool = False) -> Resolved:
+    """Library file ids for FILE arguments (after expand_stdin)."""
+    result, seen = Resolved(), set()
+    problems: list[str] = []
+    for ref in refs:
+        try:
+            ids = _ids_for(db, ref)
+        except Ambiguous as exc:
+            problems.append(str(exc))
+            continue
+        if not ids:
+            result.missing.append(ref)
+            continue
+        for file_id in ids:
+            if file_id not in seen:
+                seen.add(file_id)
+                result.ids.append(file_id)
+    if problems or (result.missing and not skip_missing):
+        problems += [f"not in the library: {ref}" for ref in result.missing]
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise NotFound("; ".join(problems[:5]) + more + "; nothing was changed")
+    return result
+
+
+def _ids_for(db, ref: str) -> list[str]:
+    by_path = _ids_by_path(db, ref)
+    if by_path:
+        return by_path
+    if _HEX.match(ref):
+        prefix = ref.replace("-", "").lower()
+        rows = db.execute_sql(
+            "SELECT id FROM file WHERE id >= ? AND id < ? LIMIT 2", (prefix, prefix + "g")
+        ).fetchall()
+        if len(rows) > 1:
+            raise Ambiguous(f"id prefix {ref!r} matches several files")
+        return [rows[0][0]] if rows else []
+    return []
+
+
+def _ids_by_path(db, ref: str) -> list[str]:
+    """The file at this path, or every file below it when it is a folder (on disk or in
+    the library: a folder whose files are all missing can still be named)."""
+    expanded = os.path.expanduser(ref)
+    candidates = dict.fromkeys([os.path.abspath(expanded), os.path.realpath(expanded)])
+    for path in candidates:
+        row = db.execute_sql("SELECT id FROM file WHERE path = ?", (path,)).fetchone()
+        if row:
+            return [row[0]]
+    for path in candidates:
+        base = path.rstrip("/") + "/"
+        rows = db.execute_sql(
+            "SELECT id FROM file WHERE path >= ? AND path < ? ORDER BY path",
+            (base, base[:-1] + "0"),
+        ).fetchall()
+        if rows:
+            return [r[0] for r in rows]
+    return []
