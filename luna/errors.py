@@ -13,6 +13,7 @@ class ExitStatus(enum.IntEnum):
     USAGE = 2  # the command line itself is wrong (unknown option, missing argument)
     PARTIAL = 3  # the command finished, but some files failed (see the report)
     LIBRARY = 4  # the library cannot be opened, is locked too long, or needs a newer luna
+    DENIED = 5  # the acting user may not do this to a shared album
     INTERRUPTED = 130  # Ctrl-C; what was committed stays, running again finishes the job
 
 
@@ -38,3 +39,9 @@ class LibraryError(LunaError):
 
 class NewerSchema(LibraryError):
     """The library was written by a newer luna than this one."""
+
+
+class PermissionDenied(LunaError):
+    """The acting user's role on an album does not allow this; the message says who may."""
+
+    exit_status = ExitStatus.DENIED

@@ -15,12 +15,12 @@ class BadName(LunaError):
 def tidy_name(name: str, what: str) -> str:
     """Trim spaces (and around "/" in hierarchical tags); refuse an empty name."""
     text = " ".join(str(name).split())
+    if not text:
+        raise BadName(f"{what} name is empty")
     if what == "tag":
         text = "/".join(part.strip() for part in text.split("/"))
         if any(not part for part in text.split("/")):
             raise BadName(f"tag name {name!r} has an empty level")
-    if not text:
-        raise BadName(f"{what} name is empty")
     return text
 
 

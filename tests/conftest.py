@@ -144,13 +144,13 @@ def photo_factory():
     return make_photo
 
 
-def run_cli(*args: str, env=None):
-    """Run luna's CLI in-process; returns (exit code, stdout, stderr)."""
+def run_cli(*args: str, env=None, input=None):
+    """Run luna's CLI in-process; returns (exit code, stdout, stderr). `input` is stdin."""
     from typer.testing import CliRunner
 
     from luna.cli.app import app
 
-    result = CliRunner().invoke(app, [str(a) for a in args], env=env)
+    result = CliRunner().invoke(app, [str(a) for a in args], env=env, input=input)
     return result.exit_code, result.stdout, result.stderr
 
 

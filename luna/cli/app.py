@@ -15,7 +15,7 @@ app = typer.Typer(
     name="luna",
     help="A photo library you own: import, tag, group and find photos and videos.",
     epilog="Exit codes: 0 success, 1 bad input, 2 usage error, 3 finished but some files "
-    "failed, 4 library cannot be used, 130 interrupted.",
+    "failed, 4 library cannot be used, 5 not allowed for this user, 130 interrupted.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -59,7 +59,7 @@ def library_path(ctx: typer.Context) -> Path | None:
 
 
 # Commands register themselves on `app` when their module is imported.
-from luna.cli import import_cmd, show, stats  # noqa: E402,F401
+from luna.cli import import_cmd, show, stats, tag  # noqa: E402,F401
 
 
 def main() -> None:

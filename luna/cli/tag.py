@@ -1,0 +1,197 @@
+"""`luna tag ...`"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from luna.cli.app import app, library_path
+from luna.cli.output import (
+    CsvOption,
+    DryRunOption,
+    FilesArgument,
+    JsonlOption,
+    JsonOption,
+    NullOption,
+    SkipMissingOption,
+    YesOption,
+    confirm_deletion,
+    handle_errors,
+    note,
+    print_json,
+    print_rows,
+    resolve_files,
+)
+from luna.errors import LunaError
+
+tag_app = typer.Typer(
+    help="Tags: words or phrases (Places/France/Paris) on files.", no_args_is_help=True
+)
+app.add_typer(tag_app, name="tag")
+
+TagsOption = Annotated[
+    list[str] | None,
+    typer.Option("--tag", "-t", metavar="TAG", help="A tag; repeat for several."),
+]
+TagAndFiles = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="[TAG] FILE...",
+        help="The tag (unless given with -t), then paths, ids or id prefixes; '-' reads "
+        "them from stdin.",
+    ),
+]
+
+
+def _split(tags: list[str] | None, args: list[str]) -> tuple[list[str], list[str]]:
+    """`tag add beach a.jpg` or `tag add -t beach -t 2019 a.jpg`."""
+    if tags:
+        return tags, args
+    if len(args) < 2:
+        raise LunaError("give a TAG and at least one FILE (or tags with -t)")
+    return [args[0]], args[1:]
+
+
+def _open(ctx, create: bool = False):
+    from luna.library import Library
+
+    return Library.open(library_path(ctx), create=create)
+
+
+@tag_app.command("add")
+@handle_errors
+def tag_add(
+    ctx: typer.Context,
+    args: TagAndFiles,
+    tags: TagsOption = None,
+    null: NullOption = False,
+    skip_missing: SkipMissingOption = False,
+    dry_run: DryRunOption = False,
+) -> None:
+    """Tag files.
+
+    Example: luna tag add -t Paris -t trip ~/Pictures/2019/Paris
+    """
+    from luna import tags as core
+
+    names, refs = _split(tags, args)
+    with _open(ctx) as lib:
+        ids = resolve_files(lib, refs, null=null, skip_missing=skip_missing)
+        change = core.add_tags(lib, names, ids, dry_run=dry_run)
+    verb = "would tag" if dry_run else "tagged"
+    already = f" ({change.unchanged} already had it)" if change.unchanged else ""
+    note(f"{verb} {change.files} files with {', '.join(change.tags)}{already}")
+
+
+@tag_app.command("remove")
+@handle_errors
+def tag_remove(
+    ctx: typer.Context,
+    args: TagAndFiles,
+    tags: TagsOption = None,
+    null: NullOption = False,
+    skip_missing: SkipMissingOption = False,
+    dry_run: DryRunOption = False,
+) -> None:
+    """Take tags off files (the tag itself stays; see `tag delete`).
+
+    Example: luna tag remove beach ~/Pictures/2019/IMG_0001.jpg
+    """
+    from luna import tags as core
+
+    names, refs = _split(tags, args)
+    with _open(ctx) as lib:
+        ids = resolve_files(lib, refs, null=null, skip_missing=skip_missing)
+        change = core.remove_tags(lib, names, ids, dry_run=dry_run)
+    verb = "would untag" if dry_run else "untagged"
+    note(f"{verb} {change.changed} files ({', '.join(change.tags)})")
+
+
+@tag_app.command("list")
+@handle_errors
+def tag_list(
+    ctx: typer.Context,
+    as_json: JsonOption = False,
+    as_jsonl: JsonlOption = False,
+    as_csv: CsvOption = False,
+) -> None:
+    """List every tag with how many files carry it.
+
+    Example: luna tag list --csv > tags.csv
+    """
+    from luna import tags as core
+
+    with _open(ctx) as lib:
+        rows = core.list_tags(lib)
+    print_rows(
+        rows,
+        ["name", "files", "from_metadata", "parent"],
+        as_json=as_json,
+        as_jsonl=as_jsonl,
+        as_csv=as_csv,
+    )
+
+
+@tag_app.command("rename")
+@handle_errors
+def tag_rename(
+    ctx: typer.Context,
+    old: Annotated[str, typer.Argument(help="The tag to rename.")],
+    new: Annotated[str, typer.Argument(help="Its new name; an existing tag is merged into.")],
+) -> None:
+    """Rename a tag (and the tags below it); if NEW exists, OLD is merged into it.
+
+    Example: luna tag rename "Places/Paris" "Places/France/Paris"
+    """
+    from luna import tags as core
+
+    with _open(ctx) as lib:
+        result = core.rename_tag(lib, old, new)
+    how = "merged into" if result["merged"] else "renamed to"
+    note(f"{result['old']} {how} {result['new']} ({result['renamed'] + result['merged']} tags)")
+
+
+@tag_app.command("delete")
+@handle_errors
+def tag_delete(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="TAG", help="The tag to delete.")],
+    yes: YesOption = False,
+) -> None:
+    """Delete a tag from the library and from every file (files themselves stay).
+
+    Example: luna tag delete blurry --yes
+    """
+    from luna import tags as core
+
+    confirm_deletion(f"tag {name!r}", yes)
+    with _open(ctx) as lib:
+        result = core.delete_tag(lib, name)
+    note(f"deleted tag {result['name']} (it was on {result['files']} files)")
+
+
+@tag_app.command("show")
+@handle_errors
+def tag_show(
+    ctx: typer.Context,
+    refs: FilesArgument,
+    null: NullOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the tags of files, and where each came from (you, or the file's metadata).
+
+    Example: luna tag show ~/Pictures/2019/IMG_0001.jpg
+    """
+    from luna import tags as core
+
+    with _open(ctx) as lib:
+        rows = core.tags_of(lib, resolve_files(lib, refs, null=null, skip_missing=False))
+    if as_json:
+        print_json(rows)
+        return
+    import sys
+
+    for row in rows:
+        names = ", ".join(t["name"] for t in row["tags"]) or "-"
+        sys.stdout.write(f"{row['path']}\t{names}\n")
