@@ -158,26 +158,26 @@ class Library:
             "kind": file.kind,
             "mime_type": file.mime_type,
             "size_bytes": file.size_bytes,
-            "mtime": _iso_utc(dt.datetime.fromtimestamp(file.mtime, dt.timezone.utc)),
+            "mtime": iso_utc(dt.datetime.fromtimestamp(file.mtime, dt.timezone.utc)),
             "content_sha": file.content_sha,
-            "start": _iso_local(file.start, file.utc_offset),
-            "end": _iso_local(file.end, file.utc_offset),
+            "start": iso_local(file.start, file.utc_offset),
+            "end": iso_local(file.end, file.utc_offset),
             "utc_offset_minutes": file.utc_offset,
             "width": file.width,
             "height": file.height,
             "location": location,
             "owner": owner,
-            "missing_since": _iso_utc(file.missing_since),
-            "created": _iso_utc(file.created),
-            "modified": _iso_utc(file.modified),
+            "missing_since": iso_utc(file.missing_since),
+            "created": iso_utc(file.created),
+            "modified": iso_utc(file.modified),
             "tags": [t["name"] for t in tags],
             "albums": [{"name": a["name"], "slug": a["slug"]} for a in albums],
             "events": [
                 {
                     "id": e.id,
                     "name": e.name,
-                    "start": _iso_local(e.start, None),
-                    "end": _iso_local(e.end, None),
+                    "start": iso_local(e.start, None),
+                    "end": iso_local(e.end, None),
                 }
                 for e in events
             ],
@@ -233,12 +233,12 @@ class Library:
         from luna.models import ImportFailure
 
         return [
-            {"path": f.path, "reason": f.reason, "failed_at": _iso_utc(f.failed_at)}
+            {"path": f.path, "reason": f.reason, "failed_at": iso_utc(f.failed_at)}
             for f in ImportFailure.select().order_by(ImportFailure.failed_at.desc())
         ]
 
 
-def _iso_utc(value: dt.datetime | None) -> str | None:
+def iso_utc(value: dt.datetime | None) -> str | None:
     if value is None:
         return None
     if value.tzinfo is not None:
@@ -246,7 +246,7 @@ def _iso_utc(value: dt.datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") + "Z"
 
 
-def _iso_local(value: dt.datetime | None, offset_minutes: int | None) -> str | None:
+def iso_local(value: dt.datetime | None, offset_minutes: int | None) -> str | None:
     """Wall-clock time, with its zone when known (`2019-06-01T12:00:00+02:00`)."""
     if value is None:
         return None

@@ -1,0 +1,321 @@
+"""`luna album ...`: parses arguments, calls luna.albums, prints the result."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import typer
+
+from luna.cli.app import app, library_path
+from luna.cli.output import (
+    CsvOption,
+    DryRunOption,
+    FilesArgument,
+    JsonlOption,
+    JsonOption,
+    NullOption,
+    SkipMissingOption,
+    UserOption,
+    YesOption,
+    handle_errors,
+    note,
+    print_json,
+    print_rows,
+)
+
+album_app = typer.Typer(
+    help="Albums: named collections with an owner, editors and viewers.", no_args_is_help=True
+)
+app.add_typer(album_app, name="album")
+
+NameArgument = Annotated[str, typer.Argument(metavar="NAME", help="The album's name (any case).")]
+ALBUM_COLUMNS = ["name", "slug", "description", "owner", "role", "files", "created"]
+FILE_COLUMNS = ["id", "path", "filename", "start", "kind", "added"]
+
+
+def _open(ctx: typer.Context, *, create: bool = False):
+    from luna.library import Library
+
+    return Library.open(library_path(ctx), create=create)
+
+
+def _acting(user: str | None) -> str:
+    from luna.config import acting_user
+
+    return acting_user(user)
+
+
+def _count(n: int, what: str = "file") -> str:
+    return f"{n} {what}" if n == 1 else f"{n} {what}s"
+
+
+@album_app.command("create")
+@handle_errors
+def album_create(
+    ctx: typer.Context,
+    name: NameArgument,
+    description: Annotated[
+        str, typer.Option("--description", "-d", help="What the album is about.")
+    ] = "",
+    user: UserOption = None,
+) -> None:
+    """Create an empty album owned by the acting user.
+
+    Example: luna album create "Summer 2019" --description "Brittany, with the kids"
+    """
+    from luna import albums
+
+    with _open(ctx, create=True) as lib:
+        row = albums.create_album(lib, name, user=_acting(user), description=description)
+    note(f"created album {row['name']} (slug {row['slug']}), owned by {row['owner']}")
+
+
+@album_app.command("add")
+@handle_errors
+def album_add(
+    ctx: typer.Context,
+    name: NameArgument,
+    refs: FilesArgument,
+    null: NullOption = False,
+    skip_missing: SkipMissingOption = False,
+    dry_run: DryRunOption = False,
+    user: UserOption = None,
+) -> None:
+    """Add files to an album, after the ones already in it (owner and editors only).
+
+    Nothing is added if any FILE is not in the library, unless --skip-missing.
+
+    Example: luna find --year 2019 -0 | luna album add "Summer 2019" -0 -
+    """
+    from luna import albums
+    from luna.cli.output import resolve_files
+
+    acting = _acting(user)
+    with _open(ctx) as lib:
+        albums.check_access(lib, name, user=acting, action="add")
+        ids = resolve_files(lib, refs, null=null, skip_missing=skip_missing)
+        change = albums.add_files(lib, name, ids, user=acting, dry_run=dry_run)
+    if dry_run:
+        note(f"would add {_count(len(change.changed))} to {change.album} (dry run)")
+        if change.unchanged:
+            note(f"{len(change.unchanged)} {_are(change.unchanged)} already in it")
+    else:
+        note(f"added {_count(len(change.changed))} to {change.album}")
+        if change.unchanged:
+            note(f"{len(change.unchanged)} {_were(change.unchanged)} already in it")
+
+
+@album_app.command("remove")
+@handle_errors
+def album_remove(
+    ctx: typer.Context,
+    name: NameArgument,
+    refs: FilesArgument,
+    null: NullOption = False,
+    skip_missing: SkipMissingOption = False,
+    dry_run: DryRunOption = False,
+    user: UserOption = None,
+) -> None:
+    """Take files out of an album; they stay in the library (owner and editors only).
+
+    Example: luna album remove "Summer 2019" ~/Pictures/2019/blurry.jpg
+    """
+    from luna import albums
+    from luna.cli.output import resolve_files
+
+    acting = _acting(user)
+    with _open(ctx) as lib:
+        albums.check_access(lib, name, user=acting, action="remove")
+        ids = resolve_files(lib, refs, null=null, skip_missing=skip_missing)
+        change = albums.remove_files(lib, name, ids, user=acting, dry_run=dry_run)
+    if dry_run:
+        note(f"would remove {_count(len(change.changed))} from {change.album} (dry run)")
+        if change.unchanged:
+            note(f"{len(change.unchanged)} {_are(change.unchanged)} not in it")
+    else:
+        note(f"removed {_count(len(change.changed))} from {change.album}")
+        if change.unchanged:
+            note(f"{len(change.unchanged)} {_were(change.unchanged)} not in it")
+
+
+def _were(items: list) -> str:
+    return "was" if len(items) == 1 else "were"
+
+
+def _are(items: list) -> str:
+    return "is" if len(items) == 1 else "are"
+
+
+@album_app.command("list")
+@handle_errors
+def album_list(
+    ctx: typer.Context,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+    as_jsonl: JsonlOption = False,
+    as_csv: CsvOption = False,
+) -> None:
+    """List the albums you own, edit or view, with your role and their file counts.
+
+    Example: luna album list --json | jq -r '.[] | select(.role == "owner") | .name'
+    """
+    from luna import albums
+
+    acting = _acting(user)
+    with _open(ctx) as lib:
+        rows = albums.list_albums(lib, user=acting)
+    if not rows and not (as_json or as_jsonl or as_csv):
+        note(f"no albums for {acting}")
+        return
+    print_rows(rows, ALBUM_COLUMNS, as_json=as_json, as_jsonl=as_jsonl, as_csv=as_csv)
+
+
+@album_app.command("show")
+@handle_errors
+def album_show(
+    ctx: typer.Context,
+    name: NameArgument,
+    order: Annotated[
+        Literal["date", "added"],
+        typer.Option("--order", help="'date' (when taken, undated last) or 'added'."),
+    ] = "date",
+    user: UserOption = None,
+    as_json: JsonOption = False,
+    as_jsonl: JsonlOption = False,
+    as_csv: CsvOption = False,
+) -> None:
+    """Show an album's files, by date or in the order they were added.
+
+    --json prints the album (name, owner, editors, viewers, ...) with its files;
+    --jsonl and --csv print only the files.
+
+    Example: luna album show "Summer 2019" --order added --json
+    """
+    from luna import albums
+
+    with _open(ctx) as lib:
+        record = albums.show_album(lib, name, user=_acting(user), order=order)
+    if as_json:
+        print_json(record)
+        return
+    print_rows(
+        record["files"],
+        FILE_COLUMNS if (as_jsonl or as_csv) else ["start", "filename", "kind", "path"],
+        as_json=False,
+        as_jsonl=as_jsonl,
+        as_csv=as_csv,
+        title=_show_title(record),
+    )
+
+
+def _show_title(record: dict) -> str:
+    parts = [f"owner {record['owner'] or 'nobody'}"]
+    if record["editors"]:
+        parts.append(f"editors {', '.join(record['editors'])}")
+    if record["viewers"]:
+        parts.append(f"viewers {', '.join(record['viewers'])}")
+    parts.append(_count(len(record["files"])))
+    title = f"{record['name']} ({'; '.join(parts)})"
+    return f"{title}\n{record['description']}" if record["description"] else title
+
+
+@album_app.command("rename")
+@handle_errors
+def album_rename(
+    ctx: typer.Context,
+    old: Annotated[str, typer.Argument(metavar="OLD", help="The album's current name.")],
+    new: Annotated[str, typer.Argument(metavar="NEW", help="Its new name.")],
+    user: UserOption = None,
+) -> None:
+    """Rename an album (owner and editors only); its files, order and shares stay.
+
+    Example: luna album rename "Summer 2019" "Brittany 2019"
+    """
+    from luna import albums
+
+    with _open(ctx) as lib:
+        result = albums.rename_album(lib, old, new, user=_acting(user))
+    note(f"renamed album {result['old']} to {result['new']}")
+
+
+@album_app.command("delete")
+@handle_errors
+def album_delete(
+    ctx: typer.Context,
+    name: NameArgument,
+    yes: YesOption = False,
+    user: UserOption = None,
+) -> None:
+    """Delete an album (owner only); its files stay in the library.
+
+    Asks first; needs --yes when stdin is not a terminal.
+
+    Example: luna album delete "Summer 2019" --yes
+    """
+    from luna import albums
+    from luna.cli.output import confirm_deletion
+
+    acting = _acting(user)
+    with _open(ctx) as lib:
+        access = albums.check_access(lib, name, user=acting, action="delete")
+        confirm_deletion(
+            f"album {access.name!r} ({_count(access.files)} in it stay in the library)", yes
+        )
+        result = albums.delete_album(lib, name, user=acting)
+    note(f"deleted album {result['name']}; its {_count(result['files'])} stay in the library")
+
+
+@album_app.command("share")
+@handle_errors
+def album_share(
+    ctx: typer.Context,
+    name: NameArgument,
+    other: Annotated[str, typer.Argument(metavar="USER", help="Who to share it with.")],
+    role: Annotated[
+        Literal["viewer", "editor"],
+        typer.Option("--role", "-r", help="viewer: may see it; editor: may also change it."),
+    ] = "viewer",
+    user: UserOption = None,
+) -> None:
+    """Let another user view or edit an album (owner only).
+
+    Sharing again with another role replaces the first one.
+
+    Example: luna album share "Summer 2019" bob --role editor
+    """
+    from luna import albums
+
+    with _open(ctx) as lib:
+        result = albums.share_album(lib, name, other, role=role, user=_acting(user))
+    if result["was"] == result["role"]:
+        note(f"{result['user']} was already {_a(role)} of {result['album']}")
+    elif result["was"]:
+        note(f"{result['user']} is now {_a(role)} of {result['album']} (was {result['was']})")
+    else:
+        note(f"{result['user']} is now {_a(role)} of {result['album']}")
+
+
+def _a(role: str) -> str:
+    return f"an {role}" if role[0] in "aeiou" else f"a {role}"
+
+
+@album_app.command("unshare")
+@handle_errors
+def album_unshare(
+    ctx: typer.Context,
+    name: NameArgument,
+    other: Annotated[str, typer.Argument(metavar="USER", help="Who loses access.")],
+    user: UserOption = None,
+) -> None:
+    """Take away another user's access to an album (owner only).
+
+    Example: luna album unshare "Summer 2019" bob
+    """
+    from luna import albums
+
+    with _open(ctx) as lib:
+        result = albums.unshare_album(lib, name, other, user=_acting(user))
+    if result["was"]:
+        note(f"{result['user']} is no longer {_a(result['was'])} of {result['album']}")
+    else:
+        note(f"{result['user']} had no access to {result['album']}; nothing changed")
