@@ -130,7 +130,7 @@ class Library:
             .dicts()
         )
         events = (
-            Event.select(Event.id, Event.name, Event.start, Event.end)
+            Event.select(Event.id, Event.name, Event.start, Event.end, Event.utc_offset)
             .join(EventFile)
             .where(EventFile.file == file.id)
             .order_by(Event.start)
@@ -176,8 +176,8 @@ class Library:
                 {
                     "id": e.id,
                     "name": e.name,
-                    "start": iso_local(e.start, None),
-                    "end": iso_local(e.end, None),
+                    "start": iso_local(e.start, e.utc_offset),
+                    "end": iso_local(e.end, e.utc_offset),
                 }
                 for e in events
             ],

@@ -1,0 +1,304 @@
+"""`luna event ...`"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from luna.cli.app import app, library_path
+from luna.cli.output import (
+    CsvOption,
+    DryRunOption,
+    FilesArgument,
+    JsonlOption,
+    JsonOption,
+    NullOption,
+    SkipMissingOption,
+    YesOption,
+    confirm_deletion,
+    handle_errors,
+    note,
+    print_json,
+    print_rows,
+    resolve_files,
+)
+
+event_app = typer.Typer(
+    help="Events: named points or spans of time that group files.", no_args_is_help=True
+)
+app.add_typer(event_app, name="event")
+
+# The table leaves out what only scripts need; --json, --jsonl and --csv have every key.
+TABLE_COLUMNS = ["name", "start", "end", "files", "description"]
+WHEN_HELP = (
+    "2019-06-01, 2019-06-01T14:00 or '2019-06-01 14:00:00', optionally with an offset (+02:00, Z)."
+)
+NameArgument = Annotated[str, typer.Argument(metavar="NAME", help="The event's name.")]
+
+
+def _open(ctx):
+    from luna.library import Library
+
+    return Library.open(library_path(ctx), create=False)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+@event_app.command("create")
+@handle_errors
+def event_create(
+    ctx: typer.Context,
+    name: NameArgument,
+    start: Annotated[str, typer.Option("--start", "-s", metavar="WHEN", help=WHEN_HELP)],
+    end: Annotated[
+        str | None,
+        typer.Option(
+            "--end", "-e", metavar="WHEN", help="When it ends; a date alone means that day's end."
+        ),
+    ] = None,
+    description: Annotated[str, typer.Option("--description", "-d", help="Free text.")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Create an event: a point in time, or a span with --end.
+
+    Times are local wall-clock times, like the times photos are taken at; an offset such
+    as +02:00 is recorded but does not shift the span. A date alone names a whole day: a
+    date-only --end means the end of that day, and a date-only --start without --end is
+    that whole day. Add files with `event add` or `event attach`.
+
+    Example: luna event create "Paris trip" --start 2019-06-01 --end 2019-06-03
+    """
+    from luna import events as core
+
+    with _open(ctx) as lib:
+        row = core.create_event(lib, name, start, end, description)
+    if as_json:
+        print_json(row)
+    span = f"{row['start']} to {row['end']}" if row["end"] else f"at {row['start']}"
+    note(f"created event {row['name']} ({span})")
+
+
+@event_app.command("add")
+@handle_errors
+def event_add(
+    ctx: typer.Context,
+    name: NameArgument,
+    refs: FilesArgument,
+    null: NullOption = False,
+    skip_missing: SkipMissingOption = False,
+    dry_run: DryRunOption = False,
+) -> None:
+    """Put files in an event (sidecars are left out: they follow their photos).
+
+    Example: luna event add "Paris trip" ~/Pictures/2019/Paris
+    """
+    from luna import events as core
+
+    with _open(ctx) as lib:
+        ids = resolve_files(lib, refs, null=null, skip_missing=skip_missing)
+        change = core.add_files(lib, name, ids, dry_run=dry_run)
+    verb = "would add" if dry_run else "added"
+    extra = [f"{change.unchanged} already in it"] if change.unchanged else []
+    if change.left_out:
+        extra.append(f"{_plural(change.left_out, 'sidecar')} left out")
+    _report(f"{verb} {_plural(change.changed, 'file')} to {change.event}", extra)
+
+
+@event_app.command("remove")
+@handle_errors
+def event_remove(
+    ctx: typer.Context,
+    name: NameArgument,
+    refs: FilesArgument,
+    null: NullOption = False,
+    skip_missing: SkipMissingOption = False,
+    dry_run: DryRunOption = False,
+) -> None:
+    """Take files out of an event (the files stay in the library).
+
+    Example: luna event remove "Paris trip" ~/Pictures/2019/Paris/IMG_0042.jpg
+    """
+    from luna import events as core
+
+    with _open(ctx) as lib:
+        ids = resolve_files(lib, refs, null=null, skip_missing=skip_missing)
+        change = core.remove_files(lib, name, ids, dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    extra = [f"{change.unchanged} were not in it"] if change.unchanged else []
+    _report(f"{verb} {_plural(change.changed, 'file')} from {change.event}", extra)
+
+
+@event_app.command("attach")
+@handle_errors
+def event_attach(ctx: typer.Context, name: NameArgument, dry_run: DryRunOption = False) -> None:
+    """Add every photo and video taken during the event.
+
+    Files' local wall-clock times are compared with the event's span, whatever their time
+    zones: a trip's "14:00" is 14:00 where the photos were taken. A span includes the
+    second of its end; an event with no end covers the minute of its start. Sidecars, and
+    files whose only date is their modification time, are left out.
+
+    Example: luna event attach "Paris trip" --dry-run
+    """
+    from luna import events as core
+
+    with _open(ctx) as lib:
+        change = core.attach_files(lib, name, dry_run=dry_run)
+    verb = "would attach" if dry_run else "attached"
+    extra = [f"{change.unchanged} already in it"] if change.unchanged else []
+    if change.left_out:
+        extra.append(f"{change.left_out} left out: dated only by their file's mtime")
+    _report(f"{verb} {_plural(change.changed, 'file')} to {change.event}", extra)
+
+
+def _report(summary: str, extra: list[str]) -> None:
+    note(f"{summary} ({'; '.join(extra)})" if extra else summary)
+
+
+@event_app.command("list")
+@handle_errors
+def event_list(
+    ctx: typer.Context,
+    as_json: JsonOption = False,
+    as_jsonl: JsonlOption = False,
+    as_csv: CsvOption = False,
+) -> None:
+    """List events, earliest first, with how many files each holds.
+
+    Example: luna event list --json | jq '.[].name'
+    """
+    from luna import events as core
+
+    with _open(ctx) as lib:
+        rows = core.list_events(lib)
+    _print_events(rows, as_json=as_json, as_jsonl=as_jsonl, as_csv=as_csv)
+
+
+def _print_events(rows: list[dict], **formats) -> None:
+    from luna.events import EVENT_KEYS
+
+    columns = TABLE_COLUMNS if not any(formats.values()) else EVENT_KEYS
+    print_rows(rows, columns, **formats)
+
+
+@event_app.command("show")
+@handle_errors
+def event_show(
+    ctx: typer.Context,
+    name: NameArgument,
+    as_json: JsonOption = False,
+    as_jsonl: JsonlOption = False,
+    as_csv: CsvOption = False,
+) -> None:
+    """Show an event and its files, in the order they were taken.
+
+    --json prints the event with a `files` list; --jsonl and --csv print only the files.
+
+    Example: luna event show "Paris trip" --csv
+    """
+    from luna import events as core
+
+    with _open(ctx) as lib:
+        event = core.show_event(lib, name)
+    if as_json:
+        print_json(event)
+        return
+    span = f"{event['start']} to {event['end']}" if event["end"] else event["start"]
+    title = f"{event['name']}: {span}, {_plural(len(event['files']), 'file')}"
+    if event["description"]:
+        title += f"\n{event['description']}"
+    columns = core.FILE_KEYS if as_jsonl or as_csv else ["start", "kind", "filename"]
+    print_rows(
+        event["files"], columns, as_json=False, as_jsonl=as_jsonl, as_csv=as_csv, title=title
+    )
+
+
+@event_app.command("rename")
+@handle_errors
+def event_rename(
+    ctx: typer.Context,
+    old: Annotated[str, typer.Argument(metavar="OLD", help="The event to rename.")],
+    new: Annotated[str, typer.Argument(metavar="NEW", help="Its new name.")],
+) -> None:
+    """Rename an event (no other event may have the new name).
+
+    Example: luna event rename "Paris trip" "Paris, June 2019"
+    """
+    from luna import events as core
+
+    with _open(ctx) as lib:
+        result = core.rename_event(lib, old, new)
+    note(f"renamed event {result['old']} to {result['new']}")
+
+
+@event_app.command("delete")
+@handle_errors
+def event_delete(ctx: typer.Context, name: NameArgument, yes: YesOption = False) -> None:
+    """Delete an event; its files stay in the library.
+
+    Asks first; without a terminal, --yes is needed.
+
+    Example: luna event delete "Paris trip" --yes
+    """
+    from luna import events as core
+
+    with _open(ctx) as lib:
+        event = core.find_event(lib.db, name)  # a typo fails before the question
+        confirm_deletion(f"event {event.name!r}", yes)
+        result = core.delete_event(lib, name)
+    note(f"deleted event {result['name']} (its {_plural(result['files'], 'file')} stay)")
+
+
+@event_app.command("detect")
+@handle_errors
+def event_detect(
+    ctx: typer.Context,
+    gap: Annotated[
+        str,
+        typer.Option(
+            "--gap",
+            "-g",
+            metavar="DURATION",
+            help="Split where consecutive files are more than this apart: 90m, 6h, 2d.",
+        ),
+    ] = "6h",
+    min_files: Annotated[
+        int,
+        typer.Option("--min-files", "-m", min=1, help="Keep groups of at least this many files."),
+    ] = 5,
+    dry_run: DryRunOption = False,
+    as_json: JsonOption = False,
+    as_jsonl: JsonlOption = False,
+    as_csv: CsvOption = False,
+) -> None:
+    """Find events in the library's time line and create them with their files.
+
+    Files are taken in date order and split where two consecutive ones are more than --gap
+    apart; each group of at least --min-files files becomes an event named by its dates and
+    its most common city, if files have one ("Paris, 2019-06-01 to 2019-06-03"). Missing
+    files, sidecars and files dated only by their modification time are left out. A group
+    that an existing event already covers (its span contains the group, or it holds all of
+    its files) is skipped, so running detect again creates no duplicates. Prints the events
+    created, or with --dry-run the ones it would create.
+
+    Example: luna event detect --gap 12h --min-files 10 --dry-run
+    """
+    from luna import events as core
+
+    with _open(ctx) as lib:
+        found = core.detect_events(lib, gap, min_files, dry_run=dry_run)
+    _print_events(
+        [p.row() for p in found.created], as_json=as_json, as_jsonl=as_jsonl, as_csv=as_csv
+    )
+    for skipped in found.skipped:
+        note(
+            f"skipped {skipped.name} ({_plural(len(skipped.file_ids), 'file')}): "
+            f"already covered by event {skipped.covered_by}"
+        )
+    if found.small_groups:
+        note(f"{_plural(found.small_groups, 'group')} of fewer than {min_files} files left out")
+    verb = "would create" if dry_run else "created"
+    note(f"{verb} {_plural(len(found.created), 'event')}")

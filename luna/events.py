@@ -1,0 +1,580 @@
+"""Events: named points or spans of time that group files, and finding them in the time line.
+
+Every time here is a local wall-clock time, and an event's span is compared with files'
+wall-clock `start`, whatever their UTC offsets. A trip's "14:00" means 14:00 where the
+photos were taken, which is also what the camera wrote; converting to UTC would move a
+Tokyo photo taken at 14:00 out of a "Tokyo, 14:00 to 18:00" event because the user typed
+the span in Tokyo time. An event's `utc_offset` only records the zone the user gave.
+
+What an event covers (`covered_range`):
+
+- a span covers files taken from its start up to and including the second of its end;
+- a date alone names a whole day: `--start 2019-06-01` with no end is the day from 00:00:00
+  to 23:59:59 (stored as that span), and a date-only end is the end of that day;
+- a point event (a start with a time and no end) covers the minute of its start, since a
+  photo of "the toast at 20:15" is taken at 20:15:37.
+
+`attach` and `detect` consider photos and videos, never sidecars (they follow their media),
+and leave out files whose only date is the file's modification time (`date_source` is
+"file:mtime"): that is when the file was copied or edited, and a folder copied in one go
+would look like one burst of photos. `detect` also leaves out missing files: its time line
+is the files that are there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+
+from luna.errors import LunaError, NotFound
+from luna.extract.dates import parse_offset
+from luna.library import iso_local
+from luna.names import slugify, tidy_name
+
+EVENT_TABLE, LINK_TABLE, FILE_TABLE = "event", "event_file", "file"
+EVENT_KEYS = ["name", "slug", "start", "end", "utc_offset", "description", "files"]
+FILE_KEYS = ["id", "path", "filename", "start", "kind"]
+WHEN_FORMS = (
+    "2019-06-01, 2019-06-01T14:00 or 2019-06-01 14:00:00, optionally followed by a UTC "
+    "offset such as +02:00 or Z"
+)
+MTIME_SOURCE = "file:mtime"
+SECOND, MINUTE = dt.timedelta(seconds=1), dt.timedelta(minutes=1)
+
+_WHEN = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?$"
+)
+_GAP = re.compile(r"^(\d+(?:\.\d+)?)\s*([mhd])$")
+_GAP_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+class BadTime(LunaError):
+    """A time, span or duration that cannot be read or makes no sense."""
+
+
+class EventExists(LunaError):
+    """Another event already has this name (or one with the same slug)."""
+
+
+# -- reading what users type ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class When:
+    """A time as typed: wall-clock `moment`, its UTC offset if given, and whether only a
+    date was given (which then names the whole day)."""
+
+    moment: dt.datetime
+    utc_offset: int | None = None
+    date_only: bool = False
+
+
+def parse_when(text: str, what: str = "time") -> When:
+    """`2019-06-01`, `2019-06-01T14:00`, `2019-06-01 14:00:00`, each optionally with an
+    offset (`+02:00`, `-0500`, `Z`)."""
+    m = _WHEN.match(str(text).strip())
+    problem = f"{what} {text!r} is not a date or time; use {WHEN_FORMS}"
+    if not m:
+        raise BadTime(problem)
+    year, month, day = (int(m.group(i)) for i in (1, 2, 3))
+    hour, minute, second = (int(m.group(i) or 0) for i in (4, 5, 6))
+    micro = int((m.group(7) or "0").ljust(6, "0"))
+    try:
+        moment = dt.datetime(year, month, day, hour, minute, second, micro)
+    except ValueError:
+        raise BadTime(problem) from None
+    offset = None
+    if m.group(8):
+        offset = parse_offset(m.group(8))
+        if offset is None:
+            raise BadTime(f"{what} {text!r} has an impossible UTC offset; use {WHEN_FORMS}")
+    return When(moment, offset, date_only=m.group(4) is None)
+
+
+def as_when(value, what: str = "time") -> When:
+    """A When from text, a date (a whole day) or a datetime (aware: its offset is kept)."""
+    if isinstance(value, When):
+        return value
+    if isinstance(value, dt.datetime):
+        offset = value.utcoffset()
+        minutes = None if offset is None else int(offset.total_seconds() // 60)
+        return When(value.replace(tzinfo=None), minutes)
+    if isinstance(value, dt.date):
+        return When(dt.datetime.combine(value, dt.time()), None, date_only=True)
+    return parse_when(value, what)
+
+
+def parse_gap(text) -> dt.timedelta:
+    """A duration such as `90m`, `6h` or `2d` (minutes, hours, days)."""
+    if isinstance(text, dt.timedelta):
+        gap = text
+    else:
+        m = _GAP.match(str(text).strip().lower())
+        if not m:
+            raise BadTime(f"gap {text!r} is not a duration; use e.g. 90m, 6h or 2d")
+        gap = dt.timedelta(**{_GAP_UNITS[m.group(2)]: float(m.group(1))})
+    if gap <= dt.timedelta(0):
+        raise BadTime(f"gap {text!r} must be longer than zero")
+    return gap
+
+
+def _end_of_day(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(hour=23, minute=59, second=59, microsecond=0)
+
+
+def event_span(start, end=None) -> tuple[dt.datetime, dt.datetime | None, int | None]:
+    """(start, end or None for a point, utc_offset) of an event from what the user typed."""
+    first = as_when(start, "start")
+    last = as_when(end, "end") if end is not None else None
+    if last is None:
+        finish = _end_of_day(first.moment) if first.date_only else None
+    else:
+        finish = _end_of_day(last.moment) if last.date_only else last.moment
+    if finish is not None and finish < first.moment:
+        raise BadTime(f"end {end} is before start {start}")
+    offsets = {w.utc_offset for w in (first, last) if w is not None and w.utc_offset is not None}
+    if len(offsets) > 1:
+        raise BadTime(
+            f"start {start} and end {end} have different UTC offsets; an event has one zone, "
+            "in which both are local times"
+        )
+    return first.moment, finish, offsets.pop() if offsets else None
+
+
+def covered_range(start: dt.datetime, end: dt.datetime | None) -> tuple[dt.datetime, dt.datetime]:
+    """The files' wall-clock times [low, high) an event covers (see the module's notes)."""
+    if end is None:
+        low = start.replace(second=0, microsecond=0)
+        return low, low + MINUTE
+    return start, end.replace(microsecond=0) + SECOND
+
+
+# -- storage helpers -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    id: int
+    name: str
+    slug: str
+    start: dt.datetime
+    end: dt.datetime | None
+    utc_offset: int | None
+    description: str
+
+    def covers(self, low: dt.datetime, high: dt.datetime) -> bool:
+        """Whether every time from `low` to `high` (inclusive) falls in this event."""
+        first, past = covered_range(self.start, self.end)
+        return first <= low and high < past
+
+
+def _db_time(value: dt.datetime | None) -> str | None:
+    # The form peewee's DateTimeField stores (sqlite3's adapter), so text comparisons in
+    # SQL order times correctly.
+    return None if value is None else value.isoformat(sep=" ")
+
+
+def _py_time(value) -> dt.datetime | None:
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(value)
+
+
+def _marks(values) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def _chunks(values: list, size: int = 400):
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def _uuid(hex_id: str) -> str:
+    return str(uuid.UUID(hex_id))
+
+
+_EVENT_COLUMNS = "id, name, slug, start, end, utc_offset, description"
+
+
+def _record(row) -> EventRecord:
+    event_id, name, slug, start, end, offset, description = row
+    return EventRecord(
+        event_id, name, slug, _py_time(start), _py_time(end), offset, description or ""
+    )
+
+
+def _by_slug(db, slug: str) -> EventRecord | None:
+    row = db.execute_sql(
+        f"SELECT {_EVENT_COLUMNS} FROM {EVENT_TABLE} WHERE slug = ?", (slug,)
+    ).fetchone()
+    return _record(row) if row else None
+
+
+def find_event(db, name: str) -> EventRecord:
+    """The event called `name` (compared by slug: case, spaces and punctuation ignored)."""
+    found = _by_slug(db, slugify(tidy_name(name, "event")))
+    if found is None:
+        raise NotFound(f"no event named {name!r} (see `luna event list`)")
+    return found
+
+
+def _refuse_taken(db, slug: str, name: str) -> None:
+    taken = _by_slug(db, slug)
+    if taken is not None:
+        raise EventExists(
+            f"an event named {taken.name!r} already exists (slug {slug!r}); "
+            f"choose another name than {name!r}"
+        )
+
+
+def _linked(db, event_id: int, file_ids: list[str]) -> set[str]:
+    present: set[str] = set()
+    for chunk in _chunks(file_ids):
+        present.update(
+            r[0]
+            for r in db.execute_sql(
+                f"SELECT file_id FROM {LINK_TABLE} WHERE event_id = ? "
+                f"AND file_id IN ({_marks(chunk)})",
+                (event_id, *chunk),
+            )
+        )
+    return present
+
+
+def _link(db, event_id: int, file_ids: list[str]) -> None:
+    db.cursor().executemany(
+        f"INSERT OR IGNORE INTO {LINK_TABLE} (event_id, file_id) VALUES (?, ?)",
+        [(event_id, f) for f in file_ids],
+    )
+
+
+def _insert_event(db, name, slug, start, end, offset, description) -> int:
+    from luna.models import utcnow
+
+    cursor = db.execute_sql(
+        f"INSERT INTO {EVENT_TABLE} (name, slug, start, end, utc_offset, description, created)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (name, slug, _db_time(start), _db_time(end), offset, description, _db_time(utcnow())),
+    )
+    return cursor.lastrowid
+
+
+def event_row(event: EventRecord, files: int) -> dict:
+    """An event as listings print it (keys pinned by the tests: EVENT_KEYS)."""
+    return {
+        "name": event.name,
+        "slug": event.slug,
+        "start": iso_local(event.start, event.utc_offset),
+        "end": iso_local(event.end, event.utc_offset),
+        "utc_offset": event.utc_offset,
+        "description": event.description,
+        "files": files,
+    }
+
+
+def _count(db, event_id: int) -> int:
+    return db.execute_sql(
+        f"SELECT COUNT(*) FROM {LINK_TABLE} WHERE event_id = ?", (event_id,)
+    ).fetchone()[0]
+
+
+# -- the commands ---------------------------------------------------------------------------
+
+
+def create_event(lib, name: str, start, end=None, description: str = "") -> dict:
+    """Create an event; `start`/`end` are text (see parse_when), dates or datetimes."""
+    name, description = tidy_name(name, "event"), description or ""
+    slug = slugify(name)
+    begin, finish, offset = event_span(start, end)
+    with lib.db.atomic("IMMEDIATE"):
+        _refuse_taken(lib.db, slug, name)
+        event_id = _insert_event(lib.db, name, slug, begin, finish, offset, description)
+    return event_row(EventRecord(event_id, name, slug, begin, finish, offset, description), 0)
+
+
+def list_events(lib) -> list[dict]:
+    """Every event, earliest first, with how many files it holds."""
+    rows = lib.db.execute_sql(
+        f"SELECT e.id, e.name, e.slug, e.start, e.end, e.utc_offset, e.description, "
+        f"COUNT(l.file_id) FROM {EVENT_TABLE} e LEFT JOIN {LINK_TABLE} l ON l.event_id = e.id "
+        "GROUP BY e.id ORDER BY e.start, e.slug"
+    ).fetchall()
+    return [event_row(_record(row[:7]), row[7]) for row in rows]
+
+
+def show_event(lib, name: str) -> dict:
+    """An event's row, with `files` the list of its files in the order they were taken
+    (files without a date last)."""
+    event = find_event(lib.db, name)
+    rows = lib.db.execute_sql(
+        f"SELECT f.id, f.path, f.filename, f.start, f.utc_offset, f.kind "
+        f"FROM {LINK_TABLE} l JOIN {FILE_TABLE} f ON f.id = l.file_id WHERE l.event_id = ? "
+        "ORDER BY f.start IS NULL, f.start, f.path",
+        (event.id,),
+    ).fetchall()
+    files = [
+        {
+            "id": _uuid(file_id),
+            "path": path,
+            "filename": filename,
+            "start": iso_local(_py_time(start), offset),
+            "kind": kind,
+        }
+        for file_id, path, filename, start, offset, kind in rows
+    ]
+    return {**event_row(event, len(files)), "files": files}
+
+
+def rename_event(lib, old: str, new: str) -> dict:
+    """Rename an event; its new slug must not be another event's."""
+    new_name = tidy_name(new, "event")
+    new_slug = slugify(new_name)
+    with lib.db.atomic("IMMEDIATE"):
+        event = find_event(lib.db, old)
+        if new_slug != event.slug:
+            _refuse_taken(lib.db, new_slug, new_name)
+        lib.db.execute_sql(
+            f"UPDATE {EVENT_TABLE} SET name = ?, slug = ? WHERE id = ?",
+            (new_name, new_slug, event.id),
+        )
+    return {"old": event.name, "new": new_name, "slug": new_slug}
+
+
+def delete_event(lib, name: str) -> dict:
+    """Delete an event; its files stay in the library (only the links go)."""
+    with lib.db.atomic("IMMEDIATE"):
+        event = find_event(lib.db, name)
+        files = _count(lib.db, event.id)
+        # event_file rows go with the event (ON DELETE CASCADE); files are never touched.
+        lib.db.execute_sql(f"DELETE FROM {EVENT_TABLE} WHERE id = ?", (event.id,))
+    return {"name": event.name, "files": files}
+
+
+@dataclass
+class FileChange:
+    """What add, remove or attach did (or would do, on a dry run) to an event's files."""
+
+    event: str  # the event's name as stored
+    changed: int  # files added or removed
+    unchanged: int  # files that already were (or were not) in it
+    left_out: int = 0  # add: sidecars; attach: files in the span dated only by their mtime
+    dry_run: bool = False
+
+
+def add_files(lib, name: str, file_ids: list[str], *, dry_run: bool = False) -> FileChange:
+    """Put files in an event. Sidecars are left out: they follow their media."""
+    with lib.db.atomic("IMMEDIATE"):
+        event = find_event(lib.db, name)
+        sidecars = _sidecars(lib.db, file_ids)
+        wanted = [f for f in file_ids if f not in sidecars]
+        present = _linked(lib.db, event.id, wanted)
+        new = [f for f in wanted if f not in present]
+        if not dry_run:
+            _link(lib.db, event.id, new)
+    return FileChange(event.name, len(new), len(present), len(sidecars), dry_run)
+
+
+def _sidecars(db, file_ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(file_ids):
+        found.update(
+            r[0]
+            for r in db.execute_sql(
+                f"SELECT id FROM {FILE_TABLE} WHERE kind = 'sidecar' AND id IN ({_marks(chunk)})",
+                chunk,
+            )
+        )
+    return found
+
+
+def remove_files(lib, name: str, file_ids: list[str], *, dry_run: bool = False) -> FileChange:
+    """Take files out of an event (the files themselves stay in the library)."""
+    with lib.db.atomic("IMMEDIATE"):
+        event = find_event(lib.db, name)
+        present = _linked(lib.db, event.id, file_ids)
+        if not dry_run:
+            lib.db.cursor().executemany(
+                f"DELETE FROM {LINK_TABLE} WHERE event_id = ? AND file_id = ?",
+                [(event.id, f) for f in sorted(present)],
+            )
+    return FileChange(event.name, len(present), len(file_ids) - len(present), 0, dry_run)
+
+
+def attach_files(lib, name: str, *, dry_run: bool = False) -> FileChange:
+    """Add every photo and video taken within the event's span (see covered_range),
+    comparing wall-clock times. Files dated only by their mtime are counted, not added."""
+    with lib.db.atomic("IMMEDIATE"):
+        event = find_event(lib.db, name)
+        low, high = covered_range(event.start, event.end)
+        rows = lib.db.execute_sql(
+            f"SELECT id, json_extract(processor_metadata, '$.date_source') IS ? "
+            f"FROM {FILE_TABLE} WHERE start >= ? AND start < ? AND kind != 'sidecar' "
+            "ORDER BY start",
+            (MTIME_SOURCE, _db_time(low), _db_time(high)),
+        ).fetchall()
+        in_span = [file_id for file_id, guessed in rows if not guessed]
+        present = _linked(lib.db, event.id, in_span)
+        new = [f for f in in_span if f not in present]
+        if not dry_run:
+            _link(lib.db, event.id, new)
+    return FileChange(event.name, len(new), len(present), len(rows) - len(in_span), dry_run)
+
+
+# -- detecting events in the time line -------------------------------------------------------
+
+
+@dataclass
+class _Shot:
+    id: str
+    start: dt.datetime
+    last: dt.datetime  # its end for a video, else its start
+    utc_offset: int | None
+    city: str | None
+
+
+@dataclass
+class Proposal:
+    """A group of files close together in time, as an event to create."""
+
+    name: str
+    slug: str
+    start: dt.datetime
+    end: dt.datetime
+    utc_offset: int | None
+    file_ids: list[str]
+    covered_by: str | None = None  # the existing event that already covers it
+
+    def row(self) -> dict:
+        record = EventRecord(0, self.name, self.slug, self.start, self.end, self.utc_offset, "")
+        return event_row(record, len(self.file_ids))
+
+
+@dataclass
+class Detection:
+    created: list[Proposal] = field(default_factory=list)  # or to create, on a dry run
+    skipped: list[Proposal] = field(default_factory=list)  # already covered by an event
+    small_groups: int = 0  # groups with fewer than min_files files
+    dry_run: bool = False
+
+
+def detect_events(lib, gap="6h", min_files: int = 5, *, dry_run: bool = False) -> Detection:
+    """Split the time line where consecutive files are more than `gap` apart; each group of
+    at least `min_files` files becomes an event named by its dates and most common city
+    ("Paris, 2019-06-01 to 2019-06-03"), holding those files. A group an existing event
+    already covers (its span contains the group, or it holds all of the group's files) is
+    skipped, so running detect twice creates nothing the second time."""
+    gap = parse_gap(gap)
+    if min_files < 1:
+        raise BadTime("min-files must be at least 1")
+    result = Detection(dry_run=dry_run)
+    with lib.db.atomic("IMMEDIATE"):
+        groups = _split(_time_line(lib.db), gap)
+        kept = [g for g in groups if len(g) >= min_files]
+        result.small_groups = len(groups) - len(kept)
+        events = _existing_events(lib.db)
+        taken = {e.slug for e, _ in events}
+        for group in kept:
+            covered_by = _covering(events, group)
+            # A skipped group is reported under its plain name, not a "(2)" variant.
+            proposal = _propose(group, set() if covered_by else taken, covered_by)
+            if covered_by:
+                result.skipped.append(proposal)
+                continue
+            taken.add(proposal.slug)
+            result.created.append(proposal)
+            if not dry_run:
+                _store(lib.db, proposal)
+    return result
+
+
+def _store(db, proposal: Proposal) -> None:
+    p = proposal
+    event_id = _insert_event(db, p.name, p.slug, p.start, p.end, p.utc_offset, "")
+    _link(db, event_id, p.file_ids)
+
+
+def _time_line(db) -> list[_Shot]:
+    rows = db.execute_sql(
+        f"SELECT id, start, end, utc_offset, json_extract(metadata, '$.city') FROM {FILE_TABLE} "
+        "WHERE start IS NOT NULL AND kind != 'sidecar' AND missing_since IS NULL "
+        "AND json_extract(processor_metadata, '$.date_source') IS NOT ? "
+        "ORDER BY start, path",
+        (MTIME_SOURCE,),
+    ).fetchall()
+    shots = []
+    for file_id, start, end, offset, city in rows:
+        begin, finish = _py_time(start), _py_time(end)
+        last = max(begin, finish) if finish else begin
+        place = city.strip() if isinstance(city, str) and city.strip() else None
+        shots.append(_Shot(file_id, begin, last, offset, place))
+    return shots
+
+
+def _split(shots: list[_Shot], gap: dt.timedelta) -> list[list[_Shot]]:
+    """Groups of shots in which no two consecutive ones are more than `gap` apart (a video's
+    end counts as its last moment)."""
+    groups: list[list[_Shot]] = []
+    latest = None
+    for shot in shots:
+        if latest is None or shot.start - latest > gap:
+            groups.append([])
+            latest = shot.last
+        groups[-1].append(shot)
+        latest = max(latest, shot.last)
+    return groups
+
+
+def _propose(group: list[_Shot], taken: set[str], covered_by: str | None) -> Proposal:
+    start = group[0].start.replace(microsecond=0)
+    end = max(s.last for s in group).replace(microsecond=0)
+    name = _unique_name(_group_name(group, start, end), taken)
+    ids = [s.id for s in group]
+    return Proposal(name, slugify(name), start, end, _shared_offset(group), ids, covered_by)
+
+
+def _group_name(group: list[_Shot], start: dt.datetime, end: dt.datetime) -> str:
+    dates = start.date().isoformat()
+    if end.date() != start.date():
+        dates += f" to {end.date().isoformat()}"
+    places = Counter(s.city for s in group if s.city)
+    # most_common keeps first-seen order among ties: the place visited first wins.
+    return f"{places.most_common(1)[0][0]}, {dates}" if places else dates
+
+
+def _unique_name(name: str, taken: set[str]) -> str:
+    """`name`, or `name (2)`, `name (3)`, ... when another event has its slug (two groups
+    on one day, or an event the user named "2019-06-01" that does not cover the group)."""
+    candidate, n = name, 1
+    while slugify(candidate) in taken:
+        n += 1
+        candidate = f"{name} ({n})"
+    return candidate
+
+
+def _shared_offset(group: list[_Shot]) -> int | None:
+    """The zone every file that records one agrees on; None if they differ or none does."""
+    offsets = {s.utc_offset for s in group if s.utc_offset is not None}
+    return offsets.pop() if len(offsets) == 1 else None
+
+
+def _existing_events(db) -> list[tuple[EventRecord, set[str]]]:
+    links: dict[int, set[str]] = {}
+    for event_id, file_id in db.execute_sql(f"SELECT event_id, file_id FROM {LINK_TABLE}"):
+        links.setdefault(event_id, set()).add(file_id)
+    events = db.execute_sql(f"SELECT {_EVENT_COLUMNS} FROM {EVENT_TABLE} ORDER BY start")
+    return [(rec, links.get(rec.id, set())) for rec in map(_record, events)]
+
+
+def _covering(events: list[tuple[EventRecord, set[str]]], group: list[_Shot]) -> str | None:
+    """The name of an event that already covers this group, if any."""
+    ids = {s.id for s in group}
+    low, high = group[0].start, max(s.last for s in group)
+    for event, files in events:
+        if ids <= files or event.covers(low, high):
+            return event.name
+    return None
