@@ -145,3 +145,12 @@ def test_keywords_from_files_and_user_tags_share_one_tag(photos, cli, cli_json):
     cli("tag", "add", "beach", path)
     _, rows, _ = cli_json("tag", "list")
     assert rows == [{"name": "Beach", "files": 1, "from_metadata": 1, "parent": None}]
+
+
+def test_tag_show_as_csv_and_jsonl(three, cli):
+    a, b, _ = three
+    cli("tag", "add", "-t", "x", "-t", "y", a)
+    code, out, _ = cli("tag", "show", a, b, "--csv")
+    assert out.splitlines() == ["path,tags", f'{a},"x, y"', f"{b},"]
+    code, out, _ = cli("tag", "show", a, "--jsonl")
+    assert '"tags": [{"name": "x", "source": "user"}, {"name": "y", "source": "user"}]' in out

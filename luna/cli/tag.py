@@ -19,7 +19,6 @@ from luna.cli.output import (
     confirm_deletion,
     handle_errors,
     note,
-    print_json,
     print_rows,
     resolve_files,
 )
@@ -178,6 +177,8 @@ def tag_show(
     refs: FilesArgument,
     null: NullOption = False,
     as_json: JsonOption = False,
+    as_jsonl: JsonlOption = False,
+    as_csv: CsvOption = False,
 ) -> None:
     """Show the tags of files, and where each came from (you, or the file's metadata).
 
@@ -187,11 +188,8 @@ def tag_show(
 
     with _open(ctx) as lib:
         rows = core.tags_of(lib, resolve_files(lib, refs, null=null, skip_missing=False))
-    if as_json:
-        print_json(rows)
+    if as_json or as_jsonl:
+        print_rows(rows, [], as_json=as_json, as_jsonl=as_jsonl, as_csv=False)
         return
-    import sys
-
-    for row in rows:
-        names = ", ".join(t["name"] for t in row["tags"]) or "-"
-        sys.stdout.write(f"{row['path']}\t{names}\n")
+    flat = [{"path": r["path"], "tags": [t["name"] for t in r["tags"]]} for r in rows]
+    print_rows(flat, ["path", "tags"], as_json=False, as_jsonl=False, as_csv=as_csv)
