@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from peewee import JOIN, chunked, fn
 
 from luna.errors import LunaError, NotFound, PermissionDenied
-from luna.library import iso_local, iso_utc
 from luna.models import Album, AlbumEditor, AlbumFile, AlbumViewer, File, User, utcnow
 from luna.names import slugify, tidy_name
+from luna.timefmt import iso_local, iso_utc
 
 OWNER, EDITOR, VIEWER = "owner", "editor", "viewer"
 SHARE_ROLES = (VIEWER, EDITOR)

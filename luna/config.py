@@ -37,3 +37,8 @@ def acting_user(explicit: str | None = None) -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no login name (some containers)
         return str(os.getuid()) if hasattr(os, "getuid") else "user"
+
+
+# The schema this luna writes; luna.db checks it against its list of migrations. Kept here
+# so that `luna find` can check a library without importing peewee.
+SCHEMA_VERSION = 1

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 
 from luna.errors import LunaError, NotFound
 from luna.extract.dates import parse_offset
-from luna.library import iso_local
 from luna.names import slugify, tidy_name
+from luna.timefmt import iso_local
 
 EVENT_TABLE, LINK_TABLE, FILE_TABLE = "event", "event_file", "file"
 EVENT_KEYS = ["name", "slug", "start", "end", "utc_offset", "description", "files"]

@@ -18,6 +18,7 @@ from pathlib import Path
 from luna import db as dbmod
 from luna.config import default_library_path
 from luna.errors import Ambiguous, LibraryError, NotFound
+from luna.timefmt import iso_local, iso_utc
 
 _HEX = re.compile(r"^[0-9a-fA-F-]+$")
 
@@ -236,25 +237,3 @@ class Library:
             {"path": f.path, "reason": f.reason, "failed_at": iso_utc(f.failed_at)}
             for f in ImportFailure.select().order_by(ImportFailure.failed_at.desc())
         ]
-
-
-def iso_utc(value: dt.datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return value.isoformat(timespec="seconds") + "Z"
-
-
-def iso_local(value: dt.datetime | None, offset_minutes: int | None) -> str | None:
-    """Wall-clock time, with its zone when known (`2019-06-01T12:00:00+02:00`)."""
-    if value is None:
-        return None
-    if isinstance(value, str):  # peewee returns text it cannot parse as-is
-        return value
-    text = value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
-    if offset_minutes is None:
-        return text
-    sign = "-" if offset_minutes < 0 else "+"
-    hours, minutes = divmod(abs(offset_minutes), 60)
-    return f"{text}{sign}{hours:02d}:{minutes:02d}"

@@ -181,3 +181,9 @@ def test_library_folder_that_cannot_be_created_is_one_line(tmp_path, cli):
     assert code == 4
     assert err.strip().startswith("Error: cannot create the library folder")
     assert len(err.strip().splitlines()) == 1
+
+
+def test_the_schema_version_find_checks_is_the_migrations_count():
+    from luna.config import SCHEMA_VERSION
+
+    assert dbmod.current_version() == SCHEMA_VERSION

@@ -1,0 +1,410 @@
+"""`luna find`'s filters as SQL over the library, with plain sqlite3 so that a search run
+inside a shell loop does not pay for importing the ORM.
+
+Every filter adds a condition; all of them combine with AND. Places are answered in two
+steps: the bounding boxes of luna.geo select rows through the (latitude, longitude)
+index, then the exact great-circle distance filters (and sorts) them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import sqlite3
+from dataclasses import dataclass, field
+
+from luna.errors import ExitStatus, LunaError, NotFound, PermissionDenied
+
+COLUMNS = (
+    'id, path, filename, kind, mime_type, size_bytes, start, "end", utc_offset, latitude, '
+    "longitude, altitude, width, height, content_sha, missing_since, owner_id"
+)
+SORTS = ("date", "-date", "name", "-name", "size", "-size", "distance")
+_ORDER = {
+    "date": "start IS NULL, start, path",
+    "-date": "start IS NULL, start DESC, path",
+    "name": "filename, path",
+    "-name": "filename DESC, path",
+    "size": "size_bytes, path",
+    "-size": "size_bytes DESC, path",
+}
+
+
+class BadFilter(LunaError):
+    """A filter value that cannot be understood; the message names the option."""
+
+    exit_status = ExitStatus.USAGE
+
+
+@dataclass
+class Query:
+    after: str | None = None  # the --after WHEN as given
+    before: str | None = None
+    on: str | None = None
+    near: tuple[float, float] | None = None
+    radius_m: float = 1000.0
+    bbox: tuple[float, float, float, float] | None = None
+    has_location: bool | None = None
+    tags: list[str] = field(default_factory=list)
+    any_tags: list[str] = field(default_factory=list)
+    not_tags: list[str] = field(default_factory=list)
+    untagged: bool = False
+    album: str | None = None
+    event: str | None = None
+    kinds: list[str] = field(default_factory=list)
+    mime: str | None = None
+    camera: str | None = None
+    name: str | None = None
+    path: str | None = None
+    min_size: int | None = None
+    max_size: int | None = None
+    sha: str | None = None
+    user: str | None = None
+    missing: bool = False
+    duplicates: bool = False
+    sort: str = "date"
+    limit: int | None = None
+    offset: int = 0
+    acting_user: str | None = None  # whose album roles apply to --album
+
+
+@dataclass
+class Hit:
+    """One file found, with what the output formats need."""
+
+    id: str
+    path: str
+    filename: str
+    kind: str
+    mime_type: str
+    size_bytes: int
+    start: str | None
+    end: str | None
+    utc_offset: int | None
+    latitude: float | None
+    longitude: float | None
+    altitude: float | None
+    width: int | None
+    height: int | None
+    content_sha: str
+    missing_since: str | None
+    owner_id: int | None
+    distance_m: float | None = None
+
+
+# -- values the user types ----------------------------------------------------------------
+
+_WHEN = re.compile(
+    r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?)?)?)?$"
+)
+
+
+def when_range(text: str, option: str) -> tuple[dt.datetime, dt.datetime]:
+    """A partial date or time as the [first instant, first instant after) it names:
+    2019, 2019-06, 2019-06-01, 2019-06-01T14:00, 2019-06-01T14:00:05."""
+    m = _WHEN.match(text.strip())
+    if not m:
+        raise BadFilter(
+            f"{option}: {text!r} is not a date; use 2019, 2019-06, 2019-06-01 or 2019-06-01T14:00"
+        )
+    year, month, day, hour, minute, second = (int(g) if g else None for g in m.groups())
+    try:
+        first = dt.datetime(year, month or 1, day or 1, hour or 0, minute or 0, second or 0)
+    except ValueError as exc:
+        raise BadFilter(f"{option}: {text!r} is not a valid date ({exc})") from None
+    if second is not None:
+        after = first + dt.timedelta(seconds=1)
+    elif minute is not None:
+        after = first + dt.timedelta(minutes=1)
+    elif day is not None:
+        after = first + dt.timedelta(days=1)
+    elif month is not None:
+        after = dt.datetime(year + (month == 12), month % 12 + 1, 1)
+    else:
+        after = dt.datetime(year + 1, 1, 1)
+    return first, after
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "b": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+
+
+def parse_size(text: str, option: str) -> int:
+    """ "2MB" (10^6), "2MiB" (2^20), "500k", "1.5GB", a bare number of bytes."""
+    m = _SIZE.match(text)
+    if not m:
+        raise BadFilter(f"{option}: {text!r} is not a size; use 500k, 2MB, 1.5GiB or bytes")
+    number, unit = float(m.group(1)), (m.group(2) or "").lower()
+    letter = unit[:1] if unit[:1] in "kmgt" else ""
+    factor = 1024 ** "kmgt".index(letter) * 1024 if letter and "i" in unit else _SIZE_UNITS[letter]
+    return int(number * factor)
+
+
+def _stamp(when: dt.datetime) -> str:
+    return str(when)  # peewee's storage form, 'YYYY-MM-DD HH:MM:SS', compares as text
+
+
+# -- the SQL -------------------------------------------------------------------------------
+
+
+class _Builder:
+    def __init__(self, con: sqlite3.Connection):
+        self.con = con
+        self.where: list[str] = []
+        self.params: list = []
+
+    def add(self, sql: str, *params) -> None:
+        self.where.append(sql)
+        self.params.extend(params)
+
+    def sql(self) -> str:
+        return " AND ".join(self.where) if self.where else "1"
+
+
+def _time(b: _Builder, q: Query) -> None:
+    # A video matches when its span [start, end] overlaps the range.
+    if q.on:
+        first, after = when_range(q.on, "--on")
+        b.add('start < ? AND COALESCE("end", start) >= ?', _stamp(after), _stamp(first))
+    if q.after:
+        first, _ = when_range(q.after, "--after")
+        b.add('COALESCE("end", start) >= ?', _stamp(first))
+    if q.before:
+        first, _ = when_range(q.before, "--before")
+        b.add("start < ?", _stamp(first))
+
+
+def _place(b: _Builder, q: Query) -> None:
+    from luna import geo
+
+    if q.near:
+        _boxes_condition(b, geo.boxes_around(q.near[0], q.near[1], q.radius_m))
+    if q.bbox:
+        _boxes_condition(b, geo.boxes_for_bbox(*q.bbox))
+    if q.has_location is True:
+        b.add("latitude IS NOT NULL")
+    elif q.has_location is False:
+        b.add("latitude IS NULL")
+
+
+def _boxes_condition(b: _Builder, boxes) -> None:
+    parts = []
+    for south, west, north, east in boxes:
+        parts.append("(latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ?)")
+        b.params.extend([south, north, west, east])
+    b.where.append("(" + " OR ".join(parts) + ")")
+
+
+def _tag_ids(con, name: str) -> list[int]:
+    from luna.names import tag_key
+
+    key = tag_key(name)
+    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT id FROM tag WHERE key = ? OR key LIKE ? ESCAPE '\\'", (key, escaped + "/%")
+        )
+    ]
+
+
+def _has_tags_sql(ids: list[int]) -> str:
+    if not ids:
+        return "0"
+    return (
+        "EXISTS (SELECT 1 FROM file_tag ft WHERE ft.file_id = file.id AND ft.tag_id IN "
+        f"({', '.join(str(int(i)) for i in ids)}))"
+    )
+
+
+def _organization(b: _Builder, q: Query) -> None:
+    for name in q.tags:
+        b.add(_has_tags_sql(_tag_ids(b.con, name)))
+    if q.any_tags:
+        ids = [i for name in q.any_tags for i in _tag_ids(b.con, name)]
+        b.add(_has_tags_sql(ids))
+    for name in q.not_tags:
+        b.add("NOT " + _has_tags_sql(_tag_ids(b.con, name)))
+    if q.untagged:
+        b.add("NOT EXISTS (SELECT 1 FROM file_tag ft WHERE ft.file_id = file.id)")
+    if q.album:
+        album_id = _album_id(b.con, q.album, q.acting_user)
+        b.add(
+            "EXISTS (SELECT 1 FROM album_file af WHERE af.file_id = file.id AND af.album_id = ?)",
+            album_id,
+        )
+    if q.event:
+        event_id = _event_id(b.con, q.event)
+        b.add(
+            "EXISTS (SELECT 1 FROM event_file ef WHERE ef.file_id = file.id AND ef.event_id = ?)",
+            event_id,
+        )
+
+
+def _album_id(con, name: str, acting_user: str | None) -> int:
+    """An album the acting user may see (owner, editor or viewer)."""
+    from luna.names import slugify
+
+    row = con.execute(
+        "SELECT a.id, a.name, u.name FROM album a LEFT JOIN user u ON u.id = a.owner_id "
+        "WHERE a.slug = ?",
+        (slugify(name),),
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"--album: no album {name!r}")
+    album_id, album_name, owner = row
+    if acting_user and acting_user != owner:
+        shared = con.execute(
+            "SELECT 1 FROM user u WHERE u.name = ? AND (u.id IN (SELECT user_id FROM "
+            "album_editor WHERE album_id = ?) OR u.id IN (SELECT user_id FROM album_viewer "
+            "WHERE album_id = ?))",
+            (acting_user, album_id, album_id),
+        ).fetchone()
+        if not shared:
+            raise PermissionDenied(
+                f"only {owner} (the owner), its editors or viewers may list album "
+                f"{album_name!r}; you are {acting_user}"
+            )
+    return album_id
+
+
+def _event_id(con, name: str) -> int:
+    from luna.names import slugify
+
+    row = con.execute("SELECT id FROM event WHERE slug = ?", (slugify(name),)).fetchone()
+    if row is None:
+        raise NotFound(f"--event: no event {name!r}")
+    return row[0]
+
+
+def _file(b: _Builder, q: Query) -> None:
+    if q.kinds:
+        b.add(f"kind IN ({', '.join('?' for _ in q.kinds)})", *q.kinds)
+    if q.mime:
+        if q.mime.endswith("/"):
+            b.add("mime_type LIKE ? ESCAPE '\\'", q.mime.replace("%", "\\%") + "%")
+        else:
+            b.add("mime_type = ?", q.mime.lower())
+    if q.camera:
+        b.add(
+            "instr(lower(COALESCE(json_extract(metadata, '$.make'), '') || ' ' || "
+            "COALESCE(json_extract(metadata, '$.model'), '')), ?) > 0",
+            q.camera.lower(),
+        )
+    if q.name:
+        b.add("filename GLOB ?", q.name)
+    if q.path:
+        prefix = os.path.abspath(os.path.expanduser(q.path)).rstrip("/")
+        b.add("(path = ? OR (path >= ? AND path < ?))", prefix, prefix + "/", prefix + "0")
+    if q.min_size is not None:
+        b.add("size_bytes >= ?", q.min_size)
+    if q.max_size is not None:
+        b.add("size_bytes <= ?", q.max_size)
+    if q.sha:
+        if not re.fullmatch(r"[0-9a-fA-F]{1,64}", q.sha):
+            raise BadFilter(f"--sha: {q.sha!r} is not a hexadecimal SHA-256 prefix")
+        b.add("content_sha >= ? AND content_sha < ?", q.sha.lower(), q.sha.lower() + "g")
+    if q.user:
+        b.add("owner_id = (SELECT id FROM user WHERE name = ?)", q.user)
+    # Missing files are left out unless asked for: a script would fail on their paths.
+    b.add("missing_since IS NOT NULL" if q.missing else "missing_since IS NULL")
+    if q.duplicates:
+        b.add(
+            "content_sha IN (SELECT content_sha FROM file GROUP BY content_sha HAVING COUNT(*) > 1)"
+        )
+
+
+def build(con: sqlite3.Connection, q: Query) -> tuple[str, list]:
+    """The WHERE clause and its parameters for a query."""
+    if q.sort == "distance" and not q.near:
+        raise BadFilter("--sort distance needs --near")
+    if q.sort not in SORTS:
+        raise BadFilter(f"--sort: {q.sort!r} is not one of {', '.join(SORTS)}")
+    b = _Builder(con)
+    _time(b, q)
+    _place(b, q)
+    _organization(b, q)
+    _file(b, q)
+    return b.sql(), b.params
+
+
+def find(con: sqlite3.Connection, q: Query) -> list[Hit]:
+    """The files matching `q`, sorted, limited."""
+    where, params = build(con, q)
+    by_distance = q.near is not None
+    sql = f"SELECT {COLUMNS} FROM file WHERE {where}"
+    if not by_distance or q.sort != "distance":
+        sql += f" ORDER BY {_ORDER.get(q.sort, _ORDER['date'])}"
+    if not by_distance and q.limit is not None:
+        sql += f" LIMIT {int(q.limit)} OFFSET {int(q.offset)}"
+    elif not by_distance and q.offset:
+        sql += f" LIMIT -1 OFFSET {int(q.offset)}"
+    hits = [Hit(*row) for row in con.execute(sql, params)]
+    if by_distance:
+        hits = _within(hits, q)
+    return hits
+
+
+def _within(hits: list[Hit], q: Query) -> list[Hit]:
+    """The exact great-circle filter after the boxes' coarse one."""
+    from luna.geo import distance_m
+
+    lat, lon = q.near
+    kept = []
+    for hit in hits:
+        hit.distance_m = distance_m(lat, lon, hit.latitude, hit.longitude)
+        if hit.distance_m <= q.radius_m:
+            kept.append(hit)
+    if q.sort == "distance":
+        kept.sort(key=lambda h: (h.distance_m, h.path))
+    end = None if q.limit is None else q.offset + q.limit
+    return kept[q.offset : end]
+
+
+def count(con: sqlite3.Connection, q: Query) -> int:
+    if q.near is not None:
+        return len(find(con, q))
+    where, params = build(con, q)
+    sql = f"SELECT COUNT(*) FROM file WHERE {where}"
+    total = con.execute(sql, params).fetchone()[0]
+    total = max(0, total - q.offset)
+    return total if q.limit is None else min(total, q.limit)
+
+
+def tags_by_file(con: sqlite3.Connection, ids: list[str]) -> dict[str, list[str]]:
+    """Each file's tag names, for the formats that show them."""
+    out: dict[str, list[str]] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        rows = con.execute(
+            "SELECT ft.file_id, t.name FROM file_tag ft JOIN tag t ON t.id = ft.tag_id "
+            f"WHERE ft.file_id IN ({', '.join('?' for _ in chunk)}) ORDER BY t.key",
+            chunk,
+        )
+        for file_id, name in rows:
+            out.setdefault(file_id, []).append(name)
+    return out
+
+
+def connect(path) -> sqlite3.Connection:
+    """Open a library for searching: read only, without the ORM. A library that needs an
+    upgrade (or is newer) goes through luna.library first, which says what to do."""
+    from luna.config import SCHEMA_VERSION
+
+    if not os.path.isfile(path):
+        raise NotFound(f"no library at {path} (run `luna import PATH` to create it)")
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.Error as exc:
+        from luna.errors import LibraryError
+
+        raise LibraryError(f"cannot open library {path}: {exc}") from None
+    if version != SCHEMA_VERSION:
+        con.close()
+        from luna.library import Library
+
+        Library.open(path, create=False).close()  # migrates, or raises a clear error
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
+    return con

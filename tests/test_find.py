@@ -1,0 +1,238 @@
+"""`luna find`: every filter and format, on a small generated library."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import make_photo, run_cli
+
+
+@pytest.fixture
+def library(photos, cli):
+    """Photos around the world, at chosen times, with tags, an album and an event."""
+    spec = {
+        "nice_beach.jpg": ("2019:06:01 10:00:00", (43.70, 7.26), ["beach", "Places/France/Nice"]),
+        "nice_old_town.jpg": ("2019:06:02 18:00:00", (43.697, 7.276), ["Places/France/Nice"]),
+        "paris.jpg": ("2020:03:15 12:00:00", (48.8566, 2.3522), ["Places/France/Paris"]),
+        "fiji_west.jpg": ("2021:01:01 09:00:00", (-17.70, 179.95), ["beach"]),
+        "fiji_east.jpg": ("2021:01:02 09:00:00", (-17.70, -179.95), []),
+        "north_pole.jpg": ("2018:04:01 00:00:00", (89.99, 45.0), []),
+        "near_pole.jpg": ("2018:04:02 00:00:00", (89.95, -135.0), []),
+        "no_place.jpg": ("2019:05:31 23:59:59", None, []),
+        "new year.jpg": ("2020:01:01 00:30:00", None, ["party"]),
+        'quote"and,comma.jpg': ("2017:07:07 07:07:07", None, []),
+        "line\nbreak.jpg": ("2016:06:06 06:06:06", None, []),
+    }
+    for i, (name, (taken, gps, _)) in enumerate(spec.items()):
+        make_photo(
+            photos / name,
+            taken=taken,
+            gps=gps,
+            color=(i * 20, 5, 5),
+            make="Apple" if "fiji" in name else "Canon",
+            model="iPhone 12" if "fiji" in name else "Canon EOS 5D",
+        )
+    assert cli("import", photos)[0] == 0
+    for name, (_, _, tags) in spec.items():
+        for t in tags:
+            assert cli("tag", "add", t, photos / name)[0] == 0
+    cli("album", "create", "Best", env=None)
+    cli("album", "add", "Best", photos / "paris.jpg", photos / "fiji_west.jpg")
+    cli("event", "create", "Nice weekend", "--start", "2019-06-01", "--end", "2019-06-02")
+    cli("event", "attach", "Nice weekend")
+    return photos
+
+
+def names(*args) -> list[str]:
+    code, out, err = run_cli("find", *args, "--json")
+    assert code == 0, err
+    return [f["filename"] for f in json.loads(out)["files"]]
+
+
+def test_no_filter_lists_everything_by_date(library):
+    assert names()[:3] == ["line\nbreak.jpg", 'quote"and,comma.jpg', "north_pole.jpg"]
+    assert len(names()) == 11
+
+
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["--after", "2020"], ["new year.jpg", "paris.jpg", "fiji_west.jpg", "fiji_east.jpg"]),
+        (
+            ["--before", "2019-06"],
+            [
+                "line\nbreak.jpg",
+                'quote"and,comma.jpg',
+                "north_pole.jpg",
+                "near_pole.jpg",
+                "no_place.jpg",
+            ],
+        ),
+        (["--after", "2019-06", "--before", "2019-07"], ["nice_beach.jpg", "nice_old_town.jpg"]),
+        (["--on", "2019-06-02"], ["nice_old_town.jpg"]),
+        (["--after", "2019-06-01T18:00", "--before", "2020"], ["nice_old_town.jpg"]),
+        (["--after", "2020-01-01T00:30", "--before", "2020-01-01T00:31"], ["new year.jpg"]),
+    ],
+)
+def test_time_filters_with_partial_dates(library, args, expected):
+    assert names(*args) == expected
+
+
+def test_near_sorted_by_distance(library):
+    assert names("--near", "43.70,7.26", "--radius", "5km", "--sort", "distance") == [
+        "nice_beach.jpg",
+        "nice_old_town.jpg",
+    ]
+    assert names("--near", "43.70,7.26", "--radius", "500m") == ["nice_beach.jpg"]
+    assert names("--near", "43.70,7.26", "--radius", "1000km") == [
+        "nice_beach.jpg",
+        "nice_old_town.jpg",
+        "paris.jpg",
+    ]
+
+
+def test_near_across_the_antimeridian(library):
+    assert names("--near", "-17.7,179.9", "--radius", "50km") == ["fiji_west.jpg", "fiji_east.jpg"]
+
+
+def test_near_the_pole(library):
+    assert names("--near", "90,0", "--radius", "20km") == ["north_pole.jpg", "near_pole.jpg"]
+
+
+def test_a_radius_larger_than_half_the_earth_finds_every_located_file(library):
+    assert len(names("--near", "0,0", "--radius", "30000km")) == 7
+
+
+def test_bbox_and_location_presence(library):
+    assert names("--bbox", "40,0,50,10") == ["nice_beach.jpg", "nice_old_town.jpg", "paris.jpg"]
+    assert names("--bbox", "-20,179,-15,-179") == ["fiji_west.jpg", "fiji_east.jpg"]
+    assert len(names("--has-location")) == 7
+    assert len(names("--no-location")) == 4
+
+
+def test_tags_albums_events(library):
+    assert names("--tag", "Places/France") == ["nice_beach.jpg", "nice_old_town.jpg", "paris.jpg"]
+    assert names("--tag", "places/france", "--tag", "beach") == ["nice_beach.jpg"]
+    assert names("--any-tag", "party", "--any-tag", "Places/France/Paris") == [
+        "new year.jpg",
+        "paris.jpg",
+    ]
+    assert "nice_beach.jpg" not in names("--not-tag", "beach")
+    assert len(names("--untagged")) == 6
+    assert names("--album", "best") == ["paris.jpg", "fiji_west.jpg"]
+    assert names("--event", "Nice weekend") == ["nice_beach.jpg", "nice_old_town.jpg"]
+
+
+def test_file_filters(library, photos):
+    assert names("--camera", "IPHONE") == ["fiji_west.jpg", "fiji_east.jpg"]
+    assert names("--name", "nice_*") == ["nice_beach.jpg", "nice_old_town.jpg"]
+    assert len(names("--kind", "photo")) == 11
+    assert names("--kind", "video") == []
+    assert len(names("--mime", "image/")) == 11
+    assert len(names("--mime", "image/jpeg")) == 11
+    assert len(names("--path", photos)) == 11
+    assert names("--min-size", "1GB") == []
+    assert len(names("--max-size", "1GB")) == 11
+    sha = json.loads(run_cli("find", "--name", "paris.jpg", "--json")[1])["files"][0]
+    assert names("--sha", sha["content_sha"][:10]) == ["paris.jpg"]
+    assert names("--duplicates") == []
+    assert names("--missing") == []
+
+
+def test_sort_limit_offset_count(library):
+    assert names("--sort", "-date", "--limit", "2") == ["fiji_east.jpg", "fiji_west.jpg"]
+    assert names("--sort", "name", "--limit", "1", "--offset", "1") == ["fiji_west.jpg"]
+    assert run_cli("find", "--count")[1] == "11\n"
+    assert run_cli("find", "--tag", "beach", "--count")[1] == "2\n"
+    assert run_cli("find", "--tag", "no-such-tag", "--count")[1] == "0\n"
+
+
+def test_no_match_is_empty_output_and_exit_0(library):
+    assert run_cli("find", "--after", "2030")[:2] == (0, "")
+
+
+@pytest.mark.parametrize(
+    "args,option",
+    [
+        (["--near", "95,10"], "--near"),
+        (["--near", "1,1", "--radius", "-3km"], "--radius"),
+        (["--after", "2019-13"], "--after"),
+        (["--bbox", "50,0,40,10"], "--bbox"),
+        (["--min-size", "lots"], "--min-size"),
+        (["--sort", "distance"], "--sort"),
+        (["--kind", "song"], "--kind"),
+    ],
+)
+def test_bad_filter_values_are_one_line_exit_2(library, args, option):
+    code, out, err = run_cli("find", *args)
+    assert code == 2 and out == ""
+    assert err.startswith("Error: ") and option in err and len(err.strip().splitlines()) == 1
+
+
+def test_paths_print0_and_odd_names(library, photos):
+    code, out, _ = run_cli("find", "--print0")
+    files = out.split("\0")[:-1]
+    assert str(photos / "line\nbreak.jpg") in files and len(files) == 11
+    code, out, _ = run_cli("find", "--paths", "--name", "new*")
+    assert out == f"{photos / 'new year.jpg'}\n"
+    # Not a terminal: plain paths by default.
+    assert run_cli("find", "--name", "paris.jpg")[1] == f"{photos / 'paris.jpg'}\n"
+
+
+def test_csv_quotes_what_needs_quoting(library):
+    code, out, _ = run_cli("find", "--csv", "--name", "*,*")
+    rows = list(csv.DictReader(io.StringIO(out, newline="")))
+    assert [r["filename"] for r in rows] == ['quote"and,comma.jpg']
+    code, out, _ = run_cli("find", "--csv", "--name", "line*")
+    rows = list(csv.DictReader(io.StringIO(out, newline="")))
+    assert rows[0]["filename"] == "line\nbreak.jpg"
+
+
+def test_jsonl_and_geojson(library):
+    code, out, _ = run_cli("find", "--jsonl", "--tag", "beach")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [r["filename"] for r in lines] == ["nice_beach.jpg", "fiji_west.jpg"]
+    assert lines[0]["tags"] == ["beach", "Places/France/Nice"]  # sorted without case
+    code, out, _ = run_cli("find", "--geojson")
+    collection = json.loads(out)
+    assert collection["type"] == "FeatureCollection" and len(collection["features"]) == 7
+    point = collection["features"][0]["geometry"]
+    assert point["type"] == "Point" and len(point["coordinates"]) == 2
+
+
+def test_format_template(library):
+    code, out, err = run_cli(
+        "find",
+        "--tag",
+        "Places/France/Paris",
+        "--format",
+        "{start:%Y-%m-%d}\\t{filename}\\t{tags}\\t{latitude:.2f}",
+    )
+    assert out == "2020-03-15\tparis.jpg\tPlaces/France/Paris\t48.86\n"
+    code, out, err = run_cli("find", "--name", "no_place.jpg", "--format", "{latitude:.2f}|")
+    assert out == "|\n"
+    code, _, err = run_cli("find", "--format", "{nope}")
+    assert code == 2 and "--format" in err
+
+
+def test_search_is_an_alias(library):
+    assert run_cli("search", "--count")[1] == "11\n"
+
+
+def test_pipeline_into_xargs(library, photos, library_path):
+    """luna find --tag beach --near 43.7,7.26 --radius 20km -0 | xargs -0 ls -l"""
+    done = subprocess.run(
+        f"'{sys.executable}' -m luna -L '{library_path}' find --tag beach --near 43.7,7.26 "
+        "--radius 20km -0 | xargs -0 ls -l",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "nice_beach.jpg" in done.stdout and "paris" not in done.stdout
