@@ -100,6 +100,13 @@ class File(BaseModel):
         return self.path
 
 
+# `luna find --tag` looks files up by id, thousands at a time; this index answers those
+# lookups with what find needs (dates, presence, path) without reading the rows' JSON.
+File.add_index(
+    File.index(File.id, File.start, File.end, File.missing_since, File.path, name="file_find")
+)
+
+
 class FileRelation(BaseModel):
     """A directed link between two files: raw+jpeg, live photo, edited copy, sidecar."""
 

@@ -236,3 +236,17 @@ def test_pipeline_into_xargs(library, photos, library_path):
     )
     assert done.returncode == 0, done.stderr
     assert "nice_beach.jpg" in done.stdout and "paris" not in done.stdout
+
+
+def test_paths_and_json_agree_under_every_kind_of_filter(library):
+    for args in (
+        ["--tag", "Places/France"],
+        ["--any-tag", "beach", "--any-tag", "party"],
+        ["--untagged"],
+        ["--near", "43.7,7.26", "--radius", "20km"],
+        ["--tag", "beach", "--after", "2020"],
+        ["--sort", "-size", "--limit", "3"],
+    ):
+        _, out, _ = run_cli("find", *args, "--paths")
+        _, doc, _ = run_cli("find", *args, "--json")
+        assert out.splitlines() == [f["path"] for f in json.loads(doc)["files"]], args

@@ -193,6 +193,11 @@ def find_files(
         if count:
             sys.stdout.write(f"{query.count(con, q)}\n")
             return
+        structured = as_json or as_jsonl or as_csv or geojson or template is not None
+        if print0 or paths or not (structured or sys.stdout.isatty()):
+            end = "\0" if print0 else "\n"
+            sys.stdout.write("".join(p + end for p in query.find_paths(con, q)))
+            return
         hits = query.find(con, q)
         _render(
             con,
