@@ -203,8 +203,6 @@ def find_files(
             con,
             hits,
             q,
-            paths=paths,
-            print0=print0,
             as_json=as_json,
             as_jsonl=as_jsonl,
             as_csv=as_csv,
@@ -248,13 +246,9 @@ def _kinds(kinds: list[str]) -> list[str]:
 # -- output ----------------------------------------------------------------------------------
 
 
-def _render(con, hits, q, *, paths, print0, as_json, as_jsonl, as_csv, geojson, template):
-    out = sys.stdout
-    if print0:
-        out.write("".join(h.path + "\0" for h in hits))
-    elif paths or not (as_json or as_jsonl or as_csv or geojson or template or out.isatty()):
-        out.write("".join(h.path + "\n" for h in hits))
-    elif template is not None:
+def _render(con, hits, q, *, as_json, as_jsonl, as_csv, geojson, template):
+    """Every output but paths (find_paths serves those without building records)."""
+    if template is not None:
         _write_template(con, hits, template)
     else:
         records = _records(con, hits)
