@@ -68,7 +68,8 @@ _INSERT_EVENT = "INSERT OR IGNORE INTO event_file (event_id, file_id) VALUES (?,
 TAG_SOURCES = ("user", "metadata")
 _PATHS_PER_QUERY = 500  # well under SQLite's limit on bound variables
 # A bigger page cache while inserting: rows land at random places in a dozen indexes
-# (ids, hashes, sizes, places), and every page evicted mid-batch is written twice.
+# (ids, hashes, sizes, places), and a page evicted mid-batch is written to the WAL twice.
+# Pages are only taken as they are read, so a small insert does not use it all.
 _BULK_CACHE_KB = 256_000
 
 # The same text as luna.store writes (json.dumps with these options); one encoder made
@@ -88,7 +89,7 @@ def bulk_insert_files(
 
     Each record is a dict; only `path` (absolute) is required:
 
-        path, size_bytes (0), mtime (0.0), content_sha (""), kind ("photo": or "video",
+        path, size_bytes (0), mtime (0.0), content_sha (""), kind ("photo"; or "video",
         "sidecar"), mime_type (""), start and end (naive local datetimes, or aware ones whose
         offset becomes utc_offset, or ISO text), utc_offset (minutes), latitude, longitude,
         altitude, width, height, metadata and processor_metadata (dicts, stored as JSON),
@@ -156,11 +157,11 @@ def _insert_batch(cursor, chunk: list[dict], names: _Names, tag_source: str) -> 
     for file_id, record in zip(ids, fresh, strict=True):
         row = _file_row(record, file_id, now, names.user(record.get("owner")))
         rows.append(row)
-        for name in record.get("tags") or ():
+        for name in _listed(record, "tags"):
             tags.append((file_id, tag_ids.get(name) or names.tag(name), tag_source))
-        for name in record.get("albums") or ():
+        for name in _listed(record, "albums"):
             albums.append((names.album(name, row[_OWNER]), file_id, now))
-        for name in record.get("events") or ():
+        for name in _listed(record, "events"):
             events.append((names.event(name, row[_START], row[_END], record["path"]), file_id))
     cursor.executemany(_INSERT_FILE, rows)
     cursor.executemany(_INSERT_TAG, tags)
@@ -168,6 +169,15 @@ def _insert_batch(cursor, chunk: list[dict], names: _Names, tag_source: str) -> 
     cursor.executemany(_INSERT_EVENT, events)
     names.store_event_spans(cursor)
     return len(rows)
+
+
+def _listed(record: dict, key: str):
+    names = record.get(key)
+    if not names:
+        return ()
+    if isinstance(names, str):  # would otherwise be read as one name per letter
+        raise BadRecord(f"{record['path']}: {key} must be a list of names, not {names!r}")
+    return names
 
 
 def _new_records(cursor, chunk: list[dict]) -> list[dict]:

@@ -209,6 +209,7 @@ def test_only_a_path_is_needed(lib):
         ({"size_bytes": 1}, "absolute"),
         ({"path": "/p/x.jpg", "start": "June 2019"}, "not an ISO date"),
         ({"path": "/p/x.jpg", "start": 2019}, "datetime or ISO text"),
+        ({"path": "/p/x.jpg", "tags": "beach"}, "list of names"),
     ],
 )
 def test_a_bad_record_stops_its_batch_and_keeps_earlier_ones(lib, bad, message):
