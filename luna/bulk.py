@@ -18,7 +18,6 @@ Used from Python::
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import sqlite3
 import uuid
@@ -31,32 +30,11 @@ import peewee
 from luna.errors import LibraryError, LunaError
 from luna.models import utcnow
 from luna.names import slugify, tidy_name
+from luna.store import ROW_COLUMN_NAMES, encode_json
 
-# The columns of a file row, in the order `_file_row` builds its values.
-FILE_COLUMNS = (
-    "id",
-    "created",
-    "path",
-    "filename",
-    "kind",
-    "mime_type",
-    "size_bytes",
-    "mtime",
-    "content_sha",
-    "start",
-    "end",
-    "utc_offset",
-    "latitude",
-    "longitude",
-    "altitude",
-    "width",
-    "height",
-    "metadata",
-    "processor_metadata",
-    "owner_id",
-    "missing_since",
-    "modified",
-)
+# The columns of a file row, in the order `_file_row` builds its values: the id and
+# creation time, then the columns the importer writes (luna.store).
+FILE_COLUMNS = ("id", "created", *ROW_COLUMN_NAMES)
 _START, _END, _OWNER = (FILE_COLUMNS.index(c) for c in ("start", "end", "owner_id"))
 _QUOTED = ", ".join(f'"{c}"' for c in FILE_COLUMNS)  # "end" is an SQL keyword
 _INSERT_FILE = f"INSERT INTO file ({_QUOTED}) VALUES ({', '.join('?' for _ in FILE_COLUMNS)})"
@@ -71,10 +49,6 @@ _PATHS_PER_QUERY = 500  # well under SQLite's limit on bound variables
 # (ids, hashes, sizes, places), and a page evicted mid-batch is written to the WAL twice.
 # Pages are only taken as they are read, so a small insert does not use it all.
 _BULK_CACHE_KB = 256_000
-
-# The same text as luna.store writes (json.dumps with these options); one encoder made
-# once, because json.dumps with options builds a new one on every call.
-_encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 
 
 class BadRecord(LunaError):
@@ -223,8 +197,8 @@ def _file_row(record: dict, file_id: str, now: str, owner_id: int | None) -> tup
         _float(get("altitude")),
         _int(get("width")),
         _int(get("height")),
-        None if metadata is None else _encode_json(metadata),
-        None if processor is None else _encode_json(processor),
+        None if metadata is None else encode_json(metadata),
+        None if processor is None else encode_json(processor),
         owner_id,
         None,
         now,

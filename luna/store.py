@@ -40,7 +40,9 @@ _FIELDS = [File._meta.fields[name] for name in ROW_COLUMNS]
 # JSONField.db_value returns an SQL json() call rather than a value; those columns get
 # the JSON text directly, which is what json() would have stored.
 _JSON_COLUMNS = {"metadata", "processor_metadata"}
-_COLUMN_NAMES = [f'"{field.column_name}"' for field in _FIELDS]
+# Column names as in the table (owner -> owner_id), for writers that build their own SQL.
+ROW_COLUMN_NAMES = tuple(field.column_name for field in _FIELDS)
+_COLUMN_NAMES = [f'"{name}"' for name in ROW_COLUMN_NAMES]
 
 _INSERT = (
     f"INSERT INTO file (id, created, {', '.join(_COLUMN_NAMES)}) "
@@ -199,7 +201,9 @@ class RelationStore:
         )
 
 
+# One encoder made once: json.dumps with options builds a new one on every call.
+encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
 def _json_text(value) -> str | None:
-    if value is None:
-        return None
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return None if value is None else encode_json(value)
