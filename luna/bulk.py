@@ -28,6 +28,7 @@ from itertools import islice
 import peewee
 
 from luna.errors import LibraryError, LunaError
+from luna.fsnames import from_db, to_db
 from luna.models import utcnow
 from luna.names import slugify, tidy_name
 from luna.store import ROW_COLUMN_NAMES, encode_json
@@ -165,10 +166,10 @@ def _new_records(cursor, chunk: list[dict]) -> list[dict]:
     # Earlier batches are committed by now, so this also catches repeats across batches.
     paths = list(by_path)
     for i in range(0, len(paths), _PATHS_PER_QUERY):
-        part = paths[i : i + _PATHS_PER_QUERY]
+        part = [to_db(p) for p in paths[i : i + _PATHS_PER_QUERY]]
         marks = ", ".join("?" for _ in part)
         for (path,) in cursor.execute(f"SELECT path FROM file WHERE path IN ({marks})", part):
-            del by_path[path]
+            del by_path[from_db(path)]
     return list(by_path.values())
 
 
@@ -182,8 +183,8 @@ def _file_row(record: dict, file_id: str, now: str, owner_id: int | None) -> tup
     return (
         file_id,
         now,
-        path,
-        os.path.basename(path),
+        to_db(path),
+        to_db(os.path.basename(path)),
         get("kind") or "photo",
         get("mime_type") or "",
         int(get("size_bytes") or 0),

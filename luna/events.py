@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 from luna.errors import LunaError, NotFound
 from luna.extract.dates import parse_offset
+from luna.fsnames import from_db
 from luna.names import slugify, tidy_name
 from luna.timefmt import iso_local
 
@@ -320,8 +321,8 @@ def show_event(lib, name: str) -> dict:
     files = [
         {
             "id": _uuid(file_id),
-            "path": path,
-            "filename": filename,
+            "path": from_db(path),
+            "filename": from_db(filename),
             "start": iso_local(_py_time(start), offset),
             "kind": kind,
         }

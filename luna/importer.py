@@ -20,7 +20,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
+from luna import fsnames
 from luna.errors import ExitStatus, LibraryError, LunaError, NotFound
+from luna.fsnames import from_db
 from luna.scan import Candidate, ScanOptions, ScanProblem, walk
 from luna.sniff import is_certainly_not_media
 from luna.store import FileStore
@@ -127,12 +129,6 @@ def resolve_roots(paths) -> list[str]:
 
 # A root itself, or anything below it: path >= 'root/' AND path < 'root0' ('0' is the
 # character after '/') selects the subtree from the path index.
-UNDER_ROOT = "(path = ? OR (path >= ? AND path < ?))"
-
-
-def _under_root_params(root: str) -> tuple[str, str, str]:
-    base = root.rstrip("/")
-    return root, base + "/", base + "0"
 
 
 class Importer:
@@ -157,23 +153,29 @@ class Importer:
         known = {}
         for root in roots:
             # Served from the covering index file(path, size_bytes, mtime, missing_since).
+            under_root, params = fsnames.under("path", root)
             cursor = self.db.execute_sql(
                 "SELECT path, size_bytes, mtime, missing_since IS NOT NULL FROM file "
-                f"WHERE {UNDER_ROOT}",
-                _under_root_params(root),
+                f"WHERE {under_root}",
+                params,
             )
-            known.update((path, (size, mtime, missing)) for path, size, mtime, missing in cursor)
+            known.update(
+                (from_db(path), (size, mtime, missing)) for path, size, mtime, missing in cursor
+            )
         return known
 
     def _known_failures(self, roots: list[str]) -> dict[str, tuple]:
         """path -> (size, mtime, reason) for files under the roots that failed before."""
         failures = {}
         for root in roots:
+            under_root, params = fsnames.under("path", root)
             cursor = self.db.execute_sql(
-                f"SELECT path, size_bytes, mtime, reason FROM import_failure WHERE {UNDER_ROOT}",
-                _under_root_params(root),
+                f"SELECT path, size_bytes, mtime, reason FROM import_failure WHERE {under_root}",
+                params,
             )
-            failures.update((path, (size, mtime, reason)) for path, size, mtime, reason in cursor)
+            failures.update(
+                (from_db(path), (size, mtime, reason)) for path, size, mtime, reason in cursor
+            )
         return failures
 
     # -- the whole run ------------------------------------------------------------------
@@ -218,9 +220,6 @@ class Importer:
                 report.unchanged += 1
                 if row[2]:
                     reappeared.append(path)
-                continue
-            if not _valid_utf8(path):
-                report.fail(path, "file name is not valid UTF-8; rename it to import it")
                 continue
             if row is None and is_certainly_not_media(path):
                 report.skipped += 1
@@ -523,14 +522,6 @@ def _root_cause(exc: BaseException) -> BaseException:
     while "no transaction is active" in str(exc) and exc.__context__ is not None:
         exc = exc.__context__
     return exc
-
-
-def _valid_utf8(path: str) -> bool:
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _user_name(uid: int) -> str:

@@ -28,12 +28,24 @@ from peewee import (
     UUIDField,
 )
 
+from luna import fsnames
+
 try:  # peewee >= 3.18 has a portable JSONField in core; older ones keep it in playhouse.
     from peewee import JSONField
 except ImportError:  # pragma: no cover
     from playhouse.sqlite_ext import JSONField
 
 database = DatabaseProxy()
+
+
+class PathField(TextField):
+    """A file name or path: TEXT when it is UTF-8, else a BLOB of its bytes (luna.fsnames)."""
+
+    def db_value(self, value):
+        return None if value is None else fsnames.to_db(value)
+
+    def python_value(self, value):
+        return None if value is None else fsnames.from_db(value)
 
 
 def utcnow() -> dt.datetime:
@@ -66,8 +78,8 @@ class Tag(BaseModel):
 
 class File(BaseModel):
     id = UUIDField(primary_key=True, default=uuid.uuid4)
-    path = TextField(unique=True)  # absolute, as found on disk
-    filename = TextField(index=True)
+    path = PathField(unique=True)  # absolute, as found on disk
+    filename = PathField(index=True)
     kind = CharField(index=True)  # photo, video, sidecar
     mime_type = CharField(default="")  # sniffed from content, not the extension
     size_bytes = BigIntegerField(index=True)
@@ -197,7 +209,7 @@ class ImportFailure(BaseModel):
     can skip it cheaply while it stays unchanged."""
 
     id = AutoField()
-    path = TextField(unique=True)
+    path = PathField(unique=True)
     size_bytes = BigIntegerField(null=True)
     mtime = FloatField(null=True)
     reason = TextField()

@@ -15,6 +15,7 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from luna.errors import ExitStatus, LunaError, NotFound, PermissionDenied
+from luna.fsnames import from_db, under
 
 COLUMNS = (
     'id, path, filename, kind, mime_type, size_bytes, start, "end", utc_offset, latitude, '
@@ -297,8 +298,8 @@ def _file(b: _Builder, q: Query) -> None:
     if q.name:
         b.add("filename GLOB ?", q.name)
     if q.path:
-        prefix = os.path.abspath(os.path.expanduser(q.path)).rstrip("/")
-        b.add("(path = ? OR (path >= ? AND path < ?))", prefix, prefix + "/", prefix + "0")
+        below, params = under("path", os.path.abspath(os.path.expanduser(q.path)))
+        b.add(below, *params)
     if q.min_size is not None:
         b.add("size_bytes >= ?", q.min_size)
     if q.max_size is not None:
@@ -350,7 +351,7 @@ def find_paths(con: sqlite3.Connection, q: Query) -> list[str]:
     sql = f"SELECT path FROM {_source(q)} WHERE {where} ORDER BY {_ORDER[q.sort]}"
     if q.limit is not None or q.offset:
         sql += f" LIMIT {-1 if q.limit is None else int(q.limit)} OFFSET {int(q.offset)}"
-    return [row[0] for row in con.execute(sql, params)]
+    return [from_db(row[0]) for row in con.execute(sql, params)]
 
 
 def find(con: sqlite3.Connection, q: Query) -> list[Hit]:
@@ -364,7 +365,7 @@ def find(con: sqlite3.Connection, q: Query) -> list[Hit]:
         sql += f" LIMIT {int(q.limit)} OFFSET {int(q.offset)}"
     elif not by_distance and q.offset:
         sql += f" LIMIT -1 OFFSET {int(q.offset)}"
-    hits = [Hit(*row) for row in con.execute(sql, params)]
+    hits = [Hit(r[0], from_db(r[1]), from_db(r[2]), *r[3:]) for r in con.execute(sql, params)]
     if by_distance:
         hits = _within(hits, q)
     return hits

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 
+from luna.fsnames import from_db, is_utf8, raw, to_db
 from luna.models import File, FileTag, ImportFailure, utcnow
 
 # The columns an import writes, in one fixed order.
@@ -62,7 +63,7 @@ class FileStore:
     def find_by_path(self, path: str) -> tuple | None:
         """(id hex, content_sha, size, mtime) of the row at `path`."""
         return self._run(
-            "SELECT id, content_sha, size_bytes, mtime FROM file WHERE path = ?", (path,)
+            "SELECT id, content_sha, size_bytes, mtime FROM file WHERE path = ?", (to_db(path),)
         ).fetchone()
 
     def same_content_elsewhere(self, sha: str, size: int, path: str) -> list[tuple]:
@@ -72,7 +73,8 @@ class FileStore:
         rows = self._run(
             "SELECT id, path, missing_since, size_bytes FROM file WHERE content_sha = ?", (sha,)
         ).fetchall()
-        return [(i, p, m) for i, p, m, s in rows if s == size and p != path]
+        found = [(i, from_db(p), m) for i, p, m, s in rows if s == size]
+        return [(i, p, m) for i, p, m in found if p != path]
 
     # -- writes ----------------------------------------------------------------------------
     def insert(self, row: dict) -> str:
@@ -115,13 +117,13 @@ class FileStore:
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
             "size_bytes = excluded.size_bytes, mtime = excluded.mtime, "
             "reason = excluded.reason, failed_at = excluded.failed_at",
-            (path, size, mtime, reason, ImportFailure.failed_at.db_value(utcnow())),
+            (to_db(path), size, mtime, reason, ImportFailure.failed_at.db_value(utcnow())),
         )
 
     def forget_failures(self, paths: list[str]) -> None:
         table = ImportFailure._meta.table_name
         for i in range(0, len(paths), 500):
-            chunk = paths[i : i + 500]
+            chunk = [to_db(p) for p in paths[i : i + 500]]
             marks = ", ".join("?" for _ in chunk)
             self._run(f"DELETE FROM {table} WHERE path IN ({marks})", chunk)
 
@@ -130,13 +132,13 @@ class FileStore:
         now = File.missing_since.db_value(utcnow())
         cursor = self._run(
             "UPDATE file SET missing_since = ? WHERE path = ? AND missing_since IS NULL",
-            (now, path),
+            (now, to_db(path)),
         )
         return cursor.rowcount
 
     def clear_missing(self, paths: list[str]) -> None:
         for i in range(0, len(paths), 500):
-            chunk = paths[i : i + 500]
+            chunk = [to_db(p) for p in paths[i : i + 500]]
             marks = ", ".join("?" for _ in chunk)
             self._run(f"UPDATE file SET missing_since = NULL WHERE path IN ({marks})", chunk)
 
@@ -159,13 +161,20 @@ class RelationStore:
     def folder_members(self, folder: str) -> list:
         from luna.relations import Member
 
+        # The files directly in `folder`: below it, with no "/" after its own. A folder
+        # whose name is UTF-8 may hold files whose names are not, so both forms are read.
         base = folder.rstrip("/") + "/"
-        rows = self.db.cursor().execute(
-            f"SELECT {self._MEMBER_COLUMNS} FROM file WHERE path > ? AND path < ? "
-            "AND instr(substr(path, ?), '/') = 0 AND missing_since IS NULL",
-            (base, base[:-1] + "0", len(base) + 1),
-        )
-        return [Member(*row) for row in rows]
+        forms = [to_db(base), raw(base)] if is_utf8(base) else [raw(base)]
+        members = []
+        for start in forms:
+            slash, after_slash = ("/", "0") if type(start) is str else (b"/", b"0")
+            rows = self.db.cursor().execute(
+                f"SELECT {self._MEMBER_COLUMNS} FROM file WHERE path > ? AND path < ? "
+                "AND instr(substr(path, ?), ?) = 0 AND missing_since IS NULL",
+                (start, start[:-1] + after_slash, len(start) + 1, slash),
+            )
+            members += [Member(row[0], from_db(row[1]), *row[2:]) for row in rows]
+        return members
 
     def same_identifiers(self, identifiers: list[str]) -> list:
         from luna.relations import Member
@@ -174,7 +183,7 @@ class RelationStore:
         for i in range(0, len(identifiers), 500):
             chunk = identifiers[i : i + 500]
             found += [
-                Member(*row)
+                Member(row[0], from_db(row[1]), *row[2:])
                 for row in self.db.cursor().execute(
                     f"SELECT {self._MEMBER_COLUMNS} FROM file WHERE "
                     f"json_extract(metadata, '$.content_identifier') IN ({_marks(chunk)}) "

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from luna.errors import LunaError, NotFound
+from luna.fsnames import from_db
 from luna.names import tag_key, tidy_name
 
 TAG_TABLE, LINK_TABLE = "tag", "file_tag"
@@ -209,7 +210,7 @@ def tags_of(lib, file_ids: list[str]) -> list[dict]:
         out.append(
             {
                 "id": _uuid(file_id),
-                "path": path[0] if path else None,
+                "path": from_db(path[0]) if path else None,
                 "tags": [{"name": n, "source": s} for n, s in rows],
             }
         )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from luna.errors import Ambiguous, NotFound
+from luna.fsnames import for_humans, to_db, under
 
 _HEX = re.compile(r"^[0-9a-fA-F-]{4,36}$")
 
@@ -30,10 +31,11 @@ def expand_stdin(refs: list[str], *, null: bool, stdin: TextIO | None = None) ->
     """Replace "-" by the names read from stdin."""
     if "-" not in refs:
         return list(refs)
-    stream = stdin if stdin is not None else sys.stdin
-    text = stream.read()
-    names = text.split("\0") if null else text.splitlines()
-    read = [n.strip("\r") if not null else n for n in names if n.strip()]
+    # Bytes, decoded as the file system does, so a name that is not UTF-8 still names its
+    # file; split on "\n" alone, as find prints, not on every Unicode line break.
+    text = stdin.read() if stdin is not None else os.fsdecode(sys.stdin.buffer.read())
+    names = text.split("\0") if null else text.split("\n")
+    read = [n.removesuffix("\r") if not null else n for n in names if n.strip()]
     out = []
     for ref in refs:
         out.extend(read if ref == "-" else [ref])
@@ -58,7 +60,7 @@ def resolve(db, refs: list[str], *, skip_missing: bool = False) -> Resolved:
                 seen.add(file_id)
                 result.ids.append(file_id)
     if problems or (result.missing and not skip_missing):
-        problems += [f"not in the library: {ref}" for ref in result.missing]
+        problems += [f"not in the library: {for_humans(ref)}" for ref in result.missing]
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise NotFound("; ".join(problems[:5]) + more + "; nothing was changed")
     return result
@@ -85,15 +87,12 @@ def _ids_by_path(db, ref: str) -> list[str]:
     expanded = os.path.expanduser(ref)
     candidates = dict.fromkeys([os.path.abspath(expanded), os.path.realpath(expanded)])
     for path in candidates:
-        row = db.execute_sql("SELECT id FROM file WHERE path = ?", (path,)).fetchone()
+        row = db.execute_sql("SELECT id FROM file WHERE path = ?", (to_db(path),)).fetchone()
         if row:
             return [row[0]]
     for path in candidates:
-        base = path.rstrip("/") + "/"
-        rows = db.execute_sql(
-            "SELECT id FROM file WHERE path >= ? AND path < ? ORDER BY path",
-            (base, base[:-1] + "0"),
-        ).fetchall()
+        below, params = under("path", path)
+        rows = db.execute_sql(f"SELECT id FROM file WHERE {below} ORDER BY path", params).fetchall()
         if rows:
             return [r[0] for r in rows]
     return []

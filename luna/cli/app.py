@@ -51,6 +51,10 @@ def luna_main(
 ) -> None:
     """luna keeps a library of your photos and videos in a single SQLite file."""
     ctx.obj = {"library": library}
+    # File names are bytes; one that is not UTF-8 is printed exactly as it is (paths, -0,
+    # CSV, templates), as ls and find do, rather than failing. JSON carries it in base64.
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="surrogateescape")
 
 
 def library_path(ctx: typer.Context) -> Path | None:

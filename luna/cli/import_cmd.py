@@ -9,6 +9,7 @@ import typer
 
 from luna.cli.app import app, library_path
 from luna.cli.output import JsonOption, handle_errors, note, print_json
+from luna.fsnames import for_humans
 
 MAX_FAILURES_LISTED = 20
 
@@ -91,7 +92,7 @@ def import_files(
 
 def _print_summary(report) -> None:
     for failure in report.failures[:MAX_FAILURES_LISTED]:
-        note(f"failed: {failure['path']}: {failure['reason']}")
+        note(f"failed: {for_humans(failure['path'])}: {failure['reason']}")
     if len(report.failures) > MAX_FAILURES_LISTED:
         more = len(report.failures) - MAX_FAILURES_LISTED
         note(f"... and {more} more failures (use --json to list them all)")

@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from luna.errors import LunaError
+from luna.fsnames import is_utf8, json_ready
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 JsonlOption = Annotated[bool, typer.Option("--jsonl", help="Print one JSON object per line.")]
@@ -53,13 +54,22 @@ def _escape(text: str) -> str:
 
 
 def print_json(data) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.write(_json_text(data, indent=2) + "\n")
 
 
 def print_jsonl(rows) -> None:
     write = sys.stdout.write
     for row in rows:
-        write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        write(_json_text(row) + "\n")
+
+
+def _json_text(data, indent=None) -> str:
+    text = json.dumps(data, indent=indent, ensure_ascii=False, default=str)
+    if text.isascii() or is_utf8(text):
+        return text
+    # A file name that is not UTF-8: JSON must be text, so it gets a readable form and
+    # its exact bytes in base64 beside it (luna.fsnames.json_ready).
+    return json.dumps(json_ready(data), indent=indent, ensure_ascii=False, default=str)
 
 
 def handle_errors(fn):

@@ -8,6 +8,7 @@ import typer
 
 from luna.cli.app import app, library_path
 from luna.cli.output import JsonlOption, JsonOption, handle_errors, print_json, print_jsonl
+from luna.fsnames import for_humans
 
 
 @app.command("show")
@@ -51,7 +52,7 @@ def _print_panels(records: list[dict]) -> None:
         table.add_column(overflow="fold")
         for key, value in _rows(rec):
             table.add_row(key, value)
-        console.print(Panel(table, title=rec["filename"], title_align="left"))
+        console.print(Panel(table, title=for_humans(rec["filename"]), title_align="left"))
 
 
 def _taken(rec: dict) -> str:
@@ -70,7 +71,7 @@ def _taken(rec: dict) -> str:
 
 def _rows(rec: dict):
     yield "id", rec["id"]
-    yield "path", rec["path"]
+    yield "path", for_humans(rec["path"])
     if rec["missing_since"]:
         yield "missing since", rec["missing_since"]
     yield "kind", f"{rec['kind']} ({rec['mime_type']})"
@@ -93,7 +94,7 @@ def _rows(rec: dict):
     yield "albums", ", ".join(a["name"] for a in rec["albums"]) or "-"
     yield "events", ", ".join(e["name"] for e in rec["events"]) or "-"
     for rel in rec["related_files"]:
-        yield f"related ({rel['relation']})", rel["path"]
+        yield f"related ({rel['relation']})", for_humans(rel["path"])
     for key, value in sorted(rec["metadata"].items()):
         yield key, ", ".join(map(str, value)) if isinstance(value, list) else str(value)
     pm = rec["processor_metadata"]
