@@ -33,11 +33,23 @@ def _migration_placeholder(db: SqliteDatabase) -> None:  # pragma: no cover
     raise AssertionError("version 1 is created from the models, never migrated to")
 
 
+def _v1_to_v2(db: SqliteDatabase) -> None:
+    """Schema 2: keeping the library true (luna verify, luna dupes --similar).
+    Adds file.verified_at, the content history and the perceptual-hash cache."""
+    from playhouse.migrate import SqliteMigrator, migrate
+
+    from luna.models import ContentHistory, File, PerceptualHash
+
+    # add_column also creates the column's index (the field has index=True).
+    migrate(SqliteMigrator(db).add_column("file", "verified_at", File.verified_at))
+    db.create_tables([ContentHistory, PerceptualHash])
+
+
 # MIGRATIONS[n] upgrades a library from version n to n + 1. Version 1 is the first release,
 # built from the models directly, so the list starts with its placeholder at index 0.
-# Later steps use playhouse.migrate.SqliteMigrator, e.g.
-#     lambda db: migrate(SqliteMigrator(db).add_column("file", "rating", IntegerField(null=True)))
-MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_migration_placeholder]
+# A fresh library is built from the models, so each step must leave an upgraded library
+# with the same tables and indexes the models create (tests/test_migrations.py checks it).
+MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_migration_placeholder, _v1_to_v2]
 
 
 def current_version() -> int:

@@ -18,6 +18,7 @@ from peewee import (
     AutoField,
     BigIntegerField,
     CharField,
+    CompositeKey,
     DatabaseProxy,
     DateTimeField,
     FloatField,
@@ -97,6 +98,7 @@ class File(BaseModel):
     processor_metadata = JSONField(null=True)  # extractor, version, errors, date source
     owner = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="files")
     missing_since = DateTimeField(null=True, index=True)  # set when its path vanished
+    verified_at = DateTimeField(null=True, index=True)  # last `luna verify` that read it
     created = DateTimeField(default=utcnow)
     modified = DateTimeField(default=utcnow)
 
@@ -117,6 +119,34 @@ class File(BaseModel):
 File.add_index(
     File.index(File.id, File.start, File.end, File.missing_since, File.path, name="file_find")
 )
+
+
+class ContentHistory(BaseModel):
+    """A content hash a file had before: kept when `luna verify --accept` (or an import of an
+    edited file) records a new one, so a change can be traced back."""
+
+    id = AutoField()
+    file = ForeignKeyField(File, on_delete="CASCADE", backref="content_history")
+    content_sha = CharField(max_length=64)
+    size_bytes = BigIntegerField(null=True)
+    replaced_at = DateTimeField(default=utcnow)
+    reason = CharField()  # "verify --accept", "import"
+
+
+class PerceptualHash(BaseModel):
+    """What a photo looks like, as a 64-bit hash (luna.similar), for `dupes --similar`.
+
+    Keyed by content, not by file: copies share one entry, and an edited file (new
+    content) gets a new one. `value` is NULL, with `error` saying why, for content that
+    cannot be decoded, so it is not tried again on every run."""
+
+    content_sha = CharField(max_length=64)
+    method = CharField()  # luna.similar.HASH_METHOD: a new algorithm means new values
+    value = BigIntegerField(null=True)  # the unsigned hash stored as a signed 64-bit int
+    error = TextField(null=True)
+
+    class Meta:
+        primary_key = CompositeKey("content_sha", "method")
 
 
 class FileRelation(BaseModel):
@@ -229,4 +259,6 @@ ALL_MODELS = [
     Event,
     EventFile,
     ImportFailure,
+    ContentHistory,
+    PerceptualHash,
 ]

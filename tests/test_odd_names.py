@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import make_photo
 
 LATIN1_DIR = b"caf\xe9"  # "café" written by a Latin-1 system: not UTF-8
@@ -42,7 +41,7 @@ def odd_tree(photos: Path, library_path: Path) -> dict[str, bytes]:
     names = {
         "latin1": photos / fs(LATIN1_DIR) / fs(LATIN1_FILE),
         "newline": photos / "two\nlines.jpg",
-        "quotes": photos / 'say "cheese", \'now\'.jpg',
+        "quotes": photos / "say \"cheese\", 'now'.jpg",
         "plain": photos / "plain.jpg",
     }
     for i, path in enumerate(names.values()):
@@ -81,8 +80,7 @@ def test_json_gives_readable_text_and_the_exact_bytes(odd_tree, library_path):
     text = done.stdout.decode("utf-8")  # strict: the document is valid UTF-8
     files = json.loads(text)["files"]
     by_bytes = {
-        base64.b64decode(f["path_b64"]) if "path_b64" in f else f["path"].encode(): f
-        for f in files
+        base64.b64decode(f["path_b64"]) if "path_b64" in f else f["path"].encode(): f for f in files
     }
     assert set(by_bytes) == set(odd_tree.values())
     latin1 = by_bytes[odd_tree["latin1"]]
