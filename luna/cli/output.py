@@ -180,3 +180,15 @@ def confirm_deletion(what: str, yes: bool) -> None:
         raise LunaError(f"refusing to delete {what} without --yes (stdin is not a terminal)")
     if not typer.confirm(f"Delete {what}?", default=False, err=True):
         raise LunaError(f"not deleted: {what}")
+
+
+PathsOption = Annotated[bool, typer.Option("--paths", help="One path per line.")]
+Print0Option = Annotated[
+    bool, typer.Option("--print0", "-0", help="NUL-terminated paths, for xargs -0.")
+]
+
+
+def print_paths(paths, *, null: bool) -> None:
+    """Paths as data, each name's exact bytes (stdout is set up for that in luna_main)."""
+    end = "\0" if null else "\n"
+    sys.stdout.write("".join(p + end for p in paths))
