@@ -201,8 +201,9 @@ def _file_row(record: dict, file_id: str, now: str, owner_id: int | None) -> tup
         None if metadata is None else encode_json(metadata),
         None if processor is None else encode_json(processor),
         owner_id,
-        None,
-        now,
+        None,  # missing_since
+        now,  # modified
+        None,  # verified_at: nobody read these files
     )
 
 

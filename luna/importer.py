@@ -43,6 +43,10 @@ class ImportOptions:
     retry_failed: bool = False  # read files that failed before even if unchanged
     time_limit: float = BASE_TIME_LIMIT
     owner: str | None = None  # record files as this user instead of their owner on disk
+    # Read every file, even those whose size and mtime match the library (bit rot keeps
+    # both): `luna verify --accept` uses it to record a changed file's new content.
+    reread: bool = False
+    change_reason: str = "import"  # kept in the content history when a file's hash changes
 
 
 @dataclass
@@ -125,10 +129,6 @@ def resolve_roots(paths) -> list[str]:
         if not any(root.startswith(k.rstrip("/") + "/") for k in kept):
             kept.append(root)
     return kept
-
-
-# A root itself, or anything below it: path >= 'root/' AND path < 'root0' ('0' is the
-# character after '/') selects the subtree from the path index.
 
 
 class Importer:
@@ -216,7 +216,12 @@ class Importer:
                 continue
             path, st = item
             row = known.pop(path, None)
-            if row is not None and row[0] == st.st_size and row[1] == st.st_mtime:
+            if (
+                row is not None
+                and row[0] == st.st_size
+                and row[1] == st.st_mtime
+                and not self.options.reread
+            ):
                 report.unchanged += 1
                 if row[2]:
                     reappeared.append(path)
@@ -355,6 +360,10 @@ class Importer:
         if is_new:
             file_id = self.store.insert(self._row(facts))
         else:
+            if existing is not None and existing[1] != facts.content_sha:
+                self.store.remember_content(
+                    file_id, existing[1], existing[2], self.options.change_reason
+                )
             self.store.update(file_id, self._row(facts))
         keywords = facts.found.keywords
         if keywords or not is_new:
@@ -380,6 +389,7 @@ class Importer:
         from luna.models import utcnow
 
         found = facts.found
+        now = utcnow()
         metadata = dict(found.metadata)
         if found.keywords:
             metadata["keywords"] = found.keywords
@@ -403,7 +413,8 @@ class Importer:
             "processor_metadata": facts.processor,
             "owner": self._owner_id(facts.uid),
             "missing_since": None,
-            "modified": utcnow(),
+            "modified": now,
+            "verified_at": now,
         }
 
     def _owner_id(self, uid: int) -> int | None:

@@ -36,6 +36,7 @@ ROW_COLUMNS = (
     "owner",
     "missing_since",
     "modified",
+    "verified_at",  # reading a file to import it checks it: its hash is fresh
 )
 _FIELDS = [File._meta.fields[name] for name in ROW_COLUMNS]
 # JSONField.db_value returns an SQL json() call rather than a value; those columns get
@@ -92,6 +93,14 @@ class FileStore:
             _json_text(row[name]) if name in _JSON_COLUMNS else field.db_value(row[name])
             for name, field in zip(ROW_COLUMNS, _FIELDS, strict=True)
         ]
+
+    def remember_content(self, file_id: str, sha: str, size: int, reason: str) -> None:
+        """Keep the hash a file had, before its row takes a new one."""
+        self._run(
+            "INSERT INTO content_history (file_id, content_sha, size_bytes, replaced_at, reason) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (file_id, sha, size, File.created.db_value(utcnow()), reason),
+        )
 
     def set_metadata_tags(self, file_id: str, tag_ids: set[int], had_any: bool) -> None:
         """Tags that come from the file follow the file; tags added by hand stay."""
