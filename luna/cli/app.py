@@ -63,7 +63,7 @@ def library_path(ctx: typer.Context) -> Path | None:
 
 
 # Commands register themselves on `app` when their module is imported.
-from luna.cli import album, event, find, import_cmd, show, stats, tag  # noqa: E402,F401
+from luna.cli import album, dupes_cmd, event, find, import_cmd, show, stats, tag  # noqa: E402,F401
 
 
 def main() -> None:

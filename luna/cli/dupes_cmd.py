@@ -1,0 +1,346 @@
+"""`luna dupes`: copies of the same photo, the space they waste, and which to keep."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from luna.cli.app import app, library_path
+from luna.cli.output import (
+    CsvOption,
+    DryRunOption,
+    JsonlOption,
+    JsonOption,
+    PathsOption,
+    Print0Option,
+    UserOption,
+    handle_errors,
+    note,
+    print_json,
+    print_jsonl,
+    print_paths,
+    warn,
+)
+from luna.errors import ExitStatus, LunaError
+
+DUPES_JSON_VERSION = 1
+
+
+@app.command("dupes")
+@handle_errors
+def dupes(
+    ctx: typer.Context,
+    under: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[FOLDER]",
+            help="Only groups with a copy in this folder (say, ~/Downloads).",
+            show_default=False,
+        ),
+    ] = None,
+    similar: Annotated[
+        bool,
+        typer.Option(
+            "--similar",
+            help="Also photos that look the same: resized, recompressed, another format.",
+        ),
+    ] = False,
+    threshold: Annotated[
+        int | None,
+        typer.Option(
+            "--threshold",
+            min=0,
+            max=32,
+            help="With --similar: how many of the 64 bits of two pictures' hashes may "
+            "differ (lower is stricter). Default: 8.",
+            show_default=False,
+        ),
+    ] = None,
+    keep: Annotated[
+        str | None,
+        typer.Option(
+            "--keep",
+            metavar="RULE",
+            help="Which copy to keep: most-organized (most tags, albums and events, then "
+            "the oldest; the default), oldest, newest, shortest-path, largest (most pixels; "
+            "the default with --similar), or in:PATH (the copy under PATH).",
+            show_default=False,
+        ),
+    ] = None,
+    extras: Annotated[
+        bool,
+        typer.Option("--extras", help="Print only the copies not kept (paths; -0 for NUL)."),
+    ] = False,
+    merge: Annotated[
+        bool,
+        typer.Option(
+            "--merge-metadata",
+            help="Give each kept file the tags, albums and events of its copies, so deleting "
+            "them loses nothing.",
+        ),
+    ] = False,
+    dry_run: DryRunOption = False,
+    user: UserOption = None,
+    paths: PathsOption = False,
+    print0: Print0Option = False,
+    as_json: JsonOption = False,
+    as_jsonl: JsonlOption = False,
+    as_csv: CsvOption = False,
+) -> None:
+    """Find duplicate files: the same content (or, with --similar, the same picture).
+
+    Prints each group with the copy to keep first. Nothing is ever deleted: review, then
+    act on the extra copies yourself.
+
+    Examples:
+
+      luna dupes                                # groups and the space they waste
+
+      luna dupes --merge-metadata               # keep tags/albums of copies on the kept one
+
+      luna dupes --extras -0 | xargs -0 rm --    # then delete the extra copies
+
+      luna dupes --similar --keep in:~/Pictures --extras -0 | xargs -0 mv -t ~/review
+    """
+    from luna import dupes as core
+    from luna.library import Library
+
+    if threshold is not None and not similar:
+        raise LunaError("--threshold needs --similar")
+    rule = keep or ("largest" if similar else core.DEFAULT_KEEP)
+    core.keeper_rule(rule)  # a bad rule is reported before any work
+    with Library.open(library_path(ctx), create=False) as lib:
+        if similar:
+            progress = _HashProgress()
+            try:
+                groups, hashing = core.similar_groups(
+                    lib, threshold=threshold, keep=rule, under=under, progress=progress
+                )
+            finally:
+                progress.finished()
+        else:
+            groups, hashing = core.exact_groups(lib, keep=rule, under=under), None
+        if merge:
+            _merge(lib, groups, user=user, dry_run=dry_run)
+        _render(
+            groups,
+            hashing,
+            similar=similar,
+            threshold=threshold,
+            rule=rule,
+            extras=extras,
+            paths=paths,
+            print0=print0,
+            as_json=as_json,
+            as_jsonl=as_jsonl,
+            as_csv=as_csv,
+        )
+    _summarize(groups, hashing)
+    if hashing is not None and hashing.failed:
+        raise typer.Exit(int(ExitStatus.PARTIAL))
+
+
+def _merge(lib, groups, *, user: str | None, dry_run: bool) -> None:
+    from luna.config import acting_user
+    from luna.dupes import merge_metadata
+
+    report = merge_metadata(lib, groups, user=acting_user(user), dry_run=dry_run)
+    verb = "would give" if dry_run else "gave"
+    for change in report.changes:
+        gained = "; ".join(
+            f"{kind} {', '.join(names)}"
+            for kind, names in change.items()
+            if kind in ("tags", "albums", "events") and names
+        )
+        note(f"{_human_path(change['path'])}: {'would gain' if dry_run else 'gained'} {gained}")
+    note(
+        f"Merged: {verb} {report.files} kept files {report.tags} tags, {report.albums} "
+        f"album places and {report.events} events from their copies"
+    )
+    for album in report.refused:
+        warn(f"not added to album {album!r}: you may not change it (see luna album show)")
+
+
+def _render(groups, hashing, *, similar, threshold, rule, extras, paths, print0, **formats):
+    from luna.fsnames import for_humans
+
+    if formats["as_json"]:
+        print_json(_document(groups, hashing, similar=similar, threshold=threshold, rule=rule))
+    elif formats["as_jsonl"]:
+        print_jsonl(_group_record(g) for g in groups)
+    elif formats["as_csv"]:
+        _write_csv(groups)
+    elif extras or paths or print0 or not sys.stdout.isatty():
+        chosen = [c for g in groups for c in (g.extras if extras else g.files)]
+        print_paths((c.path for c in chosen), null=print0)
+    else:
+        for n, group in enumerate(groups, 1):
+            sha = f"sha {group.content_sha[:12]}" if group.content_sha else "similar"
+            sys.stdout.write(
+                f"{'' if n == 1 else chr(10)}group {n}: {len(group.files)} copies, "
+                f"{_human(group.wasted_bytes)} wasted ({sha})\n"
+            )
+            for c in group.files:
+                label = "keep " if c.keep else "extra"
+                sys.stdout.write(f"  {label}  {for_humans(c.path)}{_carried(c)}\n")
+
+
+def _carried(c) -> str:
+    parts = []
+    if c.distance:
+        parts.append(f"{c.distance} bits apart")
+    if c.width and c.height:
+        parts.append(f"{c.width}x{c.height}")
+    if c.tags:
+        parts.append("tags: " + ", ".join(c.tags))
+    if c.albums:
+        parts.append("albums: " + ", ".join(c.albums))
+    if c.events:
+        parts.append("events: " + ", ".join(c.events))
+    return f"  ({'; '.join(parts)})" if parts else ""
+
+
+def _summarize(groups, hashing) -> None:
+    extra = sum(len(g.extras) for g in groups)
+    wasted = sum(g.wasted_bytes for g in groups)
+    if hashing is not None:
+        note(
+            f"Hashed {hashing.computed} photos ({hashing.cached} already known)"
+            + (f"; {len(hashing.failed)} could not be read" if hashing.failed else "")
+        )
+        for path, reason in hashing.failed[:20]:
+            warn(f"not compared: {_human_path(path)}: {reason}")
+    if not groups:
+        note("No duplicates.")
+    else:
+        note(f"{len(groups)} groups, {extra} extra copies, {_human(wasted)} wasted")
+
+
+def _document(groups, hashing, *, similar, threshold, rule) -> dict:
+    if similar and threshold is None:
+        from luna.similar import DEFAULT_THRESHOLD as threshold
+    doc = {
+        "version": DUPES_JSON_VERSION,
+        "mode": "similar" if similar else "exact",
+        "threshold": threshold if similar else None,
+        "keep": rule,
+        "group_count": len(groups),
+        "extra_files": sum(len(g.extras) for g in groups),
+        "wasted_bytes": sum(g.wasted_bytes for g in groups),
+        "groups": [_group_record(g) for g in groups],
+    }
+    if hashing is not None:
+        doc["hashing"] = {
+            "computed": hashing.computed,
+            "cached": hashing.cached,
+            "failed": [{"path": p, "reason": r} for p, r in hashing.failed],
+        }
+    return doc
+
+
+def _group_record(group) -> dict:
+    return {
+        "content_sha": group.content_sha,
+        "wasted_bytes": group.wasted_bytes,
+        "files": [_file_record(c) for c in group.files],
+    }
+
+
+def _file_record(c) -> dict:
+    return {
+        "id": _uuid(c.id),
+        "path": c.path,
+        "keep": c.keep,
+        "size_bytes": c.size_bytes,
+        "width": c.width,
+        "height": c.height,
+        "content_sha": c.content_sha,
+        "distance": c.distance,
+        "tags": c.tags,
+        "albums": c.albums,
+        "events": c.events,
+    }
+
+
+CSV_COLUMNS = [
+    "group",
+    "keep",
+    "path",
+    "id",
+    "size_bytes",
+    "width",
+    "height",
+    "distance",
+    "content_sha",
+    "tags",
+    "albums",
+    "events",
+]
+
+
+def _write_csv(groups) -> None:
+    import csv
+
+    writer = csv.DictWriter(sys.stdout, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for n, group in enumerate(groups, 1):
+        for c in group.files:
+            record = _file_record(c)
+            record.update(
+                group=n,
+                keep="yes" if c.keep else "no",
+                tags=";".join(c.tags),
+                albums=";".join(c.albums),
+                events=";".join(c.events),
+            )
+            writer.writerow({k: "" if record[k] is None else record[k] for k in CSV_COLUMNS})
+
+
+class _HashProgress:
+    """A bar on stderr while photos are hashed, when stderr is a terminal."""
+
+    def __init__(self):
+        self._bar = None
+        self._task = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not sys.stderr.isatty():
+            return
+        if self._bar is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self._bar = Progress(
+                TextColumn("Hashing photos"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("hash", total=total)
+        self._bar.update(self._task, completed=done)
+
+    def finished(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
+
+
+def _human_path(path: str) -> str:
+    from luna.fsnames import for_humans
+
+    return for_humans(path)
+
+
+def _uuid(hex_id: str) -> str:
+    return f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"

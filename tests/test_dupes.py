@@ -1,0 +1,186 @@
+"""`luna dupes`: exact copies grouped, the right one kept, the others listed for deletion,
+and nothing a copy carries (tags, albums, events) lost on the way."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import make_photo
+
+
+def _snapshot(folder: Path) -> dict:
+    """Every file under `folder` with its bytes and mtime: what luna must never change."""
+    return {
+        str(p): (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()
+    }
+
+
+@pytest.fixture
+def copies(photos: Path, cli) -> dict[str, Path]:
+    """One photo in three places (with different ages), plus a photo with no copy."""
+    original = make_photo(photos / "2019" / "beach.jpg", color=(10, 120, 200))
+    backup = photos / "b" / "beach.jpg"
+    backup.parent.mkdir()
+    shutil.copy(original, backup)
+    download = photos / "Downloads" / "very" / "deep" / "beach (1).jpg"
+    download.parent.mkdir(parents=True)
+    shutil.copy(original, download)
+    other = make_photo(photos / "2019" / "other.jpg", color=(200, 20, 20))
+    for age, path in enumerate([original, backup, download]):
+        os.utime(path, (1_500_000_000 + age * 1000,) * 2)  # original oldest
+    code, _, err = cli("import", photos)
+    assert code == 0, err
+    return {"original": original, "backup": backup, "download": download, "other": other}
+
+
+def _json(cli_json, *args):
+    code, doc, err = cli_json(*args)
+    assert code == 0, err
+    return doc
+
+
+def _groups(cli_json, *args):
+    return _json(cli_json, "dupes", *args)["groups"]
+
+
+def test_copies_are_one_group_with_the_space_they_waste(copies, cli_json):
+    doc = _json(cli_json, "dupes")
+    assert doc["version"] == 1 and doc["mode"] == "exact" and doc["group_count"] == 1
+    (group,) = doc["groups"]
+    size = copies["original"].stat().st_size
+    assert group["wasted_bytes"] == doc["wasted_bytes"] == 2 * size
+    assert sorted(f["path"] for f in group["files"]) == sorted(
+        str(copies[k]) for k in ("original", "backup", "download")
+    )
+    assert [f["keep"] for f in group["files"]] == [True, False, False]
+    assert set(group["files"][0]) == {
+        "id", "path", "keep", "size_bytes", "width", "height", "content_sha", "distance",
+        "tags", "albums", "events",
+    }  # fmt: skip
+
+
+def test_by_default_the_oldest_copy_is_kept(copies, cli_json):
+    (group,) = _groups(cli_json)
+    assert group["files"][0]["path"] == str(copies["original"])
+
+
+def test_the_copy_with_most_tags_and_albums_is_kept_first(copies, cli, cli_json):
+    cli("tag", "add", "-t", "sea", "-t", "2019", copies["download"])
+    (group,) = _groups(cli_json)
+    assert group["files"][0]["path"] == str(copies["download"])
+    assert group["files"][0]["tags"] == ["2019", "sea"]
+
+
+@pytest.mark.parametrize(
+    ("rule", "kept"),
+    [
+        ("oldest", "original"),
+        ("newest", "download"),
+        ("shortest-path", "backup"),
+        ("in:{photos}/Downloads", "download"),
+        ("in:{photos}/nowhere", "original"),  # no copy there: the default rule decides
+    ],
+)
+def test_keep_rules(copies, cli_json, photos, rule, kept):
+    (group,) = _groups(cli_json, "--keep", rule.format(photos=photos))
+    assert group["files"][0]["path"] == str(copies[kept])
+
+
+def test_extras_print0_lists_every_copy_but_the_kept_one(copies, cli, photos):
+    before = _snapshot(photos)
+    code, out, _ = cli("dupes", "--extras", "-0")
+    assert code == 0
+    assert sorted(out.split("\0")[:-1]) == sorted([str(copies["backup"]), str(copies["download"])])
+    assert _snapshot(photos) == before  # listing never touches a file
+
+
+def test_merge_metadata_gives_the_kept_file_what_its_copies_carry(copies, cli, cli_json):
+    cli("tag", "add", "sea", copies["backup"])
+    cli("album", "create", "Summer")
+    cli("album", "add", "Summer", copies["download"])
+    cli("event", "create", "Beach day", "--start", "2019-06-01")
+    cli("event", "add", "Beach day", copies["download"])
+    code, _, err = cli("dupes", "--keep", "oldest", "--merge-metadata")
+    assert code == 0, err
+    assert "gained tags sea; albums Summer; events Beach day" in err
+    (kept,) = _json(cli_json, "show", copies["original"])
+    assert kept["tags"] == ["sea"]
+    assert [a["name"] for a in kept["albums"]] == ["Summer"]
+    assert [e["name"] for e in kept["events"]] == ["Beach day"]
+    # Once merged, deleting the extras loses nothing: a second merge has nothing to add.
+    code, _, err = cli("dupes", "--keep", "oldest", "--merge-metadata")
+    assert "gave 0 kept files" in err
+
+
+def test_merged_tags_survive_a_reimport_of_the_kept_file(copies, cli, cli_json, photos):
+    cli("tag", "add", "sea", copies["backup"])
+    cli("dupes", "--keep", "oldest", "--merge-metadata")
+    os.utime(copies["original"], (1_600_000_000,) * 2)  # makes the import read it again
+    code, out, _ = cli("import", "--json", photos)
+    assert json.loads(out)["updated"] == 1
+    assert _json(cli_json, "show", copies["original"])[0]["tags"] == ["sea"]
+
+
+def test_merge_dry_run_changes_nothing(copies, cli, cli_json):
+    cli("tag", "add", "sea", copies["backup"])
+    code, _, err = cli("dupes", "--keep", "oldest", "--merge-metadata", "--dry-run")
+    assert code == 0 and "would gain tags sea" in err
+    assert _json(cli_json, "show", copies["original"])[0]["tags"] == []
+
+
+def test_merge_respects_album_roles(copies, cli, cli_json, monkeypatch):
+    monkeypatch.setenv("LUNA_USER", "alice")
+    cli("album", "create", "Alice's")
+    cli("album", "add", "Alice's", copies["backup"])
+    cli("album", "share", "Alice's", "bob", "--role", "viewer")
+    monkeypatch.setenv("LUNA_USER", "bob")
+    code, _, err = cli("dupes", "--keep", "oldest", "--merge-metadata")
+    assert code == 0
+    assert 'not added to album "Alice\'s"' in err or "not added to album 'Alice's'" in err
+    assert _json(cli_json, "show", copies["original"])[0]["albums"] == []
+
+
+def test_folder_argument_shows_only_groups_with_a_copy_there(copies, cli_json, photos):
+    assert len(_groups(cli_json, str(photos / "Downloads"))) == 1
+    assert _groups(cli_json, str(photos / "2019" / "nothing-here")) == []
+
+
+def test_missing_copies_and_sidecars_are_not_duplicates(photos, cli, cli_json):
+    a = make_photo(photos / "a.jpg")
+    shutil.copy(a, photos / "gone.jpg")
+    xmp = '<x:xmpmeta xmlns:x="adobe:ns:meta/"></x:xmpmeta>'
+    (photos / "a.jpg.xmp").write_text(xmp)
+    make_photo(photos / "b.jpg", color=(1, 2, 3))
+    (photos / "b.jpg.xmp").write_text(xmp)
+    cli("import", photos)
+    os.unlink(photos / "gone.jpg")
+    cli("import", photos)
+    assert _groups(cli_json) == []
+
+
+def test_no_duplicates_is_not_an_error(photos, cli):
+    make_photo(photos / "only.jpg")
+    cli("import", photos)
+    code, out, err = cli("dupes")
+    assert (code, out) == (0, "")
+    assert "No duplicates." in err
+
+
+def test_csv_and_jsonl(copies, cli):
+    code, out, _ = cli("dupes", "--csv")
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("group,keep,path,id")
+    assert len(lines) == 4 and lines[1].startswith("1,yes,")
+    code, out, _ = cli("dupes", "--jsonl")
+    assert [len(json.loads(line)["files"]) for line in out.splitlines()] == [3]
+
+
+def test_bad_options_are_one_line(copies, cli):
+    code, _, err = cli("dupes", "--keep", "biggest")
+    assert code == 2 and err.count("\n") == 1 and "--keep" in err
+    code, _, err = cli("dupes", "--threshold", "4")
+    assert code == 1 and "--threshold needs --similar" in err
