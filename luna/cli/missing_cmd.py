@@ -1,0 +1,269 @@
+"""`luna missing`, `luna relink`, `luna prune`: files whose path vanished (luna.missing).
+
+Only library rows change here; the user's files are never written, moved or deleted.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from luna.cli.app import app, library_path
+from luna.cli.output import (
+    CsvOption,
+    DryRunOption,
+    JsonlOption,
+    JsonOption,
+    NullOption,
+    PathsOption,
+    Print0Option,
+    YesOption,
+    confirm_deletion,
+    handle_errors,
+    note,
+    print_json,
+    print_paths,
+    print_rows,
+    resolve_files,
+)
+from luna.fsnames import for_humans
+
+MISSING_JSON_VERSION = 1
+MISSING_CSV_COLUMNS = [
+    "id",
+    "path",
+    "filename",
+    "kind",
+    "size_bytes",
+    "content_sha",
+    "missing_since",
+    "tags",
+    "albums",
+    "events",
+]
+# Past this many, lines about single files stop (the summary still counts them all, and
+# --json lists every one): a mistyped NEW_PREFIX would otherwise print the whole disk.
+MAX_LINES = 50
+
+
+def _open(ctx: typer.Context, *, readonly: bool = False):
+    from luna.library import Library
+
+    # Reading needs no library file (none yet: nothing is missing); changing needs one.
+    return Library.open(library_path(ctx), create=False, readonly=readonly)
+
+
+@app.command("missing")
+@handle_errors
+def missing_list(
+    ctx: typer.Context,
+    under: Annotated[
+        str | None,
+        typer.Option("--under", metavar="FOLDER", help="Only missing files below FOLDER."),
+    ] = None,
+    paths: PathsOption = False,
+    print0: Print0Option = False,
+    as_json: JsonOption = False,
+    as_jsonl: JsonlOption = False,
+    as_csv: CsvOption = False,
+) -> None:
+    """List the files whose path has vanished: an import marks them missing, and keeps
+    them with their tags, albums and events until you relink or prune them.
+
+    A table on a terminal, one path per line otherwise (or with --paths); -0, --json,
+    --jsonl and --csv for programs. None missing is not an error: nothing is printed.
+
+    Example: luna missing --under /media/old-disk --json | jq '.files[].path'
+    """
+    from luna import missing as core
+
+    # Reading only: a library that does not exist yet simply has no missing files.
+    with _open(ctx, readonly=True) as lib:
+        records = core.missing_files(lib, under)
+    structured = as_json or as_jsonl or as_csv
+    if print0 or paths or not (structured or sys.stdout.isatty()):
+        print_paths((r["path"] for r in records), null=print0)
+    elif as_json:
+        print_json({"version": MISSING_JSON_VERSION, "count": len(records), "files": records})
+    elif structured:
+        rows = records if as_jsonl else [_flat(r) for r in records]
+        print_rows(rows, MISSING_CSV_COLUMNS, as_json=False, as_jsonl=as_jsonl, as_csv=as_csv)
+    elif records:
+        _missing_table(records)
+    else:
+        note("no missing files")
+
+
+def _flat(record: dict) -> dict:
+    """A record for CSV: lists joined with ";", as `luna find --csv` joins tags."""
+    return {k: ";".join(v) if isinstance(v, list) else v for k, v in record.items()}
+
+
+def _missing_table(records: list[dict]) -> None:
+    from rich.table import Table
+
+    from luna.cli.output import stdout_console
+
+    table = Table(box=None, padding=(0, 2))
+    for column in ("missing since", "path", "tags", "albums", "events"):
+        table.add_column(column)
+    for r in records:
+        table.add_row(
+            (r["missing_since"] or "")[:10],
+            for_humans(r["path"]),
+            ", ".join(r["tags"]),
+            ", ".join(r["albums"]),
+            ", ".join(r["events"]),
+        )
+    stdout_console().print(table)
+    note(f"{_n(len(records), 'missing file')}")
+
+
+@app.command("relink")
+@handle_errors
+def relink_files(
+    ctx: typer.Context,
+    old: Annotated[
+        str, typer.Argument(metavar="OLD_PREFIX", help="The folder the files used to be in.")
+    ],
+    new: Annotated[str, typer.Argument(metavar="NEW_PREFIX", help="The folder they are in now.")],
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify", help="Also compare each file's SHA-256 (reads every file; slower)."
+        ),
+    ] = False,
+    dry_run: DryRunOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Point the library at files whose folder or disk moved (a remount, a new computer):
+    every library file below OLD_PREFIX becomes the same path below NEW_PREFIX, keeping
+    its id, tags, albums and events.
+
+    Each file must be at its new path with the size the library knows (and the same
+    SHA-256 with --verify); a file that is not is listed and its record left alone. A file
+    already imported at the new place is merged into its older record. Files themselves
+    are never touched. Exit code 0 when every file was relinked, 3 when some were not, 1
+    when the library has no file below OLD_PREFIX.
+
+    Example: luna relink /media/old-disk/Photos /mnt/photos --verify
+    """
+    from luna import missing as core
+
+    with _open(ctx) as lib:
+        report = core.relink(lib, old, new, verify=verify, dry_run=dry_run)
+    for problem in report.problems[:MAX_LINES]:
+        note(f"not relinked: {for_humans(problem.new_path)}: {problem.reason} ({problem.detail})")
+    if len(report.problems) > MAX_LINES:
+        note(f"... and {len(report.problems) - MAX_LINES} more not relinked (--json lists all)")
+    note(_relink_summary(report))
+    if as_json:
+        print_json(report.to_json())
+    if report.exit_status:
+        raise typer.Exit(int(report.exit_status))
+
+
+def _relink_summary(report) -> str:
+    verb = "Would relink" if report.dry_run else "Relinked"
+    text = f"{verb} {_n(report.relinked, 'file')}"
+    if report.merged:
+        text += f" ({report.merged} merged with records already at the new place)"
+    for reason, count in report.counts().items():
+        where = f" under {for_humans(report.new)}" if reason == "not found" else ""
+        text += f"; {count} {reason}{where}"
+    return text
+
+
+@app.command("prune")
+@handle_errors
+def prune_files(
+    ctx: typer.Context,
+    refs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[FILE]...",
+            help="Only these missing files: paths (a folder means every library file in "
+            "it), ids or id prefixes; '-' reads them from stdin. Default: every missing file.",
+            show_default=False,
+        ),
+    ] = None,
+    null: NullOption = False,
+    yes: YesOption = False,
+    dry_run: DryRunOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Remove missing files from the library, after showing which tags, albums and events
+    they carry (the tags, albums and events themselves stay). Asks first; needs --yes when
+    stdin is not a terminal.
+
+    Only files marked missing are removed, and only if their path is still gone: a file
+    that is there again is kept. The files on disk are never touched.
+
+    Example: luna prune ~/Pictures/2012 --dry-run
+    """
+    from luna import missing as core
+
+    with _open(ctx) as lib:
+        ids = resolve_files(lib, refs, null=null, skip_missing=False) if refs else None
+        plan = core.prune(lib, ids, dry_run=True)
+        _show_prune_plan(plan, dry_run=dry_run)
+        if not plan.files or dry_run:
+            if as_json:
+                print_json(plan.to_json())
+            return
+        confirm_deletion(f"the records of {_n(plan.removed, 'missing file')}", yes)
+        done = core.prune(lib, plan.ids)
+    # Files that came back (or were imported again) while the question was on screen.
+    for item in done.reappeared + done.not_missing:
+        note(f"kept {for_humans(item['path'])}: it is there again")
+    # The report covers the whole command: what the plan left alone too.
+    done.reappeared = plan.reappeared + done.reappeared + done.not_missing
+    done.not_missing = plan.not_missing
+    note(f"Removed {_n(done.removed, 'missing file')} from the library")
+    if as_json:
+        print_json(done.to_json())
+
+
+def _show_prune_plan(plan, *, dry_run: bool) -> None:
+    present = len(plan.not_missing)
+    if present:
+        are = "is" if present == 1 else "are"
+        note(
+            f"left alone: {_n(present, 'named file')} {are} not missing (prune only removes "
+            "missing files)"
+        )
+    for item in plan.reappeared:
+        note(f"kept {for_humans(item['path'])}: it is there again (luna import records it)")
+    if not plan.files:
+        note("nothing to prune: no missing files")
+        return
+    verb = "Would remove" if dry_run else "Will remove"
+    carrying = [f for f in plan.files if f["tags"] or f["albums"] or f["events"]]
+    note(
+        f"{verb} {_n(plan.removed, 'missing file')} from the library"
+        + (f", {len(carrying)} with tags, albums or events:" if carrying else ".")
+    )
+    for record in carrying[:MAX_LINES]:
+        note(f"  {for_humans(record['path'])}: {_carried(record)}")
+    if len(carrying) > MAX_LINES:
+        note(f"  ... and {len(carrying) - MAX_LINES} more (--dry-run --json lists all)")
+
+
+def _carried(record: dict) -> str:
+    """`tags beach, 2019; album Holidays; event Paris trip`"""
+    parts = []
+    for key, one, many in (
+        ("tags", "tag", "tags"),
+        ("albums", "album", "albums"),
+        ("events", "event", "events"),
+    ):
+        names = record[key]
+        if names:
+            parts.append(f"{one if len(names) == 1 else many} {', '.join(names)}")
+    return "; ".join(parts)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

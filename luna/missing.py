@@ -1,0 +1,583 @@
+"""Missing and moved files: list them, point their rows at a new place, or let them go.
+
+A library outlives the disks and computers its photos sit on. When a path vanishes, an
+import marks its row missing and never deletes it, because the row holds what the file
+itself does not: the tags, albums and events a person spent time on. This module is what
+comes next:
+
+- `missing_files` lists those rows, with what they carry, so a person (or a script) can see
+  what is at stake;
+- `relink` handles the common cause, a whole folder or disk that now lives elsewhere (a
+  remount at another mount point, a new computer with another home folder). Importing the
+  new place would also find the files, but reads every byte of them; relink only changes
+  the rows' paths, after checking that each file really is at the new place (its size, and
+  its SHA-256 with `verify`). A file that was imported at the new place before the relink
+  has two rows; when their content is the same they are merged into the older one, whose
+  id scripts may hold, so nothing the user added is lost;
+- `prune` is the only way a missing file's row leaves the library, and it reports what went
+  with it. It re-checks each path just before deleting its row, since a disk may have been
+  mounted again since the file was marked missing, and never removes a present file.
+
+Everything here changes library rows only: no user file is ever written, moved or deleted
+(relink's `verify` reads files, nothing more). Writes happen in small transactions, so an
+interrupted relink keeps what it did and running it again finishes the job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import stat
+import time
+from dataclasses import dataclass, field
+
+from luna import fsnames
+from luna.errors import ExitStatus, LibraryError, LunaError, NotFound
+from luna.fsnames import for_humans, from_db, to_db
+from luna.timefmt import iso_utc
+
+REPORT_VERSION = 1
+BATCH_FILES = 200  # rows written per transaction at most...
+BATCH_SECONDS = 1.0  # ...and at least this often, so an interrupted relink loses little
+CHUNK = 1 << 20  # bytes read at a time when hashing (--verify)
+_IDS_PER_QUERY = 400  # below SQLite's limit on bound parameters
+
+# Why a file could not be relinked (RelinkProblem.reason).
+NOT_FOUND = "not found"  # nothing (or not a regular file) at the new path
+UNREADABLE = "unreadable"  # there, but stat or reading it failed (permissions, I/O error)
+SIZE_DIFFERS = "size differs"
+CONTENT_DIFFERS = "content differs"  # same size, another SHA-256 (only with verify)
+CONFLICT = "already in the library"  # another row, with other content, has the new path
+CHANGED = "changed meanwhile"  # another luna moved or removed the row during the relink
+REASONS = (NOT_FOUND, UNREADABLE, SIZE_DIFFERS, CONTENT_DIFFERS, CONFLICT, CHANGED)
+
+
+class Interrupted(LunaError):
+    """Ctrl-C during a relink or prune; what was written stays."""
+
+    exit_status = ExitStatus.INTERRUPTED
+
+
+# -- listing ---------------------------------------------------------------------------------
+
+
+def missing_files(lib, under: str | None = None) -> list[dict]:
+    """Every file marked missing (below the folder `under` if given), ordered by path, with
+    the tags, albums and events it carries."""
+    sql = f"SELECT {_RECORD_COLUMNS} FROM file WHERE missing_since IS NOT NULL"
+    params: list = []
+    if under is not None:
+        condition, params = _under_any("path", under)
+        sql += f" AND {condition}"
+    return _records(lib.db, lib.db.execute_sql(sql, params).fetchall())
+
+
+_RECORD_COLUMNS = "id, path, filename, kind, size_bytes, content_sha, missing_since"
+
+
+def _records(db, rows) -> list[dict]:
+    """File records (as `missing_files` returns them) for rows of _RECORD_COLUMNS."""
+    ids = [row[0] for row in rows]
+    tags = _names_by_file(
+        db,
+        ids,
+        "SELECT l.file_id, t.name FROM file_tag l JOIN tag t ON t.id = l.tag_id "
+        "WHERE l.file_id IN ({}) ORDER BY t.key",
+    )
+    albums = _names_by_file(
+        db,
+        ids,
+        "SELECT l.file_id, a.name FROM album_file l JOIN album a ON a.id = l.album_id "
+        "WHERE l.file_id IN ({}) ORDER BY a.slug",
+    )
+    events = _names_by_file(
+        db,
+        ids,
+        "SELECT l.file_id, e.name FROM event_file l JOIN event e ON e.id = l.event_id "
+        "WHERE l.file_id IN ({}) ORDER BY e.start, e.slug",
+    )
+    records = [
+        {
+            "id": _uuid(file_id),
+            "path": from_db(path),
+            "filename": from_db(filename),
+            "kind": kind,
+            "size_bytes": size,
+            "content_sha": sha,
+            "missing_since": iso_utc(_timestamp(missing_since)),
+            "tags": tags.get(file_id, []),
+            "albums": albums.get(file_id, []),
+            "events": events.get(file_id, []),
+        }
+        for file_id, path, filename, kind, size, sha, missing_since in rows
+    ]
+    # By the name's bytes: SQLite would sort the names stored as BLOBs after all the others.
+    records.sort(key=lambda r: os.fsencode(r["path"]))
+    return records
+
+
+def _names_by_file(db, ids: list[str], sql: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for i in range(0, len(ids), _IDS_PER_QUERY):
+        chunk = ids[i : i + _IDS_PER_QUERY]
+        for file_id, name in db.execute_sql(sql.format(_marks(chunk)), chunk):
+            out.setdefault(file_id, []).append(name)
+    return out
+
+
+# -- relinking -------------------------------------------------------------------------------
+
+
+@dataclass
+class RelinkProblem:
+    """A file under OLD that was not relinked, and why."""
+
+    id: str
+    path: str  # the row's path, under OLD
+    new_path: str  # where it was looked for, under NEW
+    reason: str  # one of REASONS
+    detail: str  # for people: what was found
+
+    def to_json(self) -> dict:
+        return {
+            "id": _uuid(self.id),
+            "path": self.path,
+            "new_path": self.new_path,
+            "reason": self.reason,
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class RelinkReport:
+    """What a relink did (or, with dry_run, would do)."""
+
+    old: str
+    new: str
+    verify: bool = False
+    dry_run: bool = False
+    matched: int = 0  # library files under OLD
+    relinked: int = 0  # rows now pointing under NEW (merged ones included)
+    merged: int = 0  # ...of which were merged with a row already at the new path
+    problems: list[RelinkProblem] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """How many files were not relinked, by reason (reasons that occurred only)."""
+        out: dict[str, int] = {}
+        for problem in self.problems:
+            out[problem.reason] = out.get(problem.reason, 0) + 1
+        return {reason: out[reason] for reason in REASONS if reason in out}
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        return ExitStatus.PARTIAL if self.problems else ExitStatus.OK
+
+    def to_json(self) -> dict:
+        return {
+            "version": REPORT_VERSION,
+            "old": self.old,
+            "new": self.new,
+            "verify": self.verify,
+            "dry_run": self.dry_run,
+            "matched": self.matched,
+            "relinked": self.relinked,
+            "merged": self.merged,
+            "not_relinked": len(self.problems),
+            "problems": [p.to_json() for p in self.problems],
+        }
+
+
+@dataclass
+class _Row:
+    id: str
+    path: str
+    size: int
+    sha: str
+    mtime: float
+
+
+@dataclass
+class _Checked:
+    """A row whose file was found at its new path (and matched)."""
+
+    row: _Row
+    new_path: str
+    mtime: float  # the new file's st_mtime
+    verified: bool  # its SHA-256 was read and matched
+
+
+def relink(
+    lib, old_prefix: str, new_prefix: str, *, verify: bool = False, dry_run: bool = False
+) -> RelinkReport:
+    """Point the rows of every file below OLD at the same place below NEW, for a folder or
+    a disk that moved. Each file must be at its new path with the row's size (and SHA-256
+    with `verify`); those that are not are reported and their rows left as they were.
+
+    Every row below OLD is considered, missing or not: a disk remounted elsewhere may not
+    have been noticed by an import yet. Running it again is harmless: relinked rows are no
+    longer below OLD, and the others are checked again."""
+    olds, new = _relink_folders(old_prefix, new_prefix)
+    for old in olds:
+        rows = _rows_under(lib.db, old)
+        if rows:
+            break
+    else:
+        raise NotFound(_nothing_under(lib.db, olds[0], new))
+    report = RelinkReport(old=old, new=new, verify=verify, dry_run=dry_run, matched=len(rows))
+    batch: list[_Checked] = []
+    last_write = time.monotonic()
+    try:
+        for row in rows:
+            checked = _check_new_place(row, new + row.path[len(old) :], verify)
+            if isinstance(checked, RelinkProblem):
+                report.problems.append(checked)
+                continue
+            batch.append(checked)
+            if len(batch) >= BATCH_FILES or time.monotonic() - last_write > BATCH_SECONDS:
+                _write(lib, lambda b=batch: _relink_batch(lib.db, b, report), dry_run)
+                batch, last_write = [], time.monotonic()
+        if batch:
+            _write(lib, lambda: _relink_batch(lib.db, batch, report), dry_run)
+    except KeyboardInterrupt:
+        raise Interrupted(
+            f"interrupted after relinking {report.relinked} files; they stay relinked, run "
+            "the same command again to finish"
+        ) from None
+    return report
+
+
+def _relink_folders(old_prefix: str, new_prefix: str) -> tuple[list[str], str]:
+    """The forms OLD may be known by (absolute; also its real path when it still exists
+    and differs) and NEW (absolute, symbolic links resolved as an import records paths),
+    without trailing "/"; refuses pairs that make no sense."""
+    if not old_prefix or not new_prefix:
+        raise LunaError("give OLD_PREFIX and NEW_PREFIX, two folders")
+    new_given = os.path.expanduser(new_prefix)
+    if not os.path.exists(new_given):
+        raise NotFound(f"no such folder: {for_humans(new_prefix)} (NEW_PREFIX must exist)")
+    if not os.path.isdir(new_given):
+        raise LunaError(f"not a folder: {for_humans(new_prefix)} (NEW_PREFIX must be a folder)")
+    new = _real(new_given)
+    olds = [_absolute(old_prefix)]
+    if os.path.exists(olds[0]) and _real(olds[0]) != olds[0]:
+        olds.append(_real(olds[0]))
+    news = {new, _absolute(new_prefix)}
+    if any(old in news for old in olds):
+        raise LunaError(f"OLD_PREFIX and NEW_PREFIX are the same folder ({for_humans(new)})")
+    if any(_inside(n, o) or _inside(o, n) for o in olds for n in news):
+        raise LunaError(
+            f"{for_humans(olds[0])} and {for_humans(new)} are inside one another; relink "
+            "between two separate folders"
+        )
+    return olds, new
+
+
+def _real(path: str) -> str:
+    return os.path.realpath(path).rstrip("/") or "/"
+
+
+def _absolute(path: str) -> str:
+    return os.path.abspath(os.path.expanduser(path)).rstrip("/") or "/"
+
+
+def _inside(path: str, folder: str) -> bool:
+    """`path` is `folder` or below it."""
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _rows_under(db, old: str) -> list[_Row]:
+    """Rows strictly below OLD (a row *at* OLD would be a file, not a folder's content)."""
+    condition, params = fsnames.under("path", old)
+    cursor = db.execute_sql(
+        f"SELECT id, path, size_bytes, content_sha, mtime FROM file WHERE {condition}", params
+    )
+    rows = [_Row(i, from_db(p), size, sha, mtime) for i, p, size, sha, mtime in cursor]
+    if old == "/":
+        return rows
+    rows = [r for r in rows if r.path.startswith(old + "/")]
+    rows.sort(key=lambda r: os.fsencode(r.path))
+    return rows
+
+
+def _nothing_under(db, old: str, new: str) -> str:
+    message = f"no library files under {for_humans(old)}"
+    condition, params = fsnames.under("path", new)
+    already = db.execute_sql(f"SELECT COUNT(*) FROM file WHERE {condition}", params).fetchone()[0]
+    if already:
+        message += (
+            f" ({already} are under {for_humans(new)}: if they were relinked before, there is "
+            "nothing left to do)"
+        )
+    return message
+
+
+def _check_new_place(row: _Row, new_path: str, verify: bool) -> _Checked | RelinkProblem:
+    def problem(reason: str, detail: str) -> RelinkProblem:
+        return RelinkProblem(row.id, row.path, new_path, reason, detail)
+
+    try:
+        st = os.stat(new_path)
+    except (FileNotFoundError, NotADirectoryError):
+        return problem(NOT_FOUND, "no such file")
+    except OSError as exc:
+        return problem(UNREADABLE, exc.strerror or str(exc))
+    if not stat.S_ISREG(st.st_mode):
+        return problem(NOT_FOUND, "not a regular file")
+    if st.st_size != row.size:
+        return problem(SIZE_DIFFERS, f"{st.st_size:,} bytes there, {row.size:,} in the library")
+    if verify:
+        try:
+            sha = sha256_of(new_path)
+        except OSError as exc:
+            return problem(UNREADABLE, exc.strerror or str(exc))
+        if sha != row.sha:
+            return problem(
+                CONTENT_DIFFERS, f"SHA-256 {sha[:12]}... there, {row.sha[:12]}... in the library"
+            )
+    return _Checked(row, new_path, st.st_mtime, verified=verify)
+
+
+def sha256_of(path: str) -> str:
+    """The file's SHA-256 (hex), read in 1 MB chunks so any size fits in memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _relink_batch(db, batch: list[_Checked], report: RelinkReport) -> None:
+    """Apply one batch, deciding inside the write transaction (another luna may have
+    changed the rows since they were read)."""
+    from luna.models import File, utcnow
+
+    now = File.modified.db_value(utcnow())
+    for item in batch:
+        row = item.row
+        current = db.execute_sql(
+            "SELECT path, size_bytes, content_sha FROM file WHERE id = ?", (row.id,)
+        ).fetchone()
+        if (
+            current is None
+            or from_db(current[0]) != row.path
+            or current[1:]
+            != (
+                row.size,
+                row.sha,
+            )
+        ):
+            report.problems.append(
+                RelinkProblem(row.id, row.path, item.new_path, CHANGED, "run the same relink again")
+            )
+            continue
+        # The importer trusts an unchanged size and mtime and does not read the file again,
+        # so the new mtime is recorded only when the content is known to be the row's: it
+        # was hashed, or it kept its mtime (mv, a remount, rsync -a). Otherwise the next
+        # import reads the file once and records what it finds, keeping the row's id.
+        trusted = item.verified or item.mtime == row.mtime
+        other = db.execute_sql(
+            "SELECT id, content_sha, size_bytes, mtime FROM file WHERE path = ?",
+            (to_db(item.new_path),),
+        ).fetchone()
+        if other is not None:
+            other_id, other_sha, other_size, other_mtime = other
+            if (other_sha, other_size) != (row.sha, row.size):
+                report.problems.append(
+                    RelinkProblem(
+                        row.id,
+                        row.path,
+                        item.new_path,
+                        CONFLICT,
+                        "with other content; both rows were left as they are",
+                    )
+                )
+                continue
+            # That row was made by importing the file where it is now, so its hash is as
+            # fresh as its mtime.
+            trusted = trusted or other_mtime == item.mtime
+            if not report.dry_run:
+                _merge_into(db, keep=row.id, drop=other_id)
+            report.merged += 1
+        report.relinked += 1
+        if report.dry_run:
+            continue
+        verified = ", verified_at = ?" if item.verified else ""
+        db.execute_sql(
+            "UPDATE file SET path = ?, filename = ?, mtime = ?, missing_since = NULL, "
+            f"modified = ?{verified} WHERE id = ?",
+            (
+                to_db(item.new_path),
+                to_db(os.path.basename(item.new_path)),
+                item.mtime if trusted else row.mtime,
+                now,
+                *([now] if item.verified else []),
+                row.id,
+            ),
+        )
+
+
+def _merge_into(db, *, keep: str, drop: str) -> None:
+    """Move everything attached to row `drop` onto row `keep`, then delete `drop`."""
+    run = db.execute_sql
+    run(
+        "INSERT OR IGNORE INTO file_tag (file_id, tag_id, source) "
+        "SELECT ?, tag_id, source FROM file_tag WHERE file_id = ?",
+        (keep, drop),
+    )
+    # A tag both rows have, added by hand on the newer one: it stays a hand-added tag,
+    # which no import takes away.
+    run(
+        "UPDATE file_tag SET source = 'user' WHERE file_id = ? AND source != 'user' AND "
+        "tag_id IN (SELECT tag_id FROM file_tag WHERE file_id = ? AND source = 'user')",
+        (keep, drop),
+    )
+    run(
+        "INSERT OR IGNORE INTO album_file (album_id, file_id, added) "
+        "SELECT album_id, ?, added FROM album_file WHERE file_id = ?",
+        (keep, drop),
+    )
+    run(
+        "INSERT OR IGNORE INTO event_file (event_id, file_id) "
+        "SELECT event_id, ? FROM event_file WHERE file_id = ?",
+        (keep, drop),
+    )
+    run("UPDATE content_history SET file_id = ? WHERE file_id = ?", (keep, drop))
+    run("UPDATE OR IGNORE file_relation SET from_file_id = ? WHERE from_file_id = ?", (keep, drop))
+    run("UPDATE OR IGNORE file_relation SET to_file_id = ? WHERE to_file_id = ?", (keep, drop))
+    run("DELETE FROM file_relation WHERE from_file_id = ? AND to_file_id = ?", (keep, keep))
+    # What was not moved (links `keep` already had) goes with the row: ON DELETE CASCADE.
+    run("DELETE FROM file WHERE id = ?", (drop,))
+
+
+# -- pruning ---------------------------------------------------------------------------------
+
+
+@dataclass
+class PruneReport:
+    """What a prune removed (or, with dry_run, would remove), and what it left alone."""
+
+    dry_run: bool = False
+    files: list[dict] = field(default_factory=list)  # records, as missing_files gives them
+    reappeared: list[dict] = field(default_factory=list)  # {id, path}: the path exists again
+    not_missing: list[dict] = field(default_factory=list)  # {id, path}: named, but present
+
+    @property
+    def removed(self) -> int:
+        return len(self.files)
+
+    @property
+    def ids(self) -> list[str]:
+        return [f["id"] for f in self.files]
+
+    def to_json(self) -> dict:
+        return {
+            "version": REPORT_VERSION,
+            "dry_run": self.dry_run,
+            "removed": self.removed,
+            "files": self.files,
+            "reappeared": self.reappeared,
+            "not_missing": self.not_missing,
+        }
+
+
+def prune(lib, file_ids: list[str] | None = None, *, dry_run: bool = False) -> PruneReport:
+    """Remove from the library the rows of files marked missing: all of them, or those of
+    `file_ids` (hex or dashed). Named files that are not missing are left alone and listed
+    in `not_missing`; a missing file whose path exists again (a disk mounted again) is left
+    alone and listed in `reappeared`. Tags, albums and events themselves stay; only the
+    files' links to them go, and the report lists them."""
+    report = PruneReport(dry_run=dry_run)
+    if file_ids is None:
+        ids = [
+            r[0]
+            for r in lib.db.execute_sql(
+                "SELECT id FROM file WHERE missing_since IS NOT NULL"
+            ).fetchall()
+        ]
+    else:
+        ids = list(dict.fromkeys(i.replace("-", "").lower() for i in file_ids))
+    try:
+        for i in range(0, len(ids), _IDS_PER_QUERY):
+            chunk = ids[i : i + _IDS_PER_QUERY]
+            _write(lib, lambda c=chunk: _prune_batch(lib.db, c, report), dry_run)
+    except KeyboardInterrupt:
+        raise Interrupted(
+            f"interrupted after removing {report.removed} files from the library; run the "
+            "same command again to finish"
+        ) from None
+    report.files.sort(key=lambda r: os.fsencode(r["path"]))
+    return report
+
+
+def _prune_batch(db, ids: list[str], report: PruneReport) -> None:
+    rows = db.execute_sql(
+        f"SELECT {_RECORD_COLUMNS} FROM file WHERE id IN ({_marks(ids)})", ids
+    ).fetchall()
+    doomed = []
+    for row in rows:
+        file_id, path = row[0], from_db(row[1])
+        if row[6] is None:
+            report.not_missing.append({"id": _uuid(file_id), "path": path})
+        elif os.path.lexists(path):  # checked now, not when the file was marked missing
+            report.reappeared.append({"id": _uuid(file_id), "path": path})
+        else:
+            doomed.append(row)
+    records = _records(db, doomed)
+    if doomed and not report.dry_run:
+        gone = [row[0] for row in doomed]
+        # Links to tags, albums, events and related files go with the rows (ON DELETE
+        # CASCADE); the tags, albums and events themselves stay.
+        db.execute_sql(
+            f"DELETE FROM file WHERE id IN ({_marks(gone)}) AND missing_since IS NOT NULL", gone
+        )
+    report.files += records
+
+
+# -- shared ----------------------------------------------------------------------------------
+
+
+def _write(lib, fn, dry_run: bool):
+    """Run `fn` in one write transaction (a read one for a dry run); nothing of it lands
+    if it fails."""
+    from peewee import OperationalError
+
+    if dry_run:
+        with lib.db.atomic():
+            return fn()
+    try:
+        with lib.db.atomic("IMMEDIATE"):
+            return fn()
+    except OperationalError as exc:
+        # Disk full, or another process held the library longer than the busy timeout.
+        from luna.importer import _root_cause
+
+        raise LibraryError(
+            f"cannot write to the library {lib.path}: {_root_cause(exc)}; what was written "
+            "before stays, run the same command again once this is fixed"
+        ) from None
+
+
+def _under_any(column: str, folder: str) -> tuple[str, list]:
+    """`under()` for a folder as typed: its absolute path, and its real path if different."""
+    forms = dict.fromkeys([_absolute(folder), os.path.realpath(_absolute(folder))])
+    parts, params = [], []
+    for form in forms:
+        sql, more = fsnames.under(column, form)
+        parts.append(sql)
+        params += more
+    return f"({' OR '.join(parts)})", params
+
+
+def _timestamp(value) -> dt.datetime | None:
+    from luna.models import File
+
+    return File.missing_since.python_value(value)
+
+
+def _marks(values) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def _uuid(hex_id: str) -> str:
+    return f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"
