@@ -35,14 +35,15 @@ def _migration_placeholder(db: SqliteDatabase) -> None:  # pragma: no cover
 
 def _v1_to_v2(db: SqliteDatabase) -> None:
     """Schema 2: keeping the library true (luna verify, luna dupes --similar).
-    Adds file.verified_at, the content history and the perceptual-hash cache."""
+    Adds file.verified_at, the content history, the perceptual-hash cache, and the
+    journal of copies and moves in flight (luna import --copy/--move, luna organize)."""
     from playhouse.migrate import SqliteMigrator, migrate
 
-    from luna.models import ContentHistory, File, PerceptualHash
+    from luna.models import ContentHistory, File, PerceptualHash, Transfer
 
     # add_column also creates the column's index (the field has index=True).
     migrate(SqliteMigrator(db).add_column("file", "verified_at", File.verified_at))
-    db.create_tables([ContentHistory, PerceptualHash])
+    db.create_tables([ContentHistory, PerceptualHash, Transfer])
 
 
 # MIGRATIONS[n] upgrades a library from version n to n + 1. Version 1 is the first release,

@@ -28,6 +28,7 @@ class Library:
         self.path = path
         self.db = database
         self.backup_path = backup  # set when opening migrated the schema
+        self.recovered: list = []  # transfers a crash left, finished or rolled back on open
 
     # -- opening ------------------------------------------------------------------------
     @classmethod
@@ -49,7 +50,19 @@ class Library:
             if not create:
                 raise NotFound(f"no library at {lib_path} (run `luna import PATH` to create it)")
         database, backup = dbmod.connect(lib_path, readonly=readonly)
-        return cls(lib_path, database, backup)
+        library = cls(lib_path, database, backup)
+        if not readonly:
+            library._finish_interrupted_transfers()
+        return library
+
+    def _finish_interrupted_transfers(self) -> None:
+        from luna import transfer
+
+        if transfer.has_pending(self.db):
+            from luna import notices
+
+            self.recovered = transfer.recover(self)
+            notices.recovered(self.recovered)
 
     def close(self) -> None:
         if not self.db.is_closed():

@@ -149,6 +149,25 @@ class PerceptualHash(BaseModel):
         primary_key = CompositeKey("content_sha", "method")
 
 
+class Transfer(BaseModel):
+    """The journal of copies and moves in flight (luna.transfer). A row is written and
+    committed before a file is touched, advanced as each step completes, and removed once
+    the file is in place, recorded and (for a move) its source deleted. Whatever a crash
+    leaves here is finished or rolled back by the next luna command that opens the library
+    for writing; `luna doctor` reports it."""
+
+    id = AutoField()
+    operation = CharField()  # "copy", "move" (luna import) or "organize"
+    source = PathField()
+    destination = PathField()
+    temporary = PathField()  # where the copy is written before it is renamed into place
+    content_sha = CharField(max_length=64)
+    size_bytes = BigIntegerField()
+    file = ForeignKeyField(File, null=True, on_delete="SET NULL")  # organize: the row moved
+    state = CharField()  # "copying" -> "placed" -> "recorded"
+    started = DateTimeField(default=utcnow)
+
+
 class FileRelation(BaseModel):
     """A directed link between two files: raw+jpeg, live photo, edited copy, sidecar."""
 
@@ -261,4 +280,5 @@ ALL_MODELS = [
     ImportFailure,
     ContentHistory,
     PerceptualHash,
+    Transfer,
 ]

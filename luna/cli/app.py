@@ -51,10 +51,22 @@ def luna_main(
 ) -> None:
     """luna keeps a library of your photos and videos in a single SQLite file."""
     ctx.obj = {"library": library}
+    from luna import notices
+
+    if _report_recovery not in notices.recovery_listeners:
+        notices.recovery_listeners.append(_report_recovery)
     # File names are bytes; one that is not UTF-8 is printed exactly as it is (paths, -0,
     # CSV, templates), as ls and find do, rather than failing. JSON carries it in base64.
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="surrogateescape")
+
+
+def _report_recovery(recovered) -> None:
+    from luna.cli.output import note, warn
+
+    for r in recovered:
+        line = f"an interrupted {r.entry.operation} was {r.outcome}: {r.detail}"
+        (warn if r.outcome == "needs attention" else note)(line.replace(" was needs", " needs"))
 
 
 def library_path(ctx: typer.Context) -> Path | None:
@@ -63,7 +75,18 @@ def library_path(ctx: typer.Context) -> Path | None:
 
 
 # Commands register themselves on `app` when their module is imported.
-from luna.cli import album, dupes_cmd, event, find, import_cmd, show, stats, tag  # noqa: E402,F401
+from luna.cli import (  # noqa: E402,F401
+    album,
+    dupes_cmd,
+    event,
+    find,
+    import_cmd,
+    missing_cmd,
+    organize_cmd,
+    show,
+    stats,
+    tag,
+)
 
 
 def main() -> None:

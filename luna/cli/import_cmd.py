@@ -9,6 +9,7 @@ import typer
 
 from luna.cli.app import app, library_path
 from luna.cli.output import JsonOption, handle_errors, note, print_json
+from luna.errors import LunaError
 from luna.fsnames import for_humans
 
 MAX_FAILURES_LISTED = 20
@@ -51,20 +52,75 @@ def import_files(
     timeout: Annotated[
         float, typer.Option("--timeout", min=1, help="Seconds allowed to read one file.")
     ] = 60.0,
+    copy: Annotated[
+        bool,
+        typer.Option("--copy", help="Copy new files into the library folder (see --into)."),
+    ] = False,
+    move: Annotated[
+        bool,
+        typer.Option(
+            "--move",
+            help="Move new files into the library folder: each source is deleted only once "
+            "its copy is verified and recorded.",
+        ),
+    ] = False,
+    into: Annotated[
+        Path | None,
+        typer.Option(
+            "--into",
+            metavar="DIR",
+            help="The library folder for --copy/--move (default: library_folder in the "
+            "config file).",
+            show_default=False,
+        ),
+    ] = None,
+    template: Annotated[
+        str | None,
+        typer.Option(
+            "--template",
+            metavar="TEMPLATE",
+            help="Where files go in the library folder, e.g. {year}/{month}/{day}/{filename} "
+            "(the default). See README for the fields.",
+            show_default=False,
+        ),
+    ] = None,
+    remove_duplicates: Annotated[
+        bool,
+        typer.Option(
+            "--remove-duplicates",
+            help="With --move: delete a source whose content the library already has "
+            "(after checking the library's copy).",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Record the photos and videos under PATHS in the library.
 
-    Files are recorded in place: luna never moves, renames or changes them.
+    By default files are recorded in place: luna never moves, renames or changes them.
     Re-importing is incremental: unchanged files are not read again, changed files are
     updated, moved files keep their tags and albums, vanished files are marked missing.
 
-    Example: luna import ~/Pictures --exclude '*/thumbnails/*'
+    With --copy or --move, new files are put into the library folder under paths made
+    from a template (files that belong together, such as a photo's XMP sidecar or its
+    Live Photo video, travel together); content the library already has is skipped as a
+    duplicate, and nothing is ever overwritten. --dry-run prints the plan.
+
+    Examples:
+
+      luna import ~/Pictures --exclude '*/thumbnails/*'
+
+      luna import /media/card --move --into ~/Photos --template '{year}/{month}/{filename}'
     """
     from luna.cli.progress import make_progress
     from luna.importer import ImportOptions, Interrupted
     from luna.library import Library
+
+    if copy or move:
+        _gather(ctx, paths, locals())
+        return
+    if into is not None or template is not None or remove_duplicates:
+        raise LunaError("--into, --template and --remove-duplicates need --copy or --move")
 
     options = ImportOptions(
         exclude=tuple(exclude or ()),
@@ -108,5 +164,106 @@ def _print_summary(report) -> None:
         mb = report.bytes_read / 1e6
         rate = f"; read {report.files_read:,} files, {mb:,.1f} MB"
     note(f"{verb}: {counts} ({report.seconds:.1f} s{rate})")
+    if report.interrupted:
+        note("Run the same import again to finish it.")
+
+
+def _gather(ctx, paths, given: dict) -> None:
+    """`luna import --copy/--move`: put new files into the library folder."""
+    from luna.cli.progress import make_progress
+    from luna.gather import Gatherer, GatherInterrupted, GatherOptions
+    from luna.library import Library
+
+    if given["copy"] and given["move"]:
+        raise LunaError("choose one of --copy and --move")
+    if given["remove_duplicates"] and not given["move"]:
+        raise LunaError("--remove-duplicates goes with --move")
+    settings = _settings(ctx, given)
+    into = settings.get("library_folder")
+    if not into:
+        raise LunaError(
+            "no library folder: give --into DIR, or set library_folder in the config file "
+            "(see `luna config`)"
+        )
+    options = GatherOptions(
+        mode="move" if given["move"] else "copy",
+        into=str(into),
+        template=settings.get("template"),
+        remove_duplicates=given["remove_duplicates"],
+        dry_run=given["dry_run"],
+        exclude=tuple(given["exclude"] or settings.get("exclude") or ()),
+        follow_symlinks=given["follow_symlinks"],
+        jobs=given["jobs"],
+        owner=given["owner"],
+    )
+    quiet, as_json = given["quiet"], given["as_json"]
+    with Library.open(library_path(ctx), readonly=options.dry_run) as lib:
+        if lib.backup_path and not quiet:
+            note(f"Upgraded the library; the previous version is saved as {lib.backup_path}")
+        gatherer = Gatherer(lib, options, make_progress(not quiet))
+        try:
+            report = gatherer.run(paths)
+        except GatherInterrupted as exc:
+            report = exc.report
+    if as_json:
+        print_json(report.to_json())
+    elif report.dry_run:
+        _print_plan(report)
+    if not quiet:
+        _print_gather_summary(report, options.into)
+    raise typer.Exit(int(report.exit_status))
+
+
+def _settings(ctx, given: dict):
+    """The effective library folder, template and excludes: options, then config file."""
+    from luna.settings import load_settings
+
+    overrides = {}
+    if given["into"] is not None:
+        overrides["library_folder"] = (str(given["into"]), "command line (--into)")
+    if given["template"] is not None:
+        overrides["template"] = (given["template"], "command line (--template)")
+    return load_settings(overrides)
+
+
+def _print_plan(report) -> None:
+    from luna.cli.output import print_rows
+
+    rows = [
+        {
+            "action": s.action,
+            "source": for_humans(s.source),
+            "destination": for_humans(s.destination or ""),
+            "detail": s.detail,
+        }
+        for s in report.steps
+    ]
+    print_rows(
+        rows, ["action", "source", "destination", "detail"], as_json=False, as_jsonl=False,
+        as_csv=False,
+    )  # fmt: skip
+
+
+def _print_gather_summary(report, into: str) -> None:
+    failures = [s for s in report.steps if s.action == "failed"]
+    for step in failures[:MAX_FAILURES_LISTED]:
+        note(f"failed: {for_humans(step.source)}: {step.detail}")
+    if len(failures) > MAX_FAILURES_LISTED:
+        note(f"... and {len(failures) - MAX_FAILURES_LISTED} more failures (see --json)")
+    done = report.moved if report.mode == "move" else report.copied
+    verb = {"copy": "Copied", "move": "Moved"}[report.mode]
+    if report.dry_run:
+        verb = f"Would {report.mode}"
+    elif report.interrupted:
+        verb = f"Interrupted after: {verb.lower()}"
+    extra = f", {report.removed_duplicates:,} removed" if report.removed_duplicates else ""
+    rate = ""
+    if report.seconds > 0 and report.bytes_copied and not report.dry_run:
+        rate = f", {report.bytes_copied / 1e6 / report.seconds:,.0f} MB/s"
+    note(
+        f"{verb} {done:,} files ({report.bytes_copied / 1e6:,.1f} MB) into {for_humans(into)}; "
+        f"{report.duplicates:,} duplicates{extra}, {report.skipped:,} skipped, "
+        f"{report.failed:,} failed ({report.seconds:.1f} s{rate})"
+    )
     if report.interrupted:
         note("Run the same import again to finish it.")

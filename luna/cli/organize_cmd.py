@@ -1,0 +1,184 @@
+"""`luna organize` (rearrange the library folder by a template) and `luna doctor`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from luna.cli.app import app, library_path
+from luna.cli.output import (
+    DryRunOption,
+    JsonOption,
+    NullOption,
+    handle_errors,
+    note,
+    print_json,
+    print_rows,
+    resolve_files,
+    warn,
+)
+from luna.errors import ExitStatus, LunaError
+from luna.fsnames import for_humans
+
+IntoOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--into",
+        metavar="DIR",
+        help="The library folder (default: library_folder in the config file).",
+        show_default=False,
+    ),
+]
+
+
+@app.command("organize")
+@handle_errors
+def organize(
+    ctx: typer.Context,
+    files: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[FILE...]",
+            help="Files to rearrange (paths, folders, ids; '-' reads them from stdin). "
+            "Default: every file in the library folder.",
+            show_default=False,
+        ),
+    ] = None,
+    template: Annotated[
+        str | None,
+        typer.Option(
+            "--template",
+            metavar="TEMPLATE",
+            help="The new layout, e.g. {year}/{year}-{month}/{filename}.",
+            show_default=False,
+        ),
+    ] = None,
+    into: IntoOption = None,
+    include_outside: Annotated[
+        bool,
+        typer.Option(
+            "--include-outside",
+            help="Also move the named files that are outside the library folder into it.",
+        ),
+    ] = False,
+    null: NullOption = False,
+    dry_run: DryRunOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Move library files to where the template says, inside the library folder.
+
+    Tags, albums and events stay: only the files' paths change. A photo's sidecars, Live
+    Photo video and RAW travel with it. Nothing is overwritten: a name taken by other
+    content gets a number. Any search can choose the files:
+
+      luna organize --dry-run --template '{year}/{camera|unknown}/{filename}'
+
+      luna find --tag trip -0 | luna organize -0 - --template 'trips/{year}/{filename}'
+
+      luna organize ~/Desktop/old-photos --include-outside
+    """
+    from luna.library import Library
+    from luna.organize import OrganizeOptions, Organizer
+
+    settings = _settings(into, template)
+    folder = settings.get("library_folder")
+    if not folder:
+        raise LunaError(
+            "no library folder: give --into DIR, or set library_folder in the config file"
+        )
+    options = OrganizeOptions(
+        into=str(folder),
+        template=settings.get("template"),
+        include_outside=include_outside,
+        dry_run=dry_run,
+    )
+    with Library.open(library_path(ctx), create=False) as lib:
+        ids = resolve_files(lib, files, null=null, skip_missing=False) if files else None
+        report = Organizer(lib, options).run(ids)
+    if as_json:
+        print_json(report.to_json())
+    elif dry_run:
+        rows = [
+            {
+                "action": s.action,
+                "source": for_humans(s.source),
+                "destination": for_humans(s.destination or ""),
+                "detail": s.detail,
+            }
+            for s in report.steps
+        ]
+        print_rows(
+            rows, ["action", "source", "destination", "detail"], as_json=False,
+            as_jsonl=False, as_csv=False,
+        )  # fmt: skip
+    for step in report.steps:
+        if step.action == "failed":
+            note(f"failed: {for_humans(step.source)}: {step.detail}")
+    verb = "Would move" if dry_run else "Moved"
+    outside = (
+        f", {report.outside:,} outside the library folder (--include-outside moves them)"
+        if report.outside
+        else ""
+    )
+    note(
+        f"{verb} {report.moved:,} files; {report.unchanged:,} already in place, "
+        f"{report.duplicates:,} duplicates left where they are{outside}, {report.failed:,} "
+        f"failed ({report.seconds:.1f} s)"
+    )
+    raise typer.Exit(int(report.exit_status))
+
+
+def _settings(into: Path | None, template: str | None):
+    from luna.settings import load_settings
+
+    overrides = {}
+    if into is not None:
+        overrides["library_folder"] = (str(into), "command line (--into)")
+    if template is not None:
+        overrides["template"] = (template, "command line (--template)")
+    return load_settings(overrides)
+
+
+@app.command("doctor")
+@handle_errors
+def doctor(
+    ctx: typer.Context,
+    into: IntoOption = None,
+    clean: Annotated[
+        bool,
+        typer.Option("--clean", help="Delete partial copies no interrupted run accounts for."),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Check the library: interrupted copies and moves, leftovers, database integrity.
+
+    Any luna command that writes finishes or rolls back an interrupted import --copy/--move
+    or organize first; the doctor says what that did and what is left. Exit code 0 when
+    all is well, 3 when something needs attention.
+
+    Example: luna doctor --json
+    """
+    from luna.doctor import checkup
+    from luna.library import Library
+
+    folder = _settings(into, None).get("library_folder")
+    with Library.open(library_path(ctx), create=False) as lib:
+        result = checkup(lib, folder=str(folder) if folder else None, clean=clean)
+    if as_json:
+        print_json(result.to_json())
+    for item in result.pending:
+        warn(
+            f"unfinished {item['operation']}: {for_humans(item['source'])} -> "
+            f"{for_humans(item['destination'])} ({item['state']})"
+        )
+    for path in result.stray_partials:
+        warn(f"partial copy left behind: {for_humans(path)} (luna doctor --clean removes it)")
+    for path in result.removed_partials:
+        note(f"removed partial copy {for_humans(path)}")
+    if result.integrity != "ok":
+        warn(f"database integrity: {result.integrity}")
+    note("All is well." if result.healthy else "Some things need attention (see above).")
+    if not result.healthy:
+        raise typer.Exit(int(ExitStatus.PARTIAL))

@@ -1,0 +1,439 @@
+"""`luna import --copy/--move`: gather photos from cards, phones and old folders into the
+library folder, under paths made from a template, losing nothing.
+
+Each file is read once, as an in-place import reads it (content hash, metadata), in
+worker processes. Then, one source folder at a time:
+
+- content the library already has is a duplicate: reported and skipped (with --move the
+  source stays, unless --remove-duplicates, which deletes it only after re-checking that
+  the library's copy still has that content);
+- files that belong together travel together: a photo's sidecars (XMP, AAE), the MOV of a
+  Live Photo and the RAW beside a JPEG go to the photo's folder, under its (possibly
+  numbered) name, so they keep matching it;
+- a name already taken by other content gets a number, "IMG_1 (1).jpg"; the same content
+  already there is a duplicate. Nothing is ever overwritten;
+- the copy or move itself goes through luna.transfer: journal, copy to a temporary name,
+  fsync, verify, rename, record, and only then (--move) delete the source.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from dataclasses import dataclass, field
+
+from luna.errors import ExitStatus, LunaError
+from luna.fsnames import for_humans
+
+_SIDECAR_EXTENSIONS = (".xmp", ".aae")
+
+
+@dataclass
+class GatherOptions:
+    mode: str  # "copy" or "move"
+    into: str  # the library folder
+    template: str | None = None  # default: luna.layout.DEFAULT_TEMPLATE
+    remove_duplicates: bool = False
+    dry_run: bool = False
+    exclude: tuple[str, ...] = ()
+    follow_symlinks: bool = False
+    jobs: int = 0
+    owner: str | None = None
+
+
+@dataclass
+class Step:
+    """One line of the plan: what happens (or happened) to one source file."""
+
+    source: str
+    destination: str | None
+    action: str  # copy, move, duplicate, remove-duplicate, failed
+    detail: str = ""
+
+
+@dataclass
+class GatherReport:
+    mode: str
+    dry_run: bool = False
+    copied: int = 0
+    moved: int = 0
+    duplicates: int = 0
+    removed_duplicates: int = 0
+    skipped: int = 0  # not photos or videos
+    failed: int = 0
+    bytes_copied: int = 0
+    seconds: float = 0.0
+    interrupted: bool = False
+    steps: list[Step] = field(default_factory=list)
+
+    def fail(self, source: str, reason: str, destination: str | None = None) -> None:
+        self.failed += 1
+        self.steps.append(Step(source, destination, "failed", reason))
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        if self.interrupted:
+            return ExitStatus.INTERRUPTED
+        return ExitStatus.PARTIAL if self.failed else ExitStatus.OK
+
+    def to_json(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["version"] = 1
+        data["seconds"] = round(self.seconds, 3)
+        return data
+
+
+class InsideLibraryFolder(LunaError):
+    """A source folder is the library folder or inside it: organize handles those."""
+
+
+class GatherInterrupted(LunaError):
+    exit_status = ExitStatus.INTERRUPTED
+
+    def __init__(self, report: GatherReport):
+        super().__init__("interrupted; what was copied is recorded, run it again to finish")
+        self.report = report
+
+
+class Gatherer:
+    def __init__(self, library, options: GatherOptions, progress=None):
+        from luna import layout
+        from luna.importer import Importer, ImportOptions, NoProgress
+
+        self.library = library
+        self.options = options
+        self.progress = progress or NoProgress()
+        self.template = layout.parse_template(options.template or layout.DEFAULT_TEMPLATE)
+        self.into = os.path.realpath(os.path.expanduser(options.into))
+        self.report = GatherReport(mode=options.mode, dry_run=options.dry_run)
+        # The importer's own recording (rows, keyword tags, owners, related files), so a
+        # gathered file is recorded exactly as an imported one.
+        self.importer = Importer(
+            library, ImportOptions(dry_run=options.dry_run, owner=options.owner)
+        )
+        from luna.transfer import Journal
+
+        self.journal = Journal(library.db)
+        self._planned: set[str] = set()  # destinations taken in this run (dry runs too)
+
+    # -- the whole run -----------------------------------------------------------------------
+    def run(self, paths) -> GatherReport:
+        from luna.importer import resolve_roots
+
+        started = time.monotonic()
+        roots = resolve_roots(paths)
+        self._refuse_sources_in_library_folder(roots)
+        if not self.options.dry_run:
+            os.makedirs(self.into, exist_ok=True)
+        try:
+            candidates = self._scan(roots)
+            self._read_and_gather(candidates)
+            if not self.options.dry_run:
+                self.importer._link_related()
+        except KeyboardInterrupt:
+            self.report.interrupted = True
+            self.report.seconds = time.monotonic() - started
+            raise GatherInterrupted(self.report) from None
+        finally:
+            self.progress.finished()
+        self.report.seconds = time.monotonic() - started
+        return self.report
+
+    def _refuse_sources_in_library_folder(self, roots: list[str]) -> None:
+        for root in roots:
+            if root == self.into or root.startswith(self.into.rstrip("/") + "/"):
+                raise InsideLibraryFolder(
+                    f"{for_humans(root)} is inside the library folder {for_humans(self.into)}; "
+                    "to rearrange files already there, use `luna organize`"
+                )
+
+    def _scan(self, roots: list[str]):
+        from luna.scan import Candidate, ScanOptions, ScanProblem, walk
+        from luna.sniff import is_certainly_not_media
+
+        inside = self.into.rstrip("/") + "/"
+        candidates = []
+        options = ScanOptions(self.options.exclude, self.options.follow_symlinks)
+        for n, item in enumerate(walk(roots, options)):
+            if n & 2047 == 0:
+                self.progress.scanning(n)
+            if type(item) is ScanProblem:
+                self.report.fail(item.path, item.reason)
+                continue
+            path, st = item
+            if path.startswith(inside):  # the library folder below a source: not a source
+                continue
+            if is_certainly_not_media(path):
+                self.report.skipped += 1
+                continue
+            candidates.append(Candidate.from_stat(path, st))
+        candidates.sort(key=lambda c: c.path)
+        return candidates
+
+    # -- reading, one folder at a time -------------------------------------------------------
+    def _read_and_gather(self, candidates) -> None:
+        if not candidates:
+            return
+        from luna.extract import FileFacts, Skipped, read_file
+        from luna.workers import Failed, Pool, default_jobs
+
+        self.progress.reading(len(candidates), sum(c.size for c in candidates))
+        waiting: dict[str, int] = {}
+        for c in candidates:
+            folder = os.path.dirname(c.path)
+            waiting[folder] = waiting.get(folder, 0) + 1
+        ready: dict[str, list] = {}
+        pool = Pool(read_file, self.options.jobs or default_jobs(), self.importer._time_limit)
+        try:
+            for candidate, result in pool.run(candidates, path_of=lambda c: c.path):
+                self.progress.advance(candidate.size)
+                folder = os.path.dirname(candidate.path)
+                if isinstance(result, FileFacts):
+                    ready.setdefault(folder, []).append(result)
+                elif isinstance(result, Skipped):
+                    self.report.skipped += 1
+                elif isinstance(result, Failed):
+                    self.report.fail(candidate.path, result.reason)
+                waiting[folder] -= 1
+                if waiting[folder] == 0:  # the whole folder is read: its groups are known
+                    self._gather_folder(ready.pop(folder, []))
+        finally:
+            pool.close()
+
+    def _gather_folder(self, facts: list) -> None:
+        for group in travel_groups(facts):
+            self._gather_group(group)
+
+    # -- one photo and what travels with it --------------------------------------------------
+    def _gather_group(self, group: list) -> None:
+        lead = group[0]
+        fresh = []
+        for facts in group:
+            if not self._already_in_library(facts):
+                fresh.append(facts)
+        if not fresh:
+            return
+        try:
+            destinations = self._destinations(lead, fresh)
+        except OSError as exc:
+            for facts in fresh:
+                self.report.fail(facts.path, f"cannot check the destination: {exc.strerror}")
+            return
+        for facts in fresh:
+            dest = destinations.get(facts.path)
+            if dest is None:
+                continue  # the same content is already at its destination: a duplicate
+            self._put(facts, dest)
+
+    def _already_in_library(self, facts) -> bool:
+        """Content the library has (present, same size) is a duplicate, not a new file."""
+        found = [
+            path
+            for _id, path, missing in self.importer.store.same_content_elsewhere(
+                facts.content_sha, facts.size, facts.path
+            )
+            if missing is None
+        ]
+        if not found:
+            return False
+        self._duplicate(facts, found[0], "already in the library")
+        return True
+
+    def _duplicate(self, facts, existing: str, why: str) -> None:
+        self.report.duplicates += 1
+        if self.options.mode == "move" and self.options.remove_duplicates:
+            self._remove_duplicate(facts, existing)
+            return
+        kept = " (left in place)" if self.options.mode == "move" else ""
+        self.report.steps.append(Step(facts.path, existing, "duplicate", why + kept))
+
+    def _remove_duplicate(self, facts, existing: str) -> None:
+        from luna.transfer import TransferFailed, remove_source
+
+        if self.options.dry_run:
+            self.report.steps.append(Step(facts.path, existing, "remove-duplicate"))
+            return
+        try:
+            remove_source(facts.path, facts.content_sha, existing)
+        except (TransferFailed, OSError) as exc:
+            reason = str(exc) if isinstance(exc, TransferFailed) else exc.strerror
+            self.report.fail(facts.path, f"duplicate kept: {reason}", existing)
+            return
+        self.report.removed_duplicates += 1
+        self.report.steps.append(Step(facts.path, existing, "remove-duplicate"))
+
+    def _destinations(self, lead, members: list) -> dict[str, str | None]:
+        """Where each member goes: the lead's templated path, numbered until every
+        member's name is free; a member whose name holds its very content already maps to
+        None (a duplicate)."""
+        from luna import layout
+
+        relative = self.template.render(_layout_facts(lead, self.library))
+        for n in range(10_000):
+            lead_relative = relative if n == 0 else layout.numbered(relative, n)
+            folder = os.path.join(self.into, os.path.dirname(lead_relative))
+            lead_name = os.path.basename(lead_relative)
+            plan: dict[str, str | None] = {}
+            for facts in members:
+                dest = os.path.join(folder, follower_name(facts.path, lead.path, lead_name))
+                taken = self._taken(dest, facts)
+                if taken == "other":
+                    break
+                plan[facts.path] = None if taken == "same" else dest
+            else:
+                for facts in members:
+                    if plan[facts.path] is None:
+                        dest = os.path.join(folder, follower_name(facts.path, lead.path, lead_name))
+                        self._duplicate(facts, dest, "the same content is already there")
+                    else:
+                        self._planned.add(plan[facts.path])
+                return plan
+        raise OSError(0, "no free name after 10,000 tries")
+
+    def _taken(self, dest: str, facts) -> str | None:
+        """None when `dest` is free; "same" when it holds this content; "other" else."""
+        from luna.transfer import sha256_of
+
+        if dest in self._planned:
+            return "other"
+        if not os.path.lexists(dest):
+            return None
+        same_size = os.path.isfile(dest) and os.path.getsize(dest) == facts.size
+        return "same" if same_size and sha256_of(dest) == facts.content_sha else "other"
+
+    # -- the transfer itself -----------------------------------------------------------------
+    def _put(self, facts, dest: str) -> None:
+        from luna.transfer import TransferFailed
+
+        mode = self.options.mode
+        if self.options.dry_run:
+            self.report.steps.append(Step(facts.path, dest, mode))
+            self._count(mode, facts.size)
+            return
+        try:
+            self._transfer(facts, dest)
+        except TransferFailed as exc:
+            self.report.fail(facts.path, str(exc), dest)
+            return
+        self.report.steps.append(Step(facts.path, dest, mode))
+        self._count(mode, facts.size)
+
+    def _count(self, mode: str, size: int) -> None:
+        if mode == "move":
+            self.report.moved += 1
+        else:
+            self.report.copied += 1
+        self.report.bytes_copied += size
+
+    def _transfer(self, facts, dest: str) -> None:
+        from luna import transfer
+
+        source, sha, mode = facts.path, facts.content_sha, self.options.mode
+        transfer.make_folders(os.path.dirname(dest))
+        entry = self.journal.begin(mode, source, dest, sha, facts.size)
+        try:
+            linked = mode == "move" and transfer.link_no_replace(source, dest)
+            if not linked:
+                transfer.copy_verified(source, entry.temporary, sha)
+                transfer.crash_point("copied")
+                transfer.place_no_replace(entry.temporary, dest)
+        except FileExistsError:
+            self.journal.finish(entry)
+            raise transfer.TransferFailed(
+                f"{for_humans(dest)} appeared while luna was copying; nothing was overwritten"
+            ) from None
+        except (transfer.TransferFailed, OSError) as exc:
+            self.journal.finish(entry)
+            if isinstance(exc, OSError):
+                raise transfer.TransferFailed(transfer._os_reason(exc, dest)) from None
+            raise
+        self.journal.advance(entry, "placed")
+        transfer.crash_point("placed")
+        placed = dataclasses.replace(facts, path=dest, mtime=os.stat(dest).st_mtime)
+
+        def record():
+            self.importer._record(placed)
+            if mode == "move":
+                self.journal.advance(entry, "recorded")
+            else:
+                self.journal.finish(entry)
+
+        self.importer._write(record)
+        transfer.crash_point("recorded")
+        if mode == "move":
+            try:
+                transfer.remove_source(source, sha, dest)
+            except (transfer.TransferFailed, OSError) as exc:
+                reason = str(exc) if isinstance(exc, transfer.TransferFailed) else exc.strerror
+                self.journal.finish(entry)
+                raise transfer.TransferFailed(
+                    f"copied to {for_humans(dest)}, but the source could not be deleted: {reason}"
+                ) from None
+            self.journal.finish(entry)
+
+
+# -- what travels together -------------------------------------------------------------------
+
+
+def _stem(name: str) -> str:
+    """The shared part of a photo's family: IMG_1 for IMG_1.HEIC, IMG_1.MOV, IMG_1.jpg.xmp,
+    IMG_1.xmp and IMG_1.AAE."""
+    stem, ext = os.path.splitext(name)
+    if ext.lower() in _SIDECAR_EXTENSIONS and os.path.splitext(stem)[1]:
+        stem = os.path.splitext(stem)[0]
+    return stem.lower()
+
+
+def _lead_rank(facts) -> tuple:
+    from luna.sniff import is_raw
+
+    if facts.kind == "photo":
+        rank = 1 if is_raw(facts.mime_type) else 0
+    else:
+        rank = 2 if facts.kind == "video" else 3
+    return (rank, facts.path)
+
+
+def travel_groups(facts: list) -> list[list]:
+    """Files of one folder grouped by family, the lead (the photo) first."""
+    families: dict[str, list] = {}
+    for f in facts:
+        families.setdefault(_stem(os.path.basename(f.path)), []).append(f)
+    groups = []
+    for members in families.values():
+        members.sort(key=_lead_rank)
+        if members[0].kind == "sidecar":  # sidecars with no photo here: each on its own
+            groups.extend([m] for m in members)
+        else:
+            groups.append(members)
+    return sorted(groups, key=lambda g: g[0].path)
+
+
+def follower_name(path: str, lead_path: str, lead_new_name: str) -> str:
+    """A family member's new name: the lead's new stem, the member's own ending."""
+    name, lead_name = os.path.basename(path), os.path.basename(lead_path)
+    if path == lead_path:
+        return lead_new_name
+    old_stem = os.path.splitext(lead_name)[0]
+    new_stem = os.path.splitext(lead_new_name)[0]
+    if name.lower().startswith(old_stem.lower()):
+        return new_stem + name[len(old_stem) :]
+    return name
+
+
+def _layout_facts(facts, library):
+    from luna import layout
+
+    found = facts.found
+    # A date that only comes from the file's mtime is a guess (a copy, a download): such a
+    # file goes to the undated folder rather than under the day it happened to be copied.
+    start = found.start if found.date_source not in (None, "file:mtime") else None
+    return layout.facts_from_row(
+        os.path.basename(facts.path),
+        start,
+        facts.kind,
+        found.metadata,
+        facts.content_sha,
+        list(found.keywords),
+    )

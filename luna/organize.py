@@ -1,0 +1,299 @@
+"""`luna organize`: move files already in the library to where a (new) template says, within
+the library folder, so a user can change their mind about the layout.
+
+Rows keep their ids, tags, albums and events: only `path`, `filename` and `mtime` change.
+Each move goes through luna.transfer's journal; on one file system it is a hard link then
+an unlink (no data copied), across file systems a verified copy then a delete. Files
+outside the library folder are only taken in with `include_outside` (that moves a user's
+file from where they put it, so it must be asked for). Families (a photo with its
+sidecars, Live Photo video and RAW) travel together, as they do on import.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from luna.fsnames import for_humans, from_db, to_db, under
+from luna.gather import GatherReport, Step, _lead_rank, _stem, follower_name
+
+
+@dataclass
+class OrganizeOptions:
+    into: str
+    template: str | None = None
+    include_outside: bool = False
+    dry_run: bool = False
+
+
+@dataclass
+class Row:
+    """A library file, with the attribute names luna.gather's family helpers read."""
+
+    id: str
+    path: str
+    kind: str
+    mime_type: str
+    content_sha: str
+    size: int
+    start: object
+    date_source: str | None
+    metadata: dict
+    tags: list
+
+
+@dataclass
+class OrganizeReport(GatherReport):
+    unchanged: int = 0
+    outside: int = 0
+
+
+class Organizer:
+    def __init__(self, library, options: OrganizeOptions):
+        from luna import layout
+        from luna.transfer import Journal
+
+        self.library = library
+        self.db = library.db
+        self.options = options
+        self.template = layout.parse_template(options.template or layout.DEFAULT_TEMPLATE)
+        self.into = os.path.realpath(os.path.expanduser(options.into))
+        self.report = OrganizeReport(mode="move", dry_run=options.dry_run)
+        self.journal = Journal(library.db)
+        self._planned: set[str] = set()
+        self._left: set[str] = set()  # folders inside the library folder files moved out of
+
+    def run(self, file_ids: list[str] | None) -> OrganizeReport:
+        import time
+
+        started = time.monotonic()
+        try:
+            for family in self._families(file_ids):
+                self._organize_family(family)
+        except KeyboardInterrupt:
+            self.report.interrupted = True
+        self._remove_emptied_folders()
+        self.report.seconds = time.monotonic() - started
+        return self.report
+
+    # -- which files, in which families ------------------------------------------------------
+    def _families(self, file_ids: list[str] | None) -> list[list[Row]]:
+        if file_ids is None:
+            where, params = under("path", self.into)
+            rows = self._rows(f"{where} AND missing_since IS NULL", params)
+        else:
+            rows = []
+            for i in range(0, len(file_ids), 500):
+                chunk = file_ids[i : i + 500]
+                marks = ", ".join("?" for _ in chunk)
+                rows += self._rows(f"id IN ({marks}) AND missing_since IS NULL", chunk)
+        # A family travels whole, even when only its photo was named.
+        by_folder: dict[str, dict[str, Row]] = {}
+        for row in rows:
+            by_folder.setdefault(os.path.dirname(row.path), {})[row.id] = row
+        families = []
+        for folder, chosen in sorted(by_folder.items()):
+            stems = {_stem(os.path.basename(r.path)) for r in chosen.values()}
+            everyone = {r.id: r for r in self._folder_rows(folder)}
+            everyone.update(chosen)
+            grouped: dict[str, list[Row]] = {}
+            for r in everyone.values():
+                stem = _stem(os.path.basename(r.path))
+                if stem in stems:
+                    grouped.setdefault(stem, []).append(r)
+            for members in grouped.values():
+                members.sort(key=_lead_rank)
+                if members[0].kind == "sidecar":
+                    families += [[m] for m in members]
+                else:
+                    families.append(members)
+        return sorted(families, key=lambda f: f[0].path)
+
+    _COLUMNS = (
+        "id, path, kind, mime_type, content_sha, size_bytes, start, "
+        "json_extract(processor_metadata, '$.date_source'), metadata"
+    )
+
+    def _rows(self, where: str, params) -> list[Row]:
+        import json
+
+        from luna.models import File
+
+        rows = self.db.execute_sql(f"SELECT {self._COLUMNS} FROM file WHERE {where}", params)
+        found = [
+            Row(
+                r[0],
+                from_db(r[1]),
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                File.start.python_value(r[6]),
+                r[7],
+                json.loads(r[8]) if r[8] else {},
+                [],
+            )  # fmt: skip
+            for r in rows
+        ]
+        self._attach_tags(found)
+        return found
+
+    def _folder_rows(self, folder: str) -> list[Row]:
+        base = folder.rstrip("/") + "/"
+        where, params = under("path", folder)
+        rows = self._rows(f"{where} AND missing_since IS NULL", params)
+        return [r for r in rows if "/" not in r.path[len(base) :]]
+
+    def _attach_tags(self, rows: list[Row]) -> None:
+        by_id = {r.id: r for r in rows}
+        ids = list(by_id)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            for file_id, name in self.db.execute_sql(
+                "SELECT ft.file_id, t.name FROM file_tag ft JOIN tag t ON t.id = ft.tag_id "
+                f"WHERE ft.file_id IN ({', '.join('?' for _ in chunk)}) ORDER BY t.key",
+                chunk,
+            ):
+                by_id[file_id].tags.append(name)
+
+    # -- one family ----------------------------------------------------------------------
+    def _inside(self, path: str) -> bool:
+        return path.startswith(self.into.rstrip("/") + "/")
+
+    def _organize_family(self, family: list[Row]) -> None:
+        lead = family[0]
+        if not self._inside(lead.path) and not self.options.include_outside:
+            self.report.outside += len(family)
+            for r in family:
+                self.report.steps.append(
+                    Step(r.path, None, "outside", "outside the library folder")
+                )
+            return
+        plan = self._destinations(lead, family)
+        for row in family:
+            dest = plan.get(row.id)
+            if dest is None:
+                continue
+            if dest == row.path:
+                self.report.unchanged += 1
+                continue
+            self._move(row, dest)
+
+    def _destinations(self, lead: Row, family: list[Row]) -> dict[str, str | None]:
+        from luna import layout
+
+        relative = self.template.render(_layout_facts(lead))
+        for n in range(10_000):
+            lead_relative = relative if n == 0 else layout.numbered(relative, n)
+            folder = os.path.join(self.into, os.path.dirname(lead_relative))
+            lead_name = os.path.basename(lead_relative)
+            plan: dict[str, str | None] = {}
+            for row in family:
+                dest = os.path.join(folder, follower_name(row.path, lead.path, lead_name))
+                if dest == row.path:
+                    plan[row.id] = dest
+                    continue
+                taken = self._taken(dest, row)
+                if taken == "other":
+                    break
+                if taken == "same":
+                    self.report.duplicates += 1
+                    self.report.steps.append(
+                        Step(row.path, dest, "duplicate", "the same content is already there")
+                    )
+                    plan[row.id] = None
+                else:
+                    plan[row.id] = dest
+            else:
+                self._planned.update(d for d in plan.values() if d)
+                return plan
+        raise OSError(0, "no free name after 10,000 tries")
+
+    def _taken(self, dest: str, row: Row) -> str | None:
+        from luna.transfer import sha256_of
+
+        if dest in self._planned:
+            return "other"
+        if not os.path.lexists(dest):
+            return None
+        same_size = os.path.isfile(dest) and os.path.getsize(dest) == row.size
+        return "same" if same_size and sha256_of(dest) == row.content_sha else "other"
+
+    def _move(self, row: Row, dest: str) -> None:
+        from luna.transfer import TransferFailed
+
+        if self.options.dry_run:
+            self.report.steps.append(Step(row.path, dest, "move"))
+            self.report.moved += 1
+            return
+        try:
+            self._transfer(row, dest)
+        except TransferFailed as exc:
+            self.report.fail(row.path, str(exc), dest)
+            return
+        if self._inside(row.path):
+            self._left.add(os.path.dirname(row.path))
+        self.report.steps.append(Step(row.path, dest, "move"))
+        self.report.moved += 1
+        self.report.bytes_copied += row.size
+
+    def _transfer(self, row: Row, dest: str) -> None:
+        from luna import transfer
+
+        transfer.make_folders(os.path.dirname(dest))
+        entry = self.journal.begin(
+            "organize", row.path, dest, row.content_sha, row.size, file_id=row.id
+        )
+        try:
+            if not transfer.link_no_replace(row.path, dest):
+                transfer.copy_verified(row.path, entry.temporary, row.content_sha)
+                transfer.crash_point("copied")
+                transfer.place_no_replace(entry.temporary, dest)
+        except FileExistsError:
+            self.journal.finish(entry)
+            raise transfer.TransferFailed(
+                f"{for_humans(dest)} appeared meanwhile; nothing was overwritten"
+            ) from None
+        except (transfer.TransferFailed, OSError) as exc:
+            self.journal.finish(entry)
+            if isinstance(exc, OSError):
+                raise transfer.TransferFailed(transfer._os_reason(exc, dest)) from None
+            raise
+        self.journal.advance(entry, "placed")
+        transfer.crash_point("placed")
+        with self.db.atomic("IMMEDIATE"):
+            self.db.execute_sql(
+                "UPDATE file SET path = ?, filename = ?, mtime = ? WHERE id = ?",
+                (to_db(dest), to_db(os.path.basename(dest)), os.stat(dest).st_mtime, row.id),
+            )
+            self.journal.advance(entry, "recorded")
+        transfer.crash_point("recorded")
+        try:
+            transfer.remove_source(row.path, row.content_sha, dest)
+        except (transfer.TransferFailed, OSError) as exc:
+            reason = str(exc) if isinstance(exc, transfer.TransferFailed) else exc.strerror
+            raise transfer.TransferFailed(
+                f"now at {for_humans(dest)}, but the old name could not be removed: {reason}"
+            ) from None
+        finally:
+            self.journal.finish(entry)
+
+    def _remove_emptied_folders(self) -> None:
+        """Folders inside the library folder that moves left empty (never the library
+        folder itself, never a folder with anything left in it)."""
+        for folder in sorted(self._left, key=len, reverse=True):
+            while self._inside(folder):
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    break
+                folder = os.path.dirname(folder)
+
+
+def _layout_facts(row: Row):
+    from luna import layout
+
+    start = row.start if row.date_source not in (None, "file:mtime") else None
+    return layout.facts_from_row(
+        os.path.basename(row.path), start, row.kind, row.metadata, row.content_sha, row.tags
+    )

@@ -1,0 +1,348 @@
+"""Putting a file somewhere else without ever losing it: copy, verify, rename, journal.
+
+Photo tools have lost whole libraries while moving them (a resumed import, a network disk
+that reported a copy done before it was). Every copy or move luna makes follows the same
+steps, each of which leaves the file safe if the process dies right after it:
+
+1. A journal row (table `transfer`) records source, destination and the content hash, and
+   is committed before any file is touched.
+2. The data is copied to a temporary name in the destination folder, hashed as it is read
+   from the source, flushed to the disk (fsync), then read back and hashed again. Both
+   hashes must equal the one the library knows, or the copy is removed and the file
+   reported. On the same file system a move needs no copy: a hard link gives the file its
+   second name.
+3. The temporary name is renamed into place without replacing anything (link, or
+   renameat2(RENAME_NOREPLACE)): an existing file is never overwritten. The folder is
+   flushed too, so the new name survives a power cut.
+4. The library row is written (or, for organize, updated) in the same transaction that
+   advances the journal.
+5. Only for a move, and only now: the source is deleted. Then the journal row goes.
+
+Whatever a crash leaves in the journal is finished or rolled back by `recover()`, which
+the next luna command that writes to the library runs first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import hashlib
+import os
+import signal
+import uuid
+from dataclasses import dataclass
+
+from luna.fsnames import for_humans
+
+CHUNK = 1 << 20  # 1 MB reads: bounded memory for any file size
+TEMP_PREFIX = ".luna-partial-"  # hidden, so an import of the folder never picks one up
+
+# For the crash tests: `LUNA_CRASH_AT=placed luna import ...` kills the process with
+# SIGKILL right after that step, as a power cut would. Steps: copied, placed, recorded.
+CRASH_ENV = "LUNA_CRASH_AT"
+
+
+class TransferFailed(Exception):
+    """This one file could not be put in place; it is where it was, untouched."""
+
+
+def crash_point(step: str) -> None:
+    if os.environ.get(CRASH_ENV) == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+# -- the file operations ---------------------------------------------------------------------
+
+
+def temporary_name(destination: str) -> str:
+    folder, name = os.path.split(destination)
+    # Short: the destination's own name may already be near the 255-byte limit.
+    return os.path.join(folder, f"{TEMP_PREFIX}{uuid.uuid4().hex[:12]}")
+
+
+def sha256_of(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fp:
+        while chunk := fp.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def copy_verified(source: str, temporary: str, expected_sha: str) -> None:
+    """Copy `source` to `temporary` (which must not exist), on disk and proven equal."""
+    digest = hashlib.sha256()
+    try:
+        with open(source, "rb") as src, open(temporary, "xb") as dst:
+            while chunk := src.read(CHUNK):
+                digest.update(chunk)
+                dst.write(chunk)
+            dst.flush()
+            os.fsync(dst.fileno())
+            st = os.fstat(src.fileno())
+        os.utime(temporary, ns=(st.st_atime_ns, st.st_mtime_ns))  # as cp -p: dates stay
+        if digest.hexdigest() != expected_sha:
+            raise TransferFailed("the file changed since it was read; import it again")
+        if sha256_of(temporary) != expected_sha:
+            raise TransferFailed("the copy reads back different from the source (disk error?)")
+    except BaseException as exc:
+        _remove_quietly(temporary)
+        if isinstance(exc, OSError):
+            raise TransferFailed(_os_reason(exc, temporary)) from None
+        raise
+
+
+def place_no_replace(temporary: str, destination: str) -> None:
+    """Give `temporary` the name `destination`, failing if that name exists."""
+    try:
+        os.link(temporary, destination)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+            raise
+        _rename_no_replace(temporary, destination)  # no hard links here (FAT, some NAS)
+    else:
+        os.unlink(temporary)
+    fsync_folder(os.path.dirname(destination))
+
+
+def link_no_replace(source: str, destination: str) -> bool:
+    """A second name for `source` on the same file system; False when links are not
+    possible there (the caller copies instead)."""
+    try:
+        os.link(source, destination)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno in (errno.EXDEV, errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+            return False
+        raise
+    fsync_folder(os.path.dirname(destination))
+    return True
+
+
+_RENAME_NOREPLACE = 1
+_AT_FDCWD = -100
+
+
+def _rename_no_replace(source: str, destination: str) -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):  # pragma: no cover - not Linux/glibc
+        if os.path.lexists(destination):
+            raise FileExistsError(errno.EEXIST, "file exists", destination) from None
+        os.rename(source, destination)
+        return
+    result = renameat2(
+        _AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(destination), _RENAME_NOREPLACE
+    )
+    if result != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code), destination)
+
+
+def fsync_folder(folder: str) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:  # pragma: no cover - some file systems refuse; the data is synced
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def make_folders(folder: str) -> None:
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise TransferFailed(_os_reason(exc, folder)) from None
+
+
+def remove_source(source: str, expected_sha: str, destination: str) -> None:
+    """Delete the source of a move, once the destination is proven to hold its content."""
+    if _same_file(source, destination):
+        os.unlink(source)  # a hard link: the data stays under the destination's name
+        fsync_folder(os.path.dirname(source))
+        return
+    if sha256_of(destination) != expected_sha:
+        raise TransferFailed(f"{for_humans(destination)} no longer matches; the source was kept")
+    os.unlink(source)
+    fsync_folder(os.path.dirname(source))
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _remove_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def _os_reason(exc: OSError, where: str) -> str:
+    if exc.errno == errno.ENOSPC:
+        return f"no space left on the disk of {for_humans(where)}"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"permission denied: {for_humans(exc.filename or where)}"
+    if exc.errno == errno.EROFS:
+        return f"read-only file system: {for_humans(where)}"
+    return f"{exc.strerror or exc}: {for_humans(exc.filename or where)}"
+
+
+# -- the journal -----------------------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    id: int
+    operation: str
+    source: str
+    destination: str
+    temporary: str
+    content_sha: str
+    size_bytes: int
+    file_id: str | None
+    state: str
+
+
+class Journal:
+    """The `transfer` table: one row per file on its way, committed at each step."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def begin(self, operation, source, destination, content_sha, size, file_id=None) -> Entry:
+        from luna.fsnames import to_db
+        from luna.models import File, utcnow
+
+        temporary = temporary_name(destination)
+        with self.db.atomic("IMMEDIATE"):
+            cursor = self.db.execute_sql(
+                "INSERT INTO transfer (operation, source, destination, temporary, content_sha, "
+                "size_bytes, file_id, state, started) VALUES (?, ?, ?, ?, ?, ?, ?, 'copying', ?)",
+                (
+                    operation,
+                    to_db(source),
+                    to_db(destination),
+                    to_db(temporary),
+                    content_sha,
+                    size,
+                    file_id,
+                    File.created.db_value(utcnow()),
+                ),
+            )
+        return Entry(
+            cursor.lastrowid, operation, source, destination, temporary, content_sha, size,
+            file_id, "copying",
+        )  # fmt: skip
+
+    def advance(self, entry: Entry, state: str) -> None:
+        """Outside a transaction: commits at once. Inside one: lands with it."""
+        self.db.execute_sql("UPDATE transfer SET state = ? WHERE id = ?", (state, entry.id))
+        entry.state = state
+
+    def finish(self, entry: Entry) -> None:
+        self.db.execute_sql("DELETE FROM transfer WHERE id = ?", (entry.id,))
+
+    def pending(self) -> list[Entry]:
+        from luna.fsnames import from_db
+
+        rows = self.db.execute_sql(
+            "SELECT id, operation, source, destination, temporary, content_sha, size_bytes, "
+            "file_id, state FROM transfer ORDER BY id"
+        ).fetchall()
+        return [
+            Entry(r[0], r[1], from_db(r[2]), from_db(r[3]), from_db(r[4]), *r[5:]) for r in rows
+        ]
+
+
+def has_pending(db) -> bool:
+    return db.execute_sql("SELECT EXISTS (SELECT 1 FROM transfer)").fetchone()[0] == 1
+
+
+# -- after a crash ---------------------------------------------------------------------------
+
+
+@dataclass
+class Recovered:
+    entry: Entry
+    outcome: str  # "finished", "rolled back", "needs attention"
+    detail: str
+
+
+def recover(library) -> list[Recovered]:
+    """Finish or roll back every copy and move a crash left in the journal.
+
+    A transfer whose destination holds the whole, verified content is finished (recorded
+    in the library, and for a move the source deleted after one more check); any other is
+    rolled back: the partial copy is removed and the source, never touched before that
+    point, is where it was."""
+    journal = Journal(library.db)
+    done = []
+    for entry in journal.pending():
+        done.append(_recover_one(library, journal, entry))
+    return done
+
+
+def _recover_one(library, journal: Journal, entry: Entry) -> Recovered:
+    _remove_quietly(entry.temporary)
+    if not _holds(entry.destination, entry):
+        journal.finish(entry)
+        return Recovered(entry, "rolled back", f"{for_humans(entry.source)} stays where it was")
+    try:
+        _record_destination(library, entry)
+        moving = entry.operation in ("move", "organize") and os.path.lexists(entry.source)
+        if moving and (_same_file(entry.source, entry.destination) or _holds(entry.source, entry)):
+            remove_source(entry.source, entry.content_sha, entry.destination)
+    except (TransferFailed, OSError) as exc:
+        return Recovered(entry, "needs attention", str(exc))
+    journal.finish(entry)
+    return Recovered(
+        entry, "finished", f"{for_humans(entry.source)} -> {for_humans(entry.destination)}"
+    )
+
+
+def _holds(path: str, entry: Entry) -> bool:
+    """Whether `path` is a file with exactly the transfer's content."""
+    try:
+        if not os.path.isfile(path) or os.path.getsize(path) != entry.size_bytes:
+            return False
+        return sha256_of(path) == entry.content_sha
+    except OSError:
+        return False
+
+
+def _record_destination(library, entry: Entry) -> None:
+    """Make the library say what the disk says: the row at the destination."""
+    from luna.fsnames import to_db
+
+    db = library.db
+    if entry.operation == "organize" and entry.file_id is not None:
+        with db.atomic("IMMEDIATE"):
+            db.execute_sql(
+                "UPDATE file SET path = ?, filename = ?, mtime = ? WHERE id = ?",
+                (
+                    to_db(entry.destination),
+                    to_db(os.path.basename(entry.destination)),
+                    os.stat(entry.destination).st_mtime,
+                    entry.file_id,
+                ),
+            )
+        return
+    row = db.execute_sql(
+        "SELECT 1 FROM file WHERE path = ?", (to_db(entry.destination),)
+    ).fetchone()
+    if row is None:
+        from luna.importer import Importer, ImportOptions
+
+        report = Importer(library, ImportOptions()).run([entry.destination])
+        if report.failed:
+            raise TransferFailed(report.failures[0]["reason"])
