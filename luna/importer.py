@@ -364,7 +364,10 @@ class Importer:
                 self.store.remember_content(
                     file_id, existing[1], existing[2], self.options.change_reason
                 )
-            self.store.update(file_id, self._row(facts))
+            row = self._row(facts)
+            if self.options.owner is None:  # an owner given with --owner earlier stays
+                row["owner"] = self.store.owner_of(file_id)
+            self.store.update(file_id, row)
         keywords = facts.found.keywords
         if keywords or not is_new:
             tag_ids = {t for t in map(self._tag_id, keywords) if t is not None}

@@ -128,6 +128,7 @@ class Library:
     def serialize(self, file) -> dict:
         """Every field of a file, with its tags, albums, events and related files."""
         from luna.models import Album, AlbumFile, Event, EventFile, File, FileRelation, FileTag, Tag
+        from luna.verify import content_history
 
         tags = (
             Tag.select(Tag.name, FileTag.source)
@@ -182,6 +183,7 @@ class Library:
             "location": location,
             "owner": owner,
             "missing_since": iso_utc(file.missing_since),
+            "verified_at": iso_utc(file.verified_at),
             "created": iso_utc(file.created),
             "modified": iso_utc(file.modified),
             "tags": [t["name"] for t in tags],
@@ -196,6 +198,7 @@ class Library:
                 for e in events
             ],
             "related_files": related,
+            "content_history": content_history(self, file.id),
             "metadata": file.metadata or {},
             "processor_metadata": file.processor_metadata or {},
         }

@@ -67,6 +67,10 @@ class FileStore:
             "SELECT id, content_sha, size_bytes, mtime FROM file WHERE path = ?", (to_db(path),)
         ).fetchone()
 
+    def owner_of(self, file_id: str) -> int | None:
+        row = self._run("SELECT owner_id FROM file WHERE id = ?", (file_id,)).fetchone()
+        return row[0] if row else None
+
     def same_content_elsewhere(self, sha: str, size: int, path: str) -> list[tuple]:
         """(id hex, path, missing_since) of rows with this content at another path."""
         # Only content_sha in SQL: given "size_bytes = ?" too, SQLite may pick the size

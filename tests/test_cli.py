@@ -29,6 +29,8 @@ REPORT_KEYS = {
 SHOW_KEYS = {
     "id",
     "path",
+    "verified_at",
+    "content_history",
     "filename",
     "kind",
     "mime_type",

@@ -86,6 +86,7 @@ from luna.cli import (  # noqa: E402,F401
     show,
     stats,
     tag,
+    verify_cmd,
 )
 
 

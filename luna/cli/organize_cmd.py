@@ -71,7 +71,7 @@ def organize(
 
     Tags, albums and events stay: only the files' paths change. A photo's sidecars, Live
     Photo video and RAW travel with it. Nothing is overwritten: a name taken by other
-    content gets a number. Any search can choose the files:
+    content gets a number. Any search can choose the files. Examples:
 
       luna organize --dry-run --template '{year}/{camera|unknown}/{filename}'
 
