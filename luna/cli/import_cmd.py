@@ -227,21 +227,9 @@ def _settings(ctx, given: dict):
 
 
 def _print_plan(report) -> None:
-    from luna.cli.output import print_rows
+    from luna.cli.output import print_plan
 
-    rows = [
-        {
-            "action": s.action,
-            "source": for_humans(s.source),
-            "destination": for_humans(s.destination or ""),
-            "detail": s.detail,
-        }
-        for s in report.steps
-    ]
-    print_rows(
-        rows, ["action", "source", "destination", "detail"], as_json=False, as_jsonl=False,
-        as_csv=False,
-    )  # fmt: skip
+    print_plan(report.steps)
 
 
 def _print_gather_summary(report, into: str) -> None:

@@ -15,7 +15,7 @@ from luna.cli.output import (
     handle_errors,
     note,
     print_json,
-    print_rows,
+    print_plan,
     resolve_files,
     warn,
 )
@@ -100,19 +100,7 @@ def organize(
     if as_json:
         print_json(report.to_json())
     elif dry_run:
-        rows = [
-            {
-                "action": s.action,
-                "source": for_humans(s.source),
-                "destination": for_humans(s.destination or ""),
-                "detail": s.detail,
-            }
-            for s in report.steps
-        ]
-        print_rows(
-            rows, ["action", "source", "destination", "detail"], as_json=False,
-            as_jsonl=False, as_csv=False,
-        )  # fmt: skip
+        print_plan(report.steps)
     for step in report.steps:
         if step.action == "failed":
             note(f"failed: {for_humans(step.source)}: {step.detail}")

@@ -1,0 +1,374 @@
+"""`luna import --copy/--move` and `luna organize`: photos gathered into the library folder
+by a template, with every source file always either where it was or verified at its
+destination, and the library agreeing with the disk, whatever goes wrong."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import make_photo
+
+
+def _snapshot(folder: Path) -> dict:
+    return {
+        os.fsencode(p): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+
+
+def _json(cli, *args):
+    code, out, err = cli(*args, "--json")
+    assert out.strip(), f"exit {code}: {err}"
+    return code, json.loads(out), err
+
+
+def _library_paths(library: Path) -> set[str]:
+    import sqlite3
+
+    with sqlite3.connect(library) as con:
+        return {
+            os.fsdecode(p) if isinstance(p, bytes) else p
+            for (p,) in con.execute("SELECT path FROM file WHERE missing_since IS NULL")
+        }
+
+
+def _files_under(folder: Path) -> set[str]:
+    return {str(p) for p in folder.rglob("*") if p.is_file()}
+
+
+def _agrees(library: Path, folder: Path) -> None:
+    """Every library row in the folder is a file there, and every file there is a row."""
+    inside = {p for p in _library_paths(library) if p.startswith(str(folder) + "/")}
+    assert inside == _files_under(folder)
+
+
+@pytest.fixture
+def card(tmp_path: Path) -> Path:
+    """A camera card: two dated photos (one with a sidecar), a Live Photo pair, and a
+    screenshot with no date."""
+    card = tmp_path / "card" / "DCIM" / "100CANON"
+    card.mkdir(parents=True)
+    make_photo(card / "IMG_0001.JPG", taken="2019:06:01 12:00:00", color=(200, 10, 10))
+    make_photo(card / "IMG_0002.JPG", taken="2019:06:02 08:30:00", color=(10, 200, 10))
+    (card / "IMG_0002.JPG.xmp").write_text(
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/"><rdf:Description><dc:subject><rdf:Bag>'
+        "<rdf:li>beach</rdf:li></rdf:Bag></dc:subject></rdf:Description></rdf:RDF>"
+        "</x:xmpmeta>"
+    )
+    make_photo(card / "IMG_0003.JPG", taken="2020:01:01 00:00:05", color=(10, 10, 200))
+    (card / "IMG_0003.MOV").write_bytes(b"\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00qt  " * 8)
+    make_photo(card / "screenshot.png", taken=None, make=None, model=None, fmt="PNG")
+    return tmp_path / "card"
+
+
+@pytest.fixture
+def into(tmp_path: Path) -> Path:
+    return tmp_path / "Library"
+
+
+def test_copy_puts_files_under_the_template_and_leaves_the_card_alone(
+    card, into, cli, library_path
+):
+    before = _snapshot(card)
+    code, report, err = _json(cli, "import", card, "--copy", "--into", into)
+    assert code == 0, err
+    assert report["copied"] == 6 and report["failed"] == 0
+    assert _snapshot(card) == before
+    day = into / "2019" / "06" / "01"
+    assert (day / "IMG_0001.JPG").read_bytes() == before[
+        os.fsencode(card / "DCIM" / "100CANON" / "IMG_0001.JPG")
+    ][0]
+    # The sidecar travels with its photo; the Live Photo video with its still.
+    assert (into / "2019" / "06" / "02" / "IMG_0002.JPG.xmp").is_file()
+    assert (into / "2020" / "01" / "01" / "IMG_0003.MOV").is_file()
+    assert (into / "undated" / "screenshot.png").is_file()
+    _agrees(library_path, into)
+    # The library knows them where they now are, with what their sidecar said.
+    code, found, _ = _json(cli, "find", "--tag", "beach")
+    assert [f["path"] for f in found["files"]] == [str(into / "2019/06/02/IMG_0002.JPG")]
+
+
+def test_copying_the_same_card_again_copies_nothing(card, into, cli):
+    cli("import", card, "--copy", "--into", into)
+    code, report, _ = _json(cli, "import", card, "--copy", "--into", into)
+    assert (code, report["copied"], report["duplicates"]) == (0, 0, 6)
+
+
+def test_move_deletes_each_source_only_once_it_is_in_place(card, into, cli, library_path):
+    before = _snapshot(card)
+    code, report, err = _json(cli, "import", card, "--move", "--into", into)
+    assert code == 0, err
+    assert report["moved"] == 6
+    assert _files_under(card) == set()
+    after = {p.read_bytes() for p in into.rglob("*") if p.is_file()}
+    assert after == {data for data, _ in before.values()}
+    _agrees(library_path, into)
+
+
+def test_move_leaves_duplicates_unless_asked(card, into, cli, tmp_path):
+    cli("import", card, "--copy", "--into", into)
+    code, report, _ = _json(cli, "import", card, "--move", "--into", into)
+    assert report["duplicates"] == 6 and len(_files_under(card)) == 6
+    code, report, _ = _json(cli, "import", card, "--move", "--into", into, "--remove-duplicates")
+    assert report["removed_duplicates"] == 6 and _files_under(card) == set()
+    assert len(_files_under(into)) == 6
+
+
+def test_a_name_taken_by_other_content_gets_a_number_and_nothing_is_overwritten(card, into, cli):
+    taken = into / "2019" / "06" / "02"
+    taken.mkdir(parents=True)
+    (taken / "IMG_0002.JPG").write_bytes(b"someone else's photo")
+    code, report, err = _json(cli, "import", card, "--copy", "--into", into)
+    assert code == 0, err
+    assert (taken / "IMG_0002.JPG").read_bytes() == b"someone else's photo"
+    assert (taken / "IMG_0002 (1).JPG").is_file()
+    assert (taken / "IMG_0002 (1).JPG.xmp").is_file()  # the sidecar keeps matching it
+
+
+def test_the_same_content_already_at_the_destination_is_a_duplicate(card, into, cli):
+    day = into / "2019" / "06" / "01"
+    day.mkdir(parents=True)
+    shutil.copy(card / "DCIM" / "100CANON" / "IMG_0001.JPG", day / "IMG_0001.JPG")
+    code, report, _ = _json(cli, "import", card, "--copy", "--into", into)
+    assert report["duplicates"] == 1 and report["copied"] == 5
+    assert not (day / "IMG_0001 (1).JPG").exists()
+
+
+def test_dry_run_prints_the_plan_and_writes_nothing(card, into, cli, library_path):
+    before = _snapshot(card)
+    code, out, err = cli("import", card, "--move", "--into", into, "--dry-run")
+    assert code == 0, err
+    assert "IMG_0001.JPG" in out and "move" in out
+    code, report, _ = _json(cli, "import", card, "--move", "--into", into, "--dry-run")
+    steps = {Path(s["source"]).name: s for s in report["steps"]}
+    assert steps["IMG_0001.JPG"]["destination"] == str(into / "2019/06/01/IMG_0001.JPG")
+    assert _snapshot(card) == before
+    assert not into.exists() and not library_path.exists()
+
+
+def test_hostile_metadata_cannot_escape_the_library_folder(tmp_path, into, cli):
+    src = tmp_path / "src"
+    make_photo(src / "a.jpg", make="../../../etc", model="/x/../../passwd\x01")
+    code, report, err = _json(
+        cli, "import", src, "--copy", "--into", into, "--template", "{camera}/{filename}"
+    )
+    assert code == 0, err
+    (step,) = report["steps"]
+    dest = Path(step["destination"])
+    assert dest.is_file() and into in dest.parents
+    assert os.path.realpath(dest).startswith(str(into) + "/")
+
+
+def test_copy_needs_a_library_folder(card, cli):
+    code, _, err = cli("import", card, "--copy")
+    assert code == 1 and "library folder" in err and err.count("\n") == 1
+
+
+def test_a_source_inside_the_library_folder_is_refused(into, cli):
+    (into / "x").mkdir(parents=True)
+    code, _, err = cli("import", into / "x", "--copy", "--into", into)
+    assert code == 1 and "luna organize" in err
+
+
+def test_a_library_folder_inside_the_source_is_not_copied_into_itself(card, cli):
+    into = card / "Library"
+    code, report, err = _json(cli, "import", card, "--copy", "--into", into)
+    assert code == 0, err
+    code, again, _ = _json(cli, "import", card, "--copy", "--into", into)
+    assert again["copied"] == 0 and again["duplicates"] == report["copied"]
+
+
+def test_names_that_are_not_utf8_are_copied_exactly(tmp_path, into, cli, library_path):
+    src = tmp_path / "src"
+    name = os.fsdecode(b"f\xeate.jpg")
+    make_photo(src / name)
+    code, report, err = _json(cli, "import", src, "--copy", "--into", into)
+    assert code == 0, err
+    assert os.path.isfile(into / "2019" / "06" / "01" / name)
+    _agrees(library_path, into)
+
+
+# -- organize --------------------------------------------------------------------------------
+
+
+def test_organize_moves_files_to_a_new_layout_keeping_their_tags(card, into, cli, library_path):
+    cli("import", card, "--copy", "--into", into)
+    first = into / "2019" / "06" / "01" / "IMG_0001.JPG"
+    cli("tag", "add", "red", first)
+    code, shown, _ = _json(cli, "show", first)
+    file_id = shown[0]["id"]
+    code, report, err = _json(
+        cli, "organize", "--into", into, "--template", "{year}/{camera|unknown}/{filename}"
+    )
+    assert code == 0, err
+    moved = into / "2019" / "Canon EOS 5D" / "IMG_0001.JPG"
+    assert moved.is_file() and not first.exists()
+    code, shown, _ = _json(cli, "show", file_id)
+    assert shown[0]["path"] == str(moved) and shown[0]["tags"] == ["red"]
+    assert (into / "2019" / "Canon EOS 5D" / "IMG_0002.JPG.xmp").is_file()
+    assert not (into / "2019" / "06").exists()  # emptied folders go
+    _agrees(library_path, into)
+    code, again, _ = _json(
+        cli, "organize", "--into", into, "--template", "{year}/{camera|unknown}/{filename}"
+    )
+    assert again["moved"] == 0 and again["unchanged"] == 6
+
+
+def test_organize_leaves_files_outside_the_library_folder_unless_asked(
+    tmp_path, into, cli, library_path
+):
+    outside = tmp_path / "elsewhere"
+    make_photo(outside / "a.jpg")
+    cli("import", outside)
+    code, report, _ = _json(cli, "organize", "--into", into, outside)
+    assert report["moved"] == 0 and report["outside"] == 1
+    assert (outside / "a.jpg").is_file()
+    code, report, _ = _json(cli, "organize", "--into", into, outside, "--include-outside")
+    assert report["moved"] == 1 and not (outside / "a.jpg").exists()
+    assert (into / "2019" / "06" / "01" / "a.jpg").is_file()
+    _agrees(library_path, into)
+
+
+# -- when things go wrong --------------------------------------------------------------------
+
+
+def _luna(library: Path, *args, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "luna", "-L", str(library), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def _every_source_is_safe(before: dict, card: Path, into: Path) -> None:
+    """Each file of the card is at its origin, or byte for byte in the library folder."""
+    placed = {p.read_bytes() for p in into.rglob("*") if p.is_file()} if into.exists() else set()
+    for path, (data, _mtime) in before.items():
+        assert os.path.exists(path) or data in placed, os.fsdecode(path)
+
+
+@pytest.mark.parametrize(
+    ("mode", "step"),
+    [("copy", "copied"), ("copy", "placed"), ("move", "placed"), ("move", "recorded")],
+)
+def test_a_transfer_killed_at_any_step_is_finished_or_rolled_back(
+    card, into, library_path, mode, step
+):
+    before = _snapshot(card)
+    killed = _luna(library_path, "import", card, f"--{mode}", "--into", into, "-j", "1",
+                   env={"LUNA_CRASH_AT": step})  # fmt: skip
+    assert killed.returncode == -9
+    _every_source_is_safe(before, card, into)
+    # The next luna command finishes or rolls back what the crash interrupted.
+    doctor = _luna(library_path, "doctor", "--into", into, "--json")
+    assert doctor.returncode == 0, doctor.stderr
+    assert json.loads(doctor.stdout)["recovered"]
+    assert "an interrupted" in doctor.stderr
+    _every_source_is_safe(before, card, into)
+    assert not list(into.rglob(".luna-partial-*"))
+    _agrees(library_path, into)
+    # And the same command then does the rest.
+    again = _luna(library_path, "import", card, f"--{mode}", "--into", into, "--json")
+    assert again.returncode == 0, again.stderr
+    assert _files_under(card) == (set() if mode == "move" else {os.fsdecode(p) for p in before})
+    placed = sorted(p.read_bytes() for p in into.rglob("*") if p.is_file())
+    assert placed == sorted(d for d, _ in before.values())
+    _agrees(library_path, into)
+
+
+def test_a_move_across_file_systems_killed_after_the_copy_loses_nothing(
+    tmp_path, small_disk, library_path
+):
+    src = tmp_path / "src"
+    _big_photos(src, 2)
+    before = _snapshot(src)
+    into = small_disk / "Library"
+    killed = _luna(library_path, "import", src, "--move", "--into", into, "-j", "1",
+                   env={"LUNA_CRASH_AT": "copied"})  # fmt: skip
+    assert killed.returncode == -9
+    _every_source_is_safe(before, src, into)
+    assert _snapshot(src) == before  # a copy in progress never touches its source
+    _luna(library_path, "doctor", "--into", into)
+    assert not list(into.rglob(".luna-partial-*"))
+    _agrees(library_path, into)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    mount_point = tmp_path / "small"
+    mount_point.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(mount_point)],
+        capture_output=True,
+    )
+    if done.returncode != 0:
+        pytest.skip("cannot mount a small filesystem here")
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], capture_output=True)
+
+
+def _big_photos(folder: Path, count: int) -> None:
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        image = Image.effect_noise((160, 160), 60 + i).convert("RGB")
+        image.save(folder / f"IMG_{i:04d}.jpg", quality=95)
+
+
+def test_a_full_disk_fails_files_one_by_one_and_loses_none(tmp_path, small_disk, library_path):
+    src = tmp_path / "src"
+    _big_photos(src, 12)  # about 30 kB each: the 160 kB disk takes some, not all
+    before = _snapshot(src)
+    into = small_disk / "Library"
+    done = _luna(library_path, "import", src, "--move", "--into", into, "--json")
+    report = json.loads(done.stdout)
+    assert done.returncode == 3 and report["failed"] > 0 and report["moved"] > 0
+    assert all("no space left" in s["detail"] for s in report["steps"] if s["action"] == "failed")
+    _every_source_is_safe(before, src, into)
+    assert not list(into.rglob(".luna-partial-*"))
+    _agrees(library_path, into)
+    # More room; the same command finishes the job.
+    subprocess.run(["mount", "-o", "remount,size=8m", str(small_disk)], check=True)
+    done = _luna(library_path, "import", src, "--move", "--into", into, "--json")
+    assert done.returncode == 0, done.stderr
+    assert _files_under(src) == set() and len(_files_under(into)) == 12
+    _agrees(library_path, into)
+
+
+def test_a_read_only_destination_fails_cleanly(tmp_path, small_disk, library_path):
+    src = tmp_path / "src"
+    _big_photos(src, 2)
+    before = _snapshot(src)
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    done = _luna(library_path, "import", src, "--move", "--into", small_disk, "--json")
+    assert done.returncode in (1, 3), done.stderr
+    assert "Traceback" not in done.stderr
+    assert _snapshot(src) == before
+
+
+def test_a_move_across_file_systems_copies_verifies_then_deletes(
+    tmp_path, small_disk, library_path
+):
+    src = tmp_path / "src"
+    _big_photos(src, 3)
+    before = _snapshot(src)
+    into = small_disk / "Library"
+    done = _luna(library_path, "import", src, "--move", "--into", into, "--json")
+    assert done.returncode == 0, done.stderr
+    assert _files_under(src) == set()
+    assert {p.read_bytes() for p in into.rglob("*") if p.is_file()} == {
+        d for d, _ in before.values()
+    }
+    _agrees(library_path, into)
