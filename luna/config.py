@@ -9,11 +9,18 @@ LIBRARY_ENV = "LUNA_LIBRARY"
 
 
 def default_library_path() -> Path:
-    """`$LUNA_LIBRARY`, else `$XDG_DATA_HOME/luna/library.db`,
-    else `~/.local/share/luna/library.db`."""
+    """`$LUNA_LIBRARY`, else `library` in the config file, else
+    `$XDG_DATA_HOME/luna/library.db`, else `~/.local/share/luna/library.db`."""
     explicit = os.environ.get(LIBRARY_ENV)
     if explicit:
-        return Path(explicit).expanduser()
+        return Path(explicit).expanduser()  # no config file read at all
+    from luna.settings import load_settings
+
+    return load_settings().get("library")
+
+
+def xdg_library_path() -> Path:
+    """Where the library lives when neither the environment nor a config file says."""
     data_home = os.environ.get("XDG_DATA_HOME")
     # The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
     if not data_home or not os.path.isabs(data_home):
@@ -31,6 +38,11 @@ def acting_user(explicit: str | None = None) -> str:
     from_env = os.environ.get(USER_ENV)
     if from_env:
         return from_env
+    from luna.settings import load_settings
+
+    configured = load_settings().get("user")
+    if configured:
+        return configured
     import getpass
 
     try:

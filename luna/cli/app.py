@@ -39,8 +39,8 @@ def luna_main(
         typer.Option(
             "--library",
             "-L",
-            help="Library file to use. Default: $LUNA_LIBRARY, else "
-            "$XDG_DATA_HOME/luna/library.db (~/.local/share/luna/library.db).",
+            help="Library file to use. Default: $LUNA_LIBRARY, else `library` in the config "
+            "file, else $XDG_DATA_HOME/luna/library.db (~/.local/share/luna/library.db).",
             show_default=False,
         ),
     ] = None,
@@ -77,6 +77,7 @@ def library_path(ctx: typer.Context) -> Path | None:
 # Commands register themselves on `app` when their module is imported.
 from luna.cli import (  # noqa: E402,F401
     album,
+    config_cmd,
     dupes_cmd,
     event,
     find,

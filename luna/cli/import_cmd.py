@@ -36,8 +36,15 @@ def import_files(
         bool, typer.Option("--dry-run", "-n", help="Report what would change; write nothing.")
     ] = False,
     jobs: Annotated[
-        int, typer.Option("--jobs", "-j", min=0, help="Worker processes (0: one per core).")
-    ] = 0,
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=0,
+            help="Worker processes (0: one per core; default: jobs in the config file, else 0).",
+            show_default=False,
+        ),
+    ] = None,
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Read again files that failed before.")
     ] = False,
@@ -121,12 +128,12 @@ def import_files(
         return
     if into is not None or template is not None or remove_duplicates:
         raise LunaError("--into, --template and --remove-duplicates need --copy or --move")
-
+    settings = _settings(ctx, locals())
     options = ImportOptions(
-        exclude=tuple(exclude or ()),
+        exclude=tuple(settings.get("exclude") or ()),
         follow_symlinks=follow_symlinks,
         dry_run=dry_run,
-        jobs=jobs,
+        jobs=settings.get("jobs") or 0,
         retry_failed=retry_failed,
         time_limit=timeout,
         owner=owner,
@@ -191,9 +198,9 @@ def _gather(ctx, paths, given: dict) -> None:
         template=settings.get("template"),
         remove_duplicates=given["remove_duplicates"],
         dry_run=given["dry_run"],
-        exclude=tuple(given["exclude"] or settings.get("exclude") or ()),
+        exclude=tuple(settings.get("exclude") or ()),
         follow_symlinks=given["follow_symlinks"],
-        jobs=given["jobs"],
+        jobs=settings.get("jobs") or 0,
         owner=given["owner"],
     )
     quiet, as_json = given["quiet"], given["as_json"]
@@ -215,15 +222,19 @@ def _gather(ctx, paths, given: dict) -> None:
 
 
 def _settings(ctx, given: dict):
-    """The effective library folder, template and excludes: options, then config file."""
-    from luna.settings import load_settings
+    """The effective library folder, template, excludes and jobs: options, then the
+    config file, then defaults."""
+    from luna.cli.config_cmd import cli_settings
 
-    overrides = {}
-    if given["into"] is not None:
-        overrides["library_folder"] = (str(given["into"]), "command line (--into)")
-    if given["template"] is not None:
-        overrides["template"] = (given["template"], "command line (--template)")
-    return load_settings(overrides)
+    return cli_settings(
+        ctx,
+        {
+            "library_folder": (given["into"], "command line (--into)"),
+            "template": (given["template"], "command line (--template)"),
+            "exclude": (given["exclude"] or None, "command line (--exclude)"),
+            "jobs": (given["jobs"], "command line (--jobs)"),
+        },
+    )
 
 
 def _print_plan(report) -> None:

@@ -82,7 +82,7 @@ def organize(
     from luna.library import Library
     from luna.organize import OrganizeOptions, Organizer
 
-    settings = _settings(into, template)
+    settings = _settings(ctx, into, template)
     folder = settings.get("library_folder")
     if not folder:
         raise LunaError(
@@ -118,15 +118,16 @@ def organize(
     raise typer.Exit(int(report.exit_status))
 
 
-def _settings(into: Path | None, template: str | None):
-    from luna.settings import load_settings
+def _settings(ctx, into: Path | None, template: str | None):
+    from luna.cli.config_cmd import cli_settings
 
-    overrides = {}
-    if into is not None:
-        overrides["library_folder"] = (str(into), "command line (--into)")
-    if template is not None:
-        overrides["template"] = (template, "command line (--template)")
-    return load_settings(overrides)
+    return cli_settings(
+        ctx,
+        {
+            "library_folder": (into, "command line (--into)"),
+            "template": (template, "command line (--template)"),
+        },
+    )
 
 
 @app.command("doctor")
@@ -151,7 +152,7 @@ def doctor(
     from luna.doctor import checkup
     from luna.library import Library
 
-    folder = _settings(into, None).get("library_folder")
+    folder = _settings(ctx, into, None).get("library_folder")
     with Library.open(library_path(ctx), create=False) as lib:
         result = checkup(lib, folder=str(folder) if folder else None, clean=clean)
     if as_json:

@@ -1,0 +1,122 @@
+"""`luna config`: the effective settings and where each came from (see luna.settings)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from luna.cli.app import app, library_path
+from luna.cli.output import JsonOption, handle_errors, note, print_json, stdout_console, warn
+from luna.errors import LunaError
+
+CONFIG_JSON_VERSION = 1
+
+
+def cli_settings(ctx: typer.Context, overrides: dict | None = None):
+    """luna.settings.load_settings() for a command: adds the global -L/--library to the
+    command's own `overrides` and shows the config file's warnings on stderr."""
+    from luna.settings import load_settings
+
+    overrides = dict(overrides or {})
+    chosen = library_path(ctx)
+    if chosen is not None:
+        overrides.setdefault("library", (chosen, "command line (--library)"))
+    settings = load_settings(overrides)
+    for line in settings.warnings:
+        warn(line)
+    return settings
+
+
+@app.command("config")
+@handle_errors
+def config_show(
+    ctx: typer.Context,
+    show_path: Annotated[
+        bool,
+        typer.Option("--path", help="Print only the config file's path (it need not exist yet)."),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Show each setting's effective value and where it came from.
+
+    Settings come from the config file, TOML at $LUNA_CONFIG, else
+    $XDG_CONFIG_HOME/luna/config.toml, else ~/.config/luna/config.toml. The environment
+    ($LUNA_LIBRARY, $LUNA_USER) wins over the file, and command-line options win over
+    both. Paths may start with ~. A key luna does not know is reported and ignored.
+
+    \b
+    Keys:
+      library         the library file (-L/--library)
+      library_folder  where import --copy/--move and organize put files (--into)
+      template        their paths in it, default {year}/{month}/{day}/{filename}
+      exclude         glob patterns import skips (--exclude): a string or a list
+      user            who acts on shared albums (--user), default your login name
+      jobs            worker processes for import (--jobs), default 0: one per core
+
+    \b
+    Example:
+      # ~/.config/luna/config.toml
+      library_folder = "~/Pictures/Library"
+      template = "{year}/{year}-{month}/{filename}"
+      exclude = ["*.tmp", "@eaDir", ".thumbnails"]
+
+    \b
+    Edit it with:
+      $EDITOR "$(luna config --path)"
+    """
+    from luna.settings import KEYS, config_path, display_path
+
+    if show_path and as_json:
+        raise LunaError("choose one of --path and --json")
+    if show_path:
+        # Needs no valid file: this is how one finds the file to repair it.
+        sys.stdout.write(f"{config_path()}\n")
+        return
+    settings = cli_settings(ctx)
+    if as_json:
+        print_json(
+            {
+                "version": CONFIG_JSON_VERSION,
+                "config_file": str(settings.path),
+                "config_file_exists": settings.exists,
+                "settings": {
+                    key: {"value": _json_value(s.value), "source": s.source}
+                    for key, s in settings.items()
+                },
+            }
+        )
+        return
+    from rich.table import Table
+
+    # Like print_rows, but long values fold instead of ending in an ellipsis: a path cut
+    # short is no use to someone checking which library luna will open.
+    table = Table(box=None, padding=(0, 2, 0, 0), pad_edge=False)
+    table.add_column("key", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    table.add_column("source", overflow="fold")
+    for key, s in settings.items():
+        table.add_row(key, _shown(s.value, KEYS[key]), s.source)
+    stdout_console().print(table)
+    if not settings.exists:
+        note(f"No config file at {display_path(settings.path)}; defaults apply.")
+
+
+def _json_value(value):
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return str(value)  # paths
+
+
+def _shown(value, key) -> str:
+    """A value for people, saying what an unset one means ("0 (one per core)")."""
+    if value is None:
+        return f"({key.unset or 'not set'})"
+    if key.kind == "count" and value == 0 and key.unset:
+        return f"0 ({key.unset})"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value)) if value else "(none)"
+    return str(value)
