@@ -372,3 +372,24 @@ def test_a_move_across_file_systems_copies_verifies_then_deletes(
         d for d, _ in before.values()
     }
     _agrees(library_path, into)
+
+
+def test_the_config_file_gives_the_library_folder_and_template(card, into, cli, isolated_home):
+    config = isolated_home / ".config" / "luna" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(f'library_folder = "{into}"\ntemplate = "{{year}}/{{camera}}/{{filename}}"\n')
+    code, report, err = _json(cli, "import", card, "--copy")
+    assert code == 0, err
+    assert (into / "2019" / "Canon EOS 5D" / "IMG_0001.JPG").is_file()
+    # The command line wins over the file.
+    code, report, _ = _json(
+        cli, "organize", "--template", "{camera}/{year}/{filename}", "--dry-run"
+    )
+    destinations = {s["destination"] for s in report["steps"]}
+    assert str(into / "Canon EOS 5D" / "2019" / "IMG_0001.JPG") in destinations
+
+
+def test_a_bad_template_is_one_line_and_exit_2(card, into, cli):
+    code, _, err = cli("import", card, "--copy", "--into", into, "--template", "{year}/{nope}")
+    assert code == 2 and err.startswith("Error:") and err.count("\n") == 1
+    assert not into.exists()
