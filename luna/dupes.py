@@ -135,7 +135,14 @@ def _ordered(copies: list[Copy], choose: Callable[[list[Copy]], Copy]) -> Group:
 # -- exact duplicates ------------------------------------------------------------------------
 
 _COPY_COLUMNS = "id, path, content_sha, size_bytes, mtime, width, height"
-_CANDIDATES = "missing_since IS NULL AND kind != 'sidecar' AND content_sha != ''"
+
+
+def _candidates(t: str = "") -> str:
+    """Files that can be duplicates: present, not sidecars, hashed. `t`: a table alias."""
+    return f"{t}missing_since IS NULL AND {t}kind != 'sidecar' AND {t}content_sha != ''"
+
+
+_CANDIDATES = _candidates()
 
 
 def exact_groups(lib, *, keep: str = DEFAULT_KEEP, under: str | None = None) -> list[Group]:
@@ -184,11 +191,12 @@ def _sorted_groups(groups: list[Group]) -> list[Group]:
 
 # Formats Pillow (with pillow-heif) decodes. RAW files are left out: their pictures are
 # the camera's, and a RAW beside its JPEG is a pair (luna show lists it), not a copy.
-_SIMILAR_CANDIDATES = (
-    f"{_CANDIDATES} AND kind = 'photo' AND mime_type IN ("
+_DECODABLE = (
     "'image/jpeg', 'image/png', 'image/webp', 'image/heic', 'image/heif', 'image/avif', "
-    "'image/tiff', 'image/gif', 'image/bmp', 'image/jxl')"
+    "'image/tiff', 'image/gif', 'image/bmp', 'image/jxl'"
 )
+# Photos in the file table aliased "f".
+_SIMILAR_CANDIDATES = f"{_candidates('f.')} AND f.kind = 'photo' AND f.mime_type IN ({_DECODABLE})"
 
 
 def similar_groups(
@@ -212,8 +220,7 @@ def similar_groups(
     for row in db.execute_sql(
         f"SELECT {', '.join('f.' + c for c in _COPY_COLUMNS.split(', '))}, p.value "
         "FROM file f JOIN perceptual_hash p ON p.content_sha = f.content_sha AND p.method = ? "
-        f"WHERE {_SIMILAR_CANDIDATES.replace('missing_since', 'f.missing_since')} "
-        "AND p.value IS NOT NULL",
+        f"WHERE {_SIMILAR_CANDIDATES} AND p.value IS NOT NULL",
         (similar.HASH_METHOD,),
     ):
         copy = _copy(row[:-1])
@@ -250,7 +257,7 @@ def update_hashes(lib, *, jobs: int = 0, progress=None) -> HashingReport:
     for sha, path, cached in db.execute_sql(
         "SELECT f.content_sha, f.path, p.content_sha IS NOT NULL FROM file f "
         "LEFT JOIN perceptual_hash p ON p.content_sha = f.content_sha AND p.method = ? "
-        f"WHERE {_SIMILAR_CANDIDATES.replace('missing_since', 'f.missing_since')}",
+        f"WHERE {_SIMILAR_CANDIDATES}",
         (similar.HASH_METHOD,),
     ):
         if cached:
@@ -266,13 +273,15 @@ def update_hashes(lib, *, jobs: int = 0, progress=None) -> HashingReport:
     try:
         for (path, sha), result in pool.run(tasks, path_of=lambda t: t[0]):
             done += 1
-            if isinstance(result, Failed):
-                result = (None, result.reason)
+            if isinstance(result, Failed):  # a crash or a timeout: worth another try later
+                report.failed.append((path, result.reason))
+                continue
             value, error = result
             if error is not None:
                 report.failed.append((path, error))
             else:
                 report.computed += 1
+            # A picture that cannot be decoded stays so: remembered, not tried every run.
             batch.append((sha, similar.HASH_METHOD, _signed(value), error))
             if len(batch) >= 500:
                 _store_hashes(db, batch)
@@ -288,16 +297,17 @@ def update_hashes(lib, *, jobs: int = 0, progress=None) -> HashingReport:
 HASH_SECONDS = 30.0  # one photo's decode; far more than a 100 MP JPEG needs at 1/8 scale
 
 
-def _hash_one(task: tuple[str, str]) -> tuple[int | None, str | None]:
+def _hash_one(path: str) -> tuple[int | None, str | None]:
+    """In a worker: (hash, None), or (None, why it cannot be hashed)."""
     from luna import similar
+    from luna.extract import FileFailed
 
-    path, _sha = task
     try:
         return similar.perceptual_hash(path), None
     except similar.NotAnImage as exc:
         return None, str(exc)
-    except OSError as exc:
-        return None, f"cannot read: {exc.strerror or exc}"
+    except OSError as exc:  # unreadable now (permissions, a disk away): not remembered
+        raise FileFailed(f"cannot read: {exc.strerror or exc}") from None
 
 
 def _store_hashes(db, rows: list[tuple]) -> None:

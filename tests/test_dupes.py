@@ -184,3 +184,90 @@ def test_bad_options_are_one_line(copies, cli):
     assert code == 2 and err.count("\n") == 1 and "--keep" in err
     code, _, err = cli("dupes", "--threshold", "4")
     assert code == 1 and "--threshold needs --similar" in err
+
+
+# -- near duplicates -------------------------------------------------------------------------
+
+
+def _scene(seed: int, size=(1200, 900)):
+    """A natural-looking picture (shapes of random colours, softened): what a perceptual
+    hash is made for; flat colours would all look alike to it."""
+    import random
+
+    from PIL import Image, ImageDraw, ImageFilter
+
+    rng = random.Random(seed)
+    image = Image.new("RGB", size, tuple(rng.randrange(256) for _ in range(3)))
+    draw = ImageDraw.Draw(image)
+    for _ in range(40):
+        x, y = rng.randrange(size[0]), rng.randrange(size[1])
+        w, h = rng.randrange(50, 500), rng.randrange(50, 400)
+        draw.ellipse((x, y, x + w, y + h), fill=tuple(rng.randrange(256) for _ in range(3)))
+    return image.filter(ImageFilter.GaussianBlur(4))
+
+
+@pytest.fixture
+def lookalikes(photos: Path, cli) -> dict[str, Path]:
+    original = _scene(1)
+    paths = {
+        "original": photos / "camera" / "IMG_1.jpg",
+        "small": photos / "cloud" / "IMG_1-small.jpg",
+        "squeezed": photos / "cloud" / "IMG_1-q40.jpg",
+        "png": photos / "export" / "IMG_1.png",
+        "other": photos / "camera" / "IMG_2.jpg",
+    }
+    for p in paths.values():
+        p.parent.mkdir(parents=True, exist_ok=True)
+    original.save(paths["original"], quality=92)
+    original.resize((600, 450)).save(paths["small"], quality=85)
+    original.save(paths["squeezed"], quality=40)
+    original.save(paths["png"])
+    _scene(2).save(paths["other"], quality=92)
+    code, _, err = cli("import", photos)
+    assert code == 0, err
+    return paths
+
+
+def test_similar_groups_resized_recompressed_and_converted_copies(lookalikes, cli_json):
+    doc = _json(cli_json, "dupes", "--similar")
+    assert doc["mode"] == "similar" and doc["threshold"] == 8
+    (group,) = doc["groups"]
+    assert {f["path"] for f in group["files"]} == {
+        str(lookalikes[k]) for k in ("original", "small", "squeezed", "png")
+    }
+    # The original (most pixels, then most bytes) is kept, not a cloud service's copy.
+    kept = group["files"][0]
+    assert kept["keep"] and kept["path"] in (str(lookalikes["original"]), str(lookalikes["png"]))
+    assert kept["width"] == 1200
+    assert group["content_sha"] is None  # the copies' bytes differ
+    assert all(f["distance"] <= 8 for f in group["files"])
+    assert doc["hashing"]["computed"] == 5 and doc["hashing"]["failed"] == []
+
+
+def test_similar_hashes_are_computed_once(lookalikes, cli_json):
+    _json(cli_json, "dupes", "--similar")
+    doc = _json(cli_json, "dupes", "--similar")
+    assert doc["hashing"] == {"computed": 0, "cached": 5, "failed": []}
+
+
+def test_similar_extras_and_a_strict_threshold(lookalikes, cli):
+    code, out, _ = cli("dupes", "--similar", "--keep", f"in:{lookalikes['original'].parent}",
+                       "--extras", "-0")  # fmt: skip
+    assert sorted(out.split("\0")[:-1]) == sorted(
+        str(lookalikes[k]) for k in ("small", "squeezed", "png")
+    )
+    code, out, _ = cli("dupes", "--similar", "--threshold", "0", "--json")
+    groups = json.loads(out)["groups"]
+    assert all(len(g["files"]) < 4 for g in groups)
+
+
+def test_a_photo_that_cannot_be_decoded_is_reported_not_fatal(lookalikes, photos, cli):
+    broken = photos / "camera" / "IMG_3.jpg"
+    data = lookalikes["original"].read_bytes()
+    broken.write_bytes(data[:2000])  # a truncated JPEG: imported, but no picture to compare
+    cli("import", photos)
+    code, out, err = cli("dupes", "--similar", "--json")
+    doc = json.loads(out)
+    if doc["hashing"]["failed"]:
+        assert code == 3 and "not compared" in err
+    assert len(doc["groups"]) == 1
