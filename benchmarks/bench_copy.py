@@ -37,12 +37,11 @@ def build_tree(src: Path, files: int) -> int:
         folder.mkdir(parents=True, exist_ok=True)
         image = Image.merge("RGB", [Image.effect_noise((1600, 1200), 40 + c * 7) for c in range(3)])
         day = 1 + i % 28
+        taken = f"2019:06:{day:02d} 12:{i % 60:02d}:00".encode()
         exif = piexif.dump(
             {
                 "0th": {piexif.ImageIFD.Make: b"Canon", piexif.ImageIFD.Model: b"EOS 5D"},
-                "Exif": {
-                    piexif.ExifIFD.DateTimeOriginal: f"2019:06:{day:02d} 12:{i % 60:02d}:00".encode()
-                },
+                "Exif": {piexif.ExifIFD.DateTimeOriginal: taken},
             }
         )
         path = folder / f"IMG_{i:04d}.JPG"
@@ -78,7 +77,7 @@ def main() -> None:
         mb = size / 1e6
         luna = [sys.executable, "-m", "luna", "-L", str(work / "library.db")]
         rows = []
-        for attempt in range(2):
+        for _attempt in range(2):
             for target in ("cp", "cp-sync", "luna"):
                 shutil.rmtree(work / target, ignore_errors=True)
             (work / "library.db").unlink(missing_ok=True)
@@ -87,7 +86,9 @@ def main() -> None:
             subprocess.run(["sync"])
             cp = timed(["cp", "-r", str(src), str(work / "cp")])
             cp_sync = timed(f"cp -r '{src}' '{work / 'cp-sync'}' && sync", shell=True)
-            copied = timed([*luna, "import", str(src), "--copy", "--into", str(work / "luna"), "-q"])
+            copied = timed(
+                [*luna, "import", str(src), "--copy", "--into", str(work / "luna"), "-q"]
+            )
             rows.append((cp, cp_sync, copied))
         cp, cp_sync, copied = min(rows, key=lambda r: r[2])
         print(f"{args.files} photos, {mb:,.0f} MB (best of 2 runs)")
