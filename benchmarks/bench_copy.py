@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+RUNS = 3
+
 
 def build_tree(src: Path, files: int) -> int:
     import piexif
@@ -77,21 +79,23 @@ def main() -> None:
         mb = size / 1e6
         luna = [sys.executable, "-m", "luna", "-L", str(work / "library.db")]
         rows = []
-        for _attempt in range(2):
+        for _attempt in range(RUNS):
             for target in ("cp", "cp-sync", "luna"):
                 shutil.rmtree(work / target, ignore_errors=True)
-            (work / "library.db").unlink(missing_ok=True)
-            for suffix in ("-wal", "-shm"):
+            for suffix in ("", "-wal", "-shm"):
                 (work / f"library.db{suffix}").unlink(missing_ok=True)
+            # Each command starts with nothing left to write back from the one before.
             subprocess.run(["sync"])
             cp = timed(["cp", "-r", str(src), str(work / "cp")])
+            subprocess.run(["sync"])
             cp_sync = timed(f"cp -r '{src}' '{work / 'cp-sync'}' && sync", shell=True)
+            subprocess.run(["sync"])
             copied = timed(
                 [*luna, "import", str(src), "--copy", "--into", str(work / "luna"), "-q"]
             )
             rows.append((cp, cp_sync, copied))
-        cp, cp_sync, copied = min(rows, key=lambda r: r[2])
-        print(f"{args.files} photos, {mb:,.0f} MB (best of 2 runs)")
+        cp, cp_sync, copied = (min(column) for column in zip(*rows, strict=True))
+        print(f"{args.files} photos, {mb:,.0f} MB (best of {RUNS} runs each)")
         print(f"{'':28}{'seconds':>9}{'MB/s':>9}{'vs cp -r':>10}{'vs cp+sync':>12}")
         for label, seconds in (
             ("cp -r (floor)", cp),

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 from luna.errors import ExitStatus, LunaError
@@ -116,6 +117,9 @@ class Gatherer:
 
         self.journal = Journal(library.db)
         self._planned: set[str] = set()  # destinations taken in this run (dry runs too)
+        self._in_this_run: dict[str, str] = {}  # content hash -> where it goes
+        self._inflight: deque = deque()  # (journal entry, facts, future) in order
+        self._threads = None
 
     # -- the whole run -----------------------------------------------------------------------
     def run(self, paths) -> GatherReport:
@@ -128,7 +132,10 @@ class Gatherer:
             os.makedirs(self.into, exist_ok=True)
         try:
             candidates = self._scan(roots)
-            self._read_and_gather(candidates)
+            try:
+                self._read_and_gather(candidates)
+            finally:
+                self._drain()
             if not self.options.dry_run:
                 self.importer._link_related()
         except KeyboardInterrupt:
@@ -227,7 +234,11 @@ class Gatherer:
             self._put(facts, dest)
 
     def _already_in_library(self, facts) -> bool:
-        """Content the library has (present, same size) is a duplicate, not a new file."""
+        """Content the library has (present, same size) is a duplicate, not a new file;
+        so is content this run is already putting somewhere."""
+        if facts.content_sha in self._in_this_run:
+            self._duplicate(facts, self._in_this_run[facts.content_sha], "copied in this run")
+            return True
         found = [
             path
             for _id, path, missing in self.importer.store.same_content_elsewhere(
@@ -303,21 +314,55 @@ class Gatherer:
         return "same" if same_size and sha256_of(dest) == facts.content_sha else "other"
 
     # -- the transfer itself -----------------------------------------------------------------
+    # Copies run in a few threads (hashing and file I/O release the GIL), so reading one
+    # file back overlaps with writing the next; the library is written from this thread only.
     def _put(self, facts, dest: str) -> None:
-        from luna.transfer import TransferFailed
-
         mode = self.options.mode
+        self._in_this_run[facts.content_sha] = dest
         if self.options.dry_run:
             self.report.steps.append(Step(facts.path, dest, mode))
             self._count(mode, facts.size)
             return
+        from luna import transfer
+
         try:
-            self._transfer(facts, dest)
-        except TransferFailed as exc:
+            transfer.make_folders(os.path.dirname(dest))
+        except transfer.TransferFailed as exc:
             self.report.fail(facts.path, str(exc), dest)
             return
-        self.report.steps.append(Step(facts.path, dest, mode))
-        self._count(mode, facts.size)
+        entry = self.journal.begin(mode, facts.path, dest, facts.content_sha, facts.size)
+        self._inflight.append(
+            (entry, facts, self._copier().submit(_place, entry, mode, (facts.size, facts.mtime)))
+        )
+        while len(self._inflight) > COPIES_IN_FLIGHT:
+            self._complete_oldest()
+
+    def _copier(self):
+        if self._threads is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._threads = ThreadPoolExecutor(COPY_THREADS, thread_name_prefix="luna-copy")
+        return self._threads
+
+    def _complete_oldest(self) -> None:
+        entry, facts, future = self._inflight.popleft()
+        error = future.result()  # _place returns its failure rather than raising it
+        if error is not None:
+            self.journal.finish(entry)  # nothing was placed: the source is untouched
+        else:
+            error = self._record_placed(entry, facts)
+        if error is not None:
+            self.report.fail(facts.path, error, entry.destination)
+            return
+        self.report.steps.append(Step(facts.path, entry.destination, entry.operation))
+        self._count(entry.operation, facts.size)
+
+    def _drain(self) -> None:
+        """Finish every copy in flight (also after Ctrl-C: they are moments from done)."""
+        while self._inflight:
+            self._complete_oldest()
+        if self._threads is not None:
+            self._threads.shutdown()
 
     def _count(self, mode: str, size: int) -> None:
         if mode == "move":
@@ -326,30 +371,14 @@ class Gatherer:
             self.report.copied += 1
         self.report.bytes_copied += size
 
-    def _transfer(self, facts, dest: str) -> None:
+    def _record_placed(self, entry, facts) -> str | None:
+        """The file is in place: record it, then (a move) delete its source. Returns why
+        that failed, or None."""
         from luna import transfer
 
-        source, sha, mode = facts.path, facts.content_sha, self.options.mode
-        transfer.make_folders(os.path.dirname(dest))
-        entry = self.journal.begin(mode, source, dest, sha, facts.size)
-        try:
-            linked = mode == "move" and transfer.link_no_replace(source, dest)
-            if not linked:
-                transfer.copy_verified(source, entry.temporary, sha)
-                transfer.crash_point("copied")
-                transfer.place_no_replace(entry.temporary, dest)
-        except FileExistsError:
-            self.journal.finish(entry)
-            raise transfer.TransferFailed(
-                f"{for_humans(dest)} appeared while luna was copying; nothing was overwritten"
-            ) from None
-        except (transfer.TransferFailed, OSError) as exc:
-            self.journal.finish(entry)
-            if isinstance(exc, OSError):
-                raise transfer.TransferFailed(transfer._os_reason(exc, dest)) from None
-            raise
         self.journal.advance(entry, "placed")
         transfer.crash_point("placed")
+        dest, mode = entry.destination, entry.operation
         placed = dataclasses.replace(facts, path=dest, mtime=os.stat(dest).st_mtime)
 
         def record():
@@ -361,16 +390,41 @@ class Gatherer:
 
         self.importer._write(record)
         transfer.crash_point("recorded")
-        if mode == "move":
-            try:
-                transfer.remove_source(source, sha, dest)
-            except (transfer.TransferFailed, OSError) as exc:
-                reason = str(exc) if isinstance(exc, transfer.TransferFailed) else exc.strerror
-                self.journal.finish(entry)
-                raise transfer.TransferFailed(
-                    f"copied to {for_humans(dest)}, but the source could not be deleted: {reason}"
-                ) from None
+        if mode != "move":
+            return None
+        try:
+            transfer.remove_source(facts.path, facts.content_sha, dest)
+        except (transfer.TransferFailed, OSError) as exc:
+            reason = str(exc) if isinstance(exc, transfer.TransferFailed) else exc.strerror
+            return f"copied to {for_humans(dest)}, but the source could not be deleted: {reason}"
+        finally:
             self.journal.finish(entry)
+        return None
+
+
+COPY_THREADS = 3
+COPIES_IN_FLIGHT = 6  # bounded: each holds a journal entry and, briefly, a partial file
+
+
+def _place(entry, mode: str, known: tuple[int, float]) -> str | None:
+    """In a copy thread: put the file at its destination, verified. Returns why it could
+    not, or None. The journal entry is the caller's to close."""
+    from luna import transfer
+
+    source, dest = entry.source, entry.destination
+    try:
+        linked = mode == "move" and transfer.link_no_replace(source, dest)
+        if not linked:
+            transfer.copy_verified(source, entry.temporary, entry.content_sha, known)
+            transfer.crash_point("copied")
+            transfer.place_no_replace(entry.temporary, dest)
+    except FileExistsError:
+        return f"{for_humans(dest)} appeared while luna was copying; nothing was overwritten"
+    except transfer.TransferFailed as exc:
+        return str(exc)
+    except OSError as exc:
+        return transfer._os_reason(exc, dest)
+    return None
 
 
 # -- what travels together -------------------------------------------------------------------

@@ -69,27 +69,54 @@ def sha256_of(path: str) -> str:
     return digest.hexdigest()
 
 
-def copy_verified(source: str, temporary: str, expected_sha: str) -> None:
-    """Copy `source` to `temporary` (which must not exist), on disk and proven equal."""
-    digest = hashlib.sha256()
+def copy_verified(
+    source: str, temporary: str, expected_sha: str, known: tuple[int, float] | None = None
+) -> None:
+    """Copy `source` to `temporary` (which must not exist), on disk and proven equal to
+    the content the library knows (`expected_sha`). `known`: the (size, mtime) the source
+    had when it was hashed, to tell a file edited since from a bad copy."""
     try:
-        with open(source, "rb") as src, open(temporary, "xb") as dst:
-            while chunk := src.read(CHUNK):
-                digest.update(chunk)
-                dst.write(chunk)
-            dst.flush()
-            os.fsync(dst.fileno())
+        # Unbuffered: the kernel moves the data, and file offsets stay the kernel's.
+        with open(source, "rb", buffering=0) as src, open(temporary, "xb", buffering=0) as dst:
             st = os.fstat(src.fileno())
+            _copy_data(src, dst, st.st_size)
+            os.fsync(dst.fileno())
         os.utime(temporary, ns=(st.st_atime_ns, st.st_mtime_ns))  # as cp -p: dates stay
-        if digest.hexdigest() != expected_sha:
-            raise TransferFailed("the file changed since it was read; import it again")
+        # Reading the copy back proves it holds exactly the content that was hashed when
+        # the file was read: a source edited since, or a bad write, both show here.
         if sha256_of(temporary) != expected_sha:
+            if known is not None and (st.st_size, st.st_mtime) != known:
+                raise TransferFailed("the file changed since it was read; import it again")
             raise TransferFailed("the copy reads back different from the source (disk error?)")
     except BaseException as exc:
         _remove_quietly(temporary)
         if isinstance(exc, OSError):
             raise TransferFailed(_os_reason(exc, temporary)) from None
         raise
+
+
+def _copy_data(src, dst, size: int) -> None:
+    """The kernel copies (copy_file_range, which may also share blocks on btrfs or XFS);
+    a plain read/write loop where it cannot (another file system, an old kernel)."""
+    copied = 0
+    try:
+        while copied < size:
+            n = os.copy_file_range(src.fileno(), dst.fileno(), size - copied)
+            if n == 0:
+                break
+            copied += n
+    except (AttributeError, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno not in _NO_KERNEL_COPY:
+            raise
+        src.seek(copied)
+        dst.seek(copied)
+    while chunk := src.read(CHUNK):  # the rest, also a file that grew meanwhile
+        view = memoryview(chunk)
+        while view:  # a raw write may take only part of the chunk
+            view = view[dst.write(view) :]
+
+
+_NO_KERNEL_COPY = (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL)
 
 
 def place_no_replace(temporary: str, destination: str) -> None:
