@@ -1,0 +1,408 @@
+"""Photos that look the same: a perceptual hash of each picture as displayed, and the groups
+of pictures whose hashes are close.
+
+`luna dupes --similar` finds the copies that byte-for-byte hashing cannot: the smaller,
+recompressed JPEG a cloud service hands back beside the original, a HEIC and its JPEG
+export, a PNG or WebP made from a photo, a copy whose pixels were turned and whose EXIF
+Orientation was reset to match. It hashes each photo with :func:`perceptual_hash`, caches
+the value in the library beside :data:`HASH_METHOD`, and calls :func:`group_similar`.
+
+The hash: brightness gradients in both directions
+-------------------------------------------------
+The picture is reduced to grey, then to two tiny grids: 9 wide by 4 tall, whose 8
+left-to-right comparisons per row give 32 bits, and 4 wide by 9 tall, whose 8 top-to-bottom
+comparisons per column give 32 more. A bit is 1 where brightness increases. Resizing,
+recompressing and changing format move every cell a little, but seldom swap two
+neighbours, so copies stay within a few bits of each other while different pictures land
+about 32 bits apart. A picture with almost no structure (a black frame, a grey card)
+hashes to nearly 0, so such pictures group together, as they do to the eye.
+
+This is dHash (which compares horizontal neighbours on a 9x8 grid) made to look both ways.
+Horizontal comparisons alone cannot see a picture whose structure is horizontal bands: on
+40 generated seascapes (sky, sea, sand at various heights) plain dHash put every pair
+within 2 bits of each other, since all their rows are flat; these bits put them a median
+13 apart (still too close to tell all such pictures apart: that would take more bits). On
+real photos and generated scenes the two measured alike (see DEFAULT_THRESHOLD). A DCT hash
+(pHash) separated different photos slightly better but flipped up to 34 bits of a nearly
+flat photo after recompression, and costs a Python DCT; an average hash let different
+photos come close far more often.
+
+Hashing is decoding: the bits take microseconds, the pixels milliseconds. So the decoder is
+asked for the smallest picture that still serves: ``draft`` makes libjpeg decode a JPEG at
+1/8 scale (each pixel the mean of an 8x8 block, exactly what the grids need), and makes
+pillow-heif decode the thumbnail an iPhone stores in a HEIC (8 ms instead of 400). A 12 MP,
+3 MB JPEG then takes about 30 ms instead of 90 (benchmarks/bench_similar.py): what is left
+is libjpeg reading the compressed data, which no scale skips. Other formats are decoded
+whole. The EXIF orientation is applied to the tiny grids, where it costs nothing.
+
+Grouping
+--------
+Copies are within the threshold of their original, and groups are connected components:
+a chain of close pairs is one group. Comparing all pairs is out of reach at 200,000 photos
+(2e10 pairs), so close pairs are found by multi-index hashing (see :func:`_close_pairs`).
+
+Pillow is imported by :func:`perceptual_hash` only: ``luna`` commands that never hash a
+photo do not pay for it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import struct
+import warnings
+from collections.abc import Hashable, Iterator, Mapping
+from typing import TypeVar
+
+K = TypeVar("K", bound=Hashable)
+
+# Stored beside each cached hash: a luna whose algorithm differs recomputes the hash rather
+# than compare values that mean different things. Change it whenever a bit could change.
+HASH_METHOD = "dhash-hv-v1"
+HASH_BITS = 64
+_MASK = (1 << HASH_BITS) - 1
+
+# Bits of 64 within which two photos count as the same picture. Measured on 68 real photos
+# (the shared test corpus) and 120 generated scenes, each with 13 kinds of copy: resized,
+# thumbnail, recompressed (quality 40 and 15), PNG, WebP and HEIC copies were at most 5
+# bits from their original; grey, sharpened or more contrasted copies at most 4; a copy
+# turned by its pixels rather than by its Orientation tag at most 2; a brightened one (+15%)
+# up to 8. Different photos were never closer than 15 bits (generated scenes: 16), but for
+# one picture the corpus holds twice, at 1 bit. 8 sits between, with 3 bits of margin above
+# the copies that matter most and 7 below the nearest different photo; and since groups
+# are chains of close pairs, a looser default would let unrelated photos join a group
+# through one false pair. A 2% crop moved up to 9 bits: crops are not what this looks for.
+DEFAULT_THRESHOLD = 8
+
+# JPEG and HEIF are decoded at the smallest scale, or from the smallest embedded thumbnail,
+# that still covers this size. Photos of 1 MP and more still decode at 1/8, and an iPhone's
+# 320x240 HEIC thumbnail still qualifies; on the corpus's JPEGs and HEICs the hash is then
+# within 3 bits of a full decode's (the same for 4 in 5). At 64, small pictures decoded too
+# coarsely: up to 5 bits.
+_DRAFT_SIZE = (128, 128)
+
+_ORIENTATION = 0x0112  # EXIF tag
+# Orientations whose displayed width is the stored height.
+_TURNED = {5, 6, 7, 8}
+
+
+class NotAnImage(Exception):
+    """The file is not a picture Pillow can decode; the message says why, in one line."""
+
+
+def hamming(a: int, b: int) -> int:
+    """How many of the 64 bits differ between two hashes.
+
+    Hashes may be given as signed 64-bit integers too (SQLite stores no larger integer)."""
+    return ((a ^ b) & _MASK).bit_count()
+
+
+# -- the hash ------------------------------------------------------------------------------
+
+
+def perceptual_hash(path: str) -> int:
+    """A 64-bit hash of how the image at `path` looks once displayed (EXIF orientation
+    applied); copies of the same picture get hashes a few bits apart (:func:`hamming`).
+
+    Raises NotAnImage for a file Pillow cannot decode, and OSError when the file itself
+    cannot be opened (missing, unreadable).
+    """
+    from PIL import Image
+
+    from luna.extract.heif import register
+
+    register()
+    with open(path, "rb") as fp:
+        try:
+            with warnings.catch_warnings():
+                # Pillow warns about odd EXIF and large images; neither changes the pixels.
+                warnings.simplefilter("ignore")
+                return _hash_image_file(fp)
+        except Image.DecompressionBombError as exc:
+            raise NotAnImage(
+                f"refused as a likely decompression bomb: {_first_line(exc)}"
+            ) from None
+        except _DECODE_ERRORS as exc:
+            raise NotAnImage(_decode_failure(exc)) from None
+
+
+# What Pillow and its plugins raise for a file they cannot make sense of.
+_DECODE_ERRORS = (
+    OSError,  # includes UnidentifiedImageError and "image file is truncated"
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    TypeError,
+    KeyError,
+    ZeroDivisionError,
+    RuntimeError,
+    struct.error,
+)
+
+
+def _decode_failure(exc: BaseException) -> str:
+    from PIL import UnidentifiedImageError
+
+    if isinstance(exc, UnidentifiedImageError):
+        return "not an image luna can read (unknown format, or a damaged header)"
+    return f"cannot decode the image: {_first_line(exc)}"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = (str(exc) or type(exc).__name__).strip().splitlines()[0]
+    return text if len(text) <= 150 else text[:147] + "..."
+
+
+def _hash_image_file(fp) -> int:
+    from PIL import Image
+
+    with Image.open(fp) as im:
+        # Formats without a reduced decode ignore this. It only ever picks a scaled copy of
+        # the picture (same crop and orientation), so the hash moves by a few bits at most.
+        im.draft("L", _DRAFT_SIZE)
+        grey = _grey(im)
+        # Read after decoding: Pillow's TIFF reader turns the pixels itself as it decodes,
+        # then drops the tag. (pillow-heif turns HEIC pixels as the format requires and
+        # resets the tag to 1 at open.)
+        orientation = _orientation(im)
+    rows = _displayed_grid(grey, orientation, 9, 4)
+    columns = _displayed_grid(grey, orientation, 4, 9)
+    return _gradient_bits(rows, columns)
+
+
+def _grey(im):
+    """The first frame (Pillow opens every format there) as one channel of brightness:
+    mode "L", or "LA" when transparency matters, or "F" for 16-bit and float images, whose
+    conversion to "L" would clip at 255 instead of scaling."""
+    mode = im.mode
+    if mode in ("I", "F") or mode.startswith("I;16"):
+        return im.convert("F")
+    if mode == "LAB":
+        return im.getchannel("L")  # lightness, which is what the "L" of other modes means
+    if mode in ("LA", "La", "PA", "RGBA", "RGBa") or "transparency" in im.info:
+        return im.convert("LA")
+    return im.convert("L")  # the luma of ITU-R 601, as JPEG's own Y channel is
+
+
+def _orientation(im) -> int:
+    """The EXIF Orientation (1-8), 1 when absent or unreadable: a damaged EXIF block does
+    not make the pixels any less readable."""
+    try:
+        value = im.getexif().get(_ORIENTATION)
+    except _DECODE_ERRORS:
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _displayed_grid(grey, orientation: int, width: int, height: int):
+    """Brightness of a `width` x `height` grid over the picture as displayed, row by row.
+
+    The stored picture is averaged onto the grid turned as it is stored, and the grid is
+    then turned: the same cells as turning the picture first, at none of the cost."""
+    from PIL import Image
+
+    stored = (height, width) if orientation in _TURNED else (width, height)
+    # BOX: every cell is the plain mean of the pixels it covers. For "LA", Pillow averages
+    # premultiplied by alpha.
+    tiny = grey.resize(stored, Image.Resampling.BOX)
+    turn = _transposition(orientation)
+    if turn is not None:
+        tiny = tiny.transpose(turn)
+    if tiny.mode == "LA":
+        # Shown over white, as most viewers show transparency: the exported JPEG of a
+        # transparent PNG was usually flattened onto white too.
+        flat = Image.new("L", tiny.size, 255)
+        flat.paste(tiny.getchannel("L"), mask=tiny.getchannel("A"))
+        tiny = flat
+    if tiny.mode == "F":
+        from array import array
+
+        return array("f", tiny.tobytes())
+    return tiny.tobytes()
+
+
+def _transposition(orientation: int):
+    """The Pillow transposition that displays an image stored with this orientation."""
+    from PIL import Image
+
+    return {
+        2: Image.Transpose.FLIP_LEFT_RIGHT,
+        3: Image.Transpose.ROTATE_180,
+        4: Image.Transpose.FLIP_TOP_BOTTOM,
+        5: Image.Transpose.TRANSPOSE,
+        6: Image.Transpose.ROTATE_270,
+        7: Image.Transpose.TRANSVERSE,
+        8: Image.Transpose.ROTATE_90,
+    }.get(orientation)
+
+
+def _gradient_bits(rows, columns) -> int:
+    """64 bits, most significant first: for each row of the 9x4 grid, whether each cell is
+    brighter than its left neighbour; then for each column of the 4x9 grid, whether each
+    cell is brighter than the one above. Equal cells give 0, so a flat picture hashes to 0."""
+    bits = 0
+    for top in range(0, 36, 9):
+        for i in range(top, top + 8):
+            bits = bits << 1 | (rows[i] < rows[i + 1])
+    for column in range(4):
+        for i in range(column, column + 32, 4):
+            bits = bits << 1 | (columns[i] < columns[i + 4])
+    return bits
+
+
+# -- grouping ------------------------------------------------------------------------------
+
+
+def group_similar(hashes: Mapping[K, int], threshold: int) -> list[list[K]]:
+    """Groups of keys whose hashes are within `threshold` bits, directly or through a chain
+    of such pairs; only groups of two or more. Each group is sorted, and the groups are
+    sorted by their first key, so the keys must be comparable (ids, paths).
+
+    Keys with identical hashes always share a group, even at threshold 0.
+    """
+    if not 0 <= threshold <= HASH_BITS:
+        raise ValueError(f"threshold must be between 0 and {HASH_BITS} bits, not {threshold}")
+    keys_by_hash: dict[int, list[K]] = {}
+    for key, value in hashes.items():
+        keys_by_hash.setdefault(value & _MASK, []).append(key)
+    # Exact copies are common (the same file imported twice): compare each value once.
+    distinct = list(keys_by_hash)
+    position = {value: i for i, value in enumerate(distinct)}
+    parent = list(range(len(distinct)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]  # path halving keeps the trees shallow
+            i = parent[i]
+        return i
+
+    for a, b in _close_pairs(distinct, threshold):
+        ra, rb = root(position[a]), root(position[b])
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    members: dict[int, list[K]] = {}
+    for i, value in enumerate(distinct):
+        members.setdefault(root(i), []).extend(keys_by_hash[value])
+    groups = [sorted(keys) for keys in members.values() if len(keys) > 1]
+    groups.sort(key=lambda keys: keys[0])
+    return groups
+
+
+# Costs of the steps below, in seconds: filing one hash in a bucket or looking up one
+# neighbouring band value; comparing one candidate pair; the bookkeeping of one bucket.
+# Fitted with CPython 3.11 to timings of every band count from 2,000 to 200,000 random
+# hashes at thresholds 4 to 10; with them the estimate picks the fastest count in each
+# case. Only their ratios matter.
+_LOOKUP_COST = 100e-9
+_COMPARE_COST = 50e-9
+_BUCKET_COST = 2e-6
+
+
+def _close_pairs(distinct: list[int], threshold: int) -> Iterator[tuple[int, int]]:
+    """Every pair of these (distinct, 64-bit) hashes at most `threshold` bits apart, some
+    pairs more than once.
+
+    Multi-index hashing: cut the 64 bits into m bands, and give band i a radius r_i, with
+    the radii adding up to threshold + 1 - m. If two hashes differed by more than r_i bits
+    in every band, they would differ by at least sum(r_i + 1) = threshold + 1 bits in all:
+    so a close pair is within r_i bits on some band. Each band's values are bucketed; a
+    bucket is compared with itself and with the buckets a few flipped bits away.
+
+    With radii of 0 (m = threshold + 1, plain pigeonhole) a candidate needs only an exact
+    band match, but at threshold 10 the bands are 6 bits wide and a random pair is a
+    candidate one time in six: 200 s for 200,000 random hashes. Wider bands with radii of 1
+    or 2 cost more bucket look-ups and far fewer comparisons: 4 bands of 16 bits (radii 2,
+    2, 2, 1) take about 16 s. The number of bands is picked by estimating both costs for the
+    number of hashes at hand. (A BK-tree prunes little at such radii in 64 bits: 9 s for
+    just 10,000 hashes, where this takes 0.15 s.)
+    """
+    bands = _plan(len(distinct), threshold)
+    if bands is None:
+        yield from _all_close_pairs(distinct, threshold)
+        return
+    shift = HASH_BITS
+    for width, radius in bands:
+        shift -= width
+        yield from _band_pairs(distinct, threshold, shift, width, radius)
+
+
+def _all_close_pairs(distinct: list[int], threshold: int) -> Iterator[tuple[int, int]]:
+    """Every pair compared: for a few hashes, or thresholds so loose nothing else helps."""
+    for i, a in enumerate(distinct):
+        for b in distinct[i + 1 :]:
+            if (a ^ b).bit_count() <= threshold:
+                yield a, b
+
+
+def _plan(count: int, threshold: int) -> list[tuple[int, int]] | None:
+    """(width, radius) of each band, or None when comparing all pairs is cheaper."""
+    best_cost = count * (count - 1) / 2 * _COMPARE_COST
+    best = None
+    for m in range(1, min(threshold + 1, HASH_BITS) + 1):
+        bands = _bands(m, threshold)
+        cost = sum(_band_cost(count, width, radius) for width, radius in bands)
+        if cost < best_cost:
+            best_cost, best = cost, bands
+    return best
+
+
+def _bands(m: int, threshold: int) -> list[tuple[int, int]]:
+    """m bands of (nearly) equal width, with radii adding up to threshold + 1 - m, spread
+    evenly, the wider bands taking the larger radii."""
+    width, wider = divmod(HASH_BITS, m)
+    radius, larger = divmod(threshold + 1 - m, m)
+    return [(width + (i < wider), radius + (i < larger)) for i in range(m)]
+
+
+def _ball(width: int, radius: int) -> int:
+    """How many values of `width` bits are within `radius` bits of a given one."""
+    return sum(math.comb(width, k) for k in range(radius + 1))
+
+
+def _band_cost(count: int, width: int, radius: int) -> float:
+    """Estimated seconds for one band, were the hashes uniformly random: filing every hash,
+    looking up the neighbours of each occupied bucket, and comparing the candidate pairs."""
+    buckets = 2**width * -math.expm1(-count / 2**width)
+    neighbours = _ball(width, radius)
+    lookups = count + buckets * (neighbours - 1) / 2
+    candidates = count * count / 2 * neighbours / 2**width
+    return lookups * _LOOKUP_COST + candidates * _COMPARE_COST + buckets * _BUCKET_COST
+
+
+def _band_pairs(
+    distinct: list[int], threshold: int, shift: int, width: int, radius: int
+) -> Iterator[tuple[int, int]]:
+    """Close pairs among hashes whose band (`width` bits from bit `shift`) differ by at
+    most `radius` bits."""
+    band_mask = (1 << width) - 1
+    buckets: dict[int, list[int]] = {}
+    for value in distinct:
+        buckets.setdefault(value >> shift & band_mask, []).append(value)
+    # Each pair of buckets is visited once, from the lower value: flipping bits of `key`
+    # gives a higher value exactly when the highest flipped bit is 0 in `key`. So the flips
+    # are filed by their highest bit.
+    flips_by_top: list[list[int]] = [[] for _ in range(width)]
+    for flip in _flips(width, radius):
+        flips_by_top[flip.bit_length() - 1].append(flip)
+    get = buckets.get
+    nothing: list[int] = []
+    for key, bucket in buckets.items():
+        for i in range(len(bucket) - 1):
+            a = bucket[i]
+            for b in bucket[i + 1 :]:
+                if (a ^ b).bit_count() <= threshold:
+                    yield a, b
+        flips = [f for bit in range(width) if not key >> bit & 1 for f in flips_by_top[bit]]
+        candidates = [b for f in flips for b in get(key ^ f, nothing)]
+        if candidates:
+            for a in bucket:
+                for b in [b for b in candidates if (a ^ b).bit_count() <= threshold]:
+                    yield a, b
+
+
+def _flips(width: int, radius: int) -> Iterator[int]:
+    """Every non-zero mask of `width` bits with at most `radius` bits set."""
+    for count in range(1, radius + 1):
+        for bits in itertools.combinations(range(width), count):
+            yield sum(1 << bit for bit in bits)
