@@ -256,9 +256,11 @@ def test_similar_extras_and_a_strict_threshold(lookalikes, cli):
     assert sorted(out.split("\0")[:-1]) == sorted(
         str(lookalikes[k]) for k in ("small", "squeezed", "png")
     )
+    # --threshold 0: only pictures whose hashes are identical group.
     code, out, _ = cli("dupes", "--similar", "--threshold", "0", "--json")
-    groups = json.loads(out)["groups"]
-    assert all(len(g["files"]) < 4 for g in groups)
+    doc = json.loads(out)
+    assert doc["threshold"] == 0
+    assert all(f["distance"] == 0 for g in doc["groups"] for f in g["files"])
 
 
 def test_a_photo_that_cannot_be_decoded_is_reported_not_fatal(lookalikes, photos, cli):
