@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
 from luna.errors import LunaError, NotFound
 from luna.extract.dates import parse_offset
 from luna.fsnames import from_db
-from luna.names import slugify, tidy_name
+from luna.names import slugify, tidy_name, uuid_text
 from luna.timefmt import iso_local
 
 EVENT_TABLE, LINK_TABLE, FILE_TABLE = "event", "event_file", "file"
@@ -195,9 +194,6 @@ def _chunks(values: list, size: int = 400):
         yield values[i : i + size]
 
 
-def _uuid(hex_id: str) -> str:
-    return str(uuid.UUID(hex_id))
-
 
 _EVENT_COLUMNS = "id, name, slug, start, end, utc_offset, description"
 
@@ -320,7 +316,7 @@ def show_event(lib, name: str) -> dict:
     ).fetchall()
     files = [
         {
-            "id": _uuid(file_id),
+            "id": uuid_text(file_id),
             "path": from_db(path),
             "filename": from_db(filename),
             "start": iso_local(_py_time(start), offset),

@@ -303,15 +303,7 @@ class Gatherer:
         raise OSError(0, "no free name after 10,000 tries")
 
     def _taken(self, dest: str, facts) -> str | None:
-        """None when `dest` is free; "same" when it holds this content; "other" else."""
-        from luna.transfer import sha256_of
-
-        if dest in self._planned:
-            return "other"
-        if not os.path.lexists(dest):
-            return None
-        same_size = os.path.isfile(dest) and os.path.getsize(dest) == facts.size
-        return "same" if same_size and sha256_of(dest) == facts.content_sha else "other"
+        return name_taken(dest, facts.size, facts.content_sha, self._planned)
 
     # -- the transfer itself -----------------------------------------------------------------
     # Copies run in a few threads (hashing and file I/O release the GIL), so reading one
@@ -425,6 +417,19 @@ def _place(entry, mode: str, known: tuple[int, float]) -> str | None:
     except OSError as exc:
         return transfer._os_reason(exc, dest)
     return None
+
+
+def name_taken(dest: str, size: int, sha: str, planned: set[str]) -> str | None:
+    """None when `dest` is free; "same" when it already holds this content; "other" when
+    other content has it (or another file of this run will)."""
+    from luna.transfer import sha256_of
+
+    if dest in planned:
+        return "other"
+    if not os.path.lexists(dest):
+        return None
+    same_size = os.path.isfile(dest) and os.path.getsize(dest) == size
+    return "same" if same_size and sha256_of(dest) == sha else "other"
 
 
 # -- what travels together -------------------------------------------------------------------

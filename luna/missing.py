@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from luna import fsnames
 from luna.errors import ExitStatus, LibraryError, LunaError, NotFound
 from luna.fsnames import for_humans, from_db, to_db
+from luna.names import uuid_text
 from luna.timefmt import iso_utc
 
 REPORT_VERSION = 1
@@ -99,7 +100,7 @@ def _records(db, rows) -> list[dict]:
     )
     records = [
         {
-            "id": _uuid(file_id),
+            "id": uuid_text(file_id),
             "path": from_db(path),
             "filename": from_db(filename),
             "kind": kind,
@@ -141,7 +142,7 @@ class RelinkProblem:
 
     def to_json(self) -> dict:
         return {
-            "id": _uuid(self.id),
+            "id": uuid_text(self.id),
             "path": self.path,
             "new_path": self.new_path,
             "reason": self.reason,
@@ -518,9 +519,9 @@ def _prune_batch(db, ids: list[str], report: PruneReport) -> None:
     for row in rows:
         file_id, path = row[0], from_db(row[1])
         if row[6] is None:
-            report.not_missing.append({"id": _uuid(file_id), "path": path})
+            report.not_missing.append({"id": uuid_text(file_id), "path": path})
         elif os.path.lexists(path):  # checked now, not when the file was marked missing
-            report.reappeared.append({"id": _uuid(file_id), "path": path})
+            report.reappeared.append({"id": uuid_text(file_id), "path": path})
         else:
             doomed.append(row)
     records = _records(db, doomed)
@@ -578,6 +579,3 @@ def _timestamp(value) -> dt.datetime | None:
 def _marks(values) -> str:
     return ", ".join("?" for _ in values)
 
-
-def _uuid(hex_id: str) -> str:
-    return f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"

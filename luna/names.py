@@ -35,3 +35,8 @@ def slugify(name: str) -> str:
     text = unicodedata.normalize("NFC", name).casefold()
     slug = re.sub(r"[^\w]+", "-", text).strip("-")
     return slug or "-".join(f"{ord(c):x}" for c in text)  # a name made only of symbols
+
+
+def uuid_text(hex_id: str) -> str:
+    """A file id as people and scripts see it (8-4-4-4-12), from the 32 hex digits stored."""
+    return f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"

@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 
 from luna.fsnames import for_humans, from_db, to_db, under
-from luna.gather import GatherReport, Step, _lead_rank, _stem, follower_name
+from luna.gather import GatherReport, Step, _lead_rank, _stem, follower_name, name_taken
 
 
 @dataclass
@@ -210,14 +210,7 @@ class Organizer:
         raise OSError(0, "no free name after 10,000 tries")
 
     def _taken(self, dest: str, row: Row) -> str | None:
-        from luna.transfer import sha256_of
-
-        if dest in self._planned:
-            return "other"
-        if not os.path.lexists(dest):
-            return None
-        same_size = os.path.isfile(dest) and os.path.getsize(dest) == row.size
-        return "same" if same_size and sha256_of(dest) == row.content_sha else "other"
+        return name_taken(dest, row.size, row.content_sha, self._planned)
 
     def _move(self, row: Row, dest: str) -> None:
         from luna.transfer import TransferFailed

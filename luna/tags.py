@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from luna.errors import LunaError, NotFound
 from luna.fsnames import from_db
-from luna.names import tag_key, tidy_name
+from luna.names import tag_key, tidy_name, uuid_text
 
 TAG_TABLE, LINK_TABLE = "tag", "file_tag"
 
@@ -209,15 +209,9 @@ def tags_of(lib, file_ids: list[str]) -> list[dict]:
         ).fetchall()
         out.append(
             {
-                "id": _uuid(file_id),
+                "id": uuid_text(file_id),
                 "path": from_db(path[0]) if path else None,
                 "tags": [{"name": n, "source": s} for n, s in rows],
             }
         )
     return out
-
-
-def _uuid(hex_id: str) -> str:
-    import uuid
-
-    return str(uuid.UUID(hex_id))

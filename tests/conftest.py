@@ -151,8 +151,9 @@ def run_cli(*args: str, env=None, input=None):
     """Run luna's CLI in-process; returns (exit code, stdout, stderr). `input` is stdin."""
     from typer.testing import CliRunner
 
-    from luna.cli.app import app
+    from luna.cli.app import app, load_commands
 
+    load_commands()
     result = CliRunner().invoke(app, [str(a) for a in args], env=env, input=input)
     return result.exit_code, result.stdout, result.stderr
 

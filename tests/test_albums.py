@@ -28,8 +28,9 @@ def luna(*args, user: str | None = "alice", stdin: str | None = None, env=None):
     returns (exit code, stdout, stderr)."""
     from typer.testing import CliRunner
 
-    from luna.cli.app import app
+    from luna.cli.app import app, load_commands
 
+    load_commands()
     argv = [str(a) for a in args] + (["--user", user] if user else [])
     result = CliRunner().invoke(app, argv, input=stdin, env=env)
     return result.exit_code, result.stdout, result.stderr

@@ -243,3 +243,37 @@ def test_closed_pipe_is_quiet(imported, library_path):
     )
     assert proc.stdout == "{"
     assert proc.stderr == ""
+
+
+def test_a_command_loads_only_its_own_module(tmp_path):
+    """`luna find` runs in shell loops: it must not pay for importing the other commands."""
+    script = (
+        "import sys\n"
+        "sys.argv = ['luna', '-L', sys.argv[1], 'find', '--count']\n"
+        "from luna.cli.app import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('luna.cli.'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "none.db")],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    loaded = done.stdout.split()
+    assert "luna.cli.find" in loaded
+    assert not {"luna.cli.album", "luna.cli.import_cmd", "luna.cli.dupes_cmd"} & set(loaded)
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["find", "--tag", "x"], "find"),
+        (["-L", "find", "tag", "add"], "tag"),
+        (["--library", "/x.db", "--", "show"], "show"),
+        (["--help"], None),
+        ([], None),
+    ],
+)
+def test_the_command_word_is_found_past_global_options(argv, named):
+    from luna.cli.app import _command_named
+
+    assert _command_named(argv) == named

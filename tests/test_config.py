@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-import luna.cli.config_cmd  # noqa: F401  (registers `luna config` until app.py imports it)
 from luna.settings import (
     KEYS,
     ConfigError,

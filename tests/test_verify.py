@@ -16,7 +16,6 @@ import types
 import pytest
 from conftest import is_root, make_photo, run_cli
 
-import luna.cli.verify_cmd  # noqa: F401  (registers the command until app.py imports it)
 from luna.importer import ImportOptions
 from luna.verify import Interrupted, content_history, parse_duration, verify
 

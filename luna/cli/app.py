@@ -74,25 +74,62 @@ def library_path(ctx: typer.Context) -> Path | None:
     return (root.obj or {}).get("library")
 
 
-# Commands register themselves on `app` when their module is imported.
-from luna.cli import (  # noqa: E402,F401
-    album,
-    config_cmd,
-    dupes_cmd,
-    event,
-    find,
-    import_cmd,
-    missing_cmd,
-    organize_cmd,
-    show,
-    stats,
-    tag,
-    verify_cmd,
-)
+# Commands register themselves on `app` when their module is imported. `luna find` runs in
+# shell loops, so a run imports only the module of the command it names; --help, no
+# command, or a name luna does not know load them all (to list them, or to say so).
+COMMAND_MODULES = {
+    "album": "album",
+    "config": "config_cmd",
+    "doctor": "organize_cmd",
+    "dupes": "dupes_cmd",
+    "event": "event",
+    "find": "find",
+    "import": "import_cmd",
+    "missing": "missing_cmd",
+    "organize": "organize_cmd",
+    "prune": "missing_cmd",
+    "relink": "missing_cmd",
+    "search": "find",
+    "show": "show",
+    "stats": "stats",
+    "tag": "tag",
+    "verify": "verify_cmd",
+}
+
+
+def load_commands(argv: list[str] | None = None) -> None:
+    """Register every command, or (given the command line) only the one it names."""
+    import importlib
+
+    named = _command_named(argv) if argv is not None else None
+    wanted = [COMMAND_MODULES[named]] if named in COMMAND_MODULES else HELP_ORDER
+    for module in wanted:
+        importlib.import_module(f"luna.cli.{module}")
+
+
+# The order `luna --help` lists them in: as a library is used.
+HELP_ORDER = [
+    "import_cmd", "show", "find", "tag", "album", "event", "stats",
+    "verify_cmd", "dupes_cmd", "missing_cmd", "organize_cmd", "config_cmd",
+]  # fmt: skip
+
+
+def _command_named(argv: list[str]) -> str | None:
+    """The command word of a command line: the first word that is not a global option."""
+    args = iter(argv)
+    for word in args:
+        if word in ("-L", "--library"):
+            next(args, None)  # the option's value
+        elif word in ("-h", "--help"):
+            return None
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 def main() -> None:
     try:
+        load_commands(sys.argv[1:])
         app(prog_name="luna")
     except LunaError as exc:  # normally handled in the command; this is the safety net
         from luna.cli.output import error

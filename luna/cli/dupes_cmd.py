@@ -17,6 +17,7 @@ from luna.cli.output import (
     Print0Option,
     UserOption,
     handle_errors,
+    human_size,
     note,
     print_json,
     print_jsonl,
@@ -24,6 +25,7 @@ from luna.cli.output import (
     warn,
 )
 from luna.errors import ExitStatus, LunaError
+from luna.names import uuid_text
 
 DUPES_JSON_VERSION = 1
 
@@ -180,7 +182,7 @@ def _render(groups, hashing, *, similar, threshold, rule, extras, paths, print0,
             sha = f"sha {group.content_sha[:12]}" if group.content_sha else "similar"
             sys.stdout.write(
                 f"{'' if n == 1 else chr(10)}group {n}: {len(group.files)} copies, "
-                f"{_human(group.wasted_bytes)} wasted ({sha})\n"
+                f"{human_size(group.wasted_bytes)} wasted ({sha})\n"
             )
             for c in group.files:
                 label = "keep " if c.keep else "extra"
@@ -215,7 +217,7 @@ def _summarize(groups, hashing) -> None:
     if not groups:
         note("No duplicates.")
     else:
-        note(f"{len(groups)} groups, {extra} extra copies, {_human(wasted)} wasted")
+        note(f"{len(groups)} groups, {extra} extra copies, {human_size(wasted)} wasted")
 
 
 def _document(groups, hashing, *, similar, threshold, rule) -> dict:
@@ -250,7 +252,7 @@ def _group_record(group) -> dict:
 
 def _file_record(c) -> dict:
     return {
-        "id": _uuid(c.id),
+        "id": uuid_text(c.id),
         "path": c.path,
         "keep": c.keep,
         "size_bytes": c.size_bytes,
@@ -328,19 +330,9 @@ class _HashProgress:
             self._bar.stop()
 
 
-def _human(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000:
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} TB"
-
 
 def _human_path(path: str) -> str:
     from luna.fsnames import for_humans
 
     return for_humans(path)
 
-
-def _uuid(hex_id: str) -> str:
-    return f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"

@@ -12,7 +12,8 @@ from typing import Annotated
 import typer
 
 from luna.cli.app import app, library_path
-from luna.cli.output import handle_errors
+from luna.cli.output import handle_errors, human_size
+from luna.names import uuid_text
 
 FIND_JSON_VERSION = 1
 
@@ -277,7 +278,7 @@ def _records(con, hits) -> list[dict]:
     tags = tags_by_file(con, [h.id for h in hits])
     return [
         {
-            "id": _uuid(h.id),
+            "id": uuid_text(h.id),
             "path": h.path,
             "filename": h.filename,
             "kind": h.kind,
@@ -367,7 +368,7 @@ def _write_template(con, hits, template: str) -> None:
     for i, h in enumerate(hits):
         fields = {
             "path": h.path,
-            "id": _uuid(h.id),
+            "id": uuid_text(h.id),
             "filename": h.filename,
             "kind": h.kind,
             "mime": h.mime_type,
@@ -411,19 +412,12 @@ def _print_table(records: list[dict]) -> None:
             (r["start"] or "")[:19].replace("T", " "),
             r["filename"],
             r["kind"],
-            _human(r["size_bytes"]),
+            human_size(r["size_bytes"]),
             place,
             ", ".join(r["tags"]),
         )
     stdout_console().print(table)
 
-
-def _human(n: int) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000:
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} TB"
 
 
 def _dt(text):
@@ -436,9 +430,6 @@ def _dt(text):
     except ValueError:
         return None
 
-
-def _uuid(hex_id: str) -> str:
-    return f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"
 
 
 app.command("find")(handle_errors(find_files))

@@ -211,3 +211,12 @@ def print_plan(steps) -> None:
     for action, source, destination, detail in rows:
         table.add_row(action, for_humans(source), for_humans(destination), detail)
     stdout_console().print(table)
+
+
+def human_size(n: float) -> str:
+    """Bytes for people: 633 B, 1.6 kB, 4.2 MB (powers of 1000, as file managers count)."""
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
