@@ -270,6 +270,7 @@ def test_a_command_loads_only_its_own_module(tmp_path):
         (["-L", "find", "tag", "add"], "tag"),
         (["--library", "/x.db", "--", "show"], "show"),
         (["--help"], None),
+        (["--version"], "--version"),
         ([], None),
     ],
 )

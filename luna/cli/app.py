@@ -102,6 +102,8 @@ def load_commands(argv: list[str] | None = None) -> None:
     import importlib
 
     named = _command_named(argv) if argv is not None else None
+    if named == "--version":
+        return  # answered before any command is looked at
     wanted = [COMMAND_MODULES[named]] if named in COMMAND_MODULES else HELP_ORDER
     for module in wanted:
         importlib.import_module(f"luna.cli.{module}")
@@ -122,6 +124,8 @@ def _command_named(argv: list[str]) -> str | None:
             next(args, None)  # the option's value
         elif word in ("-h", "--help"):
             return None
+        elif word == "--version":
+            return word
         elif not word.startswith("-"):
             return word
     return None
