@@ -124,9 +124,7 @@ def _command_named(argv: list[str]) -> str | None:
             next(args, None)  # the option's value
         elif word in ("-h", "--help"):
             return None
-        elif word == "--version":
-            return word
-        elif not word.startswith("-"):
+        elif word == "--version" or not word.startswith("-"):
             return word
     return None
 
