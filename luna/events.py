@@ -194,7 +194,6 @@ def _chunks(values: list, size: int = 400):
         yield values[i : i + size]
 
 
-
 _EVENT_COLUMNS = "id, name, slug, start, end, utc_offset, description"
 
 

@@ -578,4 +578,3 @@ def _timestamp(value) -> dt.datetime | None:
 
 def _marks(values) -> str:
     return ", ".join("?" for _ in values)
-

@@ -330,9 +330,7 @@ class _HashProgress:
             self._bar.stop()
 
 
-
 def _human_path(path: str) -> str:
     from luna.fsnames import for_humans
 
     return for_humans(path)
-

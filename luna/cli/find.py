@@ -419,7 +419,6 @@ def _print_table(records: list[dict]) -> None:
     stdout_console().print(table)
 
 
-
 def _dt(text):
     import datetime as dt
 
@@ -429,7 +428,6 @@ def _dt(text):
         return dt.datetime.fromisoformat(str(text))
     except ValueError:
         return None
-
 
 
 app.command("find")(handle_errors(find_files))
