@@ -104,9 +104,15 @@ class Organizer:
             for members in grouped.values():
                 members.sort(key=_lead_rank)
                 if members[0].kind == "sidecar":
-                    families += [[m] for m in members]
-                else:
+                    families += [[m] for m in members if m.id in chosen]
+                elif members[0].id in chosen:
                     families.append(members)
+                else:  # a sidecar or video chosen without its photo stays with the photo
+                    for m in members:
+                        if m.id in chosen:
+                            self.report.steps.append(
+                                Step(m.path, None, "stays", "travels with its photo, not chosen")
+                            )
         return sorted(families, key=lambda f: f[0].path)
 
     _COLUMNS = (

@@ -432,3 +432,25 @@ def test_permission_denied_at_the_destination_fails_cleanly(tmp_path):
     finally:
         subprocess.run(["chmod", "-R", "u+rwX", str(base)])
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_organize_takes_find_filters(card, into, cli):
+    cli("import", card, "--copy", "--into", into)
+    cli("tag", "add", "trip", into / "2019" / "06" / "02" / "IMG_0002.JPG")
+    code, report, err = _json(
+        cli, "organize", "--into", into, "--tag", "trip", "--template", "trips/{year}/{filename}"
+    )
+    assert code == 0, err
+    moved = sorted(Path(s["destination"]).name for s in report["steps"] if s["action"] == "move")
+    assert moved == ["IMG_0002.JPG", "IMG_0002.JPG.xmp"]  # the sidecar travels with it
+    assert (into / "trips" / "2019" / "IMG_0002.JPG").is_file()
+    code, report, _ = _json(cli, "organize", "--into", into, "--after", "2020", "--dry-run",
+                            "--template", "{year}/new/{filename}")  # fmt: skip
+    planned = {Path(s["destination"]).name for s in report["steps"] if s["action"] == "move"}
+    # The screenshot's only date is its file's (now); a sidecar chosen by its own date
+    # stays with its photo, which was not chosen.
+    assert planned == {"IMG_0003.JPG", "IMG_0003.MOV", "screenshot.png"}
+    stays = [s for s in report["steps"] if s["action"] == "stays"]
+    assert [Path(s["source"]).name for s in stays] == ["IMG_0002.JPG.xmp"]
+    code, _, err = cli("organize", "--into", into, "--after", "2019-13")
+    assert code == 2 and "--after" in err

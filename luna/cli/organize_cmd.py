@@ -63,6 +63,29 @@ def organize(
             help="Also move the named files that are outside the library folder into it.",
         ),
     ] = False,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", metavar="TAG", help="Only files with this tag (repeatable: all)."),
+    ] = None,
+    after: Annotated[
+        str | None, typer.Option("--after", metavar="WHEN", help="Only files taken from WHEN on.")
+    ] = None,
+    before: Annotated[
+        str | None, typer.Option("--before", metavar="WHEN", help="Only files taken before WHEN.")
+    ] = None,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option("--kind", metavar="KIND", help="Only photo, video or sidecar files."),
+    ] = None,
+    camera: Annotated[
+        str | None, typer.Option("--camera", metavar="TEXT", help="Only files from this camera.")
+    ] = None,
+    album: Annotated[
+        str | None, typer.Option("--album", metavar="ALBUM", help="Only files in this album.")
+    ] = None,
+    event: Annotated[
+        str | None, typer.Option("--event", metavar="EVENT", help="Only files of this event.")
+    ] = None,
     null: NullOption = False,
     dry_run: DryRunOption = False,
     as_json: JsonOption = False,
@@ -74,6 +97,8 @@ def organize(
     content gets a number. Any search can choose the files. Examples:
 
       luna organize --dry-run --template '{year}/{camera|unknown}/{filename}'
+
+      luna organize --tag trip --after 2019 --template 'trips/{year}/{filename}'
 
       luna find --tag trip -0 | luna organize -0 - --template 'trips/{year}/{filename}'
 
@@ -96,6 +121,13 @@ def organize(
     )
     with Library.open(library_path(ctx), create=False) as lib:
         ids = resolve_files(lib, files, null=null, skip_missing=False) if files else None
+        filters = dict(
+            tags=tag or [], after=after, before=before, kinds=kind or [], camera=camera,
+            album=album, event=event,
+        )  # fmt: skip
+        if any(filters.values()):
+            chosen = _matching(lib, filters)
+            ids = chosen if ids is None else [i for i in ids if i in set(chosen)]
         report = Organizer(lib, options).run(ids)
     if as_json:
         print_json(report.to_json())
@@ -116,6 +148,21 @@ def organize(
         f"failed ({report.seconds:.1f} s)"
     )
     raise typer.Exit(int(report.exit_status))
+
+
+def _matching(lib, filters: dict) -> list[str]:
+    """The ids of the files `luna find` would list with these filters."""
+    from luna import query
+
+    for kind in filters["kinds"]:
+        if kind not in ("photo", "video", "sidecar"):
+            raise query.BadFilter(f"--kind: {kind!r} is not photo, video or sidecar")
+    q = query.Query(**filters)
+    if filters["album"]:
+        from luna.config import acting_user
+
+        q.acting_user = acting_user()
+    return [hit.id for hit in query.find(lib.db.connection(), q)]
 
 
 def _settings(ctx, into: Path | None, template: str | None):
