@@ -31,6 +31,16 @@ class Ambiguous(LunaError):
     """An id prefix matches more than one file."""
 
 
+class Interrupted(LunaError):
+    """Ctrl-C stopped the command; what it committed stays. `report` says how far it got."""
+
+    exit_status = ExitStatus.INTERRUPTED
+
+    def __init__(self, message: str, report=None):
+        super().__init__(message)
+        self.report = report
+
+
 class LibraryError(LunaError):
     """The library file cannot be used as it is."""
 

@@ -24,7 +24,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from luna.errors import ExitStatus, LunaError
+from luna.errors import ExitStatus, Interrupted, LunaError
 from luna.fsnames import for_humans
 
 _SIDECAR_EXTENSIONS = (".xmp", ".aae")
@@ -89,14 +89,6 @@ class InsideLibraryFolder(LunaError):
     """A source folder is the library folder or inside it: organize handles those."""
 
 
-class GatherInterrupted(LunaError):
-    exit_status = ExitStatus.INTERRUPTED
-
-    def __init__(self, report: GatherReport):
-        super().__init__("interrupted; what was copied is recorded, run it again to finish")
-        self.report = report
-
-
 class Gatherer:
     def __init__(self, library, options: GatherOptions, progress=None):
         from luna import layout
@@ -141,7 +133,9 @@ class Gatherer:
         except KeyboardInterrupt:
             self.report.interrupted = True
             self.report.seconds = time.monotonic() - started
-            raise GatherInterrupted(self.report) from None
+            raise Interrupted(
+                "interrupted; what was copied is recorded, run it again to finish", self.report
+            ) from None
         finally:
             self.progress.finished()
         self.report.seconds = time.monotonic() - started
@@ -274,36 +268,15 @@ class Gatherer:
         self.report.removed_duplicates += 1
         self.report.steps.append(Step(facts.path, existing, "remove-duplicate"))
 
-    def _destinations(self, lead, members: list) -> dict[str, str | None]:
-        """Where each member goes: the lead's templated path, numbered until every
-        member's name is free; a member whose name holds its very content already maps to
-        None (a duplicate)."""
-        from luna import layout
-
+    def _destinations(self, lead, members: list) -> dict[str, str]:
+        """Where each member goes; members whose content is already there are reported
+        as duplicates and left out."""
         relative = self.template.render(_layout_facts(lead, self.library))
-        for n in range(10_000):
-            lead_relative = relative if n == 0 else layout.numbered(relative, n)
-            folder = os.path.join(self.into, os.path.dirname(lead_relative))
-            lead_name = os.path.basename(lead_relative)
-            plan: dict[str, str | None] = {}
-            for facts in members:
-                dest = os.path.join(folder, follower_name(facts.path, lead.path, lead_name))
-                taken = self._taken(dest, facts)
-                if taken == "other":
-                    break
-                plan[facts.path] = None if taken == "same" else dest
-            else:
-                for facts in members:
-                    if plan[facts.path] is None:
-                        dest = os.path.join(folder, follower_name(facts.path, lead.path, lead_name))
-                        self._duplicate(facts, dest, "the same content is already there")
-                    else:
-                        self._planned.add(plan[facts.path])
-                return plan
-        raise OSError(0, "no free name after 10,000 tries")
-
-    def _taken(self, dest: str, facts) -> str | None:
-        return name_taken(dest, facts.size, facts.content_sha, self._planned)
+        free, same = family_destinations(self.into, relative, lead.path, members, self._planned)
+        for facts in members:
+            if facts.path in same:
+                self._duplicate(facts, same[facts.path], "the same content is already there")
+        return free
 
     # -- the transfer itself -----------------------------------------------------------------
     # Copies run in a few threads (hashing and file I/O release the GIL), so reading one
@@ -417,6 +390,37 @@ def _place(entry, mode: str, known: tuple[int, float]) -> str | None:
     except OSError as exc:
         return transfer._os_reason(exc, dest)
     return None
+
+
+def family_destinations(
+    into: str, relative: str, lead_path: str, members: list, planned: set[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Where a family goes: the lead at `relative` (numbered until every member's name is
+    free), each member under the lead's new name. Members have .path, .size and
+    .content_sha. Returns (free, same): path -> destination to put it at (possibly where it
+    already is), and path -> destination already holding its very content. The free names
+    join `planned`, so no other file of the run takes them."""
+    from luna import layout
+
+    for n in range(10_000):
+        lead_relative = relative if n == 0 else layout.numbered(relative, n)
+        folder = os.path.join(into, os.path.dirname(lead_relative))
+        lead_name = os.path.basename(lead_relative)
+        free: dict[str, str] = {}
+        same: dict[str, str] = {}
+        for member in members:
+            dest = os.path.join(folder, follower_name(member.path, lead_path, lead_name))
+            if dest == member.path:
+                free[member.path] = dest
+                continue
+            taken = name_taken(dest, member.size, member.content_sha, planned)
+            if taken == "other":
+                break
+            (same if taken == "same" else free)[member.path] = dest
+        else:
+            planned.update(free.values())
+            return free, same
+    raise OSError(0, "no free name after 10,000 tries")
 
 
 def name_taken(dest: str, size: int, sha: str, planned: set[str]) -> str | None:

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
 from luna import fsnames
-from luna.errors import ExitStatus, LibraryError, LunaError, NotFound
+from luna.errors import ExitStatus, Interrupted, LibraryError, NotFound
 from luna.fsnames import from_db
 from luna.scan import Candidate, ScanOptions, ScanProblem, walk
 from luna.sniff import is_certainly_not_media
@@ -81,16 +81,6 @@ class ImportReport:
         data = {"version": REPORT_VERSION, **asdict(self)}
         data["seconds"] = round(self.seconds, 3)
         return data
-
-
-class Interrupted(LunaError):
-    """The import was stopped by Ctrl-C; what was committed stays."""
-
-    exit_status = ExitStatus.INTERRUPTED
-
-    def __init__(self, report: ImportReport):
-        super().__init__("interrupted; run the same import again to finish it")
-        self.report = report
 
 
 class Progress(Protocol):
@@ -196,7 +186,9 @@ class Importer:
         except KeyboardInterrupt:
             self.report.interrupted = True
             self.report.seconds = time.monotonic() - started
-            raise Interrupted(self.report) from None
+            raise Interrupted(
+                "interrupted; run the same import again to finish it", self.report
+            ) from None
         finally:
             self.progress.finished()
         self.report.seconds = time.monotonic() - started

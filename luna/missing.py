@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 
 from luna import fsnames
-from luna.errors import ExitStatus, LibraryError, LunaError, NotFound
+from luna.errors import ExitStatus, Interrupted, LibraryError, LunaError, NotFound
 from luna.fsnames import for_humans, from_db, to_db
 from luna.names import uuid_text
 from luna.timefmt import iso_utc
@@ -52,12 +52,6 @@ CONTENT_DIFFERS = "content differs"  # same size, another SHA-256 (only with ver
 CONFLICT = "already in the library"  # another row, with other content, has the new path
 CHANGED = "changed meanwhile"  # another luna moved or removed the row during the relink
 REASONS = (NOT_FOUND, UNREADABLE, SIZE_DIFFERS, CONTENT_DIFFERS, CONFLICT, CHANGED)
-
-
-class Interrupted(LunaError):
-    """Ctrl-C during a relink or prune; what was written stays."""
-
-    exit_status = ExitStatus.INTERRUPTED
 
 
 # -- listing ---------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 
 from luna.fsnames import for_humans, from_db, to_db, under
-from luna.gather import GatherReport, Step, _lead_rank, _stem, follower_name, name_taken
+from luna.gather import GatherReport, Step, _lead_rank, _stem, family_destinations
 
 
 @dataclass
@@ -177,7 +177,7 @@ class Organizer:
             return
         plan = self._destinations(lead, family)
         for row in family:
-            dest = plan.get(row.id)
+            dest = plan.get(row.path)
             if dest is None:
                 continue
             if dest == row.path:
@@ -185,38 +185,15 @@ class Organizer:
                 continue
             self._move(row, dest)
 
-    def _destinations(self, lead: Row, family: list[Row]) -> dict[str, str | None]:
-        from luna import layout
-
+    def _destinations(self, lead: Row, family: list[Row]) -> dict[str, str]:
         relative = self.template.render(_layout_facts(lead))
-        for n in range(10_000):
-            lead_relative = relative if n == 0 else layout.numbered(relative, n)
-            folder = os.path.join(self.into, os.path.dirname(lead_relative))
-            lead_name = os.path.basename(lead_relative)
-            plan: dict[str, str | None] = {}
-            for row in family:
-                dest = os.path.join(folder, follower_name(row.path, lead.path, lead_name))
-                if dest == row.path:
-                    plan[row.id] = dest
-                    continue
-                taken = self._taken(dest, row)
-                if taken == "other":
-                    break
-                if taken == "same":
-                    self.report.duplicates += 1
-                    self.report.steps.append(
-                        Step(row.path, dest, "duplicate", "the same content is already there")
-                    )
-                    plan[row.id] = None
-                else:
-                    plan[row.id] = dest
-            else:
-                self._planned.update(d for d in plan.values() if d)
-                return plan
-        raise OSError(0, "no free name after 10,000 tries")
-
-    def _taken(self, dest: str, row: Row) -> str | None:
-        return name_taken(dest, row.size, row.content_sha, self._planned)
+        free, same = family_destinations(self.into, relative, lead.path, family, self._planned)
+        for path, dest in same.items():
+            self.report.duplicates += 1
+            self.report.steps.append(
+                Step(path, dest, "duplicate", "the same content is already there")
+            )
+        return free
 
     def _move(self, row: Row, dest: str) -> None:
         from luna.transfer import TransferFailed

@@ -41,10 +41,10 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Protocol
 
-from luna.errors import ExitStatus, LibraryError, LunaError, NotFound
+from luna.errors import ExitStatus, Interrupted, LibraryError, NotFound
 from luna.fsnames import from_db, to_db
+from luna.importer import NoProgress, Progress
 from luna.scan import os_reason
 
 REPORT_VERSION = 1
@@ -111,35 +111,6 @@ class VerifyReport:
             "seconds": round(self.seconds, 3),
             "interrupted": self.interrupted,
         }
-
-
-class Interrupted(LunaError):
-    """Verification was stopped by Ctrl-C; what was checked is recorded."""
-
-    exit_status = ExitStatus.INTERRUPTED
-
-    def __init__(self, report: VerifyReport):
-        super().__init__("interrupted; what was checked is recorded")
-        self.report = report
-
-
-class Progress(Protocol):
-    """The part of luna.importer.Progress verify uses (the CLI's import bar fits)."""
-
-    def reading(self, files: int, total_bytes: int) -> None: ...
-    def advance(self, nbytes: int) -> None: ...
-    def finished(self) -> None: ...
-
-
-class NoProgress:
-    def reading(self, files: int, total_bytes: int) -> None:
-        pass
-
-    def advance(self, nbytes: int) -> None:
-        pass
-
-    def finished(self) -> None:
-        pass
 
 
 # -- durations ----------------------------------------------------------------------------
@@ -435,7 +406,7 @@ def verify(
     except KeyboardInterrupt:
         report.interrupted = True
         writes.flush()  # keep what was checked
-        raise Interrupted(report) from None
+        raise Interrupted("interrupted; what was checked is recorded", report) from None
     finally:
         progress.finished()
         report.seconds = time.monotonic() - started

@@ -178,7 +178,8 @@ def _print_summary(report) -> None:
 def _gather(ctx, paths, given: dict) -> None:
     """`luna import --copy/--move`: put new files into the library folder."""
     from luna.cli.progress import make_progress
-    from luna.gather import Gatherer, GatherInterrupted, GatherOptions
+    from luna.errors import Interrupted
+    from luna.gather import Gatherer, GatherOptions
     from luna.library import Library
 
     if given["copy"] and given["move"]:
@@ -210,7 +211,7 @@ def _gather(ctx, paths, given: dict) -> None:
         gatherer = Gatherer(lib, options, make_progress(not quiet))
         try:
             report = gatherer.run(paths)
-        except GatherInterrupted as exc:
+        except Interrupted as exc:
             report = exc.report
     if as_json:
         print_json(report.to_json())
