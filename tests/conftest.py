@@ -3,10 +3,15 @@ and generates its own photos with Pillow + piexif (no real library is ever touch
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
+import shutil
 import struct
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -180,3 +185,42 @@ def requires_corpus():
 
 def is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+@functools.cache
+def _without_override_prefix() -> tuple[str, ...] | None:
+    """How to run a program that file permissions apply to, or None if it can't be done here.
+
+    Root may read and write anything, so a test of "permission denied" would pass for the wrong
+    reason. In a new user namespace with no uid mapping, root keeps its own uid, so it can still
+    read its Python and packages (which may live under a private /root), but it loses the power
+    to override permissions on files outside the namespace: exactly an ordinary owner's rights.
+    """
+    if not is_root():
+        return ()
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return None
+    # The probe must import luna's packages and be refused a folder that only root could write.
+    probe = "import os, sys, typer; sys.exit(1 if os.access(sys.argv[1], os.W_OK) else 0)"
+    with tempfile.TemporaryDirectory() as folder:
+        os.chmod(folder, 0o555)
+        try:
+            done = subprocess.run([unshare, "--user", sys.executable, "-c", probe, folder],
+                                  capture_output=True, timeout=30)  # fmt: skip
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        finally:
+            os.chmod(folder, 0o755)
+    return (unshare, "--user") if done.returncode == 0 else None
+
+
+def run_luna_as_owner(*args, env=None, input=None) -> subprocess.CompletedProcess:
+    """Run `python -m luna ARGS` as a process that permissions apply to (see above); skips the
+    test where this machine can't make one. Returns the finished process (text output)."""
+    prefix = _without_override_prefix()
+    if prefix is None:
+        pytest.skip("as root, with no user namespace to give up overriding permissions")
+    command = [*prefix, sys.executable, "-m", "luna", *(str(a) for a in args)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, input=input,
+                          env=env if env is not None else os.environ.copy())  # fmt: skip

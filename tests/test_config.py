@@ -16,7 +16,7 @@ from luna.settings import (
     example_config,
     load_settings,
 )
-from tests.conftest import is_root
+from tests.conftest import run_luna_as_owner
 
 DEFAULT_TEMPLATE = "{year}/{month}/{day}/{filename}"
 
@@ -348,15 +348,14 @@ def test_permission_denied_is_one_line(monkeypatch, isolated_config):
     )
 
 
-@pytest.mark.skipif(is_root(), reason="root reads any file")
-def test_unreadable_file_is_one_line(cli, isolated_config):
+def test_unreadable_file_is_one_line(isolated_config):
     write_config(isolated_config, "jobs = 2\n").chmod(0)
     try:
-        code, _, err = cli("config")
+        done = run_luna_as_owner("config")
     finally:
         isolated_config.chmod(0o600)
-    assert code == 1
-    assert "cannot read config file" in one_error_line(err)
+    assert done.returncode == 1
+    assert "cannot read config file" in one_error_line(done.stderr)
 
 
 # -- cost --------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import make_photo
+from conftest import make_photo, run_luna_as_owner
 
 
 def _snapshot(folder: Path) -> dict:
@@ -396,42 +396,28 @@ def test_a_bad_template_is_one_line_and_exit_2(card, into, cli):
 
 
 def test_permission_denied_at_the_destination_fails_cleanly(tmp_path):
-    """A destination folder luna may not write to. Root may write anywhere, so as root the
-    run is made as the unprivileged user 'nobody' (setpriv drops the privileges)."""
-    import tempfile
-
-    as_root = os.geteuid() == 0
-    if as_root and not shutil.which("setpriv"):
-        pytest.skip("running as root without setpriv to drop privileges")
-    base = Path(tempfile.mkdtemp(prefix="luna-perm-"))
+    """A destination folder luna may not write to. Root may write anywhere, so as root the run
+    is made without the power to override permissions (see run_luna_as_owner)."""
+    src, library = tmp_path / "src", tmp_path / "lib" / "library.db"
+    _big_photos(src, 2)
+    library.parent.mkdir()
+    into = tmp_path / "Library"
+    (into / "2019").mkdir(parents=True)
+    for locked in (into / "2019", into / "undated"):  # wherever the photos' dates send them
+        locked.mkdir(exist_ok=True)
+        locked.chmod(0o555)
+    before = _snapshot(src)
     try:
-        os.chmod(base, 0o777)
-        src, library = base / "src", base / "lib" / "library.db"
-        _big_photos(src, 2)
-        library.parent.mkdir()
-        into = base / "Library"
-        (into / "2019").mkdir(parents=True)  # the photos' year folder: not writable
-        locked = into / "undated"
-        locked.mkdir()
-        for folder in (src, library.parent, into):
-            subprocess.run(["chmod", "-R", "a+rwX", str(folder)], check=True)
-        os.chmod(locked, 0o555)
-        before = _snapshot(src)
-        command = [sys.executable, "-m", "luna", "-L", str(library), "import", str(src),
-                   "--move", "--into", str(into), "--json"]  # fmt: skip
-        if as_root:
-            command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
-        env = {**os.environ, "HOME": str(base), "XDG_CONFIG_HOME": str(base / "cfg")}
-        done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
-        assert done.returncode == 3, done.stderr
-        report = json.loads(done.stdout)
-        assert report["failed"] == 2 and report["moved"] == 0
-        assert all("permission denied" in s["detail"] for s in report["steps"])
-        assert _snapshot(src) == before
-        assert _files_under(into) == set()
+        done = run_luna_as_owner("-L", library, "import", src, "--move", "--into", into, "--json")
     finally:
-        subprocess.run(["chmod", "-R", "u+rwX", str(base)])
-        shutil.rmtree(base, ignore_errors=True)
+        for locked in (into / "2019", into / "undated"):
+            locked.chmod(0o755)
+    assert done.returncode == 3, done.stderr
+    report = json.loads(done.stdout)
+    assert report["failed"] == 2 and report["moved"] == 0
+    assert all("permission denied" in s["detail"] for s in report["steps"])
+    assert _snapshot(src) == before
+    assert _files_under(into) == set()
 
 
 def test_organize_takes_find_filters(card, into, cli):

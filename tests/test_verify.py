@@ -14,7 +14,7 @@ import time
 import types
 
 import pytest
-from conftest import is_root, make_photo, run_cli
+from conftest import make_photo, run_cli, run_luna_as_owner
 
 from luna.importer import ImportOptions
 from luna.verify import Interrupted, content_history, parse_duration, verify
@@ -175,17 +175,17 @@ def test_a_deleted_file_is_missing_and_found_again_when_back(three, lib, cli):
     assert row(lib, path)["missing_since"] is None
 
 
-@pytest.mark.skipif(is_root(), reason="root can read any file")
 def test_a_file_that_cannot_be_read_is_unreadable(three, lib):
     path = three[0]
     path.chmod(0)
     try:
-        code, report, err = verify_json()
+        done = run_luna_as_owner("verify", "--json")
     finally:
         path.chmod(0o644)
-    assert code == 3 and report["unreadable"] == 1
+    report = json.loads(done.stdout)
+    assert done.returncode == 3 and report["unreadable"] == 1
     assert report["problems"][0]["detail"] == "permission denied"
-    assert f"unreadable: {path}: permission denied" in err
+    assert f"unreadable: {path}: permission denied" in done.stderr
 
 
 def test_permission_and_disk_errors_are_unreadable(three, lib, monkeypatch):
