@@ -38,17 +38,18 @@ class Library:
         """Open the library at `path` (default: `default_library_path()`).
 
         create=False refuses a library that does not exist yet; readonly=True never writes
-        (a library that does not exist yet is then an empty one in memory).
+        (a library that does not exist yet, and may be created, is then an empty one in
+        memory: what `import --dry-run` compares against).
         """
         lib_path = Path(path).expanduser() if path else default_library_path()
         lib_path = lib_path.absolute()
         if lib_path.is_dir():
             raise LibraryError(f"library path {lib_path} is a folder, not a file")
         if not lib_path.exists():
-            if readonly:
-                return cls(lib_path, dbmod.open_memory())
             if not create:
                 raise NotFound(f"no library at {lib_path} (run `luna import PATH` to create it)")
+            if readonly:
+                return cls(lib_path, dbmod.open_memory())
         database, backup = dbmod.connect(lib_path, readonly=readonly)
         library = cls(lib_path, database, backup)
         if not readonly:
@@ -215,13 +216,6 @@ class Library:
             "SELECT COUNT(*), COALESCE(SUM(size_bytes), 0),"
             " COUNT(latitude), COUNT(missing_since) FROM file"
         ).fetchone()
-        cameras = pairs(
-            "SELECT TRIM(COALESCE(json_extract(metadata, '$.make'), '') || ' ' ||"
-            " COALESCE(json_extract(metadata, '$.model'), '')) AS camera, COUNT(*)"
-            " FROM file GROUP BY camera ORDER BY COUNT(*) DESC, camera"
-        )
-        if "" in cameras:
-            cameras["unknown"] = cameras.pop("")
         return {
             "version": 1,
             "library": str(self.path),
@@ -231,7 +225,7 @@ class Library:
             "by_year": pairs(
                 "SELECT strftime('%Y', start) AS y, COUNT(*) FROM file GROUP BY y ORDER BY y"
             ),
-            "by_camera": cameras,
+            "by_camera": self._files_by_camera(),
             # How each file's date was found: "filename" and "file:mtime" are guesses.
             "by_date_source": pairs(
                 "SELECT json_extract(processor_metadata, '$.date_source') AS src, COUNT(*)"
@@ -244,6 +238,25 @@ class Library:
             "albums": q("SELECT COUNT(*) FROM album").fetchone()[0],
             "events": q("SELECT COUNT(*) FROM event").fetchone()[0],
         }
+
+    def _files_by_camera(self) -> dict[str, int]:
+        """Files per camera, named as the `{camera}` template field names them, so that
+        ("NIKON CORPORATION", "NIKON D70") counts as "NIKON D70", not the maker twice."""
+        from luna.layout import camera_name
+
+        counts: dict[str, int] = {}
+        rows = self.db.execute_sql(
+            "SELECT json_extract(metadata, '$.make'), json_extract(metadata, '$.model'),"
+            " COUNT(*) FROM file GROUP BY 1, 2"
+        )
+        for make, model, count in rows:
+            name = camera_name(make, model) or "unknown"
+            counts[name] = counts.get(name, 0) + count
+        unknown = counts.pop("unknown", None)
+        ranked = dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+        if unknown:
+            ranked["unknown"] = unknown  # last, as in a table a person reads
+        return ranked
 
     def failures(self) -> list[dict]:
         """Files that could not be imported, with the reason, most recent first."""

@@ -185,7 +185,7 @@ def test_stats(imported, cli_json, cli):
     assert stats["files"] == 2
     assert stats["by_kind"] == {"photo": 2}
     assert stats["by_year"] == {"2019": 1, "2021": 1}
-    assert stats["by_camera"] == {"Apple iPhone 12": 1, "Canon Canon EOS 5D": 1}
+    assert stats["by_camera"] == {"Apple iPhone 12": 1, "Canon EOS 5D": 1}
     assert stats["with_location"] == 1
     assert (stats["missing"], stats["failed"]) == (0, 0)
     code, out, _ = cli("stats")
@@ -278,3 +278,19 @@ def test_the_command_word_is_found_past_global_options(argv, named):
     from luna.cli.app import _command_named
 
     assert _command_named(argv) == named
+
+
+def test_stats_names_each_camera_once(photos, cli, cli_json):
+    """The same camera written two ways is one line; the maker is not said twice; files
+    without a camera come last."""
+    make_photo(photos / "a.jpg", make="OLYMPUS IMAGING CORP.", model="E-P3", color=(1, 2, 3))
+    make_photo(photos / "b.jpg", make="OLYMPUS IMAGING CORP.  ", model="E-P3 ", color=(4, 5, 6))
+    make_photo(photos / "c.jpg", make="NIKON CORPORATION", model="NIKON D70", color=(7, 8, 9))
+    make_photo(photos / "d.jpg", make=None, model=None, color=(9, 9, 9))
+    assert cli("import", photos)[0] == 0
+    _, stats, _ = cli_json("stats")
+    assert list(stats["by_camera"].items()) == [
+        ("OLYMPUS E-P3", 2),
+        ("NIKON D70", 1),
+        ("unknown", 1),
+    ]

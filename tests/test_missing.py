@@ -146,14 +146,6 @@ def test_nothing_missing_is_not_an_error(disk, cli):
     assert code == 0 and json.loads(out) == {"version": 1, "count": 0, "files": []}
 
 
-def test_missing_without_a_library_lists_nothing(tmp_path, cli, library_path):
-    assert cli("missing", "--json")[:2] == (
-        0,
-        '{\n  "version": 1,\n  "count": 0,\n  "files": []\n}\n',
-    )
-    assert not library_path.exists()
-
-
 # -- luna relink -------------------------------------------------------------------------------
 
 
@@ -352,6 +344,13 @@ def test_bad_relink_arguments_are_one_line_errors(disk, tmp_path, cli):
     code, _, err = cli("relink", tmp_path / "elsewhere", tmp_path / "empty")
     assert code == 1 and one_error_line(err) and "no library files under" in err
     assert cli("relink", disk)[0] == 2  # NEW_PREFIX is required
+
+
+def test_missing_without_a_library_says_so(cli, library_path):
+    # Not "nothing missing": a mistyped --library must not look like a healthy library.
+    code, out, err = cli("missing")
+    assert code == 1 and out == "" and one_error_line(err) and "no library at" in err
+    assert not library_path.exists()
 
 
 def test_relink_needs_an_existing_library(tmp_path, cli, library_path):

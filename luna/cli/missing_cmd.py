@@ -51,7 +51,8 @@ MAX_LINES = 50
 def _open(ctx: typer.Context, *, readonly: bool = False):
     from luna.library import Library
 
-    # Reading needs no library file (none yet: nothing is missing); changing needs one.
+    # A library that does not exist is an error even for reading: a mistyped --library
+    # must not look like a library with nothing missing.
     return Library.open(library_path(ctx), create=False, readonly=readonly)
 
 
@@ -79,7 +80,6 @@ def missing_list(
     """
     from luna import missing as core
 
-    # Reading only: a library that does not exist yet simply has no missing files.
     with _open(ctx, readonly=True) as lib:
         records = core.missing_files(lib, under)
     structured = as_json or as_jsonl or as_csv
