@@ -458,14 +458,52 @@ def _lead_rank(facts) -> tuple:
     return (rank, facts.path)
 
 
-def travel_groups(facts: list) -> list[list]:
-    """Files of one folder grouped by family, the lead (the photo) first."""
+def families_in_folder(files: list) -> dict[str, list]:
+    """Files of one folder by family, each with its lead (photo, then RAW, video, sidecar)
+    first. A family is a shared name (IMG_1.HEIC, IMG_1.MOV, IMG_1.xmp); a Live Photo's
+    video named unlike its still (an export's Beach.jpg and clip.mov) joins the still's
+    family by the Apple ContentIdentifier both carry. Files are import facts or library
+    rows: anything with .path, .kind, .mime_type and metadata."""
     families: dict[str, list] = {}
-    for f in facts:
+    for f in files:
         families.setdefault(_stem(os.path.basename(f.path)), []).append(f)
-    groups = []
+    _join_live_photo_videos(families)
     for members in families.values():
         members.sort(key=_lead_rank)
+    return families
+
+
+def _join_live_photo_videos(families: dict[str, list]) -> None:
+    still_family: dict[str, str] = {}
+    for stem, members in families.items():
+        for m in members:
+            identifier = _content_identifier(m)
+            if identifier and m.kind == "photo":
+                still_family.setdefault(identifier, stem)
+    if not still_family:
+        return
+    for stem in list(families):
+        members = families[stem]
+        if any(m.kind == "photo" for m in members):
+            continue  # a family with its own photo keeps its video
+        for m in members:
+            target = still_family.get(_content_identifier(m) or "") if m.kind == "video" else None
+            if target is not None and target != stem:
+                families[target].extend(families.pop(stem))  # with the video's sidecars
+                break
+
+
+def _content_identifier(member) -> str | None:
+    found = getattr(member, "found", None)  # import facts carry it in .found, rows in .metadata
+    metadata = found.metadata if found is not None else getattr(member, "metadata", None)
+    identifier = (metadata or {}).get("content_identifier")
+    return identifier if isinstance(identifier, str) and identifier else None
+
+
+def travel_groups(facts: list) -> list[list]:
+    """Files of one folder grouped by family, the lead (the photo) first."""
+    groups = []
+    for members in families_in_folder(facts).values():
         if members[0].kind == "sidecar":  # sidecars with no photo here: each on its own
             groups.extend([m] for m in members)
         else:

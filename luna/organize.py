@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 
 from luna.fsnames import for_humans, from_db, to_db, under
-from luna.gather import GatherReport, Step, _lead_rank, _stem, family_destinations
+from luna.gather import GatherReport, Step, families_in_folder, family_destinations
 
 
 @dataclass
@@ -93,16 +93,11 @@ class Organizer:
             by_folder.setdefault(os.path.dirname(row.path), {})[row.id] = row
         families = []
         for folder, chosen in sorted(by_folder.items()):
-            stems = {_stem(os.path.basename(r.path)) for r in chosen.values()}
             everyone = {r.id: r for r in self._folder_rows(folder)}
             everyone.update(chosen)
-            grouped: dict[str, list[Row]] = {}
-            for r in everyone.values():
-                stem = _stem(os.path.basename(r.path))
-                if stem in stems:
-                    grouped.setdefault(stem, []).append(r)
-            for members in grouped.values():
-                members.sort(key=_lead_rank)
+            for members in families_in_folder(list(everyone.values())).values():
+                if not any(m.id in chosen for m in members):
+                    continue
                 if members[0].kind == "sidecar":
                     families += [[m] for m in members if m.id in chosen]
                 elif members[0].id in chosen:

@@ -440,3 +440,49 @@ def test_organize_takes_find_filters(card, into, cli):
     assert [Path(s["source"]).name for s in stays] == ["IMG_0002.JPG.xmp"]
     code, _, err = cli("organize", "--into", into, "--after", "2019-13")
     assert code == 2 and "--after" in err
+
+
+def _exported_live_photo(folder: Path) -> None:
+    """An export that renamed a Live Photo's parts (Beach.jpg, clip.mov), each dated
+    differently: only Apple's ContentIdentifier says they belong together."""
+    import datetime as dt
+
+    import piexif
+    from test_related import apple_maker_note
+    from test_video import movie
+
+    folder.mkdir(parents=True, exist_ok=True)
+    still = make_photo(folder / "Beach.jpg", taken="2021:07:14 18:00:00", make="Apple",
+                       model="iPhone 12", color=(30, 90, 200))  # fmt: skip
+    exif = piexif.load(str(still))
+    exif["Exif"][piexif.ExifIFD.MakerNote] = apple_maker_note("6F1A-LIVE")
+    piexif.insert(piexif.dump(exif), str(still))
+    # The video's own date is a day off (UTC near midnight): alone it would go elsewhere.
+    movie(folder / "clip.mov", created=dt.datetime(2021, 7, 15, 1, 0, tzinfo=dt.timezone.utc),
+          keys={"com.apple.quicktime.content.identifier": "6F1A-LIVE"})  # fmt: skip
+    movie(folder / "other.mov", created=dt.datetime(2021, 7, 15, 1, 0, tzinfo=dt.timezone.utc),
+          keys={"com.apple.quicktime.content.identifier": "ANOTHER"})  # fmt: skip
+
+
+def test_a_live_photo_renamed_by_an_export_travels_by_its_identifier(tmp_path, into, cli):
+    src = tmp_path / "export"
+    _exported_live_photo(src)
+    code, report, err = _json(cli, "import", src, "--copy", "--into", into,
+                              "--template", "{year}/{month}/{day}/{filename}")  # fmt: skip
+    assert code == 0, err
+    placed = {Path(s["source"]).name: Path(s["destination"]) for s in report["steps"]}
+    assert placed["clip.mov"].parent == placed["Beach.jpg"].parent == into / "2021/07/14"
+    assert placed["other.mov"].parent == into / "2021/07/15"  # no still of its own: its date
+
+
+def test_organize_moves_a_renamed_live_photo_as_one(tmp_path, into, cli):
+    src = tmp_path / "export"
+    _exported_live_photo(src)
+    assert cli("import", src, "--copy", "--into", into)[0] == 0
+    code, report, err = _json(cli, "organize", "--into", into, "--kind", "photo",
+                              "--template", "trips/{filename}")  # fmt: skip
+    assert code == 0, err
+    moved = {Path(s["source"]).name: Path(s["destination"]) for s in report["steps"]
+             if s["action"] == "move"}  # fmt: skip
+    assert moved == {"Beach.jpg": into / "trips/Beach.jpg", "clip.mov": into / "trips/clip.mov"}
+    _agrees(tmp_path / "library.db", into)
