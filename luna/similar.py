@@ -30,10 +30,13 @@ photos come close far more often.
 Hashing is decoding: the bits take microseconds, the pixels milliseconds. So the decoder is
 asked for the smallest picture that still serves: ``draft`` makes libjpeg decode a JPEG at
 1/8 scale (each pixel the mean of an 8x8 block, exactly what the grids need), and makes
-pillow-heif decode the thumbnail an iPhone stores in a HEIC (8 ms instead of 400). A 12 MP,
-3 MB JPEG then takes about 30 ms instead of 90 (benchmarks/bench_similar.py): what is left
-is libjpeg reading the compressed data, which no scale skips. Other formats are decoded
-whole. The EXIF orientation is applied to the tiny grids, where it costs nothing.
+pillow-heif decode the thumbnail an iPhone stores in a HEIC (8 ms instead of 400). It picks
+a thumbnail only when it is a scaled copy of the picture (same aspect ratio, crop, rotation
+and colour profile); a thumbnail that an editor left stale while keeping all four would go
+unnoticed. A 12 MP, 3 MB JPEG then takes about 30 ms instead of 90
+(benchmarks/bench_similar.py): what is left is libjpeg reading the compressed data, which no
+scale skips. Other formats are decoded whole. The EXIF orientation is applied to the tiny
+grids, where it costs nothing.
 
 Grouping
 --------
