@@ -483,7 +483,8 @@ def camera_name(make: str | None, model: str | None) -> str | None:
 # Words that makers put after their name in EXIF Make ("CASIO COMPUTER CO.,LTD"), which say
 # nothing about the camera and make folder names long.
 _COMPANY_WORDS = frozenset({"ab", "ag", "co", "co.,ltd", "company", "computer", "corp",
-    "corporation", "gmbh", "imaging", "inc", "limited", "ltd", "optical", "systems"})  # fmt: skip
+    "corporation", "electric", "film", "gmbh", "imaging", "inc", "limited", "ltd", "optical",
+    "photo", "systems"})  # fmt: skip
 
 
 def _brand(make: str) -> str:

@@ -130,6 +130,8 @@ def test_make_model_and_camera():
         ("CASIO COMPUTER CO.,LTD", "QV-R51", "CASIO QV-R51"),
         ("CASIO COMPUTER CO.,LTD.", "EX-100", "CASIO EX-100"),
         ("PENTAX Corporation", "K10D", "PENTAX K10D"),
+        ("FUJI PHOTO FILM CO., LTD.", "SP-2000", "FUJI SP-2000"),
+        ("RICOH IMAGING COMPANY, LTD.", "GR", "RICOH GR"),
         ("Company", "X1", "Company X1"),
         ("Canon", None, "Canon"),
         (None, "EOS 5D", "EOS 5D"),
