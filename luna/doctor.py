@@ -2,7 +2,9 @@
 
 Opening the library for writing already finishes or rolls back interrupted copies and
 moves (luna.transfer.recover); the doctor reports what that did, what it could not do,
-partial copies no journal entry accounts for, and SQLite's own integrity check.
+partial copies no journal entry accounts for, and SQLite's own integrity check. While
+another luna is copying or moving files, its journal rows and partial copies are its work
+in progress: the doctor says so and judges none of them.
 """
 
 from __future__ import annotations
@@ -10,13 +12,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from luna.transfer import TEMP_PREFIX, Journal
+from luna.transfer import TEMP_PREFIX, Journal, alone
 
 
 @dataclass
 class Checkup:
     recovered: list[dict] = field(default_factory=list)  # what opening the library did
     pending: list[dict] = field(default_factory=list)  # journal entries still unresolved
+    # Another luna is copying or moving files right now: its journal entries and partial
+    # copies are its work in progress, so none of them is judged (or cleaned) this time.
+    others_transferring: bool = False
+    in_progress: list[dict] = field(default_factory=list)
     stray_partials: list[str] = field(default_factory=list)  # .luna-partial-* files
     removed_partials: list[str] = field(default_factory=list)
     integrity: str = "ok"
@@ -32,6 +38,8 @@ class Checkup:
             "integrity": self.integrity,
             "recovered": self.recovered,
             "pending": self.pending,
+            "others_transferring": self.others_transferring,
+            "in_progress": self.in_progress,
             "stray_partials": self.stray_partials,
             "removed_partials": self.removed_partials,
         }
@@ -42,21 +50,29 @@ def checkup(library, *, folder: str | None = None, clean: bool = False) -> Check
     result = Checkup()
     result.recovered = [_entry_dict(r.entry, r.outcome, r.detail) for r in library.recovered]
     journal = Journal(library.db)
-    pending = journal.pending()
-    result.pending = [_entry_dict(e, "pending", "") for e in pending]
-    if folder and os.path.isdir(folder):
-        in_use = {e.temporary for e in pending}
-        for path in _partials(folder):
-            if path in in_use:
-                continue
-            if clean:
-                os.unlink(path)
-                result.removed_partials.append(path)
-            else:
-                result.stray_partials.append(path)
+    with alone(library.path) as no_other_luna_is_transferring:
+        pending = journal.pending()
+        if not no_other_luna_is_transferring:
+            result.others_transferring = True
+            result.in_progress = [_entry_dict(e, "in progress", "") for e in pending]
+        else:
+            result.pending = [_entry_dict(e, "pending", "") for e in pending]
+            if folder and os.path.isdir(folder):
+                _look_for_partials(result, folder, {e.temporary for e in pending}, clean)
     rows = library.db.execute_sql("PRAGMA quick_check").fetchall()
     result.integrity = "; ".join(r[0] for r in rows)
     return result
+
+
+def _look_for_partials(result: Checkup, folder: str, in_use: set[str], clean: bool) -> None:
+    for path in _partials(folder):
+        if path in in_use:
+            continue
+        if clean:
+            os.unlink(path)
+            result.removed_partials.append(path)
+        else:
+            result.stray_partials.append(path)
 
 
 def _partials(folder: str):

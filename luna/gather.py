@@ -122,22 +122,25 @@ class Gatherer:
         self._refuse_sources_in_library_folder(roots)
         if not self.options.dry_run:
             os.makedirs(self.into, exist_ok=True)
-        try:
-            candidates = self._scan(roots)
+        # Held for the whole run: another luna must not take this run's journal rows and
+        # partial copies for a crash's leftovers.
+        with _transfer_lock(self.library, self.options.dry_run):
             try:
-                self._read_and_gather(candidates)
+                candidates = self._scan(roots)
+                try:
+                    self._read_and_gather(candidates)
+                finally:
+                    self._drain()
+                if not self.options.dry_run:
+                    self.importer._link_related()
+            except KeyboardInterrupt:
+                self.report.interrupted = True
+                self.report.seconds = time.monotonic() - started
+                raise Interrupted(
+                    "interrupted; what was copied is recorded, run it again to finish", self.report
+                ) from None
             finally:
-                self._drain()
-            if not self.options.dry_run:
-                self.importer._link_related()
-        except KeyboardInterrupt:
-            self.report.interrupted = True
-            self.report.seconds = time.monotonic() - started
-            raise Interrupted(
-                "interrupted; what was copied is recorded, run it again to finish", self.report
-            ) from None
-        finally:
-            self.progress.finished()
+                self.progress.finished()
         self.report.seconds = time.monotonic() - started
         return self.report
 
@@ -314,6 +317,9 @@ class Gatherer:
         error = future.result()  # _place returns its failure rather than raising it
         if error is not None:
             self.journal.finish(entry)  # nothing was placed: the source is untouched
+            if isinstance(error, AlreadyThere):
+                self._duplicate(facts, entry.destination, str(error))
+                return
         else:
             error = self._record_placed(entry, facts)
         if error is not None:
@@ -371,9 +377,23 @@ COPY_THREADS = 3
 COPIES_IN_FLIGHT = 6  # bounded: each holds a journal entry and, briefly, a partial file
 
 
+def _transfer_lock(library, dry_run: bool):
+    import contextlib
+
+    from luna.transfer import transferring
+
+    return contextlib.nullcontext() if dry_run else transferring(library.path)
+
+
+class AlreadyThere(str):
+    """_place's answer when the destination appeared meanwhile holding this very content:
+    a duplicate, not a failure."""
+
+
 def _place(entry, mode: str, known: tuple[int, float]) -> str | None:
     """In a copy thread: put the file at its destination, verified. Returns why it could
-    not, or None. The journal entry is the caller's to close."""
+    not (an AlreadyThere when the same content got there first), or None. The journal
+    entry is the caller's to close."""
     from luna import transfer
 
     source, dest = entry.source, entry.destination
@@ -384,6 +404,8 @@ def _place(entry, mode: str, known: tuple[int, float]) -> str | None:
             transfer.crash_point("copied")
             transfer.place_no_replace(entry.temporary, dest)
     except FileExistsError:
+        if transfer.sha256_of_or_none(dest) == entry.content_sha:
+            return AlreadyThere("put there meanwhile (another luna importing the same files?)")
         return f"{for_humans(dest)} appeared while luna was copying; nothing was overwritten"
     except transfer.TransferFailed as exc:
         return str(exc)

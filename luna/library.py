@@ -62,7 +62,10 @@ class Library:
         if transfer.has_pending(self.db):
             from luna import notices
 
-            self.recovered = transfer.recover(self)
+            with transfer.alone(self.path) as no_other_luna_is_transferring:
+                if not no_other_luna_is_transferring:
+                    return  # its rows are its work in progress, not a crash's leftovers
+                self.recovered = transfer.recover(self)
             notices.recovered(self.recovered)
 
     def close(self) -> None:

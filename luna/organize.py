@@ -15,7 +15,13 @@ import os
 from dataclasses import dataclass
 
 from luna.fsnames import for_humans, from_db, to_db, under
-from luna.gather import GatherReport, Step, families_in_folder, family_destinations
+from luna.gather import (
+    GatherReport,
+    Step,
+    _transfer_lock,
+    families_in_folder,
+    family_destinations,
+)
 
 
 @dataclass
@@ -67,11 +73,12 @@ class Organizer:
         import time
 
         started = time.monotonic()
-        try:
-            for family in self._families(file_ids):
-                self._organize_family(family)
-        except KeyboardInterrupt:
-            self.report.interrupted = True
+        with _transfer_lock(self.library, self.options.dry_run):
+            try:
+                for family in self._families(file_ids):
+                    self._organize_family(family)
+            except KeyboardInterrupt:
+                self.report.interrupted = True
         self._remove_emptied_folders()
         self.report.seconds = time.monotonic() - started
         return self.report

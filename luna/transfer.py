@@ -6,11 +6,11 @@ steps, each of which leaves the file safe if the process dies right after it:
 
 1. A journal row (table `transfer`) records source, destination and the content hash, and
    is committed before any file is touched.
-2. The data is copied to a temporary name in the destination folder, hashed as it is read
-   from the source, flushed to the disk (fsync), then read back and hashed again. Both
-   hashes must equal the one the library knows, or the copy is removed and the file
-   reported. On the same file system a move needs no copy: a hard link gives the file its
-   second name.
+2. The data is copied by the kernel (copy_file_range) to a temporary name in the
+   destination folder, flushed to the disk (fsync), then read back and hashed. The hash
+   must equal the one the library knows (taken when luna read the source), or the copy is
+   removed and the file reported. On the same file system a move needs no copy: a hard
+   link gives the file its second name.
 3. The temporary name is renamed into place without replacing anything (link, or
    renameat2(RENAME_NOREPLACE)): an existing file is never overwritten. The folder is
    flushed too, so the new name survives a power cut.
@@ -19,7 +19,9 @@ steps, each of which leaves the file safe if the process dies right after it:
 5. Only for a move, and only now: the source is deleted. Then the journal row goes.
 
 Whatever a crash leaves in the journal is finished or rolled back by `recover()`, which
-the next luna command that writes to the library runs first.
+the next luna command that writes to the library runs first. A journal row of a luna that
+is still running is not a leftover: every process that copies or moves holds a shared lock
+on a file beside the library, and recovery runs only when it can take that lock alone.
 """
 
 from __future__ import annotations
@@ -67,6 +69,14 @@ def sha256_of(path: str) -> str:
         while chunk := fp.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def sha256_of_or_none(path: str) -> str | None:
+    """The content hash of a regular file, or None when there is none to read."""
+    try:
+        return sha256_of(path) if os.path.isfile(path) else None
+    except OSError:
+        return None
 
 
 def copy_verified(
@@ -120,15 +130,21 @@ _NO_KERNEL_COPY = (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, e
 
 
 def place_no_replace(temporary: str, destination: str) -> None:
-    """Give `temporary` the name `destination`, failing if that name exists."""
+    """Give `temporary` the name `destination`, failing if that name exists (the copy is
+    then removed: it has no other use)."""
     try:
         os.link(temporary, destination)
     except FileExistsError:
+        _remove_quietly(temporary)
         raise
     except OSError as exc:
         if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
             raise
-        _rename_no_replace(temporary, destination)  # no hard links here (FAT, some NAS)
+        try:
+            _rename_no_replace(temporary, destination)  # no hard links here (FAT, some NAS)
+        except FileExistsError:
+            _remove_quietly(temporary)
+            raise
     else:
         os.unlink(temporary)
     fsync_folder(os.path.dirname(destination))
@@ -293,6 +309,56 @@ class Journal:
 
 def has_pending(db) -> bool:
     return db.execute_sql("SELECT EXISTS (SELECT 1 FROM transfer)").fetchone()[0] == 1
+
+
+# -- who is transferring now -----------------------------------------------------------------
+# A process killed with -9 loses its locks with it, so "nobody holds the lock" means
+# "every journal row is a crash's leftover". flock, not SQLite: the lock must last the
+# whole run, across many short transactions.
+
+
+def _open_lock(library_path) -> int | None:
+    try:
+        return os.open(f"{library_path}-transfers.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC)
+    except OSError:
+        return None  # a read-only folder: nothing can be transferring into this library
+
+
+@contextlib.contextmanager
+def transferring(library_path):
+    """Held (shared: several luna at once) while this process copies or moves files. Waits
+    while a recovery runs, which takes moments."""
+    import fcntl
+
+    fd = _open_lock(library_path)
+    try:
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def alone(library_path):
+    """Yields True, holding the lock alone, when no other luna is copying or moving files
+    for this library; False, at once, when one is (its journal rows and partial copies are
+    its own, not leftovers)."""
+    import fcntl
+
+    fd = _open_lock(library_path)
+    free = True
+    if fd is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            free = False
+    try:
+        yield free
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 # -- after a crash ---------------------------------------------------------------------------

@@ -486,3 +486,80 @@ def test_organize_moves_a_renamed_live_photo_as_one(tmp_path, into, cli):
              if s["action"] == "move"}  # fmt: skip
     assert moved == {"Beach.jpg": into / "trips/Beach.jpg", "clip.mov": into / "trips/clip.mov"}
     _agrees(tmp_path / "library.db", into)
+
+
+# -- two luna at once ------------------------------------------------------------------------
+
+
+def test_a_running_luna_is_not_taken_for_a_crash(card, into, library_path):
+    """Journal rows and partial copies of a luna still at work are left alone by another
+    luna's recovery and by doctor --clean; once it is gone, they are a crash's leftovers."""
+    from luna.transfer import transferring
+
+    killed = _luna(library_path, "import", card, "--copy", "--into", into, "-j", "1",
+                   env={"LUNA_CRASH_AT": "copied"})  # fmt: skip
+    assert killed.returncode == -9
+    partials = sorted(into.rglob(".luna-partial-*"))  # one per copy thread at most
+    assert partials
+    with transferring(library_path):  # as if the killed luna were still copying
+        busy = _luna(library_path, "doctor", "--into", into, "--clean", "--json")
+        report = json.loads(busy.stdout)
+        assert busy.returncode == 0, busy.stderr
+        assert report["others_transferring"] and len(report["in_progress"]) >= len(partials)
+        assert report["recovered"] == [] and report["removed_partials"] == []
+        assert "another luna is copying or moving" in busy.stderr
+        wrote = _luna(library_path, "album", "create", "Trip")  # any command that writes
+        assert wrote.returncode == 0, wrote.stderr
+        assert "interrupted" not in wrote.stderr
+        assert sorted(into.rglob(".luna-partial-*")) == partials
+    done = _luna(library_path, "doctor", "--into", into, "--json")
+    report = json.loads(done.stdout)
+    assert {r["outcome"] for r in report["recovered"]} == {"rolled back"}
+    assert not list(into.rglob(".luna-partial-*"))
+    _agrees(library_path, into)
+
+
+def test_a_file_put_in_place_meanwhile_by_another_luna_is_a_duplicate(card, into, cli, monkeypatch):
+    """Two imports of the same card at once: whichever places a file second finds its very
+    content there, and reports a duplicate rather than a failure, leaving no partial copy."""
+    import shutil as sh
+
+    from luna import transfer
+
+    real_copy = transfer.copy_verified
+    beaten = []
+
+    def copy_then_lose_the_race(source, temporary, expected_sha, known=None):
+        real_copy(source, temporary, expected_sha, known)
+        if Path(source).name == "IMG_0001.JPG":  # the other luna's rename lands first
+            destination = next(p for p in planned if Path(p).name == "IMG_0001.JPG")
+            sh.copyfile(source, destination)
+            beaten.append(destination)
+
+    _, plan, _ = _json(cli, "import", card, "--copy", "--into", into, "--dry-run")
+    planned = [s["destination"] for s in plan["steps"]]
+    monkeypatch.setattr(transfer, "copy_verified", copy_then_lose_the_race)
+    code, report, err = _json(cli, "import", card, "--copy", "--into", into)
+    assert code == 0, err
+    assert report["failed"] == 0 and report["duplicates"] == 1
+    (step,) = [s for s in report["steps"] if s["action"] == "duplicate"]
+    assert step["destination"] == beaten[0] and "meanwhile" in step["detail"]
+    assert not list(into.rglob(".luna-partial-*"))
+
+
+def test_two_imports_of_one_card_at_once_copy_each_file_once(tmp_path, into, library_path):
+    src = tmp_path / "src"
+    _big_photos(src, 40)
+    command = [sys.executable, "-m", "luna", "-L", str(library_path), "import", str(src),
+               "--copy", "--into", str(into), "--json"]  # fmt: skip
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]  # fmt: skip
+    reports = []
+    for run in runs:
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+        reports.append(json.loads(out))
+    assert [r["failed"] for r in reports] == [0, 0]
+    assert sum(r["copied"] for r in reports) == 40
+    assert len(_files_under(into)) == 40  # no copy twice, no partial copy left
+    _agrees(library_path, into)

@@ -66,7 +66,8 @@ def test_placing_never_replaces_an_existing_file(source, tmp_path):
     dest.write_bytes(b"old")
     with pytest.raises(FileExistsError):
         transfer.place_no_replace(str(temporary), str(dest))
-    assert dest.read_bytes() == b"old" and temporary.read_bytes() == b"new"
+    assert dest.read_bytes() == b"old"
+    assert not temporary.exists()  # the copy has no use left: no partial file stays behind
 
 
 def test_placing_without_hard_links_still_never_replaces(tmp_path, monkeypatch):
@@ -77,9 +78,10 @@ def test_placing_without_hard_links_still_never_replaces(tmp_path, monkeypatch):
     temporary, dest = tmp_path / "tmp", tmp_path / "taken.jpg"
     temporary.write_bytes(b"new")
     dest.write_bytes(b"old")
-    with pytest.raises(OSError):
+    with pytest.raises(FileExistsError):
         transfer.place_no_replace(str(temporary), str(dest))
-    assert dest.read_bytes() == b"old"
+    assert dest.read_bytes() == b"old" and not temporary.exists()
+    temporary.write_bytes(b"new")
     free = tmp_path / "free.jpg"
     transfer.place_no_replace(str(temporary), str(free))
     assert free.read_bytes() == b"new" and not temporary.exists()

@@ -209,6 +209,11 @@ def doctor(
             f"unfinished {item['operation']}: {for_humans(item['source'])} -> "
             f"{for_humans(item['destination'])} ({item['state']})"
         )
+    if result.others_transferring:
+        note(
+            f"another luna is copying or moving {len(result.in_progress)} file(s) now; "
+            "its work in progress is not judged: run luna doctor again when it is done"
+        )
     for path in result.stray_partials:
         warn(f"partial copy left behind: {for_humans(path)} (luna doctor --clean removes it)")
     for path in result.removed_partials:
