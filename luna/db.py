@@ -77,7 +77,7 @@ def connect(path: Path, *, readonly: bool = False) -> tuple[SqliteDatabase, Path
         db = SqliteDatabase(str(path), timeout=BUSY_TIMEOUT_S, pragmas=PRAGMAS)
     database.initialize(db)
     try:
-        db.connect(reuse_if_open=True)
+        _connect_patiently(db)
         if readonly:
             _check_version(db, path, allow_older=False)
         else:
@@ -89,6 +89,29 @@ def connect(path: Path, *, readonly: bool = False) -> tuple[SqliteDatabase, Path
         db.close()
         raise LibraryError(f"cannot open library {path}: {exc}") from None
     return db, backup
+
+
+def _connect_patiently(db: SqliteDatabase) -> None:
+    """Connect, waiting for another luna as long as a busy write would be waited for.
+
+    Switching a library to WAL when a second process is creating or opening it at the same
+    moment can answer "database is locked" at once: SQLite does not call its busy handler
+    there (tests/test_gather.py starts two imports of a new library together)."""
+    import time
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    pause = 0.01
+    while True:
+        try:
+            db.connect(reuse_if_open=True)
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+        if not db.is_closed():
+            db.close()
+        time.sleep(pause)
+        pause = min(pause * 2, 0.25)
 
 
 def open_memory() -> SqliteDatabase:

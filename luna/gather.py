@@ -320,6 +320,9 @@ class Gatherer:
             if isinstance(error, AlreadyThere):
                 self._duplicate(facts, entry.destination, str(error))
                 return
+            if isinstance(error, Vanished):
+                self.report.skipped += 1
+                return
         else:
             error = self._record_placed(entry, facts)
         if error is not None:
@@ -390,6 +393,10 @@ class AlreadyThere(str):
     a duplicate, not a failure."""
 
 
+class Vanished(str):
+    """_place's answer when the source was deleted after it was read: skipped."""
+
+
 def _place(entry, mode: str, known: tuple[int, float]) -> str | None:
     """In a copy thread: put the file at its destination, verified. Returns why it could
     not (an AlreadyThere when the same content got there first), or None. The journal
@@ -407,11 +414,23 @@ def _place(entry, mode: str, known: tuple[int, float]) -> str | None:
         if transfer.sha256_of_or_none(dest) == entry.content_sha:
             return AlreadyThere("put there meanwhile (another luna importing the same files?)")
         return f"{for_humans(dest)} appeared while luna was copying; nothing was overwritten"
-    except transfer.TransferFailed as exc:
-        return str(exc)
-    except OSError as exc:
+    except (transfer.TransferFailed, OSError) as exc:
+        if not os.path.lexists(source):
+            return _source_gone(entry)
+        if isinstance(exc, transfer.TransferFailed):
+            return str(exc)
         return transfer._os_reason(exc, dest)
     return None
+
+
+def _source_gone(entry) -> str:
+    """The source went away after it was read: another luna moving the same card put it in
+    place first, or someone deleted it. Either way nothing failed here."""
+    from luna.transfer import sha256_of_or_none
+
+    if sha256_of_or_none(entry.destination) == entry.content_sha:
+        return AlreadyThere("moved there meanwhile (another luna importing the same files?)")
+    return Vanished("vanished before luna could copy it")
 
 
 def family_destinations(

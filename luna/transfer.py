@@ -207,14 +207,13 @@ def make_folders(folder: str) -> None:
 
 
 def remove_source(source: str, expected_sha: str, destination: str) -> None:
-    """Delete the source of a move, once the destination is proven to hold its content."""
-    if _same_file(source, destination):
-        os.unlink(source)  # a hard link: the data stays under the destination's name
-        fsync_folder(os.path.dirname(source))
-        return
-    if sha256_of(destination) != expected_sha:
+    """Delete the source of a move, once the destination is proven to hold its content.
+    A source already gone (another luna moving the same files) is what was wanted."""
+    if not _same_file(source, destination) and sha256_of(destination) != expected_sha:
         raise TransferFailed(f"{for_humans(destination)} no longer matches; the source was kept")
-    os.unlink(source)
+    # A hard link needs no check: the data stays under the destination's name.
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(source)
     fsync_folder(os.path.dirname(source))
 
 

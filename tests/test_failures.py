@@ -257,3 +257,12 @@ def test_a_really_full_disk_through_the_cli(photos, tiny_disk):
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["added"] == 1500 - recorded_before
     assert count_files(library) == (1500, 1500)
+
+
+def test_a_file_gone_since_the_listing_is_skipped_not_failed(tmp_path):
+    """Deleted (or moved away by another luna) between the walk and the read: nothing is
+    wrong with it, there is just nothing left to import."""
+    from luna.extract import Skipped, read_file
+
+    result = read_file(str(tmp_path / "IMG_0001.JPG"))
+    assert isinstance(result, Skipped) and "vanished" in result.reason

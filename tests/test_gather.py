@@ -547,19 +547,40 @@ def test_a_file_put_in_place_meanwhile_by_another_luna_is_a_duplicate(card, into
     assert not list(into.rglob(".luna-partial-*"))
 
 
-def test_two_imports_of_one_card_at_once_copy_each_file_once(tmp_path, into, library_path):
-    src = tmp_path / "src"
-    _big_photos(src, 40)
-    command = [sys.executable, "-m", "luna", "-L", str(library_path), "import", str(src),
-               "--copy", "--into", str(into), "--json"]  # fmt: skip
-    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for _ in range(2)]  # fmt: skip
+def _two_at_once(library_path: Path, *commands: list) -> list[dict]:
+    """Start the imports together; their JSON reports once both are done (each exit 0)."""
+    runs = [subprocess.Popen([sys.executable, "-m", "luna", "-L", str(library_path), "import",
+                              *map(str, args), "--json"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for args in commands]  # fmt: skip
     reports = []
     for run in runs:
         out, err = run.communicate(timeout=120)
         assert run.returncode == 0, err
         reports.append(json.loads(out))
+    return reports
+
+
+def test_two_imports_of_one_card_at_once_copy_each_file_once(tmp_path, into, library_path):
+    src = tmp_path / "src"
+    _big_photos(src, 40)
+    args = [src, "--copy", "--into", into]
+    reports = _two_at_once(library_path, args, args)
     assert [r["failed"] for r in reports] == [0, 0]
     assert sum(r["copied"] for r in reports) == 40
     assert len(_files_under(into)) == 40  # no copy twice, no partial copy left
+    _agrees(library_path, into)
+
+
+def test_two_moves_of_one_card_at_once_lose_nothing_and_fail_nothing(tmp_path, into, library_path):
+    src = tmp_path / "src"
+    _big_photos(src, 40)
+    before = _snapshot(src)
+    reports = _two_at_once(library_path, [src, "--move", "--into", into],
+                           [src, "--move", "--remove-duplicates", "--into", into])  # fmt: skip
+    # A file the other luna moved away first is gone, not failed.
+    assert [r["failed"] for r in reports] == [0, 0]
+    assert _files_under(src) == set()
+    placed = sorted(p.read_bytes() for p in into.rglob("*") if p.is_file())
+    assert placed == sorted(d for d, _ in before.values())
     _agrees(library_path, into)

@@ -60,6 +60,10 @@ def read_file(path: str) -> FileFacts | Skipped:
     """Hash, sniff and extract one file. Raises FileFailed with a short reason."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOATIME", 0))
+    except FileNotFoundError:
+        # Gone since the folder was listed (deleted, or moved by another luna): nothing
+        # failed, there is just nothing left to import.
+        return Skipped(path, "vanished since the folder was listed")
     except PermissionError:
         try:  # O_NOATIME is refused for files we do not own; it only saves a disk write
             fd = os.open(path, os.O_RDONLY)
