@@ -298,10 +298,12 @@ class Gatherer:
         except transfer.TransferFailed as exc:
             self.report.fail(facts.path, str(exc), dest)
             return
-        entry = self.journal.begin(mode, facts.path, dest, facts.content_sha, facts.size)
-        self._inflight.append(
-            (entry, facts, self._copier().submit(_place, entry, mode, (facts.size, facts.mtime)))
-        )
+        # Journaled, started and queued as one: _drain then closes every entry begun.
+        with transfer.interrupts_deferred():
+            entry = self.journal.begin(mode, facts.path, dest, facts.content_sha, facts.size)
+            known = (facts.size, facts.mtime)
+            future = self._copier().submit(_place, entry, mode, known)
+            self._inflight.append((entry, facts, future))
         while len(self._inflight) > COPIES_IN_FLIGHT:
             self._complete_oldest()
 
@@ -313,8 +315,17 @@ class Gatherer:
         return self._threads
 
     def _complete_oldest(self) -> None:
-        entry, facts, future = self._inflight.popleft()
-        error = future.result()  # _place returns its failure rather than raising it
+        entry, facts, future = self._inflight[0]
+        # Waiting is where Ctrl-C lands: the copy stays queued until it is done, so _drain
+        # still records it.
+        error = future.result()
+        from luna.transfer import interrupts_deferred
+
+        with interrupts_deferred():
+            self._inflight.popleft()
+            self._complete(entry, facts, error)
+
+    def _complete(self, entry, facts, error: str | None) -> None:
         if error is not None:
             self.journal.finish(entry)  # nothing was placed: the source is untouched
             if isinstance(error, AlreadyThere):
@@ -332,11 +343,18 @@ class Gatherer:
         self._count(entry.operation, facts.size)
 
     def _drain(self) -> None:
-        """Finish every copy in flight (also after Ctrl-C: they are moments from done)."""
+        """Finish every copy in flight (also after Ctrl-C: they are moments from done). A
+        Ctrl-C meanwhile stops nothing half-way: it is raised once all are recorded."""
+        interrupted = False
         while self._inflight:
-            self._complete_oldest()
+            try:
+                self._complete_oldest()
+            except KeyboardInterrupt:
+                interrupted = True
         if self._threads is not None:
             self._threads.shutdown()
+        if interrupted:
+            raise KeyboardInterrupt
 
     def _count(self, mode: str, size: int) -> None:
         if mode == "move":

@@ -237,6 +237,13 @@ class Organizer:
             if isinstance(exc, OSError):
                 raise transfer.TransferFailed(transfer._os_reason(exc, dest)) from None
             raise
+        # In place: from here a Ctrl-C waits until the row and the old name agree with it.
+        with transfer.interrupts_deferred():
+            self._finish_move(row, dest, entry)
+
+    def _finish_move(self, row: Row, dest: str, entry) -> None:
+        from luna import transfer
+
         self.journal.advance(entry, "placed")
         transfer.crash_point("placed")
         with self.db.atomic("IMMEDIATE"):

@@ -42,6 +42,7 @@ TEMP_PREFIX = ".luna-partial-"  # hidden, so an import of the folder never picks
 
 # For the crash tests: `LUNA_CRASH_AT=placed luna import ...` kills the process with
 # SIGKILL right after that step, as a power cut would. Steps: copied, placed, recorded.
+# `LUNA_CRASH_AT=placed:INT` sends SIGINT instead, as Ctrl-C would, once.
 CRASH_ENV = "LUNA_CRASH_AT"
 
 
@@ -49,9 +50,33 @@ class TransferFailed(Exception):
     """This one file could not be put in place; it is where it was, untouched."""
 
 
+@contextlib.contextmanager
+def interrupts_deferred():
+    """Ctrl-C waits until the block is done: a file between "in place" and "recorded" is
+    finished rather than left for the next command's recovery. (A kill -9 cannot wait;
+    that is what the journal is for.) Only the main thread receives signals."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
 def crash_point(step: str) -> None:
-    if os.environ.get(CRASH_ENV) == step:
+    wanted = os.environ.get(CRASH_ENV)
+    if wanted == step:
         os.kill(os.getpid(), signal.SIGKILL)
+    elif wanted == f"{step}:INT":
+        os.environ.pop(CRASH_ENV, None)
+        os.kill(os.getpid(), signal.SIGINT)
 
 
 # -- the file operations ---------------------------------------------------------------------

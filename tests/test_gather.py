@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -284,6 +285,52 @@ def test_a_transfer_killed_at_any_step_is_finished_or_rolled_back(
     assert _files_under(card) == (set() if mode == "move" else {os.fsdecode(p) for p in before})
     placed = sorted(p.read_bytes() for p in into.rglob("*") if p.is_file())
     assert placed == sorted(d for d, _ in before.values())
+    _agrees(library_path, into)
+
+
+@pytest.mark.parametrize(
+    ("mode", "step"),
+    [("copy", "copied"), ("copy", "placed"), ("move", "placed"), ("move", "recorded")],
+)
+def test_ctrl_c_at_any_step_leaves_nothing_half_done(card, into, library_path, mode, step):
+    """Ctrl-C is not a crash: every file begun is finished or undone before luna exits, so
+    the next command has nothing to recover."""
+    before = _snapshot(card)
+    stopped = _luna(library_path, "import", card, f"--{mode}", "--into", into, "-j", "1",
+                    env={"LUNA_CRASH_AT": f"{step}:INT"})  # fmt: skip
+    assert stopped.returncode == 130, stopped.stderr
+    assert "Run the same import again to finish it" in stopped.stderr
+    _every_source_is_safe(before, card, into)
+    assert not list(into.rglob(".luna-partial-*"))
+    _agrees(library_path, into)
+    assert sqlite3.connect(library_path).execute("SELECT COUNT(*) FROM transfer").fetchone() == (0,)
+    again = _luna(library_path, "import", card, f"--{mode}", "--into", into, "--json")
+    assert again.returncode == 0, again.stderr
+    assert "interrupted" not in again.stderr
+    placed = sorted(p.read_bytes() for p in into.rglob("*") if p.is_file())
+    assert placed == sorted(d for d, _ in before.values())
+    _agrees(library_path, into)
+
+
+@pytest.mark.parametrize("crash", ["placed", "recorded", "placed:INT", "recorded:INT"])
+def test_organize_stopped_at_any_step_keeps_library_and_disk_in_agreement(
+    card, into, library_path, crash
+):
+    assert _luna(library_path, "import", card, "--copy", "--into", into).returncode == 0
+    before = sorted(p.read_bytes() for p in into.rglob("*") if p.is_file())
+    stopped = _luna(library_path, "organize", "--into", into, "--template", "new/{filename}",
+                    env={"LUNA_CRASH_AT": crash})  # fmt: skip
+    assert stopped.returncode == (130 if crash.endswith(":INT") else -9), stopped.stderr
+    if crash.endswith(":INT"):  # Ctrl-C: the file in hand was finished before luna stopped
+        journal = sqlite3.connect(library_path).execute("SELECT COUNT(*) FROM transfer")
+        assert journal.fetchone() == (0,)
+    else:
+        _luna(library_path, "doctor", "--into", into)  # recovery runs on opening
+    _agrees(library_path, into)
+    done = _luna(library_path, "organize", "--into", into, "--template", "new/{filename}")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.read_bytes() for p in into.rglob("*") if p.is_file()) == before
+    assert {p.parent.name for p in into.rglob("*") if p.is_file()} == {"new"}
     _agrees(library_path, into)
 
 
