@@ -24,6 +24,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from luna import transfer
 from luna.errors import ExitStatus, Interrupted, LunaError
 from luna.fsnames import for_humans
 
@@ -105,9 +106,8 @@ class Gatherer:
         self.importer = Importer(
             library, ImportOptions(dry_run=options.dry_run, owner=options.owner)
         )
-        from luna.transfer import Journal
 
-        self.journal = Journal(library.db)
+        self.journal = transfer.Journal(library.db)
         self._planned: set[str] = set()  # destinations taken in this run (dry runs too)
         self._in_this_run: dict[str, str] = {}  # content hash -> where it goes
         self._inflight: deque = deque()  # (journal entry, facts, future) in order
@@ -124,7 +124,7 @@ class Gatherer:
             os.makedirs(self.into, exist_ok=True)
         # Held for the whole run: another luna must not take this run's journal rows and
         # partial copies for a crash's leftovers.
-        with _transfer_lock(self.library, self.options.dry_run):
+        with transfer.transferring(self.library.path, dry_run=self.options.dry_run):
             try:
                 candidates = self._scan(roots)
                 try:
@@ -257,15 +257,13 @@ class Gatherer:
         self.report.steps.append(Step(facts.path, existing, "duplicate", why + kept))
 
     def _remove_duplicate(self, facts, existing: str) -> None:
-        from luna.transfer import TransferFailed, remove_source
-
         if self.options.dry_run:
             self.report.steps.append(Step(facts.path, existing, "remove-duplicate"))
             return
         try:
-            remove_source(facts.path, facts.content_sha, existing)
-        except (TransferFailed, OSError) as exc:
-            reason = str(exc) if isinstance(exc, TransferFailed) else exc.strerror
+            transfer.remove_source(facts.path, facts.content_sha, existing)
+        except (transfer.TransferFailed, OSError) as exc:
+            reason = str(exc) if isinstance(exc, transfer.TransferFailed) else exc.strerror
             self.report.fail(facts.path, f"duplicate kept: {reason}", existing)
             return
         self.report.removed_duplicates += 1
@@ -291,8 +289,6 @@ class Gatherer:
             self.report.steps.append(Step(facts.path, dest, mode))
             self._count(mode, facts.size)
             return
-        from luna import transfer
-
         try:
             transfer.make_folders(os.path.dirname(dest))
         except transfer.TransferFailed as exc:
@@ -319,9 +315,7 @@ class Gatherer:
         # Waiting is where Ctrl-C lands: the copy stays queued until it is done, so _drain
         # still records it.
         error = future.result()
-        from luna.transfer import interrupts_deferred
-
-        with interrupts_deferred():
+        with transfer.interrupts_deferred():
             self._inflight.popleft()
             self._complete(entry, facts, error)
 
@@ -366,8 +360,6 @@ class Gatherer:
     def _record_placed(self, entry, facts) -> str | None:
         """The file is in place: record it, then (a move) delete its source. Returns why
         that failed, or None."""
-        from luna import transfer
-
         self.journal.advance(entry, "placed")
         transfer.crash_point("placed")
         dest, mode = entry.destination, entry.operation
@@ -398,14 +390,6 @@ COPY_THREADS = 3
 COPIES_IN_FLIGHT = 6  # bounded: each holds a journal entry and, briefly, a partial file
 
 
-def _transfer_lock(library, dry_run: bool):
-    import contextlib
-
-    from luna.transfer import transferring
-
-    return contextlib.nullcontext() if dry_run else transferring(library.path)
-
-
 class AlreadyThere(str):
     """_place's answer when the destination appeared meanwhile holding this very content:
     a duplicate, not a failure."""
@@ -417,10 +401,8 @@ class Vanished(str):
 
 def _place(entry, mode: str, known: tuple[int, float]) -> str | None:
     """In a copy thread: put the file at its destination, verified. Returns why it could
-    not (an AlreadyThere when the same content got there first), or None. The journal
-    entry is the caller's to close."""
-    from luna import transfer
-
+    not (an AlreadyThere when the same content got there first, a Vanished when the source
+    went away), or None. The journal entry is the caller's to close."""
     source, dest = entry.source, entry.destination
     try:
         linked = mode == "move" and transfer.link_no_replace(source, dest)
@@ -429,7 +411,7 @@ def _place(entry, mode: str, known: tuple[int, float]) -> str | None:
             transfer.crash_point("copied")
             transfer.place_no_replace(entry.temporary, dest)
     except FileExistsError:
-        if transfer.sha256_of_or_none(dest) == entry.content_sha:
+        if transfer.holds(dest, entry):
             return AlreadyThere("put there meanwhile (another luna importing the same files?)")
         return f"{for_humans(dest)} appeared while luna was copying; nothing was overwritten"
     except (transfer.TransferFailed, OSError) as exc:
@@ -444,9 +426,7 @@ def _place(entry, mode: str, known: tuple[int, float]) -> str | None:
 def _source_gone(entry) -> str:
     """The source went away after it was read: another luna moving the same card put it in
     place first, or someone deleted it. Either way nothing failed here."""
-    from luna.transfer import sha256_of_or_none
-
-    if sha256_of_or_none(entry.destination) == entry.content_sha:
+    if transfer.holds(entry.destination, entry):
         return AlreadyThere("moved there meanwhile (another luna importing the same files?)")
     return Vanished("vanished before luna could copy it")
 
@@ -485,14 +465,12 @@ def family_destinations(
 def name_taken(dest: str, size: int, sha: str, planned: set[str]) -> str | None:
     """None when `dest` is free; "same" when it already holds this content; "other" when
     other content has it (or another file of this run will)."""
-    from luna.transfer import sha256_of
-
     if dest in planned:
         return "other"
     if not os.path.lexists(dest):
         return None
     same_size = os.path.isfile(dest) and os.path.getsize(dest) == size
-    return "same" if same_size and sha256_of(dest) == sha else "other"
+    return "same" if same_size and transfer.sha256_of(dest) == sha else "other"
 
 
 # -- what travels together -------------------------------------------------------------------

@@ -15,13 +15,7 @@ import os
 from dataclasses import dataclass
 
 from luna.fsnames import for_humans, from_db, to_db, under
-from luna.gather import (
-    GatherReport,
-    Step,
-    _transfer_lock,
-    families_in_folder,
-    family_destinations,
-)
+from luna.gather import GatherReport, Step, families_in_folder, family_destinations
 
 
 @dataclass
@@ -73,7 +67,9 @@ class Organizer:
         import time
 
         started = time.monotonic()
-        with _transfer_lock(self.library, self.options.dry_run):
+        from luna.transfer import transferring
+
+        with transferring(self.library.path, dry_run=self.options.dry_run):
             try:
                 for family in self._families(file_ids):
                     self._organize_family(family)

@@ -96,14 +96,6 @@ def sha256_of(path: str) -> str:
     return digest.hexdigest()
 
 
-def sha256_of_or_none(path: str) -> str | None:
-    """The content hash of a regular file, or None when there is none to read."""
-    try:
-        return sha256_of(path) if os.path.isfile(path) else None
-    except OSError:
-        return None
-
-
 def copy_verified(
     source: str, temporary: str, expected_sha: str, known: tuple[int, float] | None = None
 ) -> None:
@@ -349,12 +341,12 @@ def _open_lock(library_path) -> int | None:
 
 
 @contextlib.contextmanager
-def transferring(library_path):
+def transferring(library_path, *, dry_run: bool = False):
     """Held (shared: several luna at once) while this process copies or moves files. Waits
-    while a recovery runs, which takes moments."""
+    while a recovery runs, which takes moments. A dry run moves nothing and takes nothing."""
     import fcntl
 
-    fd = _open_lock(library_path)
+    fd = None if dry_run else _open_lock(library_path)
     try:
         if fd is not None:
             fcntl.flock(fd, fcntl.LOCK_SH)
@@ -411,13 +403,13 @@ def recover(library) -> list[Recovered]:
 
 def _recover_one(library, journal: Journal, entry: Entry) -> Recovered:
     _remove_quietly(entry.temporary)
-    if not _holds(entry.destination, entry):
+    if not holds(entry.destination, entry):
         journal.finish(entry)
         return Recovered(entry, "rolled back", f"{for_humans(entry.source)} stays where it was")
     try:
         _record_destination(library, entry)
         moving = entry.operation in ("move", "organize") and os.path.lexists(entry.source)
-        if moving and (_same_file(entry.source, entry.destination) or _holds(entry.source, entry)):
+        if moving and (_same_file(entry.source, entry.destination) or holds(entry.source, entry)):
             remove_source(entry.source, entry.content_sha, entry.destination)
     except (TransferFailed, OSError) as exc:
         return Recovered(entry, "needs attention", str(exc))
@@ -427,7 +419,7 @@ def _recover_one(library, journal: Journal, entry: Entry) -> Recovered:
     )
 
 
-def _holds(path: str, entry: Entry) -> bool:
+def holds(path: str, entry: Entry) -> bool:
     """Whether `path` is a file with exactly the transfer's content."""
     try:
         if not os.path.isfile(path) or os.path.getsize(path) != entry.size_bytes:
