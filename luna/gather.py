@@ -68,10 +68,23 @@ class GatherReport:
     seconds: float = 0.0
     interrupted: bool = False
     steps: list[Step] = field(default_factory=list)
+    # Destination disks that filled up: {"folder", "files", "bytes"}, the files and bytes
+    # that did not fit (each file is also a failed step).
+    disk_full: list[dict] = field(default_factory=list)
 
     def fail(self, source: str, reason: str, destination: str | None = None) -> None:
         self.failed += 1
         self.steps.append(Step(source, destination, "failed", reason))
+
+    def no_space(self, source: str, destination: str, size: int, folder: str) -> None:
+        """`source` did not fit on the full disk of `folder` (the first folder reported)."""
+        self.fail(source, f"no space left on the disk of {for_humans(folder)}", destination)
+        for full in self.disk_full:
+            if full["folder"] == folder:
+                full["files"] += 1
+                full["bytes"] += size
+                return
+        self.disk_full.append({"folder": folder, "files": 1, "bytes": size})
 
     @property
     def exit_status(self) -> ExitStatus:
@@ -110,6 +123,9 @@ class Gatherer:
         self.journal = transfer.Journal(library.db)
         self._planned: set[str] = set()  # destinations taken in this run (dry runs too)
         self._in_this_run: dict[str, str] = {}  # content hash -> where it goes
+        self._own_rows: dict[str, str] = {}  # path -> id of a source recorded in place
+        self._folders: dict = {}  # what presence.same_entry found out about folders
+        self._full_disks = transfer.FullDisks()
         self._inflight: deque = deque()  # (journal entry, facts, future) in order
         self._threads = None
 
@@ -232,42 +248,76 @@ class Gatherer:
 
     def _already_in_library(self, facts) -> bool:
         """Content the library has (present, same size) is a duplicate, not a new file;
-        so is content this run is already putting somewhere."""
+        so is content this run is already putting somewhere. A file recorded where it is
+        (imported in place) is the library's own: a copy would be a second one, while a
+        move takes its row along (id, tags, albums, events, history)."""
         if facts.content_sha in self._in_this_run:
             self._duplicate(facts, self._in_this_run[facts.content_sha], "copied in this run")
             return True
-        found = [
-            path
-            for _id, path, missing in self.importer.store.same_content_elsewhere(
-                facts.content_sha, facts.size, facts.path
-            )
-            if missing is None
-        ]
-        if not found:
-            return False
-        self._duplicate(facts, found[0], "already in the library")
-        return True
+        own_id = self.importer.store.id_at(facts.path)
+        for file_id, path, missing in self.importer.store.same_content_elsewhere(
+            facts.content_sha, facts.size, facts.path
+        ):
+            if missing is None:
+                self._duplicate_of(facts, path, file_id, own_id)
+                return True
+        if own_id is not None and self.options.mode == "copy":
+            self._duplicate(facts, facts.path, "already in the library where it is", kept=True)
+            return True
+        if own_id is not None:
+            self._own_rows[facts.path] = own_id
+        return False
 
-    def _duplicate(self, facts, existing: str, why: str) -> None:
+    def _duplicate_of(self, facts, existing: str, existing_id: str, own_id: str | None) -> None:
+        """`facts` has the content of the library's file at `existing`. Unless that is this
+        very file reached by another path (a symbolic link, a bind mount, a card that
+        ignores case), which is only ever left where it is."""
+        from luna import presence
+
+        try:
+            itself = presence.same_entry(facts.path, existing, self._folders)
+        except presence.CannotTell:
+            itself = True  # in doubt, it is the library's copy: never removed
+        if itself:
+            why = "the library's own file, reached by another path"
+            self._duplicate(facts, existing, why, kept=True)
+        else:
+            self._duplicate(facts, existing, "already in the library", merge=(own_id, existing_id))
+
+    def _duplicate(
+        self, facts, existing: str, why: str, *, kept: bool = False, merge=(None, None)
+    ) -> None:
+        """Report a duplicate; with --move --remove-duplicates remove it (unless `kept`),
+        its own row (`merge`: its id and the kept file's) merged into the kept file's."""
         self.report.duplicates += 1
-        if self.options.mode == "move" and self.options.remove_duplicates:
-            self._remove_duplicate(facts, existing)
+        if self.options.mode == "move" and self.options.remove_duplicates and not kept:
+            self._remove_duplicate(facts, existing, *merge)
             return
-        kept = " (left in place)" if self.options.mode == "move" else ""
-        self.report.steps.append(Step(facts.path, existing, "duplicate", why + kept))
+        left = " (left in place)" if self.options.mode == "move" else ""
+        self.report.steps.append(Step(facts.path, existing, "duplicate", why + left))
 
-    def _remove_duplicate(self, facts, existing: str) -> None:
+    def _remove_duplicate(self, facts, existing: str, own_id=None, existing_id=None) -> None:
         if self.options.dry_run:
             self.report.steps.append(Step(facts.path, existing, "remove-duplicate"))
             return
+        detail = ""
         try:
-            transfer.remove_source(facts.path, facts.content_sha, existing)
+            removable = transfer.check_second_copy(
+                facts.path, facts.content_sha, existing, self._folders
+            )
+            if removable and own_id is not None and existing_id is not None:
+                # The duplicate was imported in place and may carry tags, albums and
+                # events: they move to the kept file first, so that removing it loses none.
+                self.importer.merge_rows(keep=existing_id, drop=own_id)
+                detail = f"its tags, albums and events are now on {for_humans(existing)}"
+            if removable:
+                transfer.unlink_source(facts.path)
         except (transfer.TransferFailed, OSError) as exc:
             reason = str(exc) if isinstance(exc, transfer.TransferFailed) else exc.strerror
             self.report.fail(facts.path, f"duplicate kept: {reason}", existing)
             return
         self.report.removed_duplicates += 1
-        self.report.steps.append(Step(facts.path, existing, "remove-duplicate"))
+        self.report.steps.append(Step(facts.path, existing, "remove-duplicate", detail))
 
     def _destinations(self, lead, members: list) -> dict[str, str]:
         """Where each member goes; members whose content is already there are reported
@@ -276,7 +326,11 @@ class Gatherer:
         free, same = family_destinations(self.into, relative, lead.path, members, self._planned)
         for facts in members:
             if facts.path in same:
-                self._duplicate(facts, same[facts.path], "the same content is already there")
+                # A source recorded in place keeps its row where it is rather than lose it.
+                kept = facts.path in self._own_rows
+                self._duplicate(
+                    facts, same[facts.path], "the same content is already there", kept=kept
+                )
         return free
 
     # -- the transfer itself -----------------------------------------------------------------
@@ -289,19 +343,38 @@ class Gatherer:
             self.report.steps.append(Step(facts.path, dest, mode))
             self._count(mode, facts.size)
             return
+        if self._no_room(facts, dest):
+            return
         try:
             transfer.make_folders(os.path.dirname(dest))
+        except transfer.NoSpace:
+            self._out_of_space(facts, dest)
+            return
         except transfer.TransferFailed as exc:
             self.report.fail(facts.path, str(exc), dest)
             return
         # Journaled, started and queued as one: _drain then closes every entry begun.
         with transfer.interrupts_deferred():
-            entry = self.journal.begin(mode, facts.path, dest, facts.content_sha, facts.size)
+            entry = self.journal.begin(
+                mode, facts.path, dest, facts.content_sha, facts.size,
+                file_id=self._own_rows.pop(facts.path, None),
+            )  # fmt: skip
             known = (facts.size, facts.mtime)
             future = self._copier().submit(_place, entry, mode, known)
             self._inflight.append((entry, facts, future))
         while len(self._inflight) > COPIES_IN_FLIGHT:
             self._complete_oldest()
+
+    def _no_room(self, facts, dest: str) -> bool:
+        """Whether `dest` is on a disk already found full (the file is then reported)."""
+        folder = self._full_disks.full_folder(dest)
+        if folder is not None:
+            self.report.no_space(facts.path, dest, facts.size, folder)
+        return folder is not None
+
+    def _out_of_space(self, facts, dest: str) -> None:
+        self._full_disks.mark_full(dest)
+        self._no_room(facts, dest)
 
     def _copier(self):
         if self._threads is None:
@@ -327,6 +400,9 @@ class Gatherer:
                 return
             if isinstance(error, Vanished):
                 self.report.skipped += 1
+                return
+            if isinstance(error, DiskFull):
+                self._out_of_space(facts, entry.destination)
                 return
         else:
             error = self._record_placed(entry, facts)
@@ -366,6 +442,8 @@ class Gatherer:
         placed = dataclasses.replace(facts, path=dest, mtime=os.stat(dest).st_mtime)
 
         def record():
+            if entry.file_id is not None:  # recorded in place before: its row moves along
+                self.importer.move_row(entry.file_id, facts.path, dest)
             self.importer._record(placed)
             if mode == "move":
                 self.journal.advance(entry, "recorded")
@@ -377,7 +455,7 @@ class Gatherer:
         if mode != "move":
             return None
         try:
-            transfer.remove_source(facts.path, facts.content_sha, dest)
+            transfer.remove_source(facts.path, facts.content_sha, dest, self._folders)
         except (transfer.TransferFailed, OSError) as exc:
             reason = str(exc) if isinstance(exc, transfer.TransferFailed) else exc.strerror
             return f"copied to {for_humans(dest)}, but the source could not be deleted: {reason}"
@@ -399,6 +477,10 @@ class Vanished(str):
     """_place's answer when the source was deleted after it was read: skipped."""
 
 
+class DiskFull(str):
+    """_place's answer when the destination's disk is full."""
+
+
 def _place(entry, mode: str, known: tuple[int, float]) -> str | None:
     """In a copy thread: put the file at its destination, verified. Returns why it could
     not (an AlreadyThere when the same content got there first, a Vanished when the source
@@ -417,9 +499,9 @@ def _place(entry, mode: str, known: tuple[int, float]) -> str | None:
     except (transfer.TransferFailed, OSError) as exc:
         if not os.path.lexists(source):
             return _source_gone(entry)
-        if isinstance(exc, transfer.TransferFailed):
-            return str(exc)
-        return transfer._os_reason(exc, dest)
+        if isinstance(exc, OSError):
+            exc = transfer.failure(exc, os.path.dirname(dest))
+        return DiskFull(exc) if isinstance(exc, transfer.NoSpace) else str(exc)
     return None
 
 

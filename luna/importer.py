@@ -32,6 +32,7 @@ BATCH_FILES = 200  # results written per transaction at most...
 BATCH_SECONDS = 1.0  # ...and at least this often, so a kill loses little work
 BASE_TIME_LIMIT = 60.0  # seconds a worker may spend on one file...
 SECONDS_PER_GB = 60.0  # ...plus this much per GB (slow disks, huge videos)
+LISTED_AT_MOST = 1000  # unavailable files named in a report (all are counted)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ class ImportOptions:
     # both): `luna verify --accept` uses it to record a changed file's new content.
     reread: bool = False
     change_reason: str = "import"  # kept in the content history when a file's hash changes
+    # Mark files missing even when every file under a root vanished at once, or their
+    # folder left an empty folder behind: by default luna takes that for a disk that is
+    # not mounted and marks nothing.
+    accept_vanished: bool = False
 
 
 @dataclass
@@ -59,9 +64,17 @@ class ImportReport:
     moved: int = 0
     unchanged: int = 0
     missing: int = 0
+    unavailable: int = 0  # known files out of reach (permissions, I/O errors, unmounted)
+    unavailable_files: list[dict] = field(default_factory=list)  # the first LISTED_AT_MOST
     skipped: int = 0
     failed: int = 0
     failures: list[dict] = field(default_factory=list)
+    # Files that failed before and are unchanged since: named, but not failures of this
+    # run (a nightly import does not fail every night for the same six files).
+    known_failed: int = 0
+    known_failures: list[dict] = field(default_factory=list)
+    # Roots whose every known file vanished at once: {"path", "files"}; nothing marked.
+    vanished_roots: list[dict] = field(default_factory=list)
     files_read: int = 0
     bytes_read: int = 0
     seconds: float = 0.0
@@ -71,11 +84,21 @@ class ImportReport:
         self.failed += 1
         self.failures.append({"path": path, "reason": reason})
 
+    def out_of_reach(self, path: str, reason: str) -> None:
+        self.unavailable += 1
+        if len(self.unavailable_files) < LISTED_AT_MOST:
+            self.unavailable_files.append({"path": path, "reason": reason})
+
+    def still_failing(self, path: str, reason: str) -> None:
+        self.known_failed += 1
+        self.known_failures.append({"path": path, "reason": reason})
+
     @property
     def exit_status(self) -> ExitStatus:
         if self.interrupted:
             return ExitStatus.INTERRUPTED
-        return ExitStatus.PARTIAL if self.failed else ExitStatus.OK
+        attention = self.failed or self.unavailable or self.vanished_roots
+        return ExitStatus.PARTIAL if attention else ExitStatus.OK
 
     def to_json(self) -> dict:
         data = {"version": REPORT_VERSION, **asdict(self)}
@@ -134,12 +157,14 @@ class Importer:
         self._sidecar_changed: set[str] = set()  # unchanged media whose sidecar changed
         self._tag_ids: dict[str, int] = {}
         self._failed_before: set[str] = set()  # paths that had failed when the run began
+        self._present_under: dict[str, int] = {}  # root -> rows not marked missing
         self.store = FileStore(self.db)
         self._user_ids: dict[int | str, int] = {}
 
     # -- 1. what the library knows ------------------------------------------------------
     def _known_files(self, roots: list[str]) -> dict[str, tuple]:
-        """path -> (size, mtime, is missing) for every row under the roots."""
+        """path -> (size, mtime, is missing) for every row under the roots. Also counts,
+        per root, the rows not already missing (to notice a root whose files all vanish)."""
         known = {}
         for root in roots:
             # Served from the covering index file(path, size_bytes, mtime, missing_since).
@@ -149,9 +174,11 @@ class Importer:
                 f"WHERE {under_root}",
                 params,
             )
-            known.update(
-                (from_db(path), (size, mtime, missing)) for path, size, mtime, missing in cursor
-            )
+            present = 0
+            for path, size, mtime, missing in cursor:
+                known[from_db(path)] = (size, mtime, missing)
+                present += not missing
+            self._present_under[root] = present
         return known
 
     def _known_failures(self, roots: list[str]) -> dict[str, tuple]:
@@ -180,7 +207,7 @@ class Importer:
             if reappeared:
                 self._write(lambda: self._clear_missing(reappeared))
             self._read_and_record(todo, failures_before)
-            self._mark_missing(known)
+            self._mark_missing(known, roots)
             self._link_related()
             self._forget_fixed_failures(failures_before)
         except KeyboardInterrupt:
@@ -227,9 +254,10 @@ class Importer:
                 and not self.options.retry_failed
                 and before[0] == st.st_size
                 and before[1] == st.st_mtime
+                and not cause_may_have_passed(before[2])
             ):
                 failures_before.pop(path)
-                report.fail(path, f"{before[2]} (unchanged since it last failed)")
+                report.still_failing(path, before[2])
                 continue
             todo.append(Candidate.from_stat(path, st))
         self._add_media_of_changed_sidecars(todo)
@@ -367,13 +395,28 @@ class Importer:
         if facts.path in self._failed_before:
             self.store.forget_failures([facts.path])
 
+    def move_row(self, file_id: str, old_path: str, new_path: str) -> None:
+        """Luna moved a recorded file (import --move): its row follows it, keeping its id,
+        tags, albums, events and history. Inside the caller's write transaction."""
+        self.store.move_row(file_id, new_path)
+        self._touched_folders.update((os.path.dirname(old_path), os.path.dirname(new_path)))
+
+    def merge_rows(self, *, keep: str, drop: str) -> None:
+        """Two rows of one content become row `keep`, with everything attached to both."""
+        from luna.store import merge_rows
+
+        self._write(lambda: merge_rows(self.db, keep=keep, drop=drop))
+
     def _find_moved(self, facts) -> str | None:
-        """A row with the same content whose path is gone: the file was moved or renamed."""
+        """A row with the same content whose path is gone: the file was moved or renamed.
+        (Not one whose path is only out of reach: that file is still where it was.)"""
+        from luna.presence import presence
+
         candidates = self.store.same_content_elsewhere(facts.content_sha, facts.size, facts.path)
         for file_id, path, missing_since in candidates:
             if file_id in self._claimed:
                 continue
-            if missing_since is not None or not os.path.lexists(path):
+            if missing_since is not None or presence(path).gone:
                 self._claimed.add(file_id)
                 self._moved_from.add(path)
                 self._touched_folders.add(os.path.dirname(path))
@@ -441,15 +484,27 @@ class Importer:
             self._write(lambda: self.store.forget_failures(list(leftover)))
 
     # -- 5. vanished files ----------------------------------------------------------------
-    def _mark_missing(self, unseen: dict[str, tuple]) -> None:
+    def _mark_missing(self, unseen: dict[str, tuple], roots: list[str]) -> None:
         """Rows under the roots whose path is gone are marked missing, never deleted.
 
-        A path that still exists but was not walked (hidden, excluded) is left alone."""
-        gone = [
-            (path, was_missing)
-            for path, (_size, _mtime, was_missing) in unseen.items()
-            if path not in self._moved_from and not os.path.lexists(path)
-        ]
+        A path that still exists but was not walked (hidden, excluded) is left alone; so is
+        one that is only out of reach (unavailable: permissions, an I/O error, a disk not
+        mounted), and so is every file of a root whose known files all vanished at once."""
+        from luna.presence import Lookout
+
+        lookout = Lookout(trust_empty_folders=self.options.accept_vanished)
+        gone, out_of_reach = [], []
+        for path, (_size, _mtime, was_missing) in unseen.items():
+            if path in self._moved_from:
+                continue
+            found = lookout.presence(path)
+            if found.gone:
+                gone.append((path, was_missing))
+            elif found.state == "unavailable" and not was_missing:
+                self.report.out_of_reach(path, found.reason)
+                out_of_reach.append(path)
+        if not self.options.accept_vanished:
+            gone = self._unless_everything_vanished(gone, out_of_reach, roots)
 
         def mark():
             for path, was_missing in gone:
@@ -463,6 +518,28 @@ class Importer:
 
         if gone:
             self._write(mark)
+
+    def _unless_everything_vanished(
+        self, gone: list[tuple], out_of_reach: list[str], roots: list[str]
+    ) -> list[tuple]:
+        """`gone` without the files of roots whose every known file vanished (or went out
+        of reach) since the last import: an unmounted disk or an emptied mount point looks
+        like that, and marking a whole disk missing would hide its tags and albums, and
+        offer them to prune."""
+        newly_gone: dict[str, int] = {}
+        absent: dict[str, int] = {}
+        for path, was_missing in gone:
+            if not was_missing:
+                root = _root_of(path, roots)
+                newly_gone[root] = newly_gone.get(root, 0) + 1
+                absent[root] = absent.get(root, 0) + 1
+        for path in out_of_reach:
+            root = _root_of(path, roots)
+            absent[root] = absent.get(root, 0) + 1
+        vanished = {root for root in newly_gone if absent[root] == self._present_under.get(root, 0)}
+        for root in sorted(vanished):
+            self.report.vanished_roots.append({"path": root, "files": newly_gone[root]})
+        return [(path, m) for path, m in gone if _root_of(path, roots) not in vanished]
 
     # -- 6. related files ---------------------------------------------------------------
     def _link_related(self) -> None:
@@ -516,6 +593,24 @@ def media_described_by(sidecar: str) -> list[str]:
     except OSError:
         pass
     return sorted(found)
+
+
+def _root_of(path: str, roots: list[str]) -> str:
+    """The import root `path` is under (roots never nest: resolve_roots drops nested ones)."""
+    for root in roots:
+        if path == root or path.startswith(root.rstrip("/") + "/"):
+            return root
+    return path
+
+
+# A failure whose cause may have passed by the next import is read again then, even when
+# the file is unchanged: a permission fixed, a disk that stopped failing, a machine less
+# loaded. The prefixes are those luna.extract and luna.workers give such failures.
+_PASSING_CAUSES = ("cannot read: ", "timed out after ")
+
+
+def cause_may_have_passed(reason: str) -> bool:
+    return reason.startswith(_PASSING_CAUSES)
 
 
 def _path_of(candidate: Candidate) -> str:

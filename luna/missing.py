@@ -36,6 +36,7 @@ from luna import fsnames
 from luna.errors import ExitStatus, Interrupted, LibraryError, LunaError, NotFound
 from luna.fsnames import for_humans, from_db, to_db
 from luna.names import uuid_text
+from luna.store import merge_rows
 from luna.timefmt import iso_utc
 
 REPORT_VERSION = 1
@@ -392,7 +393,7 @@ def _relink_batch(db, batch: list[_Checked], report: RelinkReport) -> None:
             # fresh as its mtime.
             trusted = trusted or other_mtime == item.mtime
             if not report.dry_run:
-                _merge_into(db, keep=row.id, drop=other_id)
+                merge_rows(db, keep=row.id, drop=other_id)
             report.merged += 1
         report.relinked += 1
         if report.dry_run:
@@ -412,39 +413,6 @@ def _relink_batch(db, batch: list[_Checked], report: RelinkReport) -> None:
         )
 
 
-def _merge_into(db, *, keep: str, drop: str) -> None:
-    """Move everything attached to row `drop` onto row `keep`, then delete `drop`."""
-    run = db.execute_sql
-    run(
-        "INSERT OR IGNORE INTO file_tag (file_id, tag_id, source) "
-        "SELECT ?, tag_id, source FROM file_tag WHERE file_id = ?",
-        (keep, drop),
-    )
-    # A tag both rows have, added by hand on the newer one: it stays a hand-added tag,
-    # which no import takes away.
-    run(
-        "UPDATE file_tag SET source = 'user' WHERE file_id = ? AND source != 'user' AND "
-        "tag_id IN (SELECT tag_id FROM file_tag WHERE file_id = ? AND source = 'user')",
-        (keep, drop),
-    )
-    run(
-        "INSERT OR IGNORE INTO album_file (album_id, file_id, added) "
-        "SELECT album_id, ?, added FROM album_file WHERE file_id = ?",
-        (keep, drop),
-    )
-    run(
-        "INSERT OR IGNORE INTO event_file (event_id, file_id) "
-        "SELECT event_id, ? FROM event_file WHERE file_id = ?",
-        (keep, drop),
-    )
-    run("UPDATE content_history SET file_id = ? WHERE file_id = ?", (keep, drop))
-    run("UPDATE OR IGNORE file_relation SET from_file_id = ? WHERE from_file_id = ?", (keep, drop))
-    run("UPDATE OR IGNORE file_relation SET to_file_id = ? WHERE to_file_id = ?", (keep, drop))
-    run("DELETE FROM file_relation WHERE from_file_id = ? AND to_file_id = ?", (keep, keep))
-    # What was not moved (links `keep` already had) goes with the row: ON DELETE CASCADE.
-    run("DELETE FROM file WHERE id = ?", (drop,))
-
-
 # -- pruning ---------------------------------------------------------------------------------
 
 
@@ -456,6 +424,9 @@ class PruneReport:
     files: list[dict] = field(default_factory=list)  # records, as missing_files gives them
     reappeared: list[dict] = field(default_factory=list)  # {id, path}: the path exists again
     not_missing: list[dict] = field(default_factory=list)  # {id, path}: named, but present
+    # {id, path, reason}: marked missing, but only out of reach (no permission, an I/O
+    # error, a disk not mounted): kept, since the file may well be there.
+    unavailable: list[dict] = field(default_factory=list)
 
     @property
     def removed(self) -> int:
@@ -473,16 +444,28 @@ class PruneReport:
             "files": self.files,
             "reappeared": self.reappeared,
             "not_missing": self.not_missing,
+            "unavailable": self.unavailable,
         }
 
 
-def prune(lib, file_ids: list[str] | None = None, *, dry_run: bool = False) -> PruneReport:
+def prune(
+    lib,
+    file_ids: list[str] | None = None,
+    *,
+    dry_run: bool = False,
+    accept_vanished: bool = False,
+) -> PruneReport:
     """Remove from the library the rows of files marked missing: all of them, or those of
     `file_ids` (hex or dashed). Named files that are not missing are left alone and listed
     in `not_missing`; a missing file whose path exists again (a disk mounted again) is left
-    alone and listed in `reappeared`. Tags, albums and events themselves stay; only the
+    alone and listed in `reappeared`; one only out of reach (see luna.presence) is left
+    alone and listed in `unavailable` (`accept_vanished` takes an empty folder where the
+    file's folder was at its word). Tags, albums and events themselves stay; only the
     files' links to them go, and the report lists them."""
+    from luna.presence import Lookout
+
     report = PruneReport(dry_run=dry_run)
+    lookout = Lookout(trust_empty_folders=accept_vanished)
     if file_ids is None:
         ids = [
             r[0]
@@ -495,7 +478,7 @@ def prune(lib, file_ids: list[str] | None = None, *, dry_run: bool = False) -> P
     try:
         for i in range(0, len(ids), _IDS_PER_QUERY):
             chunk = ids[i : i + _IDS_PER_QUERY]
-            _write(lib, lambda c=chunk: _prune_batch(lib.db, c, report), dry_run)
+            _write(lib, lambda c=chunk: _prune_batch(lib.db, c, report, lookout), dry_run)
     except KeyboardInterrupt:
         raise Interrupted(
             f"interrupted after removing {report.removed} files from the library; run the "
@@ -505,7 +488,7 @@ def prune(lib, file_ids: list[str] | None = None, *, dry_run: bool = False) -> P
     return report
 
 
-def _prune_batch(db, ids: list[str], report: PruneReport) -> None:
+def _prune_batch(db, ids: list[str], report: PruneReport, lookout) -> None:
     rows = db.execute_sql(
         f"SELECT {_RECORD_COLUMNS} FROM file WHERE id IN ({_marks(ids)})", ids
     ).fetchall()
@@ -514,10 +497,16 @@ def _prune_batch(db, ids: list[str], report: PruneReport) -> None:
         file_id, path = row[0], from_db(row[1])
         if row[6] is None:
             report.not_missing.append({"id": uuid_text(file_id), "path": path})
-        elif os.path.lexists(path):  # checked now, not when the file was marked missing
+            continue
+        found = lookout.presence(path)  # now, not when the file was marked missing
+        if found.gone:
+            doomed.append(row)
+        elif found.state == "present":
             report.reappeared.append({"id": uuid_text(file_id), "path": path})
         else:
-            doomed.append(row)
+            report.unavailable.append(
+                {"id": uuid_text(file_id), "path": path, "reason": found.reason}
+            )
     records = _records(db, doomed)
     if doomed and not report.dry_run:
         gone = [row[0] for row in doomed]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from luna.fsnames import for_humans, from_db, to_db, under
 from luna.gather import GatherReport, Step, families_in_folder, family_destinations
+from luna.transfer import FullDisks
 
 
 @dataclass
@@ -62,6 +63,8 @@ class Organizer:
         self.journal = Journal(library.db)
         self._planned: set[str] = set()
         self._left: set[str] = set()  # folders inside the library folder files moved out of
+        self._folders: dict = {}  # what presence.same_entry found out about folders
+        self._full_disks = FullDisks()
 
     def run(self, file_ids: list[str] | None) -> OrganizeReport:
         import time
@@ -194,14 +197,22 @@ class Organizer:
         return free
 
     def _move(self, row: Row, dest: str) -> None:
-        from luna.transfer import TransferFailed
+        from luna.transfer import NoSpace, TransferFailed
 
         if self.options.dry_run:
             self.report.steps.append(Step(row.path, dest, "move"))
             self.report.moved += 1
             return
+        full = self._full_disks.full_folder(dest)
+        if full is not None:
+            self.report.no_space(row.path, dest, row.size, full)
+            return
         try:
             self._transfer(row, dest)
+        except NoSpace:
+            self._full_disks.mark_full(dest)
+            self.report.no_space(row.path, dest, row.size, self._full_disks.full_folder(dest))
+            return
         except TransferFailed as exc:
             self.report.fail(row.path, str(exc), dest)
             return
@@ -231,7 +242,7 @@ class Organizer:
         except (transfer.TransferFailed, OSError) as exc:
             self.journal.finish(entry)
             if isinstance(exc, OSError):
-                raise transfer.TransferFailed(transfer._os_reason(exc, dest)) from None
+                raise transfer.failure(exc, os.path.dirname(dest)) from None
             raise
         # In place: from here a Ctrl-C waits until the row and the old name agree with it.
         with transfer.interrupts_deferred():
@@ -250,7 +261,7 @@ class Organizer:
             self.journal.advance(entry, "recorded")
         transfer.crash_point("recorded")
         try:
-            transfer.remove_source(row.path, row.content_sha, dest)
+            transfer.remove_source(row.path, row.content_sha, dest, self._folders)
         except (transfer.TransferFailed, OSError) as exc:
             reason = str(exc) if isinstance(exc, transfer.TransferFailed) else exc.strerror
             raise transfer.TransferFailed(

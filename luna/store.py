@@ -9,6 +9,7 @@ exactly as the models store and read them.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 
 from luna.fsnames import from_db, is_utf8, raw, to_db
@@ -67,6 +68,11 @@ class FileStore:
             "SELECT id, content_sha, size_bytes, mtime FROM file WHERE path = ?", (to_db(path),)
         ).fetchone()
 
+    def id_at(self, path: str) -> str | None:
+        """The id of the row recorded at exactly `path`."""
+        row = self._run("SELECT id FROM file WHERE path = ?", (to_db(path),)).fetchone()
+        return row[0] if row else None
+
     def owner_of(self, file_id: str) -> int | None:
         row = self._run("SELECT owner_id FROM file WHERE id = ?", (file_id,)).fetchone()
         return row[0] if row else None
@@ -97,6 +103,13 @@ class FileStore:
             _json_text(row[name]) if name in _JSON_COLUMNS else field.db_value(row[name])
             for name, field in zip(ROW_COLUMNS, _FIELDS, strict=True)
         ]
+
+    def move_row(self, file_id: str, new_path: str) -> None:
+        """The file of row `file_id` now lives at `new_path`; everything else stays."""
+        self._run(
+            "UPDATE file SET path = ?, filename = ?, missing_since = NULL WHERE id = ?",
+            (to_db(new_path), to_db(os.path.basename(new_path)), file_id),
+        )
 
     def remember_content(self, file_id: str, sha: str, size: int, reason: str) -> None:
         """Keep the hash a file had, before its row takes a new one."""
@@ -154,6 +167,41 @@ class FileStore:
             chunk = [to_db(p) for p in paths[i : i + 500]]
             marks = ", ".join("?" for _ in chunk)
             self._run(f"UPDATE file SET missing_since = NULL WHERE path IN ({marks})", chunk)
+
+
+def merge_rows(db, *, keep: str, drop: str) -> None:
+    """Move everything attached to row `drop` (tags, albums, events, history, related
+    files) onto row `keep`, then delete `drop`: two rows of one content become one, and
+    nothing a person added is lost."""
+    run = db.execute_sql
+    run(
+        "INSERT OR IGNORE INTO file_tag (file_id, tag_id, source) "
+        "SELECT ?, tag_id, source FROM file_tag WHERE file_id = ?",
+        (keep, drop),
+    )
+    # A tag both rows have, added by hand on the newer one: it stays a hand-added tag,
+    # which no import takes away.
+    run(
+        "UPDATE file_tag SET source = 'user' WHERE file_id = ? AND source != 'user' AND "
+        "tag_id IN (SELECT tag_id FROM file_tag WHERE file_id = ? AND source = 'user')",
+        (keep, drop),
+    )
+    run(
+        "INSERT OR IGNORE INTO album_file (album_id, file_id, added) "
+        "SELECT album_id, ?, added FROM album_file WHERE file_id = ?",
+        (keep, drop),
+    )
+    run(
+        "INSERT OR IGNORE INTO event_file (event_id, file_id) "
+        "SELECT event_id, ? FROM event_file WHERE file_id = ?",
+        (keep, drop),
+    )
+    run("UPDATE content_history SET file_id = ? WHERE file_id = ?", (keep, drop))
+    run("UPDATE OR IGNORE file_relation SET from_file_id = ? WHERE from_file_id = ?", (keep, drop))
+    run("UPDATE OR IGNORE file_relation SET to_file_id = ? WHERE to_file_id = ?", (keep, drop))
+    run("DELETE FROM file_relation WHERE from_file_id = ? AND to_file_id = ?", (keep, keep))
+    # What was not moved (links `keep` already had) goes with the row: ON DELETE CASCADE.
+    run("DELETE FROM file WHERE id = ?", (drop,))
 
 
 RELATION_TABLE = "file_relation"

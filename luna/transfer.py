@@ -50,6 +50,16 @@ class TransferFailed(Exception):
     """This one file could not be put in place; it is where it was, untouched."""
 
 
+class NoSpace(TransferFailed):
+    """The destination's disk is full: the files after this one need not be tried."""
+
+
+def failure(exc: OSError, where: str) -> TransferFailed:
+    """The TransferFailed for an OSError at `where` (a folder, or a destination)."""
+    cls = NoSpace if exc.errno == errno.ENOSPC else TransferFailed
+    return cls(_os_reason(exc, where))
+
+
 @contextlib.contextmanager
 def interrupts_deferred():
     """Ctrl-C waits until the block is done: a file between "in place" and "recorded" is
@@ -118,7 +128,8 @@ def copy_verified(
     except BaseException as exc:
         _remove_quietly(temporary)
         if isinstance(exc, OSError):
-            raise TransferFailed(_os_reason(exc, temporary)) from None
+            # The folder, not the hidden temporary name: that one was removed.
+            raise failure(exc, os.path.dirname(temporary)) from None
         raise
 
 
@@ -220,18 +231,70 @@ def make_folders(folder: str) -> None:
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
-        raise TransferFailed(_os_reason(exc, folder)) from None
+        raise failure(exc, folder) from None
 
 
-def remove_source(source: str, expected_sha: str, destination: str) -> None:
-    """Delete the source of a move, once the destination is proven to hold its content.
-    A source already gone (another luna moving the same files) is what was wanted."""
-    if not _same_file(source, destination) and sha256_of(destination) != expected_sha:
+def remove_source(
+    source: str, expected_sha: str, destination: str, folders: dict | None = None
+) -> None:
+    """Delete the source of a move (or a duplicate), once `destination` is proven to hold its
+    content under a name of its own. A source already gone (another luna moving the same
+    files) is what was wanted. `folders`: a cache for presence.same_entry, for a run."""
+    if check_second_copy(source, expected_sha, destination, folders):
+        unlink_source(source)
+
+
+def check_second_copy(
+    source: str, expected_sha: str, destination: str, folders: dict | None = None
+) -> bool:
+    """Whether `source` may be deleted because `destination` keeps its content: False when
+    it is gone already; raises TransferFailed when it must be kept."""
+    from luna import presence
+
+    try:
+        st = os.lstat(source)
+    except FileNotFoundError:
+        return False
+    try:
+        one_entry = presence.same_entry(source, destination, folders)
+    except presence.CannotTell as exc:
+        raise TransferFailed(
+            f"cannot tell whether {for_humans(source)} is {for_humans(destination)} reached "
+            f"by another path ({exc}); the source was kept"
+        ) from None
+    if one_entry:
+        # A symbolic link, a bind mount or a case-insensitive card: deleting this name
+        # would delete the only copy.
+        raise TransferFailed(
+            f"{for_humans(source)} is {for_humans(destination)} itself, reached by another "
+            "path; it was kept"
+        )
+    # Two hard links need no content check: the data stays under the destination's name.
+    if not _hard_links(st, destination) and not _holds_content(destination, expected_sha):
         raise TransferFailed(f"{for_humans(destination)} no longer matches; the source was kept")
-    # A hard link needs no check: the data stays under the destination's name.
+    return True
+
+
+def unlink_source(source: str) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.unlink(source)
     fsync_folder(os.path.dirname(source))
+
+
+def _hard_links(source_stat: os.stat_result, other: str) -> bool:
+    """Whether `other` is another name of the file `source_stat` describes."""
+    try:
+        st = os.stat(other)
+    except OSError:
+        return False
+    return (st.st_dev, st.st_ino) == (source_stat.st_dev, source_stat.st_ino)
+
+
+def _holds_content(path: str, sha: str) -> bool:
+    try:
+        return sha256_of(path) == sha
+    except OSError:
+        return False
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -254,6 +317,53 @@ def _os_reason(exc: OSError, where: str) -> str:
     if exc.errno == errno.EROFS:
         return f"read-only file system: {for_humans(where)}"
     return f"{exc.strerror or exc}: {for_humans(exc.filename or where)}"
+
+
+class FullDisks:
+    """Destination disks found full in this run. The rest of their files are not tried:
+    each would fill the disk to the brim again and fail, one line each, for nothing."""
+
+    def __init__(self):
+        self._full: dict[int, str] = {}  # device -> the folder that reported it full
+        self._devices: dict[str, int | None] = {}
+
+    def full_folder(self, destination: str) -> str | None:
+        """The folder reported full on `destination`'s disk, if that disk is full."""
+        if not self._full:
+            return None
+        return self._full.get(self._device(os.path.dirname(destination)))
+
+    def mark_full(self, destination: str) -> None:
+        folder = os.path.dirname(destination)
+        self._full.setdefault(self._device(folder), folder)
+
+    def _device(self, folder: str) -> int | None:
+        if folder not in self._devices:
+            probe = folder
+            while True:  # the nearest folder that exists: the rest is still to be made
+                try:
+                    self._devices[folder] = os.stat(probe).st_dev
+                    break
+                except OSError:
+                    parent = os.path.dirname(probe)
+                    if parent == probe:
+                        self._devices[folder] = None
+                        break
+                    probe = parent
+        return self._devices[folder]
+
+
+def free_bytes(folder: str) -> int | None:
+    while folder:
+        try:
+            st = os.statvfs(folder)
+            return st.f_bavail * st.f_frsize
+        except OSError:
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                return None
+            folder = parent
+    return None
 
 
 # -- the journal -----------------------------------------------------------------------------
@@ -430,26 +540,29 @@ def holds(path: str, entry: Entry) -> bool:
 
 
 def _record_destination(library, entry: Entry) -> None:
-    """Make the library say what the disk says: the row at the destination."""
+    """Make the library say what the disk says: the row at the destination. A transfer of
+    a recorded file (organize, or a move of a file imported in place) moves its row."""
     from luna.fsnames import to_db
 
     db = library.db
-    if entry.operation == "organize" and entry.file_id is not None:
+    if entry.file_id is not None:
         with db.atomic("IMMEDIATE"):
             db.execute_sql(
-                "UPDATE file SET path = ?, filename = ?, mtime = ? WHERE id = ?",
-                (
-                    to_db(entry.destination),
-                    to_db(os.path.basename(entry.destination)),
-                    os.stat(entry.destination).st_mtime,
-                    entry.file_id,
-                ),
-            )
-        return
+                "UPDATE file SET path = ?, filename = ?, missing_since = NULL WHERE id = ?",
+                (to_db(entry.destination), to_db(os.path.basename(entry.destination)),
+                 entry.file_id),
+            )  # fmt: skip
+            if entry.operation == "organize":  # organize moves content the row has
+                db.execute_sql(
+                    "UPDATE file SET mtime = ? WHERE id = ?",
+                    (os.stat(entry.destination).st_mtime, entry.file_id),
+                )
     row = db.execute_sql(
         "SELECT 1 FROM file WHERE path = ?", (to_db(entry.destination),)
     ).fetchone()
-    if row is None:
+    if row is None or entry.operation == "move":
+        # A move's row is brought up to date by an import of the one file: unchanged
+        # content is not read again, changed content is recorded with its history.
         from luna.importer import Importer, ImportOptions
 
         report = Importer(library, ImportOptions()).run([entry.destination])

@@ -154,7 +154,11 @@ def read_hash(path: str, stop: threading.Event | None = None) -> Reading:
     try:
         fd = _open_read_only(path)
     except (FileNotFoundError, NotADirectoryError):  # gone, or a folder on its path is
-        return Reading(MISSING)
+        from luna.presence import presence
+
+        # ...unless its folder left an empty mount point behind: a disk not mounted.
+        found = presence(path)
+        return Reading(MISSING) if found.gone else Reading(UNREADABLE, reason=found.reason)
     except OSError as exc:
         return Reading(UNREADABLE, reason=os_reason(exc))
     try:

@@ -224,3 +224,52 @@ def run_luna_as_owner(*args, env=None, input=None) -> subprocess.CompletedProces
     command = [*prefix, sys.executable, "-m", "luna", *(str(a) for a in args)]
     return subprocess.run(command, capture_output=True, text=True, timeout=120, input=input,
                           env=env if env is not None else os.environ.copy())  # fmt: skip
+
+
+def _run_quietly(*command) -> bool:
+    try:
+        return subprocess.run(command, capture_output=True, timeout=60).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.fixture
+def bind_mount(tmp_path):
+    """bind_mount(folder) -> a second path to `folder` (a bind mount), unmounted after the
+    test; skips where mounting is not permitted."""
+    mounted = []
+
+    def make(folder: Path) -> Path:
+        alias = tmp_path / f"alias{len(mounted)}"
+        alias.mkdir()
+        if not _run_quietly("mount", "--bind", str(folder), str(alias)):
+            pytest.skip("bind mounts are not permitted here")
+        mounted.append(alias)
+        return alias
+
+    yield make
+    for alias in mounted:
+        _run_quietly("umount", "-l", str(alias))
+
+
+@pytest.fixture
+def exfat_card(tmp_path):
+    """A case-insensitive camera card: an exFAT image mounted with FUSE, as Linux mounts a
+    real card. Skips where the tools (exfatprogs, exfat-fuse) or loop devices are missing."""
+    image, mount_point = tmp_path / "card.img", tmp_path / "card"
+    mount_point.mkdir()
+    with open(image, "wb") as fp:
+        fp.truncate(32 << 20)
+    if not _run_quietly("mkfs.exfat", str(image)):
+        pytest.skip("mkfs.exfat (exfatprogs) is not available")
+    found = subprocess.run(["losetup", "-f", "--show", str(image)], capture_output=True,
+                           text=True)  # fmt: skip
+    if found.returncode != 0:
+        pytest.skip("no loop device here")
+    device = found.stdout.strip()
+    if not _run_quietly("mount.exfat-fuse", device, str(mount_point)):
+        _run_quietly("losetup", "-d", device)
+        pytest.skip("cannot mount an exFAT card with FUSE here")
+    yield mount_point
+    _run_quietly("umount", str(mount_point)) or _run_quietly("umount", "-l", str(mount_point))
+    _run_quietly("losetup", "-d", device)

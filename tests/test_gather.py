@@ -383,6 +383,14 @@ def test_a_full_disk_fails_files_one_by_one_and_loses_none(tmp_path, small_disk,
     report = json.loads(done.stdout)
     assert done.returncode == 3 and report["failed"] > 0 and report["moved"] > 0
     assert all("no space left" in s["detail"] for s in report["steps"] if s["action"] == "failed")
+    # One line for the whole disk, naming a folder of the library and what did not fit;
+    # never the hidden temporary names, never a line per file.
+    [full] = report["disk_full"]
+    assert full["files"] == report["failed"] and full["bytes"] > 0
+    assert full["folder"].startswith(str(into))
+    lines = [line for line in done.stderr.splitlines() if "no space left" in line]
+    assert len(lines) == 1 and f"{full['files']} files" in lines[0], done.stderr
+    assert ".luna-partial" not in done.stderr + done.stdout
     _every_source_is_safe(before, src, into)
     assert not list(into.rglob(".luna-partial-*"))
     _agrees(library_path, into)
@@ -631,3 +639,91 @@ def test_two_moves_of_one_card_at_once_lose_nothing_and_fail_nothing(tmp_path, i
     placed = sorted(p.read_bytes() for p in into.rglob("*") if p.is_file())
     assert placed == sorted(d for d, _ in before.values())
     _agrees(library_path, into)
+
+
+# -- files the library already records in place ------------------------------------------------
+
+
+def _rows(library: Path) -> list[tuple]:
+    with sqlite3.connect(library) as con:
+        return sorted(con.execute("SELECT id, path, missing_since FROM file").fetchall())
+
+
+def test_moving_files_imported_in_place_keeps_their_rows_tags_and_albums(
+    tmp_path, into, cli, cli_json, library_path
+):
+    photos = tmp_path / "photos"
+    for i in range(3):
+        make_photo(photos / f"IMG_{i}.jpg", color=(70 * i, 5, 5))
+    assert cli("import", photos)[0] == 0
+    assert cli("tag", "add", "precious", photos)[0] == 0
+    assert cli("album", "create", "Fam")[0] == 0
+    assert cli("album", "add", "Fam", photos)[0] == 0
+    ids_before = {row[0] for row in _rows(library_path)}
+
+    code, report, err = cli_json("import", photos, "--move", "--into", into)
+    assert code == 0, err
+    assert report["moved"] == 3 and report["duplicates"] == 0
+    rows = _rows(library_path)
+    assert len(rows) == 3  # not six: each row followed its file
+    assert {row[0] for row in rows} == ids_before
+    assert all(row[1].startswith(str(into)) and row[2] is None for row in rows)
+    assert cli("find", "--tag", "precious", "--count")[1].strip() == "3"
+    assert cli("find", "--album", "Fam", "--count")[1].strip() == "3"
+    assert cli("find", "--missing", "--count")[1].strip() == "0"
+    _agrees(library_path, into)
+
+
+def test_copying_files_imported_in_place_is_a_duplicate(tmp_path, into, cli, cli_json):
+    photos = tmp_path / "photos"
+    make_photo(photos / "IMG_1.jpg")
+    assert cli("import", photos)[0] == 0
+    code, report, _ = cli_json("import", photos, "--copy", "--into", into)
+    assert code == 0 and (report["copied"], report["duplicates"]) == (0, 1)
+    assert not into.exists() or _files_under(into) == set()
+
+
+def test_removing_a_duplicate_imported_in_place_moves_its_tags_to_the_kept_copy(
+    tmp_path, into, cli, cli_json, library_path
+):
+    card = tmp_path / "card"
+    make_photo(card / "IMG_1.jpg")
+    kept = tmp_path / "backup" / "IMG_1.jpg"
+    kept.parent.mkdir()
+    kept.write_bytes((card / "IMG_1.jpg").read_bytes())
+    assert cli("import", card, kept.parent)[0] == 0
+    assert cli("tag", "add", "from-card", card / "IMG_1.jpg")[0] == 0
+    assert cli("album", "create", "Trip")[0] == 0
+    assert cli("album", "add", "Trip", card / "IMG_1.jpg")[0] == 0
+    code, report, err = cli_json("import", card, "--move", "--remove-duplicates", "--into", into)
+    assert code == 0, err
+    assert report["removed_duplicates"] == 1
+    assert not (card / "IMG_1.jpg").exists() and kept.exists()
+    code, out, _ = cli("find", "--tag", "from-card", "--album", "Trip")
+    assert out.strip() == str(kept)
+    assert len(_rows(library_path)) == 1
+
+
+@pytest.mark.parametrize("step", ["copied", "placed", "recorded"])
+def test_a_move_of_files_imported_in_place_killed_at_any_step_keeps_their_rows(
+    tmp_path, into, library_path, step
+):
+    photos = tmp_path / "photos"
+    for i in range(2):
+        make_photo(photos / f"IMG_{i}.jpg", color=(90 * i, 5, 5))
+    assert _luna(library_path, "import", photos).returncode == 0
+    assert _luna(library_path, "tag", "add", "precious", photos).returncode == 0
+    ids_before = {row[0] for row in _rows(library_path)}
+    # "copied" only happens across file systems; here a move links, so it never stops there.
+    killed = _luna(library_path, "import", photos, "--move", "--into", into, "-j", "1",
+                   env={"LUNA_CRASH_AT": step})  # fmt: skip
+    assert killed.returncode in (-9, 0)
+    assert _luna(library_path, "doctor", "--into", into).returncode == 0
+    again = _luna(library_path, "import", photos, "--move", "--into", into)
+    assert again.returncode == 0, again.stderr
+    rows = _rows(library_path)
+    assert {row[0] for row in rows} == ids_before and all(r[2] is None for r in rows)
+    assert _files_under(photos) == set() and len(_files_under(into)) == 2
+    _agrees(library_path, into)
+    tagged = _luna(library_path, "find", "--tag", "precious", "--count")
+    assert tagged.stdout.strip() == "2"

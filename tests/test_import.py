@@ -282,6 +282,7 @@ def test_dry_run_writes_nothing(library_path, photos):
         report = imp(lib, photos, dry_run=True)
     assert report.added == 1 and report.dry_run
     assert not library_path.exists()
+    make_photo(photos / "c.jpg", color=(9, 9, 9))
     with Library.open(library_path) as lib:
         imp(lib, photos)
     make_photo(photos / "b.jpg", color=(5, 5, 5))
@@ -290,7 +291,7 @@ def test_dry_run_writes_nothing(library_path, photos):
     with Library.open(library_path, readonly=True) as lib:
         report = imp(lib, photos, dry_run=True)
         assert (report.added, report.missing) == (1, 1)
-        assert lib.stats()["files"] == 1
+        assert lib.stats()["files"] == 2
         assert lib.stats()["missing"] == 0
     assert (library_path.stat().st_mtime_ns, library_path.read_bytes()) == stamp
 

@@ -8,11 +8,9 @@ from typing import Annotated
 import typer
 
 from luna.cli.app import app, library_path
-from luna.cli.output import JsonOption, handle_errors, note, print_json
+from luna.cli.output import FAILURES_LISTED, JsonOption, handle_errors, note, print_json
 from luna.errors import LunaError
 from luna.fsnames import for_humans
-
-MAX_FAILURES_LISTED = 20
 
 
 @app.command("import")
@@ -99,6 +97,15 @@ def import_files(
             "(after checking the library's copy).",
         ),
     ] = False,
+    accept_vanished: Annotated[
+        bool,
+        typer.Option(
+            "--accept-vanished",
+            help="Mark files missing even when every known file under a folder vanished at "
+            "once, or an empty folder is left where theirs was (by default luna takes that "
+            "for a disk that is not mounted and marks nothing).",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -123,6 +130,8 @@ def import_files(
     from luna.importer import ImportOptions, Interrupted
     from luna.library import Library
 
+    if accept_vanished and (copy or move):
+        raise LunaError("--accept-vanished goes with an import in place, not --copy/--move")
     if copy or move:
         _gather(ctx, paths, locals())
         return
@@ -137,6 +146,7 @@ def import_files(
         retry_failed=retry_failed,
         time_limit=timeout,
         owner=owner,
+        accept_vanished=accept_vanished,
     )
     with Library.open(library_path(ctx), readonly=dry_run) as lib:
         if lib.backup_path and not quiet:
@@ -154,11 +164,28 @@ def import_files(
 
 
 def _print_summary(report) -> None:
-    for failure in report.failures[:MAX_FAILURES_LISTED]:
-        note(f"failed: {for_humans(failure['path'])}: {failure['reason']}")
-    if len(report.failures) > MAX_FAILURES_LISTED:
-        more = len(report.failures) - MAX_FAILURES_LISTED
-        note(f"... and {more} more failures (use --json to list them all)")
+    from luna.cli.output import warn
+
+    _list_files("failed", report.failures)
+    _list_files("still failing, unchanged since it failed", report.known_failures)
+    if report.known_failed:
+        note(
+            f"{report.known_failed:,} files still fail as before (--retry-failed reads them again)"
+        )
+    for root in report.vanished_roots:
+        warn(
+            f"every file under {for_humans(root['path'])} vanished ({root['files']:,} files): "
+            "is the disk mounted? Nothing was marked missing; if they are really gone, run "
+            "the import again with --accept-vanished"
+        )
+    if report.unavailable:
+        reasons: dict[str, int] = {}
+        for item in report.unavailable_files:
+            reasons[item["reason"]] = reasons.get(item["reason"], 0) + 1
+        warn(
+            f"{report.unavailable:,} known files are unavailable, not marked missing: "
+            + "; ".join(f"{reason} ({count:,})" for reason, count in reasons.items())
+        )
     verb = "Would import" if report.dry_run else "Imported"
     if report.interrupted:
         verb = "Interrupted after recording"
@@ -173,6 +200,14 @@ def _print_summary(report) -> None:
     note(f"{verb}: {counts} ({report.seconds:.1f} s{rate})")
     if report.interrupted:
         note("Run the same import again to finish it.")
+
+
+def _list_files(what: str, files: list[dict]) -> None:
+    for item in files[:FAILURES_LISTED]:
+        note(f"{what}: {for_humans(item['path'])}: {item['reason']}")
+    if len(files) > FAILURES_LISTED:
+        more = len(files) - FAILURES_LISTED
+        note(f"... and {more:,} more (use --json to list them all)")
 
 
 def _gather(ctx, paths, given: dict) -> None:
@@ -245,11 +280,9 @@ def _print_plan(report) -> None:
 
 
 def _print_gather_summary(report, into: str) -> None:
-    failures = [s for s in report.steps if s.action == "failed"]
-    for step in failures[:MAX_FAILURES_LISTED]:
-        note(f"failed: {for_humans(step.source)}: {step.detail}")
-    if len(failures) > MAX_FAILURES_LISTED:
-        note(f"... and {len(failures) - MAX_FAILURES_LISTED} more failures (see --json)")
+    from luna.cli.output import print_transfer_failures
+
+    print_transfer_failures(report)
     done = report.moved if report.mode == "move" else report.copied
     verb = {"copy": "Copied", "move": "Moved"}[report.mode]
     if report.dry_run:

@@ -192,6 +192,14 @@ def prune_files(
     null: NullOption = False,
     yes: YesOption = False,
     dry_run: DryRunOption = False,
+    accept_vanished: Annotated[
+        bool,
+        typer.Option(
+            "--accept-vanished",
+            help="Also prune files whose folder left an empty folder behind (by default "
+            "luna takes that for a disk that is not mounted and keeps them).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Remove missing files from the library, after showing which tags, albums and events
@@ -207,20 +215,21 @@ def prune_files(
 
     with _open(ctx) as lib:
         ids = resolve_files(lib, refs, null=null, skip_missing=False) if refs else None
-        plan = core.prune(lib, ids, dry_run=True)
+        plan = core.prune(lib, ids, dry_run=True, accept_vanished=accept_vanished)
         _show_prune_plan(plan, dry_run=dry_run)
         if not plan.files or dry_run:
             if as_json:
                 print_json(plan.to_json())
             return
         confirm_deletion(f"the records of {_n(plan.removed, 'missing file')}", yes)
-        done = core.prune(lib, plan.ids)
+        done = core.prune(lib, plan.ids, accept_vanished=accept_vanished)
     # Files that came back (or were imported again) while the question was on screen.
     for item in done.reappeared + done.not_missing:
         note(f"kept {for_humans(item['path'])}: it is there again")
     # The report covers the whole command: what the plan left alone too.
     done.reappeared = plan.reappeared + done.reappeared + done.not_missing
     done.not_missing = plan.not_missing
+    done.unavailable = plan.unavailable + done.unavailable
     note(f"Removed {_n(done.removed, 'missing file')} from the library")
     if as_json:
         print_json(done.to_json())
@@ -236,6 +245,10 @@ def _show_prune_plan(plan, *, dry_run: bool) -> None:
         )
     for item in plan.reappeared:
         note(f"kept {for_humans(item['path'])}: it is there again (luna import records it)")
+    for item in plan.unavailable[:20]:
+        note(f"kept {for_humans(item['path'])}: unavailable, not gone ({item['reason']})")
+    if len(plan.unavailable) > 20:
+        note(f"kept {len(plan.unavailable) - 20:,} more unavailable files (see --json)")
     if not plan.files:
         note("nothing to prune: no missing files")
         return

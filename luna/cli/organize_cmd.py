@@ -16,6 +16,7 @@ from luna.cli.output import (
     note,
     print_json,
     print_plan,
+    print_transfer_failures,
     resolve_files,
     warn,
 )
@@ -133,9 +134,7 @@ def organize(
         print_json(report.to_json())
     elif dry_run:
         print_plan(report.steps)
-    for step in report.steps:
-        if step.action == "failed":
-            note(f"failed: {for_humans(step.source)}: {step.detail}")
+    print_transfer_failures(report)
     verb = "Would move" if dry_run else "Moved"
     outside = (
         f", {report.outside:,} outside the library folder (--include-outside moves them)"

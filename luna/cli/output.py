@@ -213,6 +213,31 @@ def print_plan(steps) -> None:
     stdout_console().print(table)
 
 
+FAILURES_LISTED = 20
+
+
+def print_transfer_failures(report) -> None:
+    """The failed files of a copy, move or organize, on stderr: each by name (the first
+    FAILURES_LISTED), except those a full disk stopped, which take one line per disk."""
+    from luna.fsnames import for_humans
+    from luna.transfer import free_bytes
+
+    full = {f"no space left on the disk of {for_humans(d['folder'])}" for d in report.disk_full}
+    failures = [s for s in report.steps if s.action == "failed" and s.detail not in full]
+    for step in failures[:FAILURES_LISTED]:
+        note(f"failed: {for_humans(step.source)}: {step.detail}")
+    if len(failures) > FAILURES_LISTED:
+        note(f"... and {len(failures) - FAILURES_LISTED:,} more failures (see --json)")
+    for disk in report.disk_full:
+        free = free_bytes(disk["folder"])
+        now = f" ({human_size(free)} free now)" if free is not None else ""
+        error(
+            f"no space left on the disk of {for_humans(disk['folder'])}: {disk['files']:,} "
+            f"files ({human_size(disk['bytes'])}) were not put there{now}; make room and "
+            "run the same command again"
+        )
+
+
 def human_size(n: float) -> str:
     """Bytes for people: 633 B, 1.6 kB, 4.2 MB (powers of 1000, as file managers count)."""
     for unit in ("B", "kB", "MB", "GB"):
