@@ -1,24 +1,26 @@
 """Opening the library file: pragmas, schema version, migrations with a backup first.
 
 The schema version lives in SQLite's `user_version`. A new library gets the current schema
-in one go; an existing one is backed up, then migrated step by step inside one transaction,
-so an interrupted migration leaves the old schema intact. A library whose version is newer
-than this luna knows is refused before anything is written.
+in one go, and appears under its name only once complete; an existing one is backed up, then
+migrated step by step inside one transaction, so an interrupted migration leaves the old
+schema intact. A file that is not a luna library this luna can use (empty, not SQLite,
+someone else's, written by a newer luna) is refused before anything is written to it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 from peewee import DatabaseError, OperationalError, SqliteDatabase
 
-from luna.errors import LibraryError, NewerSchema
+from luna import libfile
+from luna.errors import CannotWrite, LibraryError, NeedsUpgrade
+from luna.libfile import BUSY_TIMEOUT_S
 from luna.models import ALL_MODELS, database
-
-BUSY_TIMEOUT_S = 60  # a second luna process waits this long for the other one's write
 
 PRAGMAS = {
     "journal_mode": "wal",  # readers never block the writer; survives kill -9
@@ -58,22 +60,20 @@ def current_version() -> int:
 
 
 def connect(path: Path, *, readonly: bool = False) -> tuple[SqliteDatabase, Path | None]:
-    """Open (creating if needed) the library at `path` and bring its schema up to date.
+    """Open the existing library at `path` and bring its schema up to date (readonly: check
+    that it is up to date, and never write).
 
-    Returns the database and the path of the backup made before a migration, if any."""
+    Nothing is written before the file is known to be a luna library this luna may use and
+    may write (libfile.identify, libfile.check_writable). Returns the database and the path
+    of the backup made before a migration, if any."""
+    libfile.identify(path, current_version())
     backup = None
     if readonly:
         db = SqliteDatabase(
-            f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S, pragmas=_ro_pragmas()
+            libfile.reading_uri(path), uri=True, timeout=BUSY_TIMEOUT_S, pragmas=_ro_pragmas()
         )
     else:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            reason = exc.strerror.lower() if exc.strerror else str(exc)
-            raise LibraryError(
-                f"cannot create the library folder {path.parent}: {reason}"
-            ) from None
+        libfile.check_writable(path)
         db = SqliteDatabase(str(path), timeout=BUSY_TIMEOUT_S, pragmas=PRAGMAS)
     database.initialize(db)
     try:
@@ -82,13 +82,65 @@ def connect(path: Path, *, readonly: bool = False) -> tuple[SqliteDatabase, Path
             _check_version(db, path, allow_older=False)
         else:
             backup = _upgrade(db, path)
-    except sqlite3.DatabaseError as exc:  # pragma: no cover - peewee wraps these
+    except Exception as exc:
         db.close()
-        raise LibraryError(f"cannot open library {path}: {exc}") from None
-    except (DatabaseError, OperationalError) as exc:
-        db.close()
-        raise LibraryError(f"cannot open library {path}: {exc}") from None
+        if libfile.is_about_the_file(exc):
+            raise libfile.unusable(path, exc) from None
+        raise
     return db, backup
+
+
+def create(path: Path) -> None:
+    """Make a new, empty library at `path`, where there is no file.
+
+    It is built under a temporary name beside `path` and given that name only once complete,
+    without replacing anything. So a file at a library's path is always a whole library: an
+    empty one can only be damage, which luna refuses rather than fills. When two luna create
+    the same library at once, the first one's is kept and the other's discarded."""
+    from luna import transfer  # only when creating a library: not on every command's path
+
+    _make_folder(path.parent)
+    temporary = path.with_name(f".{path.name}.new-{uuid.uuid4().hex[:12]}")
+    try:
+        _build_fresh(temporary)
+        transfer.place_no_replace(str(temporary), str(path))
+    except FileExistsError:
+        pass  # another luna created it meanwhile (and ours is gone): that one is used
+    except (OSError, sqlite3.Error, DatabaseError) as exc:
+        _remove_quietly(temporary)
+        reason = libfile.readonly_reason(path) or libfile.plain_cause(exc, path)
+        raise CannotWrite(f"cannot create the library {path}: {reason}") from None
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror.lower() if exc.strerror else str(exc)
+        raise LibraryError(f"cannot create the library folder {folder}: {reason}") from None
+
+
+def _build_fresh(path: Path) -> None:
+    db = SqliteDatabase(str(path), pragmas=PRAGMAS)
+    database.initialize(db)
+    db.connect()
+    try:
+        with db.atomic():
+            _create_fresh(db)
+    finally:
+        db.close()  # the last connection checkpoints the WAL into the file and removes it
+
+
+def _remove_quietly(path: Path) -> None:
+    for leftover in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
+        leftover.unlink(missing_ok=True)
+
+
+def _needs_upgrade(path: Path) -> NeedsUpgrade:
+    return NeedsUpgrade(
+        f"library {path} needs an upgrade to schema {current_version()}; run a luna command "
+        "that writes (such as `luna import`) first"
+    )
 
 
 def _connect_patiently(db: SqliteDatabase) -> None:
@@ -131,25 +183,11 @@ def _schema_version(db: SqliteDatabase) -> int:
     return db.execute_sql("PRAGMA user_version").fetchone()[0]
 
 
-def _has_tables(db: SqliteDatabase) -> bool:
-    return bool(db.get_tables())
-
-
 def _check_version(db: SqliteDatabase, path: Path, *, allow_older: bool) -> int:
     version = _schema_version(db)
-    known = current_version()
-    if version > known:
-        raise NewerSchema(
-            f"library {path} was written by a newer luna (schema {version}; this luna knows "
-            f"up to {known}); upgrade luna to use it"
-        )
-    if version == 0 and _has_tables(db):
-        raise LibraryError(f"{path} is an SQLite database but not a luna library")
-    if not allow_older and 0 < version < known:
-        raise LibraryError(
-            f"library {path} needs an upgrade to schema {known}; run a luna command that "
-            "writes (such as `luna import`) first"
-        )
+    libfile.check_version(path, version, current_version())
+    if not allow_older and version < current_version():
+        raise _needs_upgrade(path)
     return version
 
 
@@ -157,12 +195,9 @@ def _upgrade(db: SqliteDatabase, path: Path) -> Path | None:
     # Cheap check first so every command does not take the write lock.
     if _check_version(db, path, allow_older=True) == current_version():
         return None
-    # BEGIN IMMEDIATE: two luna processes opening a new library must not both create it.
+    # BEGIN IMMEDIATE: of two luna processes opening an old library, one upgrades it.
     with db.atomic("IMMEDIATE"):
         version = _check_version(db, path, allow_older=True)
-        if version == 0:
-            _create_fresh(db)
-            return None
         if version == current_version():
             return None
     backup = backup_library(db, path, version)

@@ -12,7 +12,7 @@ class ExitStatus(enum.IntEnum):
     ERROR = 1  # bad input: no such file, unknown id, invalid option value
     USAGE = 2  # the command line itself is wrong (unknown option, missing argument)
     PARTIAL = 3  # the command finished, but some files failed (see the report)
-    LIBRARY = 4  # the library cannot be opened, is locked too long, or needs a newer luna
+    LIBRARY = 4  # the library cannot be opened or written, is locked too long, or is too new
     DENIED = 5  # the acting user may not do this to a shared album
     INTERRUPTED = 130  # Ctrl-C; what was committed stays, running again finishes the job
 
@@ -49,6 +49,14 @@ class LibraryError(LunaError):
 
 class NewerSchema(LibraryError):
     """The library was written by a newer luna than this one."""
+
+
+class NeedsUpgrade(LibraryError):
+    """The library was written by an older luna and is to be read without writing to it."""
+
+
+class CannotWrite(LibraryError):
+    """The library cannot be written: a read-only file, folder or disk, or a full disk."""
 
 
 class PermissionDenied(LunaError):

@@ -21,8 +21,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
 from luna import fsnames
-from luna.errors import ExitStatus, Interrupted, LibraryError, NotFound
+from luna.errors import ExitStatus, Interrupted, NotFound
 from luna.fsnames import from_db
+from luna.libfile import cannot_write
 from luna.scan import Candidate, ScanOptions, ScanProblem, walk
 from luna.sniff import is_certainly_not_media
 from luna.store import FileStore
@@ -337,11 +338,12 @@ class Importer:
             with self.db.atomic("IMMEDIATE"):
                 return fn()
         except OperationalError as exc:
-            # Disk full, or another process held the library longer than the busy timeout.
-            # The transaction rolled back; what earlier batches wrote stays.
-            raise LibraryError(
-                f"cannot write to the library {self.library.path}: {_root_cause(exc)}; what "
-                "was recorded before stays, run the import again once this is fixed"
+            # Disk full, a read-only library, or another process held it longer than the busy
+            # timeout. The transaction rolled back; what earlier batches wrote stays.
+            raise cannot_write(
+                self.library.path,
+                exc,
+                "; what was recorded before stays, run the import again once this is fixed",
             ) from None
 
     def _write_batch(self, batch: list) -> None:
@@ -615,14 +617,6 @@ def cause_may_have_passed(reason: str) -> bool:
 
 def _path_of(candidate: Candidate) -> str:
     return candidate.path
-
-
-def _root_cause(exc: BaseException) -> BaseException:
-    """SQLite rolls back by itself on SQLITE_FULL; peewee's own rollback then fails with
-    "no transaction is active", hiding the real cause in the exception's context."""
-    while "no transaction is active" in str(exc) and exc.__context__ is not None:
-        exc = exc.__context__
-    return exc
 
 
 def _user_name(uid: int) -> str:

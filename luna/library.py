@@ -10,17 +10,24 @@ Every CLI command is a thin layer over one of these methods::
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
 from pathlib import Path
 
 from luna import db as dbmod
+from luna import libfile
 from luna.config import default_library_path
-from luna.errors import Ambiguous, LibraryError, NotFound
+from luna.errors import Ambiguous, CannotWrite, LibraryError, NeedsUpgrade, NotFound
 from luna.timefmt import iso_local, iso_utc
 
 _HEX = re.compile(r"^[0-9a-fA-F-]+$")
+
+
+def _library_file(path: str | os.PathLike | None) -> Path:
+    chosen = Path(path).expanduser() if path else default_library_path()
+    return chosen.absolute()
 
 
 class Library:
@@ -37,12 +44,13 @@ class Library:
     ) -> Library:
         """Open the library at `path` (default: `default_library_path()`).
 
-        create=False refuses a library that does not exist yet; readonly=True never writes
-        (a library that does not exist yet, and may be created, is then an empty one in
-        memory: what `import --dry-run` compares against).
+        create=False refuses a library that does not exist yet; only where no file exists is
+        one created. readonly=True never writes (a library that does not exist yet, and may
+        be created, is then an empty one in memory: what `import --dry-run` compares against).
+        A file that is not a luna library this luna can use, or that luna may not write
+        (unless readonly), is refused (LibraryError) and left as it was.
         """
-        lib_path = Path(path).expanduser() if path else default_library_path()
-        lib_path = lib_path.absolute()
+        lib_path = _library_file(path)
         if lib_path.is_dir():
             raise LibraryError(f"library path {lib_path} is a folder, not a file")
         if not lib_path.exists():
@@ -50,11 +58,38 @@ class Library:
                 raise NotFound(f"no library at {lib_path} (run `luna import PATH` to create it)")
             if readonly:
                 return cls(lib_path, dbmod.open_memory())
+            dbmod.create(lib_path)
         database, backup = dbmod.connect(lib_path, readonly=readonly)
         library = cls(lib_path, database, backup)
         if not readonly:
-            library._finish_interrupted_transfers()
+            with contextlib.ExitStack() as on_failure:
+                on_failure.push(library)  # closes it, and says what an SQLite error means
+                library._finish_interrupted_transfers()
+                on_failure.pop_all()
         return library
+
+    @classmethod
+    def open_for_reading(cls, path: str | os.PathLike | None = None) -> Library:
+        """Open an existing library for a command that only reads, through a read-only
+        connection, so that a library on a read-only file, folder or disk can be read. One
+        written by an older luna is upgraded first (after a backup), as any command does."""
+        lib_path = _library_file(path)
+        try:
+            return cls.open(lib_path, create=False, readonly=True)
+        except NeedsUpgrade:
+            cls.upgrade_to_read(lib_path)
+        return cls.open(lib_path, create=False, readonly=True)
+
+    @classmethod
+    def upgrade_to_read(cls, path: str | os.PathLike) -> None:
+        """Upgrade an older luna's library (after a backup) so that it can be read."""
+        try:
+            cls.open(path, create=False).close()
+        except CannotWrite as exc:
+            raise CannotWrite(
+                f"{exc}; it was written by an older luna, and must be upgraded before this "
+                "luna can read it"
+            ) from None
 
     def _finish_interrupted_transfers(self) -> None:
         from luna import transfer
@@ -75,8 +110,12 @@ class Library:
     def __enter__(self) -> Library:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, exc, tb) -> None:
         self.close()
+        # The safety net for every command: an SQLite error that escaped (a write refused
+        # on a full or read-only disk, a damaged page) becomes one line saying what it means.
+        if libfile.is_about_the_file(exc):
+            raise libfile.unusable(self.path, exc) from None
 
     # -- importing ----------------------------------------------------------------------
     def import_paths(self, paths, options=None, progress=None):

@@ -33,8 +33,9 @@ import time
 from dataclasses import dataclass, field
 
 from luna import fsnames
-from luna.errors import ExitStatus, Interrupted, LibraryError, LunaError, NotFound
+from luna.errors import ExitStatus, Interrupted, LunaError, NotFound
 from luna.fsnames import for_humans, from_db, to_db
+from luna.libfile import cannot_write
 from luna.names import uuid_text
 from luna.store import merge_rows
 from luna.timefmt import iso_utc
@@ -533,12 +534,12 @@ def _write(lib, fn, dry_run: bool):
         with lib.db.atomic("IMMEDIATE"):
             return fn()
     except OperationalError as exc:
-        # Disk full, or another process held the library longer than the busy timeout.
-        from luna.importer import _root_cause
-
-        raise LibraryError(
-            f"cannot write to the library {lib.path}: {_root_cause(exc)}; what was written "
-            "before stays, run the same command again once this is fixed"
+        # Disk full, a read-only library, or another process held it longer than the busy
+        # timeout.
+        raise cannot_write(
+            lib.path,
+            exc,
+            "; what was written before stays, run the same command again once this is fixed",
         ) from None
 
 

@@ -419,23 +419,16 @@ def tags_by_file(con: sqlite3.Connection, ids: list[str]) -> dict[str, list[str]
 
 
 def connect(path) -> sqlite3.Connection:
-    """Open a library for searching: read only, without the ORM. A library that needs an
-    upgrade (or is newer) goes through luna.library first, which says what to do."""
+    """Open a library for searching: read only, without the ORM. A file that is not a
+    luna library this luna can use is refused unchanged; one that needs an upgrade goes
+    through luna.library first, which upgrades it or says why it cannot."""
+    from luna import libfile
     from luna.config import SCHEMA_VERSION
 
     if not os.path.isfile(path):
         raise NotFound(f"no library at {path} (run `luna import PATH` to create it)")
-    try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
-        version = con.execute("PRAGMA user_version").fetchone()[0]
-    except sqlite3.Error as exc:
-        from luna.errors import LibraryError
-
-        raise LibraryError(f"cannot open library {path}: {exc}") from None
-    if version != SCHEMA_VERSION:
-        con.close()
+    if libfile.identify(path, SCHEMA_VERSION) < SCHEMA_VERSION:
         from luna.library import Library
 
-        Library.open(path, create=False).close()  # migrates, or raises a clear error
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
-    return con
+        Library.upgrade_to_read(path)
+    return libfile.connect_for_reading(path)

@@ -42,9 +42,10 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
-from luna.errors import ExitStatus, Interrupted, LibraryError, NotFound
+from luna.errors import ExitStatus, Interrupted, NotFound
 from luna.fsnames import from_db, to_db
 from luna.importer import NoProgress, Progress
+from luna.libfile import cannot_write
 from luna.scan import os_reason
 
 REPORT_VERSION = 1
@@ -350,9 +351,7 @@ def _write(lib, fn) -> None:
         with lib.db.atomic("IMMEDIATE"):
             fn()
     except OperationalError as exc:
-        raise LibraryError(
-            f"cannot write to the library {lib.path}: {exc}; what was recorded before stays"
-        ) from None
+        raise cannot_write(lib.path, exc, "; what was recorded before stays") from None
 
 
 def _utcnow() -> dt.datetime:

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from luna.cli.app import app, library_path
+from luna.cli.app import app, library_path, library_to_read
 from luna.cli.output import (
     CsvOption,
     DryRunOption,
@@ -162,7 +162,7 @@ def album_list(
     from luna import albums
 
     acting = _acting(user)
-    with _open(ctx) as lib:
+    with library_to_read(ctx) as lib:
         rows = albums.list_albums(lib, user=acting)
     if not rows and not (as_json or as_jsonl or as_csv):
         note(f"no albums for {acting}")
@@ -193,7 +193,7 @@ def album_show(
     """
     from luna import albums
 
-    with _open(ctx) as lib:
+    with library_to_read(ctx) as lib:
         record = albums.show_album(lib, name, user=_acting(user), order=order)
     if as_json:
         print_json(record)

@@ -74,6 +74,14 @@ def library_path(ctx: typer.Context) -> Path | None:
     return (root.obj or {}).get("library")
 
 
+def library_to_read(ctx: typer.Context):
+    """The library, for a command that only reads it: opened read-only, so that a library
+    on a read-only file, folder or disk can be read too."""
+    from luna.library import Library
+
+    return Library.open_for_reading(library_path(ctx))
+
+
 # Commands register themselves on `app` when their module is imported. `luna find` runs in
 # shell loops, so a run imports only the module of the command it names; --help, no
 # command, or a name luna does not know load them all (to list them, or to say so).

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from luna.cli.app import app, library_path
+from luna.cli.app import app, library_path, library_to_read
 from luna.cli.output import (
     CsvOption,
     DryRunOption,
@@ -113,7 +113,11 @@ def dupes(
         raise LunaError("--threshold needs --similar")
     rule = keep or ("largest" if similar else core.DEFAULT_KEEP)
     core.keeper_rule(rule)  # a bad rule is reported before any work
-    with Library.open(library_path(ctx), create=False) as lib:
+    # --similar keeps the hashes it computes, and --merge-metadata changes files' records;
+    # otherwise dupes only reads, so it works on a read-only library too.
+    writes = similar or merge
+    opened = Library.open(library_path(ctx), create=False) if writes else library_to_read(ctx)
+    with opened as lib:
         if similar:
             progress = _HashProgress()
             try:

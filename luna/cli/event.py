@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from luna.cli.app import app, library_path
+from luna.cli.app import app, library_path, library_to_read
 from luna.cli.output import (
     CsvOption,
     DryRunOption,
@@ -172,7 +172,7 @@ def event_list(
     """
     from luna import events as core
 
-    with _open(ctx) as lib:
+    with library_to_read(ctx) as lib:
         rows = core.list_events(lib)
     _print_events(rows, as_json=as_json, as_jsonl=as_jsonl, as_csv=as_csv)
 
@@ -201,7 +201,7 @@ def event_show(
     """
     from luna import events as core
 
-    with _open(ctx) as lib:
+    with library_to_read(ctx) as lib:
         event = core.show_event(lib, name)
     if as_json:
         print_json(event)

@@ -189,7 +189,8 @@ def find_files(
         from luna.config import acting_user
 
         q.acting_user = acting_user()
-    con = query.connect(_library_file(ctx))
+    library = _library_file(ctx)
+    con = query.connect(library)
     try:
         if count:
             sys.stdout.write(f"{query.count(con, q)}\n")
@@ -210,6 +211,12 @@ def find_files(
             geojson=geojson,
             template=template,
         )
+    except Exception as exc:
+        from luna.libfile import is_about_the_file, unusable
+
+        if is_about_the_file(exc):  # a page damaged deep inside the file, say
+            raise unusable(library, exc) from None
+        raise
     finally:
         con.close()
 

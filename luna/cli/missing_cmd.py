@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from luna.cli.app import app, library_path
+from luna.cli.app import app, library_path, library_to_read
 from luna.cli.output import (
     CsvOption,
     DryRunOption,
@@ -48,12 +48,12 @@ MISSING_CSV_COLUMNS = [
 MAX_LINES = 50
 
 
-def _open(ctx: typer.Context, *, readonly: bool = False):
+def _open(ctx: typer.Context):
     from luna.library import Library
 
-    # A library that does not exist is an error even for reading: a mistyped --library
-    # must not look like a library with nothing missing.
-    return Library.open(library_path(ctx), create=False, readonly=readonly)
+    # A library that does not exist is an error: a mistyped --library must not look like
+    # a library with nothing missing (library_to_read refuses it too).
+    return Library.open(library_path(ctx), create=False)
 
 
 @app.command("missing")
@@ -80,7 +80,7 @@ def missing_list(
     """
     from luna import missing as core
 
-    with _open(ctx, readonly=True) as lib:
+    with library_to_read(ctx) as lib:
         records = core.missing_files(lib, under)
     structured = as_json or as_jsonl or as_csv
     if print0 or paths or not (structured or sys.stdout.isatty()):

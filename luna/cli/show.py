@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from luna.cli.app import app, library_path
+from luna.cli.app import app, library_to_read
 from luna.cli.output import JsonlOption, JsonOption, handle_errors, print_json, print_jsonl
 from luna.fsnames import for_humans
 
@@ -27,9 +27,7 @@ def show_files(
 
     Example: luna show ~/Pictures/IMG_0001.jpg --json
     """
-    from luna.library import Library
-
-    with Library.open(library_path(ctx), create=False) as lib:
+    with library_to_read(ctx) as lib:
         records = [lib.serialize(lib.get_file(ref)) for ref in refs]
     if as_json:
         print_json(records)

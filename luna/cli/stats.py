@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from luna.cli.app import app, library_path
+from luna.cli.app import app, library_to_read
 from luna.cli.output import JsonOption, handle_errors, print_json
 
 
@@ -17,9 +17,7 @@ def show_stats(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
     Example: luna stats --json | jq .by_year
     """
-    from luna.library import Library
-
-    with Library.open(library_path(ctx), create=False) as lib:
+    with library_to_read(ctx) as lib:
         stats = lib.stats()
     if as_json:
         print_json(stats)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from luna.cli.app import app, library_path
+from luna.cli.app import app, library_path, library_to_read
 from luna.cli.output import (
     CsvOption,
     DryRunOption,
@@ -121,7 +121,7 @@ def tag_list(
     """
     from luna import tags as core
 
-    with _open(ctx) as lib:
+    with library_to_read(ctx) as lib:
         rows = core.list_tags(lib)
     print_rows(
         rows,
@@ -186,7 +186,7 @@ def tag_show(
     """
     from luna import tags as core
 
-    with _open(ctx) as lib:
+    with library_to_read(ctx) as lib:
         rows = core.tags_of(lib, resolve_files(lib, refs, null=null, skip_missing=False))
     if as_json or as_jsonl:
         print_rows(rows, [], as_json=as_json, as_jsonl=as_jsonl, as_csv=False)
