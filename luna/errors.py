@@ -27,6 +27,17 @@ class NotFound(LunaError):
     """A path, id or name given by the user does not exist."""
 
 
+class EmptyPath(LunaError):
+    """An empty string where a path was expected: almost always an unset shell variable
+    ("$DIR"). As a path it would mean the current folder, so it is refused instead."""
+
+    exit_status = ExitStatus.USAGE
+
+    def __init__(self, option: str | None = None):
+        text = "an empty path was given (an unset variable?)"
+        super().__init__(f"{option}: {text}" if option else text)
+
+
 class Ambiguous(LunaError):
     """An id prefix matches more than one file."""
 

@@ -25,7 +25,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from luna import transfer
-from luna.errors import ExitStatus, Interrupted, LunaError
+from luna.errors import ExitStatus, Interrupted, LunaError, NotFound
 from luna.fsnames import for_humans
 
 _SIDECAR_EXTENSIONS = (".xmp", ".aae")
@@ -90,6 +90,28 @@ class InsideLibraryFolder(LunaError):
     """A source folder is the library folder or inside it: organize handles those."""
 
 
+def make_library_folder(into: str, *, dry_run: bool) -> None:
+    """Create the library folder if needed, but only inside a folder that exists: when its
+    parent is missing too, the path has a typo or names a disk that is not mounted, and
+    the photos must not go to a tree of new folders on another disk."""
+    if os.path.isdir(into):
+        return
+    parent = os.path.dirname(into)
+    if not os.path.isdir(parent):
+        raise NotFound(
+            f"no such folder: {for_humans(parent)} (luna creates the library folder "
+            f"{for_humans(into)}, but not the folders above it)"
+        )
+    if dry_run:
+        return
+    try:
+        os.mkdir(into)
+    except OSError as exc:
+        raise LunaError(
+            f"cannot create the library folder {for_humans(into)}: {exc.strerror}"
+        ) from None
+
+
 class Gatherer:
     def __init__(self, library, options: GatherOptions, progress=None):
         from luna import layout
@@ -120,8 +142,7 @@ class Gatherer:
         started = time.monotonic()
         roots = resolve_roots(paths)
         self._refuse_sources_in_library_folder(roots)
-        if not self.options.dry_run:
-            os.makedirs(self.into, exist_ok=True)
+        make_library_folder(self.into, dry_run=self.options.dry_run)
         # Held for the whole run: another luna must not take this run's journal rows and
         # partial copies for a crash's leftovers.
         with transfer.transferring(self.library.path, dry_run=self.options.dry_run):

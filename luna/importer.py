@@ -21,9 +21,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
 from luna import fsnames
-from luna.errors import ExitStatus, Interrupted, LibraryError, NotFound
+from luna.errors import EmptyPath, ExitStatus, Interrupted, LibraryError
 from luna.fsnames import from_db
-from luna.scan import Candidate, ScanOptions, ScanProblem, walk
+from luna.scan import Candidate, ScanOptions, ScanProblem, require_root, walk
 from luna.sniff import is_certainly_not_media
 from luna.store import FileStore
 
@@ -110,9 +110,10 @@ def resolve_roots(paths) -> list[str]:
     """Absolute, symlink-free roots; nested roots dropped so no file is seen twice."""
     roots = []
     for p in paths:
+        if str(p) == "":
+            raise EmptyPath()
         expanded = os.path.expanduser(str(p))
-        if not os.path.exists(expanded):  # also a symlink to nothing
-            raise NotFound(f"no such file or directory: {p}")
+        require_root(expanded, str(p))
         roots.append(os.path.realpath(expanded))
     kept: list[str] = []
     for root in sorted(set(roots)):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from luna.errors import LunaError, NotFound
 from luna.fsnames import for_humans, from_db, to_db, under
 from luna.gather import GatherReport, Step, families_in_folder, family_destinations
 
@@ -69,6 +70,7 @@ class Organizer:
         started = time.monotonic()
         from luna.transfer import transferring
 
+        self._require_library_folder()
         with transferring(self.library.path, dry_run=self.options.dry_run):
             try:
                 for family in self._families(file_ids):
@@ -78,6 +80,16 @@ class Organizer:
         self._remove_emptied_folders()
         self.report.seconds = time.monotonic() - started
         return self.report
+
+    def _require_library_folder(self) -> None:
+        """organize only rearranges a library folder that exists: a missing one is a typo
+        (or a disk not mounted), never a reason to start a new tree."""
+        if os.path.isdir(self.into):
+            return
+        given = for_humans(self.options.into)
+        if os.path.lexists(self.into):
+            raise LunaError(f"not a folder: {given}")
+        raise NotFound(f"no such folder: {given}")
 
     # -- which files, in which families ------------------------------------------------------
     def _families(self, file_ids: list[str] | None) -> list[list[Row]]:

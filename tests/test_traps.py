@@ -7,7 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from conftest import make_photo
+
+
+def _snapshot(folder: Path) -> dict:
+    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
 def _json(cli, *args):
@@ -34,3 +39,112 @@ def test_a_template_without_the_extension_still_gives_photos_theirs(tmp_path, cl
     assert names["IMG_1.jpg.xmp"] == f"{stem}.jpg.xmp"  # the sidecars still name the photo
     assert names["IMG_1.xmp"] == f"{stem}.xmp"
     assert (into / "IMG_1.jpg").is_file()  # a dry run
+
+
+# -- an empty argument (an unset $DIR) is refused, never taken for the current folder --------
+
+EMPTY = "an empty path was given (an unset variable?)"
+
+
+@pytest.fixture
+def in_photo_folder(tmp_path, monkeypatch):
+    """The current folder holds photos: what an empty path would wrongly name."""
+    here = tmp_path / "here"
+    make_photo(here / "a.jpg")
+    make_photo(here / "b.jpg", color=(1, 2, 3))
+    monkeypatch.chdir(here)
+    return here
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["import", ""], EMPTY),
+        (["import", "", "--json"], EMPTY),
+        (["import", "", "--dry-run"], EMPTY),
+        (["import", "", "--copy", "--into", "LIBRARY"], EMPTY),
+        (["import", "", "--move", "--into", "LIBRARY"], EMPTY),
+        (["import", "HERE", "--copy", "--into", ""], f"--into: {EMPTY}"),
+    ],
+)
+def test_an_empty_path_to_import_is_a_usage_error_and_imports_nothing(
+    in_photo_folder, tmp_path, library_path, cli, args, message
+):
+    before = _snapshot(in_photo_folder)
+    into = tmp_path / "Library"
+    args = [{"LIBRARY": str(into), "HERE": str(in_photo_folder)}.get(a, a) for a in args]
+    code, out, err = cli(*args)
+    assert (code, err.strip(), out) == (2, f"Error: {message}", "")
+    assert not library_path.exists()  # refused before anything, even creating a library
+    assert _snapshot(in_photo_folder) == before and not into.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["organize", "", "--into", "LIBRARY", "--template", "{sha8}"],
+        ["organize", "--into", "", "--template", "{sha8}"],
+        ["verify", ""],
+        ["tag", "add", "beach", ""],
+        ["prune", "", "--yes"],
+        ["doctor", "--into", ""],
+    ],
+)
+def test_an_empty_path_to_other_commands_is_a_usage_error(tmp_path, cli, args, monkeypatch):
+    library = tmp_path / "Library"
+    make_photo(library / "a.jpg")
+    cli("import", library)
+    monkeypatch.chdir(library)  # where an empty path would point
+    args = [str(library) if a == "LIBRARY" else a for a in args]
+    code, out, err = cli(*args)
+    assert code == 2, err
+    assert err.startswith("Error: ") and err.strip().endswith(EMPTY)
+    assert (library / "a.jpg").is_file()
+    code, tags, _ = _json(cli, "tag", "list")
+    assert tags == []
+
+
+# -- paths that do not lead anywhere ---------------------------------------------------------
+
+
+def test_a_symlink_loop_named_on_the_command_line_says_so(tmp_path, cli):
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    code, out, err = cli("import", loop)
+    assert code == 1
+    assert err.strip() == f"Error: symbolic link loop: {loop}"
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.symlink_to(b)
+    b.symlink_to(a)
+    code, out, err = cli("import", a, "--copy", "--into", tmp_path / "Library")
+    assert (code, err.strip()) == (1, f"Error: symbolic link loop: {a}")
+
+
+def test_organize_into_a_folder_that_does_not_exist_is_refused(tmp_path, cli):
+    library = tmp_path / "Library"
+    make_photo(library / "a.jpg")
+    cli("import", library)
+    missing = tmp_path / "nonexistent" / "x"
+    code, out, err = cli("organize", "--into", missing, "--template", "{sha8}")
+    assert (code, err.strip()) == (1, f"Error: no such folder: {missing}")
+    assert not missing.exists() and not missing.parent.exists()
+    assert (library / "a.jpg").is_file()
+    code, out, err = cli("organize", "--into", library / "a.jpg", library / "a.jpg")
+    assert (code, err.strip()) == (1, f"Error: not a folder: {library / 'a.jpg'}")
+
+
+def test_import_creates_the_library_folder_but_not_the_folders_above_it(tmp_path, cli):
+    card = tmp_path / "card"
+    make_photo(card / "a.jpg")
+    into = tmp_path / "unmounted" / "Photos"
+    for mode in ("--copy", "--move", "--dry-run"):
+        code, out, err = cli("import", card, "--move" if mode == "--dry-run" else mode,
+                             "--into", into, *([mode] if mode == "--dry-run" else []))  # fmt: skip
+        assert code == 1, err
+        assert err.strip() == (
+            f"Error: no such folder: {into.parent} (luna creates the library folder "
+            f"{into}, but not the folders above it)"
+        )
+        assert not into.parent.exists() and (card / "a.jpg").is_file()
+    code, report, err = _json(cli, "import", card, "--copy", "--into", tmp_path / "Photos")
+    assert code == 0 and report["copied"] == 1, err

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from luna.cli.app import app, library_path
 from luna.cli.output import JsonOption, handle_errors, note, print_json
-from luna.errors import LunaError
+from luna.errors import EmptyPath, LunaError
 from luna.fsnames import for_humans
 
 MAX_FAILURES_LISTED = 20
@@ -19,7 +18,8 @@ MAX_FAILURES_LISTED = 20
 @handle_errors
 def import_files(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(help="Folders and files to import.")],
+    # str, not Path: Path("") is ".", and an empty argument must not mean this folder.
+    paths: Annotated[list[str], typer.Argument(help="Folders and files to import.")],
     exclude: Annotated[
         list[str] | None,
         typer.Option(
@@ -72,7 +72,7 @@ def import_files(
         ),
     ] = False,
     into: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--into",
             metavar="DIR",
@@ -123,6 +123,10 @@ def import_files(
     from luna.importer import ImportOptions, Interrupted
     from luna.library import Library
 
+    if "" in paths:
+        raise EmptyPath()
+    if into == "":
+        raise EmptyPath("--into")
     if copy or move:
         _gather(ctx, paths, locals())
         return
