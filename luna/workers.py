@@ -90,9 +90,12 @@ def _run_one(work, path):
     except Exception as exc:  # noqa: BLE001 - one bad file must never stop the import
         from luna.extract import FileFailed
 
+        # A failure always says why, even when the reader raised without a message: a bare
+        # "failed:" tells the user nothing to act on.
         if isinstance(exc, FileFailed):
-            return Failed(path, str(exc))
-        return Failed(path, f"unexpected error: {type(exc).__name__}: {exc}"[:300])
+            return Failed(path, str(exc) or "damaged (the reader gave no details)")
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return Failed(path, f"unexpected error: {detail}"[:300])
 
 
 class _Worker:
