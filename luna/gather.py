@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from luna import transfer
 from luna.errors import ExitStatus, Interrupted, LunaError, NotFound
 from luna.fsnames import for_humans
+from luna.importer import NamesSkipped
 
 _SIDECAR_EXTENSIONS = (".xmp", ".aae")
 
@@ -55,14 +56,15 @@ class Step:
 
 
 @dataclass
-class GatherReport:
+class GatherReport(NamesSkipped):
     mode: str
     dry_run: bool = False
     copied: int = 0
     moved: int = 0
     duplicates: int = 0
     removed_duplicates: int = 0
-    skipped: int = 0  # not photos or videos
+    skipped: int = 0  # not photos or videos, or gone since they were listed
+    skipped_files: list[dict] = field(default_factory=list)  # the first ones: NamesSkipped
     failed: int = 0
     bytes_copied: int = 0
     seconds: float = 0.0
@@ -175,7 +177,7 @@ class Gatherer:
 
     def _scan(self, roots: list[str]):
         from luna.scan import Candidate, ScanOptions, ScanProblem, walk
-        from luna.sniff import is_certainly_not_media
+        from luna.sniff import is_certainly_not_media, not_media_reason
 
         inside = self.into.rstrip("/") + "/"
         candidates = []
@@ -190,7 +192,7 @@ class Gatherer:
             if path.startswith(inside):  # the library folder below a source: not a source
                 continue
             if is_certainly_not_media(path):
-                self.report.skipped += 1
+                self.report.skip(path, not_media_reason(path))
                 continue
             candidates.append(Candidate.from_stat(path, st))
         candidates.sort(key=lambda c: c.path)
@@ -217,7 +219,7 @@ class Gatherer:
                 if isinstance(result, FileFacts):
                     ready.setdefault(folder, []).append(result)
                 elif isinstance(result, Skipped):
-                    self.report.skipped += 1
+                    self.report.skip(candidate.path, result.reason)
                 elif isinstance(result, Failed):
                     self.report.fail(candidate.path, result.reason)
                 waiting[folder] -= 1
@@ -347,7 +349,7 @@ class Gatherer:
                 self._duplicate(facts, entry.destination, str(error))
                 return
             if isinstance(error, Vanished):
-                self.report.skipped += 1
+                self.report.skip(facts.path, str(error))
                 return
         else:
             error = self._record_placed(entry, facts)

@@ -24,12 +24,15 @@ from luna import fsnames
 from luna.errors import EmptyPath, ExitStatus, Interrupted, LibraryError
 from luna.fsnames import from_db
 from luna.scan import Candidate, ScanOptions, ScanProblem, require_root, walk
-from luna.sniff import is_certainly_not_media
+from luna.sniff import is_certainly_not_media, not_media_reason
 from luna.store import FileStore
 
 REPORT_VERSION = 1
 BATCH_FILES = 200  # results written per transaction at most...
 BATCH_SECONDS = 1.0  # ...and at least this often, so a kill loses little work
+# Skipped files a report names (the first ones); `skipped` counts them all, so 200,000
+# files of an unrelated tree cost a number, not a list.
+MAX_SKIPPED_LISTED = 1000
 BASE_TIME_LIMIT = 60.0  # seconds a worker may spend on one file...
 SECONDS_PER_GB = 60.0  # ...plus this much per GB (slow disks, huge videos)
 
@@ -49,8 +52,21 @@ class ImportOptions:
     change_reason: str = "import"  # kept in the content history when a file's hash changes
 
 
+class NamesSkipped:
+    """A report that counts skipped files and names the first MAX_SKIPPED_LISTED of them,
+    each with why (not media by its extension or its content, gone since it was listed)."""
+
+    skipped: int
+    skipped_files: list[dict]
+
+    def skip(self, path: str, reason: str) -> None:
+        self.skipped += 1
+        if len(self.skipped_files) < MAX_SKIPPED_LISTED:
+            self.skipped_files.append({"path": path, "reason": reason})
+
+
 @dataclass
-class ImportReport:
+class ImportReport(NamesSkipped):
     """What an import did (or, with dry_run, would do)."""
 
     dry_run: bool = False
@@ -60,6 +76,7 @@ class ImportReport:
     unchanged: int = 0
     missing: int = 0
     skipped: int = 0
+    skipped_files: list[dict] = field(default_factory=list)  # the first ones: NamesSkipped
     failed: int = 0
     failures: list[dict] = field(default_factory=list)
     files_read: int = 0
@@ -220,7 +237,7 @@ class Importer:
                     reappeared.append(path)
                 continue
             if row is None and is_certainly_not_media(path):
-                report.skipped += 1
+                report.skip(path, not_media_reason(path))
                 continue
             before = failures_before.get(path)
             if (
@@ -282,7 +299,7 @@ class Importer:
         for candidate, result in results:
             self.progress.advance(candidate.size)
             if isinstance(result, Skipped):
-                self.report.skipped += 1
+                self.report.skip(candidate.path, result.reason)
                 continue
             if isinstance(result, FileFacts):
                 self.report.files_read += 1

@@ -19,6 +19,7 @@ REPORT_KEYS = {
     "unchanged",
     "missing",
     "skipped",
+    "skipped_files",
     "failed",
     "failures",
     "files_read",

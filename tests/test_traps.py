@@ -148,3 +148,64 @@ def test_import_creates_the_library_folder_but_not_the_folders_above_it(tmp_path
         assert not into.parent.exists() and (card / "a.jpg").is_file()
     code, report, err = _json(cli, "import", card, "--copy", "--into", tmp_path / "Photos")
     assert code == 0 and report["copied"] == 1, err
+
+
+# -- what was skipped, and why ---------------------------------------------------------------
+
+
+@pytest.fixture
+def mixed(tmp_path) -> Path:
+    """A phone dump: a photo, a GPS track (skipped by its name) and a text file with a
+    made-up extension (skipped by its content)."""
+    folder = tmp_path / "dump"
+    make_photo(folder / "a.jpg")
+    (folder / "walk.gpx").write_text("<gpx version='1.1'></gpx>\n")
+    (folder / "notes.dat").write_text("shopping list\n")
+    return folder
+
+
+def test_import_names_each_skipped_file_with_why(mixed, cli):
+    code, report, err = _json(cli, "import", mixed)
+    assert code == 0, err
+    assert report["skipped"] == 2
+    reasons = {item["path"]: item["reason"] for item in report["skipped_files"]}
+    assert reasons == {
+        str(mixed / "walk.gpx"): "not a photo or video (a .gpx file)",
+        str(mixed / "notes.dat"): "not a photo or video (text/plain)",
+    }
+    assert "skipped:" not in err  # only with -v
+
+
+def test_import_verbose_lists_skipped_files_on_stderr(mixed, cli):
+    code, out, err = cli("import", mixed, "-v")
+    assert code == 0 and out == ""
+    assert f"skipped: {mixed / 'walk.gpx'}: not a photo or video (a .gpx file)" in err
+    assert f"skipped: {mixed / 'notes.dat'}: not a photo or video (text/plain)" in err
+
+
+@pytest.mark.parametrize("mode", ["--copy", "--move"])
+def test_import_copy_or_move_names_skipped_files_too(mixed, tmp_path, cli, mode):
+    code, report, err = _json(cli, "import", mixed, mode, "--into", tmp_path / "Library")
+    assert code == 0, err
+    assert report["skipped"] == 2
+    assert sorted(item["path"] for item in report["skipped_files"]) == [
+        str(mixed / "notes.dat"),
+        str(mixed / "walk.gpx"),
+    ]
+    assert (mixed / "walk.gpx").is_file() and (mixed / "notes.dat").is_file()  # never moved
+    code, out, err = cli("import", mixed, mode, "--into", tmp_path / "Library", "--verbose")
+    assert f"skipped: {mixed / 'walk.gpx'}: not a photo or video (a .gpx file)" in err
+
+
+def test_the_list_of_skipped_files_is_capped_but_the_count_is_not(tmp_path, cli, monkeypatch):
+    import luna.importer
+
+    monkeypatch.setattr(luna.importer, "MAX_SKIPPED_LISTED", 3)
+    for i in range(5):
+        (tmp_path / "tracks" / f"{i}.gpx").parent.mkdir(exist_ok=True)
+        (tmp_path / "tracks" / f"{i}.gpx").write_text("<gpx/>")
+    code, report, err = _json(cli, "import", tmp_path / "tracks")
+    assert (report["skipped"], len(report["skipped_files"])) == (5, 3)
+    code, out, err = cli("import", tmp_path / "tracks", "-v")
+    assert err.count("skipped: ") == 3
+    assert "... and 2 more skipped (only the first 3 are named)" in err

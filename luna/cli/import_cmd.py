@@ -100,6 +100,14 @@ def import_files(
         ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="List the files skipped (not photos or videos) with why, on stderr.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Record the photos and videos under PATHS in the library.
@@ -152,9 +160,22 @@ def import_files(
             report = exc.report
     if as_json:
         print_json(report.to_json())
+    if verbose:
+        _print_skipped(report)
     if not quiet:
         _print_summary(report)
     raise typer.Exit(int(report.exit_status))
+
+
+def _print_skipped(report) -> None:
+    """-v: each skipped file and why, as far as the report names them."""
+    from luna.importer import MAX_SKIPPED_LISTED
+
+    for skipped in report.skipped_files:
+        note(f"skipped: {for_humans(skipped['path'])}: {skipped['reason']}")
+    unnamed = report.skipped - len(report.skipped_files)
+    if unnamed:
+        note(f"... and {unnamed:,} more skipped (only the first {MAX_SKIPPED_LISTED:,} are named)")
 
 
 def _print_summary(report) -> None:
@@ -208,7 +229,7 @@ def _gather(ctx, paths, given: dict) -> None:
         jobs=settings.get("jobs") or 0,
         owner=given["owner"],
     )
-    quiet, as_json = given["quiet"], given["as_json"]
+    quiet, as_json, verbose = given["quiet"], given["as_json"], given["verbose"]
     with Library.open(library_path(ctx), readonly=options.dry_run) as lib:
         if lib.backup_path and not quiet:
             note(f"Upgraded the library; the previous version is saved as {lib.backup_path}")
@@ -221,6 +242,8 @@ def _gather(ctx, paths, given: dict) -> None:
         print_json(report.to_json())
     elif report.dry_run:
         _print_plan(report)
+    if verbose:
+        _print_skipped(report)
     if not quiet:
         _print_gather_summary(report, options.into)
     raise typer.Exit(int(report.exit_status))
