@@ -15,6 +15,7 @@ class ExitStatus(enum.IntEnum):
     LIBRARY = 4  # the library cannot be opened, is locked too long, or needs a newer luna
     DENIED = 5  # the acting user may not do this to a shared album
     INTERRUPTED = 130  # Ctrl-C; what was committed stays, running again finishes the job
+    TERMINATED = 143  # SIGTERM (systemd, docker stop, kill), handled as Ctrl-C is
 
 
 class LunaError(Exception):

@@ -26,6 +26,7 @@ from luna.fsnames import from_db
 from luna.scan import Candidate, ScanOptions, ScanProblem, require_root, walk
 from luna.sniff import is_certainly_not_media, not_media_reason
 from luna.store import FileStore
+from luna.transfer import crash_point
 
 REPORT_VERSION = 1
 BATCH_FILES = 200  # results written per transaction at most...
@@ -346,6 +347,7 @@ class Importer:
                     self._record(item)
 
         self._write(record_all)
+        crash_point("batch")
 
     def _record(self, facts) -> None:
         # Read inside the write transaction: another luna may have recorded it meanwhile.

@@ -227,9 +227,21 @@ class Organizer:
         from luna import transfer
 
         transfer.make_folders(os.path.dirname(dest))
-        entry = self.journal.begin(
-            "organize", row.path, dest, row.content_sha, row.size, file_id=row.id
-        )
+        # From its journal entry on, a Ctrl-C or SIGTERM waits for this one file (a link, or
+        # one verified copy): it ends in place and recorded, or where it was, and nothing is
+        # left half-way for the next command's recovery.
+        with transfer.interrupts_deferred():
+            entry = self.journal.begin(
+                "organize", row.path, dest, row.content_sha, row.size, file_id=row.id
+            )
+            self._place(row, dest, entry)
+            self._finish_move(row, dest, entry)
+
+    def _place(self, row: Row, dest: str, entry) -> None:
+        """Give the file its new name: a hard link, or a verified copy. If that fails, the
+        journal entry is closed and the file is where it was."""
+        from luna import transfer
+
         try:
             if not transfer.link_no_replace(row.path, dest):
                 transfer.copy_verified(row.path, entry.temporary, row.content_sha)
@@ -245,9 +257,6 @@ class Organizer:
             if isinstance(exc, OSError):
                 raise transfer.TransferFailed(transfer._os_reason(exc, dest)) from None
             raise
-        # In place: from here a Ctrl-C waits until the row and the old name agree with it.
-        with transfer.interrupts_deferred():
-            self._finish_move(row, dest, entry)
 
     def _finish_move(self, row: Row, dest: str, entry) -> None:
         from luna import transfer

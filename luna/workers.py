@@ -56,8 +56,11 @@ def _die_with_parent(parent_pid: int) -> None:
 
 def _worker_main(conn: Connection, work: Callable[[str], object], parent_pid: int) -> None:
     _die_with_parent(parent_pid)
-    # Ctrl-C is the parent's to handle: it stops the workers itself.
+    # Ctrl-C and SIGTERM (which systemd sends to every process of the service) are the
+    # parent's to handle: it stops the workers itself. A worker they killed would make its
+    # file look damaged, recorded as failed and not read again while unchanged.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # C libraries (libtiff, libheif) print to fd 2 about damaged files; the import reports
     # problems itself, so their chatter must not land between the progress bar's lines.
     devnull = os.open(os.devnull, os.O_WRONLY)

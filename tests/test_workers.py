@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 import pytest
 
 from luna.extract import FileFailed
@@ -33,3 +36,13 @@ def _results(work, tasks: list[str]) -> dict:
 )
 def test_a_failure_always_carries_a_reason(work, reason):
     assert _results(work, ["/photos/a.jpg"]) == {"/photos/a.jpg": Failed("/photos/a.jpg", reason)}
+
+
+def _asks_to_be_terminated(path: str) -> str:
+    os.kill(os.getpid(), signal.SIGTERM)  # as systemd stopping the service does to each
+    return "read"
+
+
+def test_sigterm_is_the_parents_to_handle_not_a_workers():
+    # A worker SIGTERM killed would report its file as damaged (and not retried).
+    assert _results(_asks_to_be_terminated, ["/photos/a.jpg"]) == {"/photos/a.jpg": "read"}
