@@ -15,6 +15,7 @@ class ExitStatus(enum.IntEnum):
     LIBRARY = 4  # the library cannot be opened or written, is locked too long, or is too new
     DENIED = 5  # the acting user may not do this to a shared album
     INTERRUPTED = 130  # Ctrl-C; what was committed stays, running again finishes the job
+    TERMINATED = 143  # SIGTERM (systemd, docker stop, kill), handled as Ctrl-C is
 
 
 class LunaError(Exception):
@@ -25,6 +26,17 @@ class LunaError(Exception):
 
 class NotFound(LunaError):
     """A path, id or name given by the user does not exist."""
+
+
+class EmptyPath(LunaError):
+    """An empty string where a path was expected: almost always an unset shell variable
+    ("$DIR"). As a path it would mean the current folder, so it is refused instead."""
+
+    exit_status = ExitStatus.USAGE
+
+    def __init__(self, option: str | None = None):
+        text = "an empty path was given (an unset variable?)"
+        super().__init__(f"{option}: {text}" if option else text)
 
 
 class Ambiguous(LunaError):

@@ -25,8 +25,9 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from luna import transfer
-from luna.errors import ExitStatus, Interrupted, LunaError
+from luna.errors import ExitStatus, Interrupted, LunaError, NotFound
 from luna.fsnames import for_humans
+from luna.importer import NamesSkipped
 
 _SIDECAR_EXTENSIONS = (".xmp", ".aae")
 
@@ -55,14 +56,15 @@ class Step:
 
 
 @dataclass
-class GatherReport:
+class GatherReport(NamesSkipped):
     mode: str
     dry_run: bool = False
     copied: int = 0
     moved: int = 0
     duplicates: int = 0
     removed_duplicates: int = 0
-    skipped: int = 0  # not photos or videos
+    skipped: int = 0  # not photos or videos, or gone since they were listed
+    skipped_files: list[dict] = field(default_factory=list)  # the first ones: NamesSkipped
     failed: int = 0
     bytes_copied: int = 0
     seconds: float = 0.0
@@ -103,6 +105,28 @@ class InsideLibraryFolder(LunaError):
     """A source folder is the library folder or inside it: organize handles those."""
 
 
+def make_library_folder(into: str, *, dry_run: bool) -> None:
+    """Create the library folder if needed, but only inside a folder that exists: when its
+    parent is missing too, the path has a typo or names a disk that is not mounted, and
+    the photos must not go to a tree of new folders on another disk."""
+    if os.path.isdir(into):
+        return
+    parent = os.path.dirname(into)
+    if not os.path.isdir(parent):
+        raise NotFound(
+            f"no such folder: {for_humans(parent)} (luna creates the library folder "
+            f"{for_humans(into)}, but not the folders above it)"
+        )
+    if dry_run:
+        return
+    try:
+        os.mkdir(into)
+    except OSError as exc:
+        raise LunaError(
+            f"cannot create the library folder {for_humans(into)}: {exc.strerror}"
+        ) from None
+
+
 class Gatherer:
     def __init__(self, library, options: GatherOptions, progress=None):
         from luna import layout
@@ -136,8 +160,7 @@ class Gatherer:
         started = time.monotonic()
         roots = resolve_roots(paths)
         self._refuse_sources_in_library_folder(roots)
-        if not self.options.dry_run:
-            os.makedirs(self.into, exist_ok=True)
+        make_library_folder(self.into, dry_run=self.options.dry_run)
         # Held for the whole run: another luna must not take this run's journal rows and
         # partial copies for a crash's leftovers.
         with transfer.transferring(self.library.path, dry_run=self.options.dry_run):
@@ -170,7 +193,7 @@ class Gatherer:
 
     def _scan(self, roots: list[str]):
         from luna.scan import Candidate, ScanOptions, ScanProblem, walk
-        from luna.sniff import is_certainly_not_media
+        from luna.sniff import is_certainly_not_media, not_media_reason
 
         inside = self.into.rstrip("/") + "/"
         candidates = []
@@ -185,7 +208,7 @@ class Gatherer:
             if path.startswith(inside):  # the library folder below a source: not a source
                 continue
             if is_certainly_not_media(path):
-                self.report.skipped += 1
+                self.report.skip(path, not_media_reason(path))
                 continue
             candidates.append(Candidate.from_stat(path, st))
         candidates.sort(key=lambda c: c.path)
@@ -212,7 +235,7 @@ class Gatherer:
                 if isinstance(result, FileFacts):
                     ready.setdefault(folder, []).append(result)
                 elif isinstance(result, Skipped):
-                    self.report.skipped += 1
+                    self.report.skip(candidate.path, result.reason)
                 elif isinstance(result, Failed):
                     self.report.fail(candidate.path, result.reason)
                 waiting[folder] -= 1
@@ -399,7 +422,7 @@ class Gatherer:
                 self._duplicate(facts, entry.destination, str(error))
                 return
             if isinstance(error, Vanished):
-                self.report.skipped += 1
+                self.report.skip(facts.path, str(error))
                 return
             if isinstance(error, DiskFull):
                 self._out_of_space(facts, entry.destination)

@@ -21,19 +21,22 @@ from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
 from luna import fsnames
-from luna.errors import ExitStatus, Interrupted, NotFound
+from luna.errors import EmptyPath, ExitStatus, Interrupted
 from luna.fsnames import from_db
 from luna.libfile import cannot_write
-from luna.scan import Candidate, ScanOptions, ScanProblem, walk
-from luna.sniff import is_certainly_not_media
+from luna.scan import Candidate, ScanOptions, ScanProblem, require_root, walk
+from luna.sniff import is_certainly_not_media, not_media_reason
 from luna.store import FileStore
+from luna.transfer import crash_point
 
 REPORT_VERSION = 1
 BATCH_FILES = 200  # results written per transaction at most...
 BATCH_SECONDS = 1.0  # ...and at least this often, so a kill loses little work
+# Skipped and unavailable files a report names (the first ones); they are all counted, so
+# 200,000 files of an unrelated tree or an unmounted disk cost a number, not a list.
+LISTED_AT_MOST = 1000
 BASE_TIME_LIMIT = 60.0  # seconds a worker may spend on one file...
 SECONDS_PER_GB = 60.0  # ...plus this much per GB (slow disks, huge videos)
-LISTED_AT_MOST = 1000  # unavailable files named in a report (all are counted)
 
 
 @dataclass(frozen=True)
@@ -55,8 +58,21 @@ class ImportOptions:
     accept_vanished: bool = False
 
 
+class NamesSkipped:
+    """A report that counts skipped files and names the first LISTED_AT_MOST of them,
+    each with why (not media by its extension or its content, gone since it was listed)."""
+
+    skipped: int
+    skipped_files: list[dict]
+
+    def skip(self, path: str, reason: str) -> None:
+        self.skipped += 1
+        if len(self.skipped_files) < LISTED_AT_MOST:
+            self.skipped_files.append({"path": path, "reason": reason})
+
+
 @dataclass
-class ImportReport:
+class ImportReport(NamesSkipped):
     """What an import did (or, with dry_run, would do)."""
 
     dry_run: bool = False
@@ -68,6 +84,7 @@ class ImportReport:
     unavailable: int = 0  # known files out of reach (permissions, I/O errors, unmounted)
     unavailable_files: list[dict] = field(default_factory=list)  # the first LISTED_AT_MOST
     skipped: int = 0
+    skipped_files: list[dict] = field(default_factory=list)  # the first ones: NamesSkipped
     failed: int = 0
     failures: list[dict] = field(default_factory=list)
     # Files that failed before and are unchanged since: named, but not failures of this
@@ -134,9 +151,10 @@ def resolve_roots(paths) -> list[str]:
     """Absolute, symlink-free roots; nested roots dropped so no file is seen twice."""
     roots = []
     for p in paths:
+        if str(p) == "":
+            raise EmptyPath()
         expanded = os.path.expanduser(str(p))
-        if not os.path.exists(expanded):  # also a symlink to nothing
-            raise NotFound(f"no such file or directory: {p}")
+        require_root(expanded, str(p))
         roots.append(os.path.realpath(expanded))
     kept: list[str] = []
     for root in sorted(set(roots)):
@@ -247,7 +265,7 @@ class Importer:
                     reappeared.append(path)
                 continue
             if row is None and is_certainly_not_media(path):
-                report.skipped += 1
+                report.skip(path, not_media_reason(path))
                 continue
             before = failures_before.get(path)
             if (
@@ -310,7 +328,7 @@ class Importer:
         for candidate, result in results:
             self.progress.advance(candidate.size)
             if isinstance(result, Skipped):
-                self.report.skipped += 1
+                self.report.skip(candidate.path, result.reason)
                 continue
             if isinstance(result, FileFacts):
                 self.report.files_read += 1
@@ -358,6 +376,7 @@ class Importer:
                     self._record(item)
 
         self._write(record_all)
+        crash_point("batch")
 
     def _record(self, facts) -> None:
         # Read inside the write transaction: another luna may have recorded it meanwhile.

@@ -30,6 +30,9 @@ Decisions (the README repeats them):
   "{camera}/{year}/{filename}" -> "Canon EOS 5D/undated/IMG_1.jpg". In the file-name part
   the date fields are left out with the separators around them ("{year}-{filename}" ->
   "undated/IMG_1.jpg").
+- The file name keeps the file's extension: a last part with neither {filename} nor {ext}
+  gets ".{ext}" added ("{sha8}" -> "3f2a9c1b.jpg", "{year}/{stem}" -> "2019/IMG_1.jpg"),
+  so that a viewer still knows the file and its sidecar still names it.
 - Cleaning: "/", "\\", NUL and control characters become "_"; spaces around a name and dots
   at its end go (Windows drops them, and a trailing dot hides the extension); a leading dot
   becomes "_" (it would hide the file); an empty name, "." or ".." becomes "_"; Windows'
@@ -81,7 +84,9 @@ TEMPLATE_SYNTAX = (
     " {field|text} renders text when the value is missing ({camera|no camera});"
     " {field:lower} and {field:upper} change the case ({ext:lower})."
     " The last part must contain {filename}, {stem} or {sha8}, so that files get"
-    " different names. Write {{ and }} for a literal brace."
+    " different names, and keeps the file's extension: without {filename} or {ext}"
+    " there, '.{ext}' is added ({sha8} gives 3f2a9c1b.jpg). Write {{ and }} for a literal"
+    " brace."
     f" Files without a date go into '{UNDATED_FOLDER}/'."
 )
 
@@ -217,7 +222,18 @@ def parse_template(text: str) -> Template:
             " {filename}, {stem} or {sha8}; without one every file in a folder would get"
             " the same name"
         )
+    segments[-1] = _keeping_extension(last)
     return Template(text, segments)
+
+
+def _keeping_extension(last: _Segment) -> _Segment:
+    """The file-name segment, ending in ".{ext}" unless it already has {filename} or {ext}:
+    a file named "3f2a9c1b" instead of "3f2a9c1b.jpg" opens in no viewer, and its sidecar
+    "3f2a9c1b.xmp" would no longer say which photo it describes. A file without an
+    extension gets none ("3f2a9c1b.": the trailing dot is cleaned away)."""
+    if any(isinstance(p, _Field) and p.name in ("filename", "ext") for p in last):
+        return last
+    return (*last, ".", _Field("ext", None, None))
 
 
 def _tokenize(text: str) -> list[_Segment]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from luna.errors import LunaError, NotFound
 from luna.fsnames import for_humans, from_db, to_db, under
 from luna.gather import GatherReport, Step, families_in_folder, family_destinations
 from luna.transfer import FullDisks
@@ -72,6 +73,7 @@ class Organizer:
         started = time.monotonic()
         from luna.transfer import transferring
 
+        self._require_library_folder()
         with transferring(self.library.path, dry_run=self.options.dry_run):
             try:
                 for family in self._families(file_ids):
@@ -81,6 +83,16 @@ class Organizer:
         self._remove_emptied_folders()
         self.report.seconds = time.monotonic() - started
         return self.report
+
+    def _require_library_folder(self) -> None:
+        """organize only rearranges a library folder that exists: a missing one is a typo
+        (or a disk not mounted), never a reason to start a new tree."""
+        if os.path.isdir(self.into):
+            return
+        given = for_humans(self.options.into)
+        if os.path.lexists(self.into):
+            raise LunaError(f"not a folder: {given}")
+        raise NotFound(f"no such folder: {given}")
 
     # -- which files, in which families ------------------------------------------------------
     def _families(self, file_ids: list[str] | None) -> list[list[Row]]:
@@ -226,9 +238,21 @@ class Organizer:
         from luna import transfer
 
         transfer.make_folders(os.path.dirname(dest))
-        entry = self.journal.begin(
-            "organize", row.path, dest, row.content_sha, row.size, file_id=row.id
-        )
+        # From its journal entry on, a Ctrl-C or SIGTERM waits for this one file (a link, or
+        # one verified copy): it ends in place and recorded, or where it was, and nothing is
+        # left half-way for the next command's recovery.
+        with transfer.interrupts_deferred():
+            entry = self.journal.begin(
+                "organize", row.path, dest, row.content_sha, row.size, file_id=row.id
+            )
+            self._place(row, dest, entry)
+            self._finish_move(row, dest, entry)
+
+    def _place(self, row: Row, dest: str, entry) -> None:
+        """Give the file its new name: a hard link, or a verified copy. If that fails, the
+        journal entry is closed and the file is where it was."""
+        from luna import transfer
+
         try:
             if not transfer.link_no_replace(row.path, dest):
                 transfer.copy_verified(row.path, entry.temporary, row.content_sha)
@@ -244,9 +268,6 @@ class Organizer:
             if isinstance(exc, OSError):
                 raise transfer.failure(exc, os.path.dirname(dest)) from None
             raise
-        # In place: from here a Ctrl-C waits until the row and the old name agree with it.
-        with transfer.interrupts_deferred():
-            self._finish_move(row, dest, entry)
 
     def _finish_move(self, row: Row, dest: str, entry) -> None:
         from luna import transfer

@@ -56,7 +56,7 @@ class Lookout:
         except (FileNotFoundError, NotADirectoryError):
             return self._folder_presence(os.path.dirname(path))
         except OSError as exc:
-            return Presence(UNAVAILABLE, _reason(exc, path))
+            return Presence(UNAVAILABLE, _cause(exc))
 
     def _folder_presence(self, folder: str) -> Presence:
         """Whether a file that is not in `folder` is really gone: yes when the folder is
@@ -103,11 +103,14 @@ def _is_user_media(folder: str) -> bool:
     return os.path.dirname(folder.rstrip("/")) in ("/media", "/run/media")
 
 
+def _cause(exc: OSError) -> str:
+    return exc.strerror.lower() if exc.strerror else str(exc)
+
+
 def _reason(exc: OSError, path: str) -> str:
     from luna.fsnames import for_humans
 
-    cause = exc.strerror.lower() if exc.strerror else str(exc)
-    return f"{cause}: {for_humans(exc.filename or path)}"
+    return f"{_cause(exc)}: {for_humans(exc.filename or path)}"
 
 
 def presence(path: str) -> Presence:

@@ -7,11 +7,15 @@ the user's library on every import: it stays lean on purpose.
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+
+from luna.errors import LunaError, NotFound
+from luna.fsnames import for_humans
 
 S_ISDIR, S_ISREG = stat.S_ISDIR, stat.S_ISREG
 
@@ -47,6 +51,25 @@ class ScanOptions:
 def is_excluded(path: str, name: str, patterns: Iterable[str]) -> bool:
     """A pattern matches the base name (`*.tmp`, `@eaDir`) or the whole path (`*/cache/*`)."""
     return any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(path, p) for p in patterns)
+
+
+def require_root(path: str, given: str) -> None:
+    """Raise a LunaError saying why `path` (as the user wrote it: `given`) cannot be walked:
+    no such file, a symbolic link to nothing, a symbolic link loop, or no permission to
+    look. (os.path.exists says False to all of these alike.)"""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        shown = for_humans(given)
+        if exc.errno == errno.ELOOP:
+            raise LunaError(f"symbolic link loop: {shown}") from None
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            raise LunaError(f"permission denied: {shown}") from None
+        if os.path.islink(path):
+            raise NotFound(
+                f"no such file or directory: {shown} (a symbolic link to nothing)"
+            ) from None
+        raise NotFound(f"no such file or directory: {shown}") from None
 
 
 def walk(

@@ -104,6 +104,11 @@ def is_certainly_not_media(path: str) -> bool:
     return extension(path) in NOT_MEDIA_EXTENSIONS
 
 
+def not_media_reason(path: str) -> str:
+    """Why a file is_certainly_not_media skips is skipped, for the report."""
+    return f"not a photo or video (a {extension(path)} file)"
+
+
 def sniff_mime(head: bytes) -> str:
     """libmagic's MIME type for the first bytes of a file."""
     import magic  # loaded in the worker only: about 60 ms that `luna find` should not pay

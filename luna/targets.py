@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from luna.errors import Ambiguous, NotFound
+from luna.errors import Ambiguous, EmptyPath, NotFound
 from luna.fsnames import for_humans, to_db, under
 
 _HEX = re.compile(r"^[0-9a-fA-F-]{4,36}$")
@@ -44,6 +44,8 @@ def expand_stdin(refs: list[str], *, null: bool, stdin: TextIO | None = None) ->
 
 def resolve(db, refs: list[str], *, skip_missing: bool = False) -> Resolved:
     """Library file ids for FILE arguments (after expand_stdin)."""
+    if "" in refs:  # as a path it would name every file below the current folder
+        raise EmptyPath()
     result, seen = Resolved(), set()
     problems: list[str] = []
     for ref in refs:

@@ -41,9 +41,11 @@ CHUNK = 1 << 20  # 1 MB reads: bounded memory for any file size
 TEMP_PREFIX = ".luna-partial-"  # hidden, so an import of the folder never picks one up
 
 # For the crash tests: `LUNA_CRASH_AT=placed luna import ...` kills the process with
-# SIGKILL right after that step, as a power cut would. Steps: copied, placed, recorded.
-# `LUNA_CRASH_AT=placed:INT` sends SIGINT instead, as Ctrl-C would, once.
+# SIGKILL right after that step, as a power cut would. Steps: copied, placed, recorded, and
+# batch (an in-place import's batch of rows committed). `LUNA_CRASH_AT=placed:INT` sends
+# SIGINT instead, as Ctrl-C would, once; `placed:TERM` sends SIGTERM, as systemd would.
 CRASH_ENV = "LUNA_CRASH_AT"
+_STOP_SIGNALS = {"INT": signal.SIGINT, "TERM": signal.SIGTERM}
 
 
 class TransferFailed(Exception):
@@ -62,31 +64,38 @@ def failure(exc: OSError, where: str) -> TransferFailed:
 
 @contextlib.contextmanager
 def interrupts_deferred():
-    """Ctrl-C waits until the block is done: a file between "in place" and "recorded" is
-    finished rather than left for the next command's recovery. (A kill -9 cannot wait;
-    that is what the journal is for.) Only the main thread receives signals."""
+    """Ctrl-C and SIGTERM wait until the block is done: a file between "in place" and
+    "recorded" is finished rather than left for the next command's recovery. (A kill -9
+    cannot wait; that is what the journal is for.) Then the signal is delivered as it would
+    have been (KeyboardInterrupt, luna.interrupts.Terminated), also when the block failed:
+    the stop asked for is never lost. Only the main thread receives signals."""
     import threading
 
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     caught = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+
+    def hold(signum, frame) -> None:
+        caught.append(signum)
+
+    previous = {signum: signal.signal(signum, hold) for signum in _STOP_SIGNALS.values()}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-    if caught:
-        raise KeyboardInterrupt
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if caught:
+            signal.raise_signal(caught[0])
 
 
 def crash_point(step: str) -> None:
     wanted = os.environ.get(CRASH_ENV)
     if wanted == step:
         os.kill(os.getpid(), signal.SIGKILL)
-    elif wanted == f"{step}:INT":
+    elif wanted and wanted.startswith(f"{step}:"):
         os.environ.pop(CRASH_ENV, None)
-        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), _STOP_SIGNALS[wanted.partition(":")[2]])
 
 
 # -- the file operations ---------------------------------------------------------------------

@@ -56,8 +56,11 @@ def _die_with_parent(parent_pid: int) -> None:
 
 def _worker_main(conn: Connection, work: Callable[[str], object], parent_pid: int) -> None:
     _die_with_parent(parent_pid)
-    # Ctrl-C is the parent's to handle: it stops the workers itself.
+    # Ctrl-C and SIGTERM (which systemd sends to every process of the service) are the
+    # parent's to handle: it stops the workers itself. A worker they killed would make its
+    # file look damaged, recorded as failed and not read again while unchanged.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # C libraries (libtiff, libheif) print to fd 2 about damaged files; the import reports
     # problems itself, so their chatter must not land between the progress bar's lines.
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -90,9 +93,12 @@ def _run_one(work, path):
     except Exception as exc:  # noqa: BLE001 - one bad file must never stop the import
         from luna.extract import FileFailed
 
+        # A failure always says why, even when the reader raised without a message: a bare
+        # "failed:" tells the user nothing to act on.
         if isinstance(exc, FileFailed):
-            return Failed(path, str(exc))
-        return Failed(path, f"unexpected error: {type(exc).__name__}: {exc}"[:300])
+            return Failed(path, str(exc) or "damaged (the reader gave no details)")
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return Failed(path, f"unexpected error: {detail}"[:300])
 
 
 class _Worker:

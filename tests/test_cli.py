@@ -21,6 +21,7 @@ REPORT_KEYS = {
     "unavailable",
     "unavailable_files",
     "skipped",
+    "skipped_files",
     "failed",
     "failures",
     "known_failed",
@@ -225,7 +226,11 @@ def test_dangling_symlink_is_no_such_file(tmp_path, cli):
     (tmp_path / "link").symlink_to(tmp_path / "nothing")
     code, _, err = cli("import", tmp_path / "link")
     assert code == 1
-    assert err.strip() == f"Error: no such file or directory: {tmp_path / 'link'}"
+    assert err.strip() == (
+        f"Error: no such file or directory: {tmp_path / 'link'} (a symbolic link to nothing)"
+    )
+    code, _, err = cli("import", tmp_path / "nothing")
+    assert (code, err.strip()) == (1, f"Error: no such file or directory: {tmp_path / 'nothing'}")
 
 
 def test_python_dash_m_luna_works():

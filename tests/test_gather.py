@@ -230,6 +230,7 @@ def test_organize_leaves_files_outside_the_library_folder_unless_asked(
     outside = tmp_path / "elsewhere"
     make_photo(outside / "a.jpg")
     cli("import", outside)
+    into.mkdir()  # organize never creates the library folder: a typo must not start one
     code, report, _ = _json(cli, "organize", "--into", into, outside)
     assert report["moved"] == 0 and report["outside"] == 1
     assert (outside / "a.jpg").is_file()

@@ -95,6 +95,40 @@ def test_name_fields():
     assert render("{sha8}.{ext}") == "3f2a9c1b.jpg"
 
 
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("{sha8}", "3f2a9c1b.JPG"),
+        ("{year}/{stem}", "2019/IMG_1.JPG"),
+        ("{sha8:upper}-{stem:lower}", "3F2A9C1B-img_1.JPG"),
+        ("{year}/{month}/{sha8}", "2019/06/3f2a9c1b.JPG"),
+        ("{ext}/{sha8}", "JPG/3f2a9c1b.JPG"),  # {ext} in a folder does not name the file
+        # Already there: nothing added.
+        ("{filename}", "IMG_1.JPG"),
+        ("{year}-{filename}", "2019-IMG_1.JPG"),
+        ("{sha8}.{ext:lower}", "3f2a9c1b.jpg"),
+        ("{stem}_{ext}", "IMG_1_JPG"),
+    ],
+)
+def test_the_file_name_always_keeps_its_extension(template, expected):
+    assert render(template, filename="IMG_1.JPG") == expected
+
+
+def test_an_added_extension_is_nothing_for_a_file_without_one():
+    assert render("{sha8}", filename="README") == "3f2a9c1b"
+    assert render("{year}/{stem}", filename=".hidden") == "2019/_hidden"
+
+
+def test_an_undated_file_keeps_its_extension_too():
+    assert render("{year}/{sha8}", start=None) == f"{UNDATED_FOLDER}/3f2a9c1b.jpg"
+    assert render("{stem}_{year}", start=None) == f"{UNDATED_FOLDER}/IMG_1.jpg"
+
+
+def test_a_long_name_keeps_its_added_extension():
+    rel = render("{stem}", filename="x" * 300 + ".jpeg")
+    assert rel.endswith("x.jpeg") and size(rel) == layout.NAME_MAX_BYTES
+
+
 def test_stem_dot_ext_leaves_no_trailing_dot_without_an_extension():
     assert render("{stem}.{ext}", filename="README") == "README"
     assert render("{ext|none}/{stem}.{ext}", filename="README") == "none/README"
@@ -298,7 +332,7 @@ def test_hostile_make(make, expected):
 
 def test_hostile_values_in_the_file_name_segment():
     assert render("{make}-{filename}", make="../../etc") == "_._.._etc-IMG_1.jpg"
-    assert render("{model}_{sha8}", model="/abs/path") == "_abs_path_3f2a9c1b"
+    assert render("{model}_{sha8}", model="/abs/path") == "_abs_path_3f2a9c1b.jpg"
     assert render("{tag}-{filename}", tags=["a/../../b"]) == "a - .. - .. - b-IMG_1.jpg"
 
 

@@ -13,7 +13,7 @@ import random
 import time
 
 import pytest
-from conftest import CORPUS, requires_corpus
+from conftest import CORPUS, make_photo, requires_corpus
 
 from luna.extract.facts import Extracted
 from luna.extract.xmp import (
@@ -635,6 +635,31 @@ def test_deep_nesting_is_refused_quickly():
     assert time.monotonic() - started < 2
 
 
+DEEP = packet(elements="<dc:subject>" + "<a>" * 300 + "</a>" * 300 + "</dc:subject>")
+
+
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [
+        (SIMPLE.encode() + b" " * MAX_PACKET, "XMP ignored: larger than 4 MB"),
+        (DEEP.encode(), "XMP ignored: nested more than 200 deep"),
+        (BILLION_LAUGHS.encode(), "XMP ignored: it declares a DTD"),
+    ],
+    ids=["too large", "too deep", "a DTD"],
+)
+def test_a_packet_refused_for_a_limit_says_why(data, why):
+    problems = []
+    assert parse_xmp(data, problems) is None
+    assert problems == [why]
+
+
+def test_garbage_is_not_a_refusal():
+    problems = []
+    assert parse_xmp(b"<html>not XMP</html>", problems) is None
+    assert parse_xmp(SIMPLE.encode()[:150], problems) is None
+    assert problems == []
+
+
 # -- into a file's record ------------------------------------------------------------------
 
 XMP_DATES = packet(
@@ -769,3 +794,46 @@ def test_corpus_sidecars_read_as_exiftool_reads_them():
         assert info is not None, path.name
         expected = reference[f"exiftool/{path.name}"].get("Subject", [])
         assert info.keywords == (expected if isinstance(expected, list) else [expected])
+
+
+# -- a refused packet is named in the file's record ------------------------------------------
+
+
+def _imported_record(cli, path) -> dict:
+    code, out, err = cli("import", path.parent, "--json")
+    assert code == 0, err
+    assert json.loads(out)["failed"] == 0
+    code, out, err = cli("show", path, "--json")
+    return json.loads(out)[0]
+
+
+@pytest.mark.parametrize(
+    ("sidecar", "content", "why"),
+    [
+        ("IMG_1.xmp", DEEP.encode(), "XMP ignored: nested more than 200 deep"),
+        ("IMG_1.jpg.xmp", SIMPLE.encode() + b" " * MAX_PACKET, "XMP ignored: larger than 4 MB"),
+    ],
+    ids=["too deep", "too large"],
+)
+def test_a_photo_whose_sidecar_is_refused_is_imported_and_says_so(
+    photos, cli, sidecar, content, why
+):
+    photo = make_photo(photos / "IMG_1.jpg")
+    (photos / sidecar).write_bytes(content)
+    record = _imported_record(cli, photo)
+    assert f"sidecar {sidecar}: {why}" in record["processor_metadata"]["errors"]
+    assert record["start"].startswith("2019-06-01")  # the photo itself is read as ever
+    code, out, _ = cli("show", photo)
+    assert f"sidecar {sidecar}: {why}" in out  # for people too
+    sidecar_record = _imported_record(cli, photos / sidecar)
+    assert why in sidecar_record["processor_metadata"]["errors"]
+
+
+def test_a_photo_whose_embedded_xmp_is_refused_is_imported_and_says_so(photos, cli):
+    photo = make_photo(photos / "IMG_1.jpg")
+    data = photo.read_bytes()
+    body = b"http://ns.adobe.com/xap/1.0/\0" + DEEP.encode()
+    app1 = b"\xff\xe1" + (len(body) + 2).to_bytes(2, "big") + body
+    photo.write_bytes(data[:2] + app1 + data[2:])
+    record = _imported_record(cli, photo)
+    assert "XMP ignored: nested more than 200 deep" in record["processor_metadata"]["errors"]

@@ -15,7 +15,8 @@ app = typer.Typer(
     name="luna",
     help="A photo library you own: import, tag, group and find photos and videos.",
     epilog="Exit codes: 0 success, 1 bad input, 2 usage error, 3 finished but some files "
-    "failed, 4 library cannot be used, 5 not allowed for this user, 130 interrupted.",
+    "failed, 4 library cannot be used, 5 not allowed for this user, 130 interrupted "
+    "(Ctrl-C), 143 stopped by SIGTERM (systemd, docker stop, kill).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -138,6 +139,22 @@ def _command_named(argv: list[str]) -> str | None:
 
 
 def main() -> None:
+    from luna.interrupts import stop_on_sigterm, terminated
+
+    stop_on_sigterm()
+    try:
+        _run()
+    except KeyboardInterrupt:  # before or after a command could handle it
+        sys.exit(int(ExitStatus.TERMINATED if terminated() else ExitStatus.INTERRUPTED))
+    except SystemExit:
+        # A command stopped by SIGTERM ends as one stopped by Ctrl-C would (130, or Click's
+        # "Aborted!"); the status says which it was.
+        if terminated():
+            sys.exit(int(ExitStatus.TERMINATED))
+        raise
+
+
+def _run() -> None:
     try:
         load_commands(sys.argv[1:])
         app(prog_name="luna")

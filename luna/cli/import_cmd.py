@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from luna.cli.app import app, library_path
 from luna.cli.output import FAILURES_LISTED, JsonOption, handle_errors, note, print_json
-from luna.errors import LunaError
+from luna.errors import EmptyPath, LunaError
 from luna.fsnames import for_humans
 
 
@@ -17,7 +16,8 @@ from luna.fsnames import for_humans
 @handle_errors
 def import_files(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(help="Folders and files to import.")],
+    # str, not Path: Path("") is ".", and an empty argument must not mean this folder.
+    paths: Annotated[list[str], typer.Argument(help="Folders and files to import.")],
     exclude: Annotated[
         list[str] | None,
         typer.Option(
@@ -70,7 +70,7 @@ def import_files(
         ),
     ] = False,
     into: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--into",
             metavar="DIR",
@@ -107,6 +107,14 @@ def import_files(
         ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="List the files skipped (not photos or videos) with why, on stderr.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Record the photos and videos under PATHS in the library.
@@ -132,6 +140,10 @@ def import_files(
 
     if accept_vanished and (copy or move):
         raise LunaError("--accept-vanished goes with an import in place, not --copy/--move")
+    if "" in paths:
+        raise EmptyPath()
+    if into == "":
+        raise EmptyPath("--into")
     if copy or move:
         _gather(ctx, paths, locals())
         return
@@ -158,9 +170,22 @@ def import_files(
             report = exc.report
     if as_json:
         print_json(report.to_json())
+    if verbose:
+        _print_skipped(report)
     if not quiet:
         _print_summary(report)
     raise typer.Exit(int(report.exit_status))
+
+
+def _print_skipped(report) -> None:
+    """-v: each skipped file and why, as far as the report names them."""
+    from luna.importer import LISTED_AT_MOST
+
+    for skipped in report.skipped_files:
+        note(f"skipped: {for_humans(skipped['path'])}: {skipped['reason']}")
+    unnamed = report.skipped - len(report.skipped_files)
+    if unnamed:
+        note(f"... and {unnamed:,} more skipped (only the first {LISTED_AT_MOST:,} are named)")
 
 
 def _print_summary(report) -> None:
@@ -178,13 +203,11 @@ def _print_summary(report) -> None:
             "is the disk mounted? Nothing was marked missing; if they are really gone, run "
             "the import again with --accept-vanished"
         )
+    _list_files("unavailable", report.unavailable_files)
     if report.unavailable:
-        reasons: dict[str, int] = {}
-        for item in report.unavailable_files:
-            reasons[item["reason"]] = reasons.get(item["reason"], 0) + 1
         warn(
-            f"{report.unavailable:,} known files are unavailable, not marked missing: "
-            + "; ".join(f"{reason} ({count:,})" for reason, count in reasons.items())
+            f"{report.unavailable:,} known files are unavailable (no permission, an I/O error, "
+            "or a disk not mounted); they were not marked missing"
         )
     verb = "Would import" if report.dry_run else "Imported"
     if report.interrupted:
@@ -239,7 +262,7 @@ def _gather(ctx, paths, given: dict) -> None:
         jobs=settings.get("jobs") or 0,
         owner=given["owner"],
     )
-    quiet, as_json = given["quiet"], given["as_json"]
+    quiet, as_json, verbose = given["quiet"], given["as_json"], given["verbose"]
     with Library.open(library_path(ctx), readonly=options.dry_run) as lib:
         if lib.backup_path and not quiet:
             note(f"Upgraded the library; the previous version is saved as {lib.backup_path}")
@@ -252,6 +275,8 @@ def _gather(ctx, paths, given: dict) -> None:
         print_json(report.to_json())
     elif report.dry_run:
         _print_plan(report)
+    if verbose:
+        _print_skipped(report)
     if not quiet:
         _print_gather_summary(report, options.into)
     raise typer.Exit(int(report.exit_status))

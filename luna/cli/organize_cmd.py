@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -20,11 +19,12 @@ from luna.cli.output import (
     resolve_files,
     warn,
 )
-from luna.errors import ExitStatus, LunaError
+from luna.errors import EmptyPath, ExitStatus, LunaError
 from luna.fsnames import for_humans
 
+# str, not Path: Path("") is ".", and an empty --into must not mean this folder.
 IntoOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--into",
         metavar="DIR",
@@ -108,6 +108,8 @@ def organize(
     from luna.library import Library
     from luna.organize import OrganizeOptions, Organizer
 
+    if into == "":
+        raise EmptyPath("--into")
     settings = _settings(ctx, into, template)
     folder = settings.get("library_folder")
     if not folder:
@@ -164,7 +166,7 @@ def _matching(lib, filters: dict) -> list[str]:
     return [hit.id for hit in query.find(lib.db.connection(), q)]
 
 
-def _settings(ctx, into: Path | None, template: str | None):
+def _settings(ctx, into: str | None, template: str | None):
     from luna.cli.config_cmd import cli_settings
 
     return cli_settings(
@@ -198,6 +200,8 @@ def doctor(
     from luna.doctor import checkup
     from luna.library import Library
 
+    if into == "":
+        raise EmptyPath("--into")
     folder = _settings(ctx, into, None).get("library_folder")
     with Library.open(library_path(ctx), create=False) as lib:
         result = checkup(lib, folder=str(folder) if folder else None, clean=clean)

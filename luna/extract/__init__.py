@@ -139,16 +139,20 @@ def _read_content(path: str, st: os.stat_result, content) -> FileFacts | Skipped
 
 
 MAX_SIDECAR = 4 * 1024 * 1024  # an XMP sidecar larger than this is not one
+# Reads take one byte more, so that parse_xmp sees a sidecar over the limit (and says so)
+# rather than a truncated packet that would fail silently as broken XML.
+_SIDECAR_READ = MAX_SIDECAR + 1
 
 
 def _extract_sidecar(content, found: Extracted) -> None:
     """A sidecar's own record: what its XMP says (an AAE edit list says nothing we use).
     Its keywords stay in its metadata; as tags they belong to the media it describes."""
     found.extractors.append("sidecar")
-    packet = content.read(MAX_SIDECAR)
+    packet = content.read(_SIDECAR_READ)
     from luna.extract.xmp import apply_xmp, parse_xmp
 
-    info = parse_xmp(packet) if b"xmpmeta" in packet or b"rdf:RDF" in packet else None
+    is_xmp = b"xmpmeta" in packet or b"rdf:RDF" in packet
+    info = parse_xmp(packet, found.errors) if is_xmp else None
     if info is None:
         return
     found.extractors.append("xmp")
@@ -172,12 +176,15 @@ def _apply_sidecars(path: str, found: Extracted) -> None:
     from luna.extract.xmp import apply_xmp, parse_xmp
 
     for sidecar in sidecar_paths(path):
+        name = os.path.basename(sidecar)
+        problems: list[str] = []
         try:
             with open(sidecar, "rb") as f:
-                info = parse_xmp(f.read(MAX_SIDECAR))
+                info = parse_xmp(f.read(_SIDECAR_READ), problems)
         except OSError as exc:
-            found.errors.append(f"sidecar {os.path.basename(sidecar)}: {_os_reason(exc)}")
+            found.errors.append(f"sidecar {name}: {_os_reason(exc)}")
             continue
+        found.errors.extend(f"sidecar {name}: {problem}" for problem in problems)
         if info is not None:
             apply_xmp(info, found, "sidecar")
             found.sidecars.append(sidecar)

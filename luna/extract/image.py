@@ -175,7 +175,7 @@ def read_embedded_xmp(packet, out: Extracted) -> None:
     """XMP inside the file fills what its EXIF and IPTC did not say."""
     from luna.extract.xmp import apply_xmp, parse_xmp
 
-    info = parse_xmp(packet)
+    info = parse_xmp(packet, out.errors)
     if info is not None:
         apply_xmp(info, out, "xmp")
 

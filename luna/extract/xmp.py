@@ -128,12 +128,19 @@ class XmpInfo:
     height: int | None = None
 
 
-def parse_xmp(packet: bytes) -> XmpInfo | None:
+def parse_xmp(packet: bytes, problems: list[str] | None = None) -> XmpInfo | None:
     """None if the packet is not parseable XMP (or is refused as hostile). XMP that says
-    nothing luna reads, such as an empty <x:xmpmeta/>, gives an empty XmpInfo."""
+    nothing luna reads, such as an empty <x:xmpmeta/>, gives an empty XmpInfo.
+
+    A packet refused for one of the limits above (size, depth, elements, a DTD) adds why
+    to `problems`: the file then lacks what its XMP says, and its record must tell so."""
     try:
         root = _parse_packet(bytes(packet))
-    except (ValueError, expat.ExpatError):  # _Refused and UnicodeError are ValueErrors
+    except _Refused as exc:
+        if problems is not None:
+            problems.append(f"XMP ignored: {exc}")
+        return None
+    except (ValueError, expat.ExpatError):  # UnicodeError is a ValueError too
         return None
     if root is None:
         return None
@@ -208,13 +215,15 @@ _LATIN1_ESCAPES = re.compile("[\udc80-\udcff]")
 
 
 def _parse_packet(packet: bytes) -> ET.Element | None:
-    if not packet or len(packet) > MAX_PACKET:
+    if not packet:
         return None
+    if len(packet) > MAX_PACKET:
+        raise _Refused(f"larger than {MAX_PACKET // 2**20} MB")
     text = _decode(packet)
     # A DTD is what entity expansion needs, and XMP has no use for one: a packet that
     # declares one is refused before any parsing.
     if "<!DOCTYPE" in text or "<!ENTITY" in text:
-        return None
+        raise _Refused("it declares a DTD")
     text = _xmp_markup(text)
     if text is None:
         return None
@@ -258,7 +267,7 @@ class _Refused(ValueError):
 
 
 def _refuse(*_args) -> None:
-    raise _Refused("refused XML construct")
+    raise _Refused("it declares a DTD or an entity")
 
 
 def _parse_xml(text: str) -> ET.Element:
