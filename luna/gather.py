@@ -121,6 +121,11 @@ def make_library_folder(into: str, *, dry_run: bool) -> None:
         return
     try:
         os.mkdir(into)
+    except FileExistsError:
+        if not os.path.isdir(into):  # a file of that name, not another luna's folder
+            raise LunaError(
+                f"cannot create the library folder {for_humans(into)}: a file is in the way"
+            ) from None
     except OSError as exc:
         raise LunaError(
             f"cannot create the library folder {for_humans(into)}: {exc.strerror}"

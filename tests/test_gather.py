@@ -628,6 +628,31 @@ def test_two_imports_of_one_card_at_once_copy_each_file_once(tmp_path, into, lib
     _agrees(library_path, into)
 
 
+def test_a_library_folder_another_luna_creates_meanwhile_is_used(tmp_path, monkeypatch):
+    from luna.gather import make_library_folder
+
+    into = tmp_path / "Library"
+    real_mkdir = os.mkdir
+
+    def other_luna_was_first(path, *args):
+        real_mkdir(path, *args)
+        raise FileExistsError(17, "File exists", str(path))
+
+    monkeypatch.setattr(os, "mkdir", other_luna_was_first)
+    make_library_folder(str(into), dry_run=False)  # no "cannot create the library folder"
+    assert into.is_dir()
+
+
+def test_a_file_where_the_library_folder_goes_is_refused(tmp_path):
+    from luna.errors import LunaError
+    from luna.gather import make_library_folder
+
+    (tmp_path / "Library").write_bytes(b"not a folder")
+    with pytest.raises(LunaError, match="a file is in the way"):
+        make_library_folder(str(tmp_path / "Library"), dry_run=False)
+    assert (tmp_path / "Library").read_bytes() == b"not a folder"
+
+
 def test_two_moves_of_one_card_at_once_lose_nothing_and_fail_nothing(tmp_path, into, library_path):
     src = tmp_path / "src"
     _big_photos(src, 40)
