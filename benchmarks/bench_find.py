@@ -3,7 +3,7 @@
     python benchmarks/bench_find.py            # 1,000,000 files (about a minute to build)
     python benchmarks/bench_find.py --quick    # 50,000 files
 
-The library is synthetic, built with the core's bulk insert (luna.bulk): dates over
+The library is synthetic, built with the core's bulk insert (luna.store.bulk): dates over
 2010-2024, 70% of files with a place (a third of those clustered around Paris and Nice),
 one to three tags each ("beach" on about 5%), some albums. Each luna command is timed as a
 whole process (start-up included), the median of 7 runs after a warm-up, beside its floor:
@@ -74,8 +74,8 @@ def records(count: int, seed: int = 7):
 
 
 def build_library(path: Path, count: int) -> None:
-    from luna.bulk import bulk_insert_files
     from luna.library import Library
+    from luna.store.bulk import bulk_insert_files
 
     started = time.perf_counter()
     with Library.open(path) as lib:

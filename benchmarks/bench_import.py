@@ -48,7 +48,7 @@ import piexif
 from PIL import Image
 
 from luna import __version__ as luna_version
-from luna.importer import ImportOptions, ImportReport
+from luna.ingest.importer import ImportOptions, ImportReport
 from luna.library import Library
 
 # -- what is generated ------------------------------------------------------------------
@@ -267,7 +267,7 @@ if pid:  # the small launcher: wait for the import and pass on its exit status
     sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
 
 import json, resource, time
-from luna.importer import ImportOptions
+from luna.ingest.importer import ImportOptions
 from luna.library import Library
 
 library, roots = sys.argv[1], sys.argv[2:]

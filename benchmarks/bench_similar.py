@@ -14,10 +14,10 @@ once into the work directory and reused when it already holds them.
 Measured, in this process, on files in the page cache (a warm-up read puts them there):
 
 1. The floor: reading every file's bytes (``open().read()``). Any hash must read them.
-2. :func:`luna.similar.perceptual_hash` over every file, one process.
+2. :func:`luna.ops.similar.perceptual_hash` over every file, one process.
 3. For a sample, the same grey pictures decoded at full size (no ``draft``): what hashing
    would cost without the 1/8-scale decode.
-4. :func:`luna.similar.group_similar` on 200,000 random hashes (a tenth of them near copies
+4. :func:`luna.ops.similar.group_similar` on 200,000 random hashes (a tenth of them near copies
    of another), at threshold 10 and at the default.
 
 Figures go to stdout as a table, progress to stderr. A report, not a test: exits 0.
@@ -41,7 +41,7 @@ from pathlib import Path
 import piexif
 from PIL import Image, ImageDraw, ImageFilter
 
-from luna import similar
+from luna.ops import similar
 
 SIZE = (4000, 3000)
 QUALITY = 90
@@ -207,7 +207,7 @@ def main() -> int:
     count, sampled = len(paths), len(sample)
     cores = os.cpu_count() or 1
     print(
-        f"luna.similar {similar.HASH_METHOD}, Python {platform.python_version()}, "
+        f"luna.ops.similar {similar.HASH_METHOD}, Python {platform.python_version()}, "
         f"Pillow {Image.__version__}, {cores} CPUs"
     )
     print(

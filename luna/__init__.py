@@ -7,7 +7,7 @@ Use it from Python without the CLI::
         report = lib.import_paths(["~/Pictures"])
 """
 
-__version__ = "0.1.0"
+from luna.version import __version__
 
 __all__ = ["Library", "__version__"]
 

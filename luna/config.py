@@ -19,15 +19,6 @@ def default_library_path() -> Path:
     return load_settings().get("library")
 
 
-def xdg_library_path() -> Path:
-    """Where the library lives when neither the environment nor a config file says."""
-    data_home = os.environ.get("XDG_DATA_HOME")
-    # The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
-    if not data_home or not os.path.isabs(data_home):
-        data_home = os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(data_home) / "luna" / "library.db"
-
-
 USER_ENV = "LUNA_USER"
 
 
@@ -51,6 +42,6 @@ def acting_user(explicit: str | None = None) -> str:
         return str(os.getuid()) if hasattr(os, "getuid") else "user"
 
 
-# The schema this luna writes; luna.db checks it against its list of migrations. Kept here
+# The schema this luna writes; luna.store.db checks it against its list of migrations. Kept here
 # so that `luna find` can check a library without importing peewee.
 SCHEMA_VERSION = 2

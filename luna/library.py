@@ -16,10 +16,10 @@ import os
 import re
 from pathlib import Path
 
-from luna import db as dbmod
-from luna import libfile
 from luna.config import default_library_path
-from luna.errors import Ambiguous, CannotWrite, LibraryError, NeedsUpgrade, NotFound
+from luna.errors import Ambiguous, LibraryError, NeedsUpgrade, NotFound
+from luna.store import db as dbmod
+from luna.store import libfile
 from luna.timefmt import iso_local, iso_utc
 
 _HEX = re.compile(r"^[0-9a-fA-F-]+$")
@@ -83,16 +83,10 @@ class Library:
     @classmethod
     def upgrade_to_read(cls, path: str | os.PathLike) -> None:
         """Upgrade an older luna's library (after a backup) so that it can be read."""
-        try:
-            cls.open(path, create=False).close()
-        except CannotWrite as exc:
-            raise CannotWrite(
-                f"{exc}; it was written by an older luna, and must be upgraded before this "
-                "luna can read it"
-            ) from None
+        dbmod.upgrade_to_read(_library_file(path))
 
     def _finish_interrupted_transfers(self) -> None:
-        from luna import transfer
+        from luna.ops import transfer
 
         if transfer.has_pending(self.db):
             from luna import notices
@@ -119,13 +113,13 @@ class Library:
 
     # -- importing ----------------------------------------------------------------------
     def import_paths(self, paths, options=None, progress=None):
-        """Import files and folders; returns an ImportReport. See luna.importer."""
-        from luna.importer import Importer, ImportOptions
+        """Import files and folders; returns an ImportReport. See luna.ingest.importer."""
+        from luna.ingest.importer import Importer, ImportOptions
 
         return Importer(self, options or ImportOptions(), progress).run(paths)
 
     def user_id(self, name: str, *, create: bool = True) -> int | None:
-        from luna.models import User
+        from luna.store.models import User
 
         user = User.get_or_none(User.name == name)
         if user is None and create:
@@ -135,8 +129,8 @@ class Library:
 
     def tag_id(self, name: str) -> int:
         """The id of the tag called `name` (any case), created if new."""
-        from luna.models import Tag
         from luna.names import tag_key, tidy_name
+        from luna.store.models import Tag
 
         name = tidy_name(name, "tag")
         Tag.insert(name=name, key=tag_key(name)).on_conflict_ignore().execute()
@@ -145,7 +139,7 @@ class Library:
     # -- looking files up ---------------------------------------------------------------
     def get_file(self, ref: str):
         """A File by path, full UUID or unique UUID prefix (dashes optional)."""
-        from luna.models import File
+        from luna.store.models import File
 
         by_path = self._file_by_path(ref)
         if by_path is not None:
@@ -160,7 +154,7 @@ class Library:
         raise NotFound(f"no file in the library matches {ref!r}")
 
     def _file_by_path(self, ref: str):
-        from luna.models import File
+        from luna.store.models import File
 
         candidates = {ref}
         if os.sep in ref or os.path.exists(ref):
@@ -170,8 +164,17 @@ class Library:
 
     def serialize(self, file) -> dict:
         """Every field of a file, with its tags, albums, events and related files."""
-        from luna.models import Album, AlbumFile, Event, EventFile, File, FileRelation, FileTag, Tag
-        from luna.verify import content_history
+        from luna.ops.verify import content_history
+        from luna.store.models import (
+            Album,
+            AlbumFile,
+            Event,
+            EventFile,
+            File,
+            FileRelation,
+            FileTag,
+            Tag,
+        )
 
         tags = (
             Tag.select(Tag.name, FileTag.source)
@@ -284,7 +287,7 @@ class Library:
     def _files_by_camera(self) -> dict[str, int]:
         """Files per camera, named as the `{camera}` template field names them, so that
         ("NIKON CORPORATION", "NIKON D70") counts as "NIKON D70", not the maker twice."""
-        from luna.layout import camera_name
+        from luna.files.layout import camera_name
 
         counts: dict[str, int] = {}
         rows = self.db.execute_sql(
@@ -302,7 +305,7 @@ class Library:
 
     def failures(self) -> list[dict]:
         """Files that could not be imported, with the reason, most recent first."""
-        from luna.models import ImportFailure
+        from luna.store.models import ImportFailure
 
         return [
             {"path": f.path, "reason": f.reason, "failed_at": iso_utc(f.failed_at)}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-# Called with the list of luna.transfer.Recovered when opening a library finished or rolled
+# Called with the list of luna.ops.transfer.Recovered when opening a library finished or rolled
 # back copies and moves that a crash had interrupted.
 recovery_listeners: list[Callable[[list], None]] = []
 

@@ -30,7 +30,7 @@ CONFIG_ENV = "LUNA_CONFIG"
 LIBRARY_ENV = "LUNA_LIBRARY"  # the same names as in luna.config
 USER_ENV = "LUNA_USER"
 
-# luna.layout.DEFAULT_TEMPLATE says the same; repeated here so that reading settings does
+# luna.files.layout.DEFAULT_TEMPLATE says the same; repeated here so that reading settings does
 # not import the layout code.
 DEFAULT_TEMPLATE = "{year}/{month}/{day}/{filename}"
 
@@ -56,10 +56,13 @@ def config_path() -> Path:
 
 
 def _default_library() -> Path:
-    # Without $LUNA_LIBRARY, which is a source of its own.
-    from luna.config import xdg_library_path
-
-    return xdg_library_path()
+    """Where the library lives when neither the environment nor a config file says (and
+    without $LUNA_LIBRARY, which is a source of its own)."""
+    data_home = os.environ.get("XDG_DATA_HOME")
+    # The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
+    if not data_home or not os.path.isabs(data_home):
+        data_home = os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(data_home) / "luna" / "library.db"
 
 
 @dataclass(frozen=True)

@@ -363,7 +363,7 @@ def test_share_with_the_owner_is_an_error(holidays):
 
 def test_users_are_created_on_first_mention(holidays, library_path):
     from luna.library import Library
-    from luna.models import User
+    from luna.store.models import User
 
     ok("album", "share", "Holidays", "zoe")
     luna_json("album", "list", user="yann")  # reading does not create anyone
@@ -456,10 +456,10 @@ def test_every_album_command_has_help_with_an_example(cli):
 
 
 def test_python_api(photos_dir, library_path):
-    from luna import albums
     from luna.errors import PermissionDenied
     from luna.library import Library
-    from luna.targets import resolve
+    from luna.ops import albums
+    from luna.ops.targets import resolve
 
     with Library.open(library_path, create=False) as lib:
         albums.create_album(lib, "Trips", user="alice")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import make_photo
 
-from luna import presence, transfer
+from luna.files import place, presence
 
 
 def _sha(path: Path) -> str:
@@ -103,23 +103,23 @@ def test_remove_source_refuses_the_same_file_by_a_symlinked_folder(three_photos,
     link = tmp_path / "link"
     link.symlink_to(three_photos)
     kept = three_photos / "a.jpg"
-    with pytest.raises(transfer.TransferFailed, match="reached by another path"):
-        transfer.remove_source(str(link / "a.jpg"), _sha(kept), str(kept))
+    with pytest.raises(place.TransferFailed, match="reached by another path"):
+        place.remove_source(str(link / "a.jpg"), _sha(kept), str(kept))
     assert kept.exists()
 
 
 def test_remove_source_refuses_the_same_file_by_a_bind_mount(three_photos, bind_mount):
     alias = bind_mount(three_photos)
     kept = three_photos / "a.jpg"
-    with pytest.raises(transfer.TransferFailed, match="reached by another path"):
-        transfer.remove_source(str(alias / "a.jpg"), _sha(kept), str(kept))
+    with pytest.raises(place.TransferFailed, match="reached by another path"):
+        place.remove_source(str(alias / "a.jpg"), _sha(kept), str(kept))
     assert kept.exists()
 
 
 def test_remove_source_refuses_another_spelling_on_a_case_insensitive_card(exfat_card):
     kept = make_photo(exfat_card / "IMG_1.JPG")
-    with pytest.raises(transfer.TransferFailed, match="reached by another path"):
-        transfer.remove_source(str(exfat_card / "img_1.jpg"), _sha(kept), str(kept))
+    with pytest.raises(place.TransferFailed, match="reached by another path"):
+        place.remove_source(str(exfat_card / "img_1.jpg"), _sha(kept), str(kept))
     assert os.listdir(exfat_card) == ["IMG_1.JPG"]
 
 
@@ -128,8 +128,8 @@ def test_remove_source_refuses_a_destination_that_is_a_symlink_to_the_source(tmp
     kept = tmp_path / "library" / "IMG_1.jpg"
     kept.parent.mkdir()
     kept.symlink_to(source)
-    with pytest.raises(transfer.TransferFailed, match="reached by another path"):
-        transfer.remove_source(str(source), _sha(source), str(kept))
+    with pytest.raises(place.TransferFailed, match="reached by another path"):
+        place.remove_source(str(source), _sha(source), str(kept))
     assert source.exists()
 
 
@@ -138,7 +138,7 @@ def test_a_hard_link_is_a_second_name_and_may_go(tmp_path):
     source = tmp_path / "card" / "IMG_1.jpg"
     source.parent.mkdir()
     os.link(kept, source)
-    transfer.remove_source(str(source), _sha(kept), str(kept))
+    place.remove_source(str(source), _sha(kept), str(kept))
     assert not source.exists() and kept.exists()
 
 
@@ -147,7 +147,7 @@ def test_two_hard_links_in_one_folder_differing_in_case_are_two_names(tmp_path):
     kept = make_photo(tmp_path / "IMG_1.JPG")
     os.link(kept, tmp_path / "img_1.jpg")
     assert not presence.same_entry(str(tmp_path / "img_1.jpg"), str(kept))
-    transfer.remove_source(str(tmp_path / "img_1.jpg"), _sha(kept), str(kept))
+    place.remove_source(str(tmp_path / "img_1.jpg"), _sha(kept), str(kept))
     assert kept.exists() and not (tmp_path / "img_1.jpg").exists()
 
 

@@ -1,4 +1,4 @@
-"""luna.bulk: many records at once, stored exactly as the importer stores files."""
+"""luna.store.bulk: many records at once, stored exactly as the importer stores files."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from luna.bulk import FILE_COLUMNS, BadRecord, bulk_insert_files
-from luna.models import File
 from luna.names import BadName
-from luna.store import ROW_COLUMNS, FileStore
+from luna.store.bulk import FILE_COLUMNS, BadRecord, bulk_insert_files
+from luna.store.models import File
+from luna.store.writes import ROW_COLUMNS, FileStore
 
 TAKEN = dt.datetime(2019, 6, 1, 12, 30, 5)
 METADATA = {"make": "Canon", "model": "EOS R", "exposure": "1/200", "note": "été"}
@@ -142,7 +142,7 @@ def test_tags_are_user_tags_unless_said_otherwise(lib):
 
 
 def test_albums_are_created_for_the_owner_or_reused(lib):
-    from luna import albums
+    from luna.ops import albums
 
     albums.create_album(lib, "Old", user="bob")
     records = [record(f"/p/{name}.jpg", owner="alice", albums=["New", "old"]) for name in "cab"]
@@ -157,7 +157,7 @@ def test_albums_are_created_for_the_owner_or_reused(lib):
 
 
 def test_a_new_event_spans_its_files(lib):
-    from luna import events
+    from luna.ops import events
 
     events.create_event(lib, "Existing", "2018-01-01")
     records = [
@@ -235,7 +235,7 @@ def test_the_page_cache_is_put_back(lib):
 
 
 def test_bulk_files_are_found(lib):
-    from luna import query
+    from luna.search import query
 
     bulk_insert_files(lib, [record("/p/a.jpg", tags=["beach"]), record("/p/b.jpg")])
     lib.close()

@@ -376,6 +376,6 @@ def test_loading_without_a_file_parses_nothing(tmp_path):
 
 def test_default_template_is_the_layouts():
     # Repeated in luna.settings so that reading settings does not import the layout code.
-    from luna.layout import DEFAULT_TEMPLATE as LAYOUT_DEFAULT
+    from luna.files.layout import DEFAULT_TEMPLATE as LAYOUT_DEFAULT
 
     assert load_settings().get("template") == LAYOUT_DEFAULT == DEFAULT_TEMPLATE

@@ -11,7 +11,7 @@ import time
 
 from conftest import CORPUS, requires_corpus
 
-from luna.importer import ImportOptions
+from luna.ingest.importer import ImportOptions
 
 pytestmark = requires_corpus()
 
@@ -34,7 +34,7 @@ def test_every_corpus_file_is_imported_or_reported(lib):
     elapsed = time.monotonic() - started
     assert elapsed < 300, "the corpus import took too long: something hangs"
 
-    from luna.models import File
+    from luna.store.models import File
 
     recorded = {f.path for f in File.select(File.path)}
     failed = {f["path"] for f in report.failures}

@@ -71,7 +71,7 @@ def exiftool_reference() -> list[dict]:
 @pytest.fixture(scope="module")
 def luna_rows(tmp_path_factory):
     """Import the corpus once; rows keyed by path relative to the corpus."""
-    from luna.importer import ImportOptions
+    from luna.ingest.importer import ImportOptions
     from luna.library import Library
 
     library = tmp_path_factory.mktemp("agreement") / "library.db"
@@ -94,7 +94,7 @@ def luna_rows(tmp_path_factory):
 
 def _exif_datetime(text: str):
     """ExifTool's "2019:06:01 12:34:56[.123][+02:00|Z]" -> (naive datetime, offset min)."""
-    from luna.extract.dates import parse_exif_datetime
+    from luna.ingest.extract.dates import parse_exif_datetime
 
     return parse_exif_datetime(text)
 

@@ -6,7 +6,7 @@ import os
 
 from conftest import make_photo
 
-from luna.importer import ImportOptions
+from luna.ingest.importer import ImportOptions
 
 
 def taken(lib, path):

@@ -11,7 +11,7 @@ import struct
 import pytest
 from conftest import make_photo, run_cli
 
-from luna.events import EVENT_KEYS, FILE_KEYS, covered_range, parse_gap, parse_when
+from luna.ops.events import EVENT_KEYS, FILE_KEYS, covered_range, parse_gap, parse_when
 
 # -- a library with a time line ------------------------------------------------------------
 

@@ -13,8 +13,8 @@ import time
 import pytest
 from conftest import make_photo
 
-from luna.importer import ImportOptions
-from luna.workers import Failed, Pool
+from luna.ingest.importer import ImportOptions
+from luna.ingest.workers import Failed, Pool
 
 
 def imp(lib, *paths, **options):
@@ -144,12 +144,12 @@ def luna_cmd(library, *args):
 # from this process) so that a signal reliably lands in the middle of an import.
 SLOW_LUNA = """
 import sys, time
-import luna.extract
-read = luna.extract.read_file
+import luna.ingest.extract
+read = luna.ingest.extract.read_file
 def slow_read(path):
     time.sleep(0.01)
     return read(path)
-luna.extract.read_file = slow_read
+luna.ingest.extract.read_file = slow_read
 from luna.cli.app import main
 sys.argv = ["luna"] + sys.argv[1:]
 main()
@@ -289,7 +289,7 @@ def test_a_really_full_disk_through_the_cli(photos, tiny_disk):
 def test_a_file_gone_since_the_listing_is_skipped_not_failed(tmp_path):
     """Deleted (or moved away by another luna) between the walk and the read: nothing is
     wrong with it, there is just nothing left to import."""
-    from luna.extract import Skipped, read_file
+    from luna.ingest.extract import Skipped, read_file
 
     result = read_file(str(tmp_path / "IMG_0001.JPG"))
     assert isinstance(result, Skipped) and "vanished" in result.reason

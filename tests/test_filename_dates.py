@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from luna.extract.filename import date_from_filename
+from luna.ingest.extract.filename import date_from_filename
 
 D = dt.datetime
 

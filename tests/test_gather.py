@@ -550,7 +550,7 @@ def test_organize_moves_a_renamed_live_photo_as_one(tmp_path, into, cli):
 def test_a_running_luna_is_not_taken_for_a_crash(card, into, library_path):
     """Journal rows and partial copies of a luna still at work are left alone by another
     luna's recovery and by doctor --clean; once it is gone, they are a crash's leftovers."""
-    from luna.transfer import transferring
+    from luna.ops.transfer import transferring
 
     killed = _luna(library_path, "import", card, "--copy", "--into", into, "-j", "1",
                    env={"LUNA_CRASH_AT": "copied"})  # fmt: skip
@@ -580,9 +580,9 @@ def test_a_file_put_in_place_meanwhile_by_another_luna_is_a_duplicate(card, into
     content there, and reports a duplicate rather than a failure, leaving no partial copy."""
     import shutil as sh
 
-    from luna import transfer
+    from luna.files import place
 
-    real_copy = transfer.copy_verified
+    real_copy = place.copy_verified
     beaten = []
 
     def copy_then_lose_the_race(source, temporary, expected_sha, known=None):
@@ -594,7 +594,7 @@ def test_a_file_put_in_place_meanwhile_by_another_luna_is_a_duplicate(card, into
 
     _, plan, _ = _json(cli, "import", card, "--copy", "--into", into, "--dry-run")
     planned = [s["destination"] for s in plan["steps"]]
-    monkeypatch.setattr(transfer, "copy_verified", copy_then_lose_the_race)
+    monkeypatch.setattr(place, "copy_verified", copy_then_lose_the_race)
     code, report, err = _json(cli, "import", card, "--copy", "--into", into)
     assert code == 0, err
     assert report["failed"] == 0 and report["duplicates"] == 1
@@ -629,7 +629,7 @@ def test_two_imports_of_one_card_at_once_copy_each_file_once(tmp_path, into, lib
 
 
 def test_a_library_folder_another_luna_creates_meanwhile_is_used(tmp_path, monkeypatch):
-    from luna.gather import make_library_folder
+    from luna.ops.gather import make_library_folder
 
     into = tmp_path / "Library"
     real_mkdir = os.mkdir
@@ -645,7 +645,7 @@ def test_a_library_folder_another_luna_creates_meanwhile_is_used(tmp_path, monke
 
 def test_a_file_where_the_library_folder_goes_is_refused(tmp_path):
     from luna.errors import LunaError
-    from luna.gather import make_library_folder
+    from luna.ops.gather import make_library_folder
 
     (tmp_path / "Library").write_bytes(b"not a folder")
     with pytest.raises(LunaError, match="a file is in the way"):

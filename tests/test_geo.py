@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from luna import geo
-from luna.geo import (
+from luna.search import geo
+from luna.search.geo import (
     EARTH_RADIUS_M,
     GeoError,
     boxes_around,
@@ -394,7 +394,7 @@ def test_boxes_are_not_much_larger_than_the_circle():
 
 
 def test_module_imports_only_math():
-    # `luna find` runs in shell loops: luna.geo must stay a microsecond import.
+    # `luna find` runs in shell loops: luna.search.geo must stay a microsecond import.
     tree = ast.parse(Path(geo.__file__).read_text(encoding="utf-8"))
     imported = set()
     for node in ast.walk(tree):

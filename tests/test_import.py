@@ -8,7 +8,7 @@ import time
 import pytest
 from conftest import make_photo
 
-from luna.importer import ImportOptions
+from luna.ingest.importer import ImportOptions
 
 
 def imp(lib, *paths, **options):
@@ -300,13 +300,13 @@ def test_dry_run_writes_nothing(library_path, photos):
 
 
 def files(lib):
-    from luna.models import File
+    from luna.store.models import File
 
     return [lib.serialize(f) for f in File.select().order_by(File.path)]
 
 
 def add_user_tag(lib, file_id, name):
-    from luna.models import FileTag
+    from luna.store.models import FileTag
 
     FileTag.create(file=file_id, tag=lib.tag_id(name), source="user")
 
@@ -314,7 +314,7 @@ def add_user_tag(lib, file_id, name):
 def put_in_album_and_event(lib, file_id):
     import datetime as dt
 
-    from luna.models import Album, AlbumFile, Event, EventFile
+    from luna.store.models import Album, AlbumFile, Event, EventFile
 
     album = Album.create(name="Holidays", slug="holidays")
     AlbumFile.create(album=album, file=file_id)

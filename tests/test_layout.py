@@ -1,4 +1,4 @@
-"""luna.layout: templates are checked once, and no file name or metadata value, however
+"""luna.files.layout: templates are checked once, and no file name or metadata value, however
 hostile, can make a destination outside the library folder or a name the file system
 refuses."""
 
@@ -10,9 +10,9 @@ import random
 
 import pytest
 
-from luna import layout
 from luna.errors import ExitStatus
-from luna.layout import (
+from luna.files import layout
+from luna.files.layout import (
     DEFAULT_TEMPLATE,
     FIELDS,
     UNDATED_FOLDER,

@@ -7,9 +7,9 @@ import sqlite3
 import pytest
 from conftest import make_photo
 
-from luna import db as dbmod
 from luna.errors import LibraryError, NewerSchema, NotFound
 from luna.library import Library
+from luna.store import db as dbmod
 
 
 def test_default_library_is_in_xdg_data_home(monkeypatch, isolated_home, photos, cli):

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from conftest import make_photo, run_cli, run_luna_as_owner
 
-from luna import db as dbmod
-from luna import libfile
 from luna.errors import CannotWrite, LibraryError
 from luna.library import Library
+from luna.store import db as dbmod
+from luna.store import libfile
 
 # -- what the folder holds, before and after ------------------------------------------------
 
@@ -206,7 +206,7 @@ def test_writing_to_a_read_only_library_says_why_in_one_line(library, folder, ph
 
 @pytest.mark.parametrize("how", READ_ONLY)
 def test_reading_commands_work_on_a_read_only_library(library, folder, photos, how):
-    from luna.albums import create_album
+    from luna.ops.albums import create_album
 
     with Library.open(library) as lib:  # something to list
         create_album(lib, "Trip", user="alice")

@@ -7,8 +7,8 @@ import json
 import sqlite3
 from pathlib import Path
 
-from luna import db as dbmod
 from luna.library import Library
+from luna.store import db as dbmod
 
 SCHEMA1_DUMP = Path(__file__).parent / "data" / "library-schema1.sql"
 

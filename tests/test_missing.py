@@ -220,7 +220,7 @@ def test_verify_catches_same_size_other_content(disk, tmp_path, cli):
 
 
 def test_verify_marks_the_files_it_read_as_verified(disk, tmp_path, cli, lib):
-    from luna import missing
+    from luna.ops import missing
 
     new = tmp_path / "new"
     os.rename(disk, new)
@@ -462,7 +462,7 @@ def test_prune_named_files_only_and_never_a_present_one(disk, cli):
 
 
 def test_the_python_api(disk, tmp_path, lib):
-    from luna import missing
+    from luna.ops import missing
 
     new = tmp_path / "new"
     os.rename(disk, new)

@@ -1,4 +1,4 @@
-"""Camera RAW and JPEG XL metadata (luna.extract.raw, luna.extract.jxl).
+"""Camera RAW and JPEG XL metadata (luna.ingest.extract.raw, luna.ingest.extract.jxl).
 
 Each format is built here byte by byte in its smallest form (a TIFF structure, CR3's boxes,
 RAF's header around a JPEG, CRW's CIFF heaps, MRW's blocks, X3F's sections), then damaged:
@@ -17,9 +17,9 @@ import time
 import pytest
 from conftest import CORPUS, make_photo, requires_corpus
 
-from luna.extract.facts import Extracted
-from luna.extract.jxl import extract_jxl
-from luna.extract.raw import CANON_UUID, extract_raw
+from luna.ingest.extract.facts import Extracted
+from luna.ingest.extract.jxl import extract_jxl
+from luna.ingest.extract.raw import CANON_UUID, extract_raw
 
 # -- building TIFF structures ---------------------------------------------------------------
 
@@ -657,7 +657,7 @@ CORPUS_SAMPLES = [
 @pytest.mark.filterwarnings("ignore")
 @pytest.mark.parametrize("name", CORPUS_SAMPLES)
 def test_corpus_samples_agree_with_exiftool(name):
-    from luna.sniff import classify, sniff_mime
+    from luna.ingest.sniff import classify, sniff_mime
 
     path = CORPUS / name
     with open(CORPUS / "exiftool-reference.jsonl", encoding="utf-8") as f:

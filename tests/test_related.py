@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import make_photo
 
-from luna.importer import ImportOptions
+from luna.ingest.importer import ImportOptions
 
 XMP = """<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF
  xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description

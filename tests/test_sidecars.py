@@ -7,7 +7,7 @@ import time
 
 from conftest import make_photo
 
-from luna.importer import ImportOptions
+from luna.ingest.importer import ImportOptions
 
 
 def xmp(*, subjects=(), hierarchical=(), date=None, gps=None, title=None) -> str:

@@ -1,4 +1,4 @@
-"""Near-duplicate photos (luna.similar): the copies a user calls "the same picture" get close
+"""Near-duplicate photos (luna.ops.similar): the copies a user calls "the same picture" get close
 hashes and share a group; different pictures, and a picture turned without saying so, do
 not; files that are not pictures fail with one clear exception."""
 
@@ -16,8 +16,8 @@ import piexif
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from luna import similar
-from luna.similar import (
+from luna.ops import similar
+from luna.ops.similar import (
     DEFAULT_THRESHOLD,
     HASH_METHOD,
     NotAnImage,
@@ -76,7 +76,7 @@ def save(im: Image.Image, path: Path, fmt: str = "JPEG", orientation: int | None
 
 @pytest.fixture(scope="module")
 def heic_writable() -> bool:
-    from luna.extract.heif import register
+    from luna.ingest.extract.heif import register
 
     register()
     try:
@@ -307,7 +307,7 @@ def test_a_missing_file_is_an_os_error_not_a_bad_image(tmp_path):
 
 
 def test_importing_the_module_does_not_load_pillow():
-    code = "import sys, luna.similar; print('PIL' in sys.modules)"
+    code = "import sys, luna.ops.similar; print('PIL' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

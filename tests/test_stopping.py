@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import make_photo
 
-from luna.transfer import TransferFailed, interrupts_deferred
+from luna.files.place import TransferFailed
+from luna.interrupts import interrupts_deferred
 
 
 def _luna(library: Path, *args, crash_at: str | None = None) -> subprocess.CompletedProcess:

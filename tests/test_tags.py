@@ -83,7 +83,7 @@ def test_ids_and_prefixes_name_files(three, cli, cli_json):
 
 
 def test_hierarchical_tags_and_their_implied_parents(three, lib, cli):
-    from luna.tags import keys_matching
+    from luna.ops.tags import keys_matching
 
     a, b, _ = three
     cli("tag", "add", "Places/France/Paris", a)

@@ -198,9 +198,9 @@ def test_import_copy_or_move_names_skipped_files_too(mixed, tmp_path, cli, mode)
 
 
 def test_the_list_of_skipped_files_is_capped_but_the_count_is_not(tmp_path, cli, monkeypatch):
-    import luna.importer
+    import luna.ingest.importer
 
-    monkeypatch.setattr(luna.importer, "LISTED_AT_MOST", 3)
+    monkeypatch.setattr(luna.ingest.importer, "LISTED_AT_MOST", 3)
     for i in range(5):
         (tmp_path / "tracks" / f"{i}.gpx").parent.mkdir(exist_ok=True)
         (tmp_path / "tracks" / f"{i}.gpx").write_text("<gpx/>")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import make_photo, run_luna_as_owner
 
-from luna import presence
+from luna.files import presence
 
 
 def _photos(folder: Path, *names: str) -> list[Path]:

@@ -16,8 +16,8 @@ import types
 import pytest
 from conftest import make_photo, run_cli, run_luna_as_owner
 
-from luna.importer import ImportOptions
-from luna.verify import Interrupted, content_history, parse_duration, verify
+from luna.ingest.importer import ImportOptions
+from luna.ops.verify import Interrupted, content_history, parse_duration, verify
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def row(lib, path) -> dict:
 
 
 def set_verified_at(lib, path, when) -> None:
-    from luna.models import File
+    from luna.store.models import File
 
     value = None if when is None else File.verified_at.db_value(when)
     lib.db.execute_sql("UPDATE file SET verified_at = ? WHERE path = ?", (value, str(path)))
@@ -190,7 +190,7 @@ def test_a_file_that_cannot_be_read_is_unreadable(three, lib):
 
 def test_permission_and_disk_errors_are_unreadable(three, lib, monkeypatch):
     """The same as chmod 000 and a failing disk, simulated so that root sees it too."""
-    import luna.verify as core
+    import luna.ops.verify as core
 
     real_open, real_fileio = os.open, io.FileIO
     denied, failing = str(three[0]), str(three[1])

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from luna.extract.facts import Extracted
-from luna.extract.video import extract_video, parse_iso6709
+from luna.ingest.extract.facts import Extracted
+from luna.ingest.extract.video import extract_video, parse_iso6709
 
 UTC = dt.timezone.utc
 MAC_EPOCH = dt.datetime(1904, 1, 1, tzinfo=UTC)
@@ -285,13 +285,13 @@ def test_iphone_movie_through_import_and_show(tmp_path, paris, cli, cli_json):
 
 
 def test_a_parser_that_hangs_is_given_up_and_the_video_still_recorded(lib, tmp_path, monkeypatch):
-    import luna.extract as extract
-    from luna.importer import ImportOptions
+    import luna.ingest.extract as extract
+    from luna.ingest.importer import ImportOptions
 
     def hang(path, out):
         time.sleep(60)
 
-    monkeypatch.setattr("luna.extract.video.extract_video", hang)
+    monkeypatch.setattr("luna.ingest.extract.video.extract_video", hang)
     monkeypatch.setattr(extract, "VIDEO_PARSE_SECONDS", 1)
     folder = tmp_path / "v"
     folder.mkdir()

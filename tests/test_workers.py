@@ -1,4 +1,4 @@
-"""luna.workers: what a worker process answers for a file whatever its reader does."""
+"""luna.ingest.workers: what a worker process answers for a file whatever its reader does."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import signal
 
 import pytest
 
-from luna.extract import FileFailed
-from luna.workers import Failed, Pool
+from luna.ingest.extract import FileFailed
+from luna.ingest.workers import Failed, Pool
 
 
 def _fails_silently(path: str):

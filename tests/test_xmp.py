@@ -15,8 +15,8 @@ import time
 import pytest
 from conftest import CORPUS, make_photo, requires_corpus
 
-from luna.extract.facts import Extracted
-from luna.extract.xmp import (
+from luna.ingest.extract.facts import Extracted
+from luna.ingest.extract.xmp import (
     MAX_PACKET,
     XmpInfo,
     _parse_xml,

@@ -1,4 +1,4 @@
-"""`luna album ...`: parses arguments, calls luna.albums, prints the result."""
+"""`luna album ...`: parses arguments, calls luna.ops.albums, prints the result."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def album_create(
 
     Example: luna album create "Summer 2019" --description "Brittany, with the kids"
     """
-    from luna import albums
+    from luna.ops import albums
 
     with _open(ctx, create=True) as lib:
         row = albums.create_album(lib, name, user=_acting(user), description=description)
@@ -87,8 +87,8 @@ def album_add(
 
     Example: luna find --year 2019 -0 | luna album add "Summer 2019" -0 -
     """
-    from luna import albums
     from luna.cli.output import resolve_files
+    from luna.ops import albums
 
     acting = _acting(user)
     with _open(ctx) as lib:
@@ -120,8 +120,8 @@ def album_remove(
 
     Example: luna album remove "Summer 2019" ~/Pictures/2019/blurry.jpg
     """
-    from luna import albums
     from luna.cli.output import resolve_files
+    from luna.ops import albums
 
     acting = _acting(user)
     with _open(ctx) as lib:
@@ -159,7 +159,7 @@ def album_list(
 
     Example: luna album list --json | jq -r '.[] | select(.role == "owner") | .name'
     """
-    from luna import albums
+    from luna.ops import albums
 
     acting = _acting(user)
     with library_to_read(ctx) as lib:
@@ -191,7 +191,7 @@ def album_show(
 
     Example: luna album show "Summer 2019" --order added --json
     """
-    from luna import albums
+    from luna.ops import albums
 
     with library_to_read(ctx) as lib:
         record = albums.show_album(lib, name, user=_acting(user), order=order)
@@ -231,7 +231,7 @@ def album_rename(
 
     Example: luna album rename "Summer 2019" "Brittany 2019"
     """
-    from luna import albums
+    from luna.ops import albums
 
     with _open(ctx) as lib:
         result = albums.rename_album(lib, old, new, user=_acting(user))
@@ -252,8 +252,8 @@ def album_delete(
 
     Example: luna album delete "Summer 2019" --yes
     """
-    from luna import albums
     from luna.cli.output import confirm_deletion
+    from luna.ops import albums
 
     acting = _acting(user)
     with _open(ctx) as lib:
@@ -283,7 +283,7 @@ def album_share(
 
     Example: luna album share "Summer 2019" bob --role editor
     """
-    from luna import albums
+    from luna.ops import albums
 
     with _open(ctx) as lib:
         result = albums.share_album(lib, name, other, role=role, user=_acting(user))
@@ -311,7 +311,7 @@ def album_unshare(
 
     Example: luna album unshare "Summer 2019" bob
     """
-    from luna import albums
+    from luna.ops import albums
 
     with _open(ctx) as lib:
         result = albums.unshare_album(lib, name, other, user=_acting(user))

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from luna import __version__
 from luna.errors import ExitStatus, LunaError
+from luna.version import __version__
 
 app = typer.Typer(
     name="luna",

@@ -106,8 +106,8 @@ def dupes(
 
       luna dupes --similar --keep in:~/Pictures --extras -0 | xargs -0 mv -t ~/review
     """
-    from luna import dupes as core
     from luna.library import Library
+    from luna.ops import dupes as core
 
     if threshold is not None and not similar:
         raise LunaError("--threshold needs --similar")
@@ -150,7 +150,7 @@ def dupes(
 
 def _merge(lib, groups, *, user: str | None, dry_run: bool) -> None:
     from luna.config import acting_user
-    from luna.dupes import merge_metadata
+    from luna.ops.dupes import merge_metadata
 
     report = merge_metadata(lib, groups, user=acting_user(user), dry_run=dry_run)
     verb = "would give" if dry_run else "gave"
@@ -226,7 +226,7 @@ def _summarize(groups, hashing) -> None:
 
 def _document(groups, hashing, *, similar, threshold, rule) -> dict:
     if similar and threshold is None:
-        from luna.similar import DEFAULT_THRESHOLD as threshold
+        from luna.ops.similar import DEFAULT_THRESHOLD as threshold
     doc = {
         "version": DUPES_JSON_VERSION,
         "mode": "similar" if similar else "exact",

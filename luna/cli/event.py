@@ -71,7 +71,7 @@ def event_create(
 
     Example: luna event create "Paris trip" --start 2019-06-01 --end 2019-06-03
     """
-    from luna import events as core
+    from luna.ops import events as core
 
     with _open(ctx) as lib:
         row = core.create_event(lib, name, start, end, description)
@@ -95,7 +95,7 @@ def event_add(
 
     Example: luna event add "Paris trip" ~/Pictures/2019/Paris
     """
-    from luna import events as core
+    from luna.ops import events as core
 
     with _open(ctx) as lib:
         ids = resolve_files(lib, refs, null=null, skip_missing=skip_missing)
@@ -121,7 +121,7 @@ def event_remove(
 
     Example: luna event remove "Paris trip" ~/Pictures/2019/Paris/IMG_0042.jpg
     """
-    from luna import events as core
+    from luna.ops import events as core
 
     with _open(ctx) as lib:
         ids = resolve_files(lib, refs, null=null, skip_missing=skip_missing)
@@ -143,7 +143,7 @@ def event_attach(ctx: typer.Context, name: NameArgument, dry_run: DryRunOption =
 
     Example: luna event attach "Paris trip" --dry-run
     """
-    from luna import events as core
+    from luna.ops import events as core
 
     with _open(ctx) as lib:
         change = core.attach_files(lib, name, dry_run=dry_run)
@@ -170,7 +170,7 @@ def event_list(
 
     Example: luna event list --json | jq '.[].name'
     """
-    from luna import events as core
+    from luna.ops import events as core
 
     with library_to_read(ctx) as lib:
         rows = core.list_events(lib)
@@ -178,7 +178,7 @@ def event_list(
 
 
 def _print_events(rows: list[dict], **formats) -> None:
-    from luna.events import EVENT_KEYS
+    from luna.ops.events import EVENT_KEYS
 
     columns = TABLE_COLUMNS if not any(formats.values()) else EVENT_KEYS
     print_rows(rows, columns, **formats)
@@ -199,7 +199,7 @@ def event_show(
 
     Example: luna event show "Paris trip" --csv
     """
-    from luna import events as core
+    from luna.ops import events as core
 
     with library_to_read(ctx) as lib:
         event = core.show_event(lib, name)
@@ -227,7 +227,7 @@ def event_rename(
 
     Example: luna event rename "Paris trip" "Paris, June 2019"
     """
-    from luna import events as core
+    from luna.ops import events as core
 
     with _open(ctx) as lib:
         result = core.rename_event(lib, old, new)
@@ -243,7 +243,7 @@ def event_delete(ctx: typer.Context, name: NameArgument, yes: YesOption = False)
 
     Example: luna event delete "Paris trip" --yes
     """
-    from luna import events as core
+    from luna.ops import events as core
 
     with _open(ctx) as lib:
         event = core.find_event(lib.db, name)  # a typo fails before the question
@@ -286,7 +286,7 @@ def event_detect(
 
     Example: luna event detect --gap 12h --min-files 10 --dry-run
     """
-    from luna import events as core
+    from luna.ops import events as core
 
     with _open(ctx) as lib:
         found = core.detect_events(lib, gap, min_files, dry_run=dry_run)

@@ -150,7 +150,7 @@ def find_files(
 
     Example: luna find --tag beach --near 43.7,7.26 --radius 20km -0 | xargs -0 ls -l
     """
-    from luna import query
+    from luna.search import query
 
     q = query.Query(
         after=after,
@@ -212,7 +212,7 @@ def find_files(
             template=template,
         )
     except Exception as exc:
-        from luna.libfile import is_about_the_file, unusable
+        from luna.store.libfile import is_about_the_file, unusable
 
         if is_about_the_file(exc):  # a page damaged deep inside the file, say
             raise unusable(library, exc) from None
@@ -233,8 +233,8 @@ def _distance(text: str) -> float:
 
 
 def _geo(option: str, parser: str, text: str):
-    from luna import geo
-    from luna.query import BadFilter
+    from luna.search import geo
+    from luna.search.query import BadFilter
 
     try:
         return getattr(geo, parser)(text)
@@ -243,7 +243,7 @@ def _geo(option: str, parser: str, text: str):
 
 
 def _kinds(kinds: list[str]) -> list[str]:
-    from luna.query import BadFilter
+    from luna.search.query import BadFilter
 
     for k in kinds:
         if k not in ("photo", "video", "sidecar"):
@@ -279,7 +279,7 @@ def _render(con, hits, q, *, as_json, as_jsonl, as_csv, geojson, template):
 
 
 def _records(con, hits) -> list[dict]:
-    from luna.query import tags_by_file
+    from luna.search.query import tags_by_file
     from luna.timefmt import iso_local
 
     tags = tags_by_file(con, [h.id for h in hits])
@@ -367,7 +367,7 @@ class _Blank(str):
 
 
 def _write_template(con, hits, template: str) -> None:
-    from luna.query import BadFilter
+    from luna.search.query import BadFilter
 
     template = template.replace("\\t", "\t").replace("\\n", "\n").replace("\\0", "\0")
     records = _records(con, hits) if "{tags" in template else None

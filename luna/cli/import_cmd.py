@@ -135,7 +135,7 @@ def import_files(
       luna import /media/card --move --into ~/Photos --template '{year}/{month}/{filename}'
     """
     from luna.cli.progress import make_progress
-    from luna.importer import ImportOptions, Interrupted
+    from luna.ingest.importer import ImportOptions, Interrupted
     from luna.library import Library
 
     if accept_vanished and (copy or move):
@@ -179,7 +179,7 @@ def import_files(
 
 def _print_skipped(report) -> None:
     """-v: each skipped file and why, as far as the report names them."""
-    from luna.importer import LISTED_AT_MOST
+    from luna.ingest.importer import LISTED_AT_MOST
 
     for skipped in report.skipped_files:
         note(f"skipped: {for_humans(skipped['path'])}: {skipped['reason']}")
@@ -237,8 +237,8 @@ def _gather(ctx, paths, given: dict) -> None:
     """`luna import --copy/--move`: put new files into the library folder."""
     from luna.cli.progress import make_progress
     from luna.errors import Interrupted
-    from luna.gather import Gatherer, GatherOptions
     from luna.library import Library
+    from luna.ops.gather import Gatherer, GatherOptions
 
     if given["copy"] and given["move"]:
         raise LunaError("choose one of --copy and --move")

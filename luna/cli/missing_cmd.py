@@ -1,4 +1,4 @@
-"""`luna missing`, `luna relink`, `luna prune`: files whose path vanished (luna.missing).
+"""`luna missing`, `luna relink`, `luna prune`: files whose path vanished (luna.ops.missing).
 
 Only library rows change here; the user's files are never written, moved or deleted.
 """
@@ -78,7 +78,7 @@ def missing_list(
 
     Example: luna missing --under /media/old-disk --json | jq '.files[].path'
     """
-    from luna import missing as core
+    from luna.ops import missing as core
 
     with library_to_read(ctx) as lib:
         records = core.missing_files(lib, under)
@@ -150,7 +150,7 @@ def relink_files(
 
     Example: luna relink /media/old-disk/Photos /mnt/photos --verify
     """
-    from luna import missing as core
+    from luna.ops import missing as core
 
     with _open(ctx) as lib:
         report = core.relink(lib, old, new, verify=verify, dry_run=dry_run)
@@ -211,7 +211,7 @@ def prune_files(
 
     Example: luna prune ~/Pictures/2012 --dry-run
     """
-    from luna import missing as core
+    from luna.ops import missing as core
 
     with _open(ctx) as lib:
         ids = resolve_files(lib, refs, null=null, skip_missing=False) if refs else None

@@ -106,7 +106,7 @@ def organize(
       luna organize ~/Desktop/old-photos --include-outside
     """
     from luna.library import Library
-    from luna.organize import OrganizeOptions, Organizer
+    from luna.ops.organize import OrganizeOptions, Organizer
 
     if into == "":
         raise EmptyPath("--into")
@@ -153,7 +153,7 @@ def organize(
 
 def _matching(lib, filters: dict) -> list[str]:
     """The ids of the files `luna find` would list with these filters."""
-    from luna import query
+    from luna.search import query
 
     for kind in filters["kinds"]:
         if kind not in ("photo", "video", "sidecar"):
@@ -197,8 +197,8 @@ def doctor(
 
     Example: luna doctor --json
     """
-    from luna.doctor import checkup
     from luna.library import Library
+    from luna.ops.doctor import checkup
 
     if into == "":
         raise EmptyPath("--into")

@@ -122,7 +122,7 @@ CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV on stdout.")]
 
 def resolve_files(lib, refs: list[str], *, null: bool, skip_missing: bool) -> list[str]:
     """File ids for FILE... arguments; reports skipped ones on stderr."""
-    from luna.targets import expand_stdin, resolve
+    from luna.ops.targets import expand_stdin, resolve
 
     resolved = resolve(lib.db, expand_stdin(refs, null=null), skip_missing=skip_missing)
     for ref in resolved.missing:
@@ -219,8 +219,8 @@ FAILURES_LISTED = 20
 def print_transfer_failures(report) -> None:
     """The failed files of a copy, move or organize, on stderr: each by name (the first
     FAILURES_LISTED), except those a full disk stopped, which take one line per disk."""
+    from luna.files.place import free_bytes
     from luna.fsnames import for_humans
-    from luna.transfer import free_bytes
 
     full = {f"no space left on the disk of {for_humans(d['folder'])}" for d in report.disk_full}
     failures = [s for s in report.steps if s.action == "failed" and s.detail not in full]

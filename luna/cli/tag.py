@@ -72,7 +72,7 @@ def tag_add(
 
     Example: luna tag add -t Paris -t trip ~/Pictures/2019/Paris
     """
-    from luna import tags as core
+    from luna.ops import tags as core
 
     names, refs = _split(tags, args)
     with _open(ctx) as lib:
@@ -97,7 +97,7 @@ def tag_remove(
 
     Example: luna tag remove beach ~/Pictures/2019/IMG_0001.jpg
     """
-    from luna import tags as core
+    from luna.ops import tags as core
 
     names, refs = _split(tags, args)
     with _open(ctx) as lib:
@@ -119,7 +119,7 @@ def tag_list(
 
     Example: luna tag list --csv > tags.csv
     """
-    from luna import tags as core
+    from luna.ops import tags as core
 
     with library_to_read(ctx) as lib:
         rows = core.list_tags(lib)
@@ -143,7 +143,7 @@ def tag_rename(
 
     Example: luna tag rename "Places/Paris" "Places/France/Paris"
     """
-    from luna import tags as core
+    from luna.ops import tags as core
 
     with _open(ctx) as lib:
         result = core.rename_tag(lib, old, new)
@@ -162,7 +162,7 @@ def tag_delete(
 
     Example: luna tag delete blurry --yes
     """
-    from luna import tags as core
+    from luna.ops import tags as core
 
     confirm_deletion(f"tag {name!r}", yes)
     with _open(ctx) as lib:
@@ -184,7 +184,7 @@ def tag_show(
 
     Example: luna tag show ~/Pictures/2019/IMG_0001.jpg
     """
-    from luna import tags as core
+    from luna.ops import tags as core
 
     with library_to_read(ctx) as lib:
         rows = core.tags_of(lib, resolve_files(lib, refs, null=null, skip_missing=False))

@@ -68,10 +68,10 @@ def verify_files(
 
     Example (crontab): 0 3 * * * luna verify --older-than 30d --limit 20000 --quiet
     """
-    from luna import verify as core
     from luna.cli.output import resolve_files
     from luna.cli.progress import make_progress
     from luna.library import Library
+    from luna.ops import verify as core
 
     # A bad AGE is a usage error (exit 2), found before the library is opened.
     age = core.parse_duration(older_than) if older_than is not None else None

@@ -10,7 +10,7 @@ batch. Tag, user, album and event names are looked up (or created) once per call
 Used from Python::
 
     from luna import Library
-    from luna.bulk import bulk_insert_files
+    from luna.store.bulk import bulk_insert_files
     with Library.open("library.db") as lib:
         bulk_insert_files(lib, [{"path": "/photos/a.jpg", "tags": ["beach"]}])
 """
@@ -29,12 +29,12 @@ import peewee
 
 from luna.errors import LibraryError, LunaError
 from luna.fsnames import from_db, to_db
-from luna.models import utcnow
 from luna.names import slugify, tidy_name
-from luna.store import ROW_COLUMN_NAMES, encode_json
+from luna.store.models import utcnow
+from luna.store.writes import ROW_COLUMN_NAMES, encode_json
 
 # The columns of a file row, in the order `_file_row` builds its values: the id and
-# creation time, then the columns the importer writes (luna.store).
+# creation time, then the columns the importer writes (luna.store.writes).
 FILE_COLUMNS = ("id", "created", *ROW_COLUMN_NAMES)
 _START, _END, _OWNER = (FILE_COLUMNS.index(c) for c in ("start", "end", "owner_id"))
 _QUOTED = ", ".join(f'"{c}"' for c in FILE_COLUMNS)  # "end" is an SQL keyword

@@ -91,7 +91,7 @@ def _run_one(work, path):
     except RecursionError:
         return Failed(path, "malformed: nesting too deep to parse")
     except Exception as exc:  # noqa: BLE001 - one bad file must never stop the import
-        from luna.extract import FileFailed
+        from luna.ingest.extract import FileFailed
 
         # A failure always says why, even when the reader raised without a message: a bare
         # "failed:" tells the user nothing to act on.

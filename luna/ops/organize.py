@@ -2,7 +2,7 @@
 the library folder, so a user can change their mind about the layout.
 
 Rows keep their ids, tags, albums and events: only `path`, `filename` and `mtime` change.
-Each move goes through luna.transfer's journal; on one file system it is a hard link then
+Each move goes through luna.ops.transfer's journal; on one file system it is a hard link then
 an unlink (no data copied), across file systems a verified copy then a delete. Files
 outside the library folder are only taken in with `include_outside` (that moves a user's
 file from where they put it, so it must be asked for). Families (a photo with its
@@ -14,10 +14,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from luna import interrupts
 from luna.errors import LunaError, NotFound
+from luna.files import place
+from luna.files.place import FullDisks
 from luna.fsnames import for_humans, from_db, to_db, under
-from luna.gather import GatherReport, Step, families_in_folder, family_destinations
-from luna.transfer import FullDisks
+from luna.ops.gather import GatherReport, Step, families_in_folder, family_destinations
 
 
 @dataclass
@@ -30,7 +32,7 @@ class OrganizeOptions:
 
 @dataclass
 class Row:
-    """A library file, with the attribute names luna.gather's family helpers read."""
+    """A library file, with the attribute names luna.ops.gather's family helpers read."""
 
     id: str
     path: str
@@ -52,8 +54,8 @@ class OrganizeReport(GatherReport):
 
 class Organizer:
     def __init__(self, library, options: OrganizeOptions):
-        from luna import layout
-        from luna.transfer import Journal
+        from luna.files import layout
+        from luna.ops.transfer import Journal
 
         self.library = library
         self.db = library.db
@@ -71,7 +73,7 @@ class Organizer:
         import time
 
         started = time.monotonic()
-        from luna.transfer import transferring
+        from luna.ops.transfer import transferring
 
         self._require_library_folder()
         with transferring(self.library.path, dry_run=self.options.dry_run):
@@ -136,7 +138,7 @@ class Organizer:
     def _rows(self, where: str, params) -> list[Row]:
         import json
 
-        from luna.models import File
+        from luna.store.models import File
 
         rows = self.db.execute_sql(f"SELECT {self._COLUMNS} FROM file WHERE {where}", params)
         found = [
@@ -209,7 +211,7 @@ class Organizer:
         return free
 
     def _move(self, row: Row, dest: str) -> None:
-        from luna.transfer import NoSpace, TransferFailed
+        from luna.files.place import NoSpace, TransferFailed
 
         if self.options.dry_run:
             self.report.steps.append(Step(row.path, dest, "move"))
@@ -235,13 +237,12 @@ class Organizer:
         self.report.bytes_copied += row.size
 
     def _transfer(self, row: Row, dest: str) -> None:
-        from luna import transfer
 
-        transfer.make_folders(os.path.dirname(dest))
+        place.make_folders(os.path.dirname(dest))
         # From its journal entry on, a Ctrl-C or SIGTERM waits for this one file (a link, or
         # one verified copy): it ends in place and recorded, or where it was, and nothing is
         # left half-way for the next command's recovery.
-        with transfer.interrupts_deferred():
+        with interrupts.interrupts_deferred():
             entry = self.journal.begin(
                 "organize", row.path, dest, row.content_sha, row.size, file_id=row.id
             )
@@ -251,41 +252,39 @@ class Organizer:
     def _place(self, row: Row, dest: str, entry) -> None:
         """Give the file its new name: a hard link, or a verified copy. If that fails, the
         journal entry is closed and the file is where it was."""
-        from luna import transfer
 
         try:
-            if not transfer.link_no_replace(row.path, dest):
-                transfer.copy_verified(row.path, entry.temporary, row.content_sha)
-                transfer.crash_point("copied")
-                transfer.place_no_replace(entry.temporary, dest)
+            if not place.link_no_replace(row.path, dest):
+                place.copy_verified(row.path, entry.temporary, row.content_sha)
+                interrupts.crash_point("copied")
+                place.place_no_replace(entry.temporary, dest)
         except FileExistsError:
             self.journal.finish(entry)
-            raise transfer.TransferFailed(
+            raise place.TransferFailed(
                 f"{for_humans(dest)} appeared meanwhile; nothing was overwritten"
             ) from None
-        except (transfer.TransferFailed, OSError) as exc:
+        except (place.TransferFailed, OSError) as exc:
             self.journal.finish(entry)
             if isinstance(exc, OSError):
-                raise transfer.failure(exc, os.path.dirname(dest)) from None
+                raise place.failure(exc, os.path.dirname(dest)) from None
             raise
 
     def _finish_move(self, row: Row, dest: str, entry) -> None:
-        from luna import transfer
 
         self.journal.advance(entry, "placed")
-        transfer.crash_point("placed")
+        interrupts.crash_point("placed")
         with self.db.atomic("IMMEDIATE"):
             self.db.execute_sql(
                 "UPDATE file SET path = ?, filename = ?, mtime = ? WHERE id = ?",
                 (to_db(dest), to_db(os.path.basename(dest)), os.stat(dest).st_mtime, row.id),
             )
             self.journal.advance(entry, "recorded")
-        transfer.crash_point("recorded")
+        interrupts.crash_point("recorded")
         try:
-            transfer.remove_source(row.path, row.content_sha, dest, self._folders)
-        except (transfer.TransferFailed, OSError) as exc:
-            reason = str(exc) if isinstance(exc, transfer.TransferFailed) else exc.strerror
-            raise transfer.TransferFailed(
+            place.remove_source(row.path, row.content_sha, dest, self._folders)
+        except (place.TransferFailed, OSError) as exc:
+            reason = str(exc) if isinstance(exc, place.TransferFailed) else exc.strerror
+            raise place.TransferFailed(
                 f"now at {for_humans(dest)}, but the old name could not be removed: {reason}"
             ) from None
         finally:
@@ -304,7 +303,7 @@ class Organizer:
 
 
 def _layout_facts(row: Row):
-    from luna import layout
+    from luna.files import layout
 
     start = row.start if row.date_source not in (None, "file:mtime") else None
     return layout.facts_from_row(

@@ -26,10 +26,10 @@ import math
 import struct
 from dataclasses import dataclass, field
 
-from luna.extract import image
-from luna.extract.dates import parse_exif_datetime
-from luna.extract.facts import Extracted
-from luna.extract.window import Window
+from luna.ingest.extract import image
+from luna.ingest.extract.dates import parse_exif_datetime
+from luna.ingest.extract.facts import Extracted
+from luna.ingest.extract.window import Window
 
 # Hostile files: every walk is bounded by these, whatever the file claims.
 MAX_IFDS = 32  # directories visited in one TIFF structure (the IFD chain and SubIFDs)
@@ -132,8 +132,8 @@ def _reader_for(data):
 
 
 class Span:
-    """data[start:end] for readers that index and slice (luna.extract.jpeg.scan_jpeg), without
-    copying it: each slice copies only the bytes it asks for."""
+    """data[start:end] for readers that index and slice (luna.ingest.extract.jpeg.scan_jpeg),
+    without copying it: each slice copies only the bytes it asks for."""
 
     def __init__(self, data, start: int, end: int):
         self.data, self.start = data, start
@@ -375,7 +375,7 @@ def _read_high_iso(exif, out: Extracted) -> None:
 
 def _exif_from_jpeg(data, start: int, end: int, out: Extracted):
     """The EXIF and frame size of a JPEG embedded at data[start:end] (RAF, X3F, RW2)."""
-    from luna.extract.jpeg import scan_jpeg
+    from luna.ingest.extract.jpeg import scan_jpeg
 
     if not 0 <= start < min(end, len(data)):
         return None

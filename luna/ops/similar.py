@@ -114,7 +114,7 @@ def perceptual_hash(path: str) -> int:
     """
     from PIL import Image
 
-    from luna.extract.heif import register
+    from luna.ingest.extract.heif import register
 
     register()
     with open(path, "rb") as fp:

@@ -15,9 +15,9 @@ from __future__ import annotations
 import os
 import re
 from collections import defaultdict
-from dataclasses import dataclass
 
-from luna.sniff import is_raw
+from luna.ingest.sniff import is_raw
+from luna.store.writes import Member
 
 RELATION_KINDS = ("raw+jpeg", "live-photo", "edited", "sidecar")
 
@@ -25,19 +25,6 @@ RELATION_KINDS = ("raw+jpeg", "live-photo", "edited", "sidecar")
 _EDITED_SUFFIX = re.compile(r"^(?P<base>.+?)[-_ ](?:edited|edit)$", re.IGNORECASE)
 # Apple keeps an edited rendering next to the original as IMG_E1234.HEIC for IMG_1234.HEIC.
 _APPLE_EDITED = re.compile(r"^(?P<prefix>IMG_)E(?P<number>\d{4,})$", re.IGNORECASE)
-
-
-@dataclass(frozen=True, slots=True)
-class Member:
-    id: str
-    path: str
-    kind: str
-    mime: str
-    content_identifier: str | None
-
-    @property
-    def name(self) -> str:
-        return os.path.basename(self.path)
 
 
 def base_name(name: str) -> str:

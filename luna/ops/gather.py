@@ -12,7 +12,7 @@ worker processes. Then, one source folder at a time:
   numbered) name, so they keep matching it;
 - a name already taken by other content gets a number, "IMG_1 (1).jpg"; the same content
   already there is a duplicate. Nothing is ever overwritten;
-- the copy or move itself goes through luna.transfer: journal, copy to a temporary name,
+- the copy or move itself goes through luna.ops.transfer: journal, copy to a temporary name,
   fsync, verify, rename, record, and only then (--move) delete the source.
 """
 
@@ -24,10 +24,12 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from luna import transfer
+from luna import interrupts
 from luna.errors import ExitStatus, Interrupted, LunaError, NotFound
+from luna.files import place
 from luna.fsnames import for_humans
-from luna.importer import NamesSkipped
+from luna.ingest.importer import NamesSkipped
+from luna.ops import transfer
 
 _SIDECAR_EXTENSIONS = (".xmp", ".aae")
 
@@ -36,7 +38,7 @@ _SIDECAR_EXTENSIONS = (".xmp", ".aae")
 class GatherOptions:
     mode: str  # "copy" or "move"
     into: str  # the library folder
-    template: str | None = None  # default: luna.layout.DEFAULT_TEMPLATE
+    template: str | None = None  # default: luna.files.layout.DEFAULT_TEMPLATE
     remove_duplicates: bool = False
     dry_run: bool = False
     exclude: tuple[str, ...] = ()
@@ -134,8 +136,8 @@ def make_library_folder(into: str, *, dry_run: bool) -> None:
 
 class Gatherer:
     def __init__(self, library, options: GatherOptions, progress=None):
-        from luna import layout
-        from luna.importer import Importer, ImportOptions, NoProgress
+        from luna.files import layout
+        from luna.ingest.importer import Importer, ImportOptions, NoProgress
 
         self.library = library
         self.options = options
@@ -154,13 +156,13 @@ class Gatherer:
         self._in_this_run: dict[str, str] = {}  # content hash -> where it goes
         self._own_rows: dict[str, str] = {}  # path -> id of a source recorded in place
         self._folders: dict = {}  # what presence.same_entry found out about folders
-        self._full_disks = transfer.FullDisks()
+        self._full_disks = place.FullDisks()
         self._inflight: deque = deque()  # (journal entry, facts, future) in order
         self._threads = None
 
     # -- the whole run -----------------------------------------------------------------------
     def run(self, paths) -> GatherReport:
-        from luna.importer import resolve_roots
+        from luna.ingest.importer import resolve_roots
 
         started = time.monotonic()
         roots = resolve_roots(paths)
@@ -197,8 +199,8 @@ class Gatherer:
                 )
 
     def _scan(self, roots: list[str]):
-        from luna.scan import Candidate, ScanOptions, ScanProblem, walk
-        from luna.sniff import is_certainly_not_media, not_media_reason
+        from luna.files.scan import Candidate, ScanOptions, ScanProblem, walk
+        from luna.ingest.sniff import is_certainly_not_media, not_media_reason
 
         inside = self.into.rstrip("/") + "/"
         candidates = []
@@ -223,8 +225,8 @@ class Gatherer:
     def _read_and_gather(self, candidates) -> None:
         if not candidates:
             return
-        from luna.extract import FileFacts, Skipped, read_file
-        from luna.workers import Failed, Pool, default_jobs
+        from luna.ingest.extract import FileFacts, Skipped, read_file
+        from luna.ingest.workers import Failed, Pool, default_jobs
 
         self.progress.reading(len(candidates), sum(c.size for c in candidates))
         waiting: dict[str, int] = {}
@@ -300,7 +302,7 @@ class Gatherer:
         """`facts` has the content of the library's file at `existing`. Unless that is this
         very file reached by another path (a symbolic link, a bind mount, a card that
         ignores case), which is only ever left where it is."""
-        from luna import presence
+        from luna.files import presence
 
         try:
             itself = presence.same_entry(facts.path, existing, self._folders)
@@ -330,7 +332,7 @@ class Gatherer:
             return
         detail = ""
         try:
-            removable = transfer.check_second_copy(
+            removable = place.check_second_copy(
                 facts.path, facts.content_sha, existing, self._folders
             )
             if removable and own_id is not None and existing_id is not None:
@@ -339,9 +341,9 @@ class Gatherer:
                 self.importer.merge_rows(keep=existing_id, drop=own_id)
                 detail = f"its tags, albums and events are now on {for_humans(existing)}"
             if removable:
-                transfer.unlink_source(facts.path)
-        except (transfer.TransferFailed, OSError) as exc:
-            reason = str(exc) if isinstance(exc, transfer.TransferFailed) else exc.strerror
+                place.unlink_source(facts.path)
+        except (place.TransferFailed, OSError) as exc:
+            reason = str(exc) if isinstance(exc, place.TransferFailed) else exc.strerror
             self.report.fail(facts.path, f"duplicate kept: {reason}", existing)
             return
         self.report.removed_duplicates += 1
@@ -374,15 +376,15 @@ class Gatherer:
         if self._no_room(facts, dest):
             return
         try:
-            transfer.make_folders(os.path.dirname(dest))
-        except transfer.NoSpace:
+            place.make_folders(os.path.dirname(dest))
+        except place.NoSpace:
             self._out_of_space(facts, dest)
             return
-        except transfer.TransferFailed as exc:
+        except place.TransferFailed as exc:
             self.report.fail(facts.path, str(exc), dest)
             return
         # Journaled, started and queued as one: _drain then closes every entry begun.
-        with transfer.interrupts_deferred():
+        with interrupts.interrupts_deferred():
             entry = self.journal.begin(
                 mode, facts.path, dest, facts.content_sha, facts.size,
                 file_id=self._own_rows.pop(facts.path, None),
@@ -416,7 +418,7 @@ class Gatherer:
         # Waiting is where Ctrl-C lands: the copy stays queued until it is done, so _drain
         # still records it.
         error = future.result()
-        with transfer.interrupts_deferred():
+        with interrupts.interrupts_deferred():
             self._inflight.popleft()
             self._complete(entry, facts, error)
 
@@ -465,7 +467,7 @@ class Gatherer:
         """The file is in place: record it, then (a move) delete its source. Returns why
         that failed, or None."""
         self.journal.advance(entry, "placed")
-        transfer.crash_point("placed")
+        interrupts.crash_point("placed")
         dest, mode = entry.destination, entry.operation
         placed = dataclasses.replace(facts, path=dest, mtime=os.stat(dest).st_mtime)
 
@@ -479,13 +481,13 @@ class Gatherer:
                 self.journal.finish(entry)
 
         self.importer._write(record)
-        transfer.crash_point("recorded")
+        interrupts.crash_point("recorded")
         if mode != "move":
             return None
         try:
-            transfer.remove_source(facts.path, facts.content_sha, dest, self._folders)
-        except (transfer.TransferFailed, OSError) as exc:
-            reason = str(exc) if isinstance(exc, transfer.TransferFailed) else exc.strerror
+            place.remove_source(facts.path, facts.content_sha, dest, self._folders)
+        except (place.TransferFailed, OSError) as exc:
+            reason = str(exc) if isinstance(exc, place.TransferFailed) else exc.strerror
             return f"copied to {for_humans(dest)}, but the source could not be deleted: {reason}"
         finally:
             self.journal.finish(entry)
@@ -515,21 +517,21 @@ def _place(entry, mode: str, known: tuple[int, float]) -> str | None:
     went away), or None. The journal entry is the caller's to close."""
     source, dest = entry.source, entry.destination
     try:
-        linked = mode == "move" and transfer.link_no_replace(source, dest)
+        linked = mode == "move" and place.link_no_replace(source, dest)
         if not linked:
-            transfer.copy_verified(source, entry.temporary, entry.content_sha, known)
-            transfer.crash_point("copied")
-            transfer.place_no_replace(entry.temporary, dest)
+            place.copy_verified(source, entry.temporary, entry.content_sha, known)
+            interrupts.crash_point("copied")
+            place.place_no_replace(entry.temporary, dest)
     except FileExistsError:
         if transfer.holds(dest, entry):
             return AlreadyThere("put there meanwhile (another luna importing the same files?)")
         return f"{for_humans(dest)} appeared while luna was copying; nothing was overwritten"
-    except (transfer.TransferFailed, OSError) as exc:
+    except (place.TransferFailed, OSError) as exc:
         if not os.path.lexists(source):
             return _source_gone(entry)
         if isinstance(exc, OSError):
-            exc = transfer.failure(exc, os.path.dirname(dest))
-        return DiskFull(exc) if isinstance(exc, transfer.NoSpace) else str(exc)
+            exc = place.failure(exc, os.path.dirname(dest))
+        return DiskFull(exc) if isinstance(exc, place.NoSpace) else str(exc)
     return None
 
 
@@ -549,7 +551,7 @@ def family_destinations(
     .content_sha. Returns (free, same): path -> destination to put it at (possibly where it
     already is), and path -> destination already holding its very content. The free names
     join `planned`, so no other file of the run takes them."""
-    from luna import layout
+    from luna.files import layout
 
     for n in range(10_000):
         lead_relative = relative if n == 0 else layout.numbered(relative, n)
@@ -580,7 +582,7 @@ def name_taken(dest: str, size: int, sha: str, planned: set[str]) -> str | None:
     if not os.path.lexists(dest):
         return None
     same_size = os.path.isfile(dest) and os.path.getsize(dest) == size
-    return "same" if same_size and transfer.sha256_of(dest) == sha else "other"
+    return "same" if same_size and place.sha256_of(dest) == sha else "other"
 
 
 # -- what travels together -------------------------------------------------------------------
@@ -596,7 +598,7 @@ def _stem(name: str) -> str:
 
 
 def _lead_rank(facts) -> tuple:
-    from luna.sniff import is_raw
+    from luna.ingest.sniff import is_raw
 
     if facts.kind == "photo":
         rank = 1 if is_raw(facts.mime_type) else 0
@@ -671,7 +673,7 @@ def follower_name(path: str, lead_path: str, lead_new_name: str) -> str:
 
 
 def _layout_facts(facts, library):
-    from luna import layout
+    from luna.files import layout
 
     found = facts.found
     # A date that only comes from the file's mtime is a guess (a copy, a download): such a

@@ -29,8 +29,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from luna.errors import LunaError, NotFound
-from luna.extract.dates import parse_offset
 from luna.fsnames import from_db
+from luna.ingest.extract.dates import parse_offset
 from luna.names import slugify, tidy_name, uuid_text
 from luna.timefmt import iso_local
 
@@ -250,7 +250,7 @@ def _link(db, event_id: int, file_ids: list[str]) -> None:
 
 
 def _insert_event(db, name, slug, start, end, offset, description) -> int:
-    from luna.models import utcnow
+    from luna.store.models import utcnow
 
     cursor = db.execute_sql(
         f"INSERT INTO {EVENT_TABLE} (name, slug, start, end, utc_offset, description, created)"

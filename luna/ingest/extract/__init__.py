@@ -11,12 +11,11 @@ import os
 import stat
 import warnings
 
-from luna import __version__
-from luna.extract.dates import local_from_timestamp
-from luna.extract.facts import Extracted, FileFacts, FileFailed, Skipped
-from luna.extract.filename import date_from_filename
-from luna.extract.window import Window
-from luna.sniff import (
+from luna.ingest.extract.dates import local_from_timestamp
+from luna.ingest.extract.facts import Extracted, FileFacts, FileFailed, Skipped
+from luna.ingest.extract.filename import date_from_filename
+from luna.ingest.extract.window import Window
+from luna.ingest.sniff import (
     MEDIA_EXTENSIONS,
     PHOTO,
     SIDECAR,
@@ -26,6 +25,7 @@ from luna.sniff import (
     is_raw,
     sniff_mime,
 )
+from luna.version import __version__
 
 __all__ = ["read_file", "FileFacts", "FileFailed", "Skipped", "Extracted"]
 
@@ -149,7 +149,7 @@ def _extract_sidecar(content, found: Extracted) -> None:
     Its keywords stay in its metadata; as tags they belong to the media it describes."""
     found.extractors.append("sidecar")
     packet = content.read(_SIDECAR_READ)
-    from luna.extract.xmp import apply_xmp, parse_xmp
+    from luna.ingest.extract.xmp import apply_xmp, parse_xmp
 
     is_xmp = b"xmpmeta" in packet or b"rdf:RDF" in packet
     info = parse_xmp(packet, found.errors) if is_xmp else None
@@ -173,7 +173,7 @@ def sidecar_paths(path: str) -> list[str]:
 def _apply_sidecars(path: str, found: Extracted) -> None:
     """What the sidecars say fills what the file itself lacks (facts.DATE_SOURCES ranks
     sidecar dates below the file's own)."""
-    from luna.extract.xmp import apply_xmp, parse_xmp
+    from luna.ingest.extract.xmp import apply_xmp, parse_xmp
 
     for sidecar in sidecar_paths(path):
         name = os.path.basename(sidecar)
@@ -227,27 +227,27 @@ def _sha256(content) -> str:
 def _extract(path: str, content, mime: str, kind: str, found: Extracted) -> None:
     content.seek(0)
     if kind == PHOTO and isinstance(content, MappedFile) and is_raw(mime):
-        from luna.extract.raw import extract_raw
+        from luna.ingest.extract.raw import extract_raw
 
         found.extractors.append("luna-raw")
         extract_raw(content.mm, mime, found)
         return
     if kind == PHOTO and isinstance(content, MappedFile) and mime == "image/jxl":
-        from luna.extract.jxl import extract_jxl
+        from luna.ingest.extract.jxl import extract_jxl
 
         found.extractors.append("luna-jxl")
         extract_jxl(content.mm, found)
         return
     if kind == PHOTO and mime == "image/jpeg" and isinstance(content, MappedFile):
-        from luna.extract.image import extract_jpeg
+        from luna.ingest.extract.image import extract_jpeg
 
-        if extract_jpeg(content.mm, found):
+        if extract_jpeg(content.mm, found, _read_ciff):
             found.extractors.append("luna-jpeg")
             return
         content.seek(0)
     if kind == PHOTO and (mime in PILLOW_FORMATS or mime.startswith("image/")):
         _register_heif_if_needed(mime)
-        from luna.extract.image import extract_image
+        from luna.ingest.extract.image import extract_image
 
         found.extractors.append("pillow")
         try:
@@ -267,13 +267,13 @@ def _extract(path: str, content, mime: str, kind: str, found: Extracted) -> None
         _extract_sidecar(content, found)
 
 
-VIDEO_PARSE_SECONDS = 20  # MediaInfo may loop on a damaged file; see luna.extract.deadline
+VIDEO_PARSE_SECONDS = 20  # MediaInfo may loop on a damaged file; see luna.ingest.extract.deadline
 
 
 def _extract_video(path: str, found: Extracted) -> None:
     """The container's dates, size, duration and place, parsed under its own deadline."""
-    from luna.extract.deadline import DeadlineExceeded, call_with_deadline
-    from luna.extract.video import extract_video
+    from luna.ingest.extract.deadline import DeadlineExceeded, call_with_deadline
+    from luna.ingest.extract.video import extract_video
 
     def parse() -> Extracted:
         parsed = Extracted()
@@ -311,7 +311,7 @@ def _register_heif_if_needed(mime: str) -> None:
         "image/heic-sequence",
         "image/heif-sequence",
     ):
-        from luna.extract.heif import register
+        from luna.ingest.extract.heif import register
 
         register()
 
@@ -334,3 +334,9 @@ def processor_metadata(found: Extracted) -> dict:
 
 def _os_reason(exc: OSError) -> str:
     return exc.strerror.lower() if exc.strerror else str(exc)
+
+
+def _read_ciff(block: bytes, out: Extracted) -> None:
+    from luna.ingest.extract.raw import read_ciff  # only for the rare JPEG that has one
+
+    read_ciff(block, out)

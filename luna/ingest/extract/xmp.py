@@ -21,8 +21,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from xml.parsers import expat
 
-from luna.extract.dates import EARLIEST_YEAR, parse_exif_datetime, parse_offset
-from luna.extract.facts import Extracted
+from luna.ingest.extract.dates import EARLIEST_YEAR, parse_exif_datetime, parse_offset
+from luna.ingest.extract.facts import Extracted
 
 # Real packets are a few KB, Lightroom sidecars with long edit histories a few hundred.
 # A larger packet is refused unread: it is hostile, or Photoshop's runaway
@@ -110,7 +110,7 @@ class XmpInfo:
     # lr:hierarchicalSubject ("A|B|C"), digiKam:TagsList and MicrosoftPhoto:LastKeywordXMP
     # ("A/B/C") and mwg-kw:Keywords trees, each path as its list of levels.
     hierarchical: list[list[str]] = field(default_factory=list)
-    # (naive local wall-clock time, minutes east of UTC or None) as in luna.extract.dates
+    # (naive local wall-clock time, minutes east of UTC or None) as in luna.ingest.extract.dates
     date_original: DateValue | None = None  # exif:DateTimeOriginal, else photoshop:DateCreated
     create_date: DateValue | None = None  # xmp:CreateDate, else exif:DateTimeDigitized
     latitude: float | None = None

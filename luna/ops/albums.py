@@ -17,7 +17,9 @@ can write the database file, who can change anything in it.
 
 Used from Python::
 
-    from luna import Library, albums
+    from luna import Library
+
+    from luna.ops import albums
     with Library.open() as lib:
         albums.create_album(lib, "Holidays", user="alice")
         albums.share_album(lib, "Holidays", "bob", role="viewer", user="alice")
@@ -31,8 +33,8 @@ from dataclasses import dataclass
 from peewee import JOIN, chunked, fn
 
 from luna.errors import LunaError, NotFound, PermissionDenied
-from luna.models import Album, AlbumEditor, AlbumFile, AlbumViewer, File, User, utcnow
 from luna.names import slugify, tidy_name
+from luna.store.models import Album, AlbumEditor, AlbumFile, AlbumViewer, File, User, utcnow
 from luna.timefmt import iso_local, iso_utc
 
 OWNER, EDITOR, VIEWER = "owner", "editor", "viewer"
@@ -275,7 +277,7 @@ def _album_files(album: Album, order: str) -> list[dict]:
 def add_files(
     lib, name: str, file_ids: list[str], *, user: str, dry_run: bool = False
 ) -> FilesChange:
-    """Add files (hex ids, as luna.targets resolves them) at the end of the album, in the
+    """Add files (hex ids, as luna.ops.targets resolves them) at the end of the album, in the
     order given; files already in it keep their place."""
     file_ids = _distinct_hex(file_ids)
     with lib.db.atomic("IMMEDIATE"):

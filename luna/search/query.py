@@ -2,7 +2,7 @@
 inside a shell loop does not pay for importing the ORM.
 
 Every filter adds a condition; all of them combine with AND. Places are answered in two
-steps: the bounding boxes of luna.geo select rows through the (latitude, longitude)
+steps: the bounding boxes of luna.search.geo select rows through the (latitude, longitude)
 index, then the exact great-circle distance filters (and sorts) them.
 """
 
@@ -13,6 +13,7 @@ import os
 import re
 import sqlite3
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from luna.errors import ExitStatus, LunaError, NotFound, PermissionDenied
 from luna.fsnames import from_db, under
@@ -177,7 +178,7 @@ def _time(b: _Builder, q: Query) -> None:
 
 
 def _place(b: _Builder, q: Query) -> None:
-    from luna import geo
+    from luna.search import geo
 
     if q.near:
         _boxes_condition(b, geo.boxes_around(q.near[0], q.near[1], q.radius_m))
@@ -373,7 +374,7 @@ def find(con: sqlite3.Connection, q: Query) -> list[Hit]:
 
 def _within(hits: list[Hit], q: Query) -> list[Hit]:
     """The exact great-circle filter after the boxes' coarse one."""
-    from luna.geo import distance_m
+    from luna.search.geo import distance_m
 
     lat, lon = q.near
     kept = []
@@ -421,14 +422,14 @@ def tags_by_file(con: sqlite3.Connection, ids: list[str]) -> dict[str, list[str]
 def connect(path) -> sqlite3.Connection:
     """Open a library for searching: read only, without the ORM. A file that is not a
     luna library this luna can use is refused unchanged; one that needs an upgrade goes
-    through luna.library first, which upgrades it or says why it cannot."""
-    from luna import libfile
+    through luna.store.db first, which upgrades it or says why it cannot."""
     from luna.config import SCHEMA_VERSION
+    from luna.store import libfile
 
     if not os.path.isfile(path):
         raise NotFound(f"no library at {path} (run `luna import PATH` to create it)")
     if libfile.identify(path, SCHEMA_VERSION) < SCHEMA_VERSION:
-        from luna.library import Library
+        from luna.store import db
 
-        Library.upgrade_to_read(path)
+        db.upgrade_to_read(Path(path))
     return libfile.connect_for_reading(path)

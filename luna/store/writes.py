@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from dataclasses import dataclass
 
 from luna.fsnames import from_db, is_utf8, raw, to_db
-from luna.models import File, FileTag, ImportFailure, utcnow
+from luna.store.models import File, FileTag, ImportFailure, utcnow
 
 # The columns an import writes, in one fixed order.
 ROW_COLUMNS = (
@@ -212,7 +213,7 @@ def _marks(values) -> str:
 
 
 class RelationStore:
-    """Reads and writes for luna.relations, one folder at a time."""
+    """Reads and writes for luna.ingest.relations, one folder at a time."""
 
     _MEMBER_COLUMNS = "id, path, kind, mime_type, json_extract(metadata, '$.content_identifier')"
 
@@ -220,8 +221,6 @@ class RelationStore:
         self.db = database
 
     def folder_members(self, folder: str) -> list:
-        from luna.relations import Member
-
         # The files directly in `folder`: below it, with no "/" after its own. A folder
         # whose name is UTF-8 may hold files whose names are not, so both forms are read.
         base = folder.rstrip("/") + "/"
@@ -238,8 +237,6 @@ class RelationStore:
         return members
 
     def same_identifiers(self, identifiers: list[str]) -> list:
-        from luna.relations import Member
-
         found = []
         for i in range(0, len(identifiers), 500):
             chunk = identifiers[i : i + 500]
@@ -277,3 +274,18 @@ encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), defaul
 
 def _json_text(value) -> str | None:
     return None if value is None else encode_json(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A file of a folder as luna.ingest.relations sees it."""
+
+    id: str
+    path: str
+    kind: str
+    mime: str
+    content_identifier: str | None
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path)

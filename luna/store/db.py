@@ -17,10 +17,10 @@ from pathlib import Path
 
 from peewee import DatabaseError, OperationalError, SqliteDatabase
 
-from luna import libfile
 from luna.errors import CannotWrite, LibraryError, NeedsUpgrade
-from luna.libfile import BUSY_TIMEOUT_S
-from luna.models import ALL_MODELS, database
+from luna.store import libfile
+from luna.store.libfile import BUSY_TIMEOUT_S
+from luna.store.models import ALL_MODELS, database
 
 PRAGMAS = {
     "journal_mode": "wal",  # readers never block the writer; survives kill -9
@@ -41,7 +41,7 @@ def _v1_to_v2(db: SqliteDatabase) -> None:
     journal of copies and moves in flight (luna import --copy/--move, luna organize)."""
     from playhouse.migrate import SqliteMigrator, migrate
 
-    from luna.models import ContentHistory, File, PerceptualHash, Transfer
+    from luna.store.models import ContentHistory, File, PerceptualHash, Transfer
 
     # add_column also creates the column's index (the field has index=True).
     migrate(SqliteMigrator(db).add_column("file", "verified_at", File.verified_at))
@@ -90,6 +90,19 @@ def connect(path: Path, *, readonly: bool = False) -> tuple[SqliteDatabase, Path
     return db, backup
 
 
+def upgrade_to_read(path: Path) -> None:
+    """Upgrade an older luna's library (after a backup) so that a reading command can read
+    it; one that cannot be written says so."""
+    try:
+        db, _ = connect(path)
+    except CannotWrite as exc:
+        raise CannotWrite(
+            f"{exc}; it was written by an older luna, and must be upgraded before this "
+            "luna can read it"
+        ) from None
+    db.close()
+
+
 def create(path: Path) -> None:
     """Make a new, empty library at `path`, where there is no file.
 
@@ -97,13 +110,13 @@ def create(path: Path) -> None:
     without replacing anything. So a file at a library's path is always a whole library: an
     empty one can only be damage, which luna refuses rather than fills. When two luna create
     the same library at once, the first one's is kept and the other's discarded."""
-    from luna import transfer  # only when creating a library: not on every command's path
+    from luna.files import place  # only when creating a library: not on every command's path
 
     _make_folder(path.parent)
     temporary = path.with_name(f".{path.name}.new-{uuid.uuid4().hex[:12]}")
     try:
         _build_fresh(temporary)
-        transfer.place_no_replace(str(temporary), str(path))
+        place.place_no_replace(str(temporary), str(path))
     except FileExistsError:
         pass  # another luna created it meanwhile (and ours is gone): that one is used
     except (OSError, sqlite3.Error, DatabaseError) as exc:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable
 
-from luna.extract.dates import parse_exif_datetime, parse_offset, with_subseconds
-from luna.extract.facts import Extracted, FileFailed
+from luna.ingest.extract.dates import parse_exif_datetime, parse_offset, with_subseconds
+from luna.ingest.extract.facts import Extracted, FileFailed
 
 # EXIF tag numbers (see the EXIF 2.32 specification, or PIL.ExifTags.TAGS).
 IFD_EXIF, IFD_GPS = 0x8769, 0x8825
@@ -62,11 +63,13 @@ def open_image(fp):
         raise FileFailed(f"not a readable image: {short_reason(exc)}") from None
 
 
-def extract_jpeg(data, out: Extracted) -> bool:
-    """Fill `out` from a plain JPEG's header without opening it as an image.
+def extract_jpeg(data, out: Extracted, read_ciff: Callable[[bytes, Extracted], None]) -> bool:
+    """Fill `out` from a plain JPEG's header without opening it as an image. `read_ciff`
+    reads the CIFF heap early Canon PowerShots wrote instead of EXIF: it is the RAW reader's
+    (luna.ingest.extract.raw), which builds on this module, so the caller hands it in.
 
-    Returns False when the file needs Pillow's full reading (see luna.extract.jpeg)."""
-    from luna.extract.jpeg import scan_jpeg
+    Returns False when the file needs Pillow's full reading (see luna.ingest.extract.jpeg)."""
+    from luna.ingest.extract.jpeg import scan_jpeg
 
     header = scan_jpeg(data)
     if header is None:
@@ -92,15 +95,13 @@ def extract_jpeg(data, out: Extracted) -> bool:
     if header.picture_info:
         _read_picture_info(header.picture_info, out)
     if header.ciff:
-        safely(out, "ciff", lambda: _read_jpeg_ciff(header.ciff, out))
+        safely(out, "ciff", lambda: _read_jpeg_ciff(header.ciff, out, read_ciff))
     return True
 
 
-def _read_jpeg_ciff(block: bytes, out: Extracted) -> None:
+def _read_jpeg_ciff(block: bytes, out: Extracted, read_ciff) -> None:
     """Early Canon PowerShots wrote their metadata as a CIFF heap in APP0 instead of EXIF:
     it fills what EXIF did not say (the JPEG's own frame gives the dimensions)."""
-    from luna.extract.raw import read_ciff
-
     found = Extracted()
     read_ciff(block, found)
     if found.start is not None:
@@ -173,7 +174,7 @@ def _already_turned(im) -> bool:
 
 def read_embedded_xmp(packet, out: Extracted) -> None:
     """XMP inside the file fills what its EXIF and IPTC did not say."""
-    from luna.extract.xmp import apply_xmp, parse_xmp
+    from luna.ingest.extract.xmp import apply_xmp, parse_xmp
 
     info = parse_xmp(packet, out.errors)
     if info is not None:

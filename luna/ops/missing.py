@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 from luna import fsnames
 from luna.errors import ExitStatus, Interrupted, LunaError, NotFound
 from luna.fsnames import for_humans, from_db, to_db
-from luna.libfile import cannot_write
 from luna.names import uuid_text
-from luna.store import merge_rows
+from luna.store.libfile import cannot_write
+from luna.store.writes import merge_rows
 from luna.timefmt import iso_utc
 
 REPORT_VERSION = 1
@@ -347,7 +347,7 @@ def sha256_of(path: str) -> str:
 def _relink_batch(db, batch: list[_Checked], report: RelinkReport) -> None:
     """Apply one batch, deciding inside the write transaction (another luna may have
     changed the rows since they were read)."""
-    from luna.models import File, utcnow
+    from luna.store.models import File, utcnow
 
     now = File.modified.db_value(utcnow())
     for item in batch:
@@ -459,11 +459,11 @@ def prune(
     """Remove from the library the rows of files marked missing: all of them, or those of
     `file_ids` (hex or dashed). Named files that are not missing are left alone and listed
     in `not_missing`; a missing file whose path exists again (a disk mounted again) is left
-    alone and listed in `reappeared`; one only out of reach (see luna.presence) is left
+    alone and listed in `reappeared`; one only out of reach (see luna.files.presence) is left
     alone and listed in `unavailable` (`accept_vanished` takes an empty folder where the
     file's folder was at its word). Tags, albums and events themselves stay; only the
     files' links to them go, and the report lists them."""
-    from luna.presence import Lookout
+    from luna.files.presence import Lookout
 
     report = PruneReport(dry_run=dry_run)
     lookout = Lookout(trust_empty_folders=accept_vanished)
@@ -555,7 +555,7 @@ def _under_any(column: str, folder: str) -> tuple[str, list]:
 
 
 def _timestamp(value) -> dt.datetime | None:
-    from luna.models import File
+    from luna.store.models import File
 
     return File.missing_since.python_value(value)
 

@@ -1,7 +1,7 @@
 """`luna doctor`: is the library sound, and did a crash leave anything behind?
 
 Opening the library for writing already finishes or rolls back interrupted copies and
-moves (luna.transfer.recover); the doctor reports what that did, what it could not do,
+moves (luna.ops.transfer.recover); the doctor reports what that did, what it could not do,
 partial copies no journal entry accounts for, and SQLite's own integrity check. While
 another luna is copying or moving files, its journal rows and partial copies are its work
 in progress: the doctor says so and judges none of them.
@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from luna.transfer import TEMP_PREFIX, Journal, alone
+from luna.files.place import TEMP_PREFIX
+from luna.ops.transfer import Journal, alone
 
 
 @dataclass

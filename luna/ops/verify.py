@@ -43,10 +43,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 from luna.errors import ExitStatus, Interrupted, NotFound
+from luna.files.scan import os_reason
 from luna.fsnames import from_db, to_db
-from luna.importer import NoProgress, Progress
-from luna.libfile import cannot_write
-from luna.scan import os_reason
+from luna.ingest.importer import NoProgress, Progress
+from luna.store.libfile import cannot_write
 
 REPORT_VERSION = 1
 CHUNK = 1024 * 1024  # bytes read (and hashed) at a time
@@ -122,7 +122,7 @@ _DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 def parse_duration(text: str, option: str = "--older-than") -> dt.timedelta:
     """`90m`, `12h`, `30d`, `2w` as a timedelta; BadFilter (exit 2) names the option."""
-    from luna.query import BadFilter
+    from luna.search.query import BadFilter
 
     m = _DURATION.match(str(text).strip().lower())
     if not m:
@@ -155,7 +155,7 @@ def read_hash(path: str, stop: threading.Event | None = None) -> Reading:
     try:
         fd = _open_read_only(path)
     except (FileNotFoundError, NotADirectoryError):  # gone, or a folder on its path is
-        from luna.presence import presence
+        from luna.files.presence import presence
 
         # ...unless its folder left an empty mount point behind: a disk not mounted.
         found = presence(path)
@@ -224,7 +224,7 @@ def _select(db, file_ids, older_than, limit, now) -> tuple[array, int]:
     Only rowids are kept (8 bytes a file), whatever the library's size; each row is read
     again when its turn comes. Were rowids renumbered meanwhile (VACUUM), the run would
     check other rows, each against its own record: coverage changes, correctness not."""
-    from luna.models import File
+    from luna.store.models import File
 
     cond, params = "1", []
     if older_than is not None:
@@ -313,7 +313,7 @@ class _Writes:
             self.flush()
 
     def flush(self) -> None:
-        from luna.models import File
+        from luna.store.models import File
 
         self.last = time.monotonic()
         if not self.pending():
@@ -355,7 +355,7 @@ def _write(lib, fn) -> None:
 
 
 def _utcnow() -> dt.datetime:
-    from luna.models import utcnow
+    from luna.store.models import utcnow
 
     return utcnow()
 
@@ -375,7 +375,7 @@ def verify(
 ) -> VerifyReport:
     """Read files again and compare their SHA-256 with the library's.
 
-    file_ids: the files to check (ids as `luna.targets.resolve` gives them); None for all.
+    file_ids: the files to check (ids as `luna.ops.targets.resolve` gives them); None for all.
     older_than: only files whose content was not confirmed for that long (or never).
     limit: at most this many files (the oldest checks first with older_than).
     accept: record the new content of changed files (their old hash goes to the history).
@@ -463,9 +463,9 @@ def _accept(lib, changed: list[tuple[_Row, Problem]], report: VerifyReport) -> N
     size and mtime, which would otherwise make it skip them), which keeps the old hash in
     content_history, updates what the file says (dates, keywords) and keeps user tags,
     albums and events. Each file keeps its owner."""
-    from luna.importer import ImportOptions
-    from luna.importer import Interrupted as ImportInterrupted
-    from luna.workers import default_jobs
+    from luna.ingest.importer import ImportOptions
+    from luna.ingest.importer import Interrupted as ImportInterrupted
+    from luna.ingest.workers import default_jobs
 
     owners = _owner_names(lib, [row.id for row, _ in changed])
     groups: dict[str | None, list[str]] = {}
@@ -547,7 +547,7 @@ def _tally_accepted(lib, changed, failures: dict[str, str], report: VerifyReport
 def content_history(lib, file_id) -> list[dict]:
     """The hashes a file had before its current one, most recent first, and why each was
     replaced ("verify --accept", "import")."""
-    from luna.models import ContentHistory
+    from luna.store.models import ContentHistory
     from luna.timefmt import iso_utc
 
     rows = (

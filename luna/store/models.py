@@ -134,14 +134,14 @@ class ContentHistory(BaseModel):
 
 
 class PerceptualHash(BaseModel):
-    """What a photo looks like, as a 64-bit hash (luna.similar), for `dupes --similar`.
+    """What a photo looks like, as a 64-bit hash (luna.ops.similar), for `dupes --similar`.
 
     Keyed by content, not by file: copies share one entry, and an edited file (new
     content) gets a new one. `value` is NULL, with `error` saying why, for content that
     cannot be decoded, so it is not tried again on every run."""
 
     content_sha = CharField(max_length=64)
-    method = CharField()  # luna.similar.HASH_METHOD: a new algorithm means new values
+    method = CharField()  # luna.ops.similar.HASH_METHOD: a new algorithm means new values
     value = BigIntegerField(null=True)  # the unsigned hash stored as a signed 64-bit int
     error = TextField(null=True)
 
@@ -150,7 +150,7 @@ class PerceptualHash(BaseModel):
 
 
 class Transfer(BaseModel):
-    """The journal of copies and moves in flight (luna.transfer). A row is written and
+    """The journal of copies and moves in flight (luna.ops.transfer). A row is written and
     committed before a file is touched, advanced as each step completes, and removed once
     the file is in place, recorded and (for a move) its source deleted. Whatever a crash
     leaves here is finished or rolled back by the next luna command that opens the library

@@ -209,7 +209,7 @@ def similar_groups(
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Group], HashingReport]:
     """Photos that look the same, whatever their bytes: exact copies included."""
-    from luna import similar
+    from luna.ops import similar
 
     choose = keeper_rule(keep)
     threshold = similar.DEFAULT_THRESHOLD if threshold is None else threshold
@@ -248,8 +248,8 @@ def update_hashes(lib, *, jobs: int = 0, progress=None) -> HashingReport:
 
     In worker processes, each photo under a deadline: decoding is CPU work, and a
     malformed file must cost one failure, not a hang."""
-    from luna import similar
-    from luna.workers import Failed, Pool, default_jobs
+    from luna.ingest.workers import Failed, Pool, default_jobs
+    from luna.ops import similar
 
     db = lib.db
     report = HashingReport()
@@ -299,8 +299,8 @@ HASH_SECONDS = 30.0  # one photo's decode; far more than a 100 MP JPEG needs at 
 
 def _hash_one(path: str) -> tuple[int | None, str | None]:
     """In a worker: (hash, None), or (None, why it cannot be hashed)."""
-    from luna import similar
-    from luna.extract import FileFailed
+    from luna.ingest.extract import FileFailed
+    from luna.ops import similar
 
     try:
         return similar.perceptual_hash(path), None
@@ -381,8 +381,8 @@ def merge_metadata(lib, groups: list[Group], *, user: str, dry_run: bool = False
     Tags arrive as tags added by hand: they did not come from the kept file's own metadata,
     so a re-import of that file must not take them away. Albums follow the album's sharing
     rules: a viewer cannot add files to it, so such an album is reported, not changed."""
-    from luna import albums as album_rules
-    from luna.models import Album
+    from luna.ops import albums as album_rules
+    from luna.store.models import Album
 
     report = MergeReport(dry_run=dry_run)
     db = lib.db
@@ -422,7 +422,7 @@ def merge_metadata(lib, groups: list[Group], *, user: str, dry_run: bool = False
 
 
 def _link_to(db, kept: Copy, extras: list[Copy], gained: dict[str, list[str]]) -> None:
-    from luna.models import utcnow
+    from luna.store.models import utcnow
 
     extra_ids = [c.id for c in extras]
     marks = _marks(extra_ids)
@@ -453,7 +453,7 @@ def _link_to(db, kept: Copy, extras: list[Copy], gained: dict[str, list[str]]) -
 
 
 def _db_time(value: dt.datetime) -> str:
-    from luna.models import File
+    from luna.store.models import File
 
     return File.created.db_value(value)
 

@@ -14,9 +14,9 @@ import math
 import re
 from itertools import pairwise
 
-from luna.extract.dates import local_from_timestamp, parse_exif_datetime
-from luna.extract.facts import Extracted
-from luna.extract.image import safely
+from luna.ingest.extract.dates import local_from_timestamp, parse_exif_datetime
+from luna.ingest.extract.facts import Extracted
+from luna.ingest.extract.image import safely
 
 # MediaInfo's ParseSpeed runs from 0 (fewest bytes read) to 1 (whole file); its default, 0.5,
 # also samples frames for GOP and caption details luna never uses. At 0 it still reads every

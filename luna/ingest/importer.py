@@ -2,9 +2,9 @@
 
 The pipeline, in the order data flows:
 1. resolve the roots and load what the library already knows under them (one query);
-2. walk the trees (`luna.scan`), comparing size and mtime: unchanged files are not read;
-3. read new and changed files in worker processes (`luna.workers` running
-   `luna.extract.read_file`): one read gives the hash, the MIME type and the metadata;
+2. walk the trees (`luna.files.scan`), comparing size and mtime: unchanged files are not read;
+3. read new and changed files in worker processes (`luna.ingest.workers` running
+   `luna.ingest.extract.read_file`): one read gives the hash, the MIME type and the metadata;
 4. record the results in small transactions, deciding inside each write transaction
    whether a file is new, changed or moved, so two imports at once stay correct;
 5. mark files whose path has vanished as missing (never delete them).
@@ -22,12 +22,12 @@ from typing import Protocol
 
 from luna import fsnames
 from luna.errors import EmptyPath, ExitStatus, Interrupted
+from luna.files.scan import Candidate, ScanOptions, ScanProblem, require_root, walk
 from luna.fsnames import from_db
-from luna.libfile import cannot_write
-from luna.scan import Candidate, ScanOptions, ScanProblem, require_root, walk
-from luna.sniff import is_certainly_not_media, not_media_reason
-from luna.store import FileStore
-from luna.transfer import crash_point
+from luna.ingest.sniff import is_certainly_not_media, not_media_reason
+from luna.interrupts import crash_point
+from luna.store.libfile import cannot_write
+from luna.store.writes import FileStore
 
 REPORT_VERSION = 1
 BATCH_FILES = 200  # results written per transaction at most...
@@ -309,8 +309,8 @@ class Importer:
     def _read_and_record(self, todo: list[Candidate], failures_before: dict) -> None:
         if not todo:
             return
-        from luna.extract import read_file
-        from luna.workers import Pool, default_jobs
+        from luna.ingest.extract import read_file
+        from luna.ingest.workers import Pool, default_jobs
 
         self.progress.reading(len(todo), sum(c.size for c in todo))
         pool = Pool(read_file, self.options.jobs or default_jobs(), self._time_limit)
@@ -320,8 +320,8 @@ class Importer:
             pool.close()  # also when a write fails or Ctrl-C arrives: no worker lingers
 
     def _record_results(self, results, failures_before: dict) -> None:
-        from luna.extract import FileFacts, Skipped
-        from luna.workers import Failed
+        from luna.ingest.extract import FileFacts, Skipped
+        from luna.ingest.workers import Failed
 
         batch: list = []
         last_flush = time.monotonic()
@@ -424,14 +424,14 @@ class Importer:
 
     def merge_rows(self, *, keep: str, drop: str) -> None:
         """Two rows of one content become row `keep`, with everything attached to both."""
-        from luna.store import merge_rows
+        from luna.store.writes import merge_rows
 
         self._write(lambda: merge_rows(self.db, keep=keep, drop=drop))
 
     def _find_moved(self, facts) -> str | None:
         """A row with the same content whose path is gone: the file was moved or renamed.
         (Not one whose path is only out of reach: that file is still where it was.)"""
-        from luna.presence import presence
+        from luna.files.presence import presence
 
         candidates = self.store.same_content_elsewhere(facts.content_sha, facts.size, facts.path)
         for file_id, path, missing_since in candidates:
@@ -445,7 +445,7 @@ class Importer:
         return None
 
     def _row(self, facts) -> dict:
-        from luna.models import utcnow
+        from luna.store.models import utcnow
 
         found = facts.found
         now = utcnow()
@@ -511,7 +511,7 @@ class Importer:
         A path that still exists but was not walked (hidden, excluded) is left alone; so is
         one that is only out of reach (unavailable: permissions, an I/O error, a disk not
         mounted), and so is every file of a root whose known files all vanished at once."""
-        from luna.presence import Lookout
+        from luna.files.presence import Lookout
 
         lookout = Lookout(trust_empty_folders=self.options.accept_vanished)
         gone, out_of_reach = [], []
@@ -565,7 +565,7 @@ class Importer:
     # -- 6. related files ---------------------------------------------------------------
     def _link_related(self) -> None:
         """Recompute RAW+JPEG, Live Photo, edited and sidecar links where files changed."""
-        from luna.store import RelationStore
+        from luna.store.writes import RelationStore
 
         if self.options.dry_run or not self._touched_folders:
             return
@@ -576,7 +576,7 @@ class Importer:
 
     @staticmethod
     def _link_folders(store, folders: list[str]) -> None:
-        from luna import relations
+        from luna.ingest import relations
 
         for folder in folders:
             members = store.folder_members(folder)
@@ -626,7 +626,7 @@ def _root_of(path: str, roots: list[str]) -> str:
 
 # A failure whose cause may have passed by the next import is read again then, even when
 # the file is unchanged: a permission fixed, a disk that stopped failing, a machine less
-# loaded. The prefixes are those luna.extract and luna.workers give such failures.
+# loaded. The prefixes are those luna.ingest.extract and luna.ingest.workers give such failures.
 _PASSING_CAUSES = ("cannot read: ", "timed out after ")
 
 

@@ -1,0 +1,244 @@
+"""Putting a file somewhere else without ever losing it: copy, verify, rename, journal.
+
+Photo tools have lost whole libraries while moving them (a resumed import, a network disk
+that reported a copy done before it was). Every copy or move luna makes follows the same
+steps, each of which leaves the file safe if the process dies right after it:
+
+1. A journal row (table `transfer`) records source, destination and the content hash, and
+   is committed before any file is touched.
+2. The data is copied by the kernel (copy_file_range) to a temporary name in the
+   destination folder, flushed to the disk (fsync), then read back and hashed. The hash
+   must equal the one the library knows (taken when luna read the source), or the copy is
+   removed and the file reported. On the same file system a move needs no copy: a hard
+   link gives the file its second name.
+3. The temporary name is renamed into place without replacing anything (link, or
+   renameat2(RENAME_NOREPLACE)): an existing file is never overwritten. The folder is
+   flushed too, so the new name survives a power cut.
+4. The library row is written (or, for organize, updated) in the same transaction that
+   advances the journal.
+5. Only for a move, and only now: the source is deleted. Then the journal row goes.
+
+Whatever a crash leaves in the journal is finished or rolled back by `recover()`, which
+the next luna command that writes to the library runs first. A journal row of a luna that
+is still running is not a leftover: every process that copies or moves holds a shared lock
+on a file beside the library, and recovery runs only when it can take that lock alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+
+from luna.files.place import (
+    TransferFailed,
+    remove_quietly,
+    remove_source,
+    same_file,
+    sha256_of,
+    temporary_name,
+)
+from luna.fsnames import for_humans
+
+# -- the journal -----------------------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    id: int
+    operation: str
+    source: str
+    destination: str
+    temporary: str
+    content_sha: str
+    size_bytes: int
+    file_id: str | None
+    state: str
+
+
+class Journal:
+    """The `transfer` table: one row per file on its way, committed at each step."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def begin(self, operation, source, destination, content_sha, size, file_id=None) -> Entry:
+        from luna.fsnames import to_db
+        from luna.store.models import File, utcnow
+
+        temporary = temporary_name(destination)
+        with self.db.atomic("IMMEDIATE"):
+            cursor = self.db.execute_sql(
+                "INSERT INTO transfer (operation, source, destination, temporary, content_sha, "
+                "size_bytes, file_id, state, started) VALUES (?, ?, ?, ?, ?, ?, ?, 'copying', ?)",
+                (
+                    operation,
+                    to_db(source),
+                    to_db(destination),
+                    to_db(temporary),
+                    content_sha,
+                    size,
+                    file_id,
+                    File.created.db_value(utcnow()),
+                ),
+            )
+        return Entry(
+            cursor.lastrowid, operation, source, destination, temporary, content_sha, size,
+            file_id, "copying",
+        )  # fmt: skip
+
+    def advance(self, entry: Entry, state: str) -> None:
+        """Outside a transaction: commits at once. Inside one: lands with it."""
+        self.db.execute_sql("UPDATE transfer SET state = ? WHERE id = ?", (state, entry.id))
+        entry.state = state
+
+    def finish(self, entry: Entry) -> None:
+        self.db.execute_sql("DELETE FROM transfer WHERE id = ?", (entry.id,))
+
+    def pending(self) -> list[Entry]:
+        from luna.fsnames import from_db
+
+        rows = self.db.execute_sql(
+            "SELECT id, operation, source, destination, temporary, content_sha, size_bytes, "
+            "file_id, state FROM transfer ORDER BY id"
+        ).fetchall()
+        return [
+            Entry(r[0], r[1], from_db(r[2]), from_db(r[3]), from_db(r[4]), *r[5:]) for r in rows
+        ]
+
+
+def has_pending(db) -> bool:
+    return db.execute_sql("SELECT EXISTS (SELECT 1 FROM transfer)").fetchone()[0] == 1
+
+
+# -- who is transferring now -----------------------------------------------------------------
+# A process killed with -9 loses its locks with it, so "nobody holds the lock" means
+# "every journal row is a crash's leftover". flock, not SQLite: the lock must last the
+# whole run, across many short transactions.
+
+
+def _open_lock(library_path) -> int | None:
+    try:
+        return os.open(f"{library_path}-transfers.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC)
+    except OSError:
+        return None  # a read-only folder: nothing can be transferring into this library
+
+
+@contextlib.contextmanager
+def transferring(library_path, *, dry_run: bool = False):
+    """Held (shared: several luna at once) while this process copies or moves files. Waits
+    while a recovery runs, which takes moments. A dry run moves nothing and takes nothing."""
+    import fcntl
+
+    fd = None if dry_run else _open_lock(library_path)
+    try:
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def alone(library_path):
+    """Yields True, holding the lock alone, when no other luna is copying or moving files
+    for this library; False, at once, when one is (its journal rows and partial copies are
+    its own, not leftovers)."""
+    import fcntl
+
+    fd = _open_lock(library_path)
+    free = True
+    if fd is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            free = False
+    try:
+        yield free
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+# -- after a crash ---------------------------------------------------------------------------
+
+
+@dataclass
+class Recovered:
+    entry: Entry
+    outcome: str  # "finished", "rolled back", "needs attention"
+    detail: str
+
+
+def recover(library) -> list[Recovered]:
+    """Finish or roll back every copy and move a crash left in the journal.
+
+    A transfer whose destination holds the whole, verified content is finished (recorded
+    in the library, and for a move the source deleted after one more check); any other is
+    rolled back: the partial copy is removed and the source, never touched before that
+    point, is where it was."""
+    journal = Journal(library.db)
+    done = []
+    for entry in journal.pending():
+        done.append(_recover_one(library, journal, entry))
+    return done
+
+
+def _recover_one(library, journal: Journal, entry: Entry) -> Recovered:
+    remove_quietly(entry.temporary)
+    if not holds(entry.destination, entry):
+        journal.finish(entry)
+        return Recovered(entry, "rolled back", f"{for_humans(entry.source)} stays where it was")
+    try:
+        _record_destination(library, entry)
+        moving = entry.operation in ("move", "organize") and os.path.lexists(entry.source)
+        if moving and (same_file(entry.source, entry.destination) or holds(entry.source, entry)):
+            remove_source(entry.source, entry.content_sha, entry.destination)
+    except (TransferFailed, OSError) as exc:
+        return Recovered(entry, "needs attention", str(exc))
+    journal.finish(entry)
+    return Recovered(
+        entry, "finished", f"{for_humans(entry.source)} -> {for_humans(entry.destination)}"
+    )
+
+
+def holds(path: str, entry: Entry) -> bool:
+    """Whether `path` is a file with exactly the transfer's content."""
+    try:
+        if not os.path.isfile(path) or os.path.getsize(path) != entry.size_bytes:
+            return False
+        return sha256_of(path) == entry.content_sha
+    except OSError:
+        return False
+
+
+def _record_destination(library, entry: Entry) -> None:
+    """Make the library say what the disk says: the row at the destination. A transfer of
+    a recorded file (organize, or a move of a file imported in place) moves its row."""
+    from luna.fsnames import to_db
+
+    db = library.db
+    if entry.file_id is not None:
+        with db.atomic("IMMEDIATE"):
+            db.execute_sql(
+                "UPDATE file SET path = ?, filename = ?, missing_since = NULL WHERE id = ?",
+                (to_db(entry.destination), to_db(os.path.basename(entry.destination)),
+                 entry.file_id),
+            )  # fmt: skip
+            if entry.operation == "organize":  # organize moves content the row has
+                db.execute_sql(
+                    "UPDATE file SET mtime = ? WHERE id = ?",
+                    (os.stat(entry.destination).st_mtime, entry.file_id),
+                )
+    row = db.execute_sql(
+        "SELECT 1 FROM file WHERE path = ?", (to_db(entry.destination),)
+    ).fetchone()
+    if row is None or entry.operation == "move":
+        # A move's row is brought up to date by an import of the one file: unchanged
+        # content is not read again, changed content is recorded with its history.
+        from luna.ingest.importer import Importer, ImportOptions
+
+        report = Importer(library, ImportOptions()).run([entry.destination])
+        if report.failed:
+            raise TransferFailed(report.failures[0]["reason"])

@@ -1,0 +1,1 @@
+"""Finding files in the library: `luna find`'s filters, places and distances."""
