@@ -219,7 +219,7 @@ class Library:
             "kind": file.kind,
             "mime_type": file.mime_type,
             "size_bytes": file.size_bytes,
-            "mtime": iso_utc(dt.datetime.fromtimestamp(file.mtime, dt.timezone.utc)),
+            "mtime": iso_utc(dt.datetime.fromtimestamp(file.mtime, dt.UTC)),
             "content_sha": file.content_sha,
             "start": iso_local(file.start, file.utc_offset),
             "end": iso_local(file.end, file.utc_offset),

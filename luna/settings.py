@@ -212,7 +212,8 @@ def _read_config(config_file: Path) -> tuple[dict[str, Any], bool, list[str]]:
         return {}, False, []
     except OSError as exc:  # permission, a folder, an I/O error
         raise ConfigError(f"cannot read config file {shown}: {exc.strerror or exc}") from None
-    tomllib = _toml_module(shown)
+    import tomllib  # only when there is a config file to read
+
     try:
         document = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -246,19 +247,6 @@ def _line_of(name: str, data: bytes) -> str:
         if pattern.match(line):
             return f", line {number}"
     return ""
-
-
-def _toml_module(shown: str):
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10: the same parser as the tomli package
-        try:
-            import tomli as tomllib  # type: ignore[no-redef]
-        except ModuleNotFoundError:
-            raise ConfigError(
-                f"reading config file {shown} needs Python 3.11 or the tomli package"
-            ) from None
-    return tomllib
 
 
 def _hint(name: str) -> str:

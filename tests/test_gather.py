@@ -514,9 +514,9 @@ def _exported_live_photo(folder: Path) -> None:
     exif["Exif"][piexif.ExifIFD.MakerNote] = apple_maker_note("6F1A-LIVE")
     piexif.insert(piexif.dump(exif), str(still))
     # The video's own date is a day off (UTC near midnight): alone it would go elsewhere.
-    movie(folder / "clip.mov", created=dt.datetime(2021, 7, 15, 1, 0, tzinfo=dt.timezone.utc),
+    movie(folder / "clip.mov", created=dt.datetime(2021, 7, 15, 1, 0, tzinfo=dt.UTC),
           keys={"com.apple.quicktime.content.identifier": "6F1A-LIVE"})  # fmt: skip
-    movie(folder / "other.mov", created=dt.datetime(2021, 7, 15, 1, 0, tzinfo=dt.timezone.utc),
+    movie(folder / "other.mov", created=dt.datetime(2021, 7, 15, 1, 0, tzinfo=dt.UTC),
           keys={"com.apple.quicktime.content.identifier": "ANOTHER"})  # fmt: skip
 
 

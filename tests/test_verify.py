@@ -228,7 +228,7 @@ def test_a_path_that_became_a_folder_is_unreadable(three, lib):
 
 def test_older_than_checks_only_files_not_verified_for_that_long(three, lib):
     a, b, c = three
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     set_verified_at(lib, a, now - dt.timedelta(days=40))
     set_verified_at(lib, b, None)  # never checked (a library from before verify)
     code, report, _ = verify_json("--older-than", "30d")
@@ -240,7 +240,7 @@ def test_older_than_checks_only_files_not_verified_for_that_long(three, lib):
 
 def test_limit_takes_the_oldest_checks_first(three, lib):
     a, b, c = three
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     set_verified_at(lib, a, now - dt.timedelta(days=60))
     set_verified_at(lib, b, now - dt.timedelta(days=90))
     set_verified_at(lib, c, None)

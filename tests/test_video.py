@@ -12,7 +12,7 @@ import pytest
 from luna.ingest.extract.facts import Extracted
 from luna.ingest.extract.video import extract_video, parse_iso6709
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 MAC_EPOCH = dt.datetime(1904, 1, 1, tzinfo=UTC)
 TIMESCALE = 600  # QuickTime's customary movie time scale
 FRAME_TICKS = 20  # 30 frames per second
@@ -262,7 +262,7 @@ def test_iphone_movie_through_import_and_show(tmp_path, paris, cli, cli_json):
     folder.mkdir()
     movie(
         folder / "IMG_0042.MOV",
-        created=dt.datetime(2019, 6, 1, 10, 0, 0, tzinfo=dt.timezone.utc),
+        created=dt.datetime(2019, 6, 1, 10, 0, 0, tzinfo=dt.UTC),
         seconds=3.0,
         keys={
             "com.apple.quicktime.creationdate": "2019-06-01T12:00:00+0200",

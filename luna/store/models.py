@@ -51,7 +51,7 @@ class PathField(TextField):
 
 def utcnow() -> dt.datetime:
     """Naive UTC now, the form row timestamps are stored in."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class BaseModel(Model):
