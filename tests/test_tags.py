@@ -114,6 +114,24 @@ def test_rename_moves_children_and_merges(three, cli, cli_json):
     assert listing(cli_json) == {"paris": 2, "paris/Louvre": 1}
 
 
+def test_renaming_an_implied_parent_renames_the_tags_below_it(three, cli, cli_json):
+    a, b, c = three
+    cli("tag", "add", "Places/France/Paris", a)
+    cli("tag", "add", "Places/France/Nice", b)
+    cli("tag", "add", "Places/Spain", c)
+    code, _, err = cli("tag", "rename", "places/france", "Lieux/France")
+    assert code == 0, err
+    assert listing(cli_json) == {
+        "Lieux/France/Paris": 1,
+        "Lieux/France/Nice": 1,
+        "Places/Spain": 1,  # not below Places/France: stays
+    }
+    # Only whole levels: Places/Sp is not a parent of Places/Spain.
+    code, _, err = cli("tag", "rename", "Places/Sp", "Other")
+    assert code == 1 and "no tag 'Places/Sp'" in err
+    assert "Places/Spain" in listing(cli_json)
+
+
 def test_delete_needs_yes_without_a_terminal(three, cli, cli_json):
     cli("tag", "add", "blurry", three[0])
     code, _, err = cli("tag", "delete", "blurry")

@@ -142,17 +142,30 @@ def rename_tag(lib, old: str, new: str) -> dict:
     """Rename OLD (and the tags below it) to NEW; where NEW exists, merge into it."""
     new_name = tidy_name(new, "tag")
     with lib.db.atomic("IMMEDIATE"):
-        old_id, old_name = _existing_tag(lib.db, old)
+        old_name, family = _tag_or_implied_parent(lib.db, old)
         # Merging into an existing tag keeps its first spelling, for its children too.
         existing = _stored_names(lib.db, [new_name])[0]
         if tag_key(existing) != tag_key(old_name):
             new_name = existing
+        depth = old_name.count("/") + 1
         renamed, merged = 0, 0
-        for tag_id, name in _tag_and_children(lib.db, old_name):
-            target = new_name + name[len(old_name) :]
-            r, m = _rename_one(lib, tag_id, target)
+        for tag_id, name in family:
+            below = name.split("/")[depth:]  # by levels: case folding may change lengths
+            r, m = _rename_one(lib, tag_id, "/".join([new_name, *below]))
             renamed, merged = renamed + r, merged + m
     return {"old": old_name, "new": new_name, "renamed": renamed, "merged": merged}
+
+
+def _tag_or_implied_parent(db, name: str) -> tuple[str, list[tuple[int, str]]]:
+    """The stored spelling of a tag and its rows, itself first, then the tags below it. A
+    parent that only exists as the start of its children's names (Places/France, of
+    Places/France/Paris) is a tag too: renaming it renames them."""
+    family = _tag_and_children(db, name)
+    if not family:
+        raise NotFound(f"no tag {tidy_name(name, 'tag')!r}")
+    first_id, first_name = family[0]
+    depth = tidy_name(name, "tag").count("/") + 1
+    return "/".join(first_name.split("/")[:depth]), family
 
 
 def _tag_and_children(db, name: str) -> list[tuple[int, str]]:
