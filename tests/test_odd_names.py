@@ -166,3 +166,13 @@ def test_a_vanished_latin1_file_is_marked_missing(odd_tree, library_path, photos
     report = json.loads(luna(library_path, "import", "--json", str(photos)).stdout)
     assert report["missing"] == 1
     assert luna(library_path, "find", "--missing", "-0").stdout == odd_tree["latin1"] + b"\0"
+
+
+def test_name_glob_ignores_case_and_matches_names_on_their_bytes(odd_tree, library_path):
+    every = luna(library_path, "find", "--name", "*.JPG", "-0").stdout.split(b"\0")[:-1]
+    assert sorted(every) == sorted(odd_tree.values())  # the Latin-1 name too
+    plain = luna(library_path, "find", "--name", "PLAIN.jpg", "-0").stdout
+    assert plain == odd_tree["plain"] + b"\0"  # and nothing else
+    latin1 = luna(library_path, "find", "--name", fs(b"PH\xf6TO*"), "-0").stdout
+    assert latin1 == odd_tree["latin1"] + b"\0"
+    assert luna(library_path, "find", "--name", "*.png", "--count").stdout == b"0\n"

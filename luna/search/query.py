@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from luna.errors import ExitStatus, LunaError, NotFound, PermissionDenied
-from luna.fsnames import from_db, under
+from luna.fsnames import from_db, to_db, under
 
 COLUMNS = (
     'id, path, filename, kind, mime_type, size_bytes, start, "end", utc_offset, latitude, '
@@ -297,7 +297,10 @@ def _file(b: _Builder, q: Query) -> None:
             q.camera.lower(),
         )
     if q.name:
-        b.add("filename GLOB ?", q.name)
+        # Any case, as --camera and --tag: IMG_*.HEIC and *.heic find the same files. lower()
+        # folds ASCII letters only and leaves other bytes as they are, so a name stored as
+        # bytes (not UTF-8) matches a pattern on its bytes; a plain GLOB never matches one.
+        b.add("lower(filename) GLOB lower(?)", to_db(q.name))
     if q.path:
         below, params = under("path", os.path.abspath(os.path.expanduser(q.path)))
         b.add(below, *params)
