@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import subprocess
 import sys
 
@@ -12,9 +13,33 @@ import pytest
 from conftest import make_photo, run_cli
 
 
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """Photos around the world, at chosen times, with tags, an album and an event: built
+    once for the module (the tests only read it), as library.db beside a photos folder."""
+    folder = tmp_path_factory.mktemp("world")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("HOME", str(folder))
+        env.setenv("XDG_CONFIG_HOME", str(folder / ".config"))
+        env.delenv("LUNA_CONFIG", raising=False)
+        env.delenv("LUNA_USER", raising=False)
+        env.setenv("LUNA_LIBRARY", str(folder / "library.db"))
+        photos = folder / "photos"
+        photos.mkdir()
+        _build_world(photos, run_cli)
+    return folder
+
+
 @pytest.fixture
-def library(photos, cli):
-    """Photos around the world, at chosen times, with tags, an album and an event."""
+def library(world, library_path):
+    """A copy of the world's library for this test (at $LUNA_LIBRARY); its photos folder."""
+    for suffix in ("", "-wal"):  # every luna closed, so the log is empty or gone: to be sure
+        if (world / f"library.db{suffix}").exists():
+            shutil.copyfile(world / f"library.db{suffix}", f"{library_path}{suffix}")
+    return world / "photos"
+
+
+def _build_world(photos, cli):
     spec = {
         "nice_beach.jpg": ("2019:06:01 10:00:00", (43.70, 7.26), ["beach", "Places/France/Nice"]),
         "nice_old_town.jpg": ("2019:06:02 18:00:00", (43.697, 7.276), ["Places/France/Nice"]),
@@ -45,7 +70,6 @@ def library(photos, cli):
     cli("album", "add", "Best", photos / "paris.jpg", photos / "fiji_west.jpg")
     cli("event", "create", "Nice weekend", "--start", "2019-06-01", "--end", "2019-06-02")
     cli("event", "attach", "Nice weekend")
-    return photos
 
 
 def names(*args) -> list[str]:
@@ -128,7 +152,8 @@ def test_tags_albums_events(library):
     assert names("--event", "Nice weekend") == ["nice_beach.jpg", "nice_old_town.jpg"]
 
 
-def test_file_filters(library, photos):
+def test_file_filters(library):
+    photos = library
     assert names("--camera", "IPHONE") == ["fiji_west.jpg", "fiji_east.jpg"]
     assert names("--name", "nice_*") == ["nice_beach.jpg", "nice_old_town.jpg"]
     assert len(names("--kind", "photo")) == 11
@@ -174,7 +199,8 @@ def test_bad_filter_values_are_one_line_exit_2(library, args, option):
     assert err.startswith("Error: ") and option in err and len(err.strip().splitlines()) == 1
 
 
-def test_paths_print0_and_odd_names(library, photos):
+def test_paths_print0_and_odd_names(library):
+    photos = library
     code, out, _ = run_cli("find", "--print0")
     files = out.split("\0")[:-1]
     assert str(photos / "line\nbreak.jpg") in files and len(files) == 11
@@ -224,7 +250,7 @@ def test_search_is_an_alias(library):
     assert run_cli("search", "--count")[1] == "11\n"
 
 
-def test_pipeline_into_xargs(library, photos, library_path):
+def test_pipeline_into_xargs(library, library_path):
     """luna find --tag beach --near 43.7,7.26 --radius 20km -0 | xargs -0 ls -l"""
     done = subprocess.run(
         f"'{sys.executable}' -m luna -L '{library_path}' find --tag beach --near 43.7,7.26 "
