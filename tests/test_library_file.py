@@ -160,10 +160,14 @@ def test_a_new_library_appears_only_whole(tmp_path, photos, cli):
     con.close()
 
 
-def test_a_reading_command_creates_no_library(tmp_path, cli):
+@pytest.mark.parametrize(
+    "command",
+    [["stats"], ["find"], ["album", "create", "Trip"], ["tag", "list"], ["event", "list"]],
+)
+def test_only_import_creates_a_library(tmp_path, cli, command):
     path = tmp_path / "nothing-here.db"
-    code, _, err = cli("-L", path, "stats")
-    assert code == 1 and "no library" in err
+    code, _, err = cli("-L", path, *command)
+    assert code == 1 and "no library" in err and "luna import" in err
     assert not path.exists()
 
 

@@ -33,10 +33,10 @@ ALBUM_COLUMNS = ["name", "slug", "description", "owner", "role", "files", "creat
 FILE_COLUMNS = ["id", "path", "filename", "start", "kind", "added"]
 
 
-def _open(ctx: typer.Context, *, create: bool = False):
+def _open(ctx: typer.Context):
     from luna.library import Library
 
-    return Library.open(library_path(ctx), create=create)
+    return Library.open(library_path(ctx), create=False)  # only import creates one
 
 
 def _acting(user: str | None) -> str:
@@ -65,7 +65,7 @@ def album_create(
     """
     from luna.ops import albums
 
-    with _open(ctx, create=True) as lib:
+    with _open(ctx) as lib:
         row = albums.create_album(lib, name, user=_acting(user), description=description)
     note(f"created album {row['name']} (slug {row['slug']}), owned by {row['owner']}")
 

@@ -52,10 +52,10 @@ def _split(tags: list[str] | None, args: list[str]) -> tuple[list[str], list[str
     return [args[0]], args[1:]
 
 
-def _open(ctx, create: bool = False):
+def _open(ctx):
     from luna.library import Library
 
-    return Library.open(library_path(ctx), create=create)
+    return Library.open(library_path(ctx), create=False)  # only import creates one
 
 
 @tag_app.command("add")
