@@ -38,14 +38,33 @@ def _migration_placeholder(db: SqliteDatabase) -> None:  # pragma: no cover
 def _v1_to_v2(db: SqliteDatabase) -> None:
     """Schema 2: keeping the library true (luna verify, luna dupes --similar).
     Adds file.verified_at, the content history, the perceptual-hash cache, and the
-    journal of copies and moves in flight (luna import --copy/--move, luna organize)."""
-    from playhouse.migrate import SqliteMigrator, migrate
+    journal of copies and moves in flight (luna import --copy/--move, luna organize).
 
-    from luna.store.models import ContentHistory, File, PerceptualHash, Transfer
+    Frozen as the SQL the models of schema 2 created: a migration never reads today's
+    models, which may have moved on since."""
+    for statement in _SCHEMA_2_ADDITIONS:
+        db.execute_sql(statement)
 
-    # add_column also creates the column's index (the field has index=True).
-    migrate(SqliteMigrator(db).add_column("file", "verified_at", File.verified_at))
-    db.create_tables([ContentHistory, PerceptualHash, Transfer])
+
+_SCHEMA_2_ADDITIONS = [
+    'ALTER TABLE "file" ADD COLUMN "verified_at" DATETIME',
+    'CREATE INDEX "file_verified_at" ON "file" ("verified_at")',
+    'CREATE TABLE "content_history" ("id" INTEGER NOT NULL PRIMARY KEY, '
+    '"file_id" TEXT NOT NULL, "content_sha" VARCHAR(64) NOT NULL, "size_bytes" INTEGER, '
+    '"replaced_at" DATETIME NOT NULL, "reason" VARCHAR(255) NOT NULL, '
+    'FOREIGN KEY ("file_id") REFERENCES "file" ("id") ON DELETE CASCADE)',
+    'CREATE INDEX "content_history_file_id" ON "content_history" ("file_id")',
+    'CREATE TABLE "perceptual_hash" ("content_sha" VARCHAR(64) NOT NULL, '
+    '"method" VARCHAR(255) NOT NULL, "value" INTEGER, "error" TEXT, '
+    'PRIMARY KEY ("content_sha", "method"))',
+    'CREATE TABLE "transfer" ("id" INTEGER NOT NULL PRIMARY KEY, '
+    '"operation" VARCHAR(255) NOT NULL, "source" TEXT NOT NULL, '
+    '"destination" TEXT NOT NULL, "temporary" TEXT NOT NULL, '
+    '"content_sha" VARCHAR(64) NOT NULL, "size_bytes" INTEGER NOT NULL, "file_id" TEXT, '
+    '"state" VARCHAR(255) NOT NULL, "started" DATETIME NOT NULL, '
+    'FOREIGN KEY ("file_id") REFERENCES "file" ("id") ON DELETE SET NULL)',
+    'CREATE INDEX "transfer_file_id" ON "transfer" ("file_id")',
+]
 
 
 # MIGRATIONS[n] upgrades a library from version n to n + 1. Version 1 is the first release,
