@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import re
 from pathlib import Path
 
 from luna.config import default_library_path
@@ -21,8 +20,6 @@ from luna.errors import Ambiguous, LibraryError, NeedsUpgrade, NotFound
 from luna.store import db as dbmod
 from luna.store import libfile
 from luna.timefmt import iso_local, iso_utc
-
-_HEX = re.compile(r"^[0-9a-fA-F-]+$")
 
 
 def _library_file(path: str | os.PathLike | None) -> Path:
@@ -137,30 +134,24 @@ class Library:
         return Tag.get(Tag.key == tag_key(name)).id
 
     # -- looking files up ---------------------------------------------------------------
+    def resolve(self, refs: list[str], *, skip_missing: bool = False):
+        """The file ids FILE arguments name (luna.ops.targets.Resolved): a path (a folder:
+        every library file below it), a file id, or a unique prefix of one (4 hex digits or
+        more). Every command that takes FILE resolves it here."""
+        from luna.ops.targets import resolve
+
+        return resolve(self.db, refs, skip_missing=skip_missing)
+
     def get_file(self, ref: str):
-        """A File by path, full UUID or unique UUID prefix (dashes optional)."""
+        """The one File a path, id or id prefix names."""
         from luna.store.models import File
 
-        by_path = self._file_by_path(ref)
-        if by_path is not None:
-            return by_path
-        hex_ref = ref.replace("-", "").lower()
-        if hex_ref and _HEX.match(ref) and len(hex_ref) <= 32:
-            matches = list(File.select().where(File.id.cast("text").startswith(hex_ref)).limit(2))
-            if len(matches) == 1:
-                return matches[0]
-            if len(matches) > 1:
-                raise Ambiguous(f"id prefix {ref!r} matches several files; give more of it")
-        raise NotFound(f"no file in the library matches {ref!r}")
-
-    def _file_by_path(self, ref: str):
-        from luna.store.models import File
-
-        candidates = {ref}
-        if os.sep in ref or os.path.exists(ref):
-            candidates.add(os.path.abspath(os.path.expanduser(ref)))
-            candidates.add(os.path.realpath(os.path.expanduser(ref)))
-        return File.get_or_none(File.path.in_(list(candidates)))
+        ids = self.resolve([ref], skip_missing=True).ids
+        if not ids:
+            raise NotFound(f"no file in the library matches {ref!r}")
+        if len(ids) > 1:
+            raise Ambiguous(f"{ref!r} is a folder of {len(ids)} files in the library; name one")
+        return File.get_by_id(ids[0])
 
     def serialize(self, file) -> dict:
         """Every field of a file, with its tags, albums, events and related files."""

@@ -4,6 +4,7 @@ stderr, documented exit codes, JSON with pinned keys."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 
@@ -168,20 +169,40 @@ def test_show_unknown_file_is_an_error(imported, cli):
     code, out, err = cli("show", "/no/such/photo.jpg")
     assert code == 1
     assert out == ""
-    assert err.startswith("Error: no file in the library matches")
+    assert err.startswith("Error: not in the library: /no/such/photo.jpg")
 
 
-def test_show_ambiguous_prefix_is_an_error(photos, cli, cli_json):
-    # 17 files: at least two ids share their first hex digit.
-    for i in range(17):
-        make_photo(photos / f"{i}.jpg", color=(i, i, i))
-    cli("import", photos)
-    _, rows, _ = cli_json("show", *sorted(str(p) for p in photos.iterdir()))
-    firsts = [r["id"][0] for r in rows]
-    shared = next(c for c in firsts if firsts.count(c) > 1)
-    code, out, err = cli("show", shared)
-    assert code == 1 and out == ""
-    assert "several files" in err
+def test_show_prints_the_known_files_and_names_the_others(imported, cli, cli_json):
+    known = str(imported / "a.jpg")
+    code, out, err = cli("show", known, "/nope", "--json")
+    assert code == 1 and "not in the library: /nope" in err
+    assert [r["path"] for r in json.loads(out)] == [known]
+
+
+def test_show_takes_folders_and_stdin_as_every_file_command_does(imported, cli, cli_json):
+    paths = sorted(str(p) for p in imported.glob("*.jpg"))  # c.txt is not recorded
+    _, by_folder, _ = cli_json("show", imported)
+    assert sorted(r["path"] for r in by_folder) == paths
+    code, out, _ = cli("show", "-", "--json", input="\n".join(paths) + "\n")
+    assert code == 0 and sorted(r["path"] for r in json.loads(out)) == paths
+    code, out, _ = cli("show", "-", "-0", "--json", input="\0".join(paths))
+    assert code == 0 and sorted(r["path"] for r in json.loads(out)) == paths
+
+
+def test_show_and_tag_show_resolve_ids_alike(imported, cli, cli_json, library_path):
+    _, rows, _ = cli_json("show", imported)
+    first, second = (r["id"].replace("-", "") for r in rows)  # stored without dashes
+    for command in (["show"], ["tag", "show"]):
+        code, out, err = cli(*command, first[:4], "--json")
+        assert code == 0 and json.loads(out)[0]["id"].replace("-", "") == first, (command, err)
+        # Fewer than 4 hex digits is not an id: a stray word must not pick a file.
+        assert cli(*command, first[:3])[0] == 1
+    # Two ids that share their first 4 digits: the prefix names neither.
+    with sqlite3.connect(library_path) as con:
+        con.execute("UPDATE file SET id = ? WHERE id = ?", (first[:4] + second[4:], second))
+    for command in (["show"], ["tag", "show"]):
+        code, out, err = cli(*command, first[:4])
+        assert code == 1 and out == "" and "several files" in err, command
 
 
 def test_stats(imported, cli_json, cli):

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
 from luna.cli.app import app, library_to_read
-from luna.cli.output import JsonlOption, JsonOption, handle_errors, print_json, print_jsonl
+from luna.cli.output import (
+    FilesArgument,
+    JsonlOption,
+    JsonOption,
+    NullOption,
+    error,
+    handle_errors,
+    print_json,
+    print_jsonl,
+)
+from luna.errors import ExitStatus
 from luna.fsnames import for_humans
 
 
@@ -15,26 +23,36 @@ from luna.fsnames import for_humans
 @handle_errors
 def show_files(
     ctx: typer.Context,
-    refs: Annotated[list[str], typer.Argument(metavar="FILE...", help="Path, id or id prefix.")],
+    refs: FilesArgument,
+    null: NullOption = False,
     as_json: JsonOption = False,
     as_jsonl: JsonlOption = False,
 ) -> None:
     """Show everything luna knows about files.
 
-    Prints each file's metadata, tags, albums, events and related files.
+    Prints each file's metadata, tags, albums, events and related files. A FILE the
+    library does not know is named on stderr (exit 1); the others are shown.
 
-    FILE is a path, a file id, or a unique prefix of an id.
+    FILE is a path (a folder: every library file in it), a file id, or a unique prefix of
+    an id; '-' reads them from stdin.
 
     Example: luna show ~/Pictures/IMG_0001.jpg --json
     """
+    from luna.ops.targets import expand_stdin
+
     with library_to_read(ctx) as lib:
-        records = [lib.serialize(lib.get_file(ref)) for ref in refs]
+        resolved = lib.resolve(expand_stdin(refs, null=null), skip_missing=True)
+        records = [lib.serialize(lib.get_file(file_id)) for file_id in resolved.ids]
     if as_json:
         print_json(records)
     elif as_jsonl:
         print_jsonl(records)
     else:
         _print_panels(records)
+    for ref in resolved.missing:
+        error(f"not in the library: {for_humans(ref)}")
+    if resolved.missing:
+        raise typer.Exit(ExitStatus.ERROR)
 
 
 def _print_panels(records: list[dict]) -> None:
