@@ -82,10 +82,11 @@ def test_the_copy_with_most_tags_and_albums_is_kept_first(copies, cli, cli_json)
         ("newest", "download"),
         ("shortest-path", "backup"),
         ("in:{photos}/Downloads", "download"),
-        ("in:{photos}/nowhere", "original"),  # no copy there: the default rule decides
+        ("in:{photos}/empty", "original"),  # no copy there: the default rule decides
     ],
 )
 def test_keep_rules(copies, cli_json, photos, rule, kept):
+    (photos / "empty").mkdir()
     (group,) = _groups(cli_json, "--keep", rule.format(photos=photos))
     assert group["files"][0]["path"] == str(copies[kept])
 
@@ -146,6 +147,7 @@ def test_merge_respects_album_roles(copies, cli, cli_json, monkeypatch):
 
 def test_folder_argument_shows_only_groups_with_a_copy_there(copies, cli_json, photos):
     assert len(_groups(cli_json, str(photos / "Downloads"))) == 1
+    (photos / "2019" / "nothing-here").mkdir()
     assert _groups(cli_json, str(photos / "2019" / "nothing-here")) == []
 
 
@@ -177,6 +179,23 @@ def test_csv_and_jsonl(copies, cli):
     assert len(lines) == 4 and lines[1].startswith("1,yes,")
     code, out, _ = cli("dupes", "--jsonl")
     assert [len(json.loads(line)["files"]) for line in out.splitlines()] == [3]
+
+
+@pytest.mark.parametrize("similar", [[], ["--similar"]], ids=["exact", "similar"])
+@pytest.mark.parametrize("option", ["FOLDER", "--keep in:"])
+def test_a_folder_that_does_not_exist_is_refused(copies, cli, tmp_path, option, similar):
+    """A typo, or a disk not mounted: taken as given it would match nothing, and the user
+    would read "no duplicates" (or, for --keep, see another copy kept)."""
+    gone = tmp_path / "nowhere"
+    args = [str(gone)] if option == "FOLDER" else ["--keep", f"in:{gone}"]
+    code, out, err = cli("dupes", *similar, *args)
+    assert (code, out) == (1, "")
+    assert err == f"Error: no such folder: {gone}\n"
+
+
+def test_a_file_is_not_a_folder(copies, cli):
+    code, _, err = cli("dupes", copies["original"])
+    assert code == 1 and err == f"Error: not a folder: {copies['original']}\n"
 
 
 def test_bad_options_are_one_line(copies, cli):

@@ -18,8 +18,8 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from luna.errors import ExitStatus, LunaError
-from luna.fsnames import from_db
+from luna.errors import EmptyPath, ExitStatus, LunaError, NotFound
+from luna.fsnames import for_humans, from_db
 
 KEEP_RULES = ("most-organized", "oldest", "newest", "shortest-path", "largest", "in:PATH")
 DEFAULT_KEEP = "most-organized"
@@ -106,7 +106,7 @@ def keeper_rule(rule: str) -> Callable[[list[Copy]], Copy]:
     if rule == "largest":
         return lambda copies: min(copies, key=lambda c: (-c.pixels, -c.size_bytes, *oldest(c)))
     if rule.startswith("in:") and len(rule) > 3:
-        prefix = os.path.abspath(os.path.expanduser(rule[3:])).rstrip("/") + "/"
+        prefix = folder_prefix(rule[3:])
         default = keeper_rule(DEFAULT_KEEP)
 
         def inside_first(copies: list[Copy]) -> Copy:
@@ -118,6 +118,21 @@ def keeper_rule(rule: str) -> Callable[[list[Copy]], Copy]:
         f"--keep: {rule!r} is not one of {', '.join(KEEP_RULES)} (in:PATH keeps the copy "
         "under PATH)"
     )
+
+
+def folder_prefix(folder: str) -> str:
+    """The absolute form of `folder` with a trailing "/", which the paths below it start with.
+
+    A folder that does not exist is refused: it is a typo or a disk not mounted, and taken
+    as given it would quietly match nothing (or, for in:PATH, keep another copy)."""
+    if folder == "":
+        raise EmptyPath()
+    expanded = os.path.expanduser(folder)
+    if not os.path.isdir(expanded):
+        if os.path.lexists(expanded):
+            raise LunaError(f"not a folder: {for_humans(folder)}")
+        raise NotFound(f"no such folder: {for_humans(folder)}")
+    return os.path.abspath(expanded).rstrip("/") + "/"
 
 
 def _oldest_key(c: Copy) -> tuple:
@@ -147,6 +162,7 @@ _CANDIDATES = _candidates()
 
 def exact_groups(lib, *, keep: str = DEFAULT_KEEP, under: str | None = None) -> list[Group]:
     """Files whose content hash appears more than once, grouped, biggest waste first."""
+    prefix = None if under is None else folder_prefix(under)
     choose = keeper_rule(keep)
     db = lib.db
     shas = [
@@ -165,17 +181,18 @@ def exact_groups(lib, *, keep: str = DEFAULT_KEEP, under: str | None = None) -> 
         ):
             copy = _copy(row)
             by_sha.setdefault(copy.content_sha, []).append(copy)
-    groups = _groups_touching(by_sha.values(), under)
+    groups = _groups_touching(by_sha.values(), prefix)
     _attach_organization(db, groups)
     return _sorted_groups([_ordered(copies, choose) for copies in groups])
 
 
-def _groups_touching(groups, under: str | None) -> list[list[Copy]]:
-    """All groups, or those with a copy below `under` (`luna dupes ~/Downloads`)."""
-    if under is None:
-        return [g for g in groups if len(g) > 1]
-    prefix = os.path.abspath(os.path.expanduser(under)).rstrip("/") + "/"
-    return [g for g in groups if len(g) > 1 and any(c.path.startswith(prefix) for c in g)]
+def _groups_touching(groups, prefix: str | None) -> list[list[Copy]]:
+    """All groups, or those with a copy below `prefix` (`luna dupes ~/Downloads`)."""
+    return [g for g in groups if len(g) > 1 and any(_below(c, prefix) for c in g)]
+
+
+def _below(copy: Copy, prefix: str | None) -> bool:
+    return prefix is None or copy.path.startswith(prefix)
 
 
 def _copy(row) -> Copy:
@@ -211,6 +228,7 @@ def similar_groups(
     """Photos that look the same, whatever their bytes: exact copies included."""
     from luna.ops import similar
 
+    prefix = None if under is None else folder_prefix(under)
     choose = keeper_rule(keep)
     threshold = similar.DEFAULT_THRESHOLD if threshold is None else threshold
     report = update_hashes(lib, jobs=jobs, progress=progress)
@@ -233,7 +251,7 @@ def similar_groups(
         grouped.append([c for sha in shas for c in copies_by_sha[sha]])
     # Exact copies whose picture resembles no other: a group of their own.
     grouped += [c for sha, c in copies_by_sha.items() if len(c) > 1 and sha not in in_a_group]
-    groups = _groups_touching(grouped, under)
+    groups = _groups_touching(grouped, prefix)
     _attach_organization(db, groups)
     ordered = [_ordered(copies, choose) for copies in groups]
     for group in ordered:
