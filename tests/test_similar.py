@@ -20,9 +20,11 @@ from luna.ops import similar
 from luna.ops.similar import (
     DEFAULT_THRESHOLD,
     HASH_METHOD,
+    LITTLE_STRUCTURE_BITS,
     NotAnImage,
     group_similar,
     hamming,
+    has_little_structure,
     perceptual_hash,
 )
 
@@ -310,6 +312,52 @@ def test_importing_the_module_does_not_load_pillow():
     code = "import sys, luna.ops.similar; print('PIL' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --- pictures with too little structure to compare ----------------------------------------
+
+
+def flat(grey: int) -> Image.Image:
+    return Image.new("L", SIZE, grey)
+
+
+def ramp(transpose=None) -> Image.Image:
+    """A smooth gradient, dark at the top, turned to brighten towards any side."""
+    gradient = Image.linear_gradient("L").resize(SIZE)
+    return gradient if transpose is None else gradient.transpose(transpose).resize(SIZE)
+
+
+PLAIN = {
+    "black": lambda: flat(0),
+    "grey": lambda: flat(137),
+    "white": lambda: flat(255),
+    "noisy grey": lambda: Image.blend(flat(128), Image.effect_noise(SIZE, 10), 0.5),
+    "brighter down": ramp,
+    "brighter up": lambda: ramp(Image.Transpose.FLIP_TOP_BOTTOM),
+    "brighter right": lambda: ramp(Image.Transpose.ROTATE_90),
+    "brighter left": lambda: ramp(Image.Transpose.ROTATE_270),
+}
+
+
+@pytest.mark.parametrize("name", PLAIN)
+def test_flat_frames_and_plain_gradients_have_little_structure(name, tmp_path):
+    path = save(PLAIN[name]().convert("RGB"), tmp_path / "plain.jpg")
+    assert has_little_structure(perceptual_hash(str(path)))
+
+
+def test_photos_have_structure(tmp_path):
+    for seed in range(1, 9):
+        path = save(scene(seed), tmp_path / f"{seed}.jpg")
+        assert not has_little_structure(perceptual_hash(str(path)))
+
+
+def test_little_structure_is_a_few_bits_from_a_flat_or_ramp_hash():
+    across, down = 0xFFFFFFFF << 32, 0xFFFFFFFF
+    for ramp_hash in (0, across, down, across | down):
+        assert has_little_structure(ramp_hash)
+        assert has_little_structure(ramp_hash ^ (1 << LITTLE_STRUCTURE_BITS) - 1)
+        assert not has_little_structure(ramp_hash ^ (1 << LITTLE_STRUCTURE_BITS + 1) - 1)
+    assert has_little_structure(-1)  # all ones, as SQLite stores it
 
 
 # --- distances and groups -----------------------------------------------------------------

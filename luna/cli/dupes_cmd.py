@@ -218,6 +218,13 @@ def _summarize(groups, hashing) -> None:
         )
         for path, reason in hashing.failed[:20]:
             warn(f"not compared: {_human_path(path)}: {reason}")
+        if hashing.little_structure:
+            count = hashing.little_structure
+            note(
+                f"{count} {'picture' if count == 1 else 'pictures'} left out: too little "
+                "structure to compare by appearance (near-uniform frames, plain gradients); "
+                "exact copies of them are still listed"
+            )
     if not groups:
         note("No duplicates.")
     else:
@@ -243,6 +250,8 @@ def _document(groups, hashing, *, similar, threshold, rule) -> dict:
             "cached": hashing.cached,
             "failed": [{"path": p, "reason": r} for p, r in hashing.failed],
         }
+        # Counted by reason, so that a new reason is a new key, not a new shape.
+        doc["left_out"] = {"little_structure": hashing.little_structure}
     return doc
 
 

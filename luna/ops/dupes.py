@@ -82,11 +82,15 @@ class Group:
 
 @dataclass
 class HashingReport:
-    """What `--similar` had to compute before it could group."""
+    """What `--similar` had to compute before it could group, and what it left out."""
 
     computed: int = 0
     cached: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    # Photos (in the FOLDER given, if any) whose picture has too little structure to be
+    # compared by appearance (luna.ops.similar.has_little_structure): grouped only with their
+    # exact copies.
+    little_structure: int = 0
 
 
 # -- choosing the copy to keep ---------------------------------------------------------------
@@ -225,7 +229,11 @@ def similar_groups(
     jobs: int = 0,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Group], HashingReport]:
-    """Photos that look the same, whatever their bytes: exact copies included."""
+    """Photos that look the same, whatever their bytes: exact copies included.
+
+    Every copy in a group is within `threshold` bits of every other, so of the kept one.
+    Photos with too little structure to compare (near-uniform frames, plain gradients) are
+    grouped with their exact copies only, and counted in the report."""
     from luna.ops import similar
 
     prefix = None if under is None else folder_prefix(under)
@@ -233,6 +241,33 @@ def similar_groups(
     threshold = similar.DEFAULT_THRESHOLD if threshold is None else threshold
     report = update_hashes(lib, jobs=jobs, progress=progress)
     db = lib.db
+    copies_by_sha, hashes = _hashed_photos(db)
+    comparable = {sha: h for sha, h in hashes.items() if not similar.has_little_structure(h)}
+    report.little_structure = sum(
+        _below(c, prefix) for sha in hashes.keys() - comparable.keys() for c in copies_by_sha[sha]
+    )
+    grouped: list[list[Copy]] = []
+    in_a_group: set[str] = set()
+    for shas in similar.group_similar(comparable, threshold):
+        in_a_group.update(shas)
+        grouped.append([c for sha in shas for c in copies_by_sha[sha]])
+    # Exact copies whose picture resembles no other, or cannot be compared: a group of their
+    # own.
+    grouped += [c for sha, c in copies_by_sha.items() if len(c) > 1 and sha not in in_a_group]
+    groups = _groups_touching(grouped, prefix)
+    _attach_organization(db, groups)
+    ordered = [_ordered(copies, choose) for copies in groups]
+    for group in ordered:
+        kept_hash = hashes[group.kept.content_sha]
+        for c in group.files:
+            c.distance = similar.hamming(kept_hash, hashes[c.content_sha])
+    return _sorted_groups(ordered), report
+
+
+def _hashed_photos(db) -> tuple[dict[str, list[Copy]], dict[str, int]]:
+    """The photos with a perceptual hash, by content; and each content's hash."""
+    from luna.ops import similar
+
     copies_by_sha: dict[str, list[Copy]] = {}
     hashes: dict[str, int] = {}
     for row in db.execute_sql(
@@ -244,21 +279,7 @@ def similar_groups(
         copy = _copy(row[:-1])
         copies_by_sha.setdefault(copy.content_sha, []).append(copy)
         hashes[copy.content_sha] = _unsigned(row[-1])
-    grouped: list[list[Copy]] = []
-    in_a_group: set[str] = set()
-    for shas in similar.group_similar(hashes, threshold):
-        in_a_group.update(shas)
-        grouped.append([c for sha in shas for c in copies_by_sha[sha]])
-    # Exact copies whose picture resembles no other: a group of their own.
-    grouped += [c for sha, c in copies_by_sha.items() if len(c) > 1 and sha not in in_a_group]
-    groups = _groups_touching(grouped, prefix)
-    _attach_organization(db, groups)
-    ordered = [_ordered(copies, choose) for copies in groups]
-    for group in ordered:
-        kept_hash = hashes[group.kept.content_sha]
-        for c in group.files:
-            c.distance = similar.hamming(kept_hash, hashes[c.content_sha])
-    return _sorted_groups(ordered), report
+    return copies_by_sha, hashes
 
 
 def update_hashes(lib, *, jobs: int = 0, progress=None) -> HashingReport:
