@@ -271,7 +271,7 @@ def test_similar_hashes_are_computed_once(lookalikes, cli_json):
 
 def test_similar_extras_and_a_strict_threshold(lookalikes, cli):
     code, out, _ = cli("dupes", "--similar", "--keep", f"in:{lookalikes['original'].parent}",
-                       "--extras", "-0")  # fmt: skip
+                       "--extras", "--reviewed", "-0")  # fmt: skip
     assert sorted(out.split("\0")[:-1]) == sorted(
         str(lookalikes[k]) for k in ("small", "squeezed", "png")
     )
@@ -292,6 +292,27 @@ def test_a_photo_that_cannot_be_decoded_is_reported_not_fatal(lookalikes, photos
     if doc["hashing"]["failed"]:
         assert code == 3 and "not compared" in err
     assert len(doc["groups"]) == 1
+
+
+@pytest.mark.parametrize(
+    "output",
+    [["-0"], ["--paths"], [], ["--json"], ["--csv"]],
+    ids=["print0", "paths", "plain", "json", "csv"],
+)
+def test_similar_extras_need_reviewed(lookalikes, cli, output):
+    """Similar pictures may be different photos: their extras are no list for `xargs rm`
+    until the user says the groups were looked at."""
+    code, out, err = cli("dupes", "--similar", "--extras", *output)
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert "review the groups first" in err and "--reviewed" in err
+    code, out, err = cli("dupes", "--similar", "--extras", "--reviewed", "-0")
+    assert code == 0 and len(out.split("\0")[:-1]) == 3
+
+
+def test_exact_extras_need_no_review(copies, cli):
+    code, out, _ = cli("dupes", "--extras", "-0")
+    assert code == 0 and len(out.split("\0")[:-1]) == 2
 
 
 def _chart(size=(1200, 900)):

@@ -31,6 +31,19 @@ class BadKeepRule(LunaError):
     exit_status = ExitStatus.USAGE
 
 
+class NotReviewed(LunaError):
+    """--extras asked of similar groups without --reviewed. Pictures that only look alike
+    may be different photos, so their extras are no list to delete from unread."""
+
+    exit_status = ExitStatus.USAGE
+
+    def __init__(self):
+        super().__init__(
+            "--extras with --similar lists pictures that only look alike: review the groups "
+            "first (luna dupes --similar, or --json for distances), then add --reviewed"
+        )
+
+
 @dataclass
 class Copy:
     """One file of a group, with what deciding and merging need."""
