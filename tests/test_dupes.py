@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import make_photo
+from conftest import CORPUS, make_photo, requires_corpus
 
 
 def _snapshot(folder: Path) -> dict:
@@ -82,10 +82,11 @@ def test_the_copy_with_most_tags_and_albums_is_kept_first(copies, cli, cli_json)
         ("newest", "download"),
         ("shortest-path", "backup"),
         ("in:{photos}/Downloads", "download"),
-        ("in:{photos}/nowhere", "original"),  # no copy there: the default rule decides
+        ("in:{photos}/empty", "original"),  # no copy there: the default rule decides
     ],
 )
 def test_keep_rules(copies, cli_json, photos, rule, kept):
+    (photos / "empty").mkdir()
     (group,) = _groups(cli_json, "--keep", rule.format(photos=photos))
     assert group["files"][0]["path"] == str(copies[kept])
 
@@ -146,6 +147,7 @@ def test_merge_respects_album_roles(copies, cli, cli_json, monkeypatch):
 
 def test_folder_argument_shows_only_groups_with_a_copy_there(copies, cli_json, photos):
     assert len(_groups(cli_json, str(photos / "Downloads"))) == 1
+    (photos / "2019" / "nothing-here").mkdir()
     assert _groups(cli_json, str(photos / "2019" / "nothing-here")) == []
 
 
@@ -177,6 +179,23 @@ def test_csv_and_jsonl(copies, cli):
     assert len(lines) == 4 and lines[1].startswith("1,yes,")
     code, out, _ = cli("dupes", "--jsonl")
     assert [len(json.loads(line)["files"]) for line in out.splitlines()] == [3]
+
+
+@pytest.mark.parametrize("similar", [[], ["--similar"]], ids=["exact", "similar"])
+@pytest.mark.parametrize("option", ["FOLDER", "--keep in:"])
+def test_a_folder_that_does_not_exist_is_refused(copies, cli, tmp_path, option, similar):
+    """A typo, or a disk not mounted: taken as given it would match nothing, and the user
+    would read "no duplicates" (or, for --keep, see another copy kept)."""
+    gone = tmp_path / "nowhere"
+    args = [str(gone)] if option == "FOLDER" else ["--keep", f"in:{gone}"]
+    code, out, err = cli("dupes", *similar, *args)
+    assert (code, out) == (1, "")
+    assert err == f"Error: no such folder: {gone}\n"
+
+
+def test_a_file_is_not_a_folder(copies, cli):
+    code, _, err = cli("dupes", copies["original"])
+    assert code == 1 and err == f"Error: not a folder: {copies['original']}\n"
 
 
 def test_bad_options_are_one_line(copies, cli):
@@ -252,7 +271,7 @@ def test_similar_hashes_are_computed_once(lookalikes, cli_json):
 
 def test_similar_extras_and_a_strict_threshold(lookalikes, cli):
     code, out, _ = cli("dupes", "--similar", "--keep", f"in:{lookalikes['original'].parent}",
-                       "--extras", "-0")  # fmt: skip
+                       "--extras", "--reviewed", "-0")  # fmt: skip
     assert sorted(out.split("\0")[:-1]) == sorted(
         str(lookalikes[k]) for k in ("small", "squeezed", "png")
     )
@@ -273,3 +292,127 @@ def test_a_photo_that_cannot_be_decoded_is_reported_not_fatal(lookalikes, photos
     if doc["hashing"]["failed"]:
         assert code == 3 and "not compared" in err
     assert len(doc["groups"]) == 1
+
+
+@pytest.mark.parametrize(
+    "output",
+    [["-0"], ["--paths"], [], ["--json"], ["--csv"]],
+    ids=["print0", "paths", "plain", "json", "csv"],
+)
+def test_similar_extras_need_reviewed(lookalikes, cli, output):
+    """Similar pictures may be different photos: their extras are no list for `xargs rm`
+    until the user says the groups were looked at."""
+    code, out, err = cli("dupes", "--similar", "--extras", *output)
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert "review the groups first" in err and "--reviewed" in err
+    code, out, err = cli("dupes", "--similar", "--extras", "--reviewed", "-0")
+    assert code == 0 and len(out.split("\0")[:-1]) == 3
+
+
+def test_exact_extras_need_no_review(copies, cli):
+    code, out, _ = cli("dupes", "--extras", "-0")
+    assert code == 0 and len(out.split("\0")[:-1]) == 2
+
+
+def _chart(size=(1200, 900)):
+    """A line chart on white, as gnuplot draws one: axes, ticks, labels, a curve."""
+    import math
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    draw.line([(100, 50), (100, 800), (1150, 800)], fill="black", width=3)
+    for i in range(11):
+        draw.line([(100 + i * 100, 800), (100 + i * 100, 790)], fill="black", width=2)
+        draw.text((95 + i * 100, 815), str(i * 10), fill="black")
+    curve = [(100 + i * 10, 500 - int(250 * math.sin(i / 8))) for i in range(105)]
+    draw.line(curve, fill="red", width=4)
+    draw.text((500, 20), "omega_prs.txt using 1:2", fill="black")
+    return image
+
+
+@pytest.fixture
+def mixed(photos: Path, cli) -> dict[str, Path]:
+    """A flat grey frame, a black one, a chart, a photo and its resized copy."""
+    from PIL import Image
+
+    paths = {
+        "flat": photos / "flat.jpg",
+        "black": photos / "dark" / "black.jpg",
+        "chart": photos / "chart.png",
+        "photo": photos / "IMG_5.jpg",
+        "copy": photos / "cloud" / "IMG_5-small.jpg",
+    }
+    paths["copy"].parent.mkdir()
+    paths["black"].parent.mkdir()
+    Image.new("RGB", (4032, 2012), (137, 137, 137)).save(paths["flat"], quality=90)
+    Image.new("RGB", (640, 480), "black").save(paths["black"], quality=90)
+    _chart().save(paths["chart"])
+    _scene(5).save(paths["photo"], quality=92)
+    _scene(5).resize((600, 450)).save(paths["copy"], quality=85)
+    code, _, err = cli("import", photos)
+    assert code == 0, err
+    return paths
+
+
+def _assert_every_extra_within_threshold(doc):
+    for group in doc["groups"]:
+        kept, *extras = group["files"]
+        assert kept["keep"] and kept["distance"] == 0
+        assert extras and all(f["distance"] <= doc["threshold"] for f in extras), group
+
+
+def test_similar_groups_no_flat_frame_or_chart_with_a_photo(mixed, cli):
+    code, out, err = cli("dupes", "--similar", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    _assert_every_extra_within_threshold(doc)
+    groups = [{f["path"] for f in g["files"]} for g in doc["groups"]]
+    assert groups == [{str(mixed["photo"]), str(mixed["copy"])}]
+    # The flat frames (whose hashes are the same: 0) are not compared at all, and it says so.
+    assert doc["left_out"] == {"little_structure": 2}
+    assert "2 pictures left out: too little structure to compare by appearance" in err
+
+
+def test_a_flat_frame_is_still_an_exact_duplicate(mixed, cli, photos):
+    shutil.copy(mixed["flat"], photos / "flat-copy.jpg")
+    cli("import", photos)
+    for mode in ([], ["--similar"]):
+        code, out, _ = cli("dupes", *mode, "--json")
+        (group,) = [g for g in json.loads(out)["groups"] if g["content_sha"]]
+        assert {f["path"] for f in group["files"]} == {
+            str(mixed["flat"]),
+            str(photos / "flat-copy.jpg"),
+        }
+
+
+def test_left_out_is_counted_in_the_folder_given(mixed, cli):
+    code, out, _ = cli("dupes", "--similar", "--json", mixed["copy"].parent)
+    assert json.loads(out)["left_out"] == {"little_structure": 0}
+    code, out, err = cli("dupes", "--similar", mixed["black"].parent)
+    assert "1 picture left out" in err
+
+
+@requires_corpus()
+def test_corpus_groups_hold_only_pictures_close_to_the_kept_one(lib, cli):
+    """On real pictures (../shared/corpus): every picture of a group is within the threshold
+    of the kept one and of each other, and the flat grey frame and the gnuplot chart, which a
+    chain of close pairs once put in one group of 90, share no group."""
+    from luna.ops.similar import hamming, perceptual_hash
+
+    cli("import", CORPUS)
+    code, out, err = cli("dupes", "--similar", "--json")
+    assert code in (0, 3), err  # 3: the corpus holds pictures that cannot be decoded
+    doc = json.loads(out)
+    _assert_every_extra_within_threshold(doc)
+    for group in doc["groups"]:
+        hashes = [perceptual_hash(f["path"]) for f in group["files"]]
+        assert max(hamming(a, b) for a in hashes for b in hashes) <= doc["threshold"], group
+    grouped = {f["path"] for g in doc["groups"] for f in g["files"]}
+    flat = str(CORPUS / "exif-py/jpg/tests/67-0_length_string.jpg")
+    chart = str(CORPUS / "exif-py/tiff/Tless0.tiff")
+    assert flat not in grouped and chart not in grouped
+    assert doc["left_out"]["little_structure"] > 0
+    assert "left out: too little structure" in err

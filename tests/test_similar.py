@@ -20,9 +20,11 @@ from luna.ops import similar
 from luna.ops.similar import (
     DEFAULT_THRESHOLD,
     HASH_METHOD,
+    LITTLE_STRUCTURE_BITS,
     NotAnImage,
     group_similar,
     hamming,
+    has_little_structure,
     perceptual_hash,
 )
 
@@ -312,6 +314,52 @@ def test_importing_the_module_does_not_load_pillow():
     assert out.stdout.strip() == "False"
 
 
+# --- pictures with too little structure to compare ----------------------------------------
+
+
+def flat(grey: int) -> Image.Image:
+    return Image.new("L", SIZE, grey)
+
+
+def ramp(transpose=None) -> Image.Image:
+    """A smooth gradient, dark at the top, turned to brighten towards any side."""
+    gradient = Image.linear_gradient("L").resize(SIZE)
+    return gradient if transpose is None else gradient.transpose(transpose).resize(SIZE)
+
+
+PLAIN = {
+    "black": lambda: flat(0),
+    "grey": lambda: flat(137),
+    "white": lambda: flat(255),
+    "noisy grey": lambda: Image.blend(flat(128), Image.effect_noise(SIZE, 10), 0.5),
+    "brighter down": ramp,
+    "brighter up": lambda: ramp(Image.Transpose.FLIP_TOP_BOTTOM),
+    "brighter right": lambda: ramp(Image.Transpose.ROTATE_90),
+    "brighter left": lambda: ramp(Image.Transpose.ROTATE_270),
+}
+
+
+@pytest.mark.parametrize("name", PLAIN)
+def test_flat_frames_and_plain_gradients_have_little_structure(name, tmp_path):
+    path = save(PLAIN[name]().convert("RGB"), tmp_path / "plain.jpg")
+    assert has_little_structure(perceptual_hash(str(path)))
+
+
+def test_photos_have_structure(tmp_path):
+    for seed in range(1, 9):
+        path = save(scene(seed), tmp_path / f"{seed}.jpg")
+        assert not has_little_structure(perceptual_hash(str(path)))
+
+
+def test_little_structure_is_a_few_bits_from_a_flat_or_ramp_hash():
+    across, down = 0xFFFFFFFF << 32, 0xFFFFFFFF
+    for ramp_hash in (0, across, down, across | down):
+        assert has_little_structure(ramp_hash)
+        assert has_little_structure(ramp_hash ^ (1 << LITTLE_STRUCTURE_BITS) - 1)
+        assert not has_little_structure(ramp_hash ^ (1 << LITTLE_STRUCTURE_BITS + 1) - 1)
+    assert has_little_structure(-1)  # all ones, as SQLite stores it
+
+
 # --- distances and groups -----------------------------------------------------------------
 
 
@@ -324,23 +372,14 @@ def test_hamming_counts_differing_bits():
     assert hamming(-(1 << 63), 1 << 63) == 0
 
 
-def brute_force_groups(hashes: dict, threshold: int) -> list[list]:
+def close_pairs_by_brute_force(hashes: dict, threshold: int) -> set[frozenset]:
     keys = list(hashes)
-    parent = {k: k for k in keys}
-
-    def root(k):
-        while parent[k] != k:
-            k = parent[k]
-        return k
-
-    for i, a in enumerate(keys):
-        for b in keys[i + 1 :]:
-            if hamming(hashes[a], hashes[b]) <= threshold:
-                parent[root(a)] = root(b)
-    groups: dict = {}
-    for k in keys:
-        groups.setdefault(root(k), []).append(k)
-    return sorted(sorted(g) for g in groups.values() if len(g) > 1)
+    return {
+        frozenset((a, b))
+        for i, a in enumerate(keys)
+        for b in keys[i + 1 :]
+        if hamming(hashes[a], hashes[b]) <= threshold
+    }
 
 
 def random_hashes(count: int, seed: int) -> dict[str, int]:
@@ -364,9 +403,39 @@ def random_hashes(count: int, seed: int) -> dict[str, int]:
 
 @pytest.mark.parametrize("threshold", [0, 1, 3, 8, 10, 16])
 @pytest.mark.parametrize("count", [6, 1500])
-def test_groups_match_brute_force(count, threshold):
+def test_groups_are_sets_of_pictures_all_close_to_each_other(count, threshold):
     hashes = random_hashes(count, seed=count * 100 + threshold)
-    assert group_similar(hashes, threshold) == brute_force_groups(hashes, threshold)
+    groups = group_similar(hashes, threshold)
+    close = close_pairs_by_brute_force(hashes, threshold)
+    grouped = [key for group in groups for key in group]
+    assert len(grouped) == len(set(grouped))  # each key in one group at most
+    assert groups == sorted(groups) and all(group == sorted(group) for group in groups)
+    for group in groups:
+        assert len(group) > 1
+        assert all(frozenset((a, b)) in close for a in group for b in group if a != b)
+    # Nothing is left out that could still have joined: no two ungrouped keys are close.
+    alone = set(hashes) - set(grouped)
+    assert not [pair for pair in close if pair <= alone]
+    # Exact copies share a group.
+    group_of = {key: n for n, group in enumerate(groups) for key in group}
+    for a in hashes:
+        for b in hashes:
+            if a != b and hashes[a] == hashes[b]:
+                assert group_of[a] == group_of[b]
+
+
+@pytest.mark.parametrize("threshold", [3, 10])
+def test_multi_index_and_all_pairs_give_the_same_groups(threshold, monkeypatch):
+    hashes = random_hashes(1500, seed=threshold)
+    indexed = group_similar(hashes, threshold)
+    monkeypatch.setattr(similar, "_plan", lambda count, threshold: None)
+    assert group_similar(hashes, threshold) == indexed
+
+
+def test_groups_do_not_depend_on_the_order_of_the_input():
+    hashes = random_hashes(1500, seed=7)
+    backwards = dict(reversed(list(hashes.items())))
+    assert group_similar(backwards, 8) == group_similar(hashes, 8)
 
 
 def test_large_inputs_take_the_multi_index_path():
@@ -381,10 +450,30 @@ def test_identical_hashes_group_even_at_threshold_zero():
     assert group_similar(hashes, 1) == [["a.heic", "b.jpg", "c.png"]]
 
 
-def test_groups_follow_chains_and_come_out_sorted():
-    # 3 is one bit from 1 and from 7, which are two bits apart: one group at threshold 1.
+def test_a_chain_of_close_pairs_is_not_one_group():
+    # b is 4 bits from a and from c, which are 8 apart: at threshold 6, a and c must not
+    # share a group, whichever of them would be kept.
+    base = 0xF0F0 << 16
+    hashes = {"a": base, "b": base ^ 0b1111, "c": base ^ 0b11111111}
+    assert [hamming(hashes[x], hashes[y]) for x, y in ("ab", "bc", "ac")] == [4, 4, 8]
+    groups = group_similar(hashes, 6)
+    assert not any({"a", "c"} <= set(group) for group in groups)
+    assert groups in ([["a", "b"]], [["b", "c"]])
+    assert group_similar(hashes, 8) == [["a", "b", "c"]]
+
+
+def test_the_picture_close_to_most_others_seeds_its_group():
+    # m is within 2 bits of each of x, y, z; those are 4 apart, beyond threshold 3. A chain
+    # joins all four; cliques keep m with the nearest (ties: the lowest hash).
+    m = 0xAB << 40
+    hashes = {"m": m, "x": m ^ 0b11, "y": m ^ 0b1100, "z": m ^ 0b110000}
+    assert group_similar(hashes, 3) == [["m", "x"]]
+    assert group_similar(hashes, 4) == [["m", "x", "y", "z"]]
+
+
+def test_groups_come_out_sorted():
     hashes = {"z": 0b111, "m": 0b011, "a": 0b001, "far": (1 << 64) - 1, "far2": (1 << 64) - 2}
-    assert group_similar(hashes, 1) == [["a", "m", "z"], ["far", "far2"]]
+    assert group_similar(hashes, 2) == [["a", "m", "z"], ["far", "far2"]]
     assert group_similar({}, 8) == []
 
 

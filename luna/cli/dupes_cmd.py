@@ -73,7 +73,19 @@ def dupes(
     ] = None,
     extras: Annotated[
         bool,
-        typer.Option("--extras", help="Print only the copies not kept (paths; -0 for NUL)."),
+        typer.Option(
+            "--extras",
+            help="Print only the copies not kept (paths; -0 for NUL). With --similar, only "
+            "with --reviewed.",
+        ),
+    ] = False,
+    reviewed: Annotated[
+        bool,
+        typer.Option(
+            "--reviewed",
+            help="With --similar --extras: you have looked at the groups, and the extras are "
+            "copies you mean to act on (similar pictures may be different photos).",
+        ),
     ] = False,
     merge: Annotated[
         bool,
@@ -102,15 +114,21 @@ def dupes(
 
       luna dupes --merge-metadata               # keep tags/albums of copies on the kept one
 
-      luna dupes --extras -0 | xargs -0 rm --    # then delete the extra copies
+      luna dupes --extras -0 | xargs -0 rm --    # exact copies only: delete the extras
 
-      luna dupes --similar --keep in:~/Pictures --extras -0 | xargs -0 mv -t ~/review
+      luna dupes --similar --json               # review: groups with their distances
+
+      luna dupes --similar --extras --reviewed -0 | xargs -0 mv --backup=numbered -t ~/review --
     """
     from luna.library import Library
     from luna.ops import dupes as core
 
     if threshold is not None and not similar:
         raise LunaError("--threshold needs --similar")
+    if similar and extras and not reviewed:
+        # Refused before any work: a list of pictures that only look alike is not to be
+        # piped into rm unread.
+        raise core.NotReviewed()
     rule = keep or ("largest" if similar else core.DEFAULT_KEEP)
     core.keeper_rule(rule)  # a bad rule is reported before any work
     # --similar keeps the hashes it computes, and --merge-metadata changes files' records;
@@ -218,6 +236,13 @@ def _summarize(groups, hashing) -> None:
         )
         for path, reason in hashing.failed[:20]:
             warn(f"not compared: {_human_path(path)}: {reason}")
+        if hashing.little_structure:
+            count = hashing.little_structure
+            note(
+                f"{count} {'picture' if count == 1 else 'pictures'} left out: too little "
+                "structure to compare by appearance (near-uniform frames, plain gradients); "
+                "exact copies of them are still listed"
+            )
     if not groups:
         note("No duplicates.")
     else:
@@ -243,6 +268,8 @@ def _document(groups, hashing, *, similar, threshold, rule) -> dict:
             "cached": hashing.cached,
             "failed": [{"path": p, "reason": r} for p, r in hashing.failed],
         }
+        # Counted by reason, so that a new reason is a new key, not a new shape.
+        doc["left_out"] = {"little_structure": hashing.little_structure}
     return doc
 
 

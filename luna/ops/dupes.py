@@ -18,8 +18,8 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from luna.errors import ExitStatus, LunaError
-from luna.fsnames import from_db
+from luna.errors import EmptyPath, ExitStatus, LunaError, NotFound
+from luna.fsnames import for_humans, from_db
 
 KEEP_RULES = ("most-organized", "oldest", "newest", "shortest-path", "largest", "in:PATH")
 DEFAULT_KEEP = "most-organized"
@@ -29,6 +29,19 @@ class BadKeepRule(LunaError):
     """--keep names no rule luna knows."""
 
     exit_status = ExitStatus.USAGE
+
+
+class NotReviewed(LunaError):
+    """--extras asked of similar groups without --reviewed. Pictures that only look alike
+    may be different photos, so their extras are no list to delete from unread."""
+
+    exit_status = ExitStatus.USAGE
+
+    def __init__(self):
+        super().__init__(
+            "--extras with --similar lists pictures that only look alike: review the groups "
+            "first (luna dupes --similar, or --json for distances), then add --reviewed"
+        )
 
 
 @dataclass
@@ -82,11 +95,15 @@ class Group:
 
 @dataclass
 class HashingReport:
-    """What `--similar` had to compute before it could group."""
+    """What `--similar` had to compute before it could group, and what it left out."""
 
     computed: int = 0
     cached: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    # Photos (in the FOLDER given, if any) whose picture has too little structure to be
+    # compared by appearance (luna.ops.similar.has_little_structure): grouped only with their
+    # exact copies.
+    little_structure: int = 0
 
 
 # -- choosing the copy to keep ---------------------------------------------------------------
@@ -106,7 +123,7 @@ def keeper_rule(rule: str) -> Callable[[list[Copy]], Copy]:
     if rule == "largest":
         return lambda copies: min(copies, key=lambda c: (-c.pixels, -c.size_bytes, *oldest(c)))
     if rule.startswith("in:") and len(rule) > 3:
-        prefix = os.path.abspath(os.path.expanduser(rule[3:])).rstrip("/") + "/"
+        prefix = folder_prefix(rule[3:])
         default = keeper_rule(DEFAULT_KEEP)
 
         def inside_first(copies: list[Copy]) -> Copy:
@@ -118,6 +135,21 @@ def keeper_rule(rule: str) -> Callable[[list[Copy]], Copy]:
         f"--keep: {rule!r} is not one of {', '.join(KEEP_RULES)} (in:PATH keeps the copy "
         "under PATH)"
     )
+
+
+def folder_prefix(folder: str) -> str:
+    """The absolute form of `folder` with a trailing "/", which the paths below it start with.
+
+    A folder that does not exist is refused: it is a typo or a disk not mounted, and taken
+    as given it would quietly match nothing (or, for in:PATH, keep another copy)."""
+    if folder == "":
+        raise EmptyPath()
+    expanded = os.path.expanduser(folder)
+    if not os.path.isdir(expanded):
+        if os.path.lexists(expanded):
+            raise LunaError(f"not a folder: {for_humans(folder)}")
+        raise NotFound(f"no such folder: {for_humans(folder)}")
+    return os.path.abspath(expanded).rstrip("/") + "/"
 
 
 def _oldest_key(c: Copy) -> tuple:
@@ -147,6 +179,7 @@ _CANDIDATES = _candidates()
 
 def exact_groups(lib, *, keep: str = DEFAULT_KEEP, under: str | None = None) -> list[Group]:
     """Files whose content hash appears more than once, grouped, biggest waste first."""
+    prefix = None if under is None else folder_prefix(under)
     choose = keeper_rule(keep)
     db = lib.db
     shas = [
@@ -165,17 +198,18 @@ def exact_groups(lib, *, keep: str = DEFAULT_KEEP, under: str | None = None) -> 
         ):
             copy = _copy(row)
             by_sha.setdefault(copy.content_sha, []).append(copy)
-    groups = _groups_touching(by_sha.values(), under)
+    groups = _groups_touching(by_sha.values(), prefix)
     _attach_organization(db, groups)
     return _sorted_groups([_ordered(copies, choose) for copies in groups])
 
 
-def _groups_touching(groups, under: str | None) -> list[list[Copy]]:
-    """All groups, or those with a copy below `under` (`luna dupes ~/Downloads`)."""
-    if under is None:
-        return [g for g in groups if len(g) > 1]
-    prefix = os.path.abspath(os.path.expanduser(under)).rstrip("/") + "/"
-    return [g for g in groups if len(g) > 1 and any(c.path.startswith(prefix) for c in g)]
+def _groups_touching(groups, prefix: str | None) -> list[list[Copy]]:
+    """All groups, or those with a copy below `prefix` (`luna dupes ~/Downloads`)."""
+    return [g for g in groups if len(g) > 1 and any(_below(c, prefix) for c in g)]
+
+
+def _below(copy: Copy, prefix: str | None) -> bool:
+    return prefix is None or copy.path.startswith(prefix)
 
 
 def _copy(row) -> Copy:
@@ -208,13 +242,45 @@ def similar_groups(
     jobs: int = 0,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Group], HashingReport]:
-    """Photos that look the same, whatever their bytes: exact copies included."""
+    """Photos that look the same, whatever their bytes: exact copies included.
+
+    Every copy in a group is within `threshold` bits of every other, so of the kept one.
+    Photos with too little structure to compare (near-uniform frames, plain gradients) are
+    grouped with their exact copies only, and counted in the report."""
     from luna.ops import similar
 
+    prefix = None if under is None else folder_prefix(under)
     choose = keeper_rule(keep)
     threshold = similar.DEFAULT_THRESHOLD if threshold is None else threshold
     report = update_hashes(lib, jobs=jobs, progress=progress)
     db = lib.db
+    copies_by_sha, hashes = _hashed_photos(db)
+    comparable = {sha: h for sha, h in hashes.items() if not similar.has_little_structure(h)}
+    report.little_structure = sum(
+        _below(c, prefix) for sha in hashes.keys() - comparable.keys() for c in copies_by_sha[sha]
+    )
+    grouped: list[list[Copy]] = []
+    in_a_group: set[str] = set()
+    for shas in similar.group_similar(comparable, threshold):
+        in_a_group.update(shas)
+        grouped.append([c for sha in shas for c in copies_by_sha[sha]])
+    # Exact copies whose picture resembles no other, or cannot be compared: a group of their
+    # own.
+    grouped += [c for sha, c in copies_by_sha.items() if len(c) > 1 and sha not in in_a_group]
+    groups = _groups_touching(grouped, prefix)
+    _attach_organization(db, groups)
+    ordered = [_ordered(copies, choose) for copies in groups]
+    for group in ordered:
+        kept_hash = hashes[group.kept.content_sha]
+        for c in group.files:
+            c.distance = similar.hamming(kept_hash, hashes[c.content_sha])
+    return _sorted_groups(ordered), report
+
+
+def _hashed_photos(db) -> tuple[dict[str, list[Copy]], dict[str, int]]:
+    """The photos with a perceptual hash, by content; and each content's hash."""
+    from luna.ops import similar
+
     copies_by_sha: dict[str, list[Copy]] = {}
     hashes: dict[str, int] = {}
     for row in db.execute_sql(
@@ -226,21 +292,7 @@ def similar_groups(
         copy = _copy(row[:-1])
         copies_by_sha.setdefault(copy.content_sha, []).append(copy)
         hashes[copy.content_sha] = _unsigned(row[-1])
-    grouped: list[list[Copy]] = []
-    in_a_group: set[str] = set()
-    for shas in similar.group_similar(hashes, threshold):
-        in_a_group.update(shas)
-        grouped.append([c for sha in shas for c in copies_by_sha[sha]])
-    # Exact copies whose picture resembles no other: a group of their own.
-    grouped += [c for sha, c in copies_by_sha.items() if len(c) > 1 and sha not in in_a_group]
-    groups = _groups_touching(grouped, under)
-    _attach_organization(db, groups)
-    ordered = [_ordered(copies, choose) for copies in groups]
-    for group in ordered:
-        kept_hash = hashes[group.kept.content_sha]
-        for c in group.files:
-            c.distance = similar.hamming(kept_hash, hashes[c.content_sha])
-    return _sorted_groups(ordered), report
+    return copies_by_sha, hashes
 
 
 def update_hashes(lib, *, jobs: int = 0, progress=None) -> HashingReport:

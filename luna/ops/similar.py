@@ -15,7 +15,8 @@ comparisons per column give 32 more. A bit is 1 where brightness increases. Resi
 recompressing and changing format move every cell a little, but seldom swap two
 neighbours, so copies stay within a few bits of each other while different pictures land
 about 32 bits apart. A picture with almost no structure (a black frame, a grey card)
-hashes to nearly 0, so such pictures group together, as they do to the eye.
+hashes to nearly 0, and a smooth gradient to one of three other values: the hash cannot
+tell such pictures apart, so they are not compared at all (:func:`has_little_structure`).
 
 This is dHash (which compares horizontal neighbours on a 9x8 grid) made to look both ways.
 Horizontal comparisons alone cannot see a picture whose structure is horizontal bands: on
@@ -40,9 +41,12 @@ grids, where it costs nothing.
 
 Grouping
 --------
-Copies are within the threshold of their original, and groups are connected components:
-a chain of close pairs is one group. Comparing all pairs is out of reach at 200,000 photos
-(2e10 pairs), so close pairs are found by multi-index hashing (see :func:`_close_pairs`).
+Copies are within the threshold of their original, and in a group every picture is within
+the threshold of every other (see :func:`_cliques`), so whichever copy is kept, each of the
+others is close to it: a chain of close pairs, A like B and B like C, does not make A and C
+one group. Comparing all pairs is out of reach at 200,000 photos (2e10 pairs), so close
+pairs are found by multi-index hashing (see :func:`_close_pairs`), and the groups formed
+among them.
 
 Pillow is imported by :func:`perceptual_hash` only: ``luna`` commands that never hash a
 photo do not pay for it.
@@ -50,6 +54,7 @@ photo do not pay for it.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import math
 import struct
@@ -72,11 +77,26 @@ _MASK = (1 << HASH_BITS) - 1
 # turned by its pixels rather than by its Orientation tag at most 3; a brightened one (+15%)
 # up to 8. Different photos were never closer than 14 bits (generated scenes: 15), but for
 # one picture the corpus holds twice, at 0 bits. 8 sits between, with 3 bits of margin
-# above the copies that matter most and 6 below the nearest different photo; and since
-# groups are chains of close pairs, a looser default would let unrelated photos join a
-# group through one false pair. A 2% crop moved up to 9 bits: crops are not what this is
-# for.
+# above the copies that matter most and 6 below the nearest different photo. (Every member
+# of a group is within the threshold of every other, so one false pair cannot pull a chain
+# of pictures into a group; but a looser default would make false pairs themselves more
+# likely.) A 2% crop moved up to 9 bits: crops are not what this is for.
 DEFAULT_THRESHOLD = 8
+
+# How many bits from a flat field's hash, or from a plain ramp's, a picture's hash may be and
+# still count as too little structure to compare (see has_little_structure). Measured with
+# dhash-hv-v1: on the shared corpus's 153 distinct hashes, flat frames (the grey 4032x2012
+# JPEG, black and white 8x8 samples) are 0 bits away, a white page with one speck 2, a dark,
+# nearly empty strip 5, a smooth radial gradient (7 files) 8, pictures of 16x16 and 4x4
+# pixels and a black 512x256 frame with a small picture inside 10 to 12; the nearest photos are 13
+# and 14 away, the gnuplot chart 14. Generated: flat frames of any grey, also with mild
+# noise, 0 to 3; linear gradients in each direction 0; a page of text 8; a line chart 17;
+# 200 generated scenes 20 and more. 8, the default threshold, leaves out everything a flat
+# field or a ramp would be "the same picture" as, so no group can form around one, and
+# keeps 5 bits below the nearest photo.
+LITTLE_STRUCTURE_BITS = 8
+_HALF = HASH_BITS // 2
+_HALF_MASK = (1 << _HALF) - 1
 
 # JPEG and HEIF are decoded at the smallest scale, or from the smallest embedded thumbnail,
 # that still covers this size: photos of 1 MP and more decode at 1/8, and an iPhone's
@@ -100,6 +120,24 @@ def hamming(a: int, b: int) -> int:
 
     Hashes may be given as signed 64-bit integers too (SQLite stores no larger integer)."""
     return ((a ^ b) & _MASK).bit_count()
+
+
+def has_little_structure(value: int) -> bool:
+    """Whether a hash says little more than "flat" or "brighter towards one side", as it does
+    for a near-uniform frame, a black or white picture, or a smooth gradient: then it is
+    shared by pictures that are nothing alike, and must not group them.
+
+    A flat picture has no brightness increase anywhere: its hash is 0. A plain ramp has an
+    increase everywhere or nowhere along each direction: 0 or all ones in each half. The
+    hash is judged by its distance to the nearest of those four values."""
+    across, down = (value & _MASK) >> _HALF, value & _HALF_MASK
+    return _bits_from_ramp(across) + _bits_from_ramp(down) <= LITTLE_STRUCTURE_BITS
+
+
+def _bits_from_ramp(half: int) -> int:
+    """Bits of one direction's 32 that differ from all-0 or all-1, whichever is nearer."""
+    ones = half.bit_count()
+    return min(ones, _HALF - ones)
 
 
 # -- the hash ------------------------------------------------------------------------------
@@ -260,11 +298,14 @@ def _gradient_bits(rows, columns) -> int:
 
 
 def group_similar(hashes: Mapping[K, int], threshold: int) -> list[list[K]]:
-    """Groups of keys whose hashes are within `threshold` bits, directly or through a chain
-    of such pairs; only groups of two or more. Each group is sorted, and the groups are
-    sorted by their first key, so the keys must be comparable (ids, paths).
+    """Groups of keys whose hashes are all within `threshold` bits of each other: every
+    member of a group is that close to every other member, so whichever copy is kept, each
+    of the others is close to it. Only groups of two or more. Each group is sorted, and the
+    groups are sorted by their first key, so the keys must be comparable (ids, paths).
 
-    Keys with identical hashes always share a group, even at threshold 0.
+    A picture close to two others that are not close to each other joins one of them only
+    (see :func:`_cliques`). Keys with identical hashes always share a group, even at
+    threshold 0.
     """
     if not 0 <= threshold <= HASH_BITS:
         raise ValueError(f"threshold must be between 0 and {HASH_BITS} bits, not {threshold}")
@@ -272,26 +313,68 @@ def group_similar(hashes: Mapping[K, int], threshold: int) -> list[list[K]]:
     for key, value in hashes.items():
         keys_by_hash.setdefault(value & _MASK, []).append(key)
     # Exact copies are common (the same file imported twice): compare each value once.
-    distinct = list(keys_by_hash)
-    position = {value: i for i, value in enumerate(distinct)}
-    parent = list(range(len(distinct)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]  # path halving keeps the trees shallow
-            i = parent[i]
-        return i
-
-    for a, b in _close_pairs(distinct, threshold):
-        ra, rb = root(position[a]), root(position[b])
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    members: dict[int, list[K]] = {}
-    for i, value in enumerate(distinct):
-        members.setdefault(root(i), []).extend(keys_by_hash[value])
-    groups = [sorted(keys) for keys in members.values() if len(keys) > 1]
+    close = _close_neighbours(list(keys_by_hash), threshold)
+    values_grouped = list(_cliques(close))
+    values_grouped += [[value] for value in keys_by_hash if value not in close]
+    groups = [
+        sorted(key for value in values for key in keys_by_hash[value]) for values in values_grouped
+    ]
+    groups = [keys for keys in groups if len(keys) > 1]
     groups.sort(key=lambda keys: keys[0])
     return groups
+
+
+def _close_neighbours(distinct: list[int], threshold: int) -> dict[int, set[int]]:
+    """For each hash with any, the other hashes within `threshold` bits of it."""
+    close: dict[int, set[int]] = {}
+    for a, b in _close_pairs(distinct, threshold):
+        close.setdefault(a, set()).add(b)
+        close.setdefault(b, set()).add(a)
+    return close
+
+
+def _cliques(close: dict[int, set[int]]) -> Iterator[list[int]]:
+    """Splits the hashes that have close neighbours into sets whose members are all close
+    to each other, each hash in exactly one set (possibly alone).
+
+    Connected components would be wrong: a chain of close pairs links pictures that are
+    nothing alike (on the shared corpus, a flat grey frame and a chart 14 bits from it
+    ended in one group of 90, linked through pictures between the two). Finding the fewest
+    such sets is NP-hard, so this is greedy: the hash with the most close neighbours left
+    seeds a set, which takes the seed's neighbours nearest first, each if it is close to
+    every member already in; the set is then removed and the next seed chosen. The copies
+    of one picture usually gather around the original, close to them all; a copy too far
+    from a fellow copy is left for another set rather than stretch this one.
+    """
+    left = {value: set(neighbours) for value, neighbours in close.items()}
+    # Most neighbours first, ties to the lowest value, so the result does not depend on the
+    # order of the input. Entries go stale as neighbours leave; a fresh one is pushed then.
+    queue = [(-len(neighbours), value) for value, neighbours in left.items()]
+    heapq.heapify(queue)
+    while queue:
+        negative_count, seed = heapq.heappop(queue)
+        if seed not in left or -negative_count != len(left[seed]):
+            continue
+        members = _clique_around(seed, left)
+        gone = set(members)
+        touched = set()
+        for member in members:
+            for other in left.pop(member) - gone:
+                left[other].discard(member)
+                touched.add(other)
+        for other in touched:
+            heapq.heappush(queue, (-len(left[other]), other))
+        yield members
+
+
+def _clique_around(seed: int, left: dict[int, set[int]]) -> list[int]:
+    """The seed and those of its neighbours, nearest first, close to every member so far."""
+    members = [seed]
+    for candidate in sorted(left[seed], key=lambda value: ((value ^ seed).bit_count(), value)):
+        reach = left[candidate]
+        if all(member in reach for member in members[1:]):
+            members.append(candidate)
+    return members
 
 
 # Costs of the steps below, in seconds: filing one hash in a bucket or looking up one
