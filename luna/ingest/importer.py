@@ -174,7 +174,7 @@ class Importer:
         self._moved_from: set[str] = set()  # their former paths
         self._touched_folders: set[str] = set()  # where files came, changed or went
         self._sidecar_changed: set[str] = set()  # unchanged media whose sidecar changed
-        self._tag_ids: dict[str, int] = {}
+        self._tag_ids: dict[str, int | None] = {}  # None: not a valid tag name
         self._failed_before: set[str] = set()  # paths that had failed when the run began
         self._present_under: dict[str, int] = {}  # root -> rows not marked missing
         self.store = FileStore(self.db)
@@ -202,7 +202,7 @@ class Importer:
 
     def _known_failures(self, roots: list[str]) -> dict[str, tuple]:
         """path -> (size, mtime, reason) for files under the roots that failed before."""
-        failures = {}
+        failures: dict[str, tuple] = {}
         for root in roots:
             under_root, params = fsnames.under("path", root)
             cursor = self.db.execute_sql(
@@ -522,7 +522,7 @@ class Importer:
             if found.gone:
                 gone.append((path, was_missing))
             elif found.state == "unavailable" and not was_missing:
-                self.report.out_of_reach(path, found.reason)
+                self.report.out_of_reach(path, found.reason or "out of reach")
                 out_of_reach.append(path)
         if not self.options.accept_vanished:
             gone = self._unless_everything_vanished(gone, out_of_reach, roots)

@@ -208,7 +208,7 @@ class Gatherer:
         for n, item in enumerate(walk(roots, options)):
             if n & 2047 == 0:
                 self.progress.scanning(n)
-            if type(item) is ScanProblem:
+            if isinstance(item, ScanProblem):
                 self.report.fail(item.path, item.reason)
                 continue
             path, st = item
@@ -651,7 +651,7 @@ def _content_identifier(member) -> str | None:
 
 def travel_groups(facts: list) -> list[list]:
     """Files of one folder grouped by family, the lead (the photo) first."""
-    groups = []
+    groups: list[list] = []
     for members in families_in_folder(facts).values():
         if members[0].kind == "sidecar":  # sidecars with no photo here: each on its own
             groups.extend([m] for m in members)

@@ -11,6 +11,7 @@ sidecars, Live Photo video and RAW) travel together, as they do on import.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 
@@ -40,7 +41,7 @@ class Row:
     mime_type: str
     content_sha: str
     size: int
-    start: object
+    start: dt.datetime | None
     date_source: str | None
     metadata: dict
     tags: list
@@ -225,7 +226,8 @@ class Organizer:
             self._transfer(row, dest)
         except NoSpace:
             self._full_disks.mark_full(dest)
-            self.report.no_space(row.path, dest, row.size, self._full_disks.full_folder(dest))
+            full = self._full_disks.full_folder(dest) or os.path.dirname(dest)
+            self.report.no_space(row.path, dest, row.size, full)
             return
         except TransferFailed as exc:
             self.report.fail(row.path, str(exc), dest)

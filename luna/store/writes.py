@@ -227,11 +227,18 @@ class RelationStore:
         forms = [to_db(base), raw(base)] if is_utf8(base) else [raw(base)]
         members = []
         for start in forms:
-            slash, after_slash = ("/", "0") if type(start) is str else (b"/", b"0")
+            # Names in this folder sort between "folder/" and "folder0" ("/" + 1), as text
+            # or as bytes for a name that is not UTF-8.
+            slash: str | bytes
+            past: str | bytes
+            if isinstance(start, str):
+                slash, past = "/", start[:-1] + "0"
+            else:
+                slash, past = b"/", start[:-1] + b"0"
             rows = self.db.cursor().execute(
                 f"SELECT {self._MEMBER_COLUMNS} FROM file WHERE path > ? AND path < ? "
                 "AND instr(substr(path, ?), ?) = 0 AND missing_since IS NULL",
-                (start, start[:-1] + after_slash, len(start) + 1, slash),
+                (start, past, len(start) + 1, slash),
             )
             members += [Member(row[0], from_db(row[1]), *row[2:]) for row in rows]
         return members

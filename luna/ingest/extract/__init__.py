@@ -210,6 +210,8 @@ def _offset_from_gps_time(found: Extracted) -> None:
     difference is rounded; more than 14 hours apart means one of the clocks is wrong."""
     if found.date_source in ("filename", "file:mtime"):
         return
+    if found.start is None or found.gps_utc is None:
+        return
     minutes = (found.start - found.gps_utc).total_seconds() / 60
     offset = round(minutes / 15) * 15
     if abs(offset) <= 14 * 60 and abs(minutes - offset) <= 10:

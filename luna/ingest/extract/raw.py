@@ -25,6 +25,7 @@ import datetime as dt
 import math
 import struct
 from dataclasses import dataclass, field
+from typing import Any
 
 from luna.ingest.extract import image
 from luna.ingest.extract.dates import parse_exif_datetime
@@ -205,7 +206,7 @@ class Tiff:
     """A TIFF structure inside `data`: offsets in it count from `base`, and nothing it points
     to may lie past `end` (the file's end, or the end of the box or block holding it)."""
 
-    data: object
+    data: Any  # bytes, an mmap or a Span: anything struct.unpack_from and slices read
     base: int
     end: int
     order: str  # "<" little-endian ("II"), ">" big-endian ("MM")
@@ -223,7 +224,9 @@ class Entry:
 def tiff_at(data, base: int, end: int) -> Tiff | None:
     """The TIFF header at `base`, or None if there is none."""
     order = {b"II": "<", b"MM": ">"}.get(bytes(data[base : base + 2]))
-    fields = _unpack(f"{order}HI", data, base + 2, end) if order else None
+    if order is None:
+        return None
+    fields = _unpack(f"{order}HI", data, base + 2, end)
     if fields is None:
         return None
     magic, ifd0 = fields
@@ -314,7 +317,8 @@ def pillow_exif(tiff: Tiff):
     _refuse_oversized_directories(tiff)
     exif = Image.Exif()
     exif.endian = tiff.order
-    exif.load_from_fp(Window(tiff.data, tiff.base, tiff.end), tiff.ifd0)
+    # A Window reads like the file Pillow expects (read, seek, tell), without copying it.
+    exif.load_from_fp(Window(tiff.data, tiff.base, tiff.end), tiff.ifd0)  # type: ignore[arg-type]
     return exif
 
 
@@ -325,7 +329,9 @@ def _refuse_oversized_directories(tiff: Tiff) -> None:
     ifd0 = parsed[0] if parsed else {}
     sub_offsets = (_first_int(tiff, ifd0.get(tag)) for tag in (image.IFD_EXIF, image.IFD_GPS))
     for offset in (tiff.ifd0, *sub_offsets):
-        count = _unpack(f"{tiff.order}H", tiff.data, tiff.base + offset, tiff.end) if offset else 0
+        count = (
+            _unpack(f"{tiff.order}H", tiff.data, tiff.base + offset, tiff.end) if offset else None
+        )
         if count and count[0] > MAX_ENTRIES:
             raise Damaged(f"a directory claims {count[0]} entries")
 
@@ -392,6 +398,8 @@ def _exif_from_jpeg(data, start: int, end: int, out: Extracted):
 
 def _extract_tiff_raw(data, mime: str, out: Extracted) -> None:
     tiff = tiff_at(data, 0, len(data))
+    if tiff is None:  # the caller saw a TIFF header; a file changed meanwhile has none
+        raise Damaged("no TIFF header")
     directories = _directories(tiff)
     ifd0 = directories[0] if directories else {}
     out.metadata["format"] = _tiff_format(data, tiff, ifd0, mime)
@@ -427,7 +435,9 @@ def _panasonic_size(tiff: Tiff, ifd0: dict) -> tuple[int, int] | None:
         _first_int(tiff, ifd0.get(tag))
         for tag in (PANASONIC_TOP, PANASONIC_LEFT, PANASONIC_BOTTOM, PANASONIC_RIGHT)
     )
-    if None in (top, left, bottom, right) or right <= left or bottom <= top:
+    if top is None or left is None or bottom is None or right is None:
+        return None
+    if right <= left or bottom <= top:
         return None
     return right - left, bottom - top
 
@@ -537,7 +547,7 @@ def _extract_cr3(data, mime: str, out: Extracted) -> None:
     out.metadata["format"] = "CR3"
     moov = _path(data, 0, len(data), b"moov")
     canon = _canon_box(data, *moov) if moov else None
-    if canon is None:
+    if moov is None or canon is None:
         raise Damaged("no Canon metadata box in moov")
     boxes = {
         kind: (payload, box_end)
@@ -761,7 +771,7 @@ def _number(text) -> float | None:
 class Ciff:
     """What the CIFF records of a CRW file say, gathered while walking its heaps."""
 
-    data: object
+    data: Any  # bytes or an mmap
     order: str
     records: int = 0
     seen: set = field(default_factory=set)
@@ -832,10 +842,11 @@ def _apply_ciff(ciff: Ciff, out: Extracted) -> None:
         image.put_text(md, "make", names[0])
         image.put_text(md, "model", names[1])
     stamp = _unpack(f"{order}IiI", found.get(CIFF_TIME, b""), 0)
-    if stamp and _unix_time(stamp[0]):
+    taken = _unix_time(stamp[0]) if stamp else None
+    if stamp and taken:
         # The zone is known only when the camera sets the top bit of TimeZoneInfo.
         zone = stamp[1] // 60 if stamp[2] & 0x80000000 and abs(stamp[1]) <= 14 * 3600 else None
-        out.offer_date(_unix_time(stamp[0]), zone, "raw:DateTimeOriginal")
+        out.offer_date(taken, zone, "raw:DateTimeOriginal")
     _apply_ciff_exposure(found, order, md)
     info = _unpack(f"{order}IIfi", found.get(CIFF_IMAGE_INFO, b""), 0)
     if info:
