@@ -135,6 +135,30 @@ def test_a_name_taken_by_other_content_gets_a_number_and_nothing_is_overwritten(
     assert (taken / "IMG_0002 (1).JPG.xmp").is_file()  # the sidecar keeps matching it
 
 
+def test_a_long_named_family_stays_within_the_name_limit_when_numbered(tmp_path, into, cli):
+    """The photo's name is at the 255-byte limit: numbered, it is cut, and its sidecar's
+    name (longer still) is cut the same way rather than fail for a name too long."""
+    card = tmp_path / "card"
+    stem = "é" * 124  # 248 bytes; with .jpg 252, with .jpg.xmp 256: over the limit already
+    make_photo(card / f"{stem}.jpg", taken="2019:06:02 08:30:00", color=(9, 99, 9))
+    (card / f"{stem[:-1]}.jpg.xmp").write_text("<x:xmpmeta xmlns:x='adobe:ns:meta/'/>")
+    make_photo(card / f"{stem[:-1]}.jpg", taken="2019:06:02 08:30:00", color=(99, 9, 9))
+    day = into / "2019" / "06" / "02"
+    day.mkdir(parents=True)
+    (day / f"{stem[:-1]}.jpg").write_bytes(b"someone else's photo")
+    code, report, err = _json(cli, "import", card, "--copy", "--into", into, "--template",
+                              "{year}/{month}/{day}/{filename}")  # fmt: skip
+    assert code == 0 and report["failed"] == 0, err
+    assert (day / f"{stem[:-1]}.jpg").read_bytes() == b"someone else's photo"
+    names = sorted(p.name for p in day.iterdir())
+    assert all(len(n.encode()) <= 255 for n in names)
+    numbered = [n for n in names if "(1)" in n]
+    assert len(numbered) == 2 and any(n.endswith(".xmp") for n in numbered), names
+    photo = next(n for n in numbered if n.endswith(".jpg"))
+    sidecar = next(n for n in numbered if n.endswith(".xmp"))
+    assert sidecar.startswith(photo.removesuffix(".jpg"))  # it still matches its photo
+
+
 def test_the_same_content_already_at_the_destination_is_a_duplicate(card, into, cli):
     day = into / "2019" / "06" / "01"
     day.mkdir(parents=True)

@@ -674,6 +674,14 @@ def sidecar_name(media_dest_name: str, sidecar_source_name: str, media_source_na
     return f"{folder}{slash}{_cut(name, _name_budget(folder), keep)}"
 
 
+def name_in(folder: str, name: str) -> str:
+    """`name` as a file of `folder`: cleaned as every name luna makes, and cut (keeping its
+    extension) where it would go over the name or path limit."""
+    clean = _clean(name)
+    ext = split_name(clean)[1]
+    return os.path.join(folder, _cut(clean, _name_budget(folder), len(ext) + 1 if ext else 0))
+
+
 def _name_budget(folder: str) -> int:
     """Bytes a name may take in `folder`: NAME_MAX_BYTES, or less where the whole path
     would go over PATH_MAX_BYTES (a folder from render() leaves at least 96 bytes)."""

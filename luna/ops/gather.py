@@ -30,8 +30,7 @@ from luna.files import place
 from luna.fsnames import for_humans
 from luna.ingest.importer import NamesSkipped
 from luna.ops import transfer
-
-_SIDECAR_EXTENSIONS = (".xmp", ".aae")
+from luna.ops.families import family_destinations, layout_facts, travel_groups
 
 
 @dataclass
@@ -352,7 +351,11 @@ class Gatherer:
     def _destinations(self, lead, members: list) -> dict[str, str]:
         """Where each member goes; members whose content is already there are reported
         as duplicates and left out."""
-        relative = self.template.render(_layout_facts(lead, self.library))
+        found = lead.found
+        relative = self.template.render(
+            layout_facts(lead.path, lead.kind, lead.content_sha, found.start,
+                         found.date_source, found.metadata, list(found.keywords))
+        )  # fmt: skip
         free, same = family_destinations(self.into, relative, lead.path, members, self._planned)
         for facts in members:
             if facts.path in same:
@@ -541,149 +544,3 @@ def _source_gone(entry) -> str:
     if transfer.holds(entry.destination, entry):
         return AlreadyThere("moved there meanwhile (another luna importing the same files?)")
     return Vanished("vanished before luna could copy it")
-
-
-def family_destinations(
-    into: str, relative: str, lead_path: str, members: list, planned: set[str]
-) -> tuple[dict[str, str], dict[str, str]]:
-    """Where a family goes: the lead at `relative` (numbered until every member's name is
-    free), each member under the lead's new name. Members have .path, .size and
-    .content_sha. Returns (free, same): path -> destination to put it at (possibly where it
-    already is), and path -> destination already holding its very content. The free names
-    join `planned`, so no other file of the run takes them."""
-    from luna.files import layout
-
-    for n in range(10_000):
-        lead_relative = relative if n == 0 else layout.numbered(relative, n)
-        folder = os.path.join(into, os.path.dirname(lead_relative))
-        lead_name = os.path.basename(lead_relative)
-        free: dict[str, str] = {}
-        same: dict[str, str] = {}
-        for member in members:
-            dest = os.path.join(folder, follower_name(member.path, lead_path, lead_name))
-            if dest == member.path:
-                free[member.path] = dest
-                continue
-            taken = name_taken(dest, member.size, member.content_sha, planned)
-            if taken == "other":
-                break
-            (same if taken == "same" else free)[member.path] = dest
-        else:
-            planned.update(free.values())
-            return free, same
-    raise OSError(0, "no free name after 10,000 tries")
-
-
-def name_taken(dest: str, size: int, sha: str, planned: set[str]) -> str | None:
-    """None when `dest` is free; "same" when it already holds this content; "other" when
-    other content has it (or another file of this run will)."""
-    if dest in planned:
-        return "other"
-    if not os.path.lexists(dest):
-        return None
-    same_size = os.path.isfile(dest) and os.path.getsize(dest) == size
-    return "same" if same_size and place.sha256_of(dest) == sha else "other"
-
-
-# -- what travels together -------------------------------------------------------------------
-
-
-def _stem(name: str) -> str:
-    """The shared part of a photo's family: IMG_1 for IMG_1.HEIC, IMG_1.MOV, IMG_1.jpg.xmp,
-    IMG_1.xmp and IMG_1.AAE."""
-    stem, ext = os.path.splitext(name)
-    if ext.lower() in _SIDECAR_EXTENSIONS and os.path.splitext(stem)[1]:
-        stem = os.path.splitext(stem)[0]
-    return stem.lower()
-
-
-def _lead_rank(facts) -> tuple:
-    from luna.ingest.sniff import is_raw
-
-    if facts.kind == "photo":
-        rank = 1 if is_raw(facts.mime_type) else 0
-    else:
-        rank = 2 if facts.kind == "video" else 3
-    return (rank, facts.path)
-
-
-def families_in_folder(files: list) -> dict[str, list]:
-    """Files of one folder by family, each with its lead (photo, then RAW, video, sidecar)
-    first. A family is a shared name (IMG_1.HEIC, IMG_1.MOV, IMG_1.xmp); a Live Photo's
-    video named unlike its still (an export's Beach.jpg and clip.mov) joins the still's
-    family by the Apple ContentIdentifier both carry. Files are import facts or library
-    rows: anything with .path, .kind, .mime_type and metadata."""
-    families: dict[str, list] = {}
-    for f in files:
-        families.setdefault(_stem(os.path.basename(f.path)), []).append(f)
-    _join_live_photo_videos(families)
-    for members in families.values():
-        members.sort(key=_lead_rank)
-    return families
-
-
-def _join_live_photo_videos(families: dict[str, list]) -> None:
-    still_family: dict[str, str] = {}
-    for stem, members in families.items():
-        for m in members:
-            identifier = _content_identifier(m)
-            if identifier and m.kind == "photo":
-                still_family.setdefault(identifier, stem)
-    if not still_family:
-        return
-    for stem in list(families):
-        members = families[stem]
-        if any(m.kind == "photo" for m in members):
-            continue  # a family with its own photo keeps its video
-        for m in members:
-            target = still_family.get(_content_identifier(m) or "") if m.kind == "video" else None
-            if target is not None and target != stem:
-                families[target].extend(families.pop(stem))  # with the video's sidecars
-                break
-
-
-def _content_identifier(member) -> str | None:
-    found = getattr(member, "found", None)  # import facts carry it in .found, rows in .metadata
-    metadata = found.metadata if found is not None else getattr(member, "metadata", None)
-    identifier = (metadata or {}).get("content_identifier")
-    return identifier if isinstance(identifier, str) and identifier else None
-
-
-def travel_groups(facts: list) -> list[list]:
-    """Files of one folder grouped by family, the lead (the photo) first."""
-    groups: list[list] = []
-    for members in families_in_folder(facts).values():
-        if members[0].kind == "sidecar":  # sidecars with no photo here: each on its own
-            groups.extend([m] for m in members)
-        else:
-            groups.append(members)
-    return sorted(groups, key=lambda g: g[0].path)
-
-
-def follower_name(path: str, lead_path: str, lead_new_name: str) -> str:
-    """A family member's new name: the lead's new stem, the member's own ending."""
-    name, lead_name = os.path.basename(path), os.path.basename(lead_path)
-    if path == lead_path:
-        return lead_new_name
-    old_stem = os.path.splitext(lead_name)[0]
-    new_stem = os.path.splitext(lead_new_name)[0]
-    if name.lower().startswith(old_stem.lower()):
-        return new_stem + name[len(old_stem) :]
-    return name
-
-
-def _layout_facts(facts, library):
-    from luna.files import layout
-
-    found = facts.found
-    # A date that only comes from the file's mtime is a guess (a copy, a download): such a
-    # file goes to the undated folder rather than under the day it happened to be copied.
-    start = found.start if found.date_source not in (None, "file:mtime") else None
-    return layout.facts_from_row(
-        os.path.basename(facts.path),
-        start,
-        facts.kind,
-        found.metadata,
-        facts.content_sha,
-        list(found.keywords),
-    )

@@ -20,7 +20,8 @@ from luna.errors import LunaError, NotFound
 from luna.files import place
 from luna.files.place import FullDisks
 from luna.fsnames import for_humans, from_db, to_db, under
-from luna.ops.gather import GatherReport, Step, families_in_folder, family_destinations
+from luna.ops.families import families_in_folder, family_destinations, layout_facts
+from luna.ops.gather import GatherReport, Step
 
 
 @dataclass
@@ -202,7 +203,10 @@ class Organizer:
             self._move(row, dest)
 
     def _destinations(self, lead: Row, family: list[Row]) -> dict[str, str]:
-        relative = self.template.render(_layout_facts(lead))
+        relative = self.template.render(
+            layout_facts(lead.path, lead.kind, lead.content_sha, lead.start,
+                         lead.date_source, lead.metadata, lead.tags)
+        )  # fmt: skip
         free, same = family_destinations(self.into, relative, lead.path, family, self._planned)
         for path, dest in same.items():
             self.report.duplicates += 1
@@ -302,12 +306,3 @@ class Organizer:
                 except OSError:
                     break
                 folder = os.path.dirname(folder)
-
-
-def _layout_facts(row: Row):
-    from luna.files import layout
-
-    start = row.start if row.date_source not in (None, "file:mtime") else None
-    return layout.facts_from_row(
-        os.path.basename(row.path), start, row.kind, row.metadata, row.content_sha, row.tags
-    )
