@@ -224,10 +224,10 @@ class Importer:
         try:
             todo, reappeared = self._scan(roots, known, failures_before)
             if reappeared:
-                self._write(lambda: self._clear_missing(reappeared))
+                self.in_transaction(lambda: self._clear_missing(reappeared))
             self._read_and_record(todo, failures_before)
             self._mark_missing(known, roots)
-            self._link_related()
+            self.link_related()
             self._forget_fixed_failures(failures_before)
         except KeyboardInterrupt:
             self.report.interrupted = True
@@ -313,7 +313,7 @@ class Importer:
         from luna.ingest.workers import Pool, default_jobs
 
         self.progress.reading(len(todo), sum(c.size for c in todo))
-        pool = Pool(read_file, self.options.jobs or default_jobs(), self._time_limit)
+        pool = Pool(read_file, self.options.jobs or default_jobs(), self.time_limit)
         try:
             self._record_results(pool.run(todo, path_of=lambda c: c.path), failures_before)
         finally:
@@ -343,10 +343,13 @@ class Importer:
                 batch, last_flush = [], time.monotonic()
         self._write_batch(batch)
 
-    def _time_limit(self, candidate: Candidate) -> float:
+    # -- the recorder, also for luna.ops.gather, which reads files as an import does and
+    #    records them where it put them ------------------------------------------------------
+    def time_limit(self, candidate: Candidate) -> float:
+        """Seconds a worker may spend reading this file before it is given up on."""
         return self.options.time_limit + SECONDS_PER_GB * candidate.size / 1e9
 
-    def _write(self, fn):
+    def in_transaction(self, fn):
         """Run `fn` in one write transaction; nothing of it lands if it fails."""
         from peewee import OperationalError
 
@@ -373,12 +376,14 @@ class Importer:
                 if isinstance(item, tuple):
                     self._record_failure(*item)
                 else:
-                    self._record(item)
+                    self.record(item)
 
-        self._write(record_all)
+        self.in_transaction(record_all)
         crash_point("batch")
 
-    def _record(self, facts) -> None:
+    def record(self, facts) -> None:
+        """Record what was read of a file (FileFacts): a new row, an update, or a file moved
+        since the last import. Inside a write transaction (in_transaction)."""
         # Read inside the write transaction: another luna may have recorded it meanwhile.
         existing = self.store.find_by_path(facts.path)
         if existing is not None:
@@ -426,7 +431,7 @@ class Importer:
         """Two rows of one content become row `keep`, with everything attached to both."""
         from luna.store.writes import merge_rows
 
-        self._write(lambda: merge_rows(self.db, keep=keep, drop=drop))
+        self.in_transaction(lambda: merge_rows(self.db, keep=keep, drop=drop))
 
     def _find_moved(self, facts) -> str | None:
         """A row with the same content whose path is gone: the file was moved or renamed.
@@ -502,7 +507,7 @@ class Importer:
     def _forget_fixed_failures(self, leftover: dict) -> None:
         """Failures recorded before that did not fail this time (fixed, gone, now excluded)."""
         if leftover and not self.options.dry_run:
-            self._write(lambda: self.store.forget_failures(list(leftover)))
+            self.in_transaction(lambda: self.store.forget_failures(list(leftover)))
 
     # -- 5. vanished files ----------------------------------------------------------------
     def _mark_missing(self, unseen: dict[str, tuple], roots: list[str]) -> None:
@@ -538,7 +543,7 @@ class Importer:
                         self._touched_folders.add(os.path.dirname(path))
 
         if gone:
-            self._write(mark)
+            self.in_transaction(mark)
 
     def _unless_everything_vanished(
         self, gone: list[tuple], out_of_reach: list[str], roots: list[str]
@@ -563,7 +568,7 @@ class Importer:
         return [(path, m) for path, m in gone if _root_of(path, roots) not in vanished]
 
     # -- 6. related files ---------------------------------------------------------------
-    def _link_related(self) -> None:
+    def link_related(self) -> None:
         """Recompute RAW+JPEG, Live Photo, edited and sidecar links where files changed."""
         from luna.store.writes import RelationStore
 
@@ -572,7 +577,7 @@ class Importer:
         store = RelationStore(self.db)
         folders = sorted(self._touched_folders)
         for i in range(0, len(folders), 100):
-            self._write(lambda chunk=folders[i : i + 100]: self._link_folders(store, chunk))
+            self.in_transaction(lambda chunk=folders[i : i + 100]: self._link_folders(store, chunk))
 
     @staticmethod
     def _link_folders(store, folders: list[str]) -> None:

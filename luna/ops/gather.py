@@ -177,7 +177,7 @@ class Gatherer:
                 finally:
                     self._drain()
                 if not self.options.dry_run:
-                    self.importer._link_related()
+                    self.importer.link_related()
             except KeyboardInterrupt:
                 self.report.interrupted = True
                 self.report.seconds = time.monotonic() - started
@@ -233,7 +233,7 @@ class Gatherer:
             folder = os.path.dirname(c.path)
             waiting[folder] = waiting.get(folder, 0) + 1
         ready: dict[str, list] = {}
-        pool = Pool(read_file, self.options.jobs or default_jobs(), self.importer._time_limit)
+        pool = Pool(read_file, self.options.jobs or default_jobs(), self.importer.time_limit)
         try:
             for candidate, result in pool.run(candidates, path_of=lambda c: c.path):
                 self.progress.advance(candidate.size)
@@ -477,13 +477,13 @@ class Gatherer:
         def record():
             if entry.file_id is not None:  # recorded in place before: its row moves along
                 self.importer.move_row(entry.file_id, facts.path, dest)
-            self.importer._record(placed)
+            self.importer.record(placed)
             if mode == "move":
                 self.journal.advance(entry, "recorded")
             else:
                 self.journal.finish(entry)
 
-        self.importer._write(record)
+        self.importer.in_transaction(record)
         interrupts.crash_point("recorded")
         if mode != "move":
             return None
