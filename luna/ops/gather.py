@@ -469,31 +469,20 @@ class Gatherer:
     def _record_placed(self, entry, facts) -> str | None:
         """The file is in place: record it, then (a move) delete its source. Returns why
         that failed, or None."""
-        self.journal.advance(entry, "placed")
-        interrupts.crash_point("placed")
-        dest, mode = entry.destination, entry.operation
-        placed = dataclasses.replace(facts, path=dest, mtime=os.stat(dest).st_mtime)
+        dest = entry.destination
 
         def record():
+            placed = dataclasses.replace(facts, path=dest, mtime=os.stat(dest).st_mtime)
             if entry.file_id is not None:  # recorded in place before: its row moves along
                 self.importer.move_row(entry.file_id, facts.path, dest)
             self.importer.record(placed)
-            if mode == "move":
-                self.journal.advance(entry, "recorded")
-            else:
-                self.journal.finish(entry)
 
-        self.importer.in_transaction(record)
-        interrupts.crash_point("recorded")
-        if mode != "move":
-            return None
         try:
-            place.remove_source(facts.path, facts.content_sha, dest, self._folders)
-        except (place.TransferFailed, OSError) as exc:
-            reason = str(exc) if isinstance(exc, place.TransferFailed) else exc.strerror
-            return f"copied to {for_humans(dest)}, but the source could not be deleted: {reason}"
-        finally:
-            self.journal.finish(entry)
+            transfer.complete(
+                self.journal, entry, record, self.importer.in_transaction, self._folders
+            )
+        except place.TransferFailed as exc:
+            return str(exc)
         return None
 
 
@@ -520,11 +509,7 @@ def _place(entry, mode: str, known: tuple[int, float]) -> str | None:
     went away), or None. The journal entry is the caller's to close."""
     source, dest = entry.source, entry.destination
     try:
-        linked = mode == "move" and place.link_no_replace(source, dest)
-        if not linked:
-            place.copy_verified(source, entry.temporary, entry.content_sha, known)
-            interrupts.crash_point("copied")
-            place.place_no_replace(entry.temporary, dest)
+        transfer.put_in_place(entry, may_link=mode == "move", known=known)
     except FileExistsError:
         if transfer.holds(dest, entry):
             return AlreadyThere("put there meanwhile (another luna importing the same files?)")

@@ -20,6 +20,7 @@ from luna.errors import LunaError, NotFound
 from luna.files import place
 from luna.files.place import FullDisks
 from luna.fsnames import for_humans, from_db, to_db, under
+from luna.ops import transfer
 from luna.ops.families import families_in_folder, family_destinations, layout_facts
 from luna.ops.gather import GatherReport, Step
 
@@ -57,7 +58,6 @@ class OrganizeReport(GatherReport):
 class Organizer:
     def __init__(self, library, options: OrganizeOptions):
         from luna.files import layout
-        from luna.ops.transfer import Journal
 
         self.library = library
         self.db = library.db
@@ -65,7 +65,7 @@ class Organizer:
         self.template = layout.parse_template(options.template or layout.DEFAULT_TEMPLATE)
         self.into = os.path.realpath(os.path.expanduser(options.into))
         self.report = OrganizeReport(mode="move", dry_run=options.dry_run)
-        self.journal = Journal(library.db)
+        self.journal = transfer.Journal(library.db)
         self._planned: set[str] = set()
         self._left: set[str] = set()  # folders inside the library folder files moved out of
         self._folders: dict = {}  # what presence.same_entry found out about folders
@@ -75,10 +75,8 @@ class Organizer:
         import time
 
         started = time.monotonic()
-        from luna.ops.transfer import transferring
-
         self._require_library_folder()
-        with transferring(self.library.path, dry_run=self.options.dry_run):
+        with transfer.transferring(self.library.path, dry_run=self.options.dry_run):
             try:
                 for family in self._families(file_ids):
                     self._organize_family(family)
@@ -243,7 +241,6 @@ class Organizer:
         self.report.bytes_copied += row.size
 
     def _transfer(self, row: Row, dest: str) -> None:
-
         place.make_folders(os.path.dirname(dest))
         # From its journal entry on, a Ctrl-C or SIGTERM waits for this one file (a link, or
         # one verified copy): it ends in place and recorded, or where it was, and nothing is
@@ -258,12 +255,8 @@ class Organizer:
     def _place(self, row: Row, dest: str, entry) -> None:
         """Give the file its new name: a hard link, or a verified copy. If that fails, the
         journal entry is closed and the file is where it was."""
-
         try:
-            if not place.link_no_replace(row.path, dest):
-                place.copy_verified(row.path, entry.temporary, row.content_sha)
-                interrupts.crash_point("copied")
-                place.place_no_replace(entry.temporary, dest)
+            transfer.put_in_place(entry, may_link=True)
         except FileExistsError:
             self.journal.finish(entry)
             raise place.TransferFailed(
@@ -276,25 +269,19 @@ class Organizer:
             raise
 
     def _finish_move(self, row: Row, dest: str, entry) -> None:
+        """The row follows its file (same id, tags, albums, events), then the old name goes."""
 
-        self.journal.advance(entry, "placed")
-        interrupts.crash_point("placed")
-        with self.db.atomic("IMMEDIATE"):
+        def record():
             self.db.execute_sql(
                 "UPDATE file SET path = ?, filename = ?, mtime = ? WHERE id = ?",
                 (to_db(dest), to_db(os.path.basename(dest)), os.stat(dest).st_mtime, row.id),
             )
-            self.journal.advance(entry, "recorded")
-        interrupts.crash_point("recorded")
-        try:
-            place.remove_source(row.path, row.content_sha, dest, self._folders)
-        except (place.TransferFailed, OSError) as exc:
-            reason = str(exc) if isinstance(exc, place.TransferFailed) else exc.strerror
-            raise place.TransferFailed(
-                f"now at {for_humans(dest)}, but the old name could not be removed: {reason}"
-            ) from None
-        finally:
-            self.journal.finish(entry)
+
+        transfer.complete(self.journal, entry, record, self._in_transaction, self._folders)
+
+    def _in_transaction(self, fn) -> None:
+        with self.db.atomic("IMMEDIATE"):
+            fn()
 
     def _remove_emptied_folders(self) -> None:
         """Folders inside the library folder that moves left empty (never the library

@@ -30,6 +30,7 @@ import contextlib
 import os
 from dataclasses import dataclass
 
+from luna.files import place
 from luna.files.place import (
     TransferFailed,
     remove_quietly,
@@ -39,6 +40,7 @@ from luna.files.place import (
     temporary_name,
 )
 from luna.fsnames import for_humans
+from luna.interrupts import crash_point
 
 # -- the journal -----------------------------------------------------------------------------
 
@@ -109,6 +111,65 @@ class Journal:
 
 def has_pending(db) -> bool:
     return db.execute_sql("SELECT EXISTS (SELECT 1 FROM transfer)").fetchone()[0] == 1
+
+
+# -- one file's transfer: steps 2 to 5 -----------------------------------------------------
+# import --copy/--move (luna.ops.gather) and organize (luna.ops.organize) both begin a journal
+# entry (step 1), then call put_in_place and complete; recovery (below) ends what a crash
+# interrupted between them.
+
+
+def put_in_place(entry: Entry, *, may_link: bool, known: tuple[int, float] | None = None):
+    """Steps 2 and 3: the file at its destination, verified. A hard link where allowed
+    (a move within one file system: the same data under a second name), else a copy to
+    the temporary name, flushed, read back and compared, then renamed without replacing.
+
+    `known` is the source's (size, mtime) when it was read: a file changed since is refused.
+    Raises FileExistsError when another file took the name meanwhile, TransferFailed
+    (NoSpace for a full disk) or OSError; the source is untouched then, and the journal
+    entry is the caller's to close."""
+    linked = may_link and place.link_no_replace(entry.source, entry.destination)
+    if not linked:
+        place.copy_verified(entry.source, entry.temporary, entry.content_sha, known)
+        crash_point("copied")
+        place.place_no_replace(entry.temporary, entry.destination)
+
+
+def complete(journal: Journal, entry: Entry, record, in_transaction, folders=None) -> None:
+    """Steps 4 and 5, once the file is in place: `record()` writes the library in the
+    same transaction (`in_transaction`) that advances the journal; then, for a move, the
+    source is removed after one more check that the library's copy is another file with
+    this content (luna.files.place.remove_source). The entry is closed in every case.
+
+    Raises TransferFailed when the source could not be removed: the file is in place and
+    recorded, and the source is still there."""
+    journal.advance(entry, "placed")
+    crash_point("placed")
+    moving = entry.operation in MOVING
+
+    def record_and_advance():
+        record()
+        if moving:
+            journal.advance(entry, "recorded")
+        else:
+            journal.finish(entry)
+
+    in_transaction(record_and_advance)
+    crash_point("recorded")
+    if not moving:
+        return
+    try:
+        remove_source(entry.source, entry.content_sha, entry.destination, folders)
+    except (TransferFailed, OSError) as exc:
+        reason = str(exc) if isinstance(exc, TransferFailed) else exc.strerror
+        raise TransferFailed(
+            f"now at {for_humans(entry.destination)}, but the source could not be removed: {reason}"
+        ) from None
+    finally:
+        journal.finish(entry)
+
+
+MOVING = ("move", "organize")  # operations that remove the source once the file is in place
 
 
 # -- who is transferring now -----------------------------------------------------------------
@@ -192,7 +253,7 @@ def _recover_one(library, journal: Journal, entry: Entry) -> Recovered:
         return Recovered(entry, "rolled back", f"{for_humans(entry.source)} stays where it was")
     try:
         _record_destination(library, entry)
-        moving = entry.operation in ("move", "organize") and os.path.lexists(entry.source)
+        moving = entry.operation in MOVING and os.path.lexists(entry.source)
         if moving and (same_file(entry.source, entry.destination) or holds(entry.source, entry)):
             remove_source(entry.source, entry.content_sha, entry.destination)
     except (TransferFailed, OSError) as exc:
