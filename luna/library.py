@@ -84,8 +84,9 @@ class Library:
 
     def _finish_interrupted_transfers(self) -> None:
         from luna.ops import transfer
+        from luna.store.transfers import Journal
 
-        if transfer.has_pending(self.db):
+        if Journal(self.db).has_pending():
             from luna import notices
 
             with transfer.alone(self.path) as no_other_luna_is_transferring:

@@ -13,7 +13,8 @@ import os
 from dataclasses import dataclass, field
 
 from luna.files.place import TEMP_PREFIX
-from luna.ops.transfer import Journal, alone
+from luna.ops.transfer import alone
+from luna.store.transfers import Journal
 
 
 @dataclass

@@ -31,6 +31,7 @@ from luna.fsnames import for_humans
 from luna.ingest.importer import NamesSkipped
 from luna.ops import transfer
 from luna.ops.families import family_destinations, layout_facts, travel_groups
+from luna.store.transfers import Journal
 
 
 @dataclass
@@ -150,7 +151,7 @@ class Gatherer:
             library, ImportOptions(dry_run=options.dry_run, owner=options.owner)
         )
 
-        self.journal = transfer.Journal(library.db)
+        self.journal = Journal(library.db)
         self._planned: set[str] = set()  # destinations taken in this run (dry runs too)
         self._in_this_run: dict[str, str] = {}  # content hash -> where it goes
         self._own_rows: dict[str, str] = {}  # path -> id of a source recorded in place

@@ -23,6 +23,7 @@ from luna.fsnames import for_humans, from_db, to_db, under
 from luna.ops import transfer
 from luna.ops.families import families_in_folder, family_destinations, layout_facts
 from luna.ops.gather import GatherReport, Step
+from luna.store.transfers import Journal
 
 
 @dataclass
@@ -65,7 +66,7 @@ class Organizer:
         self.template = layout.parse_template(options.template or layout.DEFAULT_TEMPLATE)
         self.into = os.path.realpath(os.path.expanduser(options.into))
         self.report = OrganizeReport(mode="move", dry_run=options.dry_run)
-        self.journal = transfer.Journal(library.db)
+        self.journal = Journal(library.db)
         self._planned: set[str] = set()
         self._left: set[str] = set()  # folders inside the library folder files moved out of
         self._folders: dict = {}  # what presence.same_entry found out about folders

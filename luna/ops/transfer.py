@@ -37,81 +37,10 @@ from luna.files.place import (
     remove_source,
     same_file,
     sha256_of,
-    temporary_name,
 )
 from luna.fsnames import for_humans
 from luna.interrupts import crash_point
-
-# -- the journal -----------------------------------------------------------------------------
-
-
-@dataclass
-class Entry:
-    id: int
-    operation: str
-    source: str
-    destination: str
-    temporary: str
-    content_sha: str
-    size_bytes: int
-    file_id: str | None
-    state: str
-
-
-class Journal:
-    """The `transfer` table: one row per file on its way, committed at each step."""
-
-    def __init__(self, db):
-        self.db = db
-
-    def begin(self, operation, source, destination, content_sha, size, file_id=None) -> Entry:
-        from luna.fsnames import to_db
-        from luna.store.models import File, utcnow
-
-        temporary = temporary_name(destination)
-        with self.db.atomic("IMMEDIATE"):
-            cursor = self.db.execute_sql(
-                "INSERT INTO transfer (operation, source, destination, temporary, content_sha, "
-                "size_bytes, file_id, state, started) VALUES (?, ?, ?, ?, ?, ?, ?, 'copying', ?)",
-                (
-                    operation,
-                    to_db(source),
-                    to_db(destination),
-                    to_db(temporary),
-                    content_sha,
-                    size,
-                    file_id,
-                    File.created.db_value(utcnow()),
-                ),
-            )
-        return Entry(
-            cursor.lastrowid, operation, source, destination, temporary, content_sha, size,
-            file_id, "copying",
-        )  # fmt: skip
-
-    def advance(self, entry: Entry, state: str) -> None:
-        """Outside a transaction: commits at once. Inside one: lands with it."""
-        self.db.execute_sql("UPDATE transfer SET state = ? WHERE id = ?", (state, entry.id))
-        entry.state = state
-
-    def finish(self, entry: Entry) -> None:
-        self.db.execute_sql("DELETE FROM transfer WHERE id = ?", (entry.id,))
-
-    def pending(self) -> list[Entry]:
-        from luna.fsnames import from_db
-
-        rows = self.db.execute_sql(
-            "SELECT id, operation, source, destination, temporary, content_sha, size_bytes, "
-            "file_id, state FROM transfer ORDER BY id"
-        ).fetchall()
-        return [
-            Entry(r[0], r[1], from_db(r[2]), from_db(r[3]), from_db(r[4]), *r[5:]) for r in rows
-        ]
-
-
-def has_pending(db) -> bool:
-    return db.execute_sql("SELECT EXISTS (SELECT 1 FROM transfer)").fetchone()[0] == 1
-
+from luna.store.transfers import Entry, Journal
 
 # -- one file's transfer: steps 2 to 5 -----------------------------------------------------
 # import --copy/--move (luna.ops.gather) and organize (luna.ops.organize) both begin a journal

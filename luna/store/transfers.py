@@ -1,0 +1,73 @@
+"""The journal of copies and moves in flight: the `transfer` table (luna.ops.transfer says
+what each step means and how a crash is recovered)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from luna.files.place import temporary_name
+from luna.fsnames import from_db, to_db
+
+
+@dataclass
+class Entry:
+    id: int
+    operation: str
+    source: str
+    destination: str
+    temporary: str
+    content_sha: str
+    size_bytes: int
+    file_id: str | None
+    state: str
+
+
+class Journal:
+    """The `transfer` table: one row per file on its way, committed at each step."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def begin(self, operation, source, destination, content_sha, size, file_id=None) -> Entry:
+        from luna.store.models import File, utcnow  # how the models write a time
+
+        temporary = temporary_name(destination)
+        with self.db.atomic("IMMEDIATE"):
+            cursor = self.db.execute_sql(
+                "INSERT INTO transfer (operation, source, destination, temporary, content_sha, "
+                "size_bytes, file_id, state, started) VALUES (?, ?, ?, ?, ?, ?, ?, 'copying', ?)",
+                (
+                    operation,
+                    to_db(source),
+                    to_db(destination),
+                    to_db(temporary),
+                    content_sha,
+                    size,
+                    file_id,
+                    File.created.db_value(utcnow()),
+                ),
+            )
+        return Entry(
+            cursor.lastrowid, operation, source, destination, temporary, content_sha, size,
+            file_id, "copying",
+        )  # fmt: skip
+
+    def advance(self, entry: Entry, state: str) -> None:
+        """Outside a transaction: commits at once. Inside one: lands with it."""
+        self.db.execute_sql("UPDATE transfer SET state = ? WHERE id = ?", (state, entry.id))
+        entry.state = state
+
+    def finish(self, entry: Entry) -> None:
+        self.db.execute_sql("DELETE FROM transfer WHERE id = ?", (entry.id,))
+
+    def has_pending(self) -> bool:
+        return self.db.execute_sql("SELECT EXISTS (SELECT 1 FROM transfer)").fetchone()[0] == 1
+
+    def pending(self) -> list[Entry]:
+        rows = self.db.execute_sql(
+            "SELECT id, operation, source, destination, temporary, content_sha, size_bytes, "
+            "file_id, state FROM transfer ORDER BY id"
+        ).fetchall()
+        return [
+            Entry(r[0], r[1], from_db(r[2]), from_db(r[3]), from_db(r[4]), *r[5:]) for r in rows
+        ]
