@@ -29,8 +29,11 @@ def _library_file(path: str | os.PathLike | None) -> Path:
 
 class Library:
     def __init__(self, path: Path, database, backup: Path | None = None):
+        from luna.store.store import Store
+
         self.path = path
         self.db = database
+        self.store = Store(database)  # every read and write of the library's data
         self.backup_path = backup  # set when opening migrated the schema
         self.recovered: list = []  # transfers a crash left, finished or rolled back on open
 
@@ -84,9 +87,8 @@ class Library:
 
     def _finish_interrupted_transfers(self) -> None:
         from luna.ops import transfer
-        from luna.store.transfers import Journal
 
-        if Journal(self.db).has_pending():
+        if self.store.transfers.has_pending():
             from luna import notices
 
             with transfer.alone(self.path) as no_other_luna_is_transferring:
@@ -127,12 +129,7 @@ class Library:
 
     def tag_id(self, name: str) -> int:
         """The id of the tag called `name` (any case), created if new."""
-        from luna.names import tag_key, tidy_name
-        from luna.store.models import Tag
-
-        name = tidy_name(name, "tag")
-        Tag.insert(name=name, key=tag_key(name)).on_conflict_ignore().execute()
-        return Tag.get(Tag.key == tag_key(name)).id
+        return self.store.tags.ensure(name)
 
     # -- looking files up ---------------------------------------------------------------
     def resolve(self, refs: list[str], *, skip_missing: bool = False):

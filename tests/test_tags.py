@@ -89,7 +89,7 @@ def test_hierarchical_tags_and_their_implied_parents(three, lib, cli):
     cli("tag", "add", "Places/France/Paris", a)
     cli("tag", "add", "Places/France/Nice", b)
     cli("tag", "add", "Places/Franceville", b)
-    matching = keys_matching(lib.db, "places/france")
+    matching = keys_matching(lib, "places/france")
     names = {
         lib.db.execute_sql("SELECT name FROM tag WHERE id = ?", (i,)).fetchone()[0]
         for i in matching

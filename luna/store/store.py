@@ -1,0 +1,17 @@
+"""One library's data, bound to one connection: `Store(db).tags.find("beach")`.
+
+Each table family has its module here, and every SQL statement luna runs lives in them;
+the layers above ask the store and never write SQL. (The move of every statement here is
+under way: luna.store.tags and luna.store.transfers are done.)"""
+
+from __future__ import annotations
+
+from luna.store.tags import Tags
+from luna.store.transfers import Journal
+
+
+class Store:
+    def __init__(self, db):
+        self.db = db
+        self.tags = Tags(db)
+        self.transfers = Journal(db)
