@@ -389,28 +389,13 @@ def _unsigned(value: int) -> int:
 
 def _attach_organization(db, groups: list[list[Copy]]) -> None:
     """Each copy's tags, albums and events: what deleting it would lose."""
+    from luna.store.organization import names_by_file
+
     by_id = {c.id: c for group in groups for c in group}
-    ids = list(by_id)
-    for chunk in _chunks(ids):
-        marks = _marks(chunk)
-        for file_id, name in db.execute_sql(
-            f"SELECT ft.file_id, t.name FROM file_tag ft JOIN tag t ON t.id = ft.tag_id "
-            f"WHERE ft.file_id IN ({marks}) ORDER BY t.key",
-            chunk,
-        ):
-            by_id[file_id].tags.append(name)
-        for file_id, name in db.execute_sql(
-            f"SELECT af.file_id, a.name FROM album_file af JOIN album a ON a.id = af.album_id "
-            f"WHERE af.file_id IN ({marks}) ORDER BY a.name",
-            chunk,
-        ):
-            by_id[file_id].albums.append(name)
-        for file_id, name in db.execute_sql(
-            f"SELECT ef.file_id, e.name FROM event_file ef JOIN event e ON e.id = ef.event_id "
-            f"WHERE ef.file_id IN ({marks}) ORDER BY e.start",
-            chunk,
-        ):
-            by_id[file_id].events.append(name)
+    con = db.connection()
+    for what in ("tags", "albums", "events"):
+        for file_id, names in names_by_file(con, list(by_id), what).items():
+            getattr(by_id[file_id], what).extend(names)
 
 
 # -- merging metadata onto the kept copy -----------------------------------------------------

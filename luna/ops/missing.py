@@ -37,6 +37,7 @@ from luna.errors import ExitStatus, Interrupted, LunaError, NotFound
 from luna.fsnames import for_humans, from_db, to_db
 from luna.names import uuid_text
 from luna.store.libfile import cannot_write
+from luna.store.organization import names_by_file
 from luna.store.writes import merge_rows
 from luna.timefmt import iso_utc
 
@@ -76,24 +77,8 @@ _RECORD_COLUMNS = "id, path, filename, kind, size_bytes, content_sha, missing_si
 def _records(db, rows) -> list[dict]:
     """File records (as `missing_files` returns them) for rows of _RECORD_COLUMNS."""
     ids = [row[0] for row in rows]
-    tags = _names_by_file(
-        db,
-        ids,
-        "SELECT l.file_id, t.name FROM file_tag l JOIN tag t ON t.id = l.tag_id "
-        "WHERE l.file_id IN ({}) ORDER BY t.key",
-    )
-    albums = _names_by_file(
-        db,
-        ids,
-        "SELECT l.file_id, a.name FROM album_file l JOIN album a ON a.id = l.album_id "
-        "WHERE l.file_id IN ({}) ORDER BY a.slug",
-    )
-    events = _names_by_file(
-        db,
-        ids,
-        "SELECT l.file_id, e.name FROM event_file l JOIN event e ON e.id = l.event_id "
-        "WHERE l.file_id IN ({}) ORDER BY e.start, e.slug",
-    )
+    con = db.connection()
+    tags, albums, events = (names_by_file(con, ids, what) for what in ("tags", "albums", "events"))
     records = [
         {
             "id": uuid_text(file_id),
@@ -112,15 +97,6 @@ def _records(db, rows) -> list[dict]:
     # By the name's bytes: SQLite would sort the names stored as BLOBs after all the others.
     records.sort(key=lambda r: os.fsencode(r["path"]))
     return records
-
-
-def _names_by_file(db, ids: list[str], sql: str) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for i in range(0, len(ids), _IDS_PER_QUERY):
-        chunk = ids[i : i + _IDS_PER_QUERY]
-        for file_id, name in db.execute_sql(sql.format(_marks(chunk)), chunk):
-            out.setdefault(file_id, []).append(name)
-    return out
 
 
 # -- relinking -------------------------------------------------------------------------------

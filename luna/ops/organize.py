@@ -167,16 +167,11 @@ class Organizer:
         return [r for r in rows if "/" not in r.path[len(base) :]]
 
     def _attach_tags(self, rows: list[Row]) -> None:
+        from luna.store.organization import names_by_file
+
         by_id = {r.id: r for r in rows}
-        ids = list(by_id)
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            for file_id, name in self.db.execute_sql(
-                "SELECT ft.file_id, t.name FROM file_tag ft JOIN tag t ON t.id = ft.tag_id "
-                f"WHERE ft.file_id IN ({', '.join('?' for _ in chunk)}) ORDER BY t.key",
-                chunk,
-            ):
-                by_id[file_id].tags.append(name)
+        for file_id, names in names_by_file(self.db.connection(), list(by_id), "tags").items():
+            by_id[file_id].tags.extend(names)
 
     # -- one family ----------------------------------------------------------------------
     def _inside(self, path: str) -> bool:

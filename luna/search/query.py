@@ -409,17 +409,9 @@ def count(con: sqlite3.Connection, q: Query) -> int:
 
 def tags_by_file(con: sqlite3.Connection, ids: list[str]) -> dict[str, list[str]]:
     """Each file's tag names, for the formats that show them."""
-    out: dict[str, list[str]] = {}
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        rows = con.execute(
-            "SELECT ft.file_id, t.name FROM file_tag ft JOIN tag t ON t.id = ft.tag_id "
-            f"WHERE ft.file_id IN ({', '.join('?' for _ in chunk)}) ORDER BY t.key",
-            chunk,
-        )
-        for file_id, name in rows:
-            out.setdefault(file_id, []).append(name)
-    return out
+    from luna.store.organization import names_by_file
+
+    return names_by_file(con, ids, "tags")
 
 
 def connect(path) -> sqlite3.Connection:
