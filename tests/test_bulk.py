@@ -9,7 +9,8 @@ import pytest
 from luna.names import BadName
 from luna.store.bulk import FILE_COLUMNS, BadRecord, bulk_insert_files
 from luna.store.models import File
-from luna.store.writes import ROW_COLUMNS, FileStore
+from luna.store.rows import ROW_COLUMNS
+from luna.store.writes import FileStore
 
 TAKEN = dt.datetime(2019, 6, 1, 12, 30, 5)
 METADATA = {"make": "Canon", "model": "EOS R", "exposure": "1/200", "note": "été"}

@@ -31,7 +31,7 @@ from luna.errors import LibraryError, LunaError
 from luna.fsnames import from_db, to_db
 from luna.names import slugify, tidy_name
 from luna.store.models import utcnow
-from luna.store.writes import ROW_COLUMN_NAMES, encode_json
+from luna.store.rows import ROW_COLUMN_NAMES, ROW_COLUMNS, file_values, time_text
 
 # The columns of a file row, in the order `_file_row` builds its values: the id and
 # creation time, then the columns the importer writes (luna.store.writes).
@@ -122,7 +122,7 @@ def _big_cache(db):
 
 def _insert_batch(cursor, chunk: list[dict], names: _Names, tag_source: str) -> int:
     fresh = _new_records(cursor, chunk)
-    now = _db_time(utcnow())
+    now = time_text(utcnow())
     # Random uuid4s, handed out in sorted order: each index keyed by file id (the primary
     # key, and file_id in the link tables) then takes the batch's rows in key order, which
     # halves the cost of writing the links.
@@ -174,57 +174,52 @@ def _new_records(cursor, chunk: list[dict]) -> list[dict]:
 
 
 def _file_row(record: dict, file_id: str, now: str, owner_id: int | None) -> tuple:
-    """The values of FILE_COLUMNS for one record, as the importer's FileStore stores them
-    (peewee's conversions: int() and float() for numbers, text for dates, JSON text)."""
+    """The values of FILE_COLUMNS for one record, through the importer's codec."""
     get = record.get
     path = record["path"]
     start, end, offset = _dates(get("start"), get("end"), get("utc_offset"), path)
-    metadata, processor = get("metadata"), get("processor_metadata")
-    return (
-        file_id,
-        now,
-        to_db(path),
-        to_db(os.path.basename(path)),
-        get("kind") or "photo",
-        get("mime_type") or "",
-        int(get("size_bytes") or 0),
-        float(get("mtime") or 0.0),
-        get("content_sha") or "",
-        start,
-        end,
-        offset,
-        _float(get("latitude")),
-        _float(get("longitude")),
-        _float(get("altitude")),
-        _int(get("width")),
-        _int(get("height")),
-        None if metadata is None else encode_json(metadata),
-        None if processor is None else encode_json(processor),
-        owner_id,
-        None,  # missing_since
-        now,  # modified
-        None,  # verified_at: nobody read these files
-    )
+    row = {
+        "path": path,
+        "filename": os.path.basename(path),
+        "kind": get("kind") or "photo",
+        "mime_type": get("mime_type"),
+        "size_bytes": get("size_bytes"),
+        "mtime": get("mtime"),
+        "content_sha": get("content_sha"),
+        "start": start,
+        "end": end,
+        "utc_offset": offset,
+        "latitude": get("latitude"),
+        "longitude": get("longitude"),
+        "altitude": get("altitude"),
+        "width": get("width"),
+        "height": get("height"),
+        "metadata": get("metadata"),
+        "processor_metadata": get("processor_metadata"),
+        "owner": owner_id,
+        "missing_since": None,
+        "modified": None,  # now, below: already text
+        "verified_at": None,  # nobody read these files
+    }
+    values = file_values(row)
+    values[_MODIFIED] = now
+    return (file_id, now, *values)
 
 
-def _dates(start, end, offset, path: str) -> tuple[str | None, str | None, int | None]:
+_MODIFIED = ROW_COLUMNS.index("modified")
+
+
+def _dates(start, end, offset, path: str):
+    """Start and end as naive wall-clock datetimes, and the UTC offset."""
     if end is None and start.__class__ is dt.datetime and start.tzinfo is None:
-        return _db_time(start), None, offset  # the common case, a photo: one naive time
+        return start, None, offset  # the common case, a photo: one naive time
     start, offset = _wall_clock(start, offset, path)
     end, offset = _wall_clock(end, offset, path)
     return start, end, offset
 
 
-def _int(value) -> int | None:
-    return None if value is None else int(value)
-
-
-def _float(value) -> float | None:
-    return None if value is None else float(value)
-
-
-def _wall_clock(value, offset: int | None, path: str) -> tuple[str | None, int | None]:
-    """A date as stored (local wall-clock text) and the UTC offset, taken from an aware
+def _wall_clock(value, offset: int | None, path: str) -> tuple[dt.datetime | None, int | None]:
+    """A date as a naive local wall-clock datetime and the UTC offset, taken from an aware
     datetime when the record gives none."""
     if value is None:
         return None, offset
@@ -239,13 +234,7 @@ def _wall_clock(value, offset: int | None, path: str) -> tuple[str | None, int |
         if offset is None:
             offset = int(value.utcoffset().total_seconds() // 60)
         value = value.replace(tzinfo=None)
-    return _db_time(value), offset
-
-
-def _db_time(value: dt.datetime) -> str:
-    # What sqlite3's datetime adapter makes of the datetimes peewee's DateTimeField hands
-    # it, so SQL text comparisons order bulk rows and imported rows alike.
-    return value.isoformat(sep=" ")
+    return value, offset
 
 
 class _Names:
@@ -283,7 +272,7 @@ class _Names:
         found = self.lib.db.execute_sql("SELECT id FROM album WHERE slug = ?", (slug,)).fetchone()
         if found:
             return found[0]
-        now = _db_time(utcnow())
+        now = time_text(utcnow())
         return self.lib.db.execute_sql(
             "INSERT INTO album (name, slug, description, owner_id, created, modified) "
             "VALUES (?, ?, '', ?, ?, ?)",
@@ -311,7 +300,7 @@ class _Names:
         event_id = self.lib.db.execute_sql(
             "INSERT INTO event (name, slug, start, end, utc_offset, description, created) "
             "VALUES (?, ?, ?, NULL, NULL, '', ?)",
-            (name, slug, start, _db_time(utcnow())),
+            (name, slug, start, time_text(utcnow())),
         ).lastrowid
         self.new_spans[event_id] = [start, start]
         return event_id

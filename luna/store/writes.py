@@ -2,55 +2,25 @@
 
 The importer calls these once or more per file, thousands of times a second, so they skip
 peewee's query builder (tens of microseconds a query) and use SQLite's cached prepared
-statements. Values still go through the peewee fields' `db_value`, so rows are stored
-exactly as the models store and read them.
+statements. Values go through luna.store.rows, the codec the bulk insert shares, so rows
+are stored exactly as the models store and read them.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from dataclasses import dataclass
 
 from luna.fsnames import from_db, is_utf8, raw, to_db
-from luna.store.models import File, FileTag, ImportFailure, utcnow
+from luna.store.models import utcnow
+from luna.store.rows import ROW_COLUMN_NAMES, ROW_COLUMNS, file_values, time_text
 
-# The columns an import writes, in one fixed order.
-ROW_COLUMNS = (
-    "path",
-    "filename",
-    "kind",
-    "mime_type",
-    "size_bytes",
-    "mtime",
-    "content_sha",
-    "start",
-    "end",
-    "utc_offset",
-    "latitude",
-    "longitude",
-    "altitude",
-    "width",
-    "height",
-    "metadata",
-    "processor_metadata",
-    "owner",
-    "missing_since",
-    "modified",
-    "verified_at",  # reading a file to import it checks it: its hash is fresh
-)
-_FIELDS = [File._meta.fields[name] for name in ROW_COLUMNS]
-# JSONField.db_value returns an SQL json() call rather than a value; those columns get
-# the JSON text directly, which is what json() would have stored.
-_JSON_COLUMNS = {"metadata", "processor_metadata"}
-# Column names as in the table (owner -> owner_id), for writers that build their own SQL.
-ROW_COLUMN_NAMES = tuple(field.column_name for field in _FIELDS)
-_COLUMN_NAMES = [f'"{name}"' for name in ROW_COLUMN_NAMES]
+_COLUMN_NAMES = [f'"{name}"' for name in ROW_COLUMN_NAMES]  # "end" is an SQL keyword
 
 _INSERT = (
     f"INSERT INTO file (id, created, {', '.join(_COLUMN_NAMES)}) "
-    f"VALUES (?, ?, {', '.join('?' for _ in _FIELDS)})"
+    f"VALUES (?, ?, {', '.join('?' for _ in ROW_COLUMNS)})"
 )
 _UPDATE = f"UPDATE file SET {', '.join(f'{c} = ?' for c in _COLUMN_NAMES)} WHERE id = ?"
 
@@ -91,19 +61,11 @@ class FileStore:
     # -- writes ----------------------------------------------------------------------------
     def insert(self, row: dict) -> str:
         file_id = uuid.uuid4().hex
-        now = File.created.db_value(utcnow())
-        self._run(_INSERT, (file_id, now, *self._values(row)))
+        self._run(_INSERT, (file_id, time_text(utcnow()), *file_values(row)))
         return file_id
 
     def update(self, file_id: str, row: dict) -> None:
-        self._run(_UPDATE, (*self._values(row), file_id))
-
-    @staticmethod
-    def _values(row: dict) -> list:
-        return [
-            _json_text(row[name]) if name in _JSON_COLUMNS else field.db_value(row[name])
-            for name, field in zip(ROW_COLUMNS, _FIELDS, strict=True)
-        ]
+        self._run(_UPDATE, (*file_values(row), file_id))
 
     def move_row(self, file_id: str, new_path: str) -> None:
         """The file of row `file_id` now lives at `new_path`; everything else stays."""
@@ -117,12 +79,12 @@ class FileStore:
         self._run(
             "INSERT INTO content_history (file_id, content_sha, size_bytes, replaced_at, reason) "
             "VALUES (?, ?, ?, ?, ?)",
-            (file_id, sha, size, File.created.db_value(utcnow()), reason),
+            (file_id, sha, size, time_text(utcnow()), reason),
         )
 
     def set_metadata_tags(self, file_id: str, tag_ids: set[int], had_any: bool) -> None:
         """Tags that come from the file follow the file; tags added by hand stay."""
-        table = FileTag._meta.table_name
+        table = "file_tag"
         if had_any:
             marks = ", ".join("?" for _ in tag_ids)
             keep = f" AND tag_id NOT IN ({marks})" if tag_ids else ""
@@ -138,17 +100,17 @@ class FileStore:
             )
 
     def record_failure(self, path: str, size: int, mtime: float, reason: str) -> None:
-        table = ImportFailure._meta.table_name
+        table = "import_failure"
         self._run(
             f"INSERT INTO {table} (path, size_bytes, mtime, reason, failed_at) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
             "size_bytes = excluded.size_bytes, mtime = excluded.mtime, "
             "reason = excluded.reason, failed_at = excluded.failed_at",
-            (to_db(path), size, mtime, reason, ImportFailure.failed_at.db_value(utcnow())),
+            (to_db(path), size, mtime, reason, time_text(utcnow())),
         )
 
     def forget_failures(self, paths: list[str]) -> None:
-        table = ImportFailure._meta.table_name
+        table = "import_failure"
         for i in range(0, len(paths), 500):
             chunk = [to_db(p) for p in paths[i : i + 500]]
             marks = ", ".join("?" for _ in chunk)
@@ -156,7 +118,7 @@ class FileStore:
 
     def mark_missing(self, path: str) -> int:
         """Mark the row at `path` missing; returns 1 if it did."""
-        now = File.missing_since.db_value(utcnow())
+        now = time_text(utcnow())
         cursor = self._run(
             "UPDATE file SET missing_since = ? WHERE path = ? AND missing_since IS NULL",
             (now, to_db(path)),
@@ -273,14 +235,6 @@ class RelationStore:
             "VALUES (?, ?, ?)",
             sorted(links),
         )
-
-
-# One encoder made once: json.dumps with options builds a new one on every call.
-encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
-
-
-def _json_text(value) -> str | None:
-    return None if value is None else encode_json(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,90 @@
+"""The one codec between a file row's Python values and what the `file` table stores, used
+by the importer's writes (luna.store.writes) and the bulk insert (luna.store.bulk) alike.
+
+A row is a dict keyed by ROW_COLUMNS: paths as `str` (luna.fsnames turns a name that is not
+UTF-8 into a BLOB), dates as naive datetimes (local wall-clock time for start/end, UTC for
+the row timestamps), metadata as dicts, the owner as a user id. What is stored is what
+peewee's fields store, so rows written either way, or by the models, read alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from luna.fsnames import to_db
+
+# The columns an import writes, in one fixed order.
+ROW_COLUMNS = (
+    "path",
+    "filename",
+    "kind",
+    "mime_type",
+    "size_bytes",
+    "mtime",
+    "content_sha",
+    "start",
+    "end",
+    "utc_offset",
+    "latitude",
+    "longitude",
+    "altitude",
+    "width",
+    "height",
+    "metadata",
+    "processor_metadata",
+    "owner",
+    "missing_since",
+    "modified",
+    "verified_at",  # reading a file to import it checks it: its hash is fresh
+)
+# As named in the table (owner -> owner_id), for statements.
+ROW_COLUMN_NAMES = tuple("owner_id" if c == "owner" else c for c in ROW_COLUMNS)
+
+# One encoder made once: json.dumps with options builds a new one on every call.
+encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
+def file_values(row: dict) -> list:
+    """The stored values of ROW_COLUMNS for `row`, in that order."""
+    return [
+        to_db(row["path"]),
+        to_db(row["filename"]),
+        row["kind"],
+        row["mime_type"] or "",
+        int(row["size_bytes"] or 0),
+        float(row["mtime"] or 0.0),
+        row["content_sha"] or "",
+        time_text(row["start"]),
+        time_text(row["end"]),
+        _int(row["utc_offset"]),
+        _float(row["latitude"]),
+        _float(row["longitude"]),
+        _float(row["altitude"]),
+        _int(row["width"]),
+        _int(row["height"]),
+        json_text(row["metadata"]),
+        json_text(row["processor_metadata"]),
+        row["owner"],
+        time_text(row["missing_since"]),
+        time_text(row["modified"]),
+        time_text(row["verified_at"]),
+    ]
+
+
+def time_text(value: dt.datetime | None) -> str | None:
+    """A naive datetime as stored: what sqlite3's adapter makes of the datetimes peewee's
+    DateTimeField hands it, so that SQL text comparisons order every row alike."""
+    return None if value is None else value.isoformat(sep=" ")
+
+
+def json_text(value) -> str | None:
+    return None if value is None else encode_json(value)
+
+
+def _int(value) -> int | None:
+    return None if value is None else int(value)
+
+
+def _float(value) -> float | None:
+    return None if value is None else float(value)
