@@ -418,8 +418,8 @@ def merge_metadata(lib, groups: list[Group], *, user: str, dry_run: bool = False
     Tags arrive as tags added by hand: they did not come from the kept file's own metadata,
     so a re-import of that file must not take them away. Albums follow the album's sharing
     rules: a viewer cannot add files to it, so such an album is reported, not changed."""
+    from luna.names import slugify
     from luna.ops import albums as album_rules
-    from luna.store.models import Album
 
     report = MergeReport(dry_run=dry_run)
     db = lib.db
@@ -436,8 +436,8 @@ def merge_metadata(lib, groups: list[Group], *, user: str, dry_run: bool = False
                     if album in kept.albums or album in gained["albums"]:
                         continue
                     if album not in role_cache:
-                        row = Album.get_or_none(Album.name == album)
-                        role = album_rules.role_of(row, user) if row is not None else None
+                        row = lib.store.albums.by_slug(slugify(album))
+                        role = album_rules.role_of(lib, row, user) if row is not None else None
                         role_cache[album] = role in ("owner", "editor")
                     if role_cache[album]:
                         gained["albums"].append(album)

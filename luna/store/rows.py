@@ -78,6 +78,11 @@ def time_text(value: dt.datetime | None) -> str | None:
     return None if value is None else value.isoformat(sep=" ")
 
 
+def time_value(text: str | None) -> dt.datetime | None:
+    """A stored time back as a naive datetime (what time_text wrote, or peewee)."""
+    return None if text is None else dt.datetime.fromisoformat(text)
+
+
 def json_text(value) -> str | None:
     return None if value is None else encode_json(value)
 

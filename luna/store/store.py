@@ -2,10 +2,11 @@
 
 Each table family has its module here, and every SQL statement luna runs lives in them;
 the layers above ask the store and never write SQL. (The move of every statement here is
-under way: luna.store.tags and luna.store.transfers are done.)"""
+under way: luna.store.tags, albums and transfers are done.)"""
 
 from __future__ import annotations
 
+from luna.store.albums import Albums, Users
 from luna.store.tags import Tags
 from luna.store.transfers import Journal
 
@@ -14,4 +15,6 @@ class Store:
     def __init__(self, db):
         self.db = db
         self.tags = Tags(db)
+        self.albums = Albums(db)
+        self.users = Users(db)
         self.transfers = Journal(db)
