@@ -17,6 +17,7 @@ from pathlib import Path
 
 from luna.config import default_library_path
 from luna.errors import Ambiguous, LibraryError, NeedsUpgrade, NotFound
+from luna.names import uuid_text
 from luna.store import db as dbmod
 from luna.store import libfile
 from luna.timefmt import iso_local, iso_utc
@@ -119,13 +120,8 @@ class Library:
         return Importer(self, options or ImportOptions(), progress).run(paths)
 
     def user_id(self, name: str, *, create: bool = True) -> int | None:
-        from luna.store.models import User
-
-        user = User.get_or_none(User.name == name)
-        if user is None and create:
-            User.insert(name=name).on_conflict_ignore().execute()
-            user = User.get(User.name == name)
-        return user.id if user else None
+        """The id of user `name`, created if new (unless create=False: then None)."""
+        return self.store.users.ensure(name) if create else self.store.users.id_of(name)
 
     def tag_id(self, name: str) -> int:
         """The id of the tag called `name` (any case), created if new."""
@@ -141,59 +137,23 @@ class Library:
         return resolve(self.db, refs, skip_missing=skip_missing)
 
     def get_file(self, ref: str):
-        """The one File a path, id or id prefix names."""
-        from luna.store.models import File
-
+        """The record (luna.store.files.FileRecord) of the one file a path, id or id prefix
+        names."""
         ids = self.resolve([ref], skip_missing=True).ids
         if not ids:
             raise NotFound(f"no file in the library matches {ref!r}")
         if len(ids) > 1:
             raise Ambiguous(f"{ref!r} is a folder of {len(ids)} files in the library; name one")
-        return File.get_by_id(ids[0])
+        record = self.store.files.record(ids[0])
+        assert record is not None  # resolved just now, in this connection
+        return record
 
     def serialize(self, file) -> dict:
-        """Every field of a file, with its tags, albums, events and related files."""
+        """Every field of a file (a FileRecord, as get_file returns), with its tags, albums,
+        events, related files and content history."""
         from luna.ops.verify import content_history
-        from luna.store.models import (
-            Album,
-            AlbumFile,
-            Event,
-            EventFile,
-            File,
-            FileRelation,
-            FileTag,
-            Tag,
-        )
 
-        tags = (
-            Tag.select(Tag.name, FileTag.source)
-            .join(FileTag)
-            .where(FileTag.file == file.id)
-            .order_by(Tag.name)
-            .dicts()
-        )
-        albums = (
-            Album.select(Album.name, Album.slug)
-            .join(AlbumFile)
-            .where(AlbumFile.file == file.id)
-            .order_by(Album.name)
-            .dicts()
-        )
-        events = (
-            Event.select(Event.id, Event.name, Event.start, Event.end, Event.utc_offset)
-            .join(EventFile)
-            .where(EventFile.file == file.id)
-            .order_by(Event.start)
-        )
-        related = []
-        for rel in FileRelation.select().where(
-            (FileRelation.from_file == file.id) | (FileRelation.to_file == file.id)
-        ):
-            other_id = rel.to_file_id if rel.from_file_id == file.id else rel.from_file_id
-            other = File.get_or_none(File.id == other_id)
-            if other is not None:
-                related.append({"id": str(other.id), "path": other.path, "relation": rel.kind})
-        owner = file.owner.name if file.owner_id else None
+        files = self.store.files
         location = None
         if file.latitude is not None and file.longitude is not None:
             location = {
@@ -202,7 +162,7 @@ class Library:
                 "altitude": file.altitude,
             }
         return {
-            "id": str(file.id),
+            "id": uuid_text(file.id),
             "path": file.path,
             "filename": file.filename,
             "kind": file.kind,
@@ -216,23 +176,23 @@ class Library:
             "width": file.width,
             "height": file.height,
             "location": location,
-            "owner": owner,
+            "owner": file.owner,
             "missing_since": iso_utc(file.missing_since),
             "verified_at": iso_utc(file.verified_at),
             "created": iso_utc(file.created),
             "modified": iso_utc(file.modified),
-            "tags": [t["name"] for t in tags],
-            "albums": [{"name": a["name"], "slug": a["slug"]} for a in albums],
+            "tags": files.tags(file.id),
+            "albums": [{"name": name, "slug": slug} for name, slug in files.albums(file.id)],
             "events": [
                 {
-                    "id": e.id,
-                    "name": e.name,
-                    "start": iso_local(e.start, e.utc_offset),
-                    "end": iso_local(e.end, e.utc_offset),
+                    "id": event_id,
+                    "name": name,
+                    "start": iso_local(start, offset),
+                    "end": iso_local(end, offset),
                 }
-                for e in events
+                for event_id, name, start, end, offset in files.events(file.id)
             ],
-            "related_files": related,
+            "related_files": files.related(file.id),
             "content_history": content_history(self, file.id),
             "metadata": file.metadata or {},
             "processor_metadata": file.processor_metadata or {},
@@ -294,9 +254,7 @@ class Library:
 
     def failures(self) -> list[dict]:
         """Files that could not be imported, with the reason, most recent first."""
-        from luna.store.models import ImportFailure
-
         return [
-            {"path": f.path, "reason": f.reason, "failed_at": iso_utc(f.failed_at)}
-            for f in ImportFailure.select().order_by(ImportFailure.failed_at.desc())
+            {"path": path, "reason": reason, "failed_at": iso_utc(at)}
+            for path, reason, at in self.store.files.failures()
         ]

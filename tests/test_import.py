@@ -300,9 +300,8 @@ def test_dry_run_writes_nothing(library_path, photos):
 
 
 def files(lib):
-    from luna.store.models import File
-
-    return [lib.serialize(f) for f in File.select().order_by(File.path)]
+    ids = [row[0] for row in lib.db.execute_sql("SELECT id FROM file ORDER BY path")]
+    return [lib.serialize(lib.get_file(file_id)) for file_id in ids]
 
 
 def add_user_tag(lib, file_id, name):

@@ -547,20 +547,9 @@ def _tally_accepted(lib, changed, failures: dict[str, str], report: VerifyReport
 def content_history(lib, file_id) -> list[dict]:
     """The hashes a file had before its current one, most recent first, and why each was
     replaced ("verify --accept", "import")."""
-    from luna.store.models import ContentHistory
     from luna.timefmt import iso_utc
 
-    rows = (
-        ContentHistory.select()
-        .where(ContentHistory.file == file_id)
-        .order_by(ContentHistory.replaced_at.desc(), ContentHistory.id.desc())
-    )
     return [
-        {
-            "content_sha": h.content_sha,
-            "size_bytes": h.size_bytes,
-            "replaced_at": iso_utc(h.replaced_at),
-            "reason": h.reason,
-        }
-        for h in rows
+        {"content_sha": sha, "size_bytes": size, "replaced_at": iso_utc(at), "reason": reason}
+        for sha, size, at, reason in lib.store.files.content_history(file_id)
     ]
