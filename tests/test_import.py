@@ -305,20 +305,18 @@ def files(lib):
 
 
 def add_user_tag(lib, file_id, name):
-    from luna.store.models import FileTag
-
-    FileTag.create(file=file_id, tag=lib.tag_id(name), source="user")
+    lib.store.tags.link([(lib.tag_id(name), file_id.replace("-", ""))], source="user")
 
 
 def put_in_album_and_event(lib, file_id):
     import datetime as dt
 
-    from luna.store.models import Album, AlbumFile, Event, EventFile
+    from luna.ops import albums, events
 
-    album = Album.create(name="Holidays", slug="holidays")
-    AlbumFile.create(album=album, file=file_id)
-    event = Event.create(name="Trip", slug="trip", start=dt.datetime(2019, 6, 1))
-    EventFile.create(event=event, file=file_id)
+    albums.create_album(lib, "Holidays", user="tester")
+    albums.add_files(lib, "Holidays", [file_id], user="tester")
+    events.create_event(lib, "Trip", start=dt.datetime(2019, 6, 1))
+    events.add_files(lib, "Trip", [file_id.replace("-", "")])
 
 
 def snapshot(folder):

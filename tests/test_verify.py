@@ -42,9 +42,9 @@ def row(lib, path) -> dict:
 
 
 def set_verified_at(lib, path, when) -> None:
-    from luna.store.models import File
+    from luna.store.rows import time_text
 
-    value = None if when is None else File.verified_at.db_value(when)
+    value = time_text(when)
     lib.db.execute_sql("UPDATE file SET verified_at = ? WHERE path = ?", (value, str(path)))
 
 

@@ -13,7 +13,6 @@ nothing on disk to delete.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -459,7 +458,7 @@ def merge_metadata(lib, groups: list[Group], *, user: str, dry_run: bool = False
 
 
 def _link_to(db, kept: Copy, extras: list[Copy], gained: dict[str, list[str]]) -> None:
-    from luna.store.models import utcnow
+    from luna.store.sql import now
 
     extra_ids = [c.id for c in extras]
     marks = _marks(extra_ids)
@@ -476,7 +475,7 @@ def _link_to(db, kept: Copy, extras: list[Copy], gained: dict[str, list[str]]) -
             "SELECT DISTINCT af.album_id, ?, ? FROM album_file af "
             "JOIN album a ON a.id = af.album_id "
             f"WHERE af.file_id IN ({marks}) AND a.name IN ({_marks(names)})",
-            (kept.id, _db_time(utcnow()), *extra_ids, *names),
+            (kept.id, now(), *extra_ids, *names),
         )
     if gained["events"]:
         db.execute_sql(
@@ -487,12 +486,6 @@ def _link_to(db, kept: Copy, extras: list[Copy], gained: dict[str, list[str]]) -
     kept.tags += gained["tags"]
     kept.albums += gained["albums"]
     kept.events += gained["events"]
-
-
-def _db_time(value: dt.datetime) -> str:
-    from luna.store.models import File
-
-    return File.created.db_value(value)
 
 
 # -- small helpers ---------------------------------------------------------------------------

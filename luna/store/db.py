@@ -20,7 +20,7 @@ from peewee import DatabaseError, OperationalError, SqliteDatabase
 from luna.errors import CannotWrite, LibraryError, NeedsUpgrade
 from luna.store import libfile
 from luna.store.libfile import BUSY_TIMEOUT_S
-from luna.store.models import ALL_MODELS, database
+from luna.store.models import ALL_MODELS
 
 PRAGMAS = {
     "journal_mode": "wal",  # readers never block the writer; survives kill -9
@@ -94,7 +94,6 @@ def connect(path: Path, *, readonly: bool = False) -> tuple[SqliteDatabase, Path
     else:
         libfile.check_writable(path)
         db = SqliteDatabase(str(path), timeout=BUSY_TIMEOUT_S, pragmas=PRAGMAS)
-    database.initialize(db)
     try:
         _connect_patiently(db)
         if readonly:
@@ -154,7 +153,6 @@ def _make_folder(folder: Path) -> None:
 
 def _build_fresh(path: Path) -> None:
     db = SqliteDatabase(str(path), pragmas=PRAGMAS)
-    database.initialize(db)
     db.connect()
     try:
         with db.atomic():
@@ -201,7 +199,6 @@ def _connect_patiently(db: SqliteDatabase) -> None:
 def open_memory() -> SqliteDatabase:
     """An empty library in memory, for dry runs against a library that does not exist yet."""
     db = SqliteDatabase(":memory:", pragmas={"foreign_keys": 1})
-    database.initialize(db)
     db.connect()
     _create_fresh(db)
     return db
@@ -250,7 +247,9 @@ def _upgrade(db: SqliteDatabase, path: Path) -> Path | None:
 
 
 def _create_fresh(db: SqliteDatabase) -> None:
-    db.create_tables(ALL_MODELS)
+    # The models describe the tables; bound to this database only while they create them.
+    with db.bind_ctx(ALL_MODELS):
+        db.create_tables(ALL_MODELS)
     # Live Photos are paired by Apple's ContentIdentifier, kept in the metadata JSON; this
     # partial expression index makes that lookup cheap without a column of its own.
     db.execute_sql(

@@ -19,7 +19,6 @@ from peewee import (
     BigIntegerField,
     CharField,
     CompositeKey,
-    DatabaseProxy,
     DateTimeField,
     FloatField,
     ForeignKeyField,
@@ -35,8 +34,6 @@ try:  # peewee >= 3.18 has a portable JSONField in core; older ones keep it in p
     from peewee import JSONField
 except ImportError:  # pragma: no cover
     from playhouse.sqlite_ext import JSONField
-
-database = DatabaseProxy()
 
 
 class PathField(TextField):
@@ -55,8 +52,9 @@ def utcnow() -> dt.datetime:
 
 
 class BaseModel(Model):
+    # No database: the models describe the tables, which luna.store.db creates with them;
+    # every read and write is SQL in luna.store, on the connection a Store is bound to.
     class Meta:
-        database = database
         legacy_table_names = False
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from luna.files.place import temporary_name
 from luna.fsnames import from_db, to_db
+from luna.store.sql import now
 
 
 @dataclass
@@ -29,7 +30,6 @@ class Journal:
         self.db = db
 
     def begin(self, operation, source, destination, content_sha, size, file_id=None) -> Entry:
-        from luna.store.models import File, utcnow  # how the models write a time
 
         temporary = temporary_name(destination)
         with self.db.atomic("IMMEDIATE"):
@@ -44,7 +44,7 @@ class Journal:
                     content_sha,
                     size,
                     file_id,
-                    File.created.db_value(utcnow()),
+                    now(),
                 ),
             )
         return Entry(
