@@ -25,16 +25,14 @@ interrupted relink keeps what it did and running it again finishes the job.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
 import stat
 import time
 from dataclasses import dataclass, field
 
-from luna import fsnames
 from luna.errors import ExitStatus, Interrupted, LunaError, NotFound
-from luna.fsnames import for_humans, from_db, to_db
+from luna.fsnames import for_humans
 from luna.names import uuid_text
 from luna.store.libfile import cannot_write
 from luna.store.organization import names_by_file
@@ -63,31 +61,26 @@ REASONS = (NOT_FOUND, UNREADABLE, SIZE_DIFFERS, CONTENT_DIFFERS, CONFLICT, CHANG
 def missing_files(lib, under: str | None = None) -> list[dict]:
     """Every file marked missing (below the folder `under` if given), ordered by path, with
     the tags, albums and events it carries."""
-    sql = f"SELECT {_RECORD_COLUMNS} FROM file WHERE missing_since IS NOT NULL"
-    params: list = []
-    if under is not None:
-        condition, params = _under_any("path", under)
-        sql += f" AND {condition}"
-    return _records(lib.db, lib.db.execute_sql(sql, params).fetchall())
+    folders = None
+    if under is not None:  # as typed, and its real path if different
+        folders = list(dict.fromkeys([_absolute(under), os.path.realpath(_absolute(under))]))
+    return _records(lib, lib.store.files.missing(folders))
 
 
-_RECORD_COLUMNS = "id, path, filename, kind, size_bytes, content_sha, missing_since"
-
-
-def _records(db, rows) -> list[dict]:
-    """File records (as `missing_files` returns them) for rows of _RECORD_COLUMNS."""
+def _records(lib, rows) -> list[dict]:
+    """File records (as `missing_files` returns them) for summary rows (store.files)."""
     ids = [row[0] for row in rows]
-    con = db.connection()
+    con = lib.db.connection()
     tags, albums, events = (names_by_file(con, ids, what) for what in ("tags", "albums", "events"))
     records = [
         {
             "id": uuid_text(file_id),
-            "path": from_db(path),
-            "filename": from_db(filename),
+            "path": path,
+            "filename": filename,
             "kind": kind,
             "size_bytes": size,
             "content_sha": sha,
-            "missing_since": iso_utc(_timestamp(missing_since)),
+            "missing_since": iso_utc(missing_since),
             "tags": tags.get(file_id, []),
             "albums": albums.get(file_id, []),
             "events": events.get(file_id, []),
@@ -192,11 +185,11 @@ def relink(
     longer below OLD, and the others are checked again."""
     olds, new = _relink_folders(old_prefix, new_prefix)
     for old in olds:
-        rows = _rows_under(lib.db, old)
+        rows = _rows_under(lib, old)
         if rows:
             break
     else:
-        raise NotFound(_nothing_under(lib.db, olds[0], new))
+        raise NotFound(_nothing_under(lib, olds[0], new))
     report = RelinkReport(old=old, new=new, verify=verify, dry_run=dry_run, matched=len(rows))
     batch: list[_Checked] = []
     last_write = time.monotonic()
@@ -208,10 +201,10 @@ def relink(
                 continue
             batch.append(checked)
             if len(batch) >= BATCH_FILES or time.monotonic() - last_write > BATCH_SECONDS:
-                _write(lib, lambda b=batch: _relink_batch(lib.db, b, report), dry_run)
+                _write(lib, lambda b=batch: _relink_batch(lib, b, report), dry_run)
                 batch, last_write = [], time.monotonic()
         if batch:
-            _write(lib, lambda: _relink_batch(lib.db, batch, report), dry_run)
+            _write(lib, lambda: _relink_batch(lib, batch, report), dry_run)
     except KeyboardInterrupt:
         raise Interrupted(
             f"interrupted after relinking {report.relinked} files; they stay relinked, run "
@@ -259,13 +252,9 @@ def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def _rows_under(db, old: str) -> list[_Row]:
+def _rows_under(lib, old: str) -> list[_Row]:
     """Rows strictly below OLD (a row *at* OLD would be a file, not a folder's content)."""
-    condition, params = fsnames.under("path", old)
-    cursor = db.execute_sql(
-        f"SELECT id, path, size_bytes, content_sha, mtime FROM file WHERE {condition}", params
-    )
-    rows = [_Row(i, from_db(p), size, sha, mtime) for i, p, size, sha, mtime in cursor]
+    rows = [_Row(*row) for row in lib.store.files.below(old)]
     if old == "/":
         return rows
     rows = [r for r in rows if r.path.startswith(old + "/")]
@@ -273,10 +262,9 @@ def _rows_under(db, old: str) -> list[_Row]:
     return rows
 
 
-def _nothing_under(db, old: str, new: str) -> str:
+def _nothing_under(lib, old: str, new: str) -> str:
     message = f"no library files under {for_humans(old)}"
-    condition, params = fsnames.under("path", new)
-    already = db.execute_sql(f"SELECT COUNT(*) FROM file WHERE {condition}", params).fetchone()[0]
+    already = lib.store.files.count_below(new)
     if already:
         message += (
             f" ({already} are under {for_humans(new)}: if they were relinked before, there is "
@@ -320,26 +308,13 @@ def sha256_of(path: str) -> str:
     return digest.hexdigest()
 
 
-def _relink_batch(db, batch: list[_Checked], report: RelinkReport) -> None:
+def _relink_batch(lib, batch: list[_Checked], report: RelinkReport) -> None:
     """Apply one batch, deciding inside the write transaction (another luna may have
     changed the rows since they were read)."""
-    from luna.store.models import File, utcnow
-
-    now = File.modified.db_value(utcnow())
+    files = lib.store.files
     for item in batch:
         row = item.row
-        current = db.execute_sql(
-            "SELECT path, size_bytes, content_sha FROM file WHERE id = ?", (row.id,)
-        ).fetchone()
-        if (
-            current is None
-            or from_db(current[0]) != row.path
-            or current[1:]
-            != (
-                row.size,
-                row.sha,
-            )
-        ):
+        if files.identity(row.id) != (row.path, row.size, row.sha):
             report.problems.append(
                 RelinkProblem(row.id, row.path, item.new_path, CHANGED, "run the same relink again")
             )
@@ -349,10 +324,7 @@ def _relink_batch(db, batch: list[_Checked], report: RelinkReport) -> None:
         # was hashed, or it kept its mtime (mv, a remount, rsync -a). Otherwise the next
         # import reads the file once and records what it finds, keeping the row's id.
         trusted = item.verified or item.mtime == row.mtime
-        other = db.execute_sql(
-            "SELECT id, content_sha, size_bytes, mtime FROM file WHERE path = ?",
-            (to_db(item.new_path),),
-        ).fetchone()
+        other = files.at_path(item.new_path)
         if other is not None:
             other_id, other_sha, other_size, other_mtime = other
             if (other_sha, other_size) != (row.sha, row.size):
@@ -370,24 +342,13 @@ def _relink_batch(db, batch: list[_Checked], report: RelinkReport) -> None:
             # fresh as its mtime.
             trusted = trusted or other_mtime == item.mtime
             if not report.dry_run:
-                merge_rows(db, keep=row.id, drop=other_id)
+                merge_rows(lib.db, keep=row.id, drop=other_id)
             report.merged += 1
         report.relinked += 1
         if report.dry_run:
             continue
-        verified = ", verified_at = ?" if item.verified else ""
-        db.execute_sql(
-            "UPDATE file SET path = ?, filename = ?, mtime = ?, missing_since = NULL, "
-            f"modified = ?{verified} WHERE id = ?",
-            (
-                to_db(item.new_path),
-                to_db(os.path.basename(item.new_path)),
-                item.mtime if trusted else row.mtime,
-                now,
-                *([now] if item.verified else []),
-                row.id,
-            ),
-        )
+        mtime = item.mtime if trusted else row.mtime
+        files.relink(row.id, item.new_path, mtime, verified=item.verified)
 
 
 # -- pruning ---------------------------------------------------------------------------------
@@ -444,18 +405,13 @@ def prune(
     report = PruneReport(dry_run=dry_run)
     lookout = Lookout(trust_empty_folders=accept_vanished)
     if file_ids is None:
-        ids = [
-            r[0]
-            for r in lib.db.execute_sql(
-                "SELECT id FROM file WHERE missing_since IS NOT NULL"
-            ).fetchall()
-        ]
+        ids = lib.store.files.missing_ids()
     else:
         ids = list(dict.fromkeys(i.replace("-", "").lower() for i in file_ids))
     try:
         for i in range(0, len(ids), _IDS_PER_QUERY):
             chunk = ids[i : i + _IDS_PER_QUERY]
-            _write(lib, lambda c=chunk: _prune_batch(lib.db, c, report, lookout), dry_run)
+            _write(lib, lambda c=chunk: _prune_batch(lib, c, report, lookout), dry_run)
     except KeyboardInterrupt:
         raise Interrupted(
             f"interrupted after removing {report.removed} files from the library; run the "
@@ -465,13 +421,10 @@ def prune(
     return report
 
 
-def _prune_batch(db, ids: list[str], report: PruneReport, lookout) -> None:
-    rows = db.execute_sql(
-        f"SELECT {_RECORD_COLUMNS} FROM file WHERE id IN ({_marks(ids)})", ids
-    ).fetchall()
+def _prune_batch(lib, ids: list[str], report: PruneReport, lookout) -> None:
     doomed = []
-    for row in rows:
-        file_id, path = row[0], from_db(row[1])
+    for row in lib.store.files.summaries(ids):
+        file_id, path = row[0], row[1]
         if row[6] is None:
             report.not_missing.append({"id": uuid_text(file_id), "path": path})
             continue
@@ -484,14 +437,9 @@ def _prune_batch(db, ids: list[str], report: PruneReport, lookout) -> None:
             report.unavailable.append(
                 {"id": uuid_text(file_id), "path": path, "reason": found.reason}
             )
-    records = _records(db, doomed)
+    records = _records(lib, doomed)
     if doomed and not report.dry_run:
-        gone = [row[0] for row in doomed]
-        # Links to tags, albums, events and related files go with the rows (ON DELETE
-        # CASCADE); the tags, albums and events themselves stay.
-        db.execute_sql(
-            f"DELETE FROM file WHERE id IN ({_marks(gone)}) AND missing_since IS NOT NULL", gone
-        )
+        lib.store.files.forget_missing([row[0] for row in doomed])
     report.files += records
 
 
@@ -517,24 +465,3 @@ def _write(lib, fn, dry_run: bool):
             exc,
             "; what was written before stays, run the same command again once this is fixed",
         ) from None
-
-
-def _under_any(column: str, folder: str) -> tuple[str, list]:
-    """`under()` for a folder as typed: its absolute path, and its real path if different."""
-    forms = dict.fromkeys([_absolute(folder), os.path.realpath(_absolute(folder))])
-    parts, params = [], []
-    for form in forms:
-        sql, more = fsnames.under(column, form)
-        parts.append(sql)
-        params += more
-    return f"({' OR '.join(parts)})", params
-
-
-def _timestamp(value) -> dt.datetime | None:
-    from luna.store.models import File
-
-    return File.missing_since.python_value(value)
-
-
-def _marks(values) -> str:
-    return ", ".join("?" for _ in values)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from dataclasses import dataclass
 
-from luna.fsnames import from_db
+from luna.fsnames import from_db, to_db, under
 from luna.names import uuid_text
 from luna.store.rows import time_value
+from luna.store.sql import chunks, marks, now
 
 
 @dataclass
@@ -129,3 +131,92 @@ class Files:
             "SELECT path, reason, failed_at FROM import_failure ORDER BY failed_at DESC, id DESC"
         ).fetchall()
         return [(from_db(path), reason, time_value(at)) for path, reason, at in rows]
+
+    # -- missing files, relinking, pruning (luna.ops.missing) -------------------------------
+    # A summary row: (id, path, filename, kind, size_bytes, content_sha, missing_since).
+    _SUMMARY = "id, path, filename, kind, size_bytes, content_sha, missing_since"
+
+    def missing(self, under: list[str] | None = None) -> list[tuple]:
+        """Summaries of the files marked missing, below any of the folders `under` if given
+        (a folder as typed and its real path, say)."""
+        sql, params = f"SELECT {self._SUMMARY} FROM file WHERE missing_since IS NOT NULL", []
+        if under:
+            condition, params = _below_any(under)
+            sql += f" AND {condition}"
+        return [_summary(row) for row in self.db.execute_sql(sql, params)]
+
+    def missing_ids(self) -> list[str]:
+        return [
+            row[0]
+            for row in self.db.execute_sql("SELECT id FROM file WHERE missing_since IS NOT NULL")
+        ]
+
+    def summaries(self, file_ids: list[str]) -> list[tuple]:
+        rows = []
+        for chunk in chunks(file_ids):
+            rows += self.db.execute_sql(
+                f"SELECT {self._SUMMARY} FROM file WHERE id IN ({marks(chunk)})", chunk
+            ).fetchall()
+        return [_summary(row) for row in rows]
+
+    def below(self, folder: str) -> list[tuple[str, str, int, str, float]]:
+        """(id, path, size, content_sha, mtime) of the rows at or below `folder`."""
+        condition, params = under("path", folder)
+        rows = self.db.execute_sql(
+            f"SELECT id, path, size_bytes, content_sha, mtime FROM file WHERE {condition}", params
+        )
+        return [(i, from_db(p), size, sha, mtime) for i, p, size, sha, mtime in rows]
+
+    def count_below(self, folder: str) -> int:
+        condition, params = under("path", folder)
+        return self.db.execute_sql(
+            f"SELECT COUNT(*) FROM file WHERE {condition}", params
+        ).fetchone()[0]
+
+    def identity(self, file_id: str) -> tuple[str, int, str] | None:
+        """(path, size, content_sha) of the row, or None once it is gone."""
+        row = self.db.execute_sql(
+            "SELECT path, size_bytes, content_sha FROM file WHERE id = ?", (file_id,)
+        ).fetchone()
+        return (from_db(row[0]), row[1], row[2]) if row else None
+
+    def at_path(self, path: str) -> tuple[str, str, int, float] | None:
+        """(id, content_sha, size, mtime) of the row recorded at `path`."""
+        return self.db.execute_sql(
+            "SELECT id, content_sha, size_bytes, mtime FROM file WHERE path = ?", (to_db(path),)
+        ).fetchone()
+
+    def relink(self, file_id: str, new_path: str, mtime: float, *, verified: bool) -> None:
+        """The row's file is at `new_path` (with this mtime), present again; verified: its
+        content was just read and found to be the row's."""
+        stamp = now()
+        also = ", verified_at = ?" if verified else ""
+        self.db.execute_sql(
+            "UPDATE file SET path = ?, filename = ?, mtime = ?, missing_since = NULL, "
+            f"modified = ?{also} WHERE id = ?",
+            (to_db(new_path), to_db(os.path.basename(new_path)), mtime, stamp,
+             *([stamp] if verified else []), file_id),
+        )  # fmt: skip
+
+    def forget_missing(self, file_ids: list[str]) -> None:
+        """Delete these rows if they are still marked missing. Their links to tags, albums,
+        events and related files go with them (ON DELETE CASCADE); those themselves stay."""
+        for chunk in chunks(file_ids):
+            self.db.execute_sql(
+                f"DELETE FROM file WHERE id IN ({marks(chunk)}) AND missing_since IS NOT NULL",
+                chunk,
+            )
+
+
+def _summary(row) -> tuple:
+    file_id, path, filename, kind, size, sha, missing_since = row
+    return (file_id, from_db(path), from_db(filename), kind, size, sha, time_value(missing_since))
+
+
+def _below_any(folders: list[str]) -> tuple[str, list]:
+    parts, params = [], []
+    for folder in folders:
+        sql, more = under("path", folder)
+        parts.append(sql)
+        params += more
+    return f"({' OR '.join(parts)})", params
