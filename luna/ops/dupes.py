@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from luna.errors import EmptyPath, ExitStatus, LunaError, NotFound
-from luna.fsnames import for_humans, from_db
+from luna.fsnames import for_humans
 
 KEEP_RULES = ("most-organized", "oldest", "newest", "shortest-path", "largest", "in:PATH")
 DEFAULT_KEEP = "most-organized"
@@ -165,38 +165,16 @@ def _ordered(copies: list[Copy], choose: Callable[[list[Copy]], Copy]) -> Group:
 
 # -- exact duplicates ------------------------------------------------------------------------
 
-_COPY_COLUMNS = "id, path, content_sha, size_bytes, mtime, width, height"
-
-
-def _candidates(t: str = "") -> str:
-    """Files that can be duplicates: present, not sidecars, hashed. `t`: a table alias."""
-    return f"{t}missing_since IS NULL AND {t}kind != 'sidecar' AND {t}content_sha != ''"
-
-
-_CANDIDATES = _candidates()
-
 
 def exact_groups(lib, *, keep: str = DEFAULT_KEEP, under: str | None = None) -> list[Group]:
     """Files whose content hash appears more than once, grouped, biggest waste first."""
     prefix = None if under is None else folder_prefix(under)
     choose = keeper_rule(keep)
     db = lib.db
-    shas = [
-        r[0]
-        for r in db.execute_sql(
-            f"SELECT content_sha FROM file WHERE {_CANDIDATES} "
-            "GROUP BY content_sha HAVING COUNT(*) > 1"
-        )
-    ]
     by_sha: dict[str, list[Copy]] = {}
-    for chunk in _chunks(shas):
-        for row in db.execute_sql(
-            f"SELECT {_COPY_COLUMNS} FROM file WHERE {_CANDIDATES} "
-            f"AND content_sha IN ({_marks(chunk)})",
-            chunk,
-        ):
-            copy = _copy(row)
-            by_sha.setdefault(copy.content_sha, []).append(copy)
+    for row in lib.store.duplicates.exact_copies():
+        copy = Copy(*row)
+        by_sha.setdefault(copy.content_sha, []).append(copy)
     groups = _groups_touching(by_sha.values(), prefix)
     _attach_organization(db, groups)
     return _sorted_groups([_ordered(copies, choose) for copies in groups])
@@ -211,25 +189,11 @@ def _below(copy: Copy, prefix: str | None) -> bool:
     return prefix is None or copy.path.startswith(prefix)
 
 
-def _copy(row) -> Copy:
-    file_id, path, sha, size, mtime, width, height = row
-    return Copy(file_id, from_db(path), sha, size, mtime, width, height)
-
-
 def _sorted_groups(groups: list[Group]) -> list[Group]:
     return sorted(groups, key=lambda g: (-g.wasted_bytes, g.kept.path))
 
 
 # -- near duplicates -------------------------------------------------------------------------
-
-# Formats Pillow (with pillow-heif) decodes. RAW files are left out: their pictures are
-# the camera's, and a RAW beside its JPEG is a pair (luna show lists it), not a copy.
-_DECODABLE = (
-    "'image/jpeg', 'image/png', 'image/webp', 'image/heic', 'image/heif', 'image/avif', "
-    "'image/tiff', 'image/gif', 'image/bmp', 'image/jxl'"
-)
-# Photos in the file table aliased "f".
-_SIMILAR_CANDIDATES = f"{_candidates('f.')} AND f.kind = 'photo' AND f.mime_type IN ({_DECODABLE})"
 
 
 def similar_groups(
@@ -253,7 +217,7 @@ def similar_groups(
     threshold = similar.DEFAULT_THRESHOLD if threshold is None else threshold
     report = update_hashes(lib, jobs=jobs, progress=progress)
     db = lib.db
-    copies_by_sha, hashes = _hashed_photos(db)
+    copies_by_sha, hashes = _hashed_photos(lib)
     comparable = {sha: h for sha, h in hashes.items() if not similar.has_little_structure(h)}
     report.little_structure = sum(
         _below(c, prefix) for sha in hashes.keys() - comparable.keys() for c in copies_by_sha[sha]
@@ -276,21 +240,16 @@ def similar_groups(
     return _sorted_groups(ordered), report
 
 
-def _hashed_photos(db) -> tuple[dict[str, list[Copy]], dict[str, int]]:
+def _hashed_photos(lib) -> tuple[dict[str, list[Copy]], dict[str, int]]:
     """The photos with a perceptual hash, by content; and each content's hash."""
     from luna.ops import similar
 
     copies_by_sha: dict[str, list[Copy]] = {}
     hashes: dict[str, int] = {}
-    for row in db.execute_sql(
-        f"SELECT {', '.join('f.' + c for c in _COPY_COLUMNS.split(', '))}, p.value "
-        "FROM file f JOIN perceptual_hash p ON p.content_sha = f.content_sha AND p.method = ? "
-        f"WHERE {_SIMILAR_CANDIDATES} AND p.value IS NOT NULL",
-        (similar.HASH_METHOD,),
-    ):
-        copy = _copy(row[:-1])
+    for row, value in lib.store.duplicates.hashed_photos(similar.HASH_METHOD):
+        copy = Copy(*row)
         copies_by_sha.setdefault(copy.content_sha, []).append(copy)
-        hashes[copy.content_sha] = _unsigned(row[-1])
+        hashes[copy.content_sha] = _unsigned(value)
     return copies_by_sha, hashes
 
 
@@ -305,16 +264,11 @@ def update_hashes(lib, *, jobs: int = 0, progress=None) -> HashingReport:
     db = lib.db
     report = HashingReport()
     todo: dict[str, str] = {}  # content_sha -> a path to read it from
-    for sha, path, cached in db.execute_sql(
-        "SELECT f.content_sha, f.path, p.content_sha IS NOT NULL FROM file f "
-        "LEFT JOIN perceptual_hash p ON p.content_sha = f.content_sha AND p.method = ? "
-        f"WHERE {_SIMILAR_CANDIDATES}",
-        (similar.HASH_METHOD,),
-    ):
+    for sha, path, cached in lib.store.duplicates.photos_to_hash(similar.HASH_METHOD):
         if cached:
             report.cached += 1
         else:
-            todo.setdefault(sha, from_db(path))
+            todo.setdefault(sha, path)
     if not todo:
         return report
     tasks = [(path, sha) for sha, path in todo.items()]
@@ -362,14 +316,12 @@ def _hash_one(path: str) -> tuple[int | None, str | None]:
 
 
 def _store_hashes(db, rows: list[tuple]) -> None:
+    from luna.store.duplicates import Duplicates
+
     if not rows:
         return
     with db.atomic("IMMEDIATE"):
-        db.cursor().executemany(
-            "INSERT OR REPLACE INTO perceptual_hash (content_sha, method, value, error) "
-            "VALUES (?, ?, ?, ?)",
-            rows,
-        )
+        Duplicates(db).store_hashes(rows)
 
 
 def _signed(value: int | None) -> int | None:
@@ -458,43 +410,15 @@ def merge_metadata(lib, groups: list[Group], *, user: str, dry_run: bool = False
 
 
 def _link_to(db, kept: Copy, extras: list[Copy], gained: dict[str, list[str]]) -> None:
-    from luna.store.sql import now
+    from luna.store.duplicates import Duplicates
 
-    extra_ids = [c.id for c in extras]
-    marks = _marks(extra_ids)
-    if gained["tags"]:
-        db.execute_sql(
-            "INSERT OR IGNORE INTO file_tag (file_id, tag_id, source) "
-            f"SELECT DISTINCT ?, tag_id, 'user' FROM file_tag WHERE file_id IN ({marks})",
-            (kept.id, *extra_ids),
-        )
-    if gained["albums"]:
-        names = gained["albums"]
-        db.execute_sql(
-            "INSERT OR IGNORE INTO album_file (album_id, file_id, added) "
-            "SELECT DISTINCT af.album_id, ?, ? FROM album_file af "
-            "JOIN album a ON a.id = af.album_id "
-            f"WHERE af.file_id IN ({marks}) AND a.name IN ({_marks(names)})",
-            (kept.id, now(), *extra_ids, *names),
-        )
-    if gained["events"]:
-        db.execute_sql(
-            "INSERT OR IGNORE INTO event_file (event_id, file_id) "
-            f"SELECT DISTINCT event_id, ? FROM event_file WHERE file_id IN ({marks})",
-            (kept.id, *extra_ids),
-        )
+    Duplicates(db).give_kept(
+        kept.id,
+        [c.id for c in extras],
+        tags=bool(gained["tags"]),
+        albums=gained["albums"],
+        events=bool(gained["events"]),
+    )
     kept.tags += gained["tags"]
     kept.albums += gained["albums"]
     kept.events += gained["events"]
-
-
-# -- small helpers ---------------------------------------------------------------------------
-
-
-def _chunks(values: list, size: int = 500):
-    for i in range(0, len(values), size):
-        yield values[i : i + size]
-
-
-def _marks(values) -> str:
-    return ", ".join("?" for _ in values)

@@ -7,6 +7,7 @@ under way: luna.store.tags, albums and transfers are done.)"""
 from __future__ import annotations
 
 from luna.store.albums import Albums, Users
+from luna.store.duplicates import Duplicates
 from luna.store.files import Files
 from luna.store.tags import Tags
 from luna.store.transfers import Journal
@@ -16,6 +17,7 @@ class Store:
     def __init__(self, db):
         self.db = db
         self.files = Files(db)
+        self.duplicates = Duplicates(db)
         self.tags = Tags(db)
         self.albums = Albums(db)
         self.users = Users(db)

@@ -1,0 +1,109 @@
+"""What `luna dupes` reads and writes: files sharing content, the perceptual-hash cache
+(`perceptual_hash`), and the links a kept copy takes over from its extras."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from luna.fsnames import from_db
+from luna.store.sql import chunks, marks, now
+
+# A copy row: (id, path, content_sha, size_bytes, mtime, width, height).
+_COPY = "f.id, f.path, f.content_sha, f.size_bytes, f.mtime, f.width, f.height"
+# Files that can be duplicates: present, not sidecars, hashed.
+_CANDIDATES = "f.missing_since IS NULL AND f.kind != 'sidecar' AND f.content_sha != ''"
+# Formats Pillow (with pillow-heif) decodes. RAW files are left out: their pictures are
+# the camera's, and a RAW beside its JPEG is a pair (luna show lists it), not a copy.
+_DECODABLE = (
+    "'image/jpeg', 'image/png', 'image/webp', 'image/heic', 'image/heif', 'image/avif', "
+    "'image/tiff', 'image/gif', 'image/bmp', 'image/jxl'"
+)
+_PHOTOS = f"{_CANDIDATES} AND f.kind = 'photo' AND f.mime_type IN ({_DECODABLE})"
+
+
+def _copy(row) -> tuple:
+    file_id, path, sha, size, mtime, width, height = row
+    return (file_id, from_db(path), sha, size, mtime, width, height)
+
+
+class Duplicates:
+    def __init__(self, db):
+        self.db = db
+
+    def exact_copies(self) -> list[tuple]:
+        """Copy rows of every content held by more than one file."""
+        shas = [
+            sha
+            for (sha,) in self.db.execute_sql(
+                f"SELECT f.content_sha FROM file f WHERE {_CANDIDATES} "
+                "GROUP BY f.content_sha HAVING COUNT(*) > 1"
+            )
+        ]
+        rows = []
+        for chunk in chunks(shas):
+            rows += self.db.execute_sql(
+                f"SELECT {_COPY} FROM file f WHERE {_CANDIDATES} "
+                f"AND f.content_sha IN ({marks(chunk)})",
+                chunk,
+            ).fetchall()
+        return [_copy(row) for row in rows]
+
+    def hashed_photos(self, method: str) -> Iterator[tuple[tuple, int]]:
+        """(copy row, stored hash) of the photos whose content has a perceptual hash."""
+        for row in self.db.execute_sql(
+            f"SELECT {_COPY}, p.value FROM file f JOIN perceptual_hash p "
+            "ON p.content_sha = f.content_sha AND p.method = ? "
+            f"WHERE {_PHOTOS} AND p.value IS NOT NULL",
+            (method,),
+        ):
+            yield _copy(row[:-1]), row[-1]
+
+    def photos_to_hash(self, method: str) -> Iterator[tuple[str, str, bool]]:
+        """(content_sha, path, whether its hash is cached) of every photo `dupes --similar`
+        compares."""
+        for sha, path, cached in self.db.execute_sql(
+            "SELECT f.content_sha, f.path, p.content_sha IS NOT NULL FROM file f "
+            "LEFT JOIN perceptual_hash p ON p.content_sha = f.content_sha AND p.method = ? "
+            f"WHERE {_PHOTOS}",
+            (method,),
+        ):
+            yield sha, from_db(path), bool(cached)
+
+    def store_hashes(self, rows: list[tuple]) -> None:
+        """(content_sha, method, value or None, error or None) rows, replacing older ones."""
+        self.db.cursor().executemany(
+            "INSERT INTO perceptual_hash (content_sha, method, value, error) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (content_sha, method) DO UPDATE SET value = excluded.value, "
+            "error = excluded.error",
+            rows,
+        )
+
+    def give_kept(
+        self, kept_id: str, extra_ids: list[str], *, tags: bool, albums: list[str], events: bool
+    ) -> None:
+        """The kept file takes the extras' tags (as the user's), the named albums, and
+        their events; links it has already stay as they are."""
+        extras = marks(extra_ids)
+        if tags:
+            self.db.execute_sql(
+                "INSERT INTO file_tag (file_id, tag_id, source) "
+                f"SELECT DISTINCT ?, tag_id, 'user' FROM file_tag WHERE file_id IN ({extras}) "
+                "ON CONFLICT (file_id, tag_id) DO NOTHING",
+                (kept_id, *extra_ids),
+            )
+        if albums:
+            self.db.execute_sql(
+                "INSERT INTO album_file (album_id, file_id, added) "
+                "SELECT DISTINCT af.album_id, ?, ? FROM album_file af "
+                "JOIN album a ON a.id = af.album_id "
+                f"WHERE af.file_id IN ({extras}) AND a.name IN ({marks(albums)}) "
+                "ON CONFLICT (album_id, file_id) DO NOTHING",
+                (kept_id, now(), *extra_ids, *albums),
+            )
+        if events:
+            self.db.execute_sql(
+                "INSERT INTO event_file (event_id, file_id) "
+                f"SELECT DISTINCT event_id, ? FROM event_file WHERE file_id IN ({extras}) "
+                "ON CONFLICT (event_id, file_id) DO NOTHING",
+                (kept_id, *extra_ids),
+            )
