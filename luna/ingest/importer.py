@@ -20,10 +20,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
-from luna import fsnames
 from luna.errors import EmptyPath, ExitStatus, Interrupted
 from luna.files.scan import Candidate, ScanOptions, ScanProblem, require_root, walk
-from luna.fsnames import from_db
 from luna.ingest.sniff import is_certainly_not_media, not_media_reason
 from luna.interrupts import crash_point
 from luna.store.libfile import cannot_write
@@ -186,16 +184,9 @@ class Importer:
         per root, the rows not already missing (to notice a root whose files all vanish)."""
         known = {}
         for root in roots:
-            # Served from the covering index file(path, size_bytes, mtime, missing_since).
-            under_root, params = fsnames.under("path", root)
-            cursor = self.db.execute_sql(
-                "SELECT path, size_bytes, mtime, missing_since IS NOT NULL FROM file "
-                f"WHERE {under_root}",
-                params,
-            )
             present = 0
-            for path, size, mtime, missing in cursor:
-                known[from_db(path)] = (size, mtime, missing)
+            for path, size, mtime, missing in self.store.known_below(root):
+                known[path] = (size, mtime, missing)
                 present += not missing
             self._present_under[root] = present
         return known
@@ -204,13 +195,9 @@ class Importer:
         """path -> (size, mtime, reason) for files under the roots that failed before."""
         failures: dict[str, tuple] = {}
         for root in roots:
-            under_root, params = fsnames.under("path", root)
-            cursor = self.db.execute_sql(
-                f"SELECT path, size_bytes, mtime, reason FROM import_failure WHERE {under_root}",
-                params,
-            )
             failures.update(
-                (from_db(path), (size, mtime, reason)) for path, size, mtime, reason in cursor
+                (path, (size, mtime, reason))
+                for path, size, mtime, reason in self.store.failures_below(root)
             )
         return failures
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from luna.files.place import TEMP_PREFIX
 from luna.ops.transfer import alone
+from luna.store.db import integrity
 from luna.store.transfers import Journal
 
 
@@ -61,8 +62,7 @@ def checkup(library, *, folder: str | None = None, clean: bool = False) -> Check
             result.pending = [_entry_dict(e, "pending", "") for e in pending]
             if folder and os.path.isdir(folder):
                 _look_for_partials(result, folder, {e.temporary for e in pending}, clean)
-    rows = library.db.execute_sql("PRAGMA quick_check").fetchall()
-    result.integrity = "; ".join(r[0] for r in rows)
+    result.integrity = integrity(library.db)
     return result
 
 

@@ -19,7 +19,7 @@ from luna import interrupts
 from luna.errors import LunaError, NotFound
 from luna.files import place
 from luna.files.place import FullDisks
-from luna.fsnames import for_humans, from_db, to_db, under
+from luna.fsnames import for_humans
 from luna.ops import transfer
 from luna.ops.families import families_in_folder, family_destinations, layout_facts
 from luna.ops.gather import GatherReport, Step
@@ -99,15 +99,11 @@ class Organizer:
 
     # -- which files, in which families ------------------------------------------------------
     def _families(self, file_ids: list[str] | None) -> list[list[Row]]:
+        files = self.library.store.files
         if file_ids is None:
-            where, params = under("path", self.into)
-            rows = self._rows(f"{where} AND missing_since IS NULL", params)
+            rows = self._rows(files.placements_below(self.into))
         else:
-            rows = []
-            for i in range(0, len(file_ids), 500):
-                chunk = file_ids[i : i + 500]
-                marks = ", ".join("?" for _ in chunk)
-                rows += self._rows(f"id IN ({marks}) AND missing_since IS NULL", chunk)
+            rows = self._rows(files.placements(file_ids))
         # A family travels whole, even when only its photo was named.
         by_folder: dict[str, dict[str, Row]] = {}
         for row in rows:
@@ -131,39 +127,14 @@ class Organizer:
                             )
         return sorted(families, key=lambda f: f[0].path)
 
-    _COLUMNS = (
-        "id, path, kind, mime_type, content_sha, size_bytes, start, "
-        "json_extract(processor_metadata, '$.date_source'), metadata"
-    )
-
-    def _rows(self, where: str, params) -> list[Row]:
-        import json
-
-        from luna.store.models import File
-
-        rows = self.db.execute_sql(f"SELECT {self._COLUMNS} FROM file WHERE {where}", params)
-        found = [
-            Row(
-                r[0],
-                from_db(r[1]),
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                File.start.python_value(r[6]),
-                r[7],
-                json.loads(r[8]) if r[8] else {},
-                [],
-            )  # fmt: skip
-            for r in rows
-        ]
+    def _rows(self, placements: list[tuple]) -> list[Row]:
+        found = [Row(*placement, []) for placement in placements]
         self._attach_tags(found)
         return found
 
     def _folder_rows(self, folder: str) -> list[Row]:
         base = folder.rstrip("/") + "/"
-        where, params = under("path", folder)
-        rows = self._rows(f"{where} AND missing_since IS NULL", params)
+        rows = self._rows(self.library.store.files.placements_below(folder))
         return [r for r in rows if "/" not in r.path[len(base) :]]
 
     def _attach_tags(self, rows: list[Row]) -> None:
@@ -268,10 +239,7 @@ class Organizer:
         """The row follows its file (same id, tags, albums, events), then the old name goes."""
 
         def record():
-            self.db.execute_sql(
-                "UPDATE file SET path = ?, filename = ?, mtime = ? WHERE id = ?",
-                (to_db(dest), to_db(os.path.basename(dest)), os.stat(dest).st_mtime, row.id),
-            )
+            self.library.store.files.moved(row.id, dest)
 
         transfer.complete(self.journal, entry, record, self._in_transaction, self._folders)
 

@@ -207,6 +207,43 @@ class Files:
                 chunk,
             )
 
+    # -- what a move into the library folder needs (luna.ops.organize) ----------------------
+    _PLACEMENT = (
+        "id, path, kind, mime_type, content_sha, size_bytes, start, "
+        "json_extract(processor_metadata, '$.date_source'), metadata"
+    )
+
+    def placements_below(self, folder: str) -> list[tuple]:
+        """(id, path, kind, mime_type, content_sha, size, start, date_source, metadata) of
+        the present files at or below `folder`."""
+        condition, params = under("path", folder)
+        return self._placements(f"{condition} AND missing_since IS NULL", params)
+
+    def placements(self, file_ids: list[str]) -> list[tuple]:
+        """The same, for these present files."""
+        rows = []
+        for chunk in chunks(file_ids, 500):
+            rows += self._placements(
+                f"id IN ({marks(chunk)}) AND missing_since IS NULL", list(chunk)
+            )
+        return rows
+
+    def _placements(self, where: str, params: list) -> list[tuple]:
+        rows = self.db.execute_sql(f"SELECT {self._PLACEMENT} FROM file WHERE {where}", params)
+        return [
+            (i, from_db(path), kind, mime, sha, size, time_value(start), source,
+             json.loads(metadata) if metadata else {})
+            for i, path, kind, mime, sha, size, start, source, metadata in rows
+        ]  # fmt: skip
+
+    def moved(self, file_id: str, new_path: str) -> None:
+        """The row's file now lives at `new_path` (same content; its mtime as it is there)."""
+        self.db.execute_sql(
+            "UPDATE file SET path = ?, filename = ?, mtime = ? WHERE id = ?",
+            (to_db(new_path), to_db(os.path.basename(new_path)), os.stat(new_path).st_mtime,
+             file_id),
+        )  # fmt: skip
+
 
 def _summary(row) -> tuple:
     file_id, path, filename, kind, size, sha, missing_since = row

@@ -12,7 +12,7 @@ import os
 import uuid
 from dataclasses import dataclass
 
-from luna.fsnames import from_db, is_utf8, raw, to_db
+from luna.fsnames import from_db, is_utf8, raw, to_db, under
 from luna.store.models import utcnow
 from luna.store.rows import ROW_COLUMN_NAMES, ROW_COLUMNS, file_values, time_text
 
@@ -31,6 +31,27 @@ class FileStore:
 
     def _run(self, sql: str, params=()):
         return self.db.cursor().execute(sql, params)
+
+    # -- what the library knows before an import ---------------------------------------------
+    def known_below(self, folder: str):
+        """(path, size, mtime, is missing) of every row at or below `folder`."""
+        # Served from the covering index file(path, size_bytes, mtime, missing_since).
+        condition, params = under("path", folder)
+        for path, size, mtime, missing in self._run(
+            "SELECT path, size_bytes, mtime, missing_since IS NOT NULL FROM file "
+            f"WHERE {condition}",
+            params,
+        ):
+            yield from_db(path), size, mtime, bool(missing)
+
+    def failures_below(self, folder: str):
+        """(path, size, mtime, reason) of the files below `folder` an import could not read."""
+        condition, params = under("path", folder)
+        for path, size, mtime, reason in self._run(
+            f"SELECT path, size_bytes, mtime, reason FROM import_failure WHERE {condition}",
+            params,
+        ):
+            yield from_db(path), size, mtime, reason
 
     # -- reads inside the write transaction ------------------------------------------------
     def find_by_path(self, path: str) -> tuple | None:
