@@ -134,7 +134,7 @@ class Library:
         more). Every command that takes FILE resolves it here."""
         from luna.ops.targets import resolve
 
-        return resolve(self.db, refs, skip_missing=skip_missing)
+        return resolve(self, refs, skip_missing=skip_missing)
 
     def get_file(self, ref: str):
         """The record (luna.store.files.FileRecord) of the one file a path, id or id prefix

@@ -463,7 +463,7 @@ def test_python_api(photos_dir, library_path):
 
     with Library.open(library_path, create=False) as lib:
         albums.create_album(lib, "Trips", user="alice")
-        ids = resolve(lib.db, [str(photos_dir / "trip"), str(photos_dir / "a.jpg")]).ids
+        ids = resolve(lib, [str(photos_dir / "trip"), str(photos_dir / "a.jpg")]).ids
         change = albums.add_files(lib, "trips", ids, user="alice")
         assert (len(change.changed), change.unchanged, change.dry_run) == (2, [], False)
         albums.share_album(lib, "Trips", "bob", role="viewer", user="alice")

@@ -124,7 +124,7 @@ def resolve_files(lib, refs: list[str], *, null: bool, skip_missing: bool) -> li
     """File ids for FILE... arguments; reports skipped ones on stderr."""
     from luna.ops.targets import expand_stdin, resolve
 
-    resolved = resolve(lib.db, expand_stdin(refs, null=null), skip_missing=skip_missing)
+    resolved = resolve(lib, expand_stdin(refs, null=null), skip_missing=skip_missing)
     for ref in resolved.missing:
         warn(f"skipped (not in the library): {ref}")
     return resolved.ids

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from luna.errors import Ambiguous, EmptyPath, NotFound
-from luna.fsnames import for_humans, to_db, under
+from luna.fsnames import for_humans
 
 _HEX = re.compile(r"^[0-9a-fA-F-]{4,36}$")
 
@@ -42,7 +42,7 @@ def expand_stdin(refs: list[str], *, null: bool, stdin: TextIO | None = None) ->
     return out
 
 
-def resolve(db, refs: list[str], *, skip_missing: bool = False) -> Resolved:
+def resolve(lib, refs: list[str], *, skip_missing: bool = False) -> Resolved:
     """Library file ids for FILE arguments (after expand_stdin)."""
     if "" in refs:  # as a path it would name every file below the current folder
         raise EmptyPath()
@@ -50,7 +50,7 @@ def resolve(db, refs: list[str], *, skip_missing: bool = False) -> Resolved:
     problems: list[str] = []
     for ref in refs:
         try:
-            ids = _ids_for(db, ref)
+            ids = _ids_for(lib.store.files, ref)
         except Ambiguous as exc:
             problems.append(str(exc))
             continue
@@ -68,33 +68,30 @@ def resolve(db, refs: list[str], *, skip_missing: bool = False) -> Resolved:
     return result
 
 
-def _ids_for(db, ref: str) -> list[str]:
-    by_path = _ids_by_path(db, ref)
+def _ids_for(files, ref: str) -> list[str]:
+    by_path = _ids_by_path(files, ref)
     if by_path:
         return by_path
     if _HEX.match(ref):
         prefix = ref.replace("-", "").lower()
-        rows = db.execute_sql(
-            "SELECT id FROM file WHERE id >= ? AND id < ? LIMIT 2", (prefix, prefix + "g")
-        ).fetchall()
-        if len(rows) > 1:
+        ids = files.ids_starting(prefix)
+        if len(ids) > 1:
             raise Ambiguous(f"id prefix {ref!r} matches several files")
-        return [rows[0][0]] if rows else []
+        return ids
     return []
 
 
-def _ids_by_path(db, ref: str) -> list[str]:
+def _ids_by_path(files, ref: str) -> list[str]:
     """The file at this path, or every file below it when it is a folder (on disk or in
     the library: a folder whose files are all missing can still be named)."""
     expanded = os.path.expanduser(ref)
     candidates = dict.fromkeys([os.path.abspath(expanded), os.path.realpath(expanded)])
     for path in candidates:
-        row = db.execute_sql("SELECT id FROM file WHERE path = ?", (to_db(path),)).fetchone()
-        if row:
-            return [row[0]]
+        file_id = files.id_at(path)
+        if file_id:
+            return [file_id]
     for path in candidates:
-        below, params = under("path", path)
-        rows = db.execute_sql(f"SELECT id FROM file WHERE {below} ORDER BY path", params).fetchall()
-        if rows:
-            return [r[0] for r in rows]
+        ids = files.ids_below(path)
+        if ids:
+            return ids
     return []

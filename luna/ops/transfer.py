@@ -206,25 +206,15 @@ def holds(path: str, entry: Entry) -> bool:
 def _record_destination(library, entry: Entry) -> None:
     """Make the library say what the disk says: the row at the destination. A transfer of
     a recorded file (organize, or a move of a file imported in place) moves its row."""
-    from luna.fsnames import to_db
 
     db = library.db
+    files = library.store.files
     if entry.file_id is not None:
         with db.atomic("IMMEDIATE"):
-            db.execute_sql(
-                "UPDATE file SET path = ?, filename = ?, missing_since = NULL WHERE id = ?",
-                (to_db(entry.destination), to_db(os.path.basename(entry.destination)),
-                 entry.file_id),
-            )  # fmt: skip
-            if entry.operation == "organize":  # organize moves content the row has
-                db.execute_sql(
-                    "UPDATE file SET mtime = ? WHERE id = ?",
-                    (os.stat(entry.destination).st_mtime, entry.file_id),
-                )
-    row = db.execute_sql(
-        "SELECT 1 FROM file WHERE path = ?", (to_db(entry.destination),)
-    ).fetchone()
-    if row is None or entry.operation == "move":
+            # organize moves content the row has: its mtime is the destination's
+            organized = entry.operation == "organize"
+            files.follow(entry.file_id, entry.destination, new_mtime=organized)
+    if files.id_at(entry.destination) is None or entry.operation == "move":
         # A move's row is brought up to date by an import of the one file: unchanged
         # content is not read again, changed content is recorded with its history.
         from luna.ingest.importer import Importer, ImportOptions

@@ -244,6 +244,44 @@ class Files:
              file_id),
         )  # fmt: skip
 
+    # -- naming files (luna.ops.targets) ----------------------------------------------------
+    def id_at(self, path: str) -> str | None:
+        row = self.db.execute_sql("SELECT id FROM file WHERE path = ?", (to_db(path),)).fetchone()
+        return row[0] if row else None
+
+    def ids_below(self, folder: str) -> list[str]:
+        """The ids of the files at or below `folder`, by path."""
+        condition, params = under("path", folder)
+        return [
+            row[0]
+            for row in self.db.execute_sql(
+                f"SELECT id FROM file WHERE {condition} ORDER BY path", params
+            )
+        ]
+
+    def ids_starting(self, prefix: str, limit: int = 2) -> list[str]:
+        """Up to `limit` ids that start with these (lower-case) hex digits."""
+        return [
+            row[0]
+            for row in self.db.execute_sql(
+                "SELECT id FROM file WHERE id >= ? AND id < ? LIMIT ?",
+                (prefix, prefix + "g", limit),
+            )
+        ]
+
+    # -- after a crash (luna.ops.transfer.recover) ------------------------------------------
+    def follow(self, file_id: str, new_path: str, *, new_mtime: bool) -> None:
+        """The row's file was moved to `new_path` by a transfer a crash interrupted: the row
+        follows it and is present; with new_mtime, its mtime is taken from there too."""
+        self.db.execute_sql(
+            "UPDATE file SET path = ?, filename = ?, missing_since = NULL WHERE id = ?",
+            (to_db(new_path), to_db(os.path.basename(new_path)), file_id),
+        )
+        if new_mtime:
+            self.db.execute_sql(
+                "UPDATE file SET mtime = ? WHERE id = ?", (os.stat(new_path).st_mtime, file_id)
+            )
+
 
 def _summary(row) -> tuple:
     file_id, path, filename, kind, size, sha, missing_since = row
