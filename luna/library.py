@@ -201,36 +201,23 @@ class Library:
     # -- counting -----------------------------------------------------------------------
     def stats(self) -> dict:
         """Counts by kind, year and camera; size; located, missing and failed files."""
-        q = self.db.execute_sql
-
-        def pairs(sql: str) -> dict:
-            return {str(k) if k is not None else "unknown": v for k, v in q(sql).fetchall()}
-
-        files, total_bytes, located, missing = q(
-            "SELECT COUNT(*), COALESCE(SUM(size_bytes), 0),"
-            " COUNT(latitude), COUNT(missing_since) FROM file"
-        ).fetchone()
+        counts = self.store.files.counts()
         return {
             "version": 1,
             "library": str(self.path),
-            "files": files,
-            "total_bytes": total_bytes,
-            "by_kind": pairs("SELECT kind, COUNT(*) FROM file GROUP BY kind ORDER BY kind"),
-            "by_year": pairs(
-                "SELECT strftime('%Y', start) AS y, COUNT(*) FROM file GROUP BY y ORDER BY y"
-            ),
+            "files": counts["files"],
+            "total_bytes": counts["total_bytes"],
+            "by_kind": counts["by_kind"],
+            "by_year": counts["by_year"],
             "by_camera": self._files_by_camera(),
             # How each file's date was found: "filename" and "file:mtime" are guesses.
-            "by_date_source": pairs(
-                "SELECT json_extract(processor_metadata, '$.date_source') AS src, COUNT(*)"
-                " FROM file GROUP BY src ORDER BY COUNT(*) DESC, src"
-            ),
-            "with_location": located,
-            "missing": missing,
-            "failed": q("SELECT COUNT(*) FROM import_failure").fetchone()[0],
-            "tags": q("SELECT COUNT(*) FROM tag").fetchone()[0],
-            "albums": q("SELECT COUNT(*) FROM album").fetchone()[0],
-            "events": q("SELECT COUNT(*) FROM event").fetchone()[0],
+            "by_date_source": counts["by_date_source"],
+            "with_location": counts["with_location"],
+            "missing": counts["missing"],
+            "failed": counts["failed"],
+            "tags": counts["tags"],
+            "albums": counts["albums"],
+            "events": counts["events"],
         }
 
     def _files_by_camera(self) -> dict[str, int]:
@@ -239,11 +226,7 @@ class Library:
         from luna.files.layout import camera_name
 
         counts: dict[str, int] = {}
-        rows = self.db.execute_sql(
-            "SELECT json_extract(metadata, '$.make'), json_extract(metadata, '$.model'),"
-            " COUNT(*) FROM file GROUP BY 1, 2"
-        )
-        for make, model, count in rows:
+        for make, model, count in self.store.files.by_make_and_model():
             name = camera_name(make, model) or "unknown"
             counts[name] = counts.get(name, 0) + count
         unknown = counts.pop("unknown", None)

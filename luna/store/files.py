@@ -282,6 +282,48 @@ class Files:
                 "UPDATE file SET mtime = ? WHERE id = ?", (os.stat(new_path).st_mtime, file_id)
             )
 
+    # -- counting (luna stats) --------------------------------------------------------------
+    def counts(self) -> dict:
+        """The library's counts: files, bytes, located, missing, failed, tags, albums,
+        events; and files by kind, by year taken and by how their date was found."""
+        q = self.db.execute_sql
+
+        def by(sql: str) -> dict:
+            return {str(k) if k is not None else "unknown": v for k, v in q(sql).fetchall()}
+
+        files, total_bytes, located, missing = q(
+            "SELECT COUNT(*), COALESCE(SUM(size_bytes), 0), COUNT(latitude), "
+            "COUNT(missing_since) FROM file"
+        ).fetchone()
+        return {
+            "files": files,
+            "total_bytes": total_bytes,
+            "with_location": located,
+            "missing": missing,
+            "by_kind": by("SELECT kind, COUNT(*) FROM file GROUP BY kind ORDER BY kind"),
+            "by_year": by(
+                "SELECT strftime('%Y', start) AS y, COUNT(*) FROM file GROUP BY y ORDER BY y"
+            ),
+            "by_date_source": by(
+                "SELECT json_extract(processor_metadata, '$.date_source') AS src, COUNT(*) "
+                "FROM file GROUP BY src ORDER BY COUNT(*) DESC, src"
+            ),
+            **{
+                name: q(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+                for name, table in (
+                    ("failed", "import_failure"), ("tags", "tag"), ("albums", "album"),
+                    ("events", "event"),
+                )
+            },
+        }  # fmt: skip
+
+    def by_make_and_model(self) -> list[tuple]:
+        """(make, model, files) as the files' metadata says, each pair once."""
+        return self.db.execute_sql(
+            "SELECT json_extract(metadata, '$.make'), json_extract(metadata, '$.model'), "
+            "COUNT(*) FROM file GROUP BY 1, 2"
+        ).fetchall()
+
 
 def _summary(row) -> tuple:
     file_id, path, filename, kind, size, sha, missing_since = row
