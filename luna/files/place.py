@@ -273,13 +273,14 @@ class FullDisks:
 
     def full_folder(self, destination: str) -> str | None:
         """The folder reported full on `destination`'s disk, if that disk is full."""
-        if not self._full:
-            return None
-        return self._full.get(self._device(os.path.dirname(destination)))
+        device = self._device(os.path.dirname(destination)) if self._full else None
+        return None if device is None else self._full.get(device)
 
     def mark_full(self, destination: str) -> None:
         folder = os.path.dirname(destination)
-        self._full.setdefault(self._device(folder), folder)
+        device = self._device(folder)
+        if device is not None:  # a folder that cannot be looked at is tried file by file
+            self._full.setdefault(device, folder)
 
     def _device(self, folder: str) -> int | None:
         if folder not in self._devices:

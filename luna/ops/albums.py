@@ -117,6 +117,7 @@ def _require(lib, album: AlbumRow, user: str, action: str) -> str:
             f"only {_who_may(lib, album, allowed)} may {verb} album {album.name!r}; "
             f"you are {user} ({role or 'no role'})"
         )
+    assert role is not None  # every action needs a role
     return role
 
 

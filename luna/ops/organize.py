@@ -128,7 +128,7 @@ class Organizer:
         return sorted(families, key=lambda f: f[0].path)
 
     def _rows(self, placements: list[tuple]) -> list[Row]:
-        found = [Row(*placement, []) for placement in placements]
+        found = [Row(*placement, tags=[]) for placement in placements]  # type: ignore[misc]
         self._attach_tags(found)
         return found
 

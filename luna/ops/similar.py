@@ -59,10 +59,10 @@ import itertools
 import math
 import struct
 import warnings
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import TypeVar
 
-K = TypeVar("K", bound=Hashable)
+K = TypeVar("K", str, int)  # keys: content hashes, or ids; hashable and ordered
 
 # Stored beside each cached hash: a luna whose algorithm differs recomputes the hash rather
 # than compare values that mean different things. Change it whenever a bit could change.

@@ -26,7 +26,7 @@ class AlbumRow:
     description: str
     owner_id: int | None
     owner: str | None  # the owner's user name
-    created: dt.datetime
+    created: dt.datetime | None
 
 
 @dataclass
@@ -37,7 +37,7 @@ class AlbumFileRow:
     start: dt.datetime | None
     utc_offset: int | None
     kind: str
-    added: dt.datetime
+    added: dt.datetime | None
 
 
 _ALBUM = "a.id, a.name, a.slug, a.description, a.owner_id, u.name, a.created"
@@ -45,7 +45,8 @@ _ALBUM_FROM = "FROM album a LEFT JOIN user u ON u.id = a.owner_id"
 
 
 def _album(row) -> AlbumRow:
-    return AlbumRow(*row[:6], time_value(row[6]))
+    album_id, name, slug, description, owner_id, owner, created = row
+    return AlbumRow(album_id, name, slug, description, owner_id, owner, time_value(created))
 
 
 class Users:

@@ -122,7 +122,7 @@ def _big_cache(db):
 
 def _insert_batch(cursor, chunk: list[dict], names: _Names, tag_source: str) -> int:
     fresh = _new_records(cursor, chunk)
-    now = time_text(utcnow())
+    now = str(time_text(utcnow()))
     # Random uuid4s, handed out in sorted order: each index keyed by file id (the primary
     # key, and file_id in the link tables) then takes the batch's rows in key order, which
     # halves the cost of writing the links.

@@ -114,7 +114,7 @@ class Files:
             for other, path, kind in rows
         ]
 
-    def content_history(self, file_id: str) -> list[tuple[str, int | None, dt.datetime, str]]:
+    def content_history(self, file_id: str) -> list[tuple]:
         """(content_sha, size, replaced_at, reason) of the hashes the file had before, most
         recent first."""
         rows = self.db.execute_sql(
@@ -124,7 +124,7 @@ class Files:
         ).fetchall()
         return [(sha, size, time_value(at), reason) for sha, size, at, reason in rows]
 
-    def failures(self) -> list[tuple[str, str, dt.datetime]]:
+    def failures(self) -> list[tuple]:
         """(path, reason, failed_at) of the files an import could not read, most recent
         first."""
         rows = self.db.execute_sql(
@@ -139,7 +139,8 @@ class Files:
     def missing(self, under: list[str] | None = None) -> list[tuple]:
         """Summaries of the files marked missing, below any of the folders `under` if given
         (a folder as typed and its real path, say)."""
-        sql, params = f"SELECT {self._SUMMARY} FROM file WHERE missing_since IS NOT NULL", []
+        sql = f"SELECT {self._SUMMARY} FROM file WHERE missing_since IS NOT NULL"
+        params: list = []
         if under:
             condition, params = _below_any(under)
             sql += f" AND {condition}"
@@ -331,7 +332,8 @@ def _summary(row) -> tuple:
 
 
 def _below_any(folders: list[str]) -> tuple[str, list]:
-    parts, params = [], []
+    parts: list[str] = []
+    params: list = []
     for folder in folders:
         sql, more = under("path", folder)
         parts.append(sql)

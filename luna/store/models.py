@@ -33,7 +33,7 @@ from luna import fsnames
 try:  # peewee >= 3.18 has a portable JSONField in core; older ones keep it in playhouse.
     from peewee import JSONField
 except ImportError:  # pragma: no cover
-    from playhouse.sqlite_ext import JSONField
+    from playhouse.sqlite_ext import JSONField  # type: ignore[no-redef]
 
 
 class PathField(TextField):

@@ -39,13 +39,13 @@ def call_with_deadline(fn: Callable[[], object], seconds: float):
         os._exit(0)
     os.close(write_end)
     try:
-        payload = _read_until(read_end, time.monotonic() + seconds)
+        received = _read_until(read_end, time.monotonic() + seconds)
     finally:
         os.close(read_end)
         _reap(pid)
-    if payload is None:
+    if received is None:
         raise DeadlineExceeded(f"gave up after {seconds:.0f} s")
-    status, value = pickle.loads(payload)
+    status, value = pickle.loads(received)
     if status == "error":
         raise RuntimeError(value)
     return value
@@ -59,7 +59,8 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _read_until(fd: int, deadline: float) -> bytes | None:
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:

@@ -10,6 +10,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable
+from typing import Literal
 
 from luna.ingest.extract.dates import parse_exif_datetime, parse_offset, with_subseconds
 from luna.ingest.extract.facts import Extracted, FileFailed
@@ -105,7 +106,7 @@ def _read_jpeg_ciff(block: bytes, out: Extracted, read_ciff) -> None:
     found = Extracted()
     read_ciff(block, found)
     if found.start is not None:
-        out.offer_date(found.start, found.utc_offset, found.date_source)
+        out.offer_date(found.start, found.utc_offset, found.date_source or "ciff")
     for key, value in found.metadata.items():
         out.metadata.setdefault(key, value)
 
@@ -294,7 +295,7 @@ def apple_content_identifier(note) -> str | None:
     Photo's video carries the same identifier."""
     if not isinstance(note, bytes) or not note.startswith(b"Apple iOS\0") or len(note) < 16:
         return None
-    order = "big" if note[12:14] == b"MM" else "little"
+    order: Literal["big", "little"] = "big" if note[12:14] == b"MM" else "little"
     count = int.from_bytes(note[14:16], order)
     for i in range(min(count, 256)):
         entry = note[16 + 12 * i : 28 + 12 * i]

@@ -224,10 +224,10 @@ def _parse_packet(packet: bytes) -> ET.Element | None:
     # declares one is refused before any parsing.
     if "<!DOCTYPE" in text or "<!ENTITY" in text:
         raise _Refused("it declares a DTD")
-    text = _xmp_markup(text)
-    if text is None:
+    markup = _xmp_markup(text)
+    if markup is None:
         return None
-    root = _parse_xml(text)
+    root = _parse_xml(markup)
     local = root.tag.rpartition("}")[2]
     return root if root.tag == RDF_RDF or local in ("xmpmeta", "xapmeta") else None
 
@@ -280,7 +280,7 @@ def _parse_xml(text: str) -> ET.Element:
     parser.StartDoctypeDeclHandler = _refuse
     parser.EntityDeclHandler = _refuse
     parser.UnparsedEntityDeclHandler = _refuse
-    parser.ExternalEntityRefHandler = _refuse
+    parser.ExternalEntityRefHandler = _refuse  # type: ignore[assignment]  # it raises
     parser.buffer_text = True  # one text node per element, CDATA sections included
     parser.StartElementHandler = builder.start
     parser.EndElementHandler = builder.end
@@ -370,7 +370,7 @@ class _Properties:
                     self._collect(node)
         for name, value in self.values.items():
             if isinstance(value, ET.Element) and _is_reference(value):
-                self.values[name] = nodes.get(value.get(RDF_NODE_ID), value)
+                self.values[name] = nodes.get(value.get(RDF_NODE_ID) or "", value)
 
     def _collect(self, description: ET.Element) -> None:
         for name, value in description.attrib.items():
@@ -543,7 +543,7 @@ def _mwg_paths(keywords) -> list[list[str]]:
         return []
     hierarchy = _field(keywords, MWG_HIERARCHY)
     paths: list[list[str]] = []
-    pending = [(node, []) for node in reversed(_items(hierarchy))]
+    pending: list[tuple] = [(node, []) for node in reversed(_items(hierarchy))]
     while pending:  # depth first, in document order, without recursion
         node, parents = pending.pop()
         name = _first(_texts(_field(node, MWG_KEYWORD)))
