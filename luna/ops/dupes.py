@@ -18,17 +18,11 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from luna.errors import ExitStatus, LunaError
+from luna.errors import BadKeepRule
 from luna.fsnames import from_db
 
 KEEP_RULES = ("most-organized", "oldest", "newest", "shortest-path", "largest", "in:PATH")
 DEFAULT_KEEP = "most-organized"
-
-
-class BadKeepRule(LunaError):
-    """--keep names no rule luna knows."""
-
-    exit_status = ExitStatus.USAGE
 
 
 @dataclass

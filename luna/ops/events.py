@@ -28,7 +28,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from luna.errors import LunaError, NotFound
+from luna.errors import BadTime, EventExists, NotFound
 from luna.fsnames import from_db
 from luna.ingest.extract.dates import parse_offset
 from luna.names import slugify, tidy_name, uuid_text
@@ -51,14 +51,6 @@ _WHEN = re.compile(
 )
 _GAP = re.compile(r"^(\d+(?:\.\d+)?)\s*([mhd])$")
 _GAP_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
-
-
-class BadTime(LunaError):
-    """A time, span or duration that cannot be read or makes no sense."""
-
-
-class EventExists(LunaError):
-    """Another event already has this name (or one with the same slug)."""
 
 
 # -- reading what users type ----------------------------------------------------------------
