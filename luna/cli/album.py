@@ -22,6 +22,7 @@ from luna.cli.output import (
     print_json,
     print_rows,
 )
+from luna.cli.usage import one_output_mode
 
 album_app = typer.Typer(
     help="Albums: named collections with an owner, editors and viewers.", no_args_is_help=True
@@ -161,6 +162,7 @@ def album_list(
     """
     from luna.ops import albums
 
+    one_output_mode({"--json": as_json, "--jsonl": as_jsonl, "--csv": as_csv})
     acting = _acting(user)
     with library_to_read(ctx) as lib:
         rows = albums.list_albums(lib, user=acting)
@@ -193,6 +195,7 @@ def album_show(
     """
     from luna.ops import albums
 
+    one_output_mode({"--json": as_json, "--jsonl": as_jsonl, "--csv": as_csv})
     with library_to_read(ctx) as lib:
         record = albums.show_album(lib, name, user=_acting(user), order=order)
     if as_json:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from luna import values
 from luna.cli.app import app, library_path
 from luna.cli.output import (
     DryRunOption,
@@ -110,6 +111,15 @@ def organize(
 
     if into == "":
         raise EmptyPath("--into")
+    filters = dict(
+        tags=values.each(values.nonempty, tag, "--tag"),
+        after=values.optional(values.when, after, "--after"),
+        before=values.optional(values.when, before, "--before"),
+        kinds=values.each(values.kind, kind, "--kind"),
+        camera=values.optional(values.nonempty, camera, "--camera"),
+        album=values.optional(values.nonempty, album, "--album"),
+        event=values.optional(values.nonempty, event, "--event"),
+    )
     settings = _settings(ctx, into, template)
     folder = settings.get("library_folder")
     if not folder:
@@ -124,10 +134,6 @@ def organize(
     )
     with Library.open(library_path(ctx), create=False) as lib:
         ids = resolve_files(lib, files, null=null, skip_missing=False) if files else None
-        filters = dict(
-            tags=tag or [], after=after, before=before, kinds=kind or [], camera=camera,
-            album=album, event=event,
-        )  # fmt: skip
         if any(filters.values()):
             chosen = _matching(lib, filters)
             ids = chosen if ids is None else [i for i in ids if i in set(chosen)]
@@ -155,9 +161,6 @@ def _matching(lib, filters: dict) -> list[str]:
     """The ids of the files `luna find` would list with these filters."""
     from luna.search import query
 
-    for kind in filters["kinds"]:
-        if kind not in ("photo", "video", "sidecar"):
-            raise query.BadFilter(f"--kind: {kind!r} is not photo, video or sidecar")
     q = query.Query(**filters)
     if filters["album"]:
         from luna.config import acting_user

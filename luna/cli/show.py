@@ -8,6 +8,7 @@ import typer
 
 from luna.cli.app import app, library_to_read
 from luna.cli.output import JsonlOption, JsonOption, handle_errors, print_json, print_jsonl
+from luna.cli.usage import one_output_mode
 from luna.fsnames import for_humans
 
 
@@ -27,6 +28,7 @@ def show_files(
 
     Example: luna show ~/Pictures/IMG_0001.jpg --json
     """
+    one_output_mode({"--json": as_json, "--jsonl": as_jsonl})
     with library_to_read(ctx) as lib:
         records = [lib.serialize(lib.get_file(ref)) for ref in refs]
     if as_json:
