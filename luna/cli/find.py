@@ -14,7 +14,7 @@ import typer
 from luna import values
 from luna.cli.app import app, library_path
 from luna.cli.output import handle_errors, human_size
-from luna.cli.usage import one_output_mode
+from luna.cli.usage import one_output_mode, read_filters
 from luna.errors import BadValue
 from luna.names import uuid_text
 
@@ -177,33 +177,22 @@ def find_files(
         one_output_mode({"--count": True, **{k: v for k, v in outputs.items() if k != "--json"}})
     if radius is not None and near is None:
         raise BadValue("--radius needs --near")
+    filters = read_filters(
+        dict(
+            after=after, before=before, on=on, near=near, bbox=bbox, tags=tag,
+            any_tags=any_tag, not_tags=not_tag, album=album, event=event, kinds=kind,
+            mime=mime, camera=camera, name=name, path=path, min_size=min_size,
+            max_size=max_size, sha=sha, user=user, limit=limit,
+        )
+    )  # fmt: skip
     q = query.Query(
-        after=values.optional(values.when, after, "--after"),
-        before=values.optional(values.when, before, "--before"),
-        on=values.optional(values.when, on, "--on"),
-        near=values.optional(values.point, near, "--near"),
+        **filters,
         radius_m=values.distance(radius, "--radius") if radius is not None else DEFAULT_RADIUS_M,
-        bbox=values.optional(values.bbox, bbox, "--bbox"),
         has_location=has_location,
-        tags=values.each(values.nonempty, tag, "--tag"),
-        any_tags=values.each(values.nonempty, any_tag, "--any-tag"),
-        not_tags=values.each(values.nonempty, not_tag, "--not-tag"),
         untagged=untagged,
-        album=values.optional(values.nonempty, album, "--album"),
-        event=values.optional(values.nonempty, event, "--event"),
-        kinds=values.each(values.kind, kind, "--kind"),
-        mime=values.optional(values.nonempty, mime, "--mime"),
-        camera=values.optional(values.nonempty, camera, "--camera"),
-        name=values.optional(values.nonempty, name, "--name"),
-        path=values.optional(values.nonempty, path, "--path"),
-        min_size=values.optional(values.size, min_size, "--min-size"),
-        max_size=values.optional(values.size, max_size, "--max-size"),
-        sha=values.optional(values.nonempty, sha, "--sha"),
-        user=values.optional(values.nonempty, user, "--user"),
         missing=missing,
         duplicates=duplicates,
         sort=values.nonempty(sort, "--sort"),
-        limit=values.optional(values.count, limit, "--limit"),
         offset=values.optional(values.count, offset, "--offset") or 0,
     )
     if template is not None:

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from luna import values
 from luna.cli.app import app, library_path
 from luna.cli.output import (
     DryRunOption,
@@ -20,6 +19,7 @@ from luna.cli.output import (
     resolve_files,
     warn,
 )
+from luna.cli.usage import read_filters
 from luna.errors import EmptyPath, ExitStatus, LunaError
 from luna.fsnames import for_humans
 
@@ -111,15 +111,10 @@ def organize(
 
     if into == "":
         raise EmptyPath("--into")
-    filters = dict(
-        tags=values.each(values.nonempty, tag, "--tag"),
-        after=values.optional(values.when, after, "--after"),
-        before=values.optional(values.when, before, "--before"),
-        kinds=values.each(values.kind, kind, "--kind"),
-        camera=values.optional(values.nonempty, camera, "--camera"),
-        album=values.optional(values.nonempty, album, "--album"),
-        event=values.optional(values.nonempty, event, "--event"),
-    )
+    filters = read_filters(
+        dict(tags=tag, after=after, before=before, kinds=kind, camera=camera, album=album,
+             event=event)
+    )  # fmt: skip
     settings = _settings(ctx, into, template)
     folder = settings.get("library_folder")
     if not folder:
