@@ -398,8 +398,18 @@ def test_an_empty_value_is_a_usage_error_everywhere(library, tmp_path):
         (["event", "detect", "--gap", ""], "--gap"),
         (["event", "create", "Trip", "--start", ""], "--start"),
         (["import", str(tmp_path), "--timeout", ""], "--timeout"),
+        (["import", str(tmp_path), "--owner", ""], "--owner"),
+        (["import", str(tmp_path), "--exclude", ""], "--exclude"),
+        (["album", "list", "--user", ""], "--user"),
+        (["dupes", "--keep", ""], "--keep"),
+        (["dupes", "--merge-metadata", "--user", ""], "--user"),
     ]
     same_answer(library, commands, "{option}: empty value")
+
+
+def test_an_empty_folder_is_an_empty_path_as_for_every_path_option(library):
+    expected = "{option}: an empty path was given (an unset variable?)"
+    same_answer(library, [(["missing", "--under", ""], "--under")], expected)
 
 
 def test_radius_without_near_is_a_usage_error(library):

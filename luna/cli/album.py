@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 import typer
 
+from luna import values
 from luna.cli.app import app, library_path, library_to_read
 from luna.cli.output import (
     CsvOption,
@@ -43,7 +44,7 @@ def _open(ctx: typer.Context, *, create: bool = False):
 def _acting(user: str | None) -> str:
     from luna.config import acting_user
 
-    return acting_user(user)
+    return acting_user(values.optional(values.nonempty, user, "--user"))
 
 
 def _count(n: int, what: str = "file") -> str:

@@ -117,7 +117,9 @@ def dupes(
         raise BadValue("--threshold needs --similar")
     if threshold is not None:
         threshold = values.count(threshold, "--threshold", high=32)
-    rule = keep or ("largest" if similar else core.DEFAULT_KEEP)
+    values.optional(values.nonempty, user, "--user")
+    rule = values.optional(values.nonempty, keep, "--keep")
+    rule = rule or ("largest" if similar else core.DEFAULT_KEEP)
     core.keeper_rule(rule)  # a bad rule is reported before any work
     # --similar keeps the hashes it computes, and --merge-metadata changes files' records;
     # otherwise dupes only reads, so it works on a read-only library too.

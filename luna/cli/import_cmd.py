@@ -151,6 +151,8 @@ def import_files(
     # Bad numbers are usage errors, found before anything is read or the library opened.
     jobs = values.count(jobs, "--jobs", high=MAX_JOBS) if jobs is not None else None
     timeout = values.number(timeout, "--timeout", 1, MAX_TIMEOUT)
+    values.optional(values.nonempty, owner, "--owner")
+    values.each(values.nonempty, exclude, "--exclude")
     if accept_vanished and (copy or move):
         raise LunaError("--accept-vanished goes with an import in place, not --copy/--move")
     if "" in paths:

@@ -29,6 +29,7 @@ from luna.cli.output import (
     resolve_files,
 )
 from luna.cli.usage import one_output_mode
+from luna.errors import EmptyPath
 from luna.fsnames import for_humans
 
 MISSING_JSON_VERSION = 1
@@ -90,6 +91,8 @@ def missing_list(
             "--csv": as_csv,
         }
     )
+    if under == "":
+        raise EmptyPath("--under")
     with library_to_read(ctx) as lib:
         records = core.missing_files(lib, under)
     structured = as_json or as_jsonl or as_csv
