@@ -57,7 +57,7 @@ def dupes(
             "--threshold",
             metavar="BITS",
             help="With --similar: how many of the 64 bits of two pictures' hashes may "
-            "differ (lower is stricter). Default: 8.",
+            "differ, 0 to 32 (lower is stricter). Default: 8.",
             show_default=False,
         ),
     ] = None,

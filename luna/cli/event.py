@@ -267,7 +267,7 @@ def event_detect(
             "--gap",
             "-g",
             metavar="DURATION",
-            help="Split where consecutive files are more than this apart: 90m, 6h, 2d.",
+            help="Split where consecutive files are more than this apart: 90m, 6h, 2d, 1w.",
         ),
     ] = "6h",
     min_files: Annotated[
