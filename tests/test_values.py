@@ -435,6 +435,7 @@ def test_radius_without_near_is_a_usage_error(library):
         (["tag", "list", "--json", "--jsonl"], "--json and --jsonl"),
         (["album", "list", "--json", "--csv"], "--json and --csv"),
         (["event", "list", "--jsonl", "--csv"], "--jsonl and --csv"),
+        (["event", "show", "Trip", "--json", "--csv"], "--json and --csv"),
         (["event", "detect", "--json", "--csv", "--dry-run"], "--json and --csv"),
         (["show", "--json", "--jsonl", "IMG_1.jpg"], "--json and --jsonl"),
     ],

@@ -206,6 +206,7 @@ def event_show(
     """
     from luna.ops import events as core
 
+    one_output_mode({"--json": as_json, "--jsonl": as_jsonl, "--csv": as_csv})
     with library_to_read(ctx) as lib:
         event = core.show_event(lib, name)
     if as_json:

@@ -10,7 +10,8 @@ What an event covers (`covered_range`):
 
 - a span covers files taken from its start up to and including the second of its end;
 - a date alone names a whole day: `--start 2019-06-01` with no end is the day from 00:00:00
-  to 23:59:59 (stored as that span), and a date-only end is the end of that day;
+  to 23:59:59 (stored as that span), and a date-only end is the end of that day (a month
+  or a year alone, read as `luna find` reads them, names the whole month or year);
 - a point event (a start with a time and no end) covers the minute of its start, since a
   photo of "the toast at 20:15" is taken at 20:15:37.
 
