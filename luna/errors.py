@@ -43,6 +43,64 @@ class Ambiguous(LunaError):
     """An id prefix matches more than one file."""
 
 
+class BadValue(LunaError):
+    """An option's value that cannot be used: not of its kind (a date, a duration, a
+    size...), out of its range, or empty. The message names the option and the value and
+    says what is expected, the same line whichever command the option belongs to."""
+
+    exit_status = ExitStatus.USAGE
+
+
+class BadName(LunaError):
+    """A tag, album or event name that cannot be used."""
+
+
+class BadTime(LunaError):
+    """An event's times that make no sense together (an end before its start)."""
+
+
+class EventExists(LunaError):
+    """Another event already has this name (or one with the same slug)."""
+
+
+class BadKeepRule(LunaError):
+    """--keep names no rule luna knows."""
+
+    exit_status = ExitStatus.USAGE
+
+
+class NotReviewed(LunaError):
+    """--extras asked of similar groups without --reviewed. Pictures that only look alike
+    may be different photos, so their extras are no list to delete from unread."""
+
+    exit_status = ExitStatus.USAGE
+
+    def __init__(self):
+        super().__init__(
+            "--extras with --similar lists pictures that only look alike: review the groups "
+            "first (luna dupes --similar, or --json for distances), then add --reviewed"
+        )
+
+
+class BadTemplate(LunaError):
+    """A path template that cannot be used; the message says why and what to write."""
+
+    exit_status = ExitStatus.USAGE
+
+
+class InsideLibraryFolder(LunaError):
+    """A source folder is the library folder or inside it: organize handles those."""
+
+
+class ConfigError(LunaError):
+    """The config file cannot be read, is not TOML, or gives a setting a value of the wrong
+    type; the message is one line naming the file."""
+
+
+class BadRecord(LunaError):
+    """A record that cannot be stored as given."""
+
+
 class Interrupted(LunaError):
     """Ctrl-C stopped the command; what it committed stays. `report` says how far it got."""
 

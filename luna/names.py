@@ -5,11 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from luna.errors import LunaError
-
-
-class BadName(LunaError):
-    """A tag, album or event name that cannot be used."""
+from luna.errors import BadName
 
 
 def tidy_name(name: str, what: str) -> str:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from luna.errors import LunaError
+from luna.errors import ConfigError
 
 CONFIG_ENV = "LUNA_CONFIG"
 LIBRARY_ENV = "LUNA_LIBRARY"  # the same names as in luna.config
@@ -35,11 +35,6 @@ USER_ENV = "LUNA_USER"
 DEFAULT_TEMPLATE = "{year}/{month}/{day}/{filename}"
 
 DEFAULT = "default"
-
-
-class ConfigError(LunaError):
-    """The config file cannot be read, is not TOML, or gives a setting a value of the wrong
-    type; the message is one line naming the file."""
 
 
 def config_path() -> Path:

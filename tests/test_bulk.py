@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from luna.names import BadName
-from luna.store.bulk import FILE_COLUMNS, BadRecord, bulk_insert_files
+from luna.errors import BadName, BadRecord
+from luna.store.bulk import FILE_COLUMNS, bulk_insert_files
 from luna.store.models import File
 from luna.store.rows import ROW_COLUMNS
 from luna.store.writes import FileStore

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from luna.errors import ConfigError
 from luna.settings import (
     KEYS,
-    ConfigError,
     config_path,
     example_config,
     load_settings,

@@ -202,7 +202,7 @@ def test_bad_options_are_one_line(copies, cli):
     code, _, err = cli("dupes", "--keep", "biggest")
     assert code == 2 and err.count("\n") == 1 and "--keep" in err
     code, _, err = cli("dupes", "--threshold", "4")
-    assert code == 1 and "--threshold needs --similar" in err
+    assert code == 2 and "--threshold needs --similar" in err
 
 
 # -- near duplicates -------------------------------------------------------------------------

@@ -11,7 +11,8 @@ import struct
 import pytest
 from conftest import make_photo, run_cli
 
-from luna.ops.events import EVENT_KEYS, FILE_KEYS, covered_range, parse_gap, parse_when
+from luna.ops.events import EVENT_KEYS, FILE_KEYS, covered_range
+from luna.values import duration, when
 
 # -- a library with a time line ------------------------------------------------------------
 
@@ -144,8 +145,8 @@ def test_create_with_a_description_and_list_every_format(timeline, cli, cli_json
 )
 def test_a_bad_when_is_one_clear_line(timeline, cli, cli_json, when):
     code, out, err = cli("event", "create", "Trip", "--start", when)
-    assert code == 1 and out == ""
-    assert err.startswith(f"Error: start {when!r} is not a date or time; use 2019-06-01, ")
+    assert code == 2 and out == ""  # a usage error, as a bad --after is to find
+    assert err.startswith(f"Error: --start: {when!r} is not a date (use 2019, 2019-06, ")
     assert "2019-06-01T14:00" in err and "+02:00" in err
     assert len(err.strip().splitlines()) == 1
     assert events(cli_json) == {}
@@ -159,7 +160,7 @@ def test_end_before_start_and_two_zones_are_errors(timeline, cli, cli_json):
     )
     assert code == 1 and "different UTC offsets" in err
     code, _, err = cli("event", "create", "Trip", "-s", "2019-06-01T10:00+15:30")
-    assert code == 1 and "impossible UTC offset" in err
+    assert code == 2 and "impossible UTC offset" in err
     assert events(cli_json) == {}
 
 
@@ -380,7 +381,7 @@ def test_detect_gap_splits_and_names_are_unique(timeline, cli, cli_json):
 @pytest.mark.parametrize("gap", ["6", "6x", "-1h", "0m", "h"])
 def test_detect_refuses_a_bad_gap(timeline, cli, cli_json, gap):
     code, out, err = cli("event", "detect", "--gap", gap)
-    assert code == 1 and out == "" and err.startswith("Error: gap")
+    assert code == 2 and out == "" and err.startswith("Error: --gap: ")
     assert events(cli_json) == {}
 
 
@@ -388,10 +389,11 @@ def test_detect_refuses_a_bad_gap(timeline, cli, cli_json, gap):
 
 
 def test_when_gap_and_range_from_python():
-    assert parse_when("2019-06-01").date_only
-    assert parse_when("2019-06-01 14:00:00.5Z").moment == dt.datetime(2019, 6, 1, 14, 0, 0, 500000)
-    assert parse_gap("90m") == dt.timedelta(minutes=90)
-    assert parse_gap("2d") == dt.timedelta(days=2)
+    assert when("2019-06-01", "--start").date_only
+    moment = when("2019-06-01 14:00:00.5Z", "--start").moment
+    assert moment == dt.datetime(2019, 6, 1, 14, 0, 0, 500000)
+    assert duration("90m", "--gap") == dt.timedelta(minutes=90)
+    assert duration("2d", "--gap") == dt.timedelta(days=2)
     start = dt.datetime(2019, 6, 1, 14, 0, 30)
     assert covered_range(start, None) == (
         start.replace(second=0),

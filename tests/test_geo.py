@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from luna.errors import BadValue
 from luna.search import geo
 from luna.search.geo import (
     EARTH_RADIUS_M,
@@ -16,10 +17,10 @@ from luna.search.geo import (
     boxes_around,
     boxes_for_bbox,
     distance_m,
-    parse_bbox,
-    parse_distance,
-    parse_point,
 )
+from luna.values import bbox as parse_bbox
+from luna.values import distance as parse_distance
+from luna.values import point as parse_point
 
 HALF_CIRCUMFERENCE_M = math.pi * EARTH_RADIUS_M
 WORLD = (-90.0, -180.0, 90.0, 180.0)
@@ -92,13 +93,13 @@ def test_parse_point_valid(text, expected):
         ("48.85", "place '48.85' is not LAT,LON (for example 48.85,2.35)"),
         ("48,2,3", "place '48,2,3' is not LAT,LON (for example 48.85,2.35)"),
         ("48,", "place '48,' is not LAT,LON (for example 48.85,2.35)"),
-        ("", "place '' is not LAT,LON (for example 48.85,2.35)"),
+        ("", "empty value"),
     ],
 )
 def test_parse_point_invalid(text, message):
-    with pytest.raises(GeoError) as info:
-        parse_point(text)
-    assert str(info.value) == message
+    with pytest.raises(BadValue) as info:
+        parse_point(text, "--near")
+    assert str(info.value) == "--near: " + message
     assert "\n" not in str(info.value)
 
 
@@ -147,15 +148,14 @@ def test_parse_distance_valid(text, metres):
         ("5 parsecs", "distance '5 parsecs' is not understood"),
         ("5 k m", "distance '5 k m' is not understood"),
         ("5e", "distance '5e' is not understood"),
-        ("", "distance '' is not understood"),
         ("5,5km", "distance '5,5km' is not understood"),
     ],
 )
 def test_parse_distance_invalid(text, problem):
-    with pytest.raises(GeoError) as info:
-        parse_distance(text)
+    with pytest.raises(BadValue) as info:
+        parse_distance(text, "--radius")
     message = str(info.value)
-    assert message.startswith(problem + "; ")
+    assert message.startswith("--radius: " + problem + "; ")
     for form in ("500m", "2km", "1.5mi", "300ft", "2nm", "bare number is metres"):
         assert form in message
     assert "\n" not in message
@@ -188,9 +188,9 @@ def test_parse_bbox_valid():
     ],
 )
 def test_parse_bbox_invalid(text, message):
-    with pytest.raises(GeoError) as info:
-        parse_bbox(text)
-    assert str(info.value) == message
+    with pytest.raises(BadValue) as info:
+        parse_bbox(text, "--bbox")
+    assert str(info.value) == "--bbox: " + message
 
 
 def test_boxes_for_bbox():

@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "luna"
 # From the bottom. A module belongs to the layer of its longest matching prefix.
 LAYERS = [
     ("base", ["luna.errors", "luna.fsnames", "luna.timefmt", "luna.names", "luna.notices",
-              "luna.interrupts", "luna.settings", "luna.config", "luna.version"]),
+              "luna.interrupts", "luna.settings", "luna.config", "luna.version", "luna.values"]),
     ("files", ["luna.files"]),
     ("store", ["luna.store"]),
     ("ingest", ["luna.ingest"]),

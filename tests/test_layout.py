@@ -10,13 +10,12 @@ import random
 
 import pytest
 
-from luna.errors import ExitStatus
+from luna.errors import BadTemplate, ExitStatus
 from luna.files import layout
 from luna.files.layout import (
     DEFAULT_TEMPLATE,
     FIELDS,
     UNDATED_FOLDER,
-    BadTemplate,
     LayoutFacts,
     camera_name,
     facts_from_row,

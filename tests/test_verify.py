@@ -17,7 +17,8 @@ import pytest
 from conftest import make_photo, run_cli, run_luna_as_owner
 
 from luna.ingest.importer import ImportOptions
-from luna.ops.verify import Interrupted, content_history, parse_duration, verify
+from luna.ops.verify import Interrupted, content_history, verify
+from luna.values import duration
 
 
 @pytest.fixture
@@ -305,10 +306,10 @@ def test_a_bad_older_than_is_one_line_and_exit_2(three, bad):
 
 
 def test_durations():
-    assert parse_duration("90m") == dt.timedelta(minutes=90)
-    assert parse_duration("12h") == dt.timedelta(hours=12)
-    assert parse_duration("30D") == dt.timedelta(days=30)
-    assert parse_duration("2w") == dt.timedelta(days=14)
+    assert duration("90m", "--older-than") == dt.timedelta(minutes=90)
+    assert duration("12h", "--older-than") == dt.timedelta(hours=12)
+    assert duration("30D", "--older-than") == dt.timedelta(days=30)
+    assert duration("2w", "--older-than") == dt.timedelta(days=14)
 
 
 def test_a_bad_limit_is_a_usage_error(three):

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 import typer
 
+from luna import values
 from luna.cli.app import app, library_path, library_to_read
 from luna.cli.output import (
     CsvOption,
@@ -22,6 +23,7 @@ from luna.cli.output import (
     print_json,
     print_rows,
 )
+from luna.cli.usage import one_output_mode
 
 album_app = typer.Typer(
     help="Albums: named collections with an owner, editors and viewers.", no_args_is_help=True
@@ -42,7 +44,7 @@ def _open(ctx: typer.Context):
 def _acting(user: str | None) -> str:
     from luna.config import acting_user
 
-    return acting_user(user)
+    return acting_user(values.optional(values.nonempty, user, "--user"))
 
 
 def _count(n: int, what: str = "file") -> str:
@@ -161,6 +163,7 @@ def album_list(
     """
     from luna.ops import albums
 
+    one_output_mode({"--json": as_json, "--jsonl": as_jsonl, "--csv": as_csv})
     acting = _acting(user)
     with library_to_read(ctx) as lib:
         rows = albums.list_albums(lib, user=acting)
@@ -193,6 +196,7 @@ def album_show(
     """
     from luna.ops import albums
 
+    one_output_mode({"--json": as_json, "--jsonl": as_jsonl, "--csv": as_csv})
     with library_to_read(ctx) as lib:
         record = albums.show_album(lib, name, user=_acting(user), order=order)
     if as_json:

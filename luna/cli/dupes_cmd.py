@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from luna import values
 from luna.cli.app import app, library_path, library_to_read
 from luna.cli.output import (
     CsvOption,
@@ -24,7 +25,8 @@ from luna.cli.output import (
     print_paths,
     warn,
 )
-from luna.errors import ExitStatus, LunaError
+from luna.cli.usage import one_output_mode
+from luna.errors import BadValue, ExitStatus, NotReviewed
 from luna.names import uuid_text
 
 DUPES_JSON_VERSION = 1
@@ -50,13 +52,12 @@ def dupes(
         ),
     ] = False,
     threshold: Annotated[
-        int | None,
+        str | None,
         typer.Option(
             "--threshold",
-            min=0,
-            max=32,
+            metavar="BITS",
             help="With --similar: how many of the 64 bits of two pictures' hashes may "
-            "differ (lower is stricter). Default: 8.",
+            "differ, 0 to 32 (lower is stricter). Default: 8.",
             show_default=False,
         ),
     ] = None,
@@ -123,13 +124,20 @@ def dupes(
     from luna.library import Library
     from luna.ops import dupes as core
 
-    if threshold is not None and not similar:
-        raise LunaError("--threshold needs --similar")
     if similar and extras and not reviewed:
-        # Refused before any work: a list of pictures that only look alike is not to be
+        # Refused first, before any work: a list of pictures that only look alike is not to be
         # piped into rm unread.
-        raise core.NotReviewed()
-    rule = keep or ("largest" if similar else core.DEFAULT_KEEP)
+        raise NotReviewed()
+    structured = {"--json": as_json, "--jsonl": as_jsonl, "--csv": as_csv}
+    one_output_mode({"--paths": paths, "--print0": print0, **structured})
+    one_output_mode({"--extras": extras, **structured})
+    if threshold is not None and not similar:
+        raise BadValue("--threshold needs --similar")
+    if threshold is not None:
+        threshold = values.count(threshold, "--threshold", high=32)
+    values.optional(values.nonempty, user, "--user")
+    rule = values.optional(values.nonempty, keep, "--keep")
+    rule = rule or ("largest" if similar else core.DEFAULT_KEEP)
     core.keeper_rule(rule)  # a bad rule is reported before any work
     # --similar keeps the hashes it computes, and --merge-metadata changes files' records;
     # otherwise dupes only reads, so it works on a read-only library too.

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from luna import values
 from luna.cli.app import app, library_path, library_to_read
 from luna.cli.output import (
     CsvOption,
@@ -23,6 +24,7 @@ from luna.cli.output import (
     print_rows,
     resolve_files,
 )
+from luna.cli.usage import one_output_mode
 
 event_app = typer.Typer(
     help="Events: named points or spans of time that group files.", no_args_is_help=True
@@ -73,6 +75,8 @@ def event_create(
     """
     from luna.ops import events as core
 
+    values.when(start, "--start")  # a bad WHEN is a usage error, before the library opens
+    values.optional(values.when, end, "--end")
     with _open(ctx) as lib:
         row = core.create_event(lib, name, start, end, description)
     if as_json:
@@ -172,6 +176,7 @@ def event_list(
     """
     from luna.ops import events as core
 
+    one_output_mode({"--json": as_json, "--jsonl": as_jsonl, "--csv": as_csv})
     with library_to_read(ctx) as lib:
         rows = core.list_events(lib)
     _print_events(rows, as_json=as_json, as_jsonl=as_jsonl, as_csv=as_csv)
@@ -201,6 +206,7 @@ def event_show(
     """
     from luna.ops import events as core
 
+    one_output_mode({"--json": as_json, "--jsonl": as_jsonl, "--csv": as_csv})
     with library_to_read(ctx) as lib:
         event = core.show_event(lib, name)
     if as_json:
@@ -262,13 +268,13 @@ def event_detect(
             "--gap",
             "-g",
             metavar="DURATION",
-            help="Split where consecutive files are more than this apart: 90m, 6h, 2d.",
+            help="Split where consecutive files are more than this apart: 90m, 6h, 2d, 1w.",
         ),
     ] = "6h",
     min_files: Annotated[
-        int,
-        typer.Option("--min-files", "-m", min=1, help="Keep groups of at least this many files."),
-    ] = 5,
+        str,
+        typer.Option("--min-files", "-m", metavar="N", help="Keep groups of at least N files."),
+    ] = "5",
     dry_run: DryRunOption = False,
     as_json: JsonOption = False,
     as_jsonl: JsonlOption = False,
@@ -288,8 +294,11 @@ def event_detect(
     """
     from luna.ops import events as core
 
+    one_output_mode({"--json": as_json, "--jsonl": as_jsonl, "--csv": as_csv})
+    gap_length = values.duration(gap, "--gap")
+    least = values.count(min_files, "--min-files", low=1)
     with _open(ctx) as lib:
-        found = core.detect_events(lib, gap, min_files, dry_run=dry_run)
+        found = core.detect_events(lib, gap_length, least, dry_run=dry_run)
     _print_events(
         [p.row() for p in found.created], as_json=as_json, as_jsonl=as_jsonl, as_csv=as_csv
     )
@@ -299,6 +308,6 @@ def event_detect(
             f"already covered by event {skipped.covered_by}"
         )
     if found.small_groups:
-        note(f"{_plural(found.small_groups, 'group')} of fewer than {min_files} files left out")
+        note(f"{_plural(found.small_groups, 'group')} of fewer than {least} files left out")
     verb = "would create" if dry_run else "created"
     note(f"{verb} {_plural(len(found.created), 'event')}")

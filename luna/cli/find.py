@@ -11,11 +11,15 @@ from typing import Annotated
 
 import typer
 
+from luna import values
 from luna.cli.app import app, library_path
 from luna.cli.output import handle_errors, human_size
+from luna.cli.usage import one_output_mode, read_filters
+from luna.errors import BadValue
 from luna.names import uuid_text
 
 FIND_JSON_VERSION = 1
+DEFAULT_RADIUS_M = 1000.0
 
 _WhenOpt = Annotated[str | None, typer.Option(metavar="WHEN", show_default=False)]
 _Texts = Annotated[list[str] | None, typer.Option(metavar="TAG", show_default=False)]
@@ -44,8 +48,11 @@ def find_files(
         str | None, typer.Option("--near", metavar="LAT,LON", help="Within --radius of this point.")
     ] = None,
     radius: Annotated[
-        str, typer.Option("--radius", metavar="DIST", help="500m, 2km, 1.5mi (default 1km).")
-    ] = "1km",
+        str | None,
+        typer.Option(
+            "--radius", metavar="DIST", help="With --near: 500m, 2km, 1.5mi (default 1km)."
+        ),
+    ] = None,
     bbox: Annotated[
         str | None,
         typer.Option(
@@ -121,8 +128,12 @@ def find_files(
     sort: Annotated[
         str, typer.Option("--sort", help="date, -date, name, -name, size, -size or distance.")
     ] = "date",
-    limit: Annotated[int | None, typer.Option("--limit", min=0, metavar="N")] = None,
-    offset: Annotated[int, typer.Option("--offset", min=0, metavar="N")] = 0,
+    limit: Annotated[
+        str | None, typer.Option("--limit", metavar="N", help="At most N files.")
+    ] = None,
+    offset: Annotated[
+        str | None, typer.Option("--offset", metavar="N", help="Skip the first N files.")
+    ] = None,
     count: Annotated[bool, typer.Option("--count", help="Print only how many match.")] = False,
     paths: Annotated[bool, typer.Option("--paths", help="One path per line.")] = False,
     print0: Annotated[
@@ -152,39 +163,40 @@ def find_files(
     """
     from luna.search import query
 
+    outputs = {
+        "--paths": paths,
+        "--print0": print0,
+        "--json": as_json,
+        "--jsonl": as_jsonl,
+        "--csv": as_csv,
+        "--geojson": geojson,
+        "--format": template is not None,
+    }
+    one_output_mode(outputs)
+    if count:  # a number, or with --json a document holding it: nothing else
+        one_output_mode({"--count": True, **{k: v for k, v in outputs.items() if k != "--json"}})
+    if radius is not None and near is None:
+        raise BadValue("--radius needs --near")
+    filters = read_filters(
+        dict(
+            after=after, before=before, on=on, near=near, bbox=bbox, tags=tag,
+            any_tags=any_tag, not_tags=not_tag, album=album, event=event, kinds=kind,
+            mime=mime, camera=camera, name=name, path=path, min_size=min_size,
+            max_size=max_size, sha=sha, user=user, limit=limit,
+        )
+    )  # fmt: skip
     q = query.Query(
-        after=after,
-        before=before,
-        on=on,
-        radius_m=_distance(radius),
+        **filters,
+        radius_m=values.distance(radius, "--radius") if radius is not None else DEFAULT_RADIUS_M,
+        has_location=has_location,
         untagged=untagged,
-        tags=tag or [],
-        any_tags=any_tag or [],
-        not_tags=not_tag or [],
-        album=album,
-        event=event,
-        kinds=_kinds(kind or []),
-        mime=mime,
-        camera=camera,
-        name=name,
-        path=path,
-        sha=sha,
-        user=user,
         missing=missing,
         duplicates=duplicates,
-        sort=sort,
-        limit=limit,
-        offset=offset,
-        has_location=has_location,
+        sort=values.nonempty(sort, "--sort"),
+        offset=values.optional(values.count, offset, "--offset") or 0,
     )
-    if near is not None:
-        q.near = _geo("--near", "parse_point", near)
-    if bbox is not None:
-        q.bbox = _geo("--bbox", "parse_bbox", bbox)
-    if min_size is not None:
-        q.min_size = query.parse_size(min_size, "--min-size")
-    if max_size is not None:
-        q.max_size = query.parse_size(max_size, "--max-size")
+    if template is not None:
+        values.nonempty(template, "--format")
     if album:
         from luna.config import acting_user
 
@@ -193,7 +205,7 @@ def find_files(
     con = query.connect(library)
     try:
         if count:
-            sys.stdout.write(f"{query.count(con, q)}\n")
+            _print_count(query.count(con, q), as_json=as_json)
             return
         structured = as_json or as_jsonl or as_csv or geojson or template is not None
         if print0 or paths or not (structured or sys.stdout.isatty()):
@@ -228,30 +240,16 @@ def _library_file(ctx) -> str:
     return str(chosen.expanduser() if chosen else default_library_path())
 
 
-def _distance(text: str) -> float:
-    return _geo("--radius", "parse_distance", text)
-
-
-def _geo(option: str, parser: str, text: str):
-    from luna.search import geo
-    from luna.search.query import BadFilter
-
-    try:
-        return getattr(geo, parser)(text)
-    except geo.GeoError as exc:
-        raise BadFilter(f"{option}: {exc}") from None
-
-
-def _kinds(kinds: list[str]) -> list[str]:
-    from luna.search.query import BadFilter
-
-    for k in kinds:
-        if k not in ("photo", "video", "sidecar"):
-            raise BadFilter(f"--kind: {k!r} is not photo, video or sidecar")
-    return kinds
-
-
 # -- output ----------------------------------------------------------------------------------
+
+
+def _print_count(number: int, *, as_json: bool) -> None:
+    if as_json:
+        from luna.cli.output import print_json
+
+        print_json({"version": FIND_JSON_VERSION, "count": number})
+    else:
+        sys.stdout.write(f"{number}\n")
 
 
 def _render(con, hits, q, *, as_json, as_jsonl, as_csv, geojson, template):
@@ -367,8 +365,6 @@ class _Blank(str):
 
 
 def _write_template(con, hits, template: str) -> None:
-    from luna.search.query import BadFilter
-
     template = template.replace("\\t", "\t").replace("\\n", "\n").replace("\\0", "\0")
     records = _records(con, hits) if "{tags" in template else None
     write = sys.stdout.write
@@ -394,7 +390,7 @@ def _write_template(con, hits, template: str) -> None:
         try:
             line = template.format_map(fields)
         except (KeyError, ValueError, IndexError, AttributeError) as exc:
-            raise BadFilter(
+            raise BadValue(
                 f"--format: {template!r} cannot be filled ({exc}); fields are "
                 f"{', '.join(sorted(fields))}"
             ) from None

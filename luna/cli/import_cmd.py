@@ -6,10 +6,14 @@ from typing import Annotated
 
 import typer
 
+from luna import values
 from luna.cli.app import app, library_path
 from luna.cli.output import FAILURES_LISTED, JsonOption, handle_errors, note, print_json
 from luna.errors import EmptyPath, LunaError
 from luna.fsnames import for_humans
+
+MAX_JOBS = 1024  # more worker processes than any machine has cores for
+MAX_TIMEOUT = 86_400  # a day per file: longer is a file that will never be read
 
 
 @app.command("import")
@@ -34,12 +38,13 @@ def import_files(
         bool, typer.Option("--dry-run", "-n", help="Report what would change; write nothing.")
     ] = False,
     jobs: Annotated[
-        int | None,
+        str | None,
         typer.Option(
             "--jobs",
             "-j",
-            min=0,
-            help="Worker processes (0: one per core; default: jobs in the config file, else 0).",
+            metavar="N",
+            help=f"Worker processes, 0 to {MAX_JOBS} (0: one per core; default: jobs in the "
+            "config file, else 0).",
             show_default=False,
         ),
     ] = None,
@@ -55,8 +60,13 @@ def import_files(
         ),
     ] = None,
     timeout: Annotated[
-        float, typer.Option("--timeout", min=1, help="Seconds allowed to read one file.")
-    ] = 60.0,
+        str,
+        typer.Option(
+            "--timeout",
+            metavar="S",
+            help=f"Seconds allowed to read one file, 1 to {MAX_TIMEOUT:,} (plus 60 per GB).",
+        ),
+    ] = "60",
     copy: Annotated[
         bool,
         typer.Option("--copy", help="Copy new files into the library folder (see --into)."),
@@ -138,6 +148,11 @@ def import_files(
     from luna.ingest.importer import ImportOptions, Interrupted
     from luna.library import Library
 
+    # Bad numbers are usage errors, found before anything is read or the library opened.
+    jobs = values.count(jobs, "--jobs", high=MAX_JOBS) if jobs is not None else None
+    timeout = values.number(timeout, "--timeout", 1, MAX_TIMEOUT)
+    values.optional(values.nonempty, owner, "--owner")
+    values.each(values.nonempty, exclude, "--exclude")
     if accept_vanished and (copy or move):
         raise LunaError("--accept-vanished goes with an import in place, not --copy/--move")
     if "" in paths:

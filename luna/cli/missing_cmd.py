@@ -28,6 +28,8 @@ from luna.cli.output import (
     print_rows,
     resolve_files,
 )
+from luna.cli.usage import one_output_mode
+from luna.errors import EmptyPath
 from luna.fsnames import for_humans
 
 MISSING_JSON_VERSION = 1
@@ -80,6 +82,17 @@ def missing_list(
     """
     from luna.ops import missing as core
 
+    one_output_mode(
+        {
+            "--paths": paths,
+            "--print0": print0,
+            "--json": as_json,
+            "--jsonl": as_jsonl,
+            "--csv": as_csv,
+        }
+    )
+    if under == "":
+        raise EmptyPath("--under")
     with library_to_read(ctx) as lib:
         records = core.missing_files(lib, under)
     structured = as_json or as_jsonl or as_csv

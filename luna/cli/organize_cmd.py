@@ -19,6 +19,7 @@ from luna.cli.output import (
     resolve_files,
     warn,
 )
+from luna.cli.usage import read_filters
 from luna.errors import EmptyPath, ExitStatus, LunaError
 from luna.fsnames import for_humans
 
@@ -110,6 +111,10 @@ def organize(
 
     if into == "":
         raise EmptyPath("--into")
+    filters = read_filters(
+        dict(tags=tag, after=after, before=before, kinds=kind, camera=camera, album=album,
+             event=event)
+    )  # fmt: skip
     settings = _settings(ctx, into, template)
     folder = settings.get("library_folder")
     if not folder:
@@ -124,10 +129,6 @@ def organize(
     )
     with Library.open(library_path(ctx), create=False) as lib:
         ids = resolve_files(lib, files, null=null, skip_missing=False) if files else None
-        filters = dict(
-            tags=tag or [], after=after, before=before, kinds=kind or [], camera=camera,
-            album=album, event=event,
-        )  # fmt: skip
         if any(filters.values()):
             chosen = _matching(lib, filters)
             ids = chosen if ids is None else [i for i in ids if i in set(chosen)]
@@ -155,9 +156,6 @@ def _matching(lib, filters: dict) -> list[str]:
     """The ids of the files `luna find` would list with these filters."""
     from luna.search import query
 
-    for kind in filters["kinds"]:
-        if kind not in ("photo", "video", "sidecar"):
-            raise query.BadFilter(f"--kind: {kind!r} is not photo, video or sidecar")
     q = query.Query(**filters)
     if filters["album"]:
         from luna.config import acting_user

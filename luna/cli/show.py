@@ -15,6 +15,7 @@ from luna.cli.output import (
     print_json,
     print_jsonl,
 )
+from luna.cli.usage import one_output_mode
 from luna.errors import ExitStatus
 from luna.fsnames import for_humans
 
@@ -40,6 +41,7 @@ def show_files(
     """
     from luna.ops.targets import expand_stdin
 
+    one_output_mode({"--json": as_json, "--jsonl": as_jsonl})
     with library_to_read(ctx) as lib:
         resolved = lib.resolve(expand_stdin(refs, null=null), skip_missing=True)
         records = [lib.serialize(lib.get_file(file_id)) for file_id in resolved.ids]

@@ -22,6 +22,7 @@ from luna.cli.output import (
     print_rows,
     resolve_files,
 )
+from luna.cli.usage import one_output_mode
 from luna.errors import LunaError
 
 tag_app = typer.Typer(
@@ -121,6 +122,7 @@ def tag_list(
     """
     from luna.ops import tags as core
 
+    one_output_mode({"--json": as_json, "--jsonl": as_jsonl, "--csv": as_csv})
     with library_to_read(ctx) as lib:
         rows = core.list_tags(lib)
     print_rows(
@@ -186,6 +188,7 @@ def tag_show(
     """
     from luna.ops import tags as core
 
+    one_output_mode({"--json": as_json, "--jsonl": as_jsonl, "--csv": as_csv})
     with library_to_read(ctx) as lib:
         rows = core.tags_of(lib, resolve_files(lib, refs, null=null, skip_missing=False))
     if as_json or as_jsonl:

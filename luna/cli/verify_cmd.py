@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from luna import values
 from luna.cli.app import app, library_path
 from luna.cli.output import JsonOption, NullOption, handle_errors, note, print_json
 from luna.fsnames import for_humans
@@ -35,8 +36,7 @@ def verify_files(
         ),
     ] = None,
     limit: Annotated[
-        int | None,
-        typer.Option("--limit", min=1, metavar="N", help="Check at most N files."),
+        str | None, typer.Option("--limit", metavar="N", help="Check at most N files.")
     ] = None,
     accept: Annotated[
         bool,
@@ -73,8 +73,9 @@ def verify_files(
     from luna.library import Library
     from luna.ops import verify as core
 
-    # A bad AGE is a usage error (exit 2), found before the library is opened.
-    age = core.parse_duration(older_than) if older_than is not None else None
+    # A bad AGE or N is a usage error (exit 2), found before the library is opened.
+    age = values.optional(values.duration, older_than, "--older-than")
+    most = values.count(limit, "--limit", low=1) if limit is not None else None
     with Library.open(library_path(ctx), create=False) as lib:
         if lib.backup_path and not quiet:
             note(f"Upgraded the library; the previous version is saved as {lib.backup_path}")
@@ -85,7 +86,7 @@ def verify_files(
                 ids,
                 older_than=age,
                 accept=accept,
-                limit=limit,
+                limit=most,
                 progress=make_progress(not quiet),
             )
         except core.Interrupted as exc:

@@ -55,7 +55,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from luna.errors import ExitStatus, LunaError
+from luna.errors import BadTemplate
 
 DEFAULT_TEMPLATE = "{year}/{month}/{day}/{filename}"
 UNDATED_FOLDER = "undated"
@@ -131,12 +131,6 @@ _RESERVED = frozenset(
 _JOINERS = frozenset("\u200d\ufe0e\ufe0f")
 # Literal text that only separates: left out with the date fields of an undated file.
 _SEPARATORS = frozenset(" -_.")
-
-
-class BadTemplate(LunaError):
-    """A path template that cannot be used; the message says why and what to write."""
-
-    exit_status = ExitStatus.USAGE
 
 
 class LayoutBug(RuntimeError):

@@ -20,7 +20,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
-from luna.errors import EmptyPath, ExitStatus, Interrupted
+from luna.errors import BadName, EmptyPath, ExitStatus, Interrupted
 from luna.files.scan import Candidate, ScanOptions, ScanProblem, require_root, walk
 from luna.ingest.sniff import is_certainly_not_media, not_media_reason
 from luna.interrupts import crash_point
@@ -477,8 +477,6 @@ class Importer:
 
     def _tag_id(self, name: str) -> int | None:
         """None for a keyword that cannot be a tag ("a//b"): the file's other tags stay."""
-        from luna.names import BadName
-
         if name not in self._tag_ids:
             try:
                 self._tag_ids[name] = self.library.tag_id(name)

@@ -17,30 +17,11 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from luna.errors import EmptyPath, ExitStatus, LunaError, NotFound
+from luna.errors import BadKeepRule, EmptyPath, LunaError, NotFound
 from luna.fsnames import for_humans
 
 KEEP_RULES = ("most-organized", "oldest", "newest", "shortest-path", "largest", "in:PATH")
 DEFAULT_KEEP = "most-organized"
-
-
-class BadKeepRule(LunaError):
-    """--keep names no rule luna knows."""
-
-    exit_status = ExitStatus.USAGE
-
-
-class NotReviewed(LunaError):
-    """--extras asked of similar groups without --reviewed. Pictures that only look alike
-    may be different photos, so their extras are no list to delete from unread."""
-
-    exit_status = ExitStatus.USAGE
-
-    def __init__(self):
-        super().__init__(
-            "--extras with --similar lists pictures that only look alike: review the groups "
-            "first (luna dupes --similar, or --json for distances), then add --reviewed"
-        )
 
 
 @dataclass

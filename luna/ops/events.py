@@ -10,7 +10,8 @@ What an event covers (`covered_range`):
 
 - a span covers files taken from its start up to and including the second of its end;
 - a date alone names a whole day: `--start 2019-06-01` with no end is the day from 00:00:00
-  to 23:59:59 (stored as that span), and a date-only end is the end of that day;
+  to 23:59:59 (stored as that span), and a date-only end is the end of that day (a month
+  or a year alone, read as `luna find` reads them, names the whole month or year);
 - a point event (a start with a time and no end) covers the minute of its start, since a
   photo of "the toast at 20:15" is taken at 20:15:37.
 
@@ -24,117 +25,64 @@ is the files that are there.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from luna.errors import LunaError, NotFound
+from luna import values
+from luna.errors import BadTime, EventExists, NotFound
 from luna.fsnames import from_db
-from luna.ingest.extract.dates import parse_offset
 from luna.names import slugify, tidy_name, uuid_text
 from luna.timefmt import iso_local
+from luna.values import When
 
 EVENT_TABLE, LINK_TABLE, FILE_TABLE = "event", "event_file", "file"
 EVENT_KEYS = ["name", "slug", "start", "end", "utc_offset", "description", "files"]
 FILE_KEYS = ["id", "path", "filename", "start", "kind"]
-WHEN_FORMS = (
-    "2019-06-01, 2019-06-01T14:00 or 2019-06-01 14:00:00, optionally followed by a UTC "
-    "offset such as +02:00 or Z"
-)
 MTIME_SOURCE = "file:mtime"
 SECOND, MINUTE = dt.timedelta(seconds=1), dt.timedelta(minutes=1)
-
-_WHEN = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})"
-    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?"
-    r"\s*(Z|[+-]\d{2}:?\d{2})?$"
-)
-_GAP = re.compile(r"^(\d+(?:\.\d+)?)\s*([mhd])$")
-_GAP_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
-
-
-class BadTime(LunaError):
-    """A time, span or duration that cannot be read or makes no sense."""
-
-
-class EventExists(LunaError):
-    """Another event already has this name (or one with the same slug)."""
-
 
 # -- reading what users type ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class When:
-    """A time as typed: wall-clock `moment`, its UTC offset if given, and whether only a
-    date was given (which then names the whole day)."""
-
-    moment: dt.datetime
-    utc_offset: int | None = None
-    date_only: bool = False
-
-
-def parse_when(text: str, what: str = "time") -> When:
-    """`2019-06-01`, `2019-06-01T14:00`, `2019-06-01 14:00:00`, each optionally with an
-    offset (`+02:00`, `-0500`, `Z`)."""
-    m = _WHEN.match(str(text).strip())
-    problem = f"{what} {text!r} is not a date or time; use {WHEN_FORMS}"
-    if not m:
-        raise BadTime(problem)
-    year, month, day = (int(m.group(i)) for i in (1, 2, 3))
-    hour, minute, second = (int(m.group(i) or 0) for i in (4, 5, 6))
-    micro = int((m.group(7) or "0").ljust(6, "0"))
-    try:
-        moment = dt.datetime(year, month, day, hour, minute, second, micro)
-    except ValueError:
-        raise BadTime(problem) from None
-    offset = None
-    if m.group(8):
-        offset = parse_offset(m.group(8))
-        if offset is None:
-            raise BadTime(f"{what} {text!r} has an impossible UTC offset; use {WHEN_FORMS}")
-    return When(moment, offset, date_only=m.group(4) is None)
-
-
-def as_when(value, what: str = "time") -> When:
-    """A When from text, a date (a whole day) or a datetime (aware: its offset is kept)."""
+def as_when(value, option: str) -> When:
+    """A When from text (luna.values.when), a date (a whole day) or a datetime (aware: its
+    offset is kept)."""
     if isinstance(value, When):
         return value
     if isinstance(value, dt.datetime):
         offset = value.utcoffset()
         minutes = None if offset is None else int(offset.total_seconds() // 60)
-        return When(value.replace(tzinfo=None), minutes)
+        moment = value.replace(tzinfo=None)
+        return When(moment, moment + SECOND, minutes)
     if isinstance(value, dt.date):
-        return When(dt.datetime.combine(value, dt.time()), None, date_only=True)
-    return parse_when(value, what)
+        day = dt.datetime.combine(value, dt.time())
+        return When(day, day + dt.timedelta(days=1), None, date_only=True)
+    return values.when(value, option)
 
 
-def parse_gap(text) -> dt.timedelta:
-    """A duration such as `90m`, `6h` or `2d` (minutes, hours, days)."""
-    if isinstance(text, dt.timedelta):
-        gap = text
-    else:
-        m = _GAP.match(str(text).strip().lower())
-        if not m:
-            raise BadTime(f"gap {text!r} is not a duration; use e.g. 90m, 6h or 2d")
-        gap = dt.timedelta(**{_GAP_UNITS[m.group(2)]: float(m.group(1))})
-    if gap <= dt.timedelta(0):
-        raise BadTime(f"gap {text!r} must be longer than zero")
-    return gap
+def as_gap(value, option: str = "--gap") -> dt.timedelta:
+    """A timedelta as it is, or a duration typed as text (luna.values.duration)."""
+    if isinstance(value, dt.timedelta):
+        if value <= dt.timedelta(0):
+            raise BadTime(f"{option}: {value} must be longer than zero")
+        return value
+    return values.duration(value, option)
 
 
-def _end_of_day(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(hour=23, minute=59, second=59, microsecond=0)
+def _last_second(when: When) -> dt.datetime:
+    """The end a date-only time gives a span: the last second of the day (or of the month
+    or year) it names."""
+    return when.after - SECOND
 
 
 def event_span(start, end=None) -> tuple[dt.datetime, dt.datetime | None, int | None]:
     """(start, end or None for a point, utc_offset) of an event from what the user typed."""
-    first = as_when(start, "start")
-    last = as_when(end, "end") if end is not None else None
+    first = as_when(start, "--start")
+    last = as_when(end, "--end") if end is not None else None
     if last is None:
-        finish = _end_of_day(first.moment) if first.date_only else None
+        finish = _last_second(first) if first.date_only else None
     else:
-        finish = _end_of_day(last.moment) if last.date_only else last.moment
+        finish = _last_second(last) if last.date_only else last.moment
     if finish is not None and finish < first.moment:
         raise BadTime(f"end {end} is before start {start}")
     offsets = {w.utc_offset for w in (first, last) if w is not None and w.utc_offset is not None}
@@ -283,7 +231,8 @@ def _count(db, event_id: int) -> int:
 
 
 def create_event(lib, name: str, start, end=None, description: str = "") -> dict:
-    """Create an event; `start`/`end` are text (see parse_when), dates or datetimes."""
+    """Create an event; `start`/`end` are text (see luna.values.when), Whens, dates or
+    datetimes."""
     name, description = tidy_name(name, "event"), description or ""
     slug = slugify(name)
     begin, finish, offset = event_span(start, end)
@@ -464,7 +413,7 @@ def detect_events(lib, gap="6h", min_files: int = 5, *, dry_run: bool = False) -
     ("Paris, 2019-06-01 to 2019-06-03"), holding those files. A group an existing event
     already covers (its span contains the group, or it holds all of the group's files) is
     skipped, so running detect twice creates nothing the second time."""
-    gap = parse_gap(gap)
+    gap = as_gap(gap)
     if min_files < 1:
         raise BadTime("min-files must be at least 1")
     result = Detection(dry_run=dry_run)

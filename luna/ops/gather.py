@@ -25,7 +25,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from luna import interrupts
-from luna.errors import ExitStatus, Interrupted, LunaError, NotFound
+from luna.errors import ExitStatus, InsideLibraryFolder, Interrupted, LunaError, NotFound
 from luna.files import place
 from luna.fsnames import for_humans
 from luna.ingest.importer import NamesSkipped
@@ -101,10 +101,6 @@ class GatherReport(NamesSkipped):
         data["version"] = 1
         data["seconds"] = round(self.seconds, 3)
         return data
-
-
-class InsideLibraryFolder(LunaError):
-    """A source folder is the library folder or inside it: organize handles those."""
 
 
 def make_library_folder(into: str, *, dry_run: bool) -> None:

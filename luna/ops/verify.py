@@ -31,7 +31,6 @@ import datetime as dt
 import hashlib
 import io
 import os
-import re
 import stat
 import threading
 import time
@@ -112,25 +111,6 @@ class VerifyReport:
             "seconds": round(self.seconds, 3),
             "interrupted": self.interrupted,
         }
-
-
-# -- durations ----------------------------------------------------------------------------
-
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([mhdw])$")
-_DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_duration(text: str, option: str = "--older-than") -> dt.timedelta:
-    """`90m`, `12h`, `30d`, `2w` as a timedelta; BadFilter (exit 2) names the option."""
-    from luna.search.query import BadFilter
-
-    m = _DURATION.match(str(text).strip().lower())
-    if not m:
-        raise BadFilter(f"{option}: {text!r} is not a duration; use e.g. 90m, 12h, 30d or 2w")
-    try:
-        return dt.timedelta(**{_DURATION_UNITS[m.group(2)]: float(m.group(1))})
-    except OverflowError:
-        raise BadFilter(f"{option}: {text!r} is too long a time") from None
 
 
 # -- reading one file (in a thread) -------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Places and distances typed by users, and the boxes that let the database find them.
+"""Places and distances, and the boxes that let the database find them.
 
 The library stores a location as plain ``latitude``/``longitude`` columns with an index on
 the pair. An index answers rectangles only, so ``luna find --near LAT,LON --radius DIST``
@@ -16,20 +16,6 @@ import math
 
 EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
 
-# Metres per unit; the keys are matched case-insensitively.
-_UNITS = {
-    "": 1.0,
-    "m": 1.0,
-    "km": 1000.0,
-    "mi": 1609.344,
-    "ft": 0.3048,
-    "nm": 1852.0,
-}
-_DISTANCE_FORMS = (
-    "use a number with an optional unit: 500m, 2km, 1.5mi, 300ft, 2nm (nautical miles);"
-    " a bare number is metres"
-)
-
 # Angular safety margin added to the radius before the boxes are computed (radians; about
 # 6 mm on the ground, 6e-8 degrees). Growing the radius by m moves every box edge outwards
 # by at least m, which is millions of times the rounding error of the box formulas and of
@@ -41,84 +27,8 @@ _WORLD = (-90.0, -180.0, 90.0, 180.0)
 
 
 class GeoError(ValueError):
-    """A bad place or distance; the message is one line for the user."""
-
-
-def _number(text: str, what: str) -> float:
-    """A finite float from user text; the Unicode minus sign (copied from web pages) is fine."""
-    cleaned = text.strip().replace("\u2212", "-")
-    try:
-        value = float(cleaned)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise GeoError(f"{what} {cleaned!r} is not a number")
-    return value
-
-
-def _check_range(value: float, text: str, what: str, limit: float) -> None:
-    if not -limit <= value <= limit:
-        raise GeoError(f"{what} {text.strip()} is outside -{limit:g}..{limit:g}")
-
-
-def _latitude(text: str, what: str = "latitude") -> float:
-    value = _number(text, what)
-    _check_range(value, text, what, 90.0)
-    return value
-
-
-def _longitude(text: str, what: str = "longitude") -> float:
-    value = _number(text, what)
-    _check_range(value, text, what, 180.0)
-    return value
-
-
-def parse_point(text: str) -> tuple[float, float]:
-    """Parse "48.85,2.35" (spaces allowed) into (lat, lon), range-checked."""
-    parts = str(text).split(",")
-    if len(parts) != 2 or not all(part.strip() for part in parts):
-        raise GeoError(f"place {text!r} is not LAT,LON (for example 48.85,2.35)")
-    return _latitude(parts[0]), _longitude(parts[1])
-
-
-def parse_distance(text: str) -> float:
-    """Parse "500m", "2km", "1.5mi", "300 ft", "2 nm" or a bare number of metres into metres."""
-    cleaned = str(text).strip()
-    body = cleaned.replace("\u2212", "-")
-    end = len(body)
-    while end and body[end - 1].isalpha():
-        end -= 1
-    number, unit = body[:end].strip(), body[end:].lower()
-    factor = _UNITS.get(unit)
-    try:
-        value = float(number) if factor is not None and number else math.nan
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise GeoError(f"distance {cleaned!r} is not understood; {_DISTANCE_FORMS}")
-    if value <= 0:
-        raise GeoError(f"distance {cleaned!r} must be greater than zero; {_DISTANCE_FORMS}")
-    metres = value * factor
-    if not math.isfinite(metres):
-        raise GeoError(f"distance {cleaned!r} is too large; {_DISTANCE_FORMS}")
-    return metres
-
-
-def parse_bbox(text: str) -> tuple[float, float, float, float]:
-    """Parse "SOUTH,WEST,NORTH,EAST"; west > east means the box crosses the antimeridian."""
-    parts = str(text).split(",")
-    if len(parts) != 4 or not all(part.strip() for part in parts):
-        raise GeoError(f"box {text!r} is not SOUTH,WEST,NORTH,EAST (for example 48.8,2.2,48.9,2.5)")
-    south = _latitude(parts[0], "south latitude")
-    west = _longitude(parts[1], "west longitude")
-    north = _latitude(parts[2], "north latitude")
-    east = _longitude(parts[3], "east longitude")
-    if south > north:
-        raise GeoError(
-            f"box {text.strip()!r} has south {parts[0].strip()} above north {parts[2].strip()};"
-            " the order is SOUTH,WEST,NORTH,EAST"
-        )
-    return south, west, north, east
+    """A place or radius given from Python that the boxes cannot be made for. (What users
+    type is read, and refused, by luna.values.point, bbox and distance.)"""
 
 
 def boxes_for_bbox(

@@ -15,8 +15,10 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from luna.errors import ExitStatus, LunaError, NotFound, PermissionDenied
+from luna import values
+from luna.errors import BadValue, NotFound, PermissionDenied
 from luna.fsnames import from_db, to_db, under
+from luna.values import When
 
 COLUMNS = (
     'id, path, filename, kind, mime_type, size_bytes, start, "end", utc_offset, latitude, '
@@ -33,17 +35,11 @@ _ORDER = {
 }
 
 
-class BadFilter(LunaError):
-    """A filter value that cannot be understood; the message names the option."""
-
-    exit_status = ExitStatus.USAGE
-
-
 @dataclass
 class Query:
-    after: str | None = None  # the --after WHEN as given
-    before: str | None = None
-    on: str | None = None
+    after: str | When | None = None  # the --after WHEN as given, or read (luna.values.when)
+    before: str | When | None = None
+    on: str | When | None = None
     near: tuple[float, float] | None = None
     radius_m: float = 1000.0
     bbox: tuple[float, float, float, float] | None = None
@@ -95,54 +91,6 @@ class Hit:
     distance_m: float | None = None
 
 
-# -- values the user types ----------------------------------------------------------------
-
-_WHEN = re.compile(
-    r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?)?)?)?$"
-)
-
-
-def when_range(text: str, option: str) -> tuple[dt.datetime, dt.datetime]:
-    """A partial date or time as the [first instant, first instant after) it names:
-    2019, 2019-06, 2019-06-01, 2019-06-01T14:00, 2019-06-01T14:00:05."""
-    m = _WHEN.match(text.strip())
-    if not m:
-        raise BadFilter(
-            f"{option}: {text!r} is not a date; use 2019, 2019-06, 2019-06-01 or 2019-06-01T14:00"
-        )
-    year, month, day, hour, minute, second = (int(g) if g else None for g in m.groups())
-    try:
-        first = dt.datetime(year, month or 1, day or 1, hour or 0, minute or 0, second or 0)
-    except ValueError as exc:
-        raise BadFilter(f"{option}: {text!r} is not a valid date ({exc})") from None
-    if second is not None:
-        after = first + dt.timedelta(seconds=1)
-    elif minute is not None:
-        after = first + dt.timedelta(minutes=1)
-    elif day is not None:
-        after = first + dt.timedelta(days=1)
-    elif month is not None:
-        after = dt.datetime(year + (month == 12), month % 12 + 1, 1)
-    else:
-        after = dt.datetime(year + 1, 1, 1)
-    return first, after
-
-
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
-_SIZE_UNITS = {"": 1, "b": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
-
-
-def parse_size(text: str, option: str) -> int:
-    """ "2MB" (10^6), "2MiB" (2^20), "500k", "1.5GB", a bare number of bytes."""
-    m = _SIZE.match(text)
-    if not m:
-        raise BadFilter(f"{option}: {text!r} is not a size; use 500k, 2MB, 1.5GiB or bytes")
-    number, unit = float(m.group(1)), (m.group(2) or "").lower()
-    letter = unit[:1] if unit[:1] in "kmgt" else ""
-    factor = 1024 ** "kmgt".index(letter) * 1024 if letter and "i" in unit else _SIZE_UNITS[letter]
-    return int(number * factor)
-
-
 def _stamp(when: dt.datetime) -> str:
     return str(when)  # peewee's storage form, 'YYYY-MM-DD HH:MM:SS', compares as text
 
@@ -167,14 +115,16 @@ class _Builder:
 def _time(b: _Builder, q: Query) -> None:
     # A video matches when its span [start, end] overlaps the range.
     if q.on:
-        first, after = when_range(q.on, "--on")
-        b.add('start < ? AND COALESCE("end", start) >= ?', _stamp(after), _stamp(first))
+        on = _when(q.on, "--on")
+        b.add('start < ? AND COALESCE("end", start) >= ?', _stamp(on.after), _stamp(on.moment))
     if q.after:
-        first, _ = when_range(q.after, "--after")
-        b.add('COALESCE("end", start) >= ?', _stamp(first))
+        b.add('COALESCE("end", start) >= ?', _stamp(_when(q.after, "--after").moment))
     if q.before:
-        first, _ = when_range(q.before, "--before")
-        b.add("start < ?", _stamp(first))
+        b.add("start < ?", _stamp(_when(q.before, "--before").moment))
+
+
+def _when(value: str | When, option: str) -> When:
+    return value if isinstance(value, When) else values.when(value, option)
 
 
 def _place(b: _Builder, q: Query) -> None:
@@ -310,7 +260,7 @@ def _file(b: _Builder, q: Query) -> None:
         b.add("size_bytes <= ?", q.max_size)
     if q.sha:
         if not re.fullmatch(r"[0-9a-fA-F]{1,64}", q.sha):
-            raise BadFilter(f"--sha: {q.sha!r} is not a hexadecimal SHA-256 prefix")
+            raise BadValue(f"--sha: {q.sha!r} is not a hexadecimal SHA-256 prefix")
         b.add("content_sha >= ? AND content_sha < ?", q.sha.lower(), q.sha.lower() + "g")
     if q.user:
         b.add("owner_id = (SELECT id FROM user WHERE name = ?)", q.user)
@@ -328,9 +278,9 @@ def _file(b: _Builder, q: Query) -> None:
 def build(con: sqlite3.Connection, q: Query) -> tuple[str, list]:
     """The WHERE clause and its parameters for a query."""
     if q.sort == "distance" and not q.near:
-        raise BadFilter("--sort distance needs --near")
+        raise BadValue("--sort distance needs --near")
     if q.sort not in SORTS:
-        raise BadFilter(f"--sort: {q.sort!r} is not one of {', '.join(SORTS)}")
+        raise BadValue(f"--sort: {q.sort!r} is not one of {', '.join(SORTS)}")
     b = _Builder(con)
     _time(b, q)
     _place(b, q)

@@ -27,7 +27,7 @@ from itertools import islice
 
 import peewee
 
-from luna.errors import LibraryError, LunaError
+from luna.errors import BadRecord, LibraryError
 from luna.fsnames import from_db, to_db
 from luna.names import slugify, tidy_name
 from luna.store.models import utcnow
@@ -50,10 +50,6 @@ _PATHS_PER_QUERY = 500  # well under SQLite's limit on bound variables
 # (ids, hashes, sizes, places), and a page evicted mid-batch is written to the WAL twice.
 # Pages are only taken as they are read, so a small insert does not use it all.
 _BULK_CACHE_KB = 256_000
-
-
-class BadRecord(LunaError):
-    """A record that cannot be stored as given."""
 
 
 def bulk_insert_files(
