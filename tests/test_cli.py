@@ -125,11 +125,13 @@ def test_import_of_a_missing_path_is_one_line_and_exit_1(tmp_path, cli):
 
 def test_show_by_path_id_and_prefix(imported, cli_json):
     path = str(imported / "a.jpg")
-    _, by_path, _ = cli_json("show", path)
+    _, shown, _ = cli_json("show", path)
+    assert list(shown) == ["version", "count", "files"] and shown["count"] == 1
+    by_path = shown["files"]
     assert len(by_path) == 1 and set(by_path[0]) == SHOW_KEYS
     file_id = by_path[0]["id"]
-    _, by_id, _ = cli_json("show", file_id)
-    _, by_prefix, _ = cli_json("show", file_id[:8])
+    by_id = cli_json("show", file_id)[1]["files"]
+    by_prefix = cli_json("show", file_id[:8])[1]["files"]
     assert by_id == by_prefix == by_path
     assert by_path[0]["location"]["latitude"] == pytest.approx(48.85)
     assert by_path[0]["metadata"]["model"] == "iPhone 12"
@@ -176,7 +178,7 @@ def test_show_ambiguous_prefix_is_an_error(photos, cli, cli_json):
     for i in range(17):
         make_photo(photos / f"{i}.jpg", color=(i, i, i))
     cli("import", photos)
-    _, rows, _ = cli_json("show", *sorted(str(p) for p in photos.iterdir()))
+    rows = cli_json("show", *sorted(str(p) for p in photos.iterdir()))[1]["files"]
     firsts = [r["id"][0] for r in rows]
     shared = next(c for c in firsts if firsts.count(c) > 1)
     code, out, err = cli("show", shared)

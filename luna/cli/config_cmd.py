@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from luna.cli.app import app, library_path
-from luna.cli.output import JsonOption, handle_errors, note, print_json, stdout_console, warn
+from luna.cli.output import JsonOption, handle_errors, note, stdout_console, warn
+from luna.cli.render import print_document
 from luna.errors import LunaError
 
 CONFIG_JSON_VERSION = 1
@@ -76,7 +77,7 @@ def config_show(
         return
     settings = cli_settings(ctx)
     if as_json:
-        print_json(
+        print_document(
             {
                 "version": CONFIG_JSON_VERSION,
                 "config_file": str(settings.path),

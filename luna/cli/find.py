@@ -12,10 +12,9 @@ from typing import Annotated
 import typer
 
 from luna.cli.app import app, library_path
-from luna.cli.output import handle_errors, human_size
+from luna.cli.output import handle_errors, human_size, print_json, print_paths
+from luna.cli.render import FILE_COLUMNS, LIST_JOINER, Listing, Output, listing_options, render
 from luna.names import uuid_text
-
-FIND_JSON_VERSION = 1
 
 _WhenOpt = Annotated[str | None, typer.Option(metavar="WHEN", show_default=False)]
 _Texts = Annotated[list[str] | None, typer.Option(metavar="TAG", show_default=False)]
@@ -109,9 +108,10 @@ def find_files(
     sha: Annotated[
         str | None, typer.Option("--sha", metavar="PREFIX", help="SHA-256 starts with PREFIX.")
     ] = None,
-    user: Annotated[
-        str | None, typer.Option("--user", metavar="NAME", help="Owned by NAME.")
+    owner: Annotated[
+        str | None, typer.Option("--owner", metavar="NAME", help="Owned by NAME.")
     ] = None,
+    owner_legacy: Annotated[str | None, typer.Option("--user", hidden=True)] = None,
     missing: Annotated[
         bool, typer.Option("--missing", help="Files whose path has vanished (left out otherwise).")
     ] = False,
@@ -124,13 +124,6 @@ def find_files(
     limit: Annotated[int | None, typer.Option("--limit", min=0, metavar="N")] = None,
     offset: Annotated[int, typer.Option("--offset", min=0, metavar="N")] = 0,
     count: Annotated[bool, typer.Option("--count", help="Print only how many match.")] = False,
-    paths: Annotated[bool, typer.Option("--paths", help="One path per line.")] = False,
-    print0: Annotated[
-        bool, typer.Option("--print0", "-0", help="NUL-terminated paths, for xargs -0.")
-    ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
-    as_jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per line.")] = False,
-    as_csv: Annotated[bool, typer.Option("--csv", help="CSV with a header row.")] = False,
     geojson: Annotated[
         bool,
         typer.Option("--geojson", help="A GeoJSON FeatureCollection of the files with a place."),
@@ -143,6 +136,7 @@ def find_files(
             help="A line per file: {path} {id} {start:%Y-%m-%d} {tags} ...",
         ),
     ] = None,
+    output: Output = None,
 ) -> None:
     """Find files by time, place, tag, album, event, camera and kind (filters combine
     with AND; none lists everything). No match is not an error: nothing is printed (and
@@ -169,7 +163,7 @@ def find_files(
         name=name,
         path=path,
         sha=sha,
-        user=user,
+        user=owner or owner_legacy,
         missing=missing,
         duplicates=duplicates,
         sort=sort,
@@ -195,22 +189,18 @@ def find_files(
         if count:
             sys.stdout.write(f"{query.count(con, q)}\n")
             return
-        structured = as_json or as_jsonl or as_csv or geojson or template is not None
-        if print0 or paths or not (structured or sys.stdout.isatty()):
-            end = "\0" if print0 else "\n"
-            sys.stdout.write("".join(p + end for p in query.find_paths(con, q)))
+        mode = "geojson" if geojson else "template" if template is not None else output.mode
+        if mode in ("paths", "print0", "lines"):
+            # find_paths serves these without building records.
+            print_paths(query.find_paths(con, q), null=mode == "print0")
             return
         hits = query.find(con, q)
-        _render(
-            con,
-            hits,
-            q,
-            as_json=as_json,
-            as_jsonl=as_jsonl,
-            as_csv=as_csv,
-            geojson=geojson,
-            template=template,
-        )
+        if mode == "template":
+            _write_template(con, hits, template)
+        elif mode == "geojson":
+            print_json(_feature_collection(_records(con, hits)))
+        else:
+            render(_listing(_records(con, hits)), output)
     except Exception as exc:
         from luna.store.libfile import is_about_the_file, unusable
 
@@ -254,30 +244,6 @@ def _kinds(kinds: list[str]) -> list[str]:
 # -- output ----------------------------------------------------------------------------------
 
 
-def _render(con, hits, q, *, as_json, as_jsonl, as_csv, geojson, template):
-    """Every output but paths (find_paths serves those without building records)."""
-    if template is not None:
-        _write_template(con, hits, template)
-    else:
-        records = _records(con, hits)
-        if as_json:
-            from luna.cli.output import print_json
-
-            print_json({"version": FIND_JSON_VERSION, "count": len(records), "files": records})
-        elif as_jsonl:
-            from luna.cli.output import print_jsonl
-
-            print_jsonl(records)
-        elif as_csv:
-            _write_csv(records)
-        elif geojson:
-            from luna.cli.output import print_json
-
-            print_json(_feature_collection(records))
-        else:
-            _print_table(records)
-
-
 def _records(con, hits) -> list[dict]:
     from luna.search.query import tags_by_file
     from luna.timefmt import iso_local
@@ -307,37 +273,28 @@ def _records(con, hits) -> list[dict]:
     ]
 
 
-CSV_COLUMNS = [
-    "id",
-    "path",
-    "filename",
-    "kind",
-    "mime_type",
-    "size_bytes",
-    "start",
-    "end",
-    "latitude",
-    "longitude",
-    "altitude",
-    "width",
-    "height",
-    "content_sha",
-    "tags",
-    "missing",
-    "distance_m",
-]
+CSV_COLUMNS = [*FILE_COLUMNS, "tags", "missing", "distance_m"]
 
 
-def _write_csv(records: list[dict]) -> None:
-    import csv
+def _listing(records: list[dict]) -> Listing:
+    return Listing(
+        "files",
+        records,
+        CSV_COLUMNS,
+        table=["date", "name", "kind", "size", "place", "tags"],
+        view=_table_view,
+    )
 
-    # RFC 4180: fields with commas, quotes or line breaks are quoted, quotes doubled.
-    writer = csv.DictWriter(sys.stdout, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    for r in records:
-        writer.writerow(
-            {**r, "tags": ";".join(r["tags"]), **{k: "" for k in CSV_COLUMNS if r.get(k) is None}}
-        )
+
+def _table_view(r: dict) -> dict:
+    place = f"{r['latitude']:.4f}, {r['longitude']:.4f}" if r["latitude"] is not None else ""
+    return {
+        **r,
+        "date": (r["start"] or "")[:19].replace("T", " "),
+        "name": r["filename"],
+        "size": human_size(r["size_bytes"]),
+        "place": place,
+    }
 
 
 def _feature_collection(records: list[dict]) -> dict:
@@ -389,7 +346,7 @@ def _write_template(con, hits, template: str) -> None:
             "width": _value(h.width),
             "height": _value(h.height),
             "distance": _value(h.distance_m),
-            "tags": ",".join(records[i]["tags"]) if records else _Blank(),
+            "tags": LIST_JOINER.join(records[i]["tags"]) if records else _Blank(),
         }
         try:
             line = template.format_map(fields)
@@ -405,27 +362,6 @@ def _value(v):
     return _Blank() if v is None else v
 
 
-def _print_table(records: list[dict]) -> None:
-    from rich.table import Table
-
-    from luna.cli.output import stdout_console
-
-    table = Table(box=None, padding=(0, 2))
-    for column in ("date", "name", "kind", "size", "place", "tags"):
-        table.add_column(column, justify="right" if column == "size" else "left")
-    for r in records:
-        place = f"{r['latitude']:.4f}, {r['longitude']:.4f}" if r["latitude"] is not None else ""
-        table.add_row(
-            (r["start"] or "")[:19].replace("T", " "),
-            r["filename"],
-            r["kind"],
-            human_size(r["size_bytes"]),
-            place,
-            ", ".join(r["tags"]),
-        )
-    stdout_console().print(table)
-
-
 def _dt(text):
     import datetime as dt
 
@@ -437,6 +373,7 @@ def _dt(text):
         return None
 
 
+find_files = listing_options(paths=True)(find_files)
 app.command("find")(handle_errors(find_files))
 app.command(
     "search",

@@ -1,0 +1,234 @@
+"""The one renderer of listings: a table for people, and for programs tab-separated lines,
+JSON, JSON lines, CSV, or paths (newline- or NUL-terminated).
+
+Every command that lists things builds a `Listing` and calls `render`, so the CSV dialect,
+the JSON envelope and the list joiner cannot drift between commands. `listing_options` adds
+the same output options to each of them.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated
+
+import typer
+
+from luna.cli.output import print_json, print_jsonl, print_paths, stdout_console
+from luna.fsnames import for_humans
+
+# The version of every --json document. Raise it when a key changes meaning or goes away;
+# a new key does not need it.
+JSON_VERSION = 1
+# Lists inside one CSV, tab-separated or table cell (a file's tags, say).
+LIST_JOINER = "; "
+# The CSV columns every listing of file records (find, show) starts with.
+FILE_COLUMNS = [
+    "id",
+    "path",
+    "filename",
+    "kind",
+    "mime_type",
+    "size_bytes",
+    "start",
+    "end",
+    "latitude",
+    "longitude",
+    "altitude",
+    "width",
+    "height",
+    "content_sha",
+]
+
+_JSON = Annotated[bool, typer.Option("--json", help="One versioned JSON document.")]
+_JSONL = Annotated[bool, typer.Option("--jsonl", help="One JSON object per line.")]
+_CSV = Annotated[bool, typer.Option("--csv", help="CSV (RFC 4180) with a header row.")]
+_PATHS = Annotated[bool, typer.Option("--paths", help="One path per line.")]
+_PRINT0 = Annotated[
+    bool, typer.Option("--print0", "-0", help="NUL-terminated paths, for xargs -0.")
+]
+
+
+@dataclass(frozen=True)
+class Output:
+    """The output asked for on the command line; `mode` says which one wins."""
+
+    json: bool = False
+    jsonl: bool = False
+    csv: bool = False
+    paths: bool = False
+    print0: bool = False
+
+    @property
+    def mode(self) -> str:
+        """json, jsonl, csv, print0 or paths when asked; else `table` on a terminal and
+        `lines` (tab-separated, or paths) for a program."""
+        for name in ("json", "jsonl", "csv", "print0", "paths"):
+            if getattr(self, name):
+                return name
+        return "table" if sys.stdout.isatty() else "lines"
+
+    @property
+    def for_people(self) -> bool:
+        return self.mode == "table"
+
+
+def listing_options(*, paths: bool = False):
+    """Add --json, --jsonl, --csv (and with `paths`, --paths and --print0/-0) to a command,
+    which receives them as one `output: Output` argument."""
+    options = {"json": _JSON, "jsonl": _JSONL, "csv": _CSV}
+    if paths:
+        options |= {"paths": _PATHS, "print0": _PRINT0}
+    names = {f"output_{name}": name for name in options}
+
+    def decorate(command):
+        signature = inspect.signature(command, eval_str=True)
+        kept = [p for p in signature.parameters.values() if p.name != "output"]
+        added = [
+            inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, default=False, annotation=a)
+            for param, a in zip(names, options.values(), strict=True)
+        ]
+
+        @functools.wraps(command)
+        def with_output(*args, **kwargs):
+            chosen = Output(**{names[p]: kwargs.pop(p) for p in names})
+            return command(*args, output=chosen, **kwargs)
+
+        with_output.__signature__ = signature.replace(parameters=[*kept, *added])
+        return with_output
+
+    return decorate
+
+
+def envelope(document: dict) -> dict:
+    """Every --json document: an object whose first key is its "version"."""
+    return {"version": document.get("version", JSON_VERSION), **document}
+
+
+def print_document(document: dict) -> None:
+    print_json(envelope(document))
+
+
+@dataclass
+class Listing:
+    """Rows to print. `key` names the list in the --json document ("files", "tags"),
+    `columns` are the CSV columns, `table` the columns people see, `document` the --json
+    document's other keys. `flat` turns a record into one value per column (for CSV,
+    tab-separated lines and the table), `view` such a row into what people see."""
+
+    key: str
+    rows: list[dict]
+    columns: list[str]
+    table: list[str] | None = None
+    flat: Callable[[dict], dict] | None = None
+    view: Callable[[dict], dict] | None = None
+    title: str | None = None
+    document: dict = field(default_factory=dict)
+    # What a program gets without asking: "paths" for lists of files, else "tsv".
+    piped: str = "tsv"
+    empty: str | None = None  # said on stderr when a person gets no rows
+
+
+def render(listing: Listing, output: Output) -> None:
+    mode = output.mode
+    rows = listing.rows
+    if mode == "json":
+        print_document({**listing.document, "count": len(rows), listing.key: rows})
+    elif mode == "jsonl":
+        print_jsonl(rows)
+    elif mode == "csv":
+        write_csv(listing.columns, [_flat(listing, row) for row in rows])
+    elif mode in ("paths", "print0") or (mode == "lines" and listing.piped == "paths"):
+        print_paths((row["path"] for row in rows), null=mode == "print0")
+    elif mode == "lines":
+        write_tsv(_cells(listing, for_people=False))
+    elif rows:
+        cells = _cells(listing, for_people=True)
+        print_table(listing.table or listing.columns, cells, title=listing.title)
+    elif listing.empty:
+        from luna.cli.output import note
+
+        note(listing.empty)  # for a person, who would otherwise see nothing at all
+
+
+def _flat(listing: Listing, row: dict) -> dict:
+    return listing.flat(row) if listing.flat else row
+
+
+def _cells(listing: Listing, *, for_people: bool) -> list[list[str]]:
+    view = listing.view if for_people and listing.view else (lambda row: row)
+    columns = listing.table or listing.columns
+    rows = (view(_flat(listing, row)) for row in listing.rows)
+    return [[cell(row.get(c)) for c in columns] for row in rows]
+
+
+def cell(value) -> str:
+    """A value as the text of one CSV, tab-separated or table cell."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return LIST_JOINER.join(map(str, value))
+    return str(value)
+
+
+def write_csv(columns: list[str], rows: list[dict]) -> None:
+    """RFC 4180, the csv module's default dialect: CRLF line ends; a field with a comma,
+    quote or line break quoted, quotes doubled."""
+    import csv
+
+    writer = csv.writer(sys.stdout)
+    writer.writerow(columns)
+    writer.writerows([cell(row.get(c)) for c in columns] for row in rows)
+
+
+# A tab or line break inside a value would split it; escaped as in PostgreSQL's text COPY.
+_TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def write_tsv(lines: list[list[str]]) -> None:
+    """Tab-separated lines without a header, for `cut` and `awk`."""
+    sys.stdout.write(
+        "".join("\t".join(c.translate(_TSV_ESCAPES) for c in cells) + "\n" for cells in lines)
+    )
+
+
+def print_table(columns: list[str], lines: list[list[str]], *, title: str | None = None) -> None:
+    """A table for people: long values fold onto more lines, never cut off."""
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", box=None, padding=(0, 2))
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for cells in lines:
+        table.add_row(*(_markup_free(for_humans(c)) for c in cells))
+    stdout_console().print(table)
+
+
+def _markup_free(text: str):
+    from rich.text import Text
+
+    return Text(text)  # a tag such as "[draft]" is data, not rich markup
+
+
+def print_record(pairs: list[tuple[str, str]], *, title: str) -> None:
+    """One thing's fields, a line each. On a terminal the values line up, and a value too
+    long for its line starts on its own (so a SHA-256 folds at most at the screen's edge,
+    never mid-column); for a program, `key<TAB>value` lines."""
+    if not sys.stdout.isatty():
+        write_tsv([[k, v] for k, v in pairs])
+        return
+    from rich.text import Text
+
+    console = stdout_console()
+    width = max(len(k) for k, _ in pairs) + 2
+    console.print(Text(for_humans(title), style="bold"))
+    for key, value in pairs:
+        value = for_humans(value)
+        if 2 + width + len(value) <= console.width:
+            console.print(Text(f"  {key:<{width}}{value}"), overflow="fold")
+        else:
+            console.print(Text(f"  {key}"))
+            console.print(Text(f"    {value}"), overflow="fold")
