@@ -242,4 +242,3 @@ def test_show_keeps_the_sha_whole_on_a_narrow_terminal(library):
     seen = _on_terminal(library, *_args(library, "show"), columns=70)
     for sha in _shas(library, "latin1", "quotes", "long"):
         assert sha.encode() in seen, "grep finds the whole SHA-256"
-

@@ -53,7 +53,7 @@ def config_show(
       library_folder  where import --copy/--move and organize put files (--into)
       template        their paths in it, default {year}/{month}/{day}/{filename}
       exclude         glob patterns import skips (--exclude): a string or a list
-      user            who acts on shared albums (--user), default your login name
+      user            who acts on shared albums (--as), default your login name
       jobs            worker processes for import (--jobs), default 0: one per core
 
     \b

@@ -299,7 +299,7 @@ def _settings(ctx, given: dict):
 
 
 def _print_plan(report) -> None:
-    from luna.cli.output import print_plan
+    from luna.cli.render import print_plan
 
     print_plan(report.steps)
 

@@ -14,12 +14,11 @@ from luna.cli.output import (
     NullInputOption,
     handle_errors,
     note,
-    print_plan,
     print_transfer_failures,
     resolve_files,
     warn,
 )
-from luna.cli.render import print_document
+from luna.cli.render import print_document, print_plan
 from luna.errors import EmptyPath, ExitStatus, LunaError
 from luna.fsnames import for_humans
 

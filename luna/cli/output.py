@@ -149,25 +149,6 @@ def print_paths(paths, *, null: bool) -> None:
     sys.stdout.write("".join(p + end for p in paths))
 
 
-def print_plan(steps) -> None:
-    """What a copy, move or organize does (or would do) to each file: a table on a
-    terminal (long paths wrap, never cut), tab-separated lines for a program."""
-    from luna.fsnames import for_humans
-
-    rows = [(s.action, s.source, s.destination or "", s.detail) for s in steps]
-    if not sys.stdout.isatty():
-        sys.stdout.write("".join("\t".join(row) + "\n" for row in rows))
-        return
-    from rich.table import Table
-
-    table = Table(box=None, padding=(0, 2))
-    for column in ("action", "source", "destination", "detail"):
-        table.add_column(column, overflow="fold")
-    for action, source, destination, detail in rows:
-        table.add_row(action, for_humans(source), for_humans(destination), detail)
-    stdout_console().print(table)
-
-
 FAILURES_LISTED = 20
 
 

@@ -232,3 +232,13 @@ def print_record(pairs: list[tuple[str, str]], *, title: str) -> None:
         else:
             console.print(Text(f"  {key}"))
             console.print(Text(f"    {value}"), overflow="fold")
+
+
+def print_plan(steps) -> None:
+    """What a copy, move or organize does (or would do) to each file: a table on a
+    terminal, `action<TAB>source<TAB>destination<TAB>detail` lines for a program."""
+    lines = [[s.action, s.source, s.destination or "", s.detail] for s in steps]
+    if sys.stdout.isatty():
+        print_table(["action", "source", "destination", "detail"], lines)
+    else:
+        write_tsv(lines)
