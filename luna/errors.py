@@ -39,6 +39,12 @@ class EmptyPath(LunaError):
         super().__init__(f"{option}: {text}" if option else text)
 
 
+class BadTemplate(LunaError):
+    """A --format template that cannot be filled: an unknown field, a bad format spec."""
+
+    exit_status = ExitStatus.USAGE
+
+
 class Ambiguous(LunaError):
     """An id prefix matches more than one file."""
 

@@ -102,7 +102,7 @@ LISTINGS = {
     "missing": (["missing"], {"gone"}),
     "dupes": (["dupes"], {"copy", "plain"}),
 }
-MODES = ["json", "jsonl", "csv", "paths", "print0", "piped"]
+MODES = ["json", "jsonl", "csv", "format", "paths", "print0", "piped"]
 CASES = [
     pytest.param(name, mode, id=f"{name}-{mode}")
     for name, (_, listed) in LISTINGS.items()
@@ -118,6 +118,8 @@ def _args(library: Library, name: str) -> list:
 
 def _output(library: Library, name: str, mode: str) -> bytes:
     flags = [] if mode == "piped" else [f"--{mode}"]
+    if mode == "format":  # a file's path, or a tag's, album's or event's name and count
+        flags.append("{path}\\0" if LISTINGS[name][1] is not None else "{name}\\t{files}")
     return library.run(*_args(library, name), *flags).stdout
 
 
@@ -152,6 +154,14 @@ def _check_csv(library, name, out, expected):
         assert {os.fsencode(row[column]) for row in rows[1:]} == expected
 
 
+def _check_format(library, name, out, expected):
+    if expected is not None:
+        _check_print0(library, name, out, expected)
+    else:
+        lines = out.decode().splitlines()
+        assert lines and all(re.fullmatch(r"[^\t]+\t\d+", line) for line in lines)
+
+
 def _check_paths(library, name, out, expected):
     assert set(out.splitlines()) == expected
 
@@ -183,6 +193,7 @@ CHECKS = {
     "json": _check_json,
     "jsonl": _check_jsonl,
     "csv": _check_csv,
+    "format": _check_format,
     "paths": _check_paths,
     "print0": _check_print0,
     "piped": _check_piped,
@@ -242,3 +253,30 @@ def test_show_keeps_the_sha_whole_on_a_narrow_terminal(library):
     seen = _on_terminal(library, *_args(library, "show"), columns=70)
     for sha in _shas(library, "latin1", "quotes", "long"):
         assert sha.encode() in seen, "grep finds the whole SHA-256"
+
+
+# -- option names ------------------------------------------------------------------------------
+
+
+def test_nul_input_is_z_and_the_old_spelling_still_works(library):
+    names = b"".join(library.files[k] + b"\0" for k in ("latin1", "quotes"))
+    shown = library.run("tag", "show", "-z", "-", "--paths", stdin=names).stdout
+    assert set(shown.splitlines()) == library.paths("latin1", "quotes")
+    for old in ("-0", "--null"):  # hidden, before -0 came to mean NUL output everywhere
+        library.run("tag", "add", "nul-input", old, "-", "--dry-run", stdin=names)
+    assert b"-0, --print0" in library.run("find", "--help").stdout
+    helped = library.run("tag", "add", "--help").stdout
+    assert b"--null-input" in helped and not re.search(rb"--null(?![-\w])", helped)
+
+
+def test_act_as_and_owned_by_have_distinct_names(library):
+    me = library.run("album", "list", "--as", USER, "--json").stdout
+    assert json.loads(me)["count"] == 1
+    nobody = library.run("album", "list", "--as", "nobody", "--json").stdout
+    assert json.loads(nobody)["count"] == 0
+    assert library.run("album", "list", "-u", "nobody", "--json").stdout == nobody  # old, hidden
+    owner = json.loads(library.run("show", _args(library, "show")[1], "--json").stdout)
+    owned = library.run("find", "--owner", owner["files"][0]["owner"], "--paths").stdout
+    assert set(owned.splitlines()) == library.paths(*PRESENT)
+    assert library.run("find", "--owner", "nobody", "--paths").stdout == b""
+    assert b"--user" not in library.run("album", "list", "--help").stdout

@@ -26,6 +26,7 @@ from luna.cli.render import (
     listing_options,
     print_document,
     write_csv,
+    write_template,
     write_tsv,
 )
 from luna.errors import ExitStatus, LunaError
@@ -178,6 +179,8 @@ def _render(groups, hashing, *, similar, threshold, rule, extras, output: Output
         print_jsonl(_group_record(g) for g in groups)
     elif mode == "csv":
         write_csv(CSV_COLUMNS, _csv_rows(groups))
+    elif mode == "template":
+        write_template(output.template, _csv_rows(groups))
     elif extras or mode in ("paths", "print0"):
         chosen = [c for g in groups for c in (g.extras if extras else g.files)]
         print_paths((c.path for c in chosen), null=mode == "print0")

@@ -13,7 +13,14 @@ import typer
 
 from luna.cli.app import app, library_path
 from luna.cli.output import handle_errors, human_size, print_json, print_paths
-from luna.cli.render import FILE_COLUMNS, LIST_JOINER, Listing, Output, listing_options, render
+from luna.cli.render import (
+    FILE_COLUMNS,
+    Listing,
+    Output,
+    listing_options,
+    render,
+    write_template,
+)
 from luna.names import uuid_text
 
 _WhenOpt = Annotated[str | None, typer.Option(metavar="WHEN", show_default=False)]
@@ -128,14 +135,6 @@ def find_files(
         bool,
         typer.Option("--geojson", help="A GeoJSON FeatureCollection of the files with a place."),
     ] = False,
-    template: Annotated[
-        str | None,
-        typer.Option(
-            "--format",
-            metavar="TEMPLATE",
-            help="A line per file: {path} {id} {start:%Y-%m-%d} {tags} ...",
-        ),
-    ] = None,
     output: Output = None,
 ) -> None:
     """Find files by time, place, tag, album, event, camera and kind (filters combine
@@ -189,14 +188,14 @@ def find_files(
         if count:
             sys.stdout.write(f"{query.count(con, q)}\n")
             return
-        mode = "geojson" if geojson else "template" if template is not None else output.mode
+        mode = "geojson" if geojson else output.mode
         if mode in ("paths", "print0", "lines"):
             # find_paths serves these without building records.
             print_paths(query.find_paths(con, q), null=mode == "print0")
             return
         hits = query.find(con, q)
         if mode == "template":
-            _write_template(con, hits, template)
+            write_template(output.template, _template_fields(con, hits, output.template))
         elif mode == "geojson":
             print_json(_feature_collection(_records(con, hits)))
         else:
@@ -316,50 +315,36 @@ def _feature_collection(records: list[dict]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-class _Blank(str):
-    """An absent value in a --format template: empty, whatever the format spec."""
-
-    def __format__(self, spec: str) -> str:
-        return ""
-
-
-def _write_template(con, hits, template: str) -> None:
-    from luna.search.query import BadFilter
-
-    template = template.replace("\\t", "\t").replace("\\n", "\n").replace("\\0", "\0")
+def _template_fields(con, hits, template: str):
+    """The fields of --format, read from the hits: the records (a query per file's tags)
+    are built only if the template asks for {tags}."""
     records = _records(con, hits) if "{tags" in template else None
-    write = sys.stdout.write
     for i, h in enumerate(hits):
-        fields = {
-            "path": h.path,
+        start, end = _dt(h.start), _dt(h.end)  # {start:%Y-%m-%d} formats a date
+        yield {
             "id": uuid_text(h.id),
+            "path": h.path,
             "filename": h.filename,
             "kind": h.kind,
+            "mime_type": h.mime_type,
+            "size_bytes": h.size_bytes,
+            "start": start,
+            "end": end,
+            "latitude": h.latitude,
+            "longitude": h.longitude,
+            "altitude": h.altitude,
+            "width": h.width,
+            "height": h.height,
+            "content_sha": h.content_sha,
+            "tags": records[i]["tags"] if records else None,
+            "missing": h.missing_since is not None,
+            "distance_m": h.distance_m,
+            # the short names --format had first
             "mime": h.mime_type,
             "size": h.size_bytes,
             "sha": h.content_sha,
-            "start": _dt(h.start) or _Blank(),
-            "end": _dt(h.end) or _Blank(),
-            "latitude": _value(h.latitude),
-            "longitude": _value(h.longitude),
-            "altitude": _value(h.altitude),
-            "width": _value(h.width),
-            "height": _value(h.height),
-            "distance": _value(h.distance_m),
-            "tags": LIST_JOINER.join(records[i]["tags"]) if records else _Blank(),
+            "distance": h.distance_m,
         }
-        try:
-            line = template.format_map(fields)
-        except (KeyError, ValueError, IndexError, AttributeError) as exc:
-            raise BadFilter(
-                f"--format: {template!r} cannot be filled ({exc}); fields are "
-                f"{', '.join(sorted(fields))}"
-            ) from None
-        write(line if line.endswith(("\n", "\0")) else line + "\n")
-
-
-def _value(v):
-    return _Blank() if v is None else v
 
 
 def _dt(text):

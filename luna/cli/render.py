@@ -50,6 +50,15 @@ _PATHS = Annotated[bool, typer.Option("--paths", help="One path per line.")]
 _PRINT0 = Annotated[
     bool, typer.Option("--print0", "-0", help="NUL-terminated paths, for xargs -0.")
 ]
+_FORMAT = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        metavar="TEMPLATE",
+        help="A line per row, TEMPLATE filled with its --json keys: '{path}\\t{tags}'.",
+        show_default=False,
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -59,14 +68,15 @@ class Output:
     json: bool = False
     jsonl: bool = False
     csv: bool = False
+    template: str | None = None  # --format
     paths: bool = False
     print0: bool = False
 
     @property
     def mode(self) -> str:
-        """json, jsonl, csv, print0 or paths when asked; else `table` on a terminal and
-        `lines` (tab-separated, or paths) for a program."""
-        for name in ("json", "jsonl", "csv", "print0", "paths"):
+        """json, jsonl, csv, template, print0 or paths when asked; else `table` on a
+        terminal and `lines` (tab-separated, or paths) for a program."""
+        for name in ("json", "jsonl", "csv", "template", "print0", "paths"):
             if getattr(self, name):
                 return name
         return "table" if sys.stdout.isatty() else "lines"
@@ -77,9 +87,9 @@ class Output:
 
 
 def listing_options(*, paths: bool = False):
-    """Add --json, --jsonl, --csv (and with `paths`, --paths and --print0/-0) to a command,
-    which receives them as one `output: Output` argument."""
-    options = {"json": _JSON, "jsonl": _JSONL, "csv": _CSV}
+    """Add --json, --jsonl, --csv, --format (and with `paths`, --paths and --print0/-0) to
+    a command, which receives them as one `output: Output` argument."""
+    options = {"json": _JSON, "jsonl": _JSONL, "csv": _CSV, "template": _FORMAT}
     if paths:
         options |= {"paths": _PATHS, "print0": _PRINT0}
     names = {f"output_{name}": name for name in options}
@@ -88,8 +98,13 @@ def listing_options(*, paths: bool = False):
         signature = inspect.signature(command, eval_str=True)
         kept = [p for p in signature.parameters.values() if p.name != "output"]
         added = [
-            inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, default=False, annotation=a)
-            for param, a in zip(names, options.values(), strict=True)
+            inspect.Parameter(
+                param,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None if name == "template" else False,
+                annotation=options[name],
+            )
+            for param, name in names.items()
         ]
 
         @functools.wraps(command)
@@ -141,6 +156,8 @@ def render(listing: Listing, output: Output) -> None:
         print_jsonl(rows)
     elif mode == "csv":
         write_csv(listing.columns, [_flat(listing, row) for row in rows])
+    elif mode == "template":
+        write_template(output.template, (_flat(listing, row) for row in rows))
     elif mode in ("paths", "print0") or (mode == "lines" and listing.piped == "paths"):
         print_paths((row["path"] for row in rows), null=mode == "print0")
     elif mode == "lines":
@@ -193,6 +210,37 @@ def write_tsv(lines: list[list[str]]) -> None:
     sys.stdout.write(
         "".join("\t".join(c.translate(_TSV_ESCAPES) for c in cells) + "\n" for cells in lines)
     )
+
+
+class _Blank(str):
+    """An absent value in a --format template: empty, whatever the format spec."""
+
+    def __format__(self, spec: str) -> str:
+        return ""
+
+
+def write_template(template: str, rows) -> None:
+    """A line per row, `template` filled with its fields (str.format): an absent value is
+    empty, a list joined; \\t, \\n and \\0 are a tab, a newline and a NUL, and a line not
+    ending in a newline or NUL gets a newline."""
+    from luna.errors import BadTemplate
+
+    template = template.replace("\\t", "\t").replace("\\n", "\n").replace("\\0", "\0")
+    write = sys.stdout.write
+    for row in rows:
+        fields = {k: _Blank() if v is None else _template_value(v) for k, v in row.items()}
+        try:
+            line = template.format_map(fields)
+        except (KeyError, ValueError, IndexError, AttributeError) as exc:
+            raise BadTemplate(
+                f"--format: {template!r} cannot be filled ({exc}); fields are "
+                f"{', '.join(sorted(fields))}"
+            ) from None
+        write(line if line.endswith(("\n", "\0")) else line + "\n")
+
+
+def _template_value(value):
+    return LIST_JOINER.join(map(str, value)) if isinstance(value, (list, tuple)) else value
 
 
 def print_table(columns: list[str], lines: list[list[str]], *, title: str | None = None) -> None:
