@@ -34,7 +34,7 @@ def _print_tables(stats: dict) -> None:
     console = stdout_console()
     summary = Table(show_header=False, box=None, padding=(0, 2))
     summary.add_column(style="bold")
-    summary.add_column(justify="right")
+    summary.add_column(justify="right", overflow="fold")  # the library's path, never cut
     summary.add_row("library", stats["library"])
     summary.add_row("files", f"{stats['files']:,}")
     summary.add_row("total size", human_size(stats["total_bytes"]))
@@ -54,7 +54,7 @@ def _print_tables(stats: dict) -> None:
         if not stats[key]:
             continue
         table = Table(title=f"by {title}", title_justify="left", box=None, padding=(0, 2))
-        table.add_column(title)
+        table.add_column(title, overflow="fold")
         table.add_column("files", justify="right")
         for name, count in stats[key].items():
             table.add_row(name, f"{count:,}")
