@@ -245,31 +245,34 @@ def _kinds(kinds: list[str]) -> list[str]:
 
 def _records(con, hits) -> list[dict]:
     from luna.search.query import tags_by_file
-    from luna.timefmt import iso_local
 
     tags = tags_by_file(con, [h.id for h in hits])
-    return [
-        {
-            "id": uuid_text(h.id),
-            "path": h.path,
-            "filename": h.filename,
-            "kind": h.kind,
-            "mime_type": h.mime_type,
-            "size_bytes": h.size_bytes,
-            "start": iso_local(_dt(h.start), h.utc_offset),
-            "end": iso_local(_dt(h.end), h.utc_offset),
-            "latitude": h.latitude,
-            "longitude": h.longitude,
-            "altitude": h.altitude,
-            "width": h.width,
-            "height": h.height,
-            "content_sha": h.content_sha,
-            "tags": tags.get(h.id, []),
-            "missing": h.missing_since is not None,
-            "distance_m": round(h.distance_m, 1) if h.distance_m is not None else None,
-        }
-        for h in hits
-    ]
+    return [_record(h, tags.get(h.id, [])) for h in hits]
+
+
+def _record(h, tags: list[str] | None) -> dict:
+    """One hit as --json, --jsonl and --csv give it."""
+    from luna.timefmt import iso_local
+
+    return {
+        "id": uuid_text(h.id),
+        "path": h.path,
+        "filename": h.filename,
+        "kind": h.kind,
+        "mime_type": h.mime_type,
+        "size_bytes": h.size_bytes,
+        "start": iso_local(_dt(h.start), h.utc_offset),
+        "end": iso_local(_dt(h.end), h.utc_offset),
+        "latitude": h.latitude,
+        "longitude": h.longitude,
+        "altitude": h.altitude,
+        "width": h.width,
+        "height": h.height,
+        "content_sha": h.content_sha,
+        "tags": tags,
+        "missing": h.missing_since is not None,
+        "distance_m": round(h.distance_m, 1) if h.distance_m is not None else None,
+    }
 
 
 CSV_COLUMNS = [*FILE_COLUMNS, "tags", "missing", "distance_m"]
@@ -316,30 +319,17 @@ def _feature_collection(records: list[dict]) -> dict:
 
 
 def _template_fields(con, hits, template: str):
-    """The fields of --format, read from the hits: the records (a query per file's tags)
-    are built only if the template asks for {tags}."""
-    records = _records(con, hits) if "{tags" in template else None
-    for i, h in enumerate(hits):
-        start, end = _dt(h.start), _dt(h.end)  # {start:%Y-%m-%d} formats a date
+    """The fields of --format: a hit's record, with dates that take a format spec
+    ({start:%Y-%m-%d}) and the short names --format had first. The tags (a query) are
+    read only if the template asks for them."""
+    from luna.search.query import tags_by_file
+
+    tags = tags_by_file(con, [h.id for h in hits]) if "{tags" in template else None
+    for h in hits:
         yield {
-            "id": uuid_text(h.id),
-            "path": h.path,
-            "filename": h.filename,
-            "kind": h.kind,
-            "mime_type": h.mime_type,
-            "size_bytes": h.size_bytes,
-            "start": start,
-            "end": end,
-            "latitude": h.latitude,
-            "longitude": h.longitude,
-            "altitude": h.altitude,
-            "width": h.width,
-            "height": h.height,
-            "content_sha": h.content_sha,
-            "tags": records[i]["tags"] if records else None,
-            "missing": h.missing_since is not None,
-            "distance_m": h.distance_m,
-            # the short names --format had first
+            **_record(h, tags.get(h.id, []) if tags is not None else None),
+            "start": _dt(h.start),
+            "end": _dt(h.end),
             "mime": h.mime_type,
             "size": h.size_bytes,
             "sha": h.content_sha,
