@@ -126,11 +126,13 @@ def test_import_of_a_missing_path_is_one_line_and_exit_1(tmp_path, cli):
 
 def test_show_by_path_id_and_prefix(imported, cli_json):
     path = str(imported / "a.jpg")
-    _, by_path, _ = cli_json("show", path)
+    _, shown, _ = cli_json("show", path)
+    assert list(shown) == ["version", "count", "files"] and shown["count"] == 1
+    by_path = shown["files"]
     assert len(by_path) == 1 and set(by_path[0]) == SHOW_KEYS
     file_id = by_path[0]["id"]
-    _, by_id, _ = cli_json("show", file_id)
-    _, by_prefix, _ = cli_json("show", file_id[:8])
+    by_id = cli_json("show", file_id)[1]["files"]
+    by_prefix = cli_json("show", file_id[:8])[1]["files"]
     assert by_id == by_prefix == by_path
     assert by_path[0]["location"]["latitude"] == pytest.approx(48.85)
     assert by_path[0]["metadata"]["model"] == "iPhone 12"
@@ -176,25 +178,26 @@ def test_show_prints_the_known_files_and_names_the_others(imported, cli, cli_jso
     known = str(imported / "a.jpg")
     code, out, err = cli("show", known, "/nope", "--json")
     assert code == 1 and "not in the library: /nope" in err
-    assert [r["path"] for r in json.loads(out)] == [known]
+    assert [r["path"] for r in json.loads(out)["files"]] == [known]
 
 
 def test_show_takes_folders_and_stdin_as_every_file_command_does(imported, cli, cli_json):
     paths = sorted(str(p) for p in imported.glob("*.jpg"))  # c.txt is not recorded
     _, by_folder, _ = cli_json("show", imported)
-    assert sorted(r["path"] for r in by_folder) == paths
+    assert sorted(r["path"] for r in by_folder["files"]) == paths
     code, out, _ = cli("show", "-", "--json", input="\n".join(paths) + "\n")
-    assert code == 0 and sorted(r["path"] for r in json.loads(out)) == paths
-    code, out, _ = cli("show", "-", "-0", "--json", input="\0".join(paths))
-    assert code == 0 and sorted(r["path"] for r in json.loads(out)) == paths
+    assert code == 0 and sorted(r["path"] for r in json.loads(out)["files"]) == paths
+    code, out, _ = cli("show", "-", "-z", "--json", input="\0".join(paths))
+    assert code == 0 and sorted(r["path"] for r in json.loads(out)["files"]) == paths
 
 
 def test_show_and_tag_show_resolve_ids_alike(imported, cli, cli_json, library_path):
-    _, rows, _ = cli_json("show", imported)
+    rows = cli_json("show", imported)[1]["files"]
     first, second = (r["id"].replace("-", "") for r in rows)  # stored without dashes
     for command in (["show"], ["tag", "show"]):
         code, out, err = cli(*command, first[:4], "--json")
-        assert code == 0 and json.loads(out)[0]["id"].replace("-", "") == first, (command, err)
+        shown = json.loads(out)["files"][0]["id"].replace("-", "")
+        assert code == 0 and shown == first, (command, err)
         # Fewer than 4 hex digits is not an id: a stray word must not pick a file.
         assert cli(*command, first[:3])[0] == 1
     # Two ids that share their first 4 digits: the prefix names neither.

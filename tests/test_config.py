@@ -126,9 +126,10 @@ def test_no_file_cli(cli, isolated_config):
     assert err == ""  # JSON for a program: no note about the absent file
     code, out, err = cli("config")
     assert code == 0
-    assert [line.split()[0] for line in out.splitlines()[1:] if not line.startswith("   ")] == [
-        *KEYS
-    ]  # a table for people: long values fold onto more lines (its values: see --json)
+    # not a terminal: `key<TAB>value<TAB>source` lines (a table for people on a terminal)
+    lines = [line.split("\t") for line in out.splitlines()]
+    assert [key for key, _, _ in lines] == [*KEYS]
+    assert ["template", DEFAULT_TEMPLATE, "default"] in lines
     assert "No config file at ~/.config/luna/config.toml" in err
 
 

@@ -108,7 +108,7 @@ def test_merge_metadata_gives_the_kept_file_what_its_copies_carry(copies, cli, c
     code, _, err = cli("dupes", "--keep", "oldest", "--merge-metadata")
     assert code == 0, err
     assert "gained tags sea; albums Summer; events Beach day" in err
-    (kept,) = _json(cli_json, "show", copies["original"])
+    (kept,) = _json(cli_json, "show", copies["original"])["files"]
     assert kept["tags"] == ["sea"]
     assert [a["name"] for a in kept["albums"]] == ["Summer"]
     assert [e["name"] for e in kept["events"]] == ["Beach day"]
@@ -123,14 +123,14 @@ def test_merged_tags_survive_a_reimport_of_the_kept_file(copies, cli, cli_json, 
     os.utime(copies["original"], (1_600_000_000,) * 2)  # makes the import read it again
     code, out, _ = cli("import", "--json", photos)
     assert json.loads(out)["updated"] == 1
-    assert _json(cli_json, "show", copies["original"])[0]["tags"] == ["sea"]
+    assert _json(cli_json, "show", copies["original"])["files"][0]["tags"] == ["sea"]
 
 
 def test_merge_dry_run_changes_nothing(copies, cli, cli_json):
     cli("tag", "add", "sea", copies["backup"])
     code, _, err = cli("dupes", "--keep", "oldest", "--merge-metadata", "--dry-run")
     assert code == 0 and "would gain tags sea" in err
-    assert _json(cli_json, "show", copies["original"])[0]["tags"] == []
+    assert _json(cli_json, "show", copies["original"])["files"][0]["tags"] == []
 
 
 def test_merge_respects_album_roles(copies, cli, cli_json, monkeypatch):
@@ -142,7 +142,7 @@ def test_merge_respects_album_roles(copies, cli, cli_json, monkeypatch):
     code, _, err = cli("dupes", "--keep", "oldest", "--merge-metadata")
     assert code == 0
     assert 'not added to album "Alice\'s"' in err or "not added to album 'Alice's'" in err
-    assert _json(cli_json, "show", copies["original"])[0]["albums"] == []
+    assert _json(cli_json, "show", copies["original"])["files"][0]["albums"] == []
 
 
 def test_folder_argument_shows_only_groups_with_a_copy_there(copies, cli_json, photos):

@@ -71,11 +71,20 @@ def timeline(photos, cli):
 
 
 def events(cli_json) -> dict[str, dict]:
-    code, rows, err = cli_json("event", "list")
+    code, listed, err = cli_json("event", "list")
     assert code == 0, err
+    assert list(listed) == ["version", "count", "events"]
+    rows = listed["events"]
     for row in rows:
         assert list(row) == EVENT_KEYS
     return {row["name"]: row for row in rows}
+
+
+def detect(cli_json, *args) -> tuple[int, list[dict], str]:
+    """`event detect --json`: the events made (or, with --dry-run, that would be)."""
+    code, document, err = cli_json("event", "detect", *args)
+    assert list(document) == ["version", "count", "events"]
+    return code, document["events"], err
 
 
 def files_of(cli_json, name) -> list[str]:
@@ -119,6 +128,7 @@ def test_create_reads_every_form_of_when(timeline, cli, cli_json, start, end, ex
     args = ["event", "create", "Trip", "--start", start] + (["--end", end] if end else [])
     code, row, err = cli_json(*args)
     assert code == 0, err
+    assert row.pop("version") == 1
     assert "created event Trip" in err
     assert (row["start"], row["end"], row["utc_offset"]) == expected
     assert events(cli_json) == {"Trip": row}
@@ -219,14 +229,14 @@ def test_add_and_remove_by_path_stdin_and_nul(timeline, cli, cli_json):
     assert ok("add", "Mix", "-", input=f"{p / 'lone1.jpg'}\n{p / 'july0.jpg'}\n") == (
         "added 1 file to Mix (1 already in it)"
     )
-    assert ok("add", "Mix", "-0", "-", input=f"{p / 'paris1.jpg'}\0{p / 'lone2.jpg'}\0") == (
+    assert ok("add", "Mix", "-z", "-", input=f"{p / 'paris1.jpg'}\0{p / 'lone2.jpg'}\0") == (
         "added 2 files to Mix"
     )
     # In the order taken, not the order added.
     assert files_of(cli_json, "Mix") == ["paris1.jpg", "lone1.jpg", "lone2.jpg", "july0.jpg"]
     assert ok("remove", "Mix", "--dry-run", p / "lone1.jpg") == "would remove 1 file from Mix"
     assert len(files_of(cli_json, "Mix")) == 4
-    assert ok("remove", "Mix", "-0", "-", input=f"{p / 'lone1.jpg'}\0{p / 'paris2.jpg'}\0") == (
+    assert ok("remove", "Mix", "-z", "-", input=f"{p / 'lone1.jpg'}\0{p / 'paris2.jpg'}\0") == (
         "removed 1 file from Mix (1 were not in it)"
     )
     assert files_of(cli_json, "Mix") == ["paris1.jpg", "lone2.jpg", "july0.jpg"]
@@ -252,7 +262,7 @@ def test_show_lists_the_event_and_its_files(timeline, cli, cli_json):
     ok("attach", "paris-trip")
     code, event, _ = cli_json("event", "show", "PARIS TRIP")
     assert code == 0
-    assert list(event) == EVENT_KEYS
+    assert list(event) == ["version", *EVENT_KEYS[:-1], "count", "files"]
     assert event["start"] == "2019-06-02T00:00:00+02:00"
     assert event["end"] == "2019-06-02T23:59:59+02:00"
     assert [f["start"] for f in event["files"]] == [
@@ -263,7 +273,7 @@ def test_show_lists_the_event_and_its_files(timeline, cli, cli_json):
     first = event["files"][0]
     assert first["path"] == str(timeline / "paris4.jpg") and first["kind"] == "photo"
     # The same id `luna show` reports, and `luna show` lists the event too.
-    code, shown, _ = cli_json("show", first["id"])
+    shown = cli_json("show", first["id"])[1]["files"]
     assert shown[0]["id"] == first["id"]
     assert [e["name"] for e in shown[0]["events"]] == ["Paris trip"]
     code, out, _ = cli("event", "show", "Paris trip", "--csv")
@@ -325,7 +335,7 @@ JULY_EVENT = {  # six photos, one missing: five; no place names, no zone
 
 
 def test_detect_dry_run_creates_nothing(timeline, cli, cli_json):
-    code, rows, err = cli_json("event", "detect", "--gap", "12h", "--min-files", "5", "--dry-run")
+    code, rows, err = detect(cli_json, "--gap", "12h", "--min-files", "5", "--dry-run")
     assert code == 0, err
     assert rows == [PARIS_EVENT, JULY_EVENT]
     assert "would create 2 events" in err
@@ -334,7 +344,7 @@ def test_detect_dry_run_creates_nothing(timeline, cli, cli_json):
 
 
 def test_detect_creates_events_with_their_files_and_never_twice(timeline, cli, cli_json):
-    code, rows, err = cli_json("event", "detect", "--gap", "12h", "--min-files", "5")
+    code, rows, err = detect(cli_json, "--gap", "12h", "--min-files", "5")
     assert code == 0, err
     assert rows == [PARIS_EVENT, JULY_EVENT]
     assert "created 2 events" in err
@@ -343,7 +353,7 @@ def test_detect_creates_events_with_their_files_and_never_twice(timeline, cli, c
     assert files_of(cli_json, PARIS_EVENT["name"]) == [name for name, _, _ in PARIS]
     assert files_of(cli_json, "2019-07-05") == [f"july{i}.jpg" for i in range(5)]
 
-    code, rows, err = cli_json("event", "detect", "--gap", "12h", "--min-files", "5")
+    code, rows, err = detect(cli_json, "--gap", "12h", "--min-files", "5")
     assert code == 0 and rows == []
     assert f"skipped {PARIS_EVENT['name']} (6 files): already covered by event" in err
     assert "created 0 events" in err
@@ -355,7 +365,7 @@ def test_detect_skips_groups_an_event_already_covers(timeline, cli, cli_json):
     ok("create", "Summer", "--start", "2019-07-01", "--end", "2019-07-31")
     ok("create", "Paris trip", "--start", "2019-06-01")
     ok("add", "Paris trip", *[timeline / name for name, _, _ in PARIS])
-    code, rows, err = cli_json("event", "detect", "--gap", "12h")
+    code, rows, err = detect(cli_json, "--gap", "12h")
     assert code == 0 and rows == []
     assert "skipped 2019-07-05 (5 files): already covered by event Summer" in err
     assert "already covered by event Paris trip" in err
@@ -364,7 +374,7 @@ def test_detect_skips_groups_an_event_already_covers(timeline, cli, cli_json):
 def test_detect_gap_splits_and_names_are_unique(timeline, cli, cli_json):
     # A 6-hour gap cuts Paris into 09:00-12:00, 20:00, 07:00-15:00 and July stays whole.
     ok("create", "2019-06-10", "--start", "2019-01-01")  # a name detect would pick
-    code, rows, err = cli_json("event", "detect", "--gap", "6h", "--min-files", "1")
+    code, rows, err = detect(cli_json, "--gap", "6h", "--min-files", "1")
     assert code == 0, err
     assert [(r["name"], r["files"]) for r in rows] == [
         ("Paris, 2019-06-01", 2),
@@ -374,7 +384,7 @@ def test_detect_gap_splits_and_names_are_unique(timeline, cli, cli_json):
         ("2019-06-20", 1),
         ("2019-07-05", 5),
     ]
-    code, rows, err = cli_json("event", "detect", "--gap", "90m", "--min-files", "1", "-n")
+    code, rows, err = detect(cli_json, "--gap", "90m", "--min-files", "1", "-n")
     assert rows == [] and "would create 0 events" in err
 
 

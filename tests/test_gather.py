@@ -230,7 +230,7 @@ def test_organize_moves_files_to_a_new_layout_keeping_their_tags(card, into, cli
     first = into / "2019" / "06" / "01" / "IMG_0001.JPG"
     cli("tag", "add", "red", first)
     code, shown, _ = _json(cli, "show", first)
-    file_id = shown[0]["id"]
+    file_id = shown["files"][0]["id"]
     code, report, err = _json(
         cli, "organize", "--into", into, "--template", "{year}/{camera|unknown}/{filename}"
     )
@@ -238,7 +238,8 @@ def test_organize_moves_files_to_a_new_layout_keeping_their_tags(card, into, cli
     moved = into / "2019" / "Canon EOS 5D" / "IMG_0001.JPG"
     assert moved.is_file() and not first.exists()
     code, shown, _ = _json(cli, "show", file_id)
-    assert shown[0]["path"] == str(moved) and shown[0]["tags"] == ["red"]
+    [shown] = shown["files"]
+    assert shown["path"] == str(moved) and shown["tags"] == ["red"]
     assert (into / "2019" / "Canon EOS 5D" / "IMG_0002.JPG.xmp").is_file()
     assert not (into / "2019" / "06").exists()  # emptied folders go
     _agrees(library_path, into)

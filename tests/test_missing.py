@@ -72,7 +72,7 @@ def records(cli) -> dict[str, dict]:
         return {}
     code, out, err = cli("show", "--json", *ids)
     assert code == 0, err
-    return {r["id"]: r for r in json.loads(out)}
+    return {r["id"]: r for r in json.loads(out)["files"]}
 
 
 def by_name(cli) -> dict[str, dict]:
@@ -402,11 +402,11 @@ def test_prune_removes_only_missing_files_and_says_what_they_carried(disk, cli):
     assert [r["filename"] for r in records(cli).values()] == ["b.jpg"]
     assert cli("missing")[1] == ""
     # The album, the event and the tag stay (empty now); b.jpg was never touched.
-    albums = json.loads(cli("album", "list", "--json")[1])
+    albums = json.loads(cli("album", "list", "--json")[1])["albums"]
     assert [(x["name"], x["files"]) for x in albums] == [("Holidays", 0)]
-    events = json.loads(cli("event", "list", "--json")[1])
+    events = json.loads(cli("event", "list", "--json")[1])["events"]
     assert [(e["name"], e["files"]) for e in events] == [("Paris trip", 0)]
-    assert json.loads(cli("tag", "list", "--json")[1])[0]["name"] == "beach"
+    assert json.loads(cli("tag", "list", "--json")[1])["tags"][0]["name"] == "beach"
     assert snapshot(disk) == {"2019/b.jpg": on_disk["2019/b.jpg"]}
 
 

@@ -118,7 +118,7 @@ def test_format_template_writes_the_exact_bytes(odd_tree, library_path):
 
 def test_a_find_pipeline_tags_every_odd_name(odd_tree, library_path):
     found = luna(library_path, "find", "-0").stdout
-    tagged = luna(library_path, "tag", "add", "beach", "-0", "-", stdin=found)
+    tagged = luna(library_path, "tag", "add", "beach", "-z", "-", stdin=found)
     assert tagged.returncode == 0, tagged.stderr
     assert luna(library_path, "find", "--tag", "beach", "--count").stdout == b"4\n"
     # ... and a near-and-tag search feeds xargs -0 ls with every one of them.
@@ -134,13 +134,14 @@ def test_a_find_pipeline_tags_every_odd_name(odd_tree, library_path):
 
 def test_show_and_tag_show_name_a_latin1_file(odd_tree, library_path):
     path = fs(odd_tree["latin1"])
-    shown = json.loads(luna(library_path, "show", "--json", path).stdout.decode("utf-8"))[0]
+    shown = json.loads(luna(library_path, "show", "--json", path).stdout.decode("utf-8"))
+    shown = shown["files"][0]
     assert base64.b64decode(shown["path_b64"]) == odd_tree["latin1"]
-    panel = luna(library_path, "show", path).stdout.decode("utf-8")
-    assert "caf\\xe9/ph\\xf6to 1.jpg" in panel  # visible bytes, not a crash or a '?'
+    piped = luna(library_path, "show", path).stdout
+    assert b"path\t" + odd_tree["latin1"] + b"\n" in piped  # for a program: the exact bytes
     luna(library_path, "tag", "add", "old", path)
     tags = json.loads(luna(library_path, "tag", "show", "--json", path).stdout.decode("utf-8"))
-    assert base64.b64decode(tags[0]["path_b64"]) == odd_tree["latin1"]
+    assert base64.b64decode(tags["files"][0]["path_b64"]) == odd_tree["latin1"]
 
 
 def test_path_filter_reaches_names_that_are_not_utf8(odd_tree, library_path, photos):

@@ -34,8 +34,8 @@ def test_a_shared_library_session(photos):
 
     # Tags, from a pipeline.
     listing = "\0".join(str(p) for p in sorted((photos / "biarritz").iterdir())) + "\0"
-    ok("tag", "add", "-t", "Places/France/Biarritz", "-t", "beach", "-0", "-", input=listing)
-    assert {t["name"]: t["files"] for t in as_json("tag", "list")} == {
+    ok("tag", "add", "-t", "Places/France/Biarritz", "-t", "beach", "-z", "-", input=listing)
+    assert {t["name"]: t["files"] for t in as_json("tag", "list")["tags"]} == {
         "beach": 6,
         "Places/France/Biarritz": 6,
     }
@@ -52,7 +52,7 @@ def test_a_shared_library_session(photos):
     assert code == 5 and out == ""
     assert "alice" in err and "bob" in err and "viewer" in err
     assert len(as_json("album", "show", "Summer 2019", user="alice")["files"]) == 6
-    assert [(a["name"], a["role"]) for a in as_json("album", "list", user="bob")] == [
+    assert [(a["name"], a["role"]) for a in as_json("album", "list", user="bob")["albums"]] == [
         ("Summer 2019", "viewer")
     ]
 
@@ -60,14 +60,14 @@ def test_a_shared_library_session(photos):
     ok("event", "create", "Bastille Day", "--start", "2019-07-14")
     out, err = ok("event", "attach", "Bastille Day")
     assert "attached 5 files" in err
-    detected = as_json("event", "detect", "--gap", "6h", "--min-files", "5")
+    detected = as_json("event", "detect", "--gap", "6h", "--min-files", "5")["events"]
     assert [e["files"] for e in detected] == [6]  # Paris is already covered
-    events = {e["name"]: e["files"] for e in as_json("event", "list")}
+    events = {e["name"]: e["files"] for e in as_json("event", "list")["events"]}
     assert events == {"2019-06-01": 6, "Bastille Day": 5}
-    assert as_json("event", "detect", "--gap", "6h", "--min-files", "5") == []
+    assert as_json("event", "detect", "--gap", "6h", "--min-files", "5")["events"] == []
 
     # What `luna show` says of one photo matches all of it.
-    record = as_json("show", photos / "biarritz" / "IMG_0.jpg")[0]
+    record = as_json("show", photos / "biarritz" / "IMG_0.jpg")["files"][0]
     assert sorted(record["tags"]) == ["Places/France/Biarritz", "beach"]
     assert [a["name"] for a in record["albums"]] == ["Summer 2019"]
     assert [e["name"] for e in record["events"]] == ["2019-06-01"]

@@ -109,7 +109,7 @@ def test_show_lists_related_files(lib, photos, cli, cli_json):
     make_raw(photos / "DSC_0001.NEF")
     make_photo(photos / "DSC_0001.JPG", color=(9, 9, 9))
     imp(lib, photos)
-    _, records, _ = cli_json("show", photos / "DSC_0001.JPG")
+    records = cli_json("show", photos / "DSC_0001.JPG")[1]["files"]
     assert [(r["relation"], r["path"]) for r in records[0]["related_files"]] == [
         ("raw+jpeg", str(photos / "DSC_0001.NEF"))
     ]

@@ -14,12 +14,12 @@ def three(photos, cli):
 
 
 def tags_of(cli_json, path) -> list[str]:
-    _, rows, _ = cli_json("tag", "show", path)
+    rows = cli_json("tag", "show", path)[1]["files"]
     return [t["name"] for t in rows[0]["tags"]]
 
 
 def listing(cli_json) -> dict:
-    _, rows, _ = cli_json("tag", "list")
+    rows = cli_json("tag", "list")[1]["tags"]
     return {r["name"]: r["files"] for r in rows}
 
 
@@ -54,7 +54,7 @@ def test_files_from_stdin_lines_and_nul(three, cli, cli_json):
     a, b, c = three
     code, _, err = run_cli("tag", "add", "x", "-", input=f"{a}\n{b}\n")
     assert code == 0, err
-    code, _, err = run_cli("tag", "add", "y", "-0", "-", input=f"{b}\0{c}\0")
+    code, _, err = run_cli("tag", "add", "y", "-z", "-", input=f"{b}\0{c}\0")
     assert code == 0, err
     assert listing(cli_json) == {"x": 2, "y": 2}
 
@@ -76,7 +76,7 @@ def test_all_or_nothing_unless_skip_missing(three, tmp_path, cli, cli_json):
 
 
 def test_ids_and_prefixes_name_files(three, cli, cli_json):
-    _, records, _ = cli_json("show", three[0])
+    records = cli_json("show", three[0])[1]["files"]
     file_id = records[0]["id"]
     cli("tag", "add", "byid", file_id[:8])
     assert tags_of(cli_json, three[0]) == ["byid"]
@@ -161,14 +161,18 @@ def test_keywords_from_files_and_user_tags_share_one_tag(photos, cli, cli_json):
     path = make_photo(photos / "k.jpg", keywords=["Beach"])
     cli("import", photos)
     cli("tag", "add", "beach", path)
-    _, rows, _ = cli_json("tag", "list")
-    assert rows == [{"name": "Beach", "files": 1, "from_metadata": 1, "parent": None}]
+    _, listed, _ = cli_json("tag", "list")
+    assert listed == {
+        "version": 1,
+        "count": 1,
+        "tags": [{"name": "Beach", "files": 1, "from_metadata": 1, "parent": None}],
+    }
 
 
 def test_tag_show_as_csv_and_jsonl(three, cli):
     a, b, _ = three
     cli("tag", "add", "-t", "x", "-t", "y", a)
     code, out, _ = cli("tag", "show", a, b, "--csv")
-    assert out.splitlines() == ["path,tags", f'{a},"x, y"', f"{b},"]
+    assert out.splitlines() == ["path,tags", f"{a},x; y", f"{b},"]
     code, out, _ = cli("tag", "show", a, "--jsonl")
     assert '"tags": [{"name": "x", "source": "user"}, {"name": "y", "source": "user"}]' in out

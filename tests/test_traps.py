@@ -101,7 +101,7 @@ def test_an_empty_path_to_other_commands_is_a_usage_error(tmp_path, cli, args, m
     assert err.startswith("Error: ") and err.strip().endswith(EMPTY)
     assert (library / "a.jpg").is_file()
     code, tags, _ = _json(cli, "tag", "list")
-    assert tags == []
+    assert tags["tags"] == []
 
 
 # -- paths that do not lead anywhere ---------------------------------------------------------

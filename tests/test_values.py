@@ -383,7 +383,7 @@ def test_a_bad_timeout_is_a_usage_error(library, tmp_path, value, problem):
 EMPTY_FILTERS = [
     "--after", "--before", "--on", "--near", "--bbox", "--tag", "--any-tag", "--not-tag",
     "--album", "--event", "--kind", "--mime", "--camera", "--name", "--path", "--min-size",
-    "--max-size", "--sha", "--user", "--sort", "--limit", "--offset", "--format",
+    "--max-size", "--sha", "--owner", "--sort", "--limit", "--offset", "--format",
 ]  # fmt: skip
 
 
@@ -400,9 +400,9 @@ def test_an_empty_value_is_a_usage_error_everywhere(library, tmp_path):
         (["import", str(tmp_path), "--timeout", ""], "--timeout"),
         (["import", str(tmp_path), "--owner", ""], "--owner"),
         (["import", str(tmp_path), "--exclude", ""], "--exclude"),
-        (["album", "list", "--user", ""], "--user"),
+        (["album", "list", "--as", ""], "--as"),
         (["dupes", "--keep", ""], "--keep"),
-        (["dupes", "--merge-metadata", "--user", ""], "--user"),
+        (["dupes", "--merge-metadata", "--as", ""], "--as"),
     ]
     same_answer(library, commands, "{option}: empty value")
 

@@ -263,7 +263,7 @@ def test_file_arguments_restrict_the_check(three, lib, photos):
     flip_a_byte(a)
     code, report, _ = verify_json(str(b), str(photos / "more"))
     assert code == 0 and report["checked"] == 2
-    code, report, _ = run_cli("verify", "--json", "-0", "-", input=f"{a}\0{c}\0")
+    code, report, _ = run_cli("verify", "--json", "--null-input", "-", input=f"{a}\0{c}\0")
     assert code == 3 and json.loads(report)["checked"] == 2
     code, out, err = run_cli("verify", str(photos / "nope.jpg"))
     assert code == 1 and out == "" and err.startswith("Error: not in the library")

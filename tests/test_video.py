@@ -274,7 +274,7 @@ def test_iphone_movie_through_import_and_show(tmp_path, paris, cli, cli_json):
     make_photo(folder / "IMG_0042.JPG", taken="2019:06:01 12:00:00", offset="+02:00")
     code, _, err = cli("import", folder)
     assert code == 0, err
-    _, records, _ = cli_json("show", folder / "IMG_0042.MOV")
+    records = cli_json("show", folder / "IMG_0042.MOV")[1]["files"]
     rec = records[0]
     assert rec["kind"] == "video" and rec["mime_type"] == "video/quicktime"
     assert rec["start"] == "2019-06-01T12:00:00+02:00"
@@ -321,7 +321,7 @@ def test_live_photo_parts_are_paired_by_content_identifier_across_names(tmp_path
     other.mkdir()
     movie(other / "clip.mov", keys={"com.apple.quicktime.content.identifier": "6F1A-LIVE"})
     assert cli("import", folder, other)[0] == 0
-    _, records, _ = cli_json("show", other / "clip.mov")
+    records = cli_json("show", other / "clip.mov")[1]["files"]
     assert records[0]["metadata"]["content_identifier"] == "6F1A-LIVE"
     assert [(r["relation"], r["path"]) for r in records[0]["related_files"]] == [
         ("live-photo", str(still))

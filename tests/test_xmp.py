@@ -804,7 +804,7 @@ def _imported_record(cli, path) -> dict:
     assert code == 0, err
     assert json.loads(out)["failed"] == 0
     code, out, err = cli("show", path, "--json")
-    return json.loads(out)[0]
+    return json.loads(out)["files"][0]
 
 
 @pytest.mark.parametrize(

@@ -9,21 +9,19 @@ import typer
 from luna import values
 from luna.cli.app import app, library_path, library_to_read
 from luna.cli.output import (
-    CsvOption,
+    ActAsOption,
     DryRunOption,
     FilesArgument,
-    JsonlOption,
-    JsonOption,
-    NullOption,
+    LegacyNullOption,
+    LegacyUserOption,
+    NullInputOption,
     SkipMissingOption,
-    UserOption,
     YesOption,
     handle_errors,
     note,
-    print_json,
-    print_rows,
+    plural,
 )
-from luna.cli.usage import one_output_mode
+from luna.cli.render import Listing, Output, listing_options, render
 
 album_app = typer.Typer(
     help="Albums: named collections with an owner, editors and viewers.", no_args_is_help=True
@@ -44,11 +42,7 @@ def _open(ctx: typer.Context):
 def _acting(user: str | None) -> str:
     from luna.config import acting_user
 
-    return acting_user(values.optional(values.nonempty, user, "--user"))
-
-
-def _count(n: int, what: str = "file") -> str:
-    return f"{n} {what}" if n == 1 else f"{n} {what}s"
+    return acting_user(values.optional(values.nonempty, user, "--as"))
 
 
 @album_app.command("create")
@@ -59,7 +53,8 @@ def album_create(
     description: Annotated[
         str, typer.Option("--description", "-d", help="What the album is about.")
     ] = "",
-    user: UserOption = None,
+    user: ActAsOption = None,
+    user_legacy: LegacyUserOption = None,
 ) -> None:
     """Create an empty album owned by the acting user.
 
@@ -68,7 +63,12 @@ def album_create(
     from luna.ops import albums
 
     with _open(ctx) as lib:
-        row = albums.create_album(lib, name, user=_acting(user), description=description)
+        row = albums.create_album(
+            lib,
+            name,
+            user=_acting(user if user is not None else user_legacy),
+            description=description,
+        )
     note(f"created album {row['name']} (slug {row['slug']}), owned by {row['owner']}")
 
 
@@ -78,31 +78,33 @@ def album_add(
     ctx: typer.Context,
     name: NameArgument,
     refs: FilesArgument,
-    null: NullOption = False,
+    null: NullInputOption = False,
+    null_legacy: LegacyNullOption = False,
     skip_missing: SkipMissingOption = False,
     dry_run: DryRunOption = False,
-    user: UserOption = None,
+    user: ActAsOption = None,
+    user_legacy: LegacyUserOption = None,
 ) -> None:
     """Add files to an album, after the ones already in it (owner and editors only).
 
     Nothing is added if any FILE is not in the library, unless --skip-missing.
 
-    Example: luna find --year 2019 -0 | luna album add "Summer 2019" -0 -
+    Example: luna find --after 2019 --before 2020 -0 | luna album add "Summer 2019" -z -
     """
     from luna.cli.output import resolve_files
     from luna.ops import albums
 
-    acting = _acting(user)
+    acting = _acting(user if user is not None else user_legacy)
     with _open(ctx) as lib:
         albums.check_access(lib, name, user=acting, action="add")
-        ids = resolve_files(lib, refs, null=null, skip_missing=skip_missing)
+        ids = resolve_files(lib, refs, null=null or null_legacy, skip_missing=skip_missing)
         change = albums.add_files(lib, name, ids, user=acting, dry_run=dry_run)
     if dry_run:
-        note(f"would add {_count(len(change.changed))} to {change.album} (dry run)")
+        note(f"would add {plural(len(change.changed), 'file')} to {change.album} (dry run)")
         if change.unchanged:
             note(f"{len(change.unchanged)} {_are(change.unchanged)} already in it")
     else:
-        note(f"added {_count(len(change.changed))} to {change.album}")
+        note(f"added {plural(len(change.changed), 'file')} to {change.album}")
         if change.unchanged:
             note(f"{len(change.unchanged)} {_were(change.unchanged)} already in it")
 
@@ -113,10 +115,12 @@ def album_remove(
     ctx: typer.Context,
     name: NameArgument,
     refs: FilesArgument,
-    null: NullOption = False,
+    null: NullInputOption = False,
+    null_legacy: LegacyNullOption = False,
     skip_missing: SkipMissingOption = False,
     dry_run: DryRunOption = False,
-    user: UserOption = None,
+    user: ActAsOption = None,
+    user_legacy: LegacyUserOption = None,
 ) -> None:
     """Take files out of an album; they stay in the library (owner and editors only).
 
@@ -125,17 +129,17 @@ def album_remove(
     from luna.cli.output import resolve_files
     from luna.ops import albums
 
-    acting = _acting(user)
+    acting = _acting(user if user is not None else user_legacy)
     with _open(ctx) as lib:
         albums.check_access(lib, name, user=acting, action="remove")
-        ids = resolve_files(lib, refs, null=null, skip_missing=skip_missing)
+        ids = resolve_files(lib, refs, null=null or null_legacy, skip_missing=skip_missing)
         change = albums.remove_files(lib, name, ids, user=acting, dry_run=dry_run)
     if dry_run:
-        note(f"would remove {_count(len(change.changed))} from {change.album} (dry run)")
+        note(f"would remove {plural(len(change.changed), 'file')} from {change.album} (dry run)")
         if change.unchanged:
             note(f"{len(change.unchanged)} {_are(change.unchanged)} not in it")
     else:
-        note(f"removed {_count(len(change.changed))} from {change.album}")
+        note(f"removed {plural(len(change.changed), 'file')} from {change.album}")
         if change.unchanged:
             note(f"{len(change.unchanged)} {_were(change.unchanged)} not in it")
 
@@ -150,31 +154,28 @@ def _are(items: list) -> str:
 
 @album_app.command("list")
 @handle_errors
+@listing_options()
 def album_list(
     ctx: typer.Context,
-    user: UserOption = None,
-    as_json: JsonOption = False,
-    as_jsonl: JsonlOption = False,
-    as_csv: CsvOption = False,
+    output: Output,
+    user: ActAsOption = None,
+    user_legacy: LegacyUserOption = None,
 ) -> None:
     """List the albums you own, edit or view, with your role and their file counts.
 
-    Example: luna album list --json | jq -r '.[] | select(.role == "owner") | .name'
+    Example: luna album list --json | jq -r '.albums[] | select(.role == "owner") | .name'
     """
     from luna.ops import albums
 
-    one_output_mode({"--json": as_json, "--jsonl": as_jsonl, "--csv": as_csv})
-    acting = _acting(user)
+    acting = _acting(user if user is not None else user_legacy)
     with library_to_read(ctx) as lib:
         rows = albums.list_albums(lib, user=acting)
-    if not rows and not (as_json or as_jsonl or as_csv):
-        note(f"no albums for {acting}")
-        return
-    print_rows(rows, ALBUM_COLUMNS, as_json=as_json, as_jsonl=as_jsonl, as_csv=as_csv)
+    render(Listing("albums", rows, ALBUM_COLUMNS, empty=f"no albums for {acting}"), output)
 
 
 @album_app.command("show")
 @handle_errors
+@listing_options(paths=True)
 def album_show(
     ctx: typer.Context,
     name: NameArgument,
@@ -182,10 +183,9 @@ def album_show(
         Literal["date", "added"],
         typer.Option("--order", help="'date' (when taken, undated last) or 'added'."),
     ] = "date",
-    user: UserOption = None,
-    as_json: JsonOption = False,
-    as_jsonl: JsonlOption = False,
-    as_csv: CsvOption = False,
+    output: Output = None,
+    user: ActAsOption = None,
+    user_legacy: LegacyUserOption = None,
 ) -> None:
     """Show an album's files, by date or in the order they were added.
 
@@ -196,29 +196,30 @@ def album_show(
     """
     from luna.ops import albums
 
-    one_output_mode({"--json": as_json, "--jsonl": as_jsonl, "--csv": as_csv})
     with library_to_read(ctx) as lib:
-        record = albums.show_album(lib, name, user=_acting(user), order=order)
-    if as_json:
-        print_json(record)
-        return
-    print_rows(
-        record["files"],
-        FILE_COLUMNS if (as_jsonl or as_csv) else ["start", "filename", "kind", "path"],
-        as_json=False,
-        as_jsonl=as_jsonl,
-        as_csv=as_csv,
-        title=_show_title(record),
+        record = albums.show_album(
+            lib, name, user=_acting(user if user is not None else user_legacy), order=order
+        )
+    files = record.pop("files")
+    listing = Listing(
+        "files",
+        files,
+        FILE_COLUMNS,
+        table=["start", "filename", "kind", "path"],
+        title=_show_title(record, len(files)),
+        document=record,
+        piped="paths",
     )
+    render(listing, output)
 
 
-def _show_title(record: dict) -> str:
+def _show_title(record: dict, files: int) -> str:
     parts = [f"owner {record['owner'] or 'nobody'}"]
     if record["editors"]:
         parts.append(f"editors {', '.join(record['editors'])}")
     if record["viewers"]:
         parts.append(f"viewers {', '.join(record['viewers'])}")
-    parts.append(_count(len(record["files"])))
+    parts.append(plural(files, "file"))
     title = f"{record['name']} ({'; '.join(parts)})"
     return f"{title}\n{record['description']}" if record["description"] else title
 
@@ -229,7 +230,8 @@ def album_rename(
     ctx: typer.Context,
     old: Annotated[str, typer.Argument(metavar="OLD", help="The album's current name.")],
     new: Annotated[str, typer.Argument(metavar="NEW", help="Its new name.")],
-    user: UserOption = None,
+    user: ActAsOption = None,
+    user_legacy: LegacyUserOption = None,
 ) -> None:
     """Rename an album (owner and editors only); its files, order and shares stay.
 
@@ -238,7 +240,9 @@ def album_rename(
     from luna.ops import albums
 
     with _open(ctx) as lib:
-        result = albums.rename_album(lib, old, new, user=_acting(user))
+        result = albums.rename_album(
+            lib, old, new, user=_acting(user if user is not None else user_legacy)
+        )
     note(f"renamed album {result['old']} to {result['new']}")
 
 
@@ -248,7 +252,8 @@ def album_delete(
     ctx: typer.Context,
     name: NameArgument,
     yes: YesOption = False,
-    user: UserOption = None,
+    user: ActAsOption = None,
+    user_legacy: LegacyUserOption = None,
 ) -> None:
     """Delete an album (owner only); its files stay in the library.
 
@@ -259,14 +264,16 @@ def album_delete(
     from luna.cli.output import confirm_deletion
     from luna.ops import albums
 
-    acting = _acting(user)
+    acting = _acting(user if user is not None else user_legacy)
     with _open(ctx) as lib:
         access = albums.check_access(lib, name, user=acting, action="delete")
         confirm_deletion(
-            f"album {access.name!r} ({_count(access.files)} in it stay in the library)", yes
+            f"album {access.name!r} ({plural(access.files, 'file')} in it stay in the library)", yes
         )
         result = albums.delete_album(lib, name, user=acting)
-    note(f"deleted album {result['name']}; its {_count(result['files'])} stay in the library")
+    note(
+        f"deleted album {result['name']}; its {plural(result['files'], 'file')} stay in the library"
+    )
 
 
 @album_app.command("share")
@@ -279,7 +286,8 @@ def album_share(
         Literal["viewer", "editor"],
         typer.Option("--role", "-r", help="viewer: may see it; editor: may also change it."),
     ] = "viewer",
-    user: UserOption = None,
+    user: ActAsOption = None,
+    user_legacy: LegacyUserOption = None,
 ) -> None:
     """Let another user view or edit an album (owner only).
 
@@ -290,7 +298,9 @@ def album_share(
     from luna.ops import albums
 
     with _open(ctx) as lib:
-        result = albums.share_album(lib, name, other, role=role, user=_acting(user))
+        result = albums.share_album(
+            lib, name, other, role=role, user=_acting(user if user is not None else user_legacy)
+        )
     if result["was"] == result["role"]:
         note(f"{result['user']} was already {_a(role)} of {result['album']}")
     elif result["was"]:
@@ -309,7 +319,8 @@ def album_unshare(
     ctx: typer.Context,
     name: NameArgument,
     other: Annotated[str, typer.Argument(metavar="USER", help="Who loses access.")],
-    user: UserOption = None,
+    user: ActAsOption = None,
+    user_legacy: LegacyUserOption = None,
 ) -> None:
     """Take away another user's access to an album (owner only).
 
@@ -318,7 +329,9 @@ def album_unshare(
     from luna.ops import albums
 
     with _open(ctx) as lib:
-        result = albums.unshare_album(lib, name, other, user=_acting(user))
+        result = albums.unshare_album(
+            lib, name, other, user=_acting(user if user is not None else user_legacy)
+        )
     if result["was"]:
         note(f"{result['user']} is no longer {_a(result['was'])} of {result['album']}")
     else:

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from luna.cli.app import app, library_path
-from luna.cli.output import JsonOption, handle_errors, note, print_json, stdout_console, warn
+from luna.cli.output import JsonOption, handle_errors, note, warn
+from luna.cli.render import LIST_JOINER, Listing, Output, print_document, render
 from luna.errors import LunaError
 
 CONFIG_JSON_VERSION = 1
@@ -52,7 +53,7 @@ def config_show(
       library_folder  where import --copy/--move and organize put files (--into)
       template        their paths in it, default {year}/{month}/{day}/{filename}
       exclude         glob patterns import skips (--exclude): a string or a list
-      user            who acts on shared albums (--user), default your login name
+      user            who acts on shared albums (--as), default your login name
       jobs            worker processes for import (--jobs), default 0: one per core
 
     \b
@@ -66,7 +67,7 @@ def config_show(
     Edit it with:
       $EDITOR "$(luna config --path)"
     """
-    from luna.settings import KEYS, config_path, display_path
+    from luna.settings import config_path, display_path
 
     if show_path and as_json:
         raise LunaError("choose one of --path and --json")
@@ -76,7 +77,7 @@ def config_show(
         return
     settings = cli_settings(ctx)
     if as_json:
-        print_json(
+        print_document(
             {
                 "version": CONFIG_JSON_VERSION,
                 "config_file": str(settings.path),
@@ -88,19 +89,20 @@ def config_show(
             }
         )
         return
-    from rich.table import Table
-
-    # Like print_rows, but long values fold instead of ending in an ellipsis: a path cut
-    # short is no use to someone checking which library luna will open.
-    table = Table(box=None, padding=(0, 2, 0, 0), pad_edge=False)
-    table.add_column("key", no_wrap=True)
-    table.add_column("value", overflow="fold")
-    table.add_column("source", overflow="fold")
-    for key, s in settings.items():
-        table.add_row(key, _shown(s.value, KEYS[key]), s.source)
-    stdout_console().print(table)
+    # A table for people (a long path folds, never cut short: it is how one checks which
+    # library luna will open); `key<TAB>value<TAB>source` lines for a program.
+    rows = [
+        {"key": k, "value": _json_value(s.value), "source": s.source} for k, s in settings.items()
+    ]
+    render(Listing("settings", rows, ["key", "value", "source"], view=_for_people), Output())
     if not settings.exists:
         note(f"No config file at {display_path(settings.path)}; defaults apply.")
+
+
+def _for_people(row: dict) -> dict:
+    from luna.settings import KEYS
+
+    return {**row, "value": _shown(row["value"], KEYS[row["key"]])}
 
 
 def _json_value(value):
@@ -118,5 +120,5 @@ def _shown(value, key) -> str:
     if key.kind == "count" and value == 0 and key.unset:
         return f"0 ({key.unset})"
     if isinstance(value, (list, tuple)):
-        return ", ".join(map(str, value)) if value else "(none)"
+        return LIST_JOINER.join(map(str, value)) if value else "(none)"
     return str(value)

@@ -10,30 +10,34 @@ import typer
 from luna import values
 from luna.cli.app import app, library_path, library_to_read
 from luna.cli.output import (
-    CsvOption,
+    ActAsOption,
     DryRunOption,
-    JsonlOption,
-    JsonOption,
-    PathsOption,
-    Print0Option,
-    UserOption,
+    LegacyUserOption,
     handle_errors,
     human_size,
     note,
-    print_json,
+    plural,
     print_jsonl,
     print_paths,
     warn,
+)
+from luna.cli.render import (
+    LIST_JOINER,
+    Output,
+    listing_options,
+    print_document,
+    write_csv,
+    write_template,
+    write_tsv,
 )
 from luna.cli.usage import one_output_mode
 from luna.errors import BadValue, ExitStatus, NotReviewed
 from luna.names import uuid_text
 
-DUPES_JSON_VERSION = 1
-
 
 @app.command("dupes")
 @handle_errors
+@listing_options(paths=True)
 def dupes(
     ctx: typer.Context,
     under: Annotated[
@@ -97,17 +101,15 @@ def dupes(
         ),
     ] = False,
     dry_run: DryRunOption = False,
-    user: UserOption = None,
-    paths: PathsOption = False,
-    print0: Print0Option = False,
-    as_json: JsonOption = False,
-    as_jsonl: JsonlOption = False,
-    as_csv: CsvOption = False,
+    user: ActAsOption = None,
+    user_legacy: LegacyUserOption = None,
+    output: Output = None,
 ) -> None:
     """Find duplicate files: the same content (or, with --similar, the same picture).
 
-    Prints each group with the copy to keep first. Nothing is ever deleted: review, then
-    act on the extra copies yourself.
+    Prints each group with the copy to keep first (for a program: `GROUP<TAB>keep|extra
+    <TAB>PATH` lines). Nothing is ever deleted: review, then act on the extra copies
+    yourself.
 
     Examples:
 
@@ -128,14 +130,14 @@ def dupes(
         # Refused first, before any work: a list of pictures that only look alike is not to be
         # piped into rm unread.
         raise NotReviewed()
-    structured = {"--json": as_json, "--jsonl": as_jsonl, "--csv": as_csv}
-    one_output_mode({"--paths": paths, "--print0": print0, **structured})
-    one_output_mode({"--extras": extras, **structured})
+    documents = ("--json", "--jsonl", "--csv", "--format")  # whole groups, not a list of paths
+    given = output.given()
+    one_output_mode({"--extras": extras, **{k: given[k] for k in documents}})
     if threshold is not None and not similar:
         raise BadValue("--threshold needs --similar")
     if threshold is not None:
         threshold = values.count(threshold, "--threshold", high=32)
-    values.optional(values.nonempty, user, "--user")
+    values.optional(values.nonempty, user if user is not None else user_legacy, "--as")
     rule = values.optional(values.nonempty, keep, "--keep")
     rule = rule or ("largest" if similar else core.DEFAULT_KEEP)
     core.keeper_rule(rule)  # a bad rule is reported before any work
@@ -145,7 +147,9 @@ def dupes(
     opened = Library.open(library_path(ctx), create=False) if writes else library_to_read(ctx)
     with opened as lib:
         if similar:
-            progress = _HashProgress()
+            from luna.cli.progress import CountProgress
+
+            progress = CountProgress("Hashing photos")
             try:
                 groups, hashing = core.similar_groups(
                     lib, threshold=threshold, keep=rule, under=under, progress=progress
@@ -155,7 +159,7 @@ def dupes(
         else:
             groups, hashing = core.exact_groups(lib, keep=rule, under=under), None
         if merge:
-            _merge(lib, groups, user=user, dry_run=dry_run)
+            _merge(lib, groups, user=user if user is not None else user_legacy, dry_run=dry_run)
         _render(
             groups,
             hashing,
@@ -163,11 +167,7 @@ def dupes(
             threshold=threshold,
             rule=rule,
             extras=extras,
-            paths=paths,
-            print0=print0,
-            as_json=as_json,
-            as_jsonl=as_jsonl,
-            as_csv=as_csv,
+            output=output,
         )
     _summarize(groups, hashing)
     if hashing is not None and hashing.failed:
@@ -195,28 +195,38 @@ def _merge(lib, groups, *, user: str | None, dry_run: bool) -> None:
         warn(f"not added to album {album!r}: you may not change it (see luna album show)")
 
 
-def _render(groups, hashing, *, similar, threshold, rule, extras, paths, print0, **formats):
+def _render(groups, hashing, *, similar, threshold, rule, extras, output: Output):
     from luna.fsnames import for_humans
 
-    if formats["as_json"]:
-        print_json(_document(groups, hashing, similar=similar, threshold=threshold, rule=rule))
-    elif formats["as_jsonl"]:
+    mode = output.mode
+    if mode == "json":
+        print_document(_document(groups, hashing, similar=similar, threshold=threshold, rule=rule))
+    elif mode == "jsonl":
         print_jsonl(_group_record(g) for g in groups)
-    elif formats["as_csv"]:
-        _write_csv(groups)
-    elif extras or paths or print0 or not sys.stdout.isatty():
+    elif mode == "csv":
+        write_csv(CSV_COLUMNS, _csv_rows(groups))
+    elif mode == "template":
+        write_template(output.template, _csv_rows(groups))
+    elif extras or mode in ("paths", "print0"):
         chosen = [c for g in groups for c in (g.extras if extras else g.files)]
-        print_paths((c.path for c in chosen), null=print0)
+        print_paths((c.path for c in chosen), null=mode == "print0")
+    elif mode == "lines":
+        # The groups survive a pipe: `1<TAB>keep<TAB>PATH`, `1<TAB>extra<TAB>PATH`.
+        write_tsv([[str(n), _role(c), c.path] for n, g in enumerate(groups, 1) for c in g.files])
     else:
         for n, group in enumerate(groups, 1):
             sha = f"sha {group.content_sha[:12]}" if group.content_sha else "similar"
+            copies = plural(len(group.files), "copy", "copies")
             sys.stdout.write(
-                f"{'' if n == 1 else chr(10)}group {n}: {len(group.files)} copies, "
+                f"{'' if n == 1 else chr(10)}group {n}: {copies}, "
                 f"{human_size(group.wasted_bytes)} wasted ({sha})\n"
             )
             for c in group.files:
-                label = "keep " if c.keep else "extra"
-                sys.stdout.write(f"  {label}  {for_humans(c.path)}{_carried(c)}\n")
+                sys.stdout.write(f"  {_role(c):<5}  {for_humans(c.path)}{_carried(c)}\n")
+
+
+def _role(c) -> str:
+    return "keep" if c.keep else "extra"
 
 
 def _carried(c) -> str:
@@ -226,11 +236,11 @@ def _carried(c) -> str:
     if c.width and c.height:
         parts.append(f"{c.width}x{c.height}")
     if c.tags:
-        parts.append("tags: " + ", ".join(c.tags))
+        parts.append("tags: " + LIST_JOINER.join(c.tags))
     if c.albums:
-        parts.append("albums: " + ", ".join(c.albums))
+        parts.append("albums: " + LIST_JOINER.join(c.albums))
     if c.events:
-        parts.append("events: " + ", ".join(c.events))
+        parts.append("events: " + LIST_JOINER.join(c.events))
     return f"  ({'; '.join(parts)})" if parts else ""
 
 
@@ -254,14 +264,16 @@ def _summarize(groups, hashing) -> None:
     if not groups:
         note("No duplicates.")
     else:
-        note(f"{len(groups)} groups, {extra} extra copies, {human_size(wasted)} wasted")
+        note(
+            f"{plural(len(groups), 'group')}, {plural(extra, 'extra copy', 'extra copies')}, "
+            f"{human_size(wasted)} wasted"
+        )
 
 
 def _document(groups, hashing, *, similar, threshold, rule) -> dict:
     if similar and threshold is None:
         from luna.ops.similar import DEFAULT_THRESHOLD as threshold
     doc = {
-        "version": DUPES_JSON_VERSION,
         "mode": "similar" if similar else "exact",
         "threshold": threshold if similar else None,
         "keep": rule,
@@ -321,52 +333,12 @@ CSV_COLUMNS = [
 ]
 
 
-def _write_csv(groups) -> None:
-    import csv
-
-    writer = csv.DictWriter(sys.stdout, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    for n, group in enumerate(groups, 1):
-        for c in group.files:
-            record = _file_record(c)
-            record.update(
-                group=n,
-                keep="yes" if c.keep else "no",
-                tags=";".join(c.tags),
-                albums=";".join(c.albums),
-                events=";".join(c.events),
-            )
-            writer.writerow({k: "" if record[k] is None else record[k] for k in CSV_COLUMNS})
-
-
-class _HashProgress:
-    """A bar on stderr while photos are hashed, when stderr is a terminal."""
-
-    def __init__(self):
-        self._bar = None
-        self._task = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if not sys.stderr.isatty():
-            return
-        if self._bar is None:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-            self._bar = Progress(
-                TextColumn("Hashing photos"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            self._bar.start()
-            self._task = self._bar.add_task("hash", total=total)
-        self._bar.update(self._task, completed=done)
-
-    def finished(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
+def _csv_rows(groups) -> list[dict]:
+    return [
+        {**_file_record(c), "group": n, "keep": "yes" if c.keep else "no"}
+        for n, group in enumerate(groups, 1)
+        for c in group.files
+    ]
 
 
 def _human_path(path: str) -> str:

@@ -9,22 +9,20 @@ import typer
 from luna import values
 from luna.cli.app import app, library_path, library_to_read
 from luna.cli.output import (
-    CsvOption,
     DryRunOption,
     FilesArgument,
-    JsonlOption,
     JsonOption,
-    NullOption,
+    LegacyNullOption,
+    NullInputOption,
     SkipMissingOption,
     YesOption,
     confirm_deletion,
     handle_errors,
     note,
-    print_json,
-    print_rows,
+    plural,
     resolve_files,
 )
-from luna.cli.usage import one_output_mode
+from luna.cli.render import Listing, Output, listing_options, print_document, render
 
 event_app = typer.Typer(
     help="Events: named points or spans of time that group files.", no_args_is_help=True
@@ -43,10 +41,6 @@ def _open(ctx):
     from luna.library import Library
 
     return Library.open(library_path(ctx), create=False)
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 @event_app.command("create")
@@ -80,7 +74,7 @@ def event_create(
     with _open(ctx) as lib:
         row = core.create_event(lib, name, start, end, description)
     if as_json:
-        print_json(row)
+        print_document(row)
     span = f"{row['start']} to {row['end']}" if row["end"] else f"at {row['start']}"
     note(f"created event {row['name']} ({span})")
 
@@ -91,7 +85,8 @@ def event_add(
     ctx: typer.Context,
     name: NameArgument,
     refs: FilesArgument,
-    null: NullOption = False,
+    null: NullInputOption = False,
+    null_legacy: LegacyNullOption = False,
     skip_missing: SkipMissingOption = False,
     dry_run: DryRunOption = False,
 ) -> None:
@@ -102,13 +97,13 @@ def event_add(
     from luna.ops import events as core
 
     with _open(ctx) as lib:
-        ids = resolve_files(lib, refs, null=null, skip_missing=skip_missing)
+        ids = resolve_files(lib, refs, null=null or null_legacy, skip_missing=skip_missing)
         change = core.add_files(lib, name, ids, dry_run=dry_run)
     verb = "would add" if dry_run else "added"
     extra = [f"{change.unchanged} already in it"] if change.unchanged else []
     if change.left_out:
-        extra.append(f"{_plural(change.left_out, 'sidecar')} left out")
-    _report(f"{verb} {_plural(change.changed, 'file')} to {change.event}", extra)
+        extra.append(f"{plural(change.left_out, 'sidecar')} left out")
+    _report(f"{verb} {plural(change.changed, 'file')} to {change.event}", extra)
 
 
 @event_app.command("remove")
@@ -117,7 +112,8 @@ def event_remove(
     ctx: typer.Context,
     name: NameArgument,
     refs: FilesArgument,
-    null: NullOption = False,
+    null: NullInputOption = False,
+    null_legacy: LegacyNullOption = False,
     skip_missing: SkipMissingOption = False,
     dry_run: DryRunOption = False,
 ) -> None:
@@ -128,11 +124,11 @@ def event_remove(
     from luna.ops import events as core
 
     with _open(ctx) as lib:
-        ids = resolve_files(lib, refs, null=null, skip_missing=skip_missing)
+        ids = resolve_files(lib, refs, null=null or null_legacy, skip_missing=skip_missing)
         change = core.remove_files(lib, name, ids, dry_run=dry_run)
     verb = "would remove" if dry_run else "removed"
     extra = [f"{change.unchanged} were not in it"] if change.unchanged else []
-    _report(f"{verb} {_plural(change.changed, 'file')} from {change.event}", extra)
+    _report(f"{verb} {plural(change.changed, 'file')} from {change.event}", extra)
 
 
 @event_app.command("attach")
@@ -155,7 +151,7 @@ def event_attach(ctx: typer.Context, name: NameArgument, dry_run: DryRunOption =
     extra = [f"{change.unchanged} already in it"] if change.unchanged else []
     if change.left_out:
         extra.append(f"{change.left_out} left out: dated only by their file's mtime")
-    _report(f"{verb} {_plural(change.changed, 'file')} to {change.event}", extra)
+    _report(f"{verb} {plural(change.changed, 'file')} to {change.event}", extra)
 
 
 def _report(summary: str, extra: list[str]) -> None:
@@ -164,40 +160,29 @@ def _report(summary: str, extra: list[str]) -> None:
 
 @event_app.command("list")
 @handle_errors
-def event_list(
-    ctx: typer.Context,
-    as_json: JsonOption = False,
-    as_jsonl: JsonlOption = False,
-    as_csv: CsvOption = False,
-) -> None:
+@listing_options()
+def event_list(ctx: typer.Context, output: Output) -> None:
     """List events, earliest first, with how many files each holds.
 
-    Example: luna event list --json | jq '.[].name'
+    Example: luna event list --json | jq '.events[].name'
     """
     from luna.ops import events as core
 
-    one_output_mode({"--json": as_json, "--jsonl": as_jsonl, "--csv": as_csv})
     with library_to_read(ctx) as lib:
         rows = core.list_events(lib)
-    _print_events(rows, as_json=as_json, as_jsonl=as_jsonl, as_csv=as_csv)
+    _print_events(rows, output)
 
 
-def _print_events(rows: list[dict], **formats) -> None:
+def _print_events(rows: list[dict], output: Output) -> None:
     from luna.ops.events import EVENT_KEYS
 
-    columns = TABLE_COLUMNS if not any(formats.values()) else EVENT_KEYS
-    print_rows(rows, columns, **formats)
+    render(Listing("events", rows, EVENT_KEYS, table=TABLE_COLUMNS), output)
 
 
 @event_app.command("show")
 @handle_errors
-def event_show(
-    ctx: typer.Context,
-    name: NameArgument,
-    as_json: JsonOption = False,
-    as_jsonl: JsonlOption = False,
-    as_csv: CsvOption = False,
-) -> None:
+@listing_options(paths=True)
+def event_show(ctx: typer.Context, name: NameArgument, output: Output) -> None:
     """Show an event and its files, in the order they were taken.
 
     --json prints the event with a `files` list; --jsonl and --csv print only the files.
@@ -206,20 +191,23 @@ def event_show(
     """
     from luna.ops import events as core
 
-    one_output_mode({"--json": as_json, "--jsonl": as_jsonl, "--csv": as_csv})
     with library_to_read(ctx) as lib:
         event = core.show_event(lib, name)
-    if as_json:
-        print_json(event)
-        return
+    files = event.pop("files")
     span = f"{event['start']} to {event['end']}" if event["end"] else event["start"]
-    title = f"{event['name']}: {span}, {_plural(len(event['files']), 'file')}"
+    title = f"{event['name']}: {span}, {plural(len(files), 'file')}"
     if event["description"]:
         title += f"\n{event['description']}"
-    columns = core.FILE_KEYS if as_jsonl or as_csv else ["start", "kind", "filename"]
-    print_rows(
-        event["files"], columns, as_json=False, as_jsonl=as_jsonl, as_csv=as_csv, title=title
+    listing = Listing(
+        "files",
+        files,
+        core.FILE_KEYS,
+        table=["start", "kind", "filename"],
+        title=title,
+        document=event,
+        piped="paths",
     )
+    render(listing, output)
 
 
 @event_app.command("rename")
@@ -255,11 +243,12 @@ def event_delete(ctx: typer.Context, name: NameArgument, yes: YesOption = False)
         event = core.find_event(lib.db, name)  # a typo fails before the question
         confirm_deletion(f"event {event.name!r}", yes)
         result = core.delete_event(lib, name)
-    note(f"deleted event {result['name']} (its {_plural(result['files'], 'file')} stay)")
+    note(f"deleted event {result['name']} (its {plural(result['files'], 'file')} stay)")
 
 
 @event_app.command("detect")
 @handle_errors
+@listing_options()
 def event_detect(
     ctx: typer.Context,
     gap: Annotated[
@@ -276,9 +265,7 @@ def event_detect(
         typer.Option("--min-files", "-m", metavar="N", help="Keep groups of at least N files."),
     ] = "5",
     dry_run: DryRunOption = False,
-    as_json: JsonOption = False,
-    as_jsonl: JsonlOption = False,
-    as_csv: CsvOption = False,
+    output: Output = None,
 ) -> None:
     """Find events in the library's time line and create them with their files.
 
@@ -294,20 +281,17 @@ def event_detect(
     """
     from luna.ops import events as core
 
-    one_output_mode({"--json": as_json, "--jsonl": as_jsonl, "--csv": as_csv})
     gap_length = values.duration(gap, "--gap")
     least = values.count(min_files, "--min-files", low=1)
     with _open(ctx) as lib:
         found = core.detect_events(lib, gap_length, least, dry_run=dry_run)
-    _print_events(
-        [p.row() for p in found.created], as_json=as_json, as_jsonl=as_jsonl, as_csv=as_csv
-    )
+    _print_events([p.row() for p in found.created], output)
     for skipped in found.skipped:
         note(
-            f"skipped {skipped.name} ({_plural(len(skipped.file_ids), 'file')}): "
+            f"skipped {skipped.name} ({plural(len(skipped.file_ids), 'file')}): "
             f"already covered by event {skipped.covered_by}"
         )
     if found.small_groups:
-        note(f"{_plural(found.small_groups, 'group')} of fewer than {least} files left out")
+        note(f"{plural(found.small_groups, 'group')} of fewer than {least} files left out")
     verb = "would create" if dry_run else "created"
-    note(f"{verb} {_plural(len(found.created), 'event')}")
+    note(f"{verb} {plural(len(found.created), 'event')}")

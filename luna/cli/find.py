@@ -13,16 +13,21 @@ import typer
 
 from luna import values
 from luna.cli.app import app, library_path
-from luna.cli.output import handle_errors, human_size
+from luna.cli.output import handle_errors, human_size, print_json, print_paths
+from luna.cli.render import (
+    FILE_COLUMNS,
+    Listing,
+    Output,
+    listing_options,
+    print_document,
+    render,
+    write_template,
+)
 from luna.cli.usage import one_output_mode, read_filters
 from luna.errors import BadValue
 from luna.names import uuid_text
 
-FIND_JSON_VERSION = 1
 DEFAULT_RADIUS_M = 1000.0
-
-_WhenOpt = Annotated[str | None, typer.Option(metavar="WHEN", show_default=False)]
-_Texts = Annotated[list[str] | None, typer.Option(metavar="TAG", show_default=False)]
 
 
 def find_files(
@@ -116,9 +121,10 @@ def find_files(
     sha: Annotated[
         str | None, typer.Option("--sha", metavar="PREFIX", help="SHA-256 starts with PREFIX.")
     ] = None,
-    user: Annotated[
-        str | None, typer.Option("--user", metavar="NAME", help="Owned by NAME.")
+    owner: Annotated[
+        str | None, typer.Option("--owner", metavar="NAME", help="Owned by NAME.")
     ] = None,
+    owner_legacy: Annotated[str | None, typer.Option("--user", hidden=True)] = None,
     missing: Annotated[
         bool, typer.Option("--missing", help="Files whose path has vanished (left out otherwise).")
     ] = False,
@@ -135,25 +141,11 @@ def find_files(
         str | None, typer.Option("--offset", metavar="N", help="Skip the first N files.")
     ] = None,
     count: Annotated[bool, typer.Option("--count", help="Print only how many match.")] = False,
-    paths: Annotated[bool, typer.Option("--paths", help="One path per line.")] = False,
-    print0: Annotated[
-        bool, typer.Option("--print0", "-0", help="NUL-terminated paths, for xargs -0.")
-    ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
-    as_jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per line.")] = False,
-    as_csv: Annotated[bool, typer.Option("--csv", help="CSV with a header row.")] = False,
     geojson: Annotated[
         bool,
         typer.Option("--geojson", help="A GeoJSON FeatureCollection of the files with a place."),
     ] = False,
-    template: Annotated[
-        str | None,
-        typer.Option(
-            "--format",
-            metavar="TEMPLATE",
-            help="A line per file: {path} {id} {start:%Y-%m-%d} {tags} ...",
-        ),
-    ] = None,
+    output: Output = None,
 ) -> None:
     """Find files by time, place, tag, album, event, camera and kind (filters combine
     with AND; none lists everything). No match is not an error: nothing is printed (and
@@ -163,18 +155,12 @@ def find_files(
     """
     from luna.search import query
 
-    outputs = {
-        "--paths": paths,
-        "--print0": print0,
-        "--json": as_json,
-        "--jsonl": as_jsonl,
-        "--csv": as_csv,
-        "--geojson": geojson,
-        "--format": template is not None,
-    }
-    one_output_mode(outputs)
+    if geojson:  # an output of find's own, besides the listing's
+        one_output_mode({"--geojson": True, **output.given()})
     if count:  # a number, or with --json a document holding it: nothing else
-        one_output_mode({"--count": True, **{k: v for k, v in outputs.items() if k != "--json"}})
+        one_output_mode(
+            {"--count": True, **{k: v for k, v in output.given().items() if k != "--json"}}
+        )
     if radius is not None and near is None:
         raise BadValue("--radius needs --near")
     filters = read_filters(
@@ -182,7 +168,8 @@ def find_files(
             after=after, before=before, on=on, near=near, bbox=bbox, tags=tag,
             any_tags=any_tag, not_tags=not_tag, album=album, event=event, kinds=kind,
             mime=mime, camera=camera, name=name, path=path, min_size=min_size,
-            max_size=max_size, sha=sha, user=user, limit=limit,
+            max_size=max_size, sha=sha, limit=limit,
+            user=owner if owner is not None else owner_legacy,
         )
     )  # fmt: skip
     q = query.Query(
@@ -195,8 +182,6 @@ def find_files(
         sort=values.nonempty(sort, "--sort"),
         offset=values.optional(values.count, offset, "--offset") or 0,
     )
-    if template is not None:
-        values.nonempty(template, "--format")
     if album:
         from luna.config import acting_user
 
@@ -205,24 +190,24 @@ def find_files(
     con = query.connect(library)
     try:
         if count:
-            _print_count(query.count(con, q), as_json=as_json)
+            number = query.count(con, q)
+            if output.json:
+                print_document({"count": number})
+            else:
+                sys.stdout.write(f"{number}\n")
             return
-        structured = as_json or as_jsonl or as_csv or geojson or template is not None
-        if print0 or paths or not (structured or sys.stdout.isatty()):
-            end = "\0" if print0 else "\n"
-            sys.stdout.write("".join(p + end for p in query.find_paths(con, q)))
+        mode = "geojson" if geojson else output.mode
+        if mode in ("paths", "print0", "lines"):
+            # find_paths serves these without building records.
+            print_paths(query.find_paths(con, q), null=mode == "print0")
             return
         hits = query.find(con, q)
-        _render(
-            con,
-            hits,
-            q,
-            as_json=as_json,
-            as_jsonl=as_jsonl,
-            as_csv=as_csv,
-            geojson=geojson,
-            template=template,
-        )
+        if mode == "template":
+            write_template(output.template, _template_fields(con, hits, output.template))
+        elif mode == "geojson":
+            print_json(_feature_collection(_records(con, hits)))
+        else:
+            render(_listing(_records(con, hits)), output)
     except Exception as exc:
         from luna.store.libfile import is_about_the_file, unusable
 
@@ -243,99 +228,60 @@ def _library_file(ctx) -> str:
 # -- output ----------------------------------------------------------------------------------
 
 
-def _print_count(number: int, *, as_json: bool) -> None:
-    if as_json:
-        from luna.cli.output import print_json
-
-        print_json({"version": FIND_JSON_VERSION, "count": number})
-    else:
-        sys.stdout.write(f"{number}\n")
-
-
-def _render(con, hits, q, *, as_json, as_jsonl, as_csv, geojson, template):
-    """Every output but paths (find_paths serves those without building records)."""
-    if template is not None:
-        _write_template(con, hits, template)
-    else:
-        records = _records(con, hits)
-        if as_json:
-            from luna.cli.output import print_json
-
-            print_json({"version": FIND_JSON_VERSION, "count": len(records), "files": records})
-        elif as_jsonl:
-            from luna.cli.output import print_jsonl
-
-            print_jsonl(records)
-        elif as_csv:
-            _write_csv(records)
-        elif geojson:
-            from luna.cli.output import print_json
-
-            print_json(_feature_collection(records))
-        else:
-            _print_table(records)
-
-
 def _records(con, hits) -> list[dict]:
     from luna.search.query import tags_by_file
-    from luna.timefmt import iso_local
 
     tags = tags_by_file(con, [h.id for h in hits])
-    return [
-        {
-            "id": uuid_text(h.id),
-            "path": h.path,
-            "filename": h.filename,
-            "kind": h.kind,
-            "mime_type": h.mime_type,
-            "size_bytes": h.size_bytes,
-            "start": iso_local(_dt(h.start), h.utc_offset),
-            "end": iso_local(_dt(h.end), h.utc_offset),
-            "latitude": h.latitude,
-            "longitude": h.longitude,
-            "altitude": h.altitude,
-            "width": h.width,
-            "height": h.height,
-            "content_sha": h.content_sha,
-            "tags": tags.get(h.id, []),
-            "missing": h.missing_since is not None,
-            "distance_m": round(h.distance_m, 1) if h.distance_m is not None else None,
-        }
-        for h in hits
-    ]
+    return [_record(h, tags.get(h.id, [])) for h in hits]
 
 
-CSV_COLUMNS = [
-    "id",
-    "path",
-    "filename",
-    "kind",
-    "mime_type",
-    "size_bytes",
-    "start",
-    "end",
-    "latitude",
-    "longitude",
-    "altitude",
-    "width",
-    "height",
-    "content_sha",
-    "tags",
-    "missing",
-    "distance_m",
-]
+def _record(h, tags: list[str] | None) -> dict:
+    """One hit as --json, --jsonl and --csv give it."""
+    from luna.timefmt import iso_local
+
+    return {
+        "id": uuid_text(h.id),
+        "path": h.path,
+        "filename": h.filename,
+        "kind": h.kind,
+        "mime_type": h.mime_type,
+        "size_bytes": h.size_bytes,
+        "start": iso_local(_dt(h.start), h.utc_offset),
+        "end": iso_local(_dt(h.end), h.utc_offset),
+        "latitude": h.latitude,
+        "longitude": h.longitude,
+        "altitude": h.altitude,
+        "width": h.width,
+        "height": h.height,
+        "content_sha": h.content_sha,
+        "tags": tags,
+        "missing": h.missing_since is not None,
+        "distance_m": round(h.distance_m, 1) if h.distance_m is not None else None,
+    }
 
 
-def _write_csv(records: list[dict]) -> None:
-    import csv
+CSV_COLUMNS = [*FILE_COLUMNS, "tags", "missing", "distance_m"]
 
-    # RFC 4180: fields with commas, quotes or line breaks are quoted, quotes doubled.
-    writer = csv.DictWriter(sys.stdout, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    for r in records:
-        writer.writerow(
-            {**r, "tags": ";".join(r["tags"]), **{k: "" for k in CSV_COLUMNS if r.get(k) is None}}
-        )
+
+def _listing(records: list[dict]) -> Listing:
+    return Listing(
+        "files",
+        records,
+        CSV_COLUMNS,
+        table=["date", "name", "kind", "size", "place", "tags"],
+        view=_table_view,
+    )
+
+
+def _table_view(r: dict) -> dict:
+    place = f"{r['latitude']:.4f}, {r['longitude']:.4f}" if r["latitude"] is not None else ""
+    return {
+        **r,
+        "date": (r["start"] or "")[:19].replace("T", " "),
+        "name": r["filename"],
+        "size": human_size(r["size_bytes"]),
+        "place": place,
+    }
 
 
 def _feature_collection(records: list[dict]) -> dict:
@@ -357,69 +303,23 @@ def _feature_collection(records: list[dict]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-class _Blank(str):
-    """An absent value in a --format template: empty, whatever the format spec."""
+def _template_fields(con, hits, template: str):
+    """The fields of --format: a hit's record, with dates that take a format spec
+    ({start:%Y-%m-%d}) and the short names --format had first. The tags (a query) are
+    read only if the template asks for them."""
+    from luna.search.query import tags_by_file
 
-    def __format__(self, spec: str) -> str:
-        return ""
-
-
-def _write_template(con, hits, template: str) -> None:
-    template = template.replace("\\t", "\t").replace("\\n", "\n").replace("\\0", "\0")
-    records = _records(con, hits) if "{tags" in template else None
-    write = sys.stdout.write
-    for i, h in enumerate(hits):
-        fields = {
-            "path": h.path,
-            "id": uuid_text(h.id),
-            "filename": h.filename,
-            "kind": h.kind,
+    tags = tags_by_file(con, [h.id for h in hits]) if "{tags" in template else None
+    for h in hits:
+        yield {
+            **_record(h, tags.get(h.id, []) if tags is not None else None),
+            "start": _dt(h.start),
+            "end": _dt(h.end),
             "mime": h.mime_type,
             "size": h.size_bytes,
             "sha": h.content_sha,
-            "start": _dt(h.start) or _Blank(),
-            "end": _dt(h.end) or _Blank(),
-            "latitude": _value(h.latitude),
-            "longitude": _value(h.longitude),
-            "altitude": _value(h.altitude),
-            "width": _value(h.width),
-            "height": _value(h.height),
-            "distance": _value(h.distance_m),
-            "tags": ",".join(records[i]["tags"]) if records else _Blank(),
+            "distance": h.distance_m,
         }
-        try:
-            line = template.format_map(fields)
-        except (KeyError, ValueError, IndexError, AttributeError) as exc:
-            raise BadValue(
-                f"--format: {template!r} cannot be filled ({exc}); fields are "
-                f"{', '.join(sorted(fields))}"
-            ) from None
-        write(line if line.endswith(("\n", "\0")) else line + "\n")
-
-
-def _value(v):
-    return _Blank() if v is None else v
-
-
-def _print_table(records: list[dict]) -> None:
-    from rich.table import Table
-
-    from luna.cli.output import stdout_console
-
-    table = Table(box=None, padding=(0, 2))
-    for column in ("date", "name", "kind", "size", "place", "tags"):
-        table.add_column(column, justify="right" if column == "size" else "left")
-    for r in records:
-        place = f"{r['latitude']:.4f}, {r['longitude']:.4f}" if r["latitude"] is not None else ""
-        table.add_row(
-            (r["start"] or "")[:19].replace("T", " "),
-            r["filename"],
-            r["kind"],
-            human_size(r["size_bytes"]),
-            place,
-            ", ".join(r["tags"]),
-        )
-    stdout_console().print(table)
 
 
 def _dt(text):
@@ -433,6 +333,7 @@ def _dt(text):
         return None
 
 
+find_files = listing_options(paths=True)(find_files)
 app.command("find")(handle_errors(find_files))
 app.command(
     "search",

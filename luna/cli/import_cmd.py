@@ -8,7 +8,15 @@ import typer
 
 from luna import values
 from luna.cli.app import app, library_path
-from luna.cli.output import FAILURES_LISTED, JsonOption, handle_errors, note, print_json
+from luna.cli.output import (
+    FAILURES_LISTED,
+    JsonOption,
+    handle_errors,
+    human_size,
+    note,
+    plural,
+)
+from luna.cli.render import print_document
 from luna.errors import EmptyPath, LunaError
 from luna.fsnames import for_humans
 
@@ -184,7 +192,7 @@ def import_files(
         except Interrupted as exc:
             report = exc.report
     if as_json:
-        print_json(report.to_json())
+        print_document(report.to_json())
     if verbose:
         _print_skipped(report)
     if not quiet:
@@ -233,8 +241,7 @@ def _print_summary(report) -> None:
     )
     rate = ""
     if report.files_read and report.seconds > 0:
-        mb = report.bytes_read / 1e6
-        rate = f"; read {report.files_read:,} files, {mb:,.1f} MB"
+        rate = f"; read {plural(report.files_read, 'file')}, {human_size(report.bytes_read)}"
     note(f"{verb}: {counts} ({report.seconds:.1f} s{rate})")
     if report.interrupted:
         note("Run the same import again to finish it.")
@@ -287,7 +294,7 @@ def _gather(ctx, paths, given: dict) -> None:
         except Interrupted as exc:
             report = exc.report
     if as_json:
-        print_json(report.to_json())
+        print_document(report.to_json())
     elif report.dry_run:
         _print_plan(report)
     if verbose:
@@ -314,7 +321,7 @@ def _settings(ctx, given: dict):
 
 
 def _print_plan(report) -> None:
-    from luna.cli.output import print_plan
+    from luna.cli.render import print_plan
 
     print_plan(report.steps)
 
@@ -332,9 +339,10 @@ def _print_gather_summary(report, into: str) -> None:
     extra = f", {report.removed_duplicates:,} removed" if report.removed_duplicates else ""
     rate = ""
     if report.seconds > 0 and report.bytes_copied and not report.dry_run:
-        rate = f", {report.bytes_copied / 1e6 / report.seconds:,.0f} MB/s"
+        rate = f", {human_size(report.bytes_copied / report.seconds)}/s"
     note(
-        f"{verb} {done:,} files ({report.bytes_copied / 1e6:,.1f} MB) into {for_humans(into)}; "
+        f"{verb} {plural(done, 'file')} ({human_size(report.bytes_copied)}) into "
+        f"{for_humans(into)}; "
         f"{report.duplicates:,} duplicates{extra}, {report.skipped:,} skipped, "
         f"{report.failed:,} failed ({report.seconds:.1f} s{rate})"
     )

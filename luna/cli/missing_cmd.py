@@ -5,34 +5,27 @@ Only library rows change here; the user's files are never written, moved or dele
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
 
 from luna.cli.app import app, library_path, library_to_read
 from luna.cli.output import (
-    CsvOption,
     DryRunOption,
-    JsonlOption,
     JsonOption,
-    NullOption,
-    PathsOption,
-    Print0Option,
+    LegacyNullOption,
+    NullInputOption,
     YesOption,
     confirm_deletion,
     handle_errors,
     note,
-    print_json,
-    print_paths,
-    print_rows,
+    plural,
     resolve_files,
 )
-from luna.cli.usage import one_output_mode
+from luna.cli.render import Listing, Output, listing_options, print_document, render
 from luna.errors import EmptyPath
 from luna.fsnames import for_humans
 
-MISSING_JSON_VERSION = 1
 MISSING_CSV_COLUMNS = [
     "id",
     "path",
@@ -60,17 +53,14 @@ def _open(ctx: typer.Context):
 
 @app.command("missing")
 @handle_errors
+@listing_options(paths=True)
 def missing_list(
     ctx: typer.Context,
     under: Annotated[
         str | None,
         typer.Option("--under", metavar="FOLDER", help="Only missing files below FOLDER."),
     ] = None,
-    paths: PathsOption = False,
-    print0: Print0Option = False,
-    as_json: JsonOption = False,
-    as_jsonl: JsonlOption = False,
-    as_csv: CsvOption = False,
+    output: Output = None,
 ) -> None:
     """List the files whose path has vanished: an import marks them missing, and keeps
     them with their tags, albums and events until you relink or prune them.
@@ -82,56 +72,26 @@ def missing_list(
     """
     from luna.ops import missing as core
 
-    one_output_mode(
-        {
-            "--paths": paths,
-            "--print0": print0,
-            "--json": as_json,
-            "--jsonl": as_jsonl,
-            "--csv": as_csv,
-        }
-    )
     if under == "":
         raise EmptyPath("--under")
     with library_to_read(ctx) as lib:
         records = core.missing_files(lib, under)
-    structured = as_json or as_jsonl or as_csv
-    if print0 or paths or not (structured or sys.stdout.isatty()):
-        print_paths((r["path"] for r in records), null=print0)
-    elif as_json:
-        print_json({"version": MISSING_JSON_VERSION, "count": len(records), "files": records})
-    elif structured:
-        rows = records if as_jsonl else [_flat(r) for r in records]
-        print_rows(rows, MISSING_CSV_COLUMNS, as_json=False, as_jsonl=as_jsonl, as_csv=as_csv)
-    elif records:
-        _missing_table(records)
-    else:
-        note("no missing files")
+    listing = Listing(
+        "files",
+        records,
+        MISSING_CSV_COLUMNS,
+        table=["missing_since", "path", "tags", "albums", "events"],
+        view=_table_view,
+        piped="paths",
+        empty="no missing files",
+    )
+    render(listing, output)
+    if output.for_people and records:
+        note(plural(len(records), "missing file"))
 
 
-def _flat(record: dict) -> dict:
-    """A record for CSV: lists joined with ";", as `luna find --csv` joins tags."""
-    return {k: ";".join(v) if isinstance(v, list) else v for k, v in record.items()}
-
-
-def _missing_table(records: list[dict]) -> None:
-    from rich.table import Table
-
-    from luna.cli.output import stdout_console
-
-    table = Table(box=None, padding=(0, 2))
-    for column in ("missing since", "path", "tags", "albums", "events"):
-        table.add_column(column)
-    for r in records:
-        table.add_row(
-            (r["missing_since"] or "")[:10],
-            for_humans(r["path"]),
-            ", ".join(r["tags"]),
-            ", ".join(r["albums"]),
-            ", ".join(r["events"]),
-        )
-    stdout_console().print(table)
-    note(f"{_n(len(records), 'missing file')}")
+def _table_view(record: dict) -> dict:
+    return {**record, "missing_since": (record["missing_since"] or "")[:10]}
 
 
 @app.command("relink")
@@ -173,14 +133,14 @@ def relink_files(
         note(f"... and {len(report.problems) - MAX_LINES} more not relinked (--json lists all)")
     note(_relink_summary(report))
     if as_json:
-        print_json(report.to_json())
+        print_document(report.to_json())
     if report.exit_status:
         raise typer.Exit(int(report.exit_status))
 
 
 def _relink_summary(report) -> str:
     verb = "Would relink" if report.dry_run else "Relinked"
-    text = f"{verb} {_n(report.relinked, 'file')}"
+    text = f"{verb} {plural(report.relinked, 'file')}"
     if report.merged:
         text += f" ({report.merged} merged with records already at the new place)"
     for reason, count in report.counts().items():
@@ -202,7 +162,8 @@ def prune_files(
             show_default=False,
         ),
     ] = None,
-    null: NullOption = False,
+    null: NullInputOption = False,
+    null_legacy: LegacyNullOption = False,
     yes: YesOption = False,
     dry_run: DryRunOption = False,
     accept_vanished: Annotated[
@@ -227,14 +188,16 @@ def prune_files(
     from luna.ops import missing as core
 
     with _open(ctx) as lib:
-        ids = resolve_files(lib, refs, null=null, skip_missing=False) if refs else None
+        ids = (
+            resolve_files(lib, refs, null=null or null_legacy, skip_missing=False) if refs else None
+        )
         plan = core.prune(lib, ids, dry_run=True, accept_vanished=accept_vanished)
         _show_prune_plan(plan, dry_run=dry_run)
         if not plan.files or dry_run:
             if as_json:
-                print_json(plan.to_json())
+                print_document(plan.to_json())
             return
-        confirm_deletion(f"the records of {_n(plan.removed, 'missing file')}", yes)
+        confirm_deletion(f"the records of {plural(plan.removed, 'missing file')}", yes)
         done = core.prune(lib, plan.ids, accept_vanished=accept_vanished)
     # Files that came back (or were imported again) while the question was on screen.
     for item in done.reappeared + done.not_missing:
@@ -243,9 +206,9 @@ def prune_files(
     done.reappeared = plan.reappeared + done.reappeared + done.not_missing
     done.not_missing = plan.not_missing
     done.unavailable = plan.unavailable + done.unavailable
-    note(f"Removed {_n(done.removed, 'missing file')} from the library")
+    note(f"Removed {plural(done.removed, 'missing file')} from the library")
     if as_json:
-        print_json(done.to_json())
+        print_document(done.to_json())
 
 
 def _show_prune_plan(plan, *, dry_run: bool) -> None:
@@ -253,7 +216,7 @@ def _show_prune_plan(plan, *, dry_run: bool) -> None:
     if present:
         are = "is" if present == 1 else "are"
         note(
-            f"left alone: {_n(present, 'named file')} {are} not missing (prune only removes "
+            f"left alone: {plural(present, 'named file')} {are} not missing (prune only removes "
             "missing files)"
         )
     for item in plan.reappeared:
@@ -268,7 +231,7 @@ def _show_prune_plan(plan, *, dry_run: bool) -> None:
     verb = "Would remove" if dry_run else "Will remove"
     carrying = [f for f in plan.files if f["tags"] or f["albums"] or f["events"]]
     note(
-        f"{verb} {_n(plan.removed, 'missing file')} from the library"
+        f"{verb} {plural(plan.removed, 'missing file')} from the library"
         + (f", {len(carrying)} with tags, albums or events:" if carrying else ".")
     )
     for record in carrying[:MAX_LINES]:
@@ -289,7 +252,3 @@ def _carried(record: dict) -> str:
         if names:
             parts.append(f"{one if len(names) == 1 else many} {', '.join(names)}")
     return "; ".join(parts)
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -10,15 +10,15 @@ from luna.cli.app import app, library_path
 from luna.cli.output import (
     DryRunOption,
     JsonOption,
-    NullOption,
+    LegacyNullOption,
+    NullInputOption,
     handle_errors,
     note,
-    print_json,
-    print_plan,
     print_transfer_failures,
     resolve_files,
     warn,
 )
+from luna.cli.render import print_document, print_plan
 from luna.cli.usage import read_filters
 from luna.errors import EmptyPath, ExitStatus, LunaError
 from luna.fsnames import for_humans
@@ -88,7 +88,8 @@ def organize(
     event: Annotated[
         str | None, typer.Option("--event", metavar="EVENT", help="Only files of this event.")
     ] = None,
-    null: NullOption = False,
+    null: NullInputOption = False,
+    null_legacy: LegacyNullOption = False,
     dry_run: DryRunOption = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -102,7 +103,7 @@ def organize(
 
       luna organize --tag trip --after 2019 --template 'trips/{year}/{filename}'
 
-      luna find --tag trip -0 | luna organize -0 - --template 'trips/{year}/{filename}'
+      luna find --tag trip -0 | luna organize -z - --template 'trips/{year}/{filename}'
 
       luna organize ~/Desktop/old-photos --include-outside
     """
@@ -128,13 +129,17 @@ def organize(
         dry_run=dry_run,
     )
     with Library.open(library_path(ctx), create=False) as lib:
-        ids = resolve_files(lib, files, null=null, skip_missing=False) if files else None
+        ids = (
+            resolve_files(lib, files, null=null or null_legacy, skip_missing=False)
+            if files
+            else None
+        )
         if any(filters.values()):
             chosen = _matching(lib, filters)
             ids = chosen if ids is None else [i for i in ids if i in set(chosen)]
         report = Organizer(lib, options).run(ids)
     if as_json:
-        print_json(report.to_json())
+        print_document(report.to_json())
     elif dry_run:
         print_plan(report.steps)
     print_transfer_failures(report)
@@ -204,7 +209,7 @@ def doctor(
     with Library.open(library_path(ctx), create=False) as lib:
         result = checkup(lib, folder=str(folder) if folder else None, clean=clean)
     if as_json:
-        print_json(result.to_json())
+        print_document(result.to_json())
     for item in result.pending:
         warn(
             f"unfinished {item['operation']}: {for_humans(item['source'])} -> "

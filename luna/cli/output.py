@@ -19,7 +19,6 @@ from luna.errors import LunaError
 from luna.fsnames import is_utf8, json_ready
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
-JsonlOption = Annotated[bool, typer.Option("--jsonl", help="Print one JSON object per line.")]
 
 
 def stderr_console():
@@ -100,9 +99,12 @@ FilesArgument = Annotated[
         "'-' reads them from stdin.",
     ),
 ]
-NullOption = Annotated[
-    bool, typer.Option("--null", "-0", help="With '-': names on stdin are NUL-separated.")
+NullInputOption = Annotated[
+    bool,
+    typer.Option("--null-input", "-z", help="With '-': names on stdin are NUL-separated."),
 ]
+# The spelling before 0.x: `-0` now means NUL-terminated *output* wherever it exists.
+LegacyNullOption = Annotated[bool, typer.Option("--null", "-0", hidden=True)]
 SkipMissingOption = Annotated[
     bool,
     typer.Option("--skip-missing", help="Ignore FILEs not in the library instead of failing."),
@@ -111,13 +113,14 @@ DryRunOption = Annotated[
     bool, typer.Option("--dry-run", "-n", help="Say what would change; change nothing.")
 ]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-UserOption = Annotated[
+ActAsOption = Annotated[
     str | None,
     typer.Option(
-        "--user", "-u", help="Act as USER (default: $LUNA_USER, else your login).", metavar="USER"
+        "--as", help="Act as USER (default: $LUNA_USER, else your login).", metavar="USER"
     ),
 ]
-CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV on stdout.")]
+# The spelling before 0.x, which `find --user` (owned by) made ambiguous.
+LegacyUserOption = Annotated[str | None, typer.Option("--user", "-u", hidden=True)]
 
 
 def resolve_files(lib, refs: list[str], *, null: bool, skip_missing: bool) -> list[str]:
@@ -130,48 +133,6 @@ def resolve_files(lib, refs: list[str], *, null: bool, skip_missing: bool) -> li
     return resolved.ids
 
 
-def print_rows(
-    rows: list[dict],
-    columns: list[str],
-    *,
-    as_json: bool,
-    as_jsonl: bool,
-    as_csv: bool,
-    title: str | None = None,
-) -> None:
-    """A listing: JSON array, JSON lines, CSV, or a table for people."""
-    if as_json:
-        print_json(rows)
-    elif as_jsonl:
-        print_jsonl(rows)
-    elif as_csv:
-        import csv
-
-        writer = csv.DictWriter(
-            sys.stdout, fieldnames=columns, extrasaction="ignore", lineterminator="\n"
-        )
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: _csv_value(row.get(k)) for k in columns})
-    else:
-        from rich.table import Table
-
-        table = Table(title=title, title_justify="left", box=None, padding=(0, 2))
-        for column in columns:
-            table.add_column(column)
-        for row in rows:
-            table.add_row(*(_csv_value(row.get(c)) for c in columns))
-        stdout_console().print(table)
-
-
-def _csv_value(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (list, tuple)):
-        return ", ".join(map(str, value))
-    return str(value)
-
-
 def confirm_deletion(what: str, yes: bool) -> None:
     """Deleting needs --yes when nobody is at the keyboard, and a yes otherwise."""
     if yes:
@@ -182,35 +143,10 @@ def confirm_deletion(what: str, yes: bool) -> None:
         raise LunaError(f"not deleted: {what}")
 
 
-PathsOption = Annotated[bool, typer.Option("--paths", help="One path per line.")]
-Print0Option = Annotated[
-    bool, typer.Option("--print0", "-0", help="NUL-terminated paths, for xargs -0.")
-]
-
-
 def print_paths(paths, *, null: bool) -> None:
     """Paths as data, each name's exact bytes (stdout is set up for that in luna_main)."""
     end = "\0" if null else "\n"
     sys.stdout.write("".join(p + end for p in paths))
-
-
-def print_plan(steps) -> None:
-    """What a copy, move or organize does (or would do) to each file: a table on a
-    terminal (long paths wrap, never cut), tab-separated lines for a program."""
-    from luna.fsnames import for_humans
-
-    rows = [(s.action, s.source, s.destination or "", s.detail) for s in steps]
-    if not sys.stdout.isatty():
-        sys.stdout.write("".join("\t".join(row) + "\n" for row in rows))
-        return
-    from rich.table import Table
-
-    table = Table(box=None, padding=(0, 2))
-    for column in ("action", "source", "destination", "detail"):
-        table.add_column(column, overflow="fold")
-    for action, source, destination, detail in rows:
-        table.add_row(action, for_humans(source), for_humans(destination), detail)
-    stdout_console().print(table)
 
 
 FAILURES_LISTED = 20
@@ -236,6 +172,11 @@ def print_transfer_failures(report) -> None:
             f"files ({human_size(disk['bytes'])}) were not put there{now}; make room and "
             "run the same command again"
         )
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """`1 file`, `2 files`; `1 copy`, `2 copies` (given `many`)."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {many or noun + 's'}"
 
 
 def human_size(n: float) -> str:

@@ -1,30 +1,38 @@
-"""A rich progress bar on stderr for imports (only when stderr is a terminal)."""
+"""The progress bars: rich, on stderr, and only when stderr is a terminal (a log or a pipe
+gets no bar). Every long command uses one of the two below, built by `_bar`."""
 
 from __future__ import annotations
 
+import sys
+
+
+def _bar(*columns):
+    from rich.console import Console
+    from rich.progress import Progress
+
+    return Progress(*columns, console=Console(stderr=True), transient=True)
+
 
 class RichImportProgress:
+    """Scanning, then bytes read: for import and verify."""
+
     def __init__(self):
-        from rich.console import Console
         from rich.progress import (
             BarColumn,
             DownloadColumn,
-            Progress,
             SpinnerColumn,
             TextColumn,
             TimeRemainingColumn,
             TransferSpeedColumn,
         )
 
-        self._progress = Progress(
+        self._progress = _bar(
             SpinnerColumn(),
             TextColumn("{task.description}"),
             BarColumn(),
             DownloadColumn(),
             TransferSpeedColumn(),
             TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=True,
         )
         self._progress.start()
         self._scan = self._progress.add_task("Scanning", total=None)
@@ -50,8 +58,30 @@ class RichImportProgress:
 
 
 def make_progress(enabled: bool):
-    import sys
-
     if enabled and sys.stderr.isatty():
         return RichImportProgress()
     return None
+
+
+class CountProgress:
+    """`done` of `total` things (photos hashed, say), called as progress(done, total)."""
+
+    def __init__(self, label: str):
+        self._label = label
+        self._bar = None
+        self._task = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not sys.stderr.isatty():
+            return
+        if self._bar is None:
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+
+            self._bar = _bar(TextColumn(self._label), BarColumn(), MofNCompleteColumn())
+            self._bar.start()
+            self._task = self._bar.add_task(self._label, total=total)
+        self._bar.update(self._task, completed=done)
+
+    def finished(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()

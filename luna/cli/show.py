@@ -2,75 +2,77 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from luna.cli.app import app, library_to_read
-from luna.cli.output import (
-    FilesArgument,
-    JsonlOption,
-    JsonOption,
-    NullOption,
-    error,
-    handle_errors,
-    print_json,
-    print_jsonl,
+from luna.cli.output import FilesArgument, NullInputOption, error, handle_errors
+from luna.cli.render import (
+    FILE_COLUMNS,
+    LIST_JOINER,
+    Listing,
+    Output,
+    cell,
+    listing_options,
+    print_record,
+    render,
 )
-from luna.cli.usage import one_output_mode
 from luna.errors import ExitStatus
 from luna.fsnames import for_humans
+
+# CSV has one line per file, so it takes the fields that are one value each (and lists of
+# names); --json and --jsonl have everything.
+CSV_COLUMNS = [*FILE_COLUMNS, "owner", "missing_since", "tags", "albums", "events"]
 
 
 @app.command("show")
 @handle_errors
+@listing_options(paths=True)
 def show_files(
     ctx: typer.Context,
     refs: FilesArgument,
-    null: NullOption = False,
-    as_json: JsonOption = False,
-    as_jsonl: JsonlOption = False,
+    null_input: NullInputOption = False,
+    output: Output = None,
 ) -> None:
     """Show everything luna knows about files.
 
-    Prints each file's metadata, tags, albums, events and related files. A FILE the
-    library does not know is named on stderr (exit 1); the others are shown.
+    Prints each file's metadata, tags, albums, events and related files: aligned on a
+    terminal, `field<TAB>value` lines (a blank line between files) for a program. A FILE
+    the library does not know is named on stderr (exit 1); the others are shown.
 
     FILE is a path (a folder: every library file in it), a file id, or a unique prefix of
-    an id; '-' reads them from stdin.
+    an id; '-' reads them from stdin (NUL-separated with -z).
 
     Example: luna show ~/Pictures/IMG_0001.jpg --json
     """
     from luna.ops.targets import expand_stdin
 
-    one_output_mode({"--json": as_json, "--jsonl": as_jsonl})
     with library_to_read(ctx) as lib:
-        resolved = lib.resolve(expand_stdin(refs, null=null), skip_missing=True)
+        resolved = lib.resolve(expand_stdin(refs, null=null_input), skip_missing=True)
         records = [lib.serialize(lib.get_file(file_id)) for file_id in resolved.ids]
-    if as_json:
-        print_json(records)
-    elif as_jsonl:
-        print_jsonl(records)
+    if output.mode in ("table", "lines"):
+        for n, record in enumerate(records):
+            if n:
+                sys.stdout.write("\n")
+            print_record(list(_rows(record)), title=record["filename"])
     else:
-        _print_panels(records)
+        render(Listing("files", records, CSV_COLUMNS, flat=_flat), output)
     for ref in resolved.missing:
         error(f"not in the library: {for_humans(ref)}")
     if resolved.missing:
         raise typer.Exit(ExitStatus.ERROR)
 
 
-def _print_panels(records: list[dict]) -> None:
-    from rich.panel import Panel
-    from rich.table import Table
-
-    from luna.cli.output import stdout_console
-
-    console = stdout_console()
-    for rec in records:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold")
-        table.add_column(overflow="fold")
-        for key, value in _rows(rec):
-            table.add_row(key, value)
-        console.print(Panel(table, title=for_humans(rec["filename"]), title_align="left"))
+def _flat(record: dict) -> dict:
+    """A record with one value per CSV column."""
+    location = record["location"] or {}
+    return {
+        **record,
+        **{k: location.get(k) for k in ("latitude", "longitude", "altitude")},
+        "albums": [a["name"] for a in record["albums"]],
+        "events": [e["name"] for e in record["events"]],
+    }
 
 
 def _taken(rec: dict) -> str:
@@ -89,7 +91,7 @@ def _taken(rec: dict) -> str:
 
 def _rows(rec: dict):
     yield "id", rec["id"]
-    yield "path", for_humans(rec["path"])
+    yield "path", rec["path"]
     if rec["missing_since"]:
         yield "missing since", rec["missing_since"]
     yield "kind", f"{rec['kind']} ({rec['mime_type']})"
@@ -108,15 +110,18 @@ def _rows(rec: dict):
     yield "owner", rec["owner"] or ""
     yield "sha-256", rec["content_sha"]
     yield "file mtime", rec["mtime"]
-    yield "tags", ", ".join(rec["tags"]) or "-"
-    yield "albums", ", ".join(a["name"] for a in rec["albums"]) or "-"
-    yield "events", ", ".join(e["name"] for e in rec["events"]) or "-"
+    yield "tags", LIST_JOINER.join(rec["tags"]) or "-"
+    yield "albums", LIST_JOINER.join(a["name"] for a in rec["albums"]) or "-"
+    yield "events", LIST_JOINER.join(e["name"] for e in rec["events"]) or "-"
     for rel in rec["related_files"]:
-        yield f"related ({rel['relation']})", for_humans(rel["path"])
+        yield f"related ({rel['relation']})", rel["path"]
     for key, value in sorted(rec["metadata"].items()):
-        yield key, ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        yield key, cell(value)
     pm = rec["processor_metadata"]
-    yield "read by", ", ".join(pm.get("extractors", [])) + f" (luna {pm.get('luna_version', '?')})"
+    yield (
+        "read by",
+        LIST_JOINER.join(pm.get("extractors", [])) + f" (luna {pm.get('luna_version', '?')})",
+    )
     for err in pm.get("errors", []):
         yield "read error", err
     yield "recorded", f"{rec['created']}, updated {rec['modified']}"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from luna.cli.app import app, library_to_read
-from luna.cli.output import JsonOption, handle_errors, print_json
+from luna.cli.output import JsonOption, handle_errors, human_size
+from luna.cli.render import print_document
 
 
 @app.command("stats")
@@ -20,7 +21,7 @@ def show_stats(ctx: typer.Context, as_json: JsonOption = False) -> None:
     with library_to_read(ctx) as lib:
         stats = lib.stats()
     if as_json:
-        print_json(stats)
+        print_document(stats)
     else:
         _print_tables(stats)
 
@@ -33,10 +34,10 @@ def _print_tables(stats: dict) -> None:
     console = stdout_console()
     summary = Table(show_header=False, box=None, padding=(0, 2))
     summary.add_column(style="bold")
-    summary.add_column(justify="right")
+    summary.add_column(justify="right", overflow="fold")  # the library's path, never cut
     summary.add_row("library", stats["library"])
     summary.add_row("files", f"{stats['files']:,}")
-    summary.add_row("total size", _human_bytes(stats["total_bytes"]))
+    summary.add_row("total size", human_size(stats["total_bytes"]))
     summary.add_row("with a location", f"{stats['with_location']:,}")
     summary.add_row("missing", f"{stats['missing']:,}")
     summary.add_row("failed to import", f"{stats['failed']:,}")
@@ -53,17 +54,8 @@ def _print_tables(stats: dict) -> None:
         if not stats[key]:
             continue
         table = Table(title=f"by {title}", title_justify="left", box=None, padding=(0, 2))
-        table.add_column(title)
+        table.add_column(title, overflow="fold")
         table.add_column("files", justify="right")
         for name, count in stats[key].items():
             table.add_row(name, f"{count:,}")
         console.print(table)
-
-
-def _human_bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
-        size /= 1000
-    return f"{n} B"

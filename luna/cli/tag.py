@@ -8,21 +8,18 @@ import typer
 
 from luna.cli.app import app, library_path, library_to_read
 from luna.cli.output import (
-    CsvOption,
     DryRunOption,
     FilesArgument,
-    JsonlOption,
-    JsonOption,
-    NullOption,
+    LegacyNullOption,
+    NullInputOption,
     SkipMissingOption,
     YesOption,
     confirm_deletion,
     handle_errors,
     note,
-    print_rows,
     resolve_files,
 )
-from luna.cli.usage import one_output_mode
+from luna.cli.render import Listing, Output, listing_options, render
 from luna.errors import LunaError
 
 tag_app = typer.Typer(
@@ -65,7 +62,8 @@ def tag_add(
     ctx: typer.Context,
     args: TagAndFiles,
     tags: TagsOption = None,
-    null: NullOption = False,
+    null: NullInputOption = False,
+    null_legacy: LegacyNullOption = False,
     skip_missing: SkipMissingOption = False,
     dry_run: DryRunOption = False,
 ) -> None:
@@ -77,7 +75,7 @@ def tag_add(
 
     names, refs = _split(tags, args)
     with _open(ctx) as lib:
-        ids = resolve_files(lib, refs, null=null, skip_missing=skip_missing)
+        ids = resolve_files(lib, refs, null=null or null_legacy, skip_missing=skip_missing)
         change = core.add_tags(lib, names, ids, dry_run=dry_run)
     verb = "would tag" if dry_run else "tagged"
     already = f" ({change.unchanged} already had it)" if change.unchanged else ""
@@ -90,7 +88,8 @@ def tag_remove(
     ctx: typer.Context,
     args: TagAndFiles,
     tags: TagsOption = None,
-    null: NullOption = False,
+    null: NullInputOption = False,
+    null_legacy: LegacyNullOption = False,
     skip_missing: SkipMissingOption = False,
     dry_run: DryRunOption = False,
 ) -> None:
@@ -102,7 +101,7 @@ def tag_remove(
 
     names, refs = _split(tags, args)
     with _open(ctx) as lib:
-        ids = resolve_files(lib, refs, null=null, skip_missing=skip_missing)
+        ids = resolve_files(lib, refs, null=null or null_legacy, skip_missing=skip_missing)
         change = core.remove_tags(lib, names, ids, dry_run=dry_run)
     verb = "would untag" if dry_run else "untagged"
     note(f"{verb} {change.changed} files ({', '.join(change.tags)})")
@@ -110,28 +109,17 @@ def tag_remove(
 
 @tag_app.command("list")
 @handle_errors
-def tag_list(
-    ctx: typer.Context,
-    as_json: JsonOption = False,
-    as_jsonl: JsonlOption = False,
-    as_csv: CsvOption = False,
-) -> None:
+@listing_options()
+def tag_list(ctx: typer.Context, output: Output) -> None:
     """List every tag with how many files carry it.
 
     Example: luna tag list --csv > tags.csv
     """
     from luna.ops import tags as core
 
-    one_output_mode({"--json": as_json, "--jsonl": as_jsonl, "--csv": as_csv})
     with library_to_read(ctx) as lib:
         rows = core.list_tags(lib)
-    print_rows(
-        rows,
-        ["name", "files", "from_metadata", "parent"],
-        as_json=as_json,
-        as_jsonl=as_jsonl,
-        as_csv=as_csv,
-    )
+    render(Listing("tags", rows, ["name", "files", "from_metadata", "parent"]), output)
 
 
 @tag_app.command("rename")
@@ -174,13 +162,9 @@ def tag_delete(
 
 @tag_app.command("show")
 @handle_errors
+@listing_options(paths=True)
 def tag_show(
-    ctx: typer.Context,
-    refs: FilesArgument,
-    null: NullOption = False,
-    as_json: JsonOption = False,
-    as_jsonl: JsonlOption = False,
-    as_csv: CsvOption = False,
+    ctx: typer.Context, refs: FilesArgument, output: Output, null: NullInputOption = False
 ) -> None:
     """Show the tags of files, and where each came from (you, or the file's metadata).
 
@@ -188,11 +172,11 @@ def tag_show(
     """
     from luna.ops import tags as core
 
-    one_output_mode({"--json": as_json, "--jsonl": as_jsonl, "--csv": as_csv})
     with library_to_read(ctx) as lib:
         rows = core.tags_of(lib, resolve_files(lib, refs, null=null, skip_missing=False))
-    if as_json or as_jsonl:
-        print_rows(rows, [], as_json=as_json, as_jsonl=as_jsonl, as_csv=False)
-        return
-    flat = [{"path": r["path"], "tags": [t["name"] for t in r["tags"]]} for r in rows]
-    print_rows(flat, ["path", "tags"], as_json=False, as_jsonl=False, as_csv=as_csv)
+    render(Listing("files", rows, ["path", "tags"], flat=_tag_names), output)
+
+
+def _tag_names(row: dict) -> dict:
+    """--json and --jsonl say where each tag came from; CSV and the table list the names."""
+    return {**row, "tags": [t["name"] for t in row["tags"]]}

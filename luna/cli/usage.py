@@ -28,7 +28,7 @@ FILTER_OPTIONS = {
     "min_size": ("--min-size", values.size),
     "max_size": ("--max-size", values.size),
     "sha": ("--sha", values.nonempty),
-    "user": ("--user", values.nonempty),
+    "user": ("--owner", values.nonempty),
     "limit": ("--limit", values.count),
 }
 REPEATABLE = frozenset({"tags", "any_tags", "not_tags", "kinds"})

@@ -8,7 +8,16 @@ import typer
 
 from luna import values
 from luna.cli.app import app, library_path
-from luna.cli.output import JsonOption, NullOption, handle_errors, note, print_json
+from luna.cli.output import (
+    JsonOption,
+    LegacyNullOption,
+    NullInputOption,
+    handle_errors,
+    human_size,
+    note,
+    plural,
+)
+from luna.cli.render import print_document
 from luna.fsnames import for_humans
 
 MAX_PROBLEMS_LISTED = 50
@@ -42,7 +51,8 @@ def verify_files(
         bool,
         typer.Option("--accept", help="Record the new content of changed files (old hash kept)."),
     ] = False,
-    null: NullOption = False,
+    null: NullInputOption = False,
+    null_legacy: LegacyNullOption = False,
     quiet: Annotated[
         bool,
         typer.Option(
@@ -79,7 +89,9 @@ def verify_files(
     with Library.open(library_path(ctx), create=False) as lib:
         if lib.backup_path and not quiet:
             note(f"Upgraded the library; the previous version is saved as {lib.backup_path}")
-        ids = resolve_files(lib, refs, null=null, skip_missing=False) if refs else None
+        ids = (
+            resolve_files(lib, refs, null=null or null_legacy, skip_missing=False) if refs else None
+        )
         try:
             report = core.verify(
                 lib,
@@ -92,7 +104,7 @@ def verify_files(
         except core.Interrupted as exc:
             report = exc.report
     if as_json:
-        print_json(report.to_json())
+        print_document(report.to_json())
     if not quiet or report.unresolved or report.interrupted:
         _print_summary(report, older_than)
     raise typer.Exit(int(report.exit_status))
@@ -116,21 +128,10 @@ def _print_summary(report, older_than: str | None) -> None:
         return
     accepted = f" ({report.accepted:,} accepted)" if report.accepted else ""
     note(
-        f"{verb} {report.checked:,} {_files(report.checked)}: {report.ok:,} ok, "
+        f"{verb} {plural(report.checked, 'file')}: {report.ok:,} ok, "
         f"{report.changed:,} changed{accepted}, {report.missing:,} missing, "
         f"{report.unreadable:,} unreadable "
-        f"({report.seconds:.1f} s, {_size(report.bytes_read)})"
+        f"({report.seconds:.1f} s, {human_size(report.bytes_read)})"
     )
     if report.interrupted:
         note("What was checked is recorded; with --older-than, running again continues.")
-
-
-def _files(n: int) -> str:
-    return "file" if n == 1 else "files"
-
-
-def _size(n: int) -> str:
-    for unit, factor in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= factor:
-            return f"{n / factor:,.1f} {unit}"
-    return f"{n} bytes"
