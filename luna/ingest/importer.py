@@ -24,7 +24,7 @@ from luna.errors import BadName, EmptyPath, ExitStatus, Interrupted
 from luna.files.scan import Candidate, ScanOptions, ScanProblem, require_root, walk
 from luna.ingest.sniff import is_certainly_not_media, not_media_reason
 from luna.interrupts import crash_point
-from luna.store.libfile import cannot_write
+from luna.store.sql import write_transaction
 from luna.store.writes import FileStore
 
 REPORT_VERSION = 1
@@ -337,22 +337,14 @@ class Importer:
         return self.options.time_limit + SECONDS_PER_GB * candidate.size / 1e9
 
     def in_transaction(self, fn):
-        """Run `fn` in one write transaction; nothing of it lands if it fails."""
-        from peewee import OperationalError
-
+        """Run `fn` in one write transaction; nothing of it lands if it fails. (A dry run
+        writes nothing, and runs it as it is.)"""
         if self.options.dry_run:
             return fn()
-        try:
-            with self.db.atomic("IMMEDIATE"):
-                return fn()
-        except OperationalError as exc:
-            # Disk full, a read-only library, or another process held it longer than the busy
-            # timeout. The transaction rolled back; what earlier batches wrote stays.
-            raise cannot_write(
-                self.library.path,
-                exc,
-                "; what was recorded before stays, run the import again once this is fixed",
-            ) from None
+        return write_transaction(
+            self.library, fn,
+            then="; what was recorded before stays, run the import again once this is fixed",
+        )  # fmt: skip
 
     def _write_batch(self, batch: list) -> None:
         if not batch:

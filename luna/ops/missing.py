@@ -25,17 +25,17 @@ interrupted relink keeps what it did and running it again finishes the job.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 import time
 from dataclasses import dataclass, field
 
 from luna.errors import ExitStatus, Interrupted, LunaError, NotFound
+from luna.files.place import sha256_of
 from luna.fsnames import for_humans
 from luna.names import uuid_text
-from luna.store.libfile import cannot_write
 from luna.store.organization import names_by_file
+from luna.store.sql import write_transaction
 from luna.store.writes import merge_rows
 from luna.timefmt import iso_utc
 
@@ -299,15 +299,6 @@ def _check_new_place(row: _Row, new_path: str, verify: bool) -> _Checked | Relin
     return _Checked(row, new_path, st.st_mtime, verified=verify)
 
 
-def sha256_of(path: str) -> str:
-    """The file's SHA-256 (hex), read in 1 MB chunks so any size fits in memory."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _relink_batch(lib, batch: list[_Checked], report: RelinkReport) -> None:
     """Apply one batch, deciding inside the write transaction (another luna may have
     changed the rows since they were read)."""
@@ -447,21 +438,7 @@ def _prune_batch(lib, ids: list[str], report: PruneReport, lookout) -> None:
 
 
 def _write(lib, fn, dry_run: bool):
-    """Run `fn` in one write transaction (a read one for a dry run); nothing of it lands
-    if it fails."""
-    from peewee import OperationalError
-
-    if dry_run:
-        with lib.db.atomic():
-            return fn()
-    try:
-        with lib.db.atomic("IMMEDIATE"):
-            return fn()
-    except OperationalError as exc:
-        # Disk full, a read-only library, or another process held it longer than the busy
-        # timeout.
-        raise cannot_write(
-            lib.path,
-            exc,
-            "; what was written before stays, run the same command again once this is fixed",
-        ) from None
+    return write_transaction(
+        lib, fn, dry_run=dry_run,
+        then="; what was written before stays, run the same command again once this is fixed",
+    )  # fmt: skip

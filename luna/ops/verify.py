@@ -45,7 +45,6 @@ from luna.errors import ExitStatus, Interrupted, NotFound
 from luna.files.scan import os_reason
 from luna.fsnames import from_db, to_db
 from luna.ingest.importer import NoProgress, Progress
-from luna.store.libfile import cannot_write
 
 REPORT_VERSION = 1
 CHUNK = 1024 * 1024  # bytes read (and hashed) at a time
@@ -325,13 +324,9 @@ class _Writes:
 
 
 def _write(lib, fn) -> None:
-    from peewee import OperationalError
+    from luna.store.sql import write_transaction
 
-    try:
-        with lib.db.atomic("IMMEDIATE"):
-            fn()
-    except OperationalError as exc:
-        raise cannot_write(lib.path, exc, "; what was recorded before stays") from None
+    write_transaction(lib, fn, then="; what was recorded before stays")
 
 
 def _utcnow() -> dt.datetime:

@@ -28,3 +28,22 @@ def now() -> str:
     """This moment as row timestamps are stored: naive UTC, "2026-11-28 13:15:04.314137"
     (what peewee's DateTimeField writes, so rows written either way read alike)."""
     return str(dt.datetime.now(dt.UTC).replace(tzinfo=None))
+
+
+def write_transaction(lib, fn, *, then: str, dry_run: bool = False):
+    """Run `fn` in one write transaction (a read one for a dry run): nothing of it lands if
+    it fails. A write SQLite refuses (a full disk, a read-only library, another luna holding
+    the library past the busy timeout) becomes one line saying why, then `then` (what to
+    do: what earlier transactions wrote stays)."""
+    from peewee import OperationalError
+
+    from luna.store.libfile import cannot_write
+
+    if dry_run:
+        with lib.db.atomic():
+            return fn()
+    try:
+        with lib.db.atomic("IMMEDIATE"):
+            return fn()
+    except OperationalError as exc:
+        raise cannot_write(lib.path, exc, then) from None
