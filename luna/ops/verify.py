@@ -43,7 +43,6 @@ from dataclasses import asdict, dataclass, field
 
 from luna.errors import ExitStatus, Interrupted, NotFound
 from luna.files.scan import os_reason
-from luna.fsnames import from_db, to_db
 from luna.ingest.importer import NoProgress, Progress
 
 REPORT_VERSION = 1
@@ -197,60 +196,20 @@ class _Row:
     missing_since: object
 
 
-def _select(db, file_ids, older_than, limit, now) -> tuple[array, int]:
+def _select(lib, file_ids, older_than, limit, now) -> tuple[array, int]:
     """The rowids of the files to check, in the order to check them, and their bytes.
 
     Only rowids are kept (8 bytes a file), whatever the library's size; each row is read
     again when its turn comes. Were rowids renumbered meanwhile (VACUUM), the run would
     check other rows, each against its own record: coverage changes, correctness not."""
-    from luna.store.models import File
-
-    cond, params = "1", []
-    if older_than is not None:
-        cond = "(verified_at IS NULL OR verified_at < ?)"
-        params = [File.verified_at.db_value(now - older_than)]
-    # Never checked first, then the longest unchecked: the order a nightly job needs.
-    order = "verified_at, path" if older_than is not None else "path"
-    if file_ids is None:
-        sql = f"SELECT rowid, size_bytes FROM file WHERE {cond} ORDER BY {order}"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        rows = db.execute_sql(sql, params).fetchall()
-    else:
-        found = []
-        ids = list(file_ids)
-        for i in range(0, len(ids), 500):
-            chunk = [uuid.UUID(str(x)).hex for x in ids[i : i + 500]]
-            marks = ", ".join("?" for _ in chunk)
-            found += db.execute_sql(
-                "SELECT rowid, size_bytes, verified_at, path FROM file "
-                f"WHERE id IN ({marks}) AND {cond}",
-                [*chunk, *params],
-            ).fetchall()
-        if older_than is not None:
-            found.sort(key=lambda r: (r[2] is not None, r[2] or "", from_db(r[3])))
-        else:
-            found.sort(key=lambda r: from_db(r[3]))
-        rows = [(r[0], r[1]) for r in found[:limit]]
-    return array("q", (r[0] for r in rows)), sum(r[1] or 0 for r in rows)
+    ids = None if file_ids is None else [uuid.UUID(str(x)).hex for x in file_ids]
+    checked_before = None if older_than is None else now - older_than
+    return lib.store.checks.to_check(ids, checked_before, limit)
 
 
-def _rows(db, rowids: array) -> Iterator[_Row]:
+def _rows(lib, rowids: array) -> Iterator[_Row]:
     for i in range(0, len(rowids), PAGE):
-        chunk = rowids[i : i + PAGE].tolist()
-        marks = ", ".join("?" for _ in chunk)
-        by_rowid = {
-            r[0]: r
-            for r in db.execute_sql(
-                "SELECT rowid, id, path, content_sha, size_bytes, mtime, missing_since "
-                f"FROM file WHERE rowid IN ({marks})",
-                chunk,
-            )
-        }
-        for rowid in chunk:
-            r = by_rowid.get(rowid)
-            if r is not None:  # deleted meanwhile: nothing to check
-                yield _Row(r[1], from_db(r[2]), r[3], r[4], r[5], r[6])
+        yield from (_Row(*row) for row in lib.store.checks.rows(rowids[i : i + PAGE].tolist()))
 
 
 def _read_in_threads(rows, threads: int, stop: threading.Event):
@@ -292,31 +251,12 @@ class _Writes:
             self.flush()
 
     def flush(self) -> None:
-        from luna.store.models import File
-
         self.last = time.monotonic()
         if not self.pending():
             return
-        now = File.verified_at.db_value(_utcnow())
 
         def write():
-            cursor = self.lib.db.cursor()
-            # Conditions keep a concurrent import's newer record intact: only the content
-            # that was checked is marked verified, only the path that vanished missing.
-            cursor.executemany(
-                "UPDATE file SET verified_at = ?, missing_since = NULL "
-                "WHERE id = ? AND content_sha = ?",
-                [(now, i, sha) for i, sha in self.verified],
-            )
-            cursor.executemany(
-                "UPDATE file SET missing_since = ? "
-                "WHERE id = ? AND path = ? AND missing_since IS NULL",
-                [(now, i, to_db(p)) for i, p in self.missing],
-            )
-            cursor.executemany(
-                "UPDATE file SET missing_since = NULL WHERE id = ? AND path = ?",
-                [(i, to_db(p)) for i, p in self.present],
-            )
+            self.lib.store.checks.record(self.verified, self.missing, self.present)
 
         _write(self.lib, write)
         # Cleared only once written: if the transaction failed, a later flush retries.
@@ -364,9 +304,9 @@ def verify(
     stop = threading.Event()
     changed: list[tuple[_Row, Problem]] = []
     try:
-        rowids, total_bytes = _select(lib.db, file_ids, older_than, limit, _utcnow())
+        rowids, total_bytes = _select(lib, file_ids, older_than, limit, _utcnow())
         progress.reading(len(rowids), total_bytes)
-        readings = _read_in_threads(_rows(lib.db, rowids), max(1, threads), stop)
+        readings = _read_in_threads(_rows(lib, rowids), max(1, threads), stop)
         try:
             for row, reading in readings:
                 problem = _judge(row, reading, report, writes)
@@ -478,32 +418,12 @@ def _accept(lib, changed: list[tuple[_Row, Problem]], report: VerifyReport) -> N
 
 def _owner_names(lib, ids: list[str]) -> dict[str, str | None]:
     """id -> the name of its owner (None: none recorded)."""
-    names = {}
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        marks = ", ".join("?" for _ in chunk)
-        names.update(
-            lib.db.execute_sql(
-                f'SELECT f.id, u.name FROM file f LEFT JOIN "user" u ON u.id = f.owner_id '
-                f"WHERE f.id IN ({marks})",
-                chunk,
-            ).fetchall()
-        )
-    return names
+    return lib.store.checks.owners(ids)
 
 
 def _tally_accepted(lib, changed, failures: dict[str, str], report: VerifyReport) -> None:
     """A change is accepted when the library no longer holds the old hash for the file."""
-    current = {}
-    ids = [row.id for row, _ in changed]
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        marks = ", ".join("?" for _ in chunk)
-        current.update(
-            lib.db.execute_sql(
-                f"SELECT id, content_sha FROM file WHERE id IN ({marks})", chunk
-            ).fetchall()
-        )
+    current = lib.store.checks.content_shas([row.id for row, _ in changed])
     for row, problem in changed:
         sha = current.get(row.id)
         if sha is not None and sha != row.sha:

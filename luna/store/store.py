@@ -1,12 +1,13 @@
 """One library's data, bound to one connection: `Store(db).tags.find("beach")`.
 
 Each table family has its module here, and every SQL statement luna runs lives in them;
-the layers above ask the store and never write SQL. (The move of every statement here is
-under way: luna.store.tags, albums and transfers are done.)"""
+the layers above ask the store and never write SQL. (Still outside, to move: the SQL of
+luna.ops.events and luna.search.query.)"""
 
 from __future__ import annotations
 
 from luna.store.albums import Albums, Users
+from luna.store.checks import Checks
 from luna.store.duplicates import Duplicates
 from luna.store.files import Files
 from luna.store.tags import Tags
@@ -18,6 +19,7 @@ class Store:
         self.db = db
         self.files = Files(db)
         self.duplicates = Duplicates(db)
+        self.checks = Checks(db)
         self.tags = Tags(db)
         self.albums = Albums(db)
         self.users = Users(db)
