@@ -240,7 +240,7 @@ def event_delete(ctx: typer.Context, name: NameArgument, yes: YesOption = False)
     from luna.ops import events as core
 
     with _open(ctx) as lib:
-        event = core.find_event(lib.db, name)  # a typo fails before the question
+        event = core.find_event(lib, name)  # a typo fails before the question
         confirm_deletion(f"event {event.name!r}", yes)
         result = core.delete_event(lib, name)
     note(f"deleted event {result['name']} (its {plural(result['files'], 'file')} stay)")

@@ -35,7 +35,6 @@ from luna.names import slugify, tidy_name, uuid_text
 from luna.timefmt import iso_local
 from luna.values import When
 
-EVENT_TABLE, LINK_TABLE, FILE_TABLE = "event", "event_file", "file"
 EVENT_KEYS = ["name", "slug", "start", "end", "utc_offset", "description", "files"]
 FILE_KEYS = ["id", "path", "filename", "start", "kind"]
 MTIME_SOURCE = "file:mtime"
@@ -121,28 +120,10 @@ class EventRecord:
         return first <= low and high < past
 
 
-def _db_time(value: dt.datetime | None) -> str | None:
-    # The form peewee's DateTimeField stores (sqlite3's adapter), so text comparisons in
-    # SQL order times correctly.
-    return None if value is None else value.isoformat(sep=" ")
-
-
 def _py_time(value) -> dt.datetime | None:
     if value is None or isinstance(value, dt.datetime):
         return value
     return dt.datetime.fromisoformat(value)
-
-
-def _marks(values) -> str:
-    return ", ".join("?" for _ in values)
-
-
-def _chunks(values: list, size: int = 400):
-    for i in range(0, len(values), size):
-        yield values[i : i + size]
-
-
-_EVENT_COLUMNS = "id, name, slug, start, end, utc_offset, description"
 
 
 def _record(row) -> EventRecord:
@@ -152,60 +133,26 @@ def _record(row) -> EventRecord:
     )
 
 
-def _by_slug(db, slug: str) -> EventRecord | None:
-    row = db.execute_sql(
-        f"SELECT {_EVENT_COLUMNS} FROM {EVENT_TABLE} WHERE slug = ?", (slug,)
-    ).fetchone()
+def _by_slug(lib, slug: str) -> EventRecord | None:
+    row = lib.store.events.by_slug(slug)
     return _record(row) if row else None
 
 
-def find_event(db, name: str) -> EventRecord:
+def find_event(lib, name: str) -> EventRecord:
     """The event called `name` (compared by slug: case, spaces and punctuation ignored)."""
-    found = _by_slug(db, slugify(tidy_name(name, "event")))
+    found = _by_slug(lib, slugify(tidy_name(name, "event")))
     if found is None:
         raise NotFound(f"no event named {name!r} (see `luna event list`)")
     return found
 
 
-def _refuse_taken(db, slug: str, name: str) -> None:
-    taken = _by_slug(db, slug)
+def _refuse_taken(lib, slug: str, name: str) -> None:
+    taken = _by_slug(lib, slug)
     if taken is not None:
         raise EventExists(
             f"an event named {taken.name!r} already exists (slug {slug!r}); "
             f"choose another name than {name!r}"
         )
-
-
-def _linked(db, event_id: int, file_ids: list[str]) -> set[str]:
-    present: set[str] = set()
-    for chunk in _chunks(file_ids):
-        present.update(
-            r[0]
-            for r in db.execute_sql(
-                f"SELECT file_id FROM {LINK_TABLE} WHERE event_id = ? "
-                f"AND file_id IN ({_marks(chunk)})",
-                (event_id, *chunk),
-            )
-        )
-    return present
-
-
-def _link(db, event_id: int, file_ids: list[str]) -> None:
-    db.cursor().executemany(
-        f"INSERT OR IGNORE INTO {LINK_TABLE} (event_id, file_id) VALUES (?, ?)",
-        [(event_id, f) for f in file_ids],
-    )
-
-
-def _insert_event(db, name, slug, start, end, offset, description) -> int:
-    from luna.store.models import utcnow
-
-    cursor = db.execute_sql(
-        f"INSERT INTO {EVENT_TABLE} (name, slug, start, end, utc_offset, description, created)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (name, slug, _db_time(start), _db_time(end), offset, description, _db_time(utcnow())),
-    )
-    return cursor.lastrowid
 
 
 def event_row(event: EventRecord, files: int) -> dict:
@@ -221,12 +168,6 @@ def event_row(event: EventRecord, files: int) -> dict:
     }
 
 
-def _count(db, event_id: int) -> int:
-    return db.execute_sql(
-        f"SELECT COUNT(*) FROM {LINK_TABLE} WHERE event_id = ?", (event_id,)
-    ).fetchone()[0]
-
-
 # -- the commands ---------------------------------------------------------------------------
 
 
@@ -237,31 +178,21 @@ def create_event(lib, name: str, start, end=None, description: str = "") -> dict
     slug = slugify(name)
     begin, finish, offset = event_span(start, end)
     with lib.db.atomic("IMMEDIATE"):
-        _refuse_taken(lib.db, slug, name)
-        event_id = _insert_event(lib.db, name, slug, begin, finish, offset, description)
+        _refuse_taken(lib, slug, name)
+        event_id = lib.store.events.insert(name, slug, begin, finish, offset, description)
     return event_row(EventRecord(event_id, name, slug, begin, finish, offset, description), 0)
 
 
 def list_events(lib) -> list[dict]:
     """Every event, earliest first, with how many files it holds."""
-    rows = lib.db.execute_sql(
-        f"SELECT e.id, e.name, e.slug, e.start, e.end, e.utc_offset, e.description, "
-        f"COUNT(l.file_id) FROM {EVENT_TABLE} e LEFT JOIN {LINK_TABLE} l ON l.event_id = e.id "
-        "GROUP BY e.id ORDER BY e.start, e.slug"
-    ).fetchall()
-    return [event_row(_record(row[:7]), row[7]) for row in rows]
+    return [event_row(_record(row[:7]), row[7]) for row in lib.store.events.with_counts()]
 
 
 def show_event(lib, name: str) -> dict:
     """An event's row, with `files` the list of its files in the order they were taken
     (files without a date last)."""
-    event = find_event(lib.db, name)
-    rows = lib.db.execute_sql(
-        f"SELECT f.id, f.path, f.filename, f.start, f.utc_offset, f.kind "
-        f"FROM {LINK_TABLE} l JOIN {FILE_TABLE} f ON f.id = l.file_id WHERE l.event_id = ? "
-        "ORDER BY f.start IS NULL, f.start, f.path",
-        (event.id,),
-    ).fetchall()
+    event = find_event(lib, name)
+    rows = lib.store.events.files(event.id)
     files = [
         {
             "id": uuid_text(file_id),
@@ -280,23 +211,19 @@ def rename_event(lib, old: str, new: str) -> dict:
     new_name = tidy_name(new, "event")
     new_slug = slugify(new_name)
     with lib.db.atomic("IMMEDIATE"):
-        event = find_event(lib.db, old)
+        event = find_event(lib, old)
         if new_slug != event.slug:
-            _refuse_taken(lib.db, new_slug, new_name)
-        lib.db.execute_sql(
-            f"UPDATE {EVENT_TABLE} SET name = ?, slug = ? WHERE id = ?",
-            (new_name, new_slug, event.id),
-        )
+            _refuse_taken(lib, new_slug, new_name)
+        lib.store.events.rename(event.id, new_name, new_slug)
     return {"old": event.name, "new": new_name, "slug": new_slug}
 
 
 def delete_event(lib, name: str) -> dict:
     """Delete an event; its files stay in the library (only the links go)."""
     with lib.db.atomic("IMMEDIATE"):
-        event = find_event(lib.db, name)
-        files = _count(lib.db, event.id)
-        # event_file rows go with the event (ON DELETE CASCADE); files are never touched.
-        lib.db.execute_sql(f"DELETE FROM {EVENT_TABLE} WHERE id = ?", (event.id,))
+        event = find_event(lib, name)
+        files = lib.store.events.count(event.id)
+        lib.store.events.delete(event.id)  # its links go with it; files are never touched
     return {"name": event.name, "files": files}
 
 
@@ -314,39 +241,23 @@ class FileChange:
 def add_files(lib, name: str, file_ids: list[str], *, dry_run: bool = False) -> FileChange:
     """Put files in an event. Sidecars are left out: they follow their media."""
     with lib.db.atomic("IMMEDIATE"):
-        event = find_event(lib.db, name)
-        sidecars = _sidecars(lib.db, file_ids)
+        event = find_event(lib, name)
+        sidecars = lib.store.events.sidecars(file_ids)
         wanted = [f for f in file_ids if f not in sidecars]
-        present = _linked(lib.db, event.id, wanted)
+        present = lib.store.events.linked(event.id, wanted)
         new = [f for f in wanted if f not in present]
         if not dry_run:
-            _link(lib.db, event.id, new)
+            lib.store.events.link(event.id, new)
     return FileChange(event.name, len(new), len(present), len(sidecars), dry_run)
-
-
-def _sidecars(db, file_ids: list[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in _chunks(file_ids):
-        found.update(
-            r[0]
-            for r in db.execute_sql(
-                f"SELECT id FROM {FILE_TABLE} WHERE kind = 'sidecar' AND id IN ({_marks(chunk)})",
-                chunk,
-            )
-        )
-    return found
 
 
 def remove_files(lib, name: str, file_ids: list[str], *, dry_run: bool = False) -> FileChange:
     """Take files out of an event (the files themselves stay in the library)."""
     with lib.db.atomic("IMMEDIATE"):
-        event = find_event(lib.db, name)
-        present = _linked(lib.db, event.id, file_ids)
+        event = find_event(lib, name)
+        present = lib.store.events.linked(event.id, file_ids)
         if not dry_run:
-            lib.db.cursor().executemany(
-                f"DELETE FROM {LINK_TABLE} WHERE event_id = ? AND file_id = ?",
-                [(event.id, f) for f in sorted(present)],
-            )
+            lib.store.events.unlink(event.id, sorted(present))
     return FileChange(event.name, len(present), len(file_ids) - len(present), 0, dry_run)
 
 
@@ -354,19 +265,14 @@ def attach_files(lib, name: str, *, dry_run: bool = False) -> FileChange:
     """Add every photo and video taken within the event's span (see covered_range),
     comparing wall-clock times. Files dated only by their mtime are counted, not added."""
     with lib.db.atomic("IMMEDIATE"):
-        event = find_event(lib.db, name)
+        event = find_event(lib, name)
         low, high = covered_range(event.start, event.end)
-        rows = lib.db.execute_sql(
-            f"SELECT id, json_extract(processor_metadata, '$.date_source') IS ? "
-            f"FROM {FILE_TABLE} WHERE start >= ? AND start < ? AND kind != 'sidecar' "
-            "ORDER BY start",
-            (MTIME_SOURCE, _db_time(low), _db_time(high)),
-        ).fetchall()
+        rows = lib.store.events.taken_between(low, high, MTIME_SOURCE)
         in_span = [file_id for file_id, guessed in rows if not guessed]
-        present = _linked(lib.db, event.id, in_span)
+        present = lib.store.events.linked(event.id, in_span)
         new = [f for f in in_span if f not in present]
         if not dry_run:
-            _link(lib.db, event.id, new)
+            lib.store.events.link(event.id, new)
     return FileChange(event.name, len(new), len(present), len(rows) - len(in_span), dry_run)
 
 
@@ -418,10 +324,10 @@ def detect_events(lib, gap="6h", min_files: int = 5, *, dry_run: bool = False) -
         raise BadTime("min-files must be at least 1")
     result = Detection(dry_run=dry_run)
     with lib.db.atomic("IMMEDIATE"):
-        groups = _split(_time_line(lib.db), gap)
+        groups = _split(_time_line(lib), gap)
         kept = [g for g in groups if len(g) >= min_files]
         result.small_groups = len(groups) - len(kept)
-        events = _existing_events(lib.db)
+        events = _existing_events(lib)
         taken = {e.slug for e, _ in events}
         for group in kept:
             covered_by = _covering(events, group)
@@ -433,24 +339,18 @@ def detect_events(lib, gap="6h", min_files: int = 5, *, dry_run: bool = False) -
             taken.add(proposal.slug)
             result.created.append(proposal)
             if not dry_run:
-                _store(lib.db, proposal)
+                _store(lib, proposal)
     return result
 
 
-def _store(db, proposal: Proposal) -> None:
+def _store(lib, proposal: Proposal) -> None:
     p = proposal
-    event_id = _insert_event(db, p.name, p.slug, p.start, p.end, p.utc_offset, "")
-    _link(db, event_id, p.file_ids)
+    event_id = lib.store.events.insert(p.name, p.slug, p.start, p.end, p.utc_offset, "")
+    lib.store.events.link(event_id, p.file_ids)
 
 
-def _time_line(db) -> list[_Shot]:
-    rows = db.execute_sql(
-        f"SELECT id, start, end, utc_offset, json_extract(metadata, '$.city') FROM {FILE_TABLE} "
-        "WHERE start IS NOT NULL AND kind != 'sidecar' AND missing_since IS NULL "
-        "AND json_extract(processor_metadata, '$.date_source') IS NOT ? "
-        "ORDER BY start, path",
-        (MTIME_SOURCE,),
-    ).fetchall()
+def _time_line(lib) -> list[_Shot]:
+    rows = lib.store.events.time_line(MTIME_SOURCE)
     shots = []
     for file_id, start, end, offset, city in rows:
         begin, finish = _py_time(start), _py_time(end)
@@ -507,12 +407,11 @@ def _shared_offset(group: list[_Shot]) -> int | None:
     return offsets.pop() if len(offsets) == 1 else None
 
 
-def _existing_events(db) -> list[tuple[EventRecord, set[str]]]:
+def _existing_events(lib) -> list[tuple[EventRecord, set[str]]]:
     links: dict[int, set[str]] = {}
-    for event_id, file_id in db.execute_sql(f"SELECT event_id, file_id FROM {LINK_TABLE}"):
+    for event_id, file_id in lib.store.events.all_links():
         links.setdefault(event_id, set()).add(file_id)
-    events = db.execute_sql(f"SELECT {_EVENT_COLUMNS} FROM {EVENT_TABLE} ORDER BY start")
-    return [(rec, links.get(rec.id, set())) for rec in map(_record, events)]
+    return [(rec, links.get(rec.id, set())) for rec in map(_record, lib.store.events.all())]
 
 
 def _covering(events: list[tuple[EventRecord, set[str]]], group: list[_Shot]) -> str | None:

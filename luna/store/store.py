@@ -2,13 +2,14 @@
 
 Each table family has its module here, and every SQL statement luna runs lives in them;
 the layers above ask the store and never write SQL. (Still outside, to move: the SQL of
-luna.ops.events and luna.search.query.)"""
+luna.search.query, which `luna find` runs without peewee.)"""
 
 from __future__ import annotations
 
 from luna.store.albums import Albums, Users
 from luna.store.checks import Checks
 from luna.store.duplicates import Duplicates
+from luna.store.events import Events
 from luna.store.files import Files
 from luna.store.tags import Tags
 from luna.store.transfers import Journal
@@ -20,6 +21,7 @@ class Store:
         self.files = Files(db)
         self.duplicates = Duplicates(db)
         self.checks = Checks(db)
+        self.events = Events(db)
         self.tags = Tags(db)
         self.albums = Albums(db)
         self.users = Users(db)
