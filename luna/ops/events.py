@@ -32,6 +32,7 @@ from luna import values
 from luna.errors import BadTime, EventExists, NotFound
 from luna.fsnames import from_db
 from luna.names import slugify, tidy_name, uuid_text
+from luna.store.rows import time_value
 from luna.timefmt import iso_local
 from luna.values import When
 
@@ -120,16 +121,10 @@ class EventRecord:
         return first <= low and high < past
 
 
-def _py_time(value) -> dt.datetime | None:
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.fromisoformat(value)
-
-
 def _record(row) -> EventRecord:
     event_id, name, slug, start, end, offset, description = row
     return EventRecord(
-        event_id, name, slug, _py_time(start), _py_time(end), offset, description or ""
+        event_id, name, slug, time_value(start), time_value(end), offset, description or ""
     )
 
 
@@ -198,7 +193,7 @@ def show_event(lib, name: str) -> dict:
             "id": uuid_text(file_id),
             "path": from_db(path),
             "filename": from_db(filename),
-            "start": iso_local(_py_time(start), offset),
+            "start": iso_local(time_value(start), offset),
             "kind": kind,
         }
         for file_id, path, filename, start, offset, kind in rows
@@ -353,7 +348,7 @@ def _time_line(lib) -> list[_Shot]:
     rows = lib.store.events.time_line(MTIME_SOURCE)
     shots = []
     for file_id, start, end, offset, city in rows:
-        begin, finish = _py_time(start), _py_time(end)
+        begin, finish = time_value(start), time_value(end)
         last = max(begin, finish) if finish else begin
         place = city.strip() if isinstance(city, str) and city.strip() else None
         shots.append(_Shot(file_id, begin, last, offset, place))

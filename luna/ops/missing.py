@@ -35,7 +35,7 @@ from luna.files.place import sha256_of
 from luna.fsnames import for_humans
 from luna.names import uuid_text
 from luna.store.organization import names_by_file
-from luna.store.sql import write_transaction
+from luna.store.sql import chunks, write_transaction
 from luna.store.writes import merge_rows
 from luna.timefmt import iso_utc
 
@@ -43,7 +43,6 @@ REPORT_VERSION = 1
 BATCH_FILES = 200  # rows written per transaction at most...
 BATCH_SECONDS = 1.0  # ...and at least this often, so an interrupted relink loses little
 CHUNK = 1 << 20  # bytes read at a time when hashing (--verify)
-_IDS_PER_QUERY = 400  # below SQLite's limit on bound parameters
 
 # Why a file could not be relinked (RelinkProblem.reason).
 NOT_FOUND = "not found"  # nothing (or not a regular file) at the new path
@@ -400,8 +399,7 @@ def prune(
     else:
         ids = list(dict.fromkeys(i.replace("-", "").lower() for i in file_ids))
     try:
-        for i in range(0, len(ids), _IDS_PER_QUERY):
-            chunk = ids[i : i + _IDS_PER_QUERY]
+        for chunk in chunks(ids):
             _write(lib, lambda c=chunk: _prune_batch(lib, c, report, lookout), dry_run)
     except KeyboardInterrupt:
         raise Interrupted(

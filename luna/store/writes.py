@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from luna.fsnames import from_db, is_utf8, raw, to_db, under
 from luna.store.models import utcnow
 from luna.store.rows import ROW_COLUMN_NAMES, ROW_COLUMNS, file_values, time_text
+from luna.store.sql import chunks, marks
 
 _COLUMN_NAMES = [f'"{name}"' for name in ROW_COLUMN_NAMES]  # "end" is an SQL keyword
 
@@ -131,11 +132,8 @@ class FileStore:
         )
 
     def forget_failures(self, paths: list[str]) -> None:
-        table = "import_failure"
-        for i in range(0, len(paths), 500):
-            chunk = [to_db(p) for p in paths[i : i + 500]]
-            marks = ", ".join("?" for _ in chunk)
-            self._run(f"DELETE FROM {table} WHERE path IN ({marks})", chunk)
+        for chunk in chunks([to_db(p) for p in paths], 500):
+            self._run(f"DELETE FROM import_failure WHERE path IN ({marks(chunk)})", chunk)
 
     def mark_missing(self, path: str) -> int:
         """Mark the row at `path` missing; returns 1 if it did."""
@@ -147,10 +145,8 @@ class FileStore:
         return cursor.rowcount
 
     def clear_missing(self, paths: list[str]) -> None:
-        for i in range(0, len(paths), 500):
-            chunk = [to_db(p) for p in paths[i : i + 500]]
-            marks = ", ".join("?" for _ in chunk)
-            self._run(f"UPDATE file SET missing_since = NULL WHERE path IN ({marks})", chunk)
+        for chunk in chunks([to_db(p) for p in paths], 500):
+            self._run(f"UPDATE file SET missing_since = NULL WHERE path IN ({marks(chunk)})", chunk)
 
 
 def merge_rows(db, *, keep: str, drop: str) -> None:
@@ -191,10 +187,6 @@ def merge_rows(db, *, keep: str, drop: str) -> None:
 RELATION_TABLE = "file_relation"
 
 
-def _marks(values) -> str:
-    return ", ".join("?" for _ in values)
-
-
 class RelationStore:
     """Reads and writes for luna.ingest.relations, one folder at a time."""
 
@@ -228,13 +220,12 @@ class RelationStore:
 
     def same_identifiers(self, identifiers: list[str]) -> list:
         found = []
-        for i in range(0, len(identifiers), 500):
-            chunk = identifiers[i : i + 500]
+        for chunk in chunks(identifiers, 500):
             found += [
                 Member(row[0], from_db(row[1]), *row[2:])
                 for row in self.db.cursor().execute(
                     f"SELECT {self._MEMBER_COLUMNS} FROM file WHERE "
-                    f"json_extract(metadata, '$.content_identifier') IN ({_marks(chunk)}) "
+                    f"json_extract(metadata, '$.content_identifier') IN ({marks(chunk)}) "
                     "AND missing_since IS NULL",
                     chunk,
                 )
@@ -244,11 +235,10 @@ class RelationStore:
     def replace(self, ids: list[str], kinds, links) -> None:
         """Drop the derived links touching `ids`, then write `links` (from, to, kind)."""
         cursor = self.db.cursor()
-        for i in range(0, len(ids), 400):
-            chunk = ids[i : i + 400]
+        for chunk in chunks(ids):
             cursor.execute(
-                f"DELETE FROM {RELATION_TABLE} WHERE kind IN ({_marks(kinds)}) AND "
-                f"(from_file_id IN ({_marks(chunk)}) OR to_file_id IN ({_marks(chunk)}))",
+                f"DELETE FROM {RELATION_TABLE} WHERE kind IN ({marks(kinds)}) AND "
+                f"(from_file_id IN ({marks(chunk)}) OR to_file_id IN ({marks(chunk)}))",
                 (*kinds, *chunk, *chunk),
             )
         cursor.executemany(
