@@ -9,6 +9,7 @@ one. Imports under `if TYPE_CHECKING:` are for annotations only and never run.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,60 @@ def test_the_checker_sees_cycles_and_upward_imports():
     assert "luna.cli.find" in GRAPH["luna.cli.app"] or any(
         m.startswith("luna.cli.") for m in GRAPH["luna.cli.app"]
     )
+
+
+# -- where the SQL is ----------------------------------------------------------------------
+
+_SQL = re.compile(
+    r"\b(SELECT\s.+\sFROM|INSERT\s+(OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|"
+    r"CREATE\s+(TABLE|INDEX)|PRAGMA\s+\w+)\b",
+    re.S,
+)
+# What SQLite alone understands; luna.store.dialect spells it for the rest of the store.
+_SQLITE_ONLY = re.compile(
+    r"json_extract\(|strftime\('|PRAGMA\s|INDEXED\s+BY|\bGLOB\b|\bOR\s+(IGNORE|REPLACE)\b|"
+    r"\binstr\(|\bIS\s+(NOT\s+)?\?"
+)
+
+
+def _strings(path: Path):
+    """The text of every string literal, f-strings' fixed parts joined."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node.value
+        elif isinstance(node, ast.JoinedStr):
+            yield "".join(
+                part.value if isinstance(part, ast.Constant) else "{}" for part in node.values
+            )
+
+
+def _in_store(module: str) -> bool:
+    return module == "luna.store" or module.startswith("luna.store.")
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if not _in_store(m)))
+def test_no_sql_and_no_database_driver_outside_the_store(module):
+    sql = [s for s in _strings(MODULES[module]) if _SQL.search(s)]
+    assert not sql, f"{module} holds SQL; it belongs in luna.store: {sql[0]!r}"
+    drivers = {"sqlite3", "peewee", "playhouse"} & {
+        name.split(".")[0] for node in _imports(ast.parse(MODULES[module].read_text()))
+        for name in ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""])
+    }  # fmt: skip
+    assert not drivers, f"{module} imports {drivers}; only luna.store talks to the database"
+
+
+@pytest.mark.parametrize(
+    "module", sorted(m for m in MODULES if _in_store(m) and m != "luna.store.dialect")
+)
+def test_sqlite_only_sql_is_spelled_by_the_dialect(module):
+    found = [s for s in _strings(MODULES[module]) if _SQLITE_ONLY.search(s)]
+    assert not found, f"{module} spells SQLite-only SQL itself: {found[0]!r}"
+
+
+def test_the_sql_checks_see_sql():
+    assert _SQL.search("SELECT id FROM file WHERE x")
+    assert _SQL.search("INSERT OR IGNORE INTO tag")
+    assert not _SQL.search("Select the files to keep from the list")
+    assert _SQLITE_ONLY.search("SELECT json_extract(metadata, '$.make') FROM file")
+    assert not _SQLITE_ONLY.search("INSERT INTO tag (name) VALUES (?) ON CONFLICT DO NOTHING")

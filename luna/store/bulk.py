@@ -30,6 +30,7 @@ import peewee
 from luna.errors import BadRecord, LibraryError
 from luna.fsnames import from_db, to_db
 from luna.names import slugify, tidy_name
+from luna.store import dialect
 from luna.store.models import utcnow
 from luna.store.rows import ROW_COLUMN_NAMES, ROW_COLUMNS, file_values, time_text
 
@@ -39,10 +40,14 @@ FILE_COLUMNS = ("id", "created", *ROW_COLUMN_NAMES)
 _START, _END, _OWNER = (FILE_COLUMNS.index(c) for c in ("start", "end", "owner_id"))
 _QUOTED = ", ".join(f'"{c}"' for c in FILE_COLUMNS)  # "end" is an SQL keyword
 _INSERT_FILE = f"INSERT INTO file ({_QUOTED}) VALUES ({', '.join('?' for _ in FILE_COLUMNS)})"
-# OR IGNORE: a record may name one tag twice ("Beach", "beach"), which is one link.
-_INSERT_TAG = "INSERT OR IGNORE INTO file_tag (file_id, tag_id, source) VALUES (?, ?, ?)"
-_INSERT_ALBUM = "INSERT OR IGNORE INTO album_file (album_id, file_id, added) VALUES (?, ?, ?)"
-_INSERT_EVENT = "INSERT OR IGNORE INTO event_file (event_id, file_id) VALUES (?, ?)"
+# DO NOTHING: a record may name one tag twice ("Beach", "beach"), which is one link.
+_INSERT_TAG = (
+    "INSERT INTO file_tag (file_id, tag_id, source) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+)
+_INSERT_ALBUM = (
+    "INSERT INTO album_file (album_id, file_id, added) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+)
+_INSERT_EVENT = "INSERT INTO event_file (event_id, file_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
 
 TAG_SOURCES = ("user", "metadata")
 _PATHS_PER_QUERY = 500  # well under SQLite's limit on bound variables
@@ -108,12 +113,12 @@ def _batches(records: Iterable[dict], size: int) -> Iterator[list[dict]]:
 @contextmanager
 def _big_cache(db):
     """A bigger page cache for this connection during the call; the old one after."""
-    before = db.execute_sql("PRAGMA cache_size").fetchone()[0]
-    db.execute_sql(f"PRAGMA cache_size = {-_BULK_CACHE_KB}")  # negative: in KB
+    before = db.execute_sql(dialect.READ_CACHE_SIZE).fetchone()[0]
+    db.execute_sql(dialect.set_cache_size(-_BULK_CACHE_KB))  # negative: in KB
     try:
         yield
     finally:
-        db.execute_sql(f"PRAGMA cache_size = {int(before)}")
+        db.execute_sql(dialect.set_cache_size(before))
 
 
 def _insert_batch(cursor, chunk: list[dict], names: _Names, tag_source: str) -> int:

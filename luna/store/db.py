@@ -18,17 +18,11 @@ from pathlib import Path
 from peewee import DatabaseError, OperationalError, SqliteDatabase
 
 from luna.errors import CannotWrite, LibraryError, NeedsUpgrade
-from luna.store import libfile
+from luna.store import dialect, libfile
 from luna.store.libfile import BUSY_TIMEOUT_S
 from luna.store.models import ALL_MODELS
 
-PRAGMAS = {
-    "journal_mode": "wal",  # readers never block the writer; survives kill -9
-    "synchronous": "normal",  # with WAL: consistent after a crash, fsync at checkpoints
-    "foreign_keys": 1,
-    "busy_timeout": BUSY_TIMEOUT_S * 1000,
-    "cache_size": -16_000,  # 16 MB page cache: bounded memory whatever the library size
-}
+PRAGMAS = {**dialect.CONNECTION_SETTINGS, "busy_timeout": BUSY_TIMEOUT_S * 1000}
 
 
 def _migration_placeholder(db: SqliteDatabase) -> None:  # pragma: no cover
@@ -205,11 +199,11 @@ def open_memory() -> SqliteDatabase:
 
 
 def _ro_pragmas() -> dict:
-    return {k: v for k, v in PRAGMAS.items() if k in ("foreign_keys", "busy_timeout", "cache_size")}
+    return {k: v for k, v in PRAGMAS.items() if k in (*dialect.READ_SETTINGS, "busy_timeout")}
 
 
 def _schema_version(db: SqliteDatabase) -> int:
-    return db.execute_sql("PRAGMA user_version").fetchone()[0]
+    return db.execute_sql(dialect.READ_SCHEMA_VERSION).fetchone()[0]
 
 
 def _check_version(db: SqliteDatabase, path: Path, *, allow_older: bool) -> int:
@@ -235,7 +229,7 @@ def _upgrade(db: SqliteDatabase, path: Path) -> Path | None:
             version = _check_version(db, path, allow_older=True)
             for step in range(version, current_version()):
                 MIGRATIONS[step](db)
-            db.execute_sql(f"PRAGMA user_version = {current_version()}")
+            db.execute_sql(dialect.set_schema_version(current_version()))
     except LibraryError:
         raise
     except Exception as exc:  # noqa: BLE001 - the transaction rolled back: say so plainly
@@ -246,6 +240,9 @@ def _upgrade(db: SqliteDatabase, path: Path) -> Path | None:
     return backup
 
 
+IDENTIFIER = dialect.json_field("metadata", "content_identifier")
+
+
 def _create_fresh(db: SqliteDatabase) -> None:
     # The models describe the tables; bound to this database only while they create them.
     with db.bind_ctx(ALL_MODELS):
@@ -254,10 +251,9 @@ def _create_fresh(db: SqliteDatabase) -> None:
     # partial expression index makes that lookup cheap without a column of its own.
     db.execute_sql(
         "CREATE INDEX file_content_identifier ON file "
-        "(json_extract(metadata, '$.content_identifier')) "
-        "WHERE json_extract(metadata, '$.content_identifier') IS NOT NULL"
+        f"({IDENTIFIER}) WHERE {IDENTIFIER} IS NOT NULL"
     )
-    db.execute_sql(f"PRAGMA user_version = {current_version()}")
+    db.execute_sql(dialect.set_schema_version(current_version()))
 
 
 def backup_library(db: SqliteDatabase, path: Path, version: int) -> Path:
@@ -277,4 +273,4 @@ def backup_library(db: SqliteDatabase, path: Path, version: int) -> Path:
 
 def integrity(db) -> str:
     """SQLite's own check of the file's structure: "ok", or what is damaged."""
-    return "; ".join(row[0] for row in db.execute_sql("PRAGMA quick_check").fetchall())
+    return "; ".join(row[0] for row in db.execute_sql(dialect.INTEGRITY_CHECK).fetchall())

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from luna.store.rows import time_text
+from luna.store.dialect import json_field, not_same, same
+from luna.store.rows import DATE_SOURCE, time_text
 from luna.store.sql import chunks, marks, now
 
 # An event row: (id, name, slug, start, end, utc_offset, description), times as stored.
@@ -114,7 +115,7 @@ class Events:
         """(id, dated only by a guess) of the photos and videos taken in [low, high), by
         time; `guess` is the date source that is only a guess (the file's mtime)."""
         return self.db.execute_sql(
-            "SELECT id, json_extract(processor_metadata, '$.date_source') IS ? "
+            f"SELECT id, {same(DATE_SOURCE, '?')} "
             "FROM file WHERE start >= ? AND start < ? AND kind != 'sidecar' ORDER BY start",
             (guess, time_text(low), time_text(high)),
         ).fetchall()
@@ -123,9 +124,9 @@ class Events:
         """(id, start, end, utc_offset, city) of the present, dated photos and videos whose
         date is not only a guess, by time."""
         return self.db.execute_sql(
-            "SELECT id, start, \"end\", utc_offset, json_extract(metadata, '$.city') FROM file "
+            f'SELECT id, start, "end", utc_offset, {json_field("metadata", "city")} FROM file '
             "WHERE start IS NOT NULL AND kind != 'sidecar' AND missing_since IS NULL "
-            "AND json_extract(processor_metadata, '$.date_source') IS NOT ? "
+            f"AND {not_same(DATE_SOURCE, '?')} "
             "ORDER BY start, path",
             (guess,),
         ).fetchall()

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from luna.fsnames import from_db, to_db, under
 from luna.names import uuid_text
-from luna.store.rows import time_value
+from luna.store.dialect import json_field, year_of
+from luna.store.rows import DATE_SOURCE, time_value
 from luna.store.sql import chunks, marks, now
 
 
@@ -210,8 +211,7 @@ class Files:
 
     # -- what a move into the library folder needs (luna.ops.organize) ----------------------
     _PLACEMENT = (
-        "id, path, kind, mime_type, content_sha, size_bytes, start, "
-        "json_extract(processor_metadata, '$.date_source'), metadata"
+        f"id, path, kind, mime_type, content_sha, size_bytes, start, {DATE_SOURCE}, metadata"
     )
 
     def placements_below(self, folder: str) -> list[tuple]:
@@ -303,10 +303,10 @@ class Files:
             "missing": missing,
             "by_kind": by("SELECT kind, COUNT(*) FROM file GROUP BY kind ORDER BY kind"),
             "by_year": by(
-                "SELECT strftime('%Y', start) AS y, COUNT(*) FROM file GROUP BY y ORDER BY y"
+                f"SELECT {year_of('start')} AS y, COUNT(*) FROM file GROUP BY y ORDER BY y"
             ),
             "by_date_source": by(
-                "SELECT json_extract(processor_metadata, '$.date_source') AS src, COUNT(*) "
+                f"SELECT {DATE_SOURCE} AS src, COUNT(*) "
                 "FROM file GROUP BY src ORDER BY COUNT(*) DESC, src"
             ),
             **{
@@ -321,7 +321,7 @@ class Files:
     def by_make_and_model(self) -> list[tuple]:
         """(make, model, files) as the files' metadata says, each pair once."""
         return self.db.execute_sql(
-            "SELECT json_extract(metadata, '$.make'), json_extract(metadata, '$.model'), "
+            f"SELECT {json_field('metadata', 'make')}, {json_field('metadata', 'model')}, "
             "COUNT(*) FROM file GROUP BY 1, 2"
         ).fetchall()
 

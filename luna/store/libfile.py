@@ -18,6 +18,7 @@ import os
 import sqlite3
 
 from luna.errors import CannotWrite, LibraryError, NewerSchema
+from luna.store.dialect import READ_SCHEMA_VERSION
 
 BUSY_TIMEOUT_S = 60  # a second luna process waits this long for the other one's write
 SQLITE_MAGIC = b"SQLite format 3\x00"  # how every SQLite database file begins
@@ -37,7 +38,7 @@ def identify(path, known: int) -> int:
     try:
         con = sqlite3.connect(_identity_uri(path), uri=True, timeout=BUSY_TIMEOUT_S)
         try:
-            version = con.execute("PRAGMA user_version").fetchone()[0]
+            version = con.execute(READ_SCHEMA_VERSION).fetchone()[0]
             tables = con.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
         finally:
             con.close()

@@ -13,6 +13,10 @@ import datetime as dt
 import json
 
 from luna.fsnames import to_db
+from luna.store.dialect import json_field
+
+# How a file's date was found ("exif", "filename", "file:mtime"...), kept in its JSON.
+DATE_SOURCE = json_field("processor_metadata", "date_source")
 
 # The columns an import writes, in one fixed order.
 ROW_COLUMNS = (

@@ -1,8 +1,10 @@
 """One library's data, bound to one connection: `Store(db).tags.find("beach")`.
 
 Each table family has its module here, and every SQL statement luna runs lives in them;
-the layers above ask the store and never write SQL. (Still outside, to move: the SQL of
-luna.search.query, which `luna find` runs without peewee.)"""
+the layers above ask the store and never write SQL (tests/test_layers.py checks). The one
+family not reached through a Store is luna.store.search, the SQL of `luna find`, which runs
+on a plain sqlite3 connection so that a search does not import the ORM. What only SQLite
+understands is spelled by luna.store.dialect."""
 
 from __future__ import annotations
 

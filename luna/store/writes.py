@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 
 from luna.fsnames import from_db, is_utf8, raw, to_db, under
+from luna.store.dialect import json_field, position
 from luna.store.models import utcnow
 from luna.store.rows import ROW_COLUMN_NAMES, ROW_COLUMNS, file_values, time_text
 from luna.store.sql import chunks, marks
@@ -116,8 +117,8 @@ class FileStore:
             )
         if tag_ids:
             self.db.cursor().executemany(
-                f"INSERT OR IGNORE INTO {table} (file_id, tag_id, source) "
-                "VALUES (?, ?, 'metadata')",
+                f"INSERT INTO {table} (file_id, tag_id, source) "
+                "VALUES (?, ?, 'metadata') ON CONFLICT DO NOTHING",
                 [(file_id, t) for t in tag_ids],
             )
 
@@ -155,8 +156,8 @@ def merge_rows(db, *, keep: str, drop: str) -> None:
     nothing a person added is lost."""
     run = db.execute_sql
     run(
-        "INSERT OR IGNORE INTO file_tag (file_id, tag_id, source) "
-        "SELECT ?, tag_id, source FROM file_tag WHERE file_id = ?",
+        "INSERT INTO file_tag (file_id, tag_id, source) "
+        "SELECT ?, tag_id, source FROM file_tag WHERE file_id = ? ON CONFLICT DO NOTHING",
         (keep, drop),
     )
     # A tag both rows have, added by hand on the newer one: it stays a hand-added tag,
@@ -167,30 +168,38 @@ def merge_rows(db, *, keep: str, drop: str) -> None:
         (keep, drop),
     )
     run(
-        "INSERT OR IGNORE INTO album_file (album_id, file_id, added) "
-        "SELECT album_id, ?, added FROM album_file WHERE file_id = ?",
+        "INSERT INTO album_file (album_id, file_id, added) "
+        "SELECT album_id, ?, added FROM album_file WHERE file_id = ? ON CONFLICT DO NOTHING",
         (keep, drop),
     )
     run(
-        "INSERT OR IGNORE INTO event_file (event_id, file_id) "
-        "SELECT event_id, ? FROM event_file WHERE file_id = ?",
+        "INSERT INTO event_file (event_id, file_id) "
+        "SELECT event_id, ? FROM event_file WHERE file_id = ? ON CONFLICT DO NOTHING",
         (keep, drop),
     )
     run("UPDATE content_history SET file_id = ? WHERE file_id = ?", (keep, drop))
-    run("UPDATE OR IGNORE file_relation SET from_file_id = ? WHERE from_file_id = ?", (keep, drop))
-    run("UPDATE OR IGNORE file_relation SET to_file_id = ? WHERE to_file_id = ?", (keep, drop))
+    for end, other in (("from_file_id", "to_file_id"), ("to_file_id", "from_file_id")):
+        # A link `keep` already has stays; the same link of `drop` goes (it would repeat it).
+        run(
+            f"DELETE FROM file_relation WHERE {end} = ? AND EXISTS (SELECT 1 FROM "
+            f"file_relation r WHERE r.{end} = ? AND r.{other} = file_relation.{other} "
+            "AND r.kind = file_relation.kind)",
+            (drop, keep),
+        )
+        run(f"UPDATE file_relation SET {end} = ? WHERE {end} = ?", (keep, drop))
     run("DELETE FROM file_relation WHERE from_file_id = ? AND to_file_id = ?", (keep, keep))
     # What was not moved (links `keep` already had) goes with the row: ON DELETE CASCADE.
     run("DELETE FROM file WHERE id = ?", (drop,))
 
 
 RELATION_TABLE = "file_relation"
+IDENTIFIER = json_field("metadata", "content_identifier")
 
 
 class RelationStore:
     """Reads and writes for luna.ingest.relations, one folder at a time."""
 
-    _MEMBER_COLUMNS = "id, path, kind, mime_type, json_extract(metadata, '$.content_identifier')"
+    _MEMBER_COLUMNS = f"id, path, kind, mime_type, {IDENTIFIER}"
 
     def __init__(self, database):
         self.db = database
@@ -212,7 +221,7 @@ class RelationStore:
                 slash, past = b"/", start[:-1] + b"0"
             rows = self.db.cursor().execute(
                 f"SELECT {self._MEMBER_COLUMNS} FROM file WHERE path > ? AND path < ? "
-                "AND instr(substr(path, ?), ?) = 0 AND missing_since IS NULL",
+                f"AND {position('?', 'substr(path, ?)')} = 0 AND missing_since IS NULL",
                 (start, past, len(start) + 1, slash),
             )
             members += [Member(row[0], from_db(row[1]), *row[2:]) for row in rows]
@@ -225,7 +234,7 @@ class RelationStore:
                 Member(row[0], from_db(row[1]), *row[2:])
                 for row in self.db.cursor().execute(
                     f"SELECT {self._MEMBER_COLUMNS} FROM file WHERE "
-                    f"json_extract(metadata, '$.content_identifier') IN ({marks(chunk)}) "
+                    f"{IDENTIFIER} IN ({marks(chunk)}) "
                     "AND missing_since IS NULL",
                     chunk,
                 )
@@ -242,8 +251,8 @@ class RelationStore:
                 (*kinds, *chunk, *chunk),
             )
         cursor.executemany(
-            f"INSERT OR IGNORE INTO {RELATION_TABLE} (from_file_id, to_file_id, kind) "
-            "VALUES (?, ?, ?)",
+            f"INSERT INTO {RELATION_TABLE} (from_file_id, to_file_id, kind) "
+            "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             sorted(links),
         )
 

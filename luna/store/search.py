@@ -1,0 +1,296 @@
+"""The SQL of `luna find`: a search's filters as one WHERE clause over the `file` table,
+run on a plain sqlite3 connection so that a search inside a shell loop does not pay for
+importing the ORM (luna.search.query holds the search itself and its answers).
+
+Every filter adds a condition; all of them combine with AND. A place arrives as bounding
+boxes (luna.search.geo), which select rows through the (latitude, longitude) index; the
+exact distance is the query layer's second step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import sqlite3
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from luna import values
+from luna.errors import BadValue, NotFound, PermissionDenied
+from luna.fsnames import from_db, to_db, under
+from luna.store.dialect import glob, indexed_by, json_field, position, unindexed
+from luna.values import When
+
+if TYPE_CHECKING:
+    from luna.search.query import Query
+
+Box = tuple[float, float, float, float]  # south, west, north, east
+
+COLUMNS = (
+    'id, path, filename, kind, mime_type, size_bytes, start, "end", utc_offset, latitude, '
+    "longitude, altitude, width, height, content_sha, missing_since, owner_id"
+)
+ORDER = {
+    "date": "start IS NULL, start, path",
+    "-date": "start IS NULL, start DESC, path",
+    "name": "filename, path",
+    "-name": "filename DESC, path",
+    "size": "size_bytes, path",
+    "-size": "size_bytes DESC, path",
+}
+
+
+def connect(path) -> sqlite3.Connection:
+    """Open a library for searching: read only, without the ORM. A file that is not a
+    luna library this luna can use is refused unchanged; one that needs an upgrade goes
+    through luna.store.db first, which upgrades it or says why it cannot."""
+    from luna.config import SCHEMA_VERSION
+    from luna.store import libfile
+
+    if not os.path.isfile(path):
+        raise NotFound(f"no library at {path} (run `luna import PATH` to create it)")
+    if libfile.identify(path, SCHEMA_VERSION) < SCHEMA_VERSION:
+        from luna.store import db
+
+        db.upgrade_to_read(Path(path))
+    return libfile.connect_for_reading(path)
+
+
+class Search:
+    """The rows a search finds, on one connection."""
+
+    def __init__(self, con: sqlite3.Connection):
+        self.con = con
+
+    def rows(self, q: Query, boxes: list[Box], *, limit: bool = True) -> list[tuple]:
+        """Rows of COLUMNS, in the search's order; limited here unless limit=False (a
+        search by distance is cut after its exact filter)."""
+        where, params = self._where(q, boxes)
+        sql = f"SELECT {COLUMNS} FROM {_source(q)} WHERE {where}"
+        if q.sort in ORDER:
+            sql += f" ORDER BY {ORDER[q.sort]}"
+        if limit:
+            sql += _limit(q)
+        return [(r[0], from_db(r[1]), from_db(r[2]), *r[3:]) for r in self.con.execute(sql, params)]
+
+    def paths(self, q: Query, boxes: list[Box]) -> list[str]:
+        """Only the paths, without a record per file (`--paths`, `-0`)."""
+        where, params = self._where(q, boxes)
+        sql = f"SELECT path FROM {_source(q)} WHERE {where} ORDER BY {ORDER[q.sort]}{_limit(q)}"
+        return [from_db(row[0]) for row in self.con.execute(sql, params)]
+
+    def count(self, q: Query, boxes: list[Box], *, filtered: bool) -> int:
+        """How many files the search finds before its offset and limit."""
+        if not filtered:  # every present file: two index counts, not a walk of the table
+            total = self.con.execute("SELECT COUNT(*) FROM file").fetchone()[0]
+            return (
+                total
+                - self.con.execute(
+                    "SELECT COUNT(*) FROM file WHERE missing_since IS NOT NULL"
+                ).fetchone()[0]
+            )
+        where, params = self._where(q, boxes)
+        return self.con.execute(f"SELECT COUNT(*) FROM file WHERE {where}", params).fetchone()[0]
+
+    def tags_by_file(self, ids: list[str]) -> dict[str, list[str]]:
+        """Each file's tag names, for the formats that show them."""
+        from luna.store.organization import names_by_file
+
+        return names_by_file(self.con, ids, "tags")
+
+    def _where(self, q: Query, boxes: list[Box]) -> tuple[str, list]:
+        b = _Conditions(self.con)
+        _time(b, q)
+        _place(b, q, boxes)
+        _organization(b, q)
+        _file(b, q)
+        return b.sql(), b.params
+
+
+def _limit(q: Query) -> str:
+    if q.limit is None and not q.offset:
+        return ""
+    return f" LIMIT {-1 if q.limit is None else int(q.limit)} OFFSET {int(q.offset)}"
+
+
+def _source(q: Query) -> str:
+    """The table, with the covering index forced when tags drive the search: SQLite would
+    otherwise take the unique id index and read every row's JSON for its date and path."""
+    if (q.tags or q.any_tags) and not (q.near or q.bbox):
+        return indexed_by("file", "file_find")
+    return "file"
+
+
+class _Conditions:
+    def __init__(self, con: sqlite3.Connection):
+        self.con = con
+        self.where: list[str] = []
+        self.params: list = []
+
+    def add(self, sql: str, *params) -> None:
+        self.where.append(sql)
+        self.params.extend(params)
+
+    def sql(self) -> str:
+        return " AND ".join(self.where) if self.where else "1"
+
+
+def _stamp(when: dt.datetime) -> str:
+    return str(when)  # peewee's storage form, 'YYYY-MM-DD HH:MM:SS', compares as text
+
+
+def _time(b: _Conditions, q: Query) -> None:
+    # A video matches when its span [start, end] overlaps the range.
+    if q.on:
+        on = _when(q.on, "--on")
+        b.add('start < ? AND COALESCE("end", start) >= ?', _stamp(on.after), _stamp(on.moment))
+    if q.after:
+        b.add('COALESCE("end", start) >= ?', _stamp(_when(q.after, "--after").moment))
+    if q.before:
+        b.add("start < ?", _stamp(_when(q.before, "--before").moment))
+
+
+def _when(value: str | When, option: str) -> When:
+    return value if isinstance(value, When) else values.when(value, option)
+
+
+def _place(b: _Conditions, q: Query, boxes: list[Box]) -> None:
+    if boxes:
+        parts = []
+        for south, west, north, east in boxes:
+            parts.append("(latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ?)")
+            b.params.extend([south, north, west, east])
+        b.where.append("(" + " OR ".join(parts) + ")")
+    if q.has_location is True:
+        b.add("latitude IS NOT NULL")
+    elif q.has_location is False:
+        b.add("latitude IS NULL")
+
+
+def _tag_ids(con, name: str) -> list[int]:
+    from luna.names import tag_key
+    from luna.store.sql import like_prefix
+
+    key = tag_key(name)
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT id FROM tag WHERE key = ? OR key LIKE ? ESCAPE '\\'",
+            (key, like_prefix(key + "/")),
+        )
+    ]
+
+
+def _has_tags_sql(ids: list[int]) -> str:
+    # "id IN (files with the tag)" lets SQLite start from the tag's (usually few) files;
+    # an EXISTS per file would visit every file of the library first (5x slower at 1M).
+    if not ids:
+        return "0"
+    return (
+        "id IN (SELECT file_id FROM file_tag WHERE tag_id IN "
+        f"({', '.join(str(int(i)) for i in ids)}))"
+    )
+
+
+def _organization(b: _Conditions, q: Query) -> None:
+    for name in q.tags:
+        b.add(_has_tags_sql(_tag_ids(b.con, name)))
+    if q.any_tags:
+        ids = [i for name in q.any_tags for i in _tag_ids(b.con, name)]
+        b.add(_has_tags_sql(ids))
+    for name in q.not_tags:
+        b.add("NOT " + _has_tags_sql(_tag_ids(b.con, name)))
+    if q.untagged:
+        b.add("id NOT IN (SELECT file_id FROM file_tag)")
+    if q.album:
+        album_id = _album_id(b.con, q.album, q.acting_user)
+        b.add(
+            "EXISTS (SELECT 1 FROM album_file af WHERE af.file_id = file.id AND af.album_id = ?)",
+            album_id,
+        )
+    if q.event:
+        event_id = _event_id(b.con, q.event)
+        b.add(
+            "EXISTS (SELECT 1 FROM event_file ef WHERE ef.file_id = file.id AND ef.event_id = ?)",
+            event_id,
+        )
+
+
+def _album_id(con, name: str, acting_user: str | None) -> int:
+    """An album the acting user may see (owner, editor or viewer)."""
+    from luna.names import slugify
+
+    row = con.execute(
+        "SELECT a.id, a.name, u.name FROM album a LEFT JOIN user u ON u.id = a.owner_id "
+        "WHERE a.slug = ?",
+        (slugify(name),),
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"--album: no album {name!r}")
+    album_id, album_name, owner = row
+    if acting_user and acting_user != owner:
+        shared = con.execute(
+            "SELECT 1 FROM user u WHERE u.name = ? AND (u.id IN (SELECT user_id FROM "
+            "album_editor WHERE album_id = ?) OR u.id IN (SELECT user_id FROM album_viewer "
+            "WHERE album_id = ?))",
+            (acting_user, album_id, album_id),
+        ).fetchone()
+        if not shared:
+            raise PermissionDenied(
+                f"only {owner} (the owner), its editors or viewers may list album "
+                f"{album_name!r}; you are {acting_user}"
+            )
+    return album_id
+
+
+def _event_id(con, name: str) -> int:
+    from luna.names import slugify
+
+    row = con.execute("SELECT id FROM event WHERE slug = ?", (slugify(name),)).fetchone()
+    if row is None:
+        raise NotFound(f"--event: no event {name!r}")
+    return row[0]
+
+
+def _file(b: _Conditions, q: Query) -> None:
+    if q.kinds:
+        b.add(f"kind IN ({', '.join('?' for _ in q.kinds)})", *q.kinds)
+    if q.mime:
+        if q.mime.endswith("/"):
+            b.add("mime_type LIKE ? ESCAPE '\\'", q.mime.replace("%", "\\%") + "%")
+        else:
+            b.add("mime_type = ?", q.mime.lower())
+    if q.camera:
+        camera = (
+            f"lower(COALESCE({json_field('metadata', 'make')}, '') || ' ' || "
+            f"COALESCE({json_field('metadata', 'model')}, ''))"
+        )
+        b.add(f"{position('?', camera)} > 0", q.camera.lower())
+    if q.name:
+        # Any case, as --camera and --tag: IMG_*.HEIC and *.heic find the same files. lower()
+        # folds ASCII letters only and leaves other bytes as they are, so a name stored as
+        # bytes (not UTF-8) matches a pattern on its bytes; a plain GLOB never matches one.
+        b.add(glob("lower(filename)", "lower(?)"), to_db(q.name))
+    if q.path:
+        below, params = under("path", os.path.abspath(os.path.expanduser(q.path)))
+        b.add(below, *params)
+    if q.min_size is not None:
+        b.add("size_bytes >= ?", q.min_size)
+    if q.max_size is not None:
+        b.add("size_bytes <= ?", q.max_size)
+    if q.sha:
+        if not re.fullmatch(r"[0-9a-fA-F]{1,64}", q.sha):
+            raise BadValue(f"--sha: {q.sha!r} is not a hexadecimal SHA-256 prefix")
+        b.add("content_sha >= ? AND content_sha < ?", q.sha.lower(), q.sha.lower() + "g")
+    if q.user:
+        b.add("owner_id = (SELECT id FROM user WHERE name = ?)", q.user)
+    # Missing files are left out unless asked for: a script would fail on their paths. The
+    # hint keeps SQLite from answering "IS NULL" through the missing_since index, which
+    # matches nearly every row: without statistics (no ANALYZE) it would otherwise pick
+    # that index over the place or date one and walk the whole library.
+    b.add("missing_since IS NOT NULL" if q.missing else f"{unindexed('missing_since')} IS NULL")
+    if q.duplicates:
+        b.add(
+            "content_sha IN (SELECT content_sha FROM file GROUP BY content_sha HAVING COUNT(*) > 1)"
+        )
