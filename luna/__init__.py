@@ -9,7 +9,7 @@ Use it from Python without the CLI::
 
 from luna.version import __version__
 
-__all__ = ["Library", "__version__"]
+__all__ = ["Library", "Query", "__version__"]
 
 
 def __getattr__(name):
@@ -18,4 +18,8 @@ def __getattr__(name):
         from luna.library import Library
 
         return Library
+    if name == "Query":
+        from luna.search.query import Query
+
+        return Query
     raise AttributeError(name)

@@ -1,11 +1,20 @@
-"""The library as a Python object: open it, import into it, look files up, count them.
+"""The library as a Python object: the whole of luna's API.
 
-Every CLI command is a thin layer over one of these methods::
+Every CLI command is one call here, and answers with a result (luna.results): its data,
+the problems it met, the exit status the command ends with, and `to_json()`, the document
+`--json` prints::
 
-    from luna import Library
+    from luna import Library, Query
     with Library.open() as lib:          # the default library
         report = lib.import_paths(["/photos"])
+        for hit in lib.find(Query(tags=["beach"], after="2019")):
+            print(hit.path)
+        lib.tags.add("seen", [hit.id for hit in lib.find(Query(camera="X100"))])
         print(lib.stats()["files"])
+
+Tags, albums and events are families of calls: `lib.tags.add(...)`, `lib.albums.share(...)`,
+`lib.events.detect(...)`. FILE arguments are paths (a folder: every library file below
+it), file ids or id prefixes, as on the command line.
 """
 
 from __future__ import annotations
@@ -18,9 +27,12 @@ from pathlib import Path
 from luna.config import default_library_path
 from luna.errors import Ambiguous, LibraryError, NeedsUpgrade, NotFound
 from luna.names import uuid_text
-from luna.store import db as dbmod
+from luna.results import Record, Rows
 from luna.store import libfile
 from luna.timefmt import iso_local, iso_utc
+
+# luna.store.db (and with it peewee) is imported where a library is opened, not here:
+# `luna find` opens a library for searching only (Library.for_search), without the ORM.
 
 
 def _library_file(path: str | os.PathLike | None) -> Path:
@@ -29,14 +41,34 @@ def _library_file(path: str | os.PathLike | None) -> Path:
 
 
 class Library:
-    def __init__(self, path: Path, database, backup: Path | None = None):
-        from luna.store.store import Store
-
+    def __init__(self, path: Path, database=None, backup: Path | None = None):
         self.path = path
-        self.db = database
-        self.store = Store(database)  # every read and write of the library's data
+        self._db = database
+        self._store = None
+        self._search_con = None  # for_search: a plain sqlite3 connection, read only
         self.backup_path = backup  # set when opening migrated the schema
         self.recovered: list = []  # transfers a crash left, finished or rolled back on open
+        self.tags = Tags(self)
+        self.albums = Albums(self)
+        self.events = Events(self)
+
+    @property
+    def db(self):
+        """The peewee database (opened read-only on first use after for_search)."""
+        if self._db is None:
+            from luna.store import db as dbmod
+
+            self._db, self.backup_path = dbmod.connect(self.path, readonly=True)
+        return self._db
+
+    @property
+    def store(self):
+        """Every read and write of the library's data (luna.store.store.Store)."""
+        if self._store is None:
+            from luna.store.store import Store
+
+            self._store = Store(self.db)
+        return self._store
 
     # -- opening ------------------------------------------------------------------------
     @classmethod
@@ -51,6 +83,8 @@ class Library:
         A file that is not a luna library this luna can use, or that luna may not write
         (unless readonly), is refused (LibraryError) and left as it was.
         """
+        from luna.store import db as dbmod
+
         lib_path = _library_file(path)
         if lib_path.is_dir():
             raise LibraryError(f"library path {lib_path} is a folder, not a file")
@@ -82,8 +116,21 @@ class Library:
         return cls.open(lib_path, create=False, readonly=True)
 
     @classmethod
+    def for_search(cls, path: str | os.PathLike | None = None) -> Library:
+        """Open an existing library to search it (find, find_paths, count) through a plain
+        read-only sqlite3 connection, without loading the ORM: what `luna find` does in a
+        shell loop. Any other call opens the full read-only connection first."""
+        from luna.store.search import connect
+
+        library = cls(_library_file(path))
+        library._search_con = connect(library.path)
+        return library
+
+    @classmethod
     def upgrade_to_read(cls, path: str | os.PathLike) -> None:
         """Upgrade an older luna's library (after a backup) so that it can be read."""
+        from luna.store import db as dbmod
+
         dbmod.upgrade_to_read(_library_file(path))
 
     def _finish_interrupted_transfers(self) -> None:
@@ -99,8 +146,11 @@ class Library:
             notices.recovered(self.recovered)
 
     def close(self) -> None:
-        if not self.db.is_closed():
-            self.db.close()
+        if self._search_con is not None:
+            self._search_con.close()
+            self._search_con = None
+        if self._db is not None and not self._db.is_closed():
+            self._db.close()
 
     def __enter__(self) -> Library:
         return self
@@ -114,10 +164,27 @@ class Library:
 
     # -- importing ----------------------------------------------------------------------
     def import_paths(self, paths, options=None, progress=None):
-        """Import files and folders; returns an ImportReport. See luna.ingest.importer."""
+        """Import files and folders in place (luna.ingest.importer.ImportOptions); returns
+        an ImportReport, also when interrupted (then its exit_status says so)."""
+        from luna.errors import Interrupted
         from luna.ingest.importer import Importer, ImportOptions
 
-        return Importer(self, options or ImportOptions(), progress).run(paths)
+        try:
+            return Importer(self, options or ImportOptions(), progress).run(paths)
+        except Interrupted as exc:
+            return exc.report
+
+    def gather(self, paths, options, progress=None):
+        """`luna import --copy/--move`: put new files into the library folder and record
+        them (luna.ops.gather.GatherOptions); returns a GatherReport, also when
+        interrupted (then its exit_status says so)."""
+        from luna.errors import Interrupted
+        from luna.ops.gather import Gatherer
+
+        try:
+            return Gatherer(self, options, progress).run(paths)
+        except Interrupted as exc:
+            return exc.report
 
     def user_id(self, name: str, *, create: bool = True) -> int | None:
         """The id of user `name`, created if new (unless create=False: then None)."""
@@ -134,7 +201,9 @@ class Library:
         more). Every command that takes FILE resolves it here."""
         from luna.ops.targets import resolve
 
-        return resolve(self, refs, skip_missing=skip_missing)
+        if isinstance(refs, str | os.PathLike):
+            refs = [refs]
+        return resolve(self, [os.fspath(r) for r in refs], skip_missing=skip_missing)
 
     def get_file(self, ref: str):
         """The record (luna.store.files.FileRecord) of the one file a path, id or id prefix
@@ -198,12 +267,112 @@ class Library:
             "processor_metadata": file.processor_metadata or {},
         }
 
+    def show(self, files, *, skip_missing: bool = False) -> Rows:
+        """Every field of each file named (serialize), in the order named; those that name
+        nothing are in `about["not_found"]` with skip_missing, else refused (NotFound)."""
+        found = self.resolve(files, skip_missing=skip_missing)
+        records = [self.serialize(self.get_file(file_id)) for file_id in found.ids]
+        return Rows("files", records, {"not_found": found.missing} if found.missing else {})
+
+    # -- searching ----------------------------------------------------------------------
+    def _searching(self):
+        return self._search_con if self._search_con is not None else self.db.connection()
+
+    def find(self, query, *, with_tags: bool = True):
+        """The files a search (luna.search.query.Query) finds, sorted and limited: a Found
+        result, whose hits have each file's fields, with their tags unless told not to."""
+        from luna.search import query as search
+
+        con = self._searching()
+        hits = search.find(con, query)
+        tags = search.tags_by_file(con, [h.id for h in hits]) if with_tags else None
+        return search.Found(hits, tags)
+
+    def find_paths(self, query) -> list[str]:
+        """Only the paths of what `find` would find (cheaper: no record per file)."""
+        from luna.search import query as search
+
+        return search.find_paths(self._searching(), query)
+
+    def count(self, query) -> int:
+        """How many files `find` would find."""
+        from luna.search import query as search
+
+        return search.count(self._searching(), query)
+
+    # -- keeping the library true -------------------------------------------------------
+    def verify(self, files=None, *, older_than=None, accept=False, limit=None, progress=None):
+        """Read files again (all, or those named) and compare their SHA-256 with the
+        library's; a VerifyReport, also when interrupted (luna.ops.verify.verify)."""
+        from luna.ops import verify
+
+        ids = None if files is None else self.resolve(files).ids
+        try:
+            return verify.verify(
+                self, ids, older_than=older_than, accept=accept, limit=limit, progress=progress
+            )
+        except verify.Interrupted as exc:
+            return exc.report
+
+    def dupes(self, *, similar=False, threshold=None, keep=None, under=None, progress=None):
+        """Groups of copies, the one to keep first (luna.ops.dupes.Duplicates): the same
+        content, or with `similar` the same picture."""
+        from luna.ops.dupes import find_duplicates
+
+        return find_duplicates(
+            self, similar=similar, threshold=threshold, keep=keep, under=under,
+            progress=progress,
+        )  # fmt: skip
+
+    def merge_metadata(self, duplicates, *, user: str | None = None, dry_run: bool = False):
+        """Give each kept copy the tags, albums and events of its extras (MergeReport)."""
+        from luna.ops.dupes import merge_metadata
+
+        return merge_metadata(self, duplicates.groups, user=_acting(user), dry_run=dry_run)
+
+    def missing(self, under: str | None = None) -> Rows:
+        """Files marked missing (below `under`), with their tags, albums and events."""
+        from luna.ops.missing import missing_files
+
+        return Rows("files", missing_files(self, under))
+
+    def relink(self, old: str, new: str, *, verify: bool = False, dry_run: bool = False):
+        """Point the rows below folder `old` at the same files below `new` (RelinkReport)."""
+        from luna.ops.missing import relink
+
+        return relink(self, old, new, verify=verify, dry_run=dry_run)
+
+    def prune(self, files=None, *, ids=None, dry_run=False, accept_vanished=False):
+        """Forget files marked missing: all, those named, or those of these file `ids`
+        (as a dry run's report lists them) (PruneReport)."""
+        from luna.ops.missing import prune
+
+        if files is not None:
+            ids = self.resolve(files).ids
+        return prune(self, ids, dry_run=dry_run, accept_vanished=accept_vanished)
+
+    def organize(self, options, files=None, query=None):
+        """Move library files into the library folder's layout (OrganizeReport): those
+        named, those a search finds, or (neither) all of them."""
+        from luna.ops.organize import Organizer
+
+        ids = None if files is None else self.resolve(files).ids
+        if query is not None:
+            chosen = [hit.id for hit in self.find(query)]
+            ids = chosen if ids is None else [i for i in ids if i in set(chosen)]
+        return Organizer(self, options).run(ids)
+
+    def doctor(self, *, folder: str | None = None, clean: bool = False):
+        """Interrupted copies and moves, leftovers, database integrity (Checkup)."""
+        from luna.ops.doctor import checkup
+
+        return checkup(self, folder=folder, clean=clean)
+
     # -- counting -----------------------------------------------------------------------
-    def stats(self) -> dict:
+    def stats(self) -> Record:
         """Counts by kind, year and camera; size; located, missing and failed files."""
         counts = self.store.files.counts()
-        return {
-            "version": 1,
+        return Record({
             "library": str(self.path),
             "files": counts["files"],
             "total_bytes": counts["total_bytes"],
@@ -218,7 +387,7 @@ class Library:
             "tags": counts["tags"],
             "albums": counts["albums"],
             "events": counts["events"],
-        }
+        })  # fmt: skip
 
     def _files_by_camera(self) -> dict[str, int]:
         """Files per camera, named as the `{camera}` template field names them, so that
@@ -241,3 +410,209 @@ class Library:
             {"path": path, "reason": reason, "failed_at": iso_utc(at)}
             for path, reason, at in self.store.files.failures()
         ]
+
+
+def _records(rows, key: str, **about) -> Rows:
+    return Rows(key, rows, about)
+
+
+class _Part:
+    """A family of calls on one library (lib.tags, lib.albums, lib.events)."""
+
+    def __init__(self, lib: Library):
+        self._lib = lib
+
+    def _files(self, files, skip_missing: bool):
+        return self._lib.resolve(files, skip_missing=skip_missing)
+
+
+class Tags(_Part):
+    """`lib.tags`: tag files, list, rename and delete tags (luna.ops.tags)."""
+
+    def add(self, names, files, *, skip_missing: bool = False, dry_run: bool = False):
+        """Tag every file (paths, ids, id prefixes, folders) with every name."""
+        from luna.ops import tags
+
+        found = self._files(files, skip_missing)
+        change = tags.add_tags(self._lib, _listed(names), found.ids, dry_run=dry_run)
+        change.skipped = found.missing
+        return change
+
+    def remove(self, names, files, *, skip_missing: bool = False, dry_run: bool = False):
+        from luna.ops import tags
+
+        found = self._files(files, skip_missing)
+        change = tags.remove_tags(self._lib, _listed(names), found.ids, dry_run=dry_run)
+        change.skipped = found.missing
+        return change
+
+    def list(self) -> Rows:
+        """Every tag with how many files carry it."""
+        from luna.ops import tags
+
+        return Rows("tags", tags.list_tags(self._lib))
+
+    def of(self, files) -> Rows:
+        """Each file's tags, with where each came from ("user" or "metadata")."""
+        from luna.ops import tags
+
+        return Rows("files", tags.tags_of(self._lib, self._files(files, False).ids))
+
+    def rename(self, old: str, new: str) -> Record:
+        """Rename a tag and the tags below it; into an existing tag, merge."""
+        from luna.ops import tags
+
+        return Record(tags.rename_tag(self._lib, old, new))
+
+    def delete(self, name: str) -> Record:
+        from luna.ops import tags
+
+        return Record(tags.delete_tag(self._lib, name))
+
+
+class Albums(_Part):
+    """`lib.albums`: albums with an owner, editors and viewers (luna.ops.albums). `user` is
+    who acts (default: $LUNA_USER, else the login name)."""
+
+    def create(self, name: str, *, description: str = "", user: str | None = None) -> Record:
+        from luna.ops import albums
+
+        return Record(
+            albums.create_album(self._lib, name, user=_acting(user), description=description)
+        )
+
+    def add(self, name: str, files, *, user=None, skip_missing=False, dry_run=False):
+        """Add files after the ones already in the album (owner and editors only)."""
+        return self._change("add", name, files, user, skip_missing, dry_run)
+
+    def remove(self, name: str, files, *, user=None, skip_missing=False, dry_run=False):
+        return self._change("remove", name, files, user, skip_missing, dry_run)
+
+    def _change(self, action, name, files, user, skip_missing, dry_run):
+        from luna.ops import albums
+
+        acting = _acting(user)
+        albums.check_access(self._lib, name, user=acting, action=action)  # before FILEs
+        found = self._files(files, skip_missing)
+        change_files = albums.add_files if action == "add" else albums.remove_files
+        change = change_files(self._lib, name, found.ids, user=acting, dry_run=dry_run)
+        change.skipped = found.missing
+        return change
+
+    def access(self, name: str, action: str, *, user: str | None = None):
+        """The album as `user` may act on it; refused (PermissionDenied) otherwise."""
+        from luna.ops import albums
+
+        return albums.check_access(self._lib, name, user=_acting(user), action=action)
+
+    def list(self, *, user: str | None = None) -> Rows:
+        """The albums `user` owns, edits or views, with their role and file counts."""
+        from luna.ops import albums
+
+        return Rows("albums", albums.list_albums(self._lib, user=_acting(user)))
+
+    def show(self, name: str, *, order: str = "date", user: str | None = None) -> Rows:
+        """The album's files (rows) and the album itself (`about`)."""
+        from luna.ops import albums
+
+        album = albums.show_album(self._lib, name, user=_acting(user), order=order)
+        files = album.pop("files")
+        return Rows("files", files, album)
+
+    def rename(self, old: str, new: str, *, user: str | None = None) -> Record:
+        from luna.ops import albums
+
+        return Record(albums.rename_album(self._lib, old, new, user=_acting(user)))
+
+    def delete(self, name: str, *, user: str | None = None) -> Record:
+        from luna.ops import albums
+
+        return Record(albums.delete_album(self._lib, name, user=_acting(user)))
+
+    def share(self, name: str, other: str, *, role: str = "viewer", user=None) -> Record:
+        """Let `other` view (role "viewer") or change ("editor") the album."""
+        from luna.ops import albums
+
+        return Record(albums.share_album(self._lib, name, other, role=role, user=_acting(user)))
+
+    def unshare(self, name: str, other: str, *, user: str | None = None) -> Record:
+        from luna.ops import albums
+
+        return Record(albums.unshare_album(self._lib, name, other, user=_acting(user)))
+
+
+class Events(_Part):
+    """`lib.events`: spans of time with their files (luna.ops.events)."""
+
+    def create(self, name: str, start, end=None, *, description: str = "") -> Record:
+        from luna.ops import events
+
+        return Record(events.create_event(self._lib, name, start, end, description))
+
+    def add(self, name: str, files, *, skip_missing=False, dry_run=False):
+        from luna.ops import events
+
+        found = self._files(files, skip_missing)
+        change = events.add_files(self._lib, name, found.ids, dry_run=dry_run)
+        change.skipped = found.missing
+        return change
+
+    def remove(self, name: str, files, *, skip_missing=False, dry_run=False):
+        from luna.ops import events
+
+        found = self._files(files, skip_missing)
+        change = events.remove_files(self._lib, name, found.ids, dry_run=dry_run)
+        change.skipped = found.missing
+        return change
+
+    def attach(self, name: str, *, dry_run: bool = False):
+        """Add every file taken within the event's span."""
+        from luna.ops import events
+
+        return events.attach_files(self._lib, name, dry_run=dry_run)
+
+    def list(self) -> Rows:
+        from luna.ops import events
+
+        return Rows("events", events.list_events(self._lib))
+
+    def show(self, name: str) -> Rows:
+        """The event's files (rows) and the event itself (`about`)."""
+        from luna.ops import events
+
+        event = events.show_event(self._lib, name)
+        files = event.pop("files")
+        return Rows("files", files, event)
+
+    def get(self, name: str):
+        """The event called `name` (luna.ops.events.EventRecord); NotFound if none."""
+        from luna.ops import events
+
+        return events.find_event(self._lib, name)
+
+    def rename(self, old: str, new: str) -> Record:
+        from luna.ops import events
+
+        return Record(events.rename_event(self._lib, old, new))
+
+    def delete(self, name: str) -> Record:
+        from luna.ops import events
+
+        return Record(events.delete_event(self._lib, name))
+
+    def detect(self, *, gap="6h", min_files: int = 5, dry_run: bool = False):
+        """Split the time line where files are more than `gap` apart; each group of at
+        least `min_files` not yet covered becomes an event."""
+        from luna.ops import events
+
+        return events.detect_events(self._lib, gap, min_files, dry_run=dry_run)
+
+
+def _listed(names) -> list[str]:
+    return [names] if isinstance(names, str) else list(names)
+
+
+def _acting(user: str | None) -> str:
+    from luna.config import acting_user
+
+    return acting_user(user)

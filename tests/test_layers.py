@@ -19,7 +19,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "luna"
 # From the bottom. A module belongs to the layer of its longest matching prefix.
 LAYERS = [
     ("base", ["luna.errors", "luna.fsnames", "luna.timefmt", "luna.names", "luna.notices",
-              "luna.interrupts", "luna.settings", "luna.config", "luna.version", "luna.values"]),
+              "luna.interrupts", "luna.settings", "luna.config", "luna.version", "luna.values",
+              "luna.results"]),
     ("files", ["luna.files"]),
     ("store", ["luna.store"]),
     ("ingest", ["luna.ingest"]),

@@ -17,9 +17,11 @@ from luna.cli.output import (
     NullInputOption,
     SkipMissingOption,
     YesOption,
+    file_refs,
     handle_errors,
     note,
     plural,
+    warn_skipped,
 )
 from luna.cli.render import Listing, Output, listing_options, render
 
@@ -60,11 +62,8 @@ def album_create(
 
     Example: luna album create "Summer 2019" --description "Brittany, with the kids"
     """
-    from luna.ops import albums
-
     with _open(ctx) as lib:
-        row = albums.create_album(
-            lib,
+        row = lib.albums.create(
             name,
             user=_acting(user if user is not None else user_legacy),
             description=description,
@@ -91,14 +90,13 @@ def album_add(
 
     Example: luna find --after 2019 --before 2020 -0 | luna album add "Summer 2019" -z -
     """
-    from luna.cli.output import resolve_files
-    from luna.ops import albums
-
     acting = _acting(user if user is not None else user_legacy)
+    files = file_refs(refs, null=null or null_legacy)
     with _open(ctx) as lib:
-        albums.check_access(lib, name, user=acting, action="add")
-        ids = resolve_files(lib, refs, null=null or null_legacy, skip_missing=skip_missing)
-        change = albums.add_files(lib, name, ids, user=acting, dry_run=dry_run)
+        change = lib.albums.add(
+            name, files, user=acting, skip_missing=skip_missing, dry_run=dry_run
+        )
+    warn_skipped(change.skipped)
     if dry_run:
         note(f"would add {plural(len(change.changed), 'file')} to {change.album} (dry run)")
         if change.unchanged:
@@ -126,14 +124,13 @@ def album_remove(
 
     Example: luna album remove "Summer 2019" ~/Pictures/2019/blurry.jpg
     """
-    from luna.cli.output import resolve_files
-    from luna.ops import albums
-
     acting = _acting(user if user is not None else user_legacy)
+    files = file_refs(refs, null=null or null_legacy)
     with _open(ctx) as lib:
-        albums.check_access(lib, name, user=acting, action="remove")
-        ids = resolve_files(lib, refs, null=null or null_legacy, skip_missing=skip_missing)
-        change = albums.remove_files(lib, name, ids, user=acting, dry_run=dry_run)
+        change = lib.albums.remove(
+            name, files, user=acting, skip_missing=skip_missing, dry_run=dry_run
+        )
+    warn_skipped(change.skipped)
     if dry_run:
         note(f"would remove {plural(len(change.changed), 'file')} from {change.album} (dry run)")
         if change.unchanged:
@@ -165,11 +162,9 @@ def album_list(
 
     Example: luna album list --json | jq -r '.albums[] | select(.role == "owner") | .name'
     """
-    from luna.ops import albums
-
     acting = _acting(user if user is not None else user_legacy)
     with library_to_read(ctx) as lib:
-        rows = albums.list_albums(lib, user=acting)
+        rows = lib.albums.list(user=acting).rows
     render(Listing("albums", rows, ALBUM_COLUMNS, empty=f"no albums for {acting}"), output)
 
 
@@ -194,13 +189,11 @@ def album_show(
 
     Example: luna album show "Summer 2019" --order added --json
     """
-    from luna.ops import albums
-
     with library_to_read(ctx) as lib:
-        record = albums.show_album(
-            lib, name, user=_acting(user if user is not None else user_legacy), order=order
+        album = lib.albums.show(
+            name, user=_acting(user if user is not None else user_legacy), order=order
         )
-    files = record.pop("files")
+    record, files = album.about, album.rows
     listing = Listing(
         "files",
         files,
@@ -237,11 +230,9 @@ def album_rename(
 
     Example: luna album rename "Summer 2019" "Brittany 2019"
     """
-    from luna.ops import albums
-
     with _open(ctx) as lib:
-        result = albums.rename_album(
-            lib, old, new, user=_acting(user if user is not None else user_legacy)
+        result = lib.albums.rename(
+            old, new, user=_acting(user if user is not None else user_legacy)
         )
     note(f"renamed album {result['old']} to {result['new']}")
 
@@ -262,15 +253,14 @@ def album_delete(
     Example: luna album delete "Summer 2019" --yes
     """
     from luna.cli.output import confirm_deletion
-    from luna.ops import albums
 
     acting = _acting(user if user is not None else user_legacy)
     with _open(ctx) as lib:
-        access = albums.check_access(lib, name, user=acting, action="delete")
+        access = lib.albums.access(name, "delete", user=acting)  # refused before the question
         confirm_deletion(
             f"album {access.name!r} ({plural(access.files, 'file')} in it stay in the library)", yes
         )
-        result = albums.delete_album(lib, name, user=acting)
+        result = lib.albums.delete(name, user=acting)
     note(
         f"deleted album {result['name']}; its {plural(result['files'], 'file')} stay in the library"
     )
@@ -295,11 +285,9 @@ def album_share(
 
     Example: luna album share "Summer 2019" bob --role editor
     """
-    from luna.ops import albums
-
     with _open(ctx) as lib:
-        result = albums.share_album(
-            lib, name, other, role=role, user=_acting(user if user is not None else user_legacy)
+        result = lib.albums.share(
+            name, other, role=role, user=_acting(user if user is not None else user_legacy)
         )
     if result["was"] == result["role"]:
         note(f"{result['user']} was already {_a(role)} of {result['album']}")
@@ -326,11 +314,9 @@ def album_unshare(
 
     Example: luna album unshare "Summer 2019" bob
     """
-    from luna.ops import albums
-
     with _open(ctx) as lib:
-        result = albums.unshare_album(
-            lib, name, other, user=_acting(user if user is not None else user_legacy)
+        result = lib.albums.unshare(
+            name, other, user=_acting(user if user is not None else user_legacy)
         )
     if result["was"]:
         note(f"{result['user']} is no longer {_a(result['was'])} of {result['album']}")

@@ -31,8 +31,7 @@ from luna.cli.render import (
     write_tsv,
 )
 from luna.cli.usage import one_output_mode
-from luna.errors import BadValue, ExitStatus, NotReviewed
-from luna.names import uuid_text
+from luna.errors import BadValue, NotReviewed
 
 
 @app.command("dupes")
@@ -139,46 +138,35 @@ def dupes(
         threshold = values.count(threshold, "--threshold", high=32)
     values.optional(values.nonempty, user if user is not None else user_legacy, "--as")
     rule = values.optional(values.nonempty, keep, "--keep")
-    rule = rule or ("largest" if similar else core.DEFAULT_KEEP)
-    core.keeper_rule(rule)  # a bad rule is reported before any work
+    if rule:
+        core.keeper_rule(rule)  # a bad rule is reported before any work
     # --similar keeps the hashes it computes, and --merge-metadata changes files' records;
     # otherwise dupes only reads, so it works on a read-only library too.
     writes = similar or merge
     opened = Library.open(library_path(ctx), create=False) if writes else library_to_read(ctx)
     with opened as lib:
+        progress = None
         if similar:
             from luna.cli.progress import CountProgress
 
             progress = CountProgress("Hashing photos")
-            try:
-                groups, hashing = core.similar_groups(
-                    lib, threshold=threshold, keep=rule, under=under, progress=progress
-                )
-            finally:
+        try:
+            found = lib.dupes(
+                similar=similar, threshold=threshold, keep=rule, under=under, progress=progress
+            )
+        finally:
+            if progress is not None:
                 progress.finished()
-        else:
-            groups, hashing = core.exact_groups(lib, keep=rule, under=under), None
         if merge:
-            _merge(lib, groups, user=user if user is not None else user_legacy, dry_run=dry_run)
-        _render(
-            groups,
-            hashing,
-            similar=similar,
-            threshold=threshold,
-            rule=rule,
-            extras=extras,
-            output=output,
-        )
-    _summarize(groups, hashing)
-    if hashing is not None and hashing.failed:
-        raise typer.Exit(int(ExitStatus.PARTIAL))
+            _merge(lib, found, user=user if user is not None else user_legacy, dry_run=dry_run)
+        _render(found, extras=extras, output=output)
+    _summarize(found.groups, found.hashing)
+    if found.exit_status:
+        raise typer.Exit(int(found.exit_status))
 
 
-def _merge(lib, groups, *, user: str | None, dry_run: bool) -> None:
-    from luna.config import acting_user
-    from luna.ops.dupes import merge_metadata
-
-    report = merge_metadata(lib, groups, user=acting_user(user), dry_run=dry_run)
+def _merge(lib, found, *, user: str | None, dry_run: bool) -> None:
+    report = lib.merge_metadata(found, user=user, dry_run=dry_run)
     verb = "would give" if dry_run else "gave"
     for change in report.changes:
         gained = "; ".join(
@@ -195,14 +183,16 @@ def _merge(lib, groups, *, user: str | None, dry_run: bool) -> None:
         warn(f"not added to album {album!r}: you may not change it (see luna album show)")
 
 
-def _render(groups, hashing, *, similar, threshold, rule, extras, output: Output):
+def _render(found, *, extras, output: Output):
     from luna.fsnames import for_humans
+    from luna.ops.dupes import group_record
 
     mode = output.mode
+    groups = found.groups
     if mode == "json":
-        print_document(_document(groups, hashing, similar=similar, threshold=threshold, rule=rule))
+        print_document(found)
     elif mode == "jsonl":
-        print_jsonl(_group_record(g) for g in groups)
+        print_jsonl(group_record(g) for g in groups)
     elif mode == "csv":
         write_csv(CSV_COLUMNS, _csv_rows(groups))
     elif mode == "template":
@@ -270,53 +260,6 @@ def _summarize(groups, hashing) -> None:
         )
 
 
-def _document(groups, hashing, *, similar, threshold, rule) -> dict:
-    if similar and threshold is None:
-        from luna.ops.similar import DEFAULT_THRESHOLD as threshold
-    doc = {
-        "mode": "similar" if similar else "exact",
-        "threshold": threshold if similar else None,
-        "keep": rule,
-        "group_count": len(groups),
-        "extra_files": sum(len(g.extras) for g in groups),
-        "wasted_bytes": sum(g.wasted_bytes for g in groups),
-        "groups": [_group_record(g) for g in groups],
-    }
-    if hashing is not None:
-        doc["hashing"] = {
-            "computed": hashing.computed,
-            "cached": hashing.cached,
-            "failed": [{"path": p, "reason": r} for p, r in hashing.failed],
-        }
-        # Counted by reason, so that a new reason is a new key, not a new shape.
-        doc["left_out"] = {"little_structure": hashing.little_structure}
-    return doc
-
-
-def _group_record(group) -> dict:
-    return {
-        "content_sha": group.content_sha,
-        "wasted_bytes": group.wasted_bytes,
-        "files": [_file_record(c) for c in group.files],
-    }
-
-
-def _file_record(c) -> dict:
-    return {
-        "id": uuid_text(c.id),
-        "path": c.path,
-        "keep": c.keep,
-        "size_bytes": c.size_bytes,
-        "width": c.width,
-        "height": c.height,
-        "content_sha": c.content_sha,
-        "distance": c.distance,
-        "tags": c.tags,
-        "albums": c.albums,
-        "events": c.events,
-    }
-
-
 CSV_COLUMNS = [
     "group",
     "keep",
@@ -334,8 +277,10 @@ CSV_COLUMNS = [
 
 
 def _csv_rows(groups) -> list[dict]:
+    from luna.ops.dupes import copy_record
+
     return [
-        {**_file_record(c), "group": n, "keep": "yes" if c.keep else "no"}
+        {**copy_record(c), "group": n, "keep": "yes" if c.keep else "no"}
         for n, group in enumerate(groups, 1)
         for c in group.files
     ]

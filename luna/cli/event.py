@@ -17,10 +17,11 @@ from luna.cli.output import (
     SkipMissingOption,
     YesOption,
     confirm_deletion,
+    file_refs,
     handle_errors,
     note,
     plural,
-    resolve_files,
+    warn_skipped,
 )
 from luna.cli.render import Listing, Output, listing_options, print_document, render
 
@@ -67,12 +68,10 @@ def event_create(
 
     Example: luna event create "Paris trip" --start 2019-06-01 --end 2019-06-03
     """
-    from luna.ops import events as core
-
     values.when(start, "--start")  # a bad WHEN is a usage error, before the library opens
     values.optional(values.when, end, "--end")
     with _open(ctx) as lib:
-        row = core.create_event(lib, name, start, end, description)
+        row = lib.events.create(name, start, end, description=description)
     if as_json:
         print_document(row)
     span = f"{row['start']} to {row['end']}" if row["end"] else f"at {row['start']}"
@@ -94,11 +93,10 @@ def event_add(
 
     Example: luna event add "Paris trip" ~/Pictures/2019/Paris
     """
-    from luna.ops import events as core
-
+    files = file_refs(refs, null=null or null_legacy)
     with _open(ctx) as lib:
-        ids = resolve_files(lib, refs, null=null or null_legacy, skip_missing=skip_missing)
-        change = core.add_files(lib, name, ids, dry_run=dry_run)
+        change = lib.events.add(name, files, skip_missing=skip_missing, dry_run=dry_run)
+    warn_skipped(change.skipped)
     verb = "would add" if dry_run else "added"
     extra = [f"{change.unchanged} already in it"] if change.unchanged else []
     if change.left_out:
@@ -121,11 +119,10 @@ def event_remove(
 
     Example: luna event remove "Paris trip" ~/Pictures/2019/Paris/IMG_0042.jpg
     """
-    from luna.ops import events as core
-
+    files = file_refs(refs, null=null or null_legacy)
     with _open(ctx) as lib:
-        ids = resolve_files(lib, refs, null=null or null_legacy, skip_missing=skip_missing)
-        change = core.remove_files(lib, name, ids, dry_run=dry_run)
+        change = lib.events.remove(name, files, skip_missing=skip_missing, dry_run=dry_run)
+    warn_skipped(change.skipped)
     verb = "would remove" if dry_run else "removed"
     extra = [f"{change.unchanged} were not in it"] if change.unchanged else []
     _report(f"{verb} {plural(change.changed, 'file')} from {change.event}", extra)
@@ -143,10 +140,8 @@ def event_attach(ctx: typer.Context, name: NameArgument, dry_run: DryRunOption =
 
     Example: luna event attach "Paris trip" --dry-run
     """
-    from luna.ops import events as core
-
     with _open(ctx) as lib:
-        change = core.attach_files(lib, name, dry_run=dry_run)
+        change = lib.events.attach(name, dry_run=dry_run)
     verb = "would attach" if dry_run else "attached"
     extra = [f"{change.unchanged} already in it"] if change.unchanged else []
     if change.left_out:
@@ -166,10 +161,8 @@ def event_list(ctx: typer.Context, output: Output) -> None:
 
     Example: luna event list --json | jq '.events[].name'
     """
-    from luna.ops import events as core
-
     with library_to_read(ctx) as lib:
-        rows = core.list_events(lib)
+        rows = lib.events.list().rows
     _print_events(rows, output)
 
 
@@ -189,11 +182,11 @@ def event_show(ctx: typer.Context, name: NameArgument, output: Output) -> None:
 
     Example: luna event show "Paris trip" --csv
     """
-    from luna.ops import events as core
+    from luna.ops.events import FILE_KEYS
 
     with library_to_read(ctx) as lib:
-        event = core.show_event(lib, name)
-    files = event.pop("files")
+        shown = lib.events.show(name)
+    event, files = shown.about, shown.rows
     span = f"{event['start']} to {event['end']}" if event["end"] else event["start"]
     title = f"{event['name']}: {span}, {plural(len(files), 'file')}"
     if event["description"]:
@@ -201,7 +194,7 @@ def event_show(ctx: typer.Context, name: NameArgument, output: Output) -> None:
     listing = Listing(
         "files",
         files,
-        core.FILE_KEYS,
+        FILE_KEYS,
         table=["start", "kind", "filename"],
         title=title,
         document=event,
@@ -221,10 +214,8 @@ def event_rename(
 
     Example: luna event rename "Paris trip" "Paris, June 2019"
     """
-    from luna.ops import events as core
-
     with _open(ctx) as lib:
-        result = core.rename_event(lib, old, new)
+        result = lib.events.rename(old, new)
     note(f"renamed event {result['old']} to {result['new']}")
 
 
@@ -237,12 +228,10 @@ def event_delete(ctx: typer.Context, name: NameArgument, yes: YesOption = False)
 
     Example: luna event delete "Paris trip" --yes
     """
-    from luna.ops import events as core
-
     with _open(ctx) as lib:
-        event = core.find_event(lib, name)  # a typo fails before the question
+        event = lib.events.get(name)  # a typo fails before the question
         confirm_deletion(f"event {event.name!r}", yes)
-        result = core.delete_event(lib, name)
+        result = lib.events.delete(name)
     note(f"deleted event {result['name']} (its {plural(result['files'], 'file')} stay)")
 
 
@@ -279,12 +268,10 @@ def event_detect(
 
     Example: luna event detect --gap 12h --min-files 10 --dry-run
     """
-    from luna.ops import events as core
-
     gap_length = values.duration(gap, "--gap")
     least = values.count(min_files, "--min-files", low=1)
     with _open(ctx) as lib:
-        found = core.detect_events(lib, gap_length, least, dry_run=dry_run)
+        found = lib.events.detect(gap=gap_length, min_files=least, dry_run=dry_run)
     _print_events([p.row() for p in found.created], output)
     for skipped in found.skipped:
         note(

@@ -25,7 +25,6 @@ from luna.cli.render import (
 )
 from luna.cli.usage import one_output_mode, read_filters
 from luna.errors import BadValue
-from luna.names import uuid_text
 
 DEFAULT_RADIUS_M = 1000.0
 
@@ -153,6 +152,7 @@ def find_files(
 
     Example: luna find --tag beach --near 43.7,7.26 --radius 20km -0 | xargs -0 ls -l
     """
+    from luna.library import Library
     from luna.search import query
 
     if geojson:  # an output of find's own, besides the listing's
@@ -186,78 +186,34 @@ def find_files(
         from luna.config import acting_user
 
         q.acting_user = acting_user()
-    library = _library_file(ctx)
-    con = query.connect(library)
-    try:
+    mode = "geojson" if geojson else output.mode
+    # for_search: no ORM, so that a search inside a shell loop starts fast.
+    with Library.for_search(library_path(ctx)) as lib:
         if count:
-            number = query.count(con, q)
+            number = lib.count(q)
             if output.json:
                 print_document({"count": number})
             else:
                 sys.stdout.write(f"{number}\n")
-            return
-        mode = "geojson" if geojson else output.mode
-        if mode in ("paths", "print0", "lines"):
+        elif mode in ("paths", "print0", "lines"):
             # find_paths serves these without building records.
-            print_paths(query.find_paths(con, q), null=mode == "print0")
-            return
-        hits = query.find(con, q)
-        if mode == "template":
-            write_template(output.template, _template_fields(con, hits, output.template))
-        elif mode == "geojson":
-            print_json(_feature_collection(_records(con, hits)))
+            print_paths(lib.find_paths(q), null=mode == "print0")
         else:
-            render(_listing(_records(con, hits)), output)
-    except Exception as exc:
-        from luna.store.libfile import is_about_the_file, unusable
-
-        if is_about_the_file(exc):  # a page damaged deep inside the file, say
-            raise unusable(library, exc) from None
-        raise
-    finally:
-        con.close()
+            # --format reads the tags (a query) only if the template asks for them.
+            with_tags = mode != "template" or "{tags" in output.template
+            _print_found(lib.find(q, with_tags=with_tags), mode, output)
 
 
-def _library_file(ctx) -> str:
-    from luna.config import default_library_path
-
-    chosen = library_path(ctx)
-    return str(chosen.expanduser() if chosen else default_library_path())
+def _print_found(found, mode: str, output: Output) -> None:
+    if mode == "template":
+        write_template(output.template, _template_fields(found, output.template))
+    elif mode == "geojson":
+        print_json(_feature_collection(found.records()))
+    else:
+        render(_listing(found.records()), output)
 
 
 # -- output ----------------------------------------------------------------------------------
-
-
-def _records(con, hits) -> list[dict]:
-    from luna.search.query import tags_by_file
-
-    tags = tags_by_file(con, [h.id for h in hits])
-    return [_record(h, tags.get(h.id, [])) for h in hits]
-
-
-def _record(h, tags: list[str] | None) -> dict:
-    """One hit as --json, --jsonl and --csv give it."""
-    from luna.timefmt import iso_local
-
-    return {
-        "id": uuid_text(h.id),
-        "path": h.path,
-        "filename": h.filename,
-        "kind": h.kind,
-        "mime_type": h.mime_type,
-        "size_bytes": h.size_bytes,
-        "start": iso_local(_dt(h.start), h.utc_offset),
-        "end": iso_local(_dt(h.end), h.utc_offset),
-        "latitude": h.latitude,
-        "longitude": h.longitude,
-        "altitude": h.altitude,
-        "width": h.width,
-        "height": h.height,
-        "content_sha": h.content_sha,
-        "tags": tags,
-        "missing": h.missing_since is not None,
-        "distance_m": round(h.distance_m, 1) if h.distance_m is not None else None,
-    }
 
 
 CSV_COLUMNS = [*FILE_COLUMNS, "tags", "missing", "distance_m"]
@@ -303,34 +259,22 @@ def _feature_collection(records: list[dict]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def _template_fields(con, hits, template: str):
+def _template_fields(found, template: str):
     """The fields of --format: a hit's record, with dates that take a format spec
-    ({start:%Y-%m-%d}) and the short names --format had first. The tags (a query) are
-    read only if the template asks for them."""
-    from luna.search.query import tags_by_file
+    ({start:%Y-%m-%d}) and the short names --format had first."""
+    from luna.search.query import as_datetime
 
-    tags = tags_by_file(con, [h.id for h in hits]) if "{tags" in template else None
-    for h in hits:
+    records = found.records()
+    for h, record in zip(found.hits, records, strict=True):
         yield {
-            **_record(h, tags.get(h.id, []) if tags is not None else None),
-            "start": _dt(h.start),
-            "end": _dt(h.end),
+            **record,
+            "start": as_datetime(h.start),
+            "end": as_datetime(h.end),
             "mime": h.mime_type,
             "size": h.size_bytes,
             "sha": h.content_sha,
             "distance": h.distance_m,
         }
-
-
-def _dt(text):
-    import datetime as dt
-
-    if text is None:
-        return None
-    try:
-        return dt.datetime.fromisoformat(str(text))
-    except ValueError:
-        return None
 
 
 find_files = listing_options(paths=True)(find_files)

@@ -153,7 +153,6 @@ def import_files(
       luna import /media/card --move --into ~/Photos --template '{year}/{month}/{filename}'
     """
     from luna.cli.progress import make_progress
-    from luna.ingest.importer import ImportOptions, Interrupted
     from luna.library import Library
 
     # Bad numbers are usage errors, found before anything is read or the library opened.
@@ -167,36 +166,50 @@ def import_files(
         raise EmptyPath()
     if into == "":
         raise EmptyPath("--into")
-    if copy or move:
-        _gather(ctx, paths, locals())
-        return
-    if into is not None or template is not None or remove_duplicates:
+    gathering = copy or move
+    if not gathering and (into is not None or template is not None or remove_duplicates):
         raise LunaError("--into, --template and --remove-duplicates need --copy or --move")
-    settings = _settings(ctx, locals())
-    options = ImportOptions(
+    if copy and move:
+        raise LunaError("choose one of --copy and --move")
+    if remove_duplicates and not move:
+        raise LunaError("--remove-duplicates goes with --move")
+    settings = _settings(ctx, into=into, template=template, exclude=exclude, jobs=jobs)
+    common = dict(
         exclude=tuple(settings.get("exclude") or ()),
         follow_symlinks=follow_symlinks,
         dry_run=dry_run,
         jobs=settings.get("jobs") or 0,
-        retry_failed=retry_failed,
-        time_limit=timeout,
         owner=owner,
-        accept_vanished=accept_vanished,
     )
+    if gathering:
+        options = _gather_options(
+            settings, move=move, remove_duplicates=remove_duplicates, **common
+        )
+    else:
+        from luna.ingest.importer import ImportOptions
+
+        options = ImportOptions(
+            **common, retry_failed=retry_failed, time_limit=timeout, accept_vanished=accept_vanished
+        )
     with Library.open(library_path(ctx), readonly=dry_run) as lib:
         if lib.backup_path and not quiet:
             note(f"Upgraded the library; the previous version is saved as {lib.backup_path}")
         progress = make_progress(not quiet)
-        try:
+        if gathering:
+            report = lib.gather(paths, options, progress)
+        else:
             report = lib.import_paths(paths, options, progress)
-        except Interrupted as exc:
-            report = exc.report
     if as_json:
-        print_document(report.to_json())
+        print_document(report)
+    elif gathering and report.dry_run:
+        _print_plan(report)
     if verbose:
         _print_skipped(report)
     if not quiet:
-        _print_summary(report)
+        if gathering:
+            _print_gather_summary(report, options.into)
+        else:
+            _print_summary(report)
     raise typer.Exit(int(report.exit_status))
 
 
@@ -255,56 +268,26 @@ def _list_files(what: str, files: list[dict]) -> None:
         note(f"... and {more:,} more (use --json to list them all)")
 
 
-def _gather(ctx, paths, given: dict) -> None:
+def _gather_options(settings, *, move: bool, remove_duplicates: bool, **common):
     """`luna import --copy/--move`: put new files into the library folder."""
-    from luna.cli.progress import make_progress
-    from luna.errors import Interrupted
-    from luna.library import Library
-    from luna.ops.gather import Gatherer, GatherOptions
+    from luna.ops.gather import GatherOptions
 
-    if given["copy"] and given["move"]:
-        raise LunaError("choose one of --copy and --move")
-    if given["remove_duplicates"] and not given["move"]:
-        raise LunaError("--remove-duplicates goes with --move")
-    settings = _settings(ctx, given)
     into = settings.get("library_folder")
     if not into:
         raise LunaError(
             "no library folder: give --into DIR, or set library_folder in the config file "
             "(see `luna config`)"
         )
-    options = GatherOptions(
-        mode="move" if given["move"] else "copy",
+    return GatherOptions(
+        mode="move" if move else "copy",
         into=str(into),
         template=settings.get("template"),
-        remove_duplicates=given["remove_duplicates"],
-        dry_run=given["dry_run"],
-        exclude=tuple(settings.get("exclude") or ()),
-        follow_symlinks=given["follow_symlinks"],
-        jobs=settings.get("jobs") or 0,
-        owner=given["owner"],
+        remove_duplicates=remove_duplicates,
+        **common,
     )
-    quiet, as_json, verbose = given["quiet"], given["as_json"], given["verbose"]
-    with Library.open(library_path(ctx), readonly=options.dry_run) as lib:
-        if lib.backup_path and not quiet:
-            note(f"Upgraded the library; the previous version is saved as {lib.backup_path}")
-        gatherer = Gatherer(lib, options, make_progress(not quiet))
-        try:
-            report = gatherer.run(paths)
-        except Interrupted as exc:
-            report = exc.report
-    if as_json:
-        print_document(report.to_json())
-    elif report.dry_run:
-        _print_plan(report)
-    if verbose:
-        _print_skipped(report)
-    if not quiet:
-        _print_gather_summary(report, options.into)
-    raise typer.Exit(int(report.exit_status))
 
 
-def _settings(ctx, given: dict):
+def _settings(ctx, *, into, template, exclude, jobs):
     """The effective library folder, template, excludes and jobs: options, then the
     config file, then defaults."""
     from luna.cli.config_cmd import cli_settings
@@ -312,10 +295,10 @@ def _settings(ctx, given: dict):
     return cli_settings(
         ctx,
         {
-            "library_folder": (given["into"], "command line (--into)"),
-            "template": (given["template"], "command line (--template)"),
-            "exclude": (given["exclude"] or None, "command line (--exclude)"),
-            "jobs": (given["jobs"], "command line (--jobs)"),
+            "library_folder": (into, "command line (--into)"),
+            "template": (template, "command line (--template)"),
+            "exclude": (exclude or None, "command line (--exclude)"),
+            "jobs": (jobs, "command line (--jobs)"),
         },
     )
 

@@ -17,10 +17,10 @@ from luna.cli.output import (
     NullInputOption,
     YesOption,
     confirm_deletion,
+    file_refs,
     handle_errors,
     note,
     plural,
-    resolve_files,
 )
 from luna.cli.render import Listing, Output, listing_options, print_document, render
 from luna.errors import EmptyPath
@@ -70,12 +70,10 @@ def missing_list(
 
     Example: luna missing --under /media/old-disk --json | jq '.files[].path'
     """
-    from luna.ops import missing as core
-
     if under == "":
         raise EmptyPath("--under")
     with library_to_read(ctx) as lib:
-        records = core.missing_files(lib, under)
+        records = lib.missing(under).rows
     listing = Listing(
         "files",
         records,
@@ -123,10 +121,8 @@ def relink_files(
 
     Example: luna relink /media/old-disk/Photos /mnt/photos --verify
     """
-    from luna.ops import missing as core
-
     with _open(ctx) as lib:
-        report = core.relink(lib, old, new, verify=verify, dry_run=dry_run)
+        report = lib.relink(old, new, verify=verify, dry_run=dry_run)
     for problem in report.problems[:MAX_LINES]:
         note(f"not relinked: {for_humans(problem.new_path)}: {problem.reason} ({problem.detail})")
     if len(report.problems) > MAX_LINES:
@@ -185,20 +181,16 @@ def prune_files(
 
     Example: luna prune ~/Pictures/2012 --dry-run
     """
-    from luna.ops import missing as core
-
+    files = file_refs(refs, null=null or null_legacy) if refs else None
     with _open(ctx) as lib:
-        ids = (
-            resolve_files(lib, refs, null=null or null_legacy, skip_missing=False) if refs else None
-        )
-        plan = core.prune(lib, ids, dry_run=True, accept_vanished=accept_vanished)
+        plan = lib.prune(files, dry_run=True, accept_vanished=accept_vanished)
         _show_prune_plan(plan, dry_run=dry_run)
         if not plan.files or dry_run:
             if as_json:
                 print_document(plan.to_json())
             return
         confirm_deletion(f"the records of {plural(plan.removed, 'missing file')}", yes)
-        done = core.prune(lib, plan.ids, accept_vanished=accept_vanished)
+        done = lib.prune(ids=plan.ids, accept_vanished=accept_vanished)
     # Files that came back (or were imported again) while the question was on screen.
     for item in done.reappeared + done.not_missing:
         note(f"kept {for_humans(item['path'])}: it is there again")

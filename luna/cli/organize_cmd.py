@@ -12,10 +12,10 @@ from luna.cli.output import (
     JsonOption,
     LegacyNullOption,
     NullInputOption,
+    file_refs,
     handle_errors,
     note,
     print_transfer_failures,
-    resolve_files,
     warn,
 )
 from luna.cli.render import print_document, print_plan
@@ -107,8 +107,10 @@ def organize(
 
       luna organize ~/Desktop/old-photos --include-outside
     """
+    from luna.config import acting_user
     from luna.library import Library
-    from luna.ops.organize import OrganizeOptions, Organizer
+    from luna.ops.organize import OrganizeOptions
+    from luna.search.query import Query
 
     if into == "":
         raise EmptyPath("--into")
@@ -128,16 +130,12 @@ def organize(
         include_outside=include_outside,
         dry_run=dry_run,
     )
+    query = None
+    if any(filters.values()):
+        query = Query(**filters, acting_user=acting_user() if filters["album"] else None)
+    refs = file_refs(files, null=null or null_legacy) if files else None
     with Library.open(library_path(ctx), create=False) as lib:
-        ids = (
-            resolve_files(lib, files, null=null or null_legacy, skip_missing=False)
-            if files
-            else None
-        )
-        if any(filters.values()):
-            chosen = _matching(lib, filters)
-            ids = chosen if ids is None else [i for i in ids if i in set(chosen)]
-        report = Organizer(lib, options).run(ids)
+        report = lib.organize(options, refs, query)
     if as_json:
         print_document(report.to_json())
     elif dry_run:
@@ -155,18 +153,6 @@ def organize(
         f"failed ({report.seconds:.1f} s)"
     )
     raise typer.Exit(int(report.exit_status))
-
-
-def _matching(lib, filters: dict) -> list[str]:
-    """The ids of the files `luna find` would list with these filters."""
-    from luna.search import query
-
-    q = query.Query(**filters)
-    if filters["album"]:
-        from luna.config import acting_user
-
-        q.acting_user = acting_user()
-    return [hit.id for hit in query.find(lib.db.connection(), q)]
 
 
 def _settings(ctx, into: str | None, template: str | None):
@@ -201,13 +187,12 @@ def doctor(
     Example: luna doctor --json
     """
     from luna.library import Library
-    from luna.ops.doctor import checkup
 
     if into == "":
         raise EmptyPath("--into")
     folder = _settings(ctx, into, None).get("library_folder")
     with Library.open(library_path(ctx), create=False) as lib:
-        result = checkup(lib, folder=str(folder) if folder else None, clean=clean)
+        result = lib.doctor(folder=str(folder) if folder else None, clean=clean)
     if as_json:
         print_document(result.to_json())
     for item in result.pending:

@@ -123,14 +123,17 @@ ActAsOption = Annotated[
 LegacyUserOption = Annotated[str | None, typer.Option("--user", "-u", hidden=True)]
 
 
-def resolve_files(lib, refs: list[str], *, null: bool, skip_missing: bool) -> list[str]:
-    """File ids for FILE... arguments; reports skipped ones on stderr."""
-    from luna.ops.targets import expand_stdin, resolve
+def file_refs(refs: list[str], *, null: bool) -> list[str]:
+    """FILE... arguments, with "-" replaced by the names on stdin (NUL-separated with -z)."""
+    from luna.ops.targets import expand_stdin
 
-    resolved = resolve(lib, expand_stdin(refs, null=null), skip_missing=skip_missing)
-    for ref in resolved.missing:
+    return expand_stdin(refs, null=null)
+
+
+def warn_skipped(refs: list[str]) -> None:
+    """FILEs --skip-missing passed over, on stderr."""
+    for ref in refs:
         warn(f"skipped (not in the library): {ref}")
-    return resolved.ids
 
 
 def confirm_deletion(what: str, yes: bool) -> None:

@@ -21,10 +21,8 @@ from luna import values
 from luna.cli.output import print_json, print_jsonl, print_paths, stdout_console
 from luna.cli.usage import one_output_mode
 from luna.fsnames import for_humans
+from luna.results import JSON_VERSION, Result
 
-# The version of every --json document. Raise it when a key changes meaning or goes away;
-# a new key does not need it.
-JSON_VERSION = 1
 # Lists inside one CSV, tab-separated or table cell (a file's tags, say).
 LIST_JOINER = "; "
 # The CSV columns every listing of file records (find, show) starts with.
@@ -139,8 +137,9 @@ def envelope(document: dict) -> dict:
     return {"version": document.get("version", JSON_VERSION), **document}
 
 
-def print_document(document: dict) -> None:
-    print_json(envelope(document))
+def print_document(document: dict | Result) -> None:
+    """A result's JSON document (Result.to_json), or a dict in the same envelope."""
+    print_json(document.to_json() if isinstance(document, Result) else envelope(document))
 
 
 @dataclass

@@ -46,11 +46,11 @@ def show_files(
 
     Example: luna show ~/Pictures/IMG_0001.jpg --json
     """
-    from luna.ops.targets import expand_stdin
+    from luna.cli.output import file_refs
 
     with library_to_read(ctx) as lib:
-        resolved = lib.resolve(expand_stdin(refs, null=null_input), skip_missing=True)
-        records = [lib.serialize(lib.get_file(file_id)) for file_id in resolved.ids]
+        shown = lib.show(file_refs(refs, null=null_input), skip_missing=True)
+    records, not_found = shown.rows, shown.about.get("not_found", [])
     if output.mode in ("table", "lines"):
         for n, record in enumerate(records):
             if n:
@@ -58,9 +58,9 @@ def show_files(
             print_record(list(_rows(record)), title=record["filename"])
     else:
         render(Listing("files", records, CSV_COLUMNS, flat=_flat), output)
-    for ref in resolved.missing:
+    for ref in not_found:
         error(f"not in the library: {for_humans(ref)}")
-    if resolved.missing:
+    if not_found:
         raise typer.Exit(ExitStatus.ERROR)
 
 

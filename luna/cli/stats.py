@@ -23,7 +23,7 @@ def show_stats(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         print_document(stats)
     else:
-        _print_tables(stats)
+        _print_tables(stats.fields)
 
 
 def _print_tables(stats: dict) -> None:

@@ -15,9 +15,10 @@ from luna.cli.output import (
     SkipMissingOption,
     YesOption,
     confirm_deletion,
+    file_refs,
     handle_errors,
     note,
-    resolve_files,
+    warn_skipped,
 )
 from luna.cli.render import Listing, Output, listing_options, render
 from luna.errors import LunaError
@@ -71,12 +72,11 @@ def tag_add(
 
     Example: luna tag add -t Paris -t trip ~/Pictures/2019/Paris
     """
-    from luna.ops import tags as core
-
     names, refs = _split(tags, args)
+    files = file_refs(refs, null=null or null_legacy)
     with _open(ctx) as lib:
-        ids = resolve_files(lib, refs, null=null or null_legacy, skip_missing=skip_missing)
-        change = core.add_tags(lib, names, ids, dry_run=dry_run)
+        change = lib.tags.add(names, files, skip_missing=skip_missing, dry_run=dry_run)
+    warn_skipped(change.skipped)
     verb = "would tag" if dry_run else "tagged"
     already = f" ({change.unchanged} already had it)" if change.unchanged else ""
     note(f"{verb} {change.files} files with {', '.join(change.tags)}{already}")
@@ -97,12 +97,11 @@ def tag_remove(
 
     Example: luna tag remove beach ~/Pictures/2019/IMG_0001.jpg
     """
-    from luna.ops import tags as core
-
     names, refs = _split(tags, args)
+    files = file_refs(refs, null=null or null_legacy)
     with _open(ctx) as lib:
-        ids = resolve_files(lib, refs, null=null or null_legacy, skip_missing=skip_missing)
-        change = core.remove_tags(lib, names, ids, dry_run=dry_run)
+        change = lib.tags.remove(names, files, skip_missing=skip_missing, dry_run=dry_run)
+    warn_skipped(change.skipped)
     verb = "would untag" if dry_run else "untagged"
     note(f"{verb} {change.changed} files ({', '.join(change.tags)})")
 
@@ -115,11 +114,9 @@ def tag_list(ctx: typer.Context, output: Output) -> None:
 
     Example: luna tag list --csv > tags.csv
     """
-    from luna.ops import tags as core
-
     with library_to_read(ctx) as lib:
-        rows = core.list_tags(lib)
-    render(Listing("tags", rows, ["name", "files", "from_metadata", "parent"]), output)
+        found = lib.tags.list()
+    render(Listing("tags", found.rows, ["name", "files", "from_metadata", "parent"]), output)
 
 
 @tag_app.command("rename")
@@ -133,10 +130,8 @@ def tag_rename(
 
     Example: luna tag rename "Places/Paris" "Places/France/Paris"
     """
-    from luna.ops import tags as core
-
     with _open(ctx) as lib:
-        result = core.rename_tag(lib, old, new)
+        result = lib.tags.rename(old, new)
     how = "merged into" if result["merged"] else "renamed to"
     note(f"{result['old']} {how} {result['new']} ({result['renamed'] + result['merged']} tags)")
 
@@ -152,11 +147,9 @@ def tag_delete(
 
     Example: luna tag delete blurry --yes
     """
-    from luna.ops import tags as core
-
     confirm_deletion(f"tag {name!r}", yes)
     with _open(ctx) as lib:
-        result = core.delete_tag(lib, name)
+        result = lib.tags.delete(name)
     note(f"deleted tag {result['name']} (it was on {result['files']} files)")
 
 
@@ -170,11 +163,10 @@ def tag_show(
 
     Example: luna tag show ~/Pictures/2019/IMG_0001.jpg
     """
-    from luna.ops import tags as core
-
+    files = file_refs(refs, null=null)
     with library_to_read(ctx) as lib:
-        rows = core.tags_of(lib, resolve_files(lib, refs, null=null, skip_missing=False))
-    render(Listing("files", rows, ["path", "tags"], flat=_tag_names), output)
+        found = lib.tags.of(files)
+    render(Listing("files", found.rows, ["path", "tags"], flat=_tag_names), output)
 
 
 def _tag_names(row: dict) -> dict:

@@ -78,10 +78,9 @@ def verify_files(
 
     Example (crontab): 0 3 * * * luna verify --older-than 30d --limit 20000 --quiet
     """
-    from luna.cli.output import resolve_files
+    from luna.cli.output import file_refs
     from luna.cli.progress import make_progress
     from luna.library import Library
-    from luna.ops import verify as core
 
     # A bad AGE or N is a usage error (exit 2), found before the library is opened.
     age = values.optional(values.duration, older_than, "--older-than")
@@ -89,20 +88,13 @@ def verify_files(
     with Library.open(library_path(ctx), create=False) as lib:
         if lib.backup_path and not quiet:
             note(f"Upgraded the library; the previous version is saved as {lib.backup_path}")
-        ids = (
-            resolve_files(lib, refs, null=null or null_legacy, skip_missing=False) if refs else None
+        report = lib.verify(
+            file_refs(refs, null=null or null_legacy) if refs else None,
+            older_than=age,
+            accept=accept,
+            limit=most,
+            progress=make_progress(not quiet),
         )
-        try:
-            report = core.verify(
-                lib,
-                ids,
-                older_than=age,
-                accept=accept,
-                limit=most,
-                progress=make_progress(not quiet),
-            )
-        except core.Interrupted as exc:
-            report = exc.report
     if as_json:
         print_document(report.to_json())
     if not quiet or report.unresolved or report.interrupted:

@@ -24,10 +24,10 @@ from luna.errors import BadName, EmptyPath, ExitStatus, Interrupted
 from luna.files.scan import Candidate, ScanOptions, ScanProblem, require_root, walk
 from luna.ingest.sniff import is_certainly_not_media, not_media_reason
 from luna.interrupts import crash_point
+from luna.results import Result
 from luna.store.sql import write_transaction
 from luna.store.writes import FileStore
 
-REPORT_VERSION = 1
 BATCH_FILES = 200  # results written per transaction at most...
 BATCH_SECONDS = 1.0  # ...and at least this often, so a kill loses little work
 # Skipped and unavailable files a report names (the first ones); they are all counted, so
@@ -70,8 +70,9 @@ class NamesSkipped:
 
 
 @dataclass
-class ImportReport(NamesSkipped):
-    """What an import did (or, with dry_run, would do)."""
+class ImportReport(NamesSkipped, Result):
+    """What an import did (or, with dry_run, would do). Its problems are the files that
+    failed."""
 
     dry_run: bool = False
     added: int = 0
@@ -116,8 +117,12 @@ class ImportReport(NamesSkipped):
         attention = self.failed or self.unavailable or self.vanished_roots
         return ExitStatus.PARTIAL if attention else ExitStatus.OK
 
-    def to_json(self) -> dict:
-        data = {"version": REPORT_VERSION, **asdict(self)}
+    @property
+    def problems(self) -> list[dict]:  # type: ignore[override]
+        return self.failures
+
+    def data(self) -> dict:
+        data = asdict(self)
         data["seconds"] = round(self.seconds, 3)
         return data
 

@@ -28,10 +28,11 @@ Used from Python::
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from luna.errors import LunaError, NotFound, PermissionDenied
 from luna.names import slugify, tidy_name
+from luna.results import Result
 from luna.store.albums import AlbumRow
 from luna.timefmt import iso_local, iso_utc
 
@@ -66,11 +67,14 @@ class AlbumAccess:
 
 
 @dataclass
-class FilesChange:
+class FilesChange(Result):
+    """What album add or remove did (or would do)."""
+
     album: str  # the album's name as stored
     changed: list[str]  # hex ids of the files added (or removed)
     unchanged: list[str]  # hex ids already in it (add) or not in it (remove)
     dry_run: bool = False
+    skipped: list[str] = field(default_factory=list)  # FILEs not in the library (skipped)
 
 
 # -- finding albums and roles ----------------------------------------------------------------

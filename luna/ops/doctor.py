@@ -12,14 +12,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from luna.errors import ExitStatus
 from luna.files.place import TEMP_PREFIX
 from luna.ops.transfer import alone
+from luna.results import Result
 from luna.store.db import integrity
 from luna.store.transfers import Journal
 
 
 @dataclass
-class Checkup:
+class Checkup(Result):
     recovered: list[dict] = field(default_factory=list)  # what opening the library did
     pending: list[dict] = field(default_factory=list)  # journal entries still unresolved
     # Another luna is copying or moving files right now: its journal entries and partial
@@ -34,9 +36,12 @@ class Checkup:
     def healthy(self) -> bool:
         return not (self.pending or self.stray_partials) and self.integrity == "ok"
 
-    def to_json(self) -> dict:
+    @property
+    def exit_status(self) -> ExitStatus:
+        return ExitStatus.OK if self.healthy else ExitStatus.PARTIAL
+
+    def data(self) -> dict:
         return {
-            "version": 1,
             "healthy": self.healthy,
             "integrity": self.integrity,
             "recovered": self.recovered,

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 from luna.errors import BadKeepRule, EmptyPath, LunaError, NotFound
 from luna.fsnames import for_humans
+from luna.names import uuid_text
+from luna.results import Result
 
 KEEP_RULES = ("most-organized", "oldest", "newest", "shortest-path", "largest", "in:PATH")
 DEFAULT_KEEP = "most-organized"
@@ -74,7 +76,7 @@ class Group:
 
 
 @dataclass
-class HashingReport:
+class HashingReport(Result):
     """What `--similar` had to compute before it could group, and what it left out."""
 
     computed: int = 0
@@ -84,6 +86,92 @@ class HashingReport:
     # compared by appearance (luna.ops.similar.has_little_structure): grouped only with their
     # exact copies.
     little_structure: int = 0
+
+
+@dataclass
+class Duplicates(Result):
+    """What `luna dupes` finds: groups of copies, the kept one first in each. Its problems
+    are the photos --similar could not read (`hashing`, None for exact copies)."""
+
+    groups: list[Group]
+    keep: str  # the rule that chose the kept copies
+    similar: bool = False
+    threshold: int | None = None  # --similar: most bits apart within a group
+    hashing: HashingReport | None = None
+
+    @property
+    def problems(self) -> list[tuple[str, str]]:  # type: ignore[override]
+        return self.hashing.failed if self.hashing else []
+
+    @property
+    def extras(self) -> list[Copy]:
+        return [c for g in self.groups for c in g.extras]
+
+    def data(self) -> dict:
+        doc = {
+            "mode": "similar" if self.similar else "exact",
+            "threshold": self.threshold if self.similar else None,
+            "keep": self.keep,
+            "group_count": len(self.groups),
+            "extra_files": len(self.extras),
+            "wasted_bytes": sum(g.wasted_bytes for g in self.groups),
+            "groups": [group_record(g) for g in self.groups],
+        }
+        if self.hashing is not None:
+            doc["hashing"] = {
+                "computed": self.hashing.computed,
+                "cached": self.hashing.cached,
+                "failed": [{"path": p, "reason": r} for p, r in self.hashing.failed],
+            }
+            # Counted by reason, so that a new reason is a new key, not a new shape.
+            doc["left_out"] = {"little_structure": self.hashing.little_structure}
+        return doc
+
+
+def group_record(group: Group) -> dict:
+    return {
+        "content_sha": group.content_sha,
+        "wasted_bytes": group.wasted_bytes,
+        "files": [copy_record(c) for c in group.files],
+    }
+
+
+def copy_record(c: Copy) -> dict:
+    return {
+        "id": uuid_text(c.id),
+        "path": c.path,
+        "keep": c.keep,
+        "size_bytes": c.size_bytes,
+        "width": c.width,
+        "height": c.height,
+        "content_sha": c.content_sha,
+        "distance": c.distance,
+        "tags": c.tags,
+        "albums": c.albums,
+        "events": c.events,
+    }
+
+
+def find_duplicates(
+    lib,
+    *,
+    similar: bool = False,
+    threshold: int | None = None,
+    keep: str | None = None,
+    under: str | None = None,
+    progress=None,
+) -> Duplicates:
+    """Exact copies, or with `similar` photos that look the same (see similar_groups)."""
+    rule = keep or ("largest" if similar else DEFAULT_KEEP)
+    if not similar:
+        return Duplicates(exact_groups(lib, keep=rule, under=under), rule)
+    from luna.ops.similar import DEFAULT_THRESHOLD
+
+    threshold = DEFAULT_THRESHOLD if threshold is None else threshold
+    groups, hashing = similar_groups(
+        lib, threshold=threshold, keep=rule, under=under, progress=progress
+    )
+    return Duplicates(groups, rule, True, threshold, hashing)
 
 
 # -- choosing the copy to keep ---------------------------------------------------------------
@@ -334,7 +422,7 @@ def _attach_organization(db, groups: list[list[Copy]]) -> None:
 
 
 @dataclass
-class MergeReport:
+class MergeReport(Result):
     dry_run: bool = False
     tags: int = 0  # links added to kept files
     albums: int = 0

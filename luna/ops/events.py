@@ -32,6 +32,7 @@ from luna import values
 from luna.errors import BadTime, EventExists, NotFound
 from luna.fsnames import from_db
 from luna.names import slugify, tidy_name, uuid_text
+from luna.results import Result
 from luna.store.rows import time_value
 from luna.timefmt import iso_local
 from luna.values import When
@@ -223,7 +224,7 @@ def delete_event(lib, name: str) -> dict:
 
 
 @dataclass
-class FileChange:
+class FileChange(Result):
     """What add, remove or attach did (or would do, on a dry run) to an event's files."""
 
     event: str  # the event's name as stored
@@ -231,6 +232,7 @@ class FileChange:
     unchanged: int  # files that already were (or were not) in it
     left_out: int = 0  # add: sidecars; attach: files in the span dated only by their mtime
     dry_run: bool = False
+    skipped: list[str] = field(default_factory=list)  # FILEs not in the library (skipped)
 
 
 def add_files(lib, name: str, file_ids: list[str], *, dry_run: bool = False) -> FileChange:
@@ -301,11 +303,22 @@ class Proposal:
 
 
 @dataclass
-class Detection:
+class Detection(Result):
+    """The events `event detect` created (or would create) and those it skipped."""
+
     created: list[Proposal] = field(default_factory=list)  # or to create, on a dry run
     skipped: list[Proposal] = field(default_factory=list)  # already covered by an event
     small_groups: int = 0  # groups with fewer than min_files files
     dry_run: bool = False
+
+    def data(self) -> dict:
+        return {
+            "dry_run": self.dry_run,
+            "count": len(self.created),
+            "events": [p.row() for p in self.created],
+            "skipped": [{**p.row(), "covered_by": p.covered_by} for p in self.skipped],
+            "small_groups": self.small_groups,
+        }
 
 
 def detect_events(lib, gap="6h", min_files: int = 5, *, dry_run: bool = False) -> Detection:

@@ -31,6 +31,7 @@ from luna.fsnames import for_humans
 from luna.ingest.importer import NamesSkipped
 from luna.ops import transfer
 from luna.ops.families import family_destinations, layout_facts, travel_groups
+from luna.results import Result
 from luna.store.transfers import Journal
 
 
@@ -58,7 +59,10 @@ class Step:
 
 
 @dataclass
-class GatherReport(NamesSkipped):
+class GatherReport(NamesSkipped, Result):
+    """What a copy or move did (or would do): a step per file; its problems are the
+    failed steps."""
+
     mode: str
     dry_run: bool = False
     copied: int = 0
@@ -96,9 +100,12 @@ class GatherReport(NamesSkipped):
             return ExitStatus.INTERRUPTED
         return ExitStatus.PARTIAL if self.failed else ExitStatus.OK
 
-    def to_json(self) -> dict:
+    @property
+    def problems(self) -> list[Step]:  # type: ignore[override]
+        return [step for step in self.steps if step.action == "failed"]
+
+    def data(self) -> dict:
         data = dataclasses.asdict(self)
-        data["version"] = 1
         data["seconds"] = round(self.seconds, 3)
         return data
 

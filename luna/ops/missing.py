@@ -34,12 +34,12 @@ from luna.errors import ExitStatus, Interrupted, LunaError, NotFound
 from luna.files.place import sha256_of
 from luna.fsnames import for_humans
 from luna.names import uuid_text
+from luna.results import Result
 from luna.store.organization import names_by_file
 from luna.store.sql import chunks, write_transaction
 from luna.store.writes import merge_rows
 from luna.timefmt import iso_utc
 
-REPORT_VERSION = 1
 BATCH_FILES = 200  # rows written per transaction at most...
 BATCH_SECONDS = 1.0  # ...and at least this often, so an interrupted relink loses little
 CHUNK = 1 << 20  # bytes read at a time when hashing (--verify)
@@ -115,7 +115,7 @@ class RelinkProblem:
 
 
 @dataclass
-class RelinkReport:
+class RelinkReport(Result):
     """What a relink did (or, with dry_run, would do)."""
 
     old: str
@@ -138,9 +138,8 @@ class RelinkReport:
     def exit_status(self) -> ExitStatus:
         return ExitStatus.PARTIAL if self.problems else ExitStatus.OK
 
-    def to_json(self) -> dict:
+    def data(self) -> dict:
         return {
-            "version": REPORT_VERSION,
             "old": self.old,
             "new": self.new,
             "verify": self.verify,
@@ -345,7 +344,7 @@ def _relink_batch(lib, batch: list[_Checked], report: RelinkReport) -> None:
 
 
 @dataclass
-class PruneReport:
+class PruneReport(Result):
     """What a prune removed (or, with dry_run, would remove), and what it left alone."""
 
     dry_run: bool = False
@@ -364,9 +363,8 @@ class PruneReport:
     def ids(self) -> list[str]:
         return [f["id"] for f in self.files]
 
-    def to_json(self) -> dict:
+    def data(self) -> dict:
         return {
-            "version": REPORT_VERSION,
             "dry_run": self.dry_run,
             "removed": self.removed,
             "files": self.files,

@@ -8,19 +8,23 @@ renames it. The tables are luna.store.tags'.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from luna.errors import LunaError, NotFound
 from luna.names import tag_key, tidy_name, uuid_text
+from luna.results import Result
 
 
 @dataclass
-class TagChange:
+class TagChange(Result):
+    """What tag add or remove did (or would do)."""
+
     tags: list[str]  # the tags' names as stored
     changed: int  # links added or removed
     unchanged: int  # links that were already so
     files: int
     dry_run: bool = False
+    skipped: list[str] = field(default_factory=list)  # FILEs not in the library (skipped)
 
 
 def keys_matching(lib, name: str) -> list[int]:

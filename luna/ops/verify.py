@@ -44,8 +44,8 @@ from dataclasses import asdict, dataclass, field
 from luna.errors import ExitStatus, Interrupted, NotFound
 from luna.files.scan import os_reason
 from luna.ingest.importer import NoProgress, Progress
+from luna.results import Result
 
-REPORT_VERSION = 1
 CHUNK = 1024 * 1024  # bytes read (and hashed) at a time
 THREADS = 4  # enough to keep a disk or two busy; hashing is not the bottleneck
 BATCH_FILES = 500  # results written per transaction at most...
@@ -72,7 +72,9 @@ class Problem:
 
 
 @dataclass
-class VerifyReport:
+class VerifyReport(Result):
+    """What a check found; its problems are the files not as recorded."""
+
     checked: int = 0
     ok: int = 0
     changed: int = 0
@@ -95,9 +97,8 @@ class VerifyReport:
             return ExitStatus.INTERRUPTED
         return ExitStatus.PARTIAL if self.unresolved else ExitStatus.OK
 
-    def to_json(self) -> dict:
+    def data(self) -> dict:
         return {
-            "version": REPORT_VERSION,
             "checked": self.checked,
             "ok": self.ok,
             "changed": self.changed,

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from luna.errors import BadValue
+from luna.names import uuid_text
+from luna.results import Result
 from luna.store import search as search_store
 from luna.store.search import Search
 from luna.values import When
@@ -143,6 +145,66 @@ def _within(hits: list[Hit], q: Query) -> list[Hit]:
         kept.sort(key=lambda h: (h.distance_m, h.path))
     end = None if q.limit is None else q.offset + q.limit
     return kept[q.offset : end]
+
+
+@dataclass
+class Found(Result):
+    """What a search found: its hits, and each one's tag names by file id (None when the
+    search was told not to read them)."""
+
+    hits: list[Hit]
+    tags: dict[str, list[str]] | None = None
+
+    def records(self) -> list[dict]:
+        """The hits as --json, --jsonl and --csv give them."""
+        tags = self.tags
+        return [hit_record(h, tags.get(h.id, []) if tags is not None else None) for h in self.hits]
+
+    def data(self) -> dict:
+        return {"count": len(self.hits), "files": self.records()}
+
+    def __iter__(self):
+        return iter(self.hits)
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+
+def hit_record(h: Hit, tags: list[str] | None) -> dict:
+    """One hit as --json, --jsonl and --csv give it."""
+    from luna.timefmt import iso_local
+
+    return {
+        "id": uuid_text(h.id),
+        "path": h.path,
+        "filename": h.filename,
+        "kind": h.kind,
+        "mime_type": h.mime_type,
+        "size_bytes": h.size_bytes,
+        "start": iso_local(as_datetime(h.start), h.utc_offset),
+        "end": iso_local(as_datetime(h.end), h.utc_offset),
+        "latitude": h.latitude,
+        "longitude": h.longitude,
+        "altitude": h.altitude,
+        "width": h.width,
+        "height": h.height,
+        "content_sha": h.content_sha,
+        "tags": tags,
+        "missing": h.missing_since is not None,
+        "distance_m": round(h.distance_m, 1) if h.distance_m is not None else None,
+    }
+
+
+def as_datetime(text):
+    """A stored time as a datetime (None if absent or unreadable)."""
+    import datetime as dt
+
+    if text is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
 
 
 def tags_by_file(con: sqlite3.Connection, ids: list[str]) -> dict[str, list[str]]:
