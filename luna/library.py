@@ -22,7 +22,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from luna.config import default_library_path
 from luna.errors import Ambiguous, LibraryError, NeedsUpgrade, NotFound
@@ -30,6 +32,11 @@ from luna.names import uuid_text
 from luna.results import Record, Rows
 from luna.store import libfile
 from luna.timefmt import iso_local, iso_utc
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from luna.store.store import Store
 
 # luna.store.db (and with it peewee) is imported where a library is opened, not here:
 # `luna find` opens a library for searching only (Library.for_search), without the ORM.
@@ -44,8 +51,8 @@ class Library:
     def __init__(self, path: Path, database=None, backup: Path | None = None):
         self.path = path
         self._db = database
-        self._store = None
-        self._search_con = None  # for_search: a plain sqlite3 connection, read only
+        self._store: Store | None = None
+        self._search_con: sqlite3.Connection | None = None  # for_search: read only, no ORM
         self.backup_path = backup  # set when opening migrated the schema
         self.recovered: list = []  # transfers a crash left, finished or rolled back on open
         self.tags = Tags(self)
@@ -195,15 +202,14 @@ class Library:
         return self.store.tags.ensure(name)
 
     # -- looking files up ---------------------------------------------------------------
-    def resolve(self, refs: list[str], *, skip_missing: bool = False):
+    def resolve(self, refs: str | os.PathLike | Iterable, *, skip_missing: bool = False):
         """The file ids FILE arguments name (luna.ops.targets.Resolved): a path (a folder:
         every library file below it), a file id, or a unique prefix of one (4 hex digits or
         more). Every command that takes FILE resolves it here."""
         from luna.ops.targets import resolve
 
-        if isinstance(refs, str | os.PathLike):
-            refs = [refs]
-        return resolve(self, [os.fspath(r) for r in refs], skip_missing=skip_missing)
+        named = [refs] if isinstance(refs, str | os.PathLike) else list(refs)
+        return resolve(self, [os.fspath(r) for r in named], skip_missing=skip_missing)
 
     def get_file(self, ref: str):
         """The record (luna.store.files.FileRecord) of the one file a path, id or id prefix

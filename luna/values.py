@@ -125,6 +125,7 @@ def when(text: str, option: str) -> When:
         raise _not_a(option, text, "a date", WHEN_FORMS)
     year, month, day, hour, minute, second = (int(g) if g else None for g in m.groups()[:6])
     micro = int((m.group(7) or "0").ljust(6, "0"))
+    assert year is not None  # the pattern requires it
     try:
         moment = dt.datetime(year, month or 1, day or 1, hour or 0, minute or 0, second or 0, micro)
         after = _after(moment, month, day, minute, second)
@@ -273,7 +274,7 @@ def distance(text: str, option: str = "--radius") -> float:
         value = float(digits) if factor is not None and digits else math.nan
     except ValueError:
         value = math.nan
-    if not math.isfinite(value):
+    if factor is None or not math.isfinite(value):
         raise BadValue(f"{option}: distance {cleaned!r} is not understood; {DISTANCE_FORMS}")
     if value <= 0:
         raise BadValue(

@@ -178,7 +178,7 @@ def album_show(
         Literal["date", "added"],
         typer.Option("--order", help="'date' (when taken, undated last) or 'added'."),
     ] = "date",
-    output: Output = None,
+    output: Output = Output(),
     user: ActAsOption = None,
     user_legacy: LegacyUserOption = None,
 ) -> None:

@@ -102,7 +102,7 @@ def dupes(
     dry_run: DryRunOption = False,
     user: ActAsOption = None,
     user_legacy: LegacyUserOption = None,
-    output: Output = None,
+    output: Output = Output(),
 ) -> None:
     """Find duplicate files: the same content (or, with --similar, the same picture).
 
@@ -134,8 +134,7 @@ def dupes(
     one_output_mode({"--extras": extras, **{k: given[k] for k in documents}})
     if threshold is not None and not similar:
         raise BadValue("--threshold needs --similar")
-    if threshold is not None:
-        threshold = values.count(threshold, "--threshold", high=32)
+    bits = values.count(threshold, "--threshold", high=32) if threshold is not None else None
     values.optional(values.nonempty, user if user is not None else user_legacy, "--as")
     rule = values.optional(values.nonempty, keep, "--keep")
     if rule:
@@ -152,7 +151,7 @@ def dupes(
             progress = CountProgress("Hashing photos")
         try:
             found = lib.dupes(
-                similar=similar, threshold=threshold, keep=rule, under=under, progress=progress
+                similar=similar, threshold=bits, keep=rule, under=under, progress=progress
             )
         finally:
             if progress is not None:
@@ -196,7 +195,7 @@ def _render(found, *, extras, output: Output):
     elif mode == "csv":
         write_csv(CSV_COLUMNS, _csv_rows(groups))
     elif mode == "template":
-        write_template(output.template, _csv_rows(groups))
+        write_template(output.template or "", _csv_rows(groups))
     elif extras or mode in ("paths", "print0"):
         chosen = [c for g in groups for c in (g.extras if extras else g.files)]
         print_paths((c.path for c in chosen), null=mode == "print0")

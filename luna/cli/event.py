@@ -254,7 +254,7 @@ def event_detect(
         typer.Option("--min-files", "-m", metavar="N", help="Keep groups of at least N files."),
     ] = "5",
     dry_run: DryRunOption = False,
-    output: Output = None,
+    output: Output = Output(),
 ) -> None:
     """Find events in the library's time line and create them with their files.
 

@@ -144,7 +144,7 @@ def find_files(
         bool,
         typer.Option("--geojson", help="A GeoJSON FeatureCollection of the files with a place."),
     ] = False,
-    output: Output = None,
+    output: Output = Output(),
 ) -> None:
     """Find files by time, place, tag, album, event, camera and kind (filters combine
     with AND; none lists everything). No match is not an error: nothing is printed (and
@@ -200,13 +200,14 @@ def find_files(
             print_paths(lib.find_paths(q), null=mode == "print0")
         else:
             # --format reads the tags (a query) only if the template asks for them.
-            with_tags = mode != "template" or "{tags" in output.template
+            with_tags = mode != "template" or "{tags" in (output.template or "")
             _print_found(lib.find(q, with_tags=with_tags), mode, output)
 
 
 def _print_found(found, mode: str, output: Output) -> None:
     if mode == "template":
-        write_template(output.template, _template_fields(found, output.template))
+        template = output.template or ""
+        write_template(template, _template_fields(found, template))
     elif mode == "geojson":
         print_json(_feature_collection(found.records()))
     else:

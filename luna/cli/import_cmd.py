@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -156,8 +156,8 @@ def import_files(
     from luna.library import Library
 
     # Bad numbers are usage errors, found before anything is read or the library opened.
-    jobs = values.count(jobs, "--jobs", high=MAX_JOBS) if jobs is not None else None
-    timeout = values.number(timeout, "--timeout", 1, MAX_TIMEOUT)
+    workers = values.count(jobs, "--jobs", high=MAX_JOBS) if jobs is not None else None
+    time_limit = values.number(timeout, "--timeout", 1, MAX_TIMEOUT)
     values.optional(values.nonempty, owner, "--owner")
     values.each(values.nonempty, exclude, "--exclude")
     if accept_vanished and (copy or move):
@@ -173,8 +173,8 @@ def import_files(
         raise LunaError("choose one of --copy and --move")
     if remove_duplicates and not move:
         raise LunaError("--remove-duplicates goes with --move")
-    settings = _settings(ctx, into=into, template=template, exclude=exclude, jobs=jobs)
-    common = dict(
+    settings = _settings(ctx, into=into, template=template, exclude=exclude, jobs=workers)
+    common: dict[str, Any] = dict(
         exclude=tuple(settings.get("exclude") or ()),
         follow_symlinks=follow_symlinks,
         dry_run=dry_run,
@@ -189,7 +189,10 @@ def import_files(
         from luna.ingest.importer import ImportOptions
 
         options = ImportOptions(
-            **common, retry_failed=retry_failed, time_limit=timeout, accept_vanished=accept_vanished
+            **common,
+            retry_failed=retry_failed,
+            time_limit=time_limit,
+            accept_vanished=accept_vanished,
         )
     with Library.open(library_path(ctx), readonly=dry_run) as lib:
         if lib.backup_path and not quiet:

@@ -60,7 +60,7 @@ def missing_list(
         str | None,
         typer.Option("--under", metavar="FOLDER", help="Only missing files below FOLDER."),
     ] = None,
-    output: Output = None,
+    output: Output = Output(),
 ) -> None:
     """List the files whose path has vanished: an import marks them missing, and keeps
     them with their tags, albums and events until you relink or prune them.

@@ -4,6 +4,7 @@ gets no bar). Every long command uses one of the two below, built by `_bar`."""
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 
 def _bar(*columns):
@@ -68,8 +69,8 @@ class CountProgress:
 
     def __init__(self, label: str):
         self._label = label
-        self._bar = None
-        self._task = None
+        self._bar: Any = None  # a rich Progress, made on the first call on a terminal
+        self._task: Any = None
 
     def __call__(self, done: int, total: int) -> None:
         if not sys.stderr.isatty():
@@ -77,9 +78,9 @@ class CountProgress:
         if self._bar is None:
             from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
 
-            self._bar = _bar(TextColumn(self._label), BarColumn(), MofNCompleteColumn())
-            self._bar.start()
-            self._task = self._bar.add_task(self._label, total=total)
+            bar = _bar(TextColumn(self._label), BarColumn(), MofNCompleteColumn())
+            bar.start()
+            self._bar, self._task = bar, bar.add_task(self._label, total=total)
         self._bar.update(self._task, completed=done)
 
     def finished(self) -> None:

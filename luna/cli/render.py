@@ -126,7 +126,9 @@ def listing_options(*, paths: bool = False):
                 values.nonempty(chosen.template, "--format")
             return command(*args, output=chosen, **kwargs)
 
-        with_output.__signature__ = signature.replace(parameters=[*kept, *added])
+        with_output.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[*kept, *added]
+        )
         return with_output
 
     return decorate
@@ -172,7 +174,7 @@ def render(listing: Listing, output: Output) -> None:
     elif mode == "csv":
         write_csv(listing.columns, [_flat(listing, row) for row in rows])
     elif mode == "template":
-        write_template(output.template, (_flat(listing, row) for row in rows))
+        write_template(output.template or "", (_flat(listing, row) for row in rows))
     elif mode in ("paths", "print0") or (mode == "lines" and listing.piped == "paths"):
         print_paths((row["path"] for row in rows), null=mode == "print0")
     elif mode == "lines":

@@ -33,7 +33,7 @@ def show_files(
     ctx: typer.Context,
     refs: FilesArgument,
     null_input: NullInputOption = False,
-    output: Output = None,
+    output: Output = Output(),
 ) -> None:
     """Show everything luna knows about files.
 

@@ -241,7 +241,7 @@ class Importer:
         for n, item in enumerate(walk(roots, scan_options)):
             if n & 2047 == 0:
                 self.progress.scanning(n)
-            if type(item) is ScanProblem:
+            if isinstance(item, ScanProblem):
                 report.fail(item.path, item.reason)
                 continue
             path, st = item

@@ -108,7 +108,7 @@ class Duplicates(Result):
         return [c for g in self.groups for c in g.extras]
 
     def data(self) -> dict:
-        doc = {
+        doc: dict[str, object] = {
             "mode": "similar" if self.similar else "exact",
             "threshold": self.threshold if self.similar else None,
             "keep": self.keep,

@@ -124,9 +124,9 @@ class EventRecord:
 
 def _record(row) -> EventRecord:
     event_id, name, slug, start, end, offset, description = row
-    return EventRecord(
-        event_id, name, slug, time_value(start), time_value(end), offset, description or ""
-    )
+    begin = time_value(start)
+    assert begin is not None  # event.start is NOT NULL
+    return EventRecord(event_id, name, slug, begin, time_value(end), offset, description or "")
 
 
 def _by_slug(lib, slug: str) -> EventRecord | None:
@@ -362,6 +362,7 @@ def _time_line(lib) -> list[_Shot]:
     shots = []
     for file_id, start, end, offset, city in rows:
         begin, finish = time_value(start), time_value(end)
+        assert begin is not None  # the time line holds dated files only
         last = max(begin, finish) if finish else begin
         place = city.strip() if isinstance(city, str) and city.strip() else None
         shots.append(_Shot(file_id, begin, last, offset, place))

@@ -22,6 +22,7 @@ import dataclasses
 import os
 import time
 from collections import deque
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 from luna import interrupts
@@ -161,7 +162,7 @@ class Gatherer:
         self._folders: dict = {}  # what presence.same_entry found out about folders
         self._full_disks = place.FullDisks()
         self._inflight: deque = deque()  # (journal entry, facts, future) in order
-        self._threads = None
+        self._threads: Executor | None = None  # made on the first copy
 
     # -- the whole run -----------------------------------------------------------------------
     def run(self, paths) -> GatherReport:

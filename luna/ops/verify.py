@@ -336,7 +336,7 @@ def _judge(row: _Row, reading: Reading, report: VerifyReport, writes: _Writes):
     """Count one file; the Problem it has, if any."""
     report.checked += 1
     if reading.outcome == "read":
-        report.bytes_read += reading.size
+        report.bytes_read += reading.size or 0
         if reading.sha == row.sha:
             report.ok += 1
             writes.verified.append((row.id, row.sha))
@@ -362,7 +362,7 @@ def _as_iso_utc(stored) -> str:
     from luna.timefmt import iso_utc
 
     try:
-        return iso_utc(dt.datetime.fromisoformat(str(stored)))
+        return iso_utc(dt.datetime.fromisoformat(str(stored))) or str(stored)
     except ValueError:
         return str(stored)
 
@@ -389,7 +389,10 @@ def _accept(lib, changed: list[tuple[_Row, Problem]], report: VerifyReport) -> N
         # The importer records a file under its real path; one reached through a symbolic
         # link (imported with --follow-symlinks) would become a second record.
         if os.path.realpath(row.path) != row.path:
-            problem.detail += "; not accepted: its path goes through a symbolic link"
+            problem.detail = (
+                f"{problem.detail or 'changed'}; not accepted: its path goes through a "
+                "symbolic link"
+            )
             continue
         groups.setdefault(owners.get(row.id), []).append(row.path)
     failures: dict[str, str] = {}

@@ -135,14 +135,17 @@ def _within(hits: list[Hit], q: Query) -> list[Hit]:
     """The exact great-circle filter after the boxes' coarse one."""
     from luna.search.geo import distance_m
 
+    assert q.near is not None
     lat, lon = q.near
     kept = []
     for hit in hits:
+        if hit.latitude is None or hit.longitude is None:
+            continue  # the boxes select located files only
         hit.distance_m = distance_m(lat, lon, hit.latitude, hit.longitude)
         if hit.distance_m <= q.radius_m:
             kept.append(hit)
     if q.sort == "distance":
-        kept.sort(key=lambda h: (h.distance_m, h.path))
+        kept.sort(key=lambda h: (h.distance_m or 0.0, h.path))
     end = None if q.limit is None else q.offset + q.limit
     return kept[q.offset : end]
 
