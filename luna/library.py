@@ -410,16 +410,15 @@ class Library:
             ranked["unknown"] = unknown  # last, as in a table a person reads
         return ranked
 
-    def failures(self) -> list[dict]:
+    def failures(self) -> Rows:
         """Files that could not be imported, with the reason, most recent first."""
-        return [
-            {"path": path, "reason": reason, "failed_at": iso_utc(at)}
-            for path, reason, at in self.store.files.failures()
-        ]
-
-
-def _records(rows, key: str, **about) -> Rows:
-    return Rows(key, rows, about)
+        return Rows(
+            "failures",
+            [
+                {"path": path, "reason": reason, "failed_at": iso_utc(at)}
+                for path, reason, at in self.store.files.failures()
+            ],
+        )
 
 
 class _Part:

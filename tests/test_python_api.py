@@ -147,3 +147,16 @@ def test_a_file_that_is_not_in_the_library_is_refused_by_name(library, tmp_path)
         assert lib.tags.of(library / "fuji_2019.jpg").rows[0]["tags"] == [
             {"name": "summer", "source": "user"}
         ]
+
+
+def test_failures_lists_the_broken_file_and_only_it(library):
+    from luna import Library
+
+    (library / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a whole JPEG")
+    with Library.open() as lib:
+        report = lib.import_paths([str(library)])
+        failed = lib.failures()
+    assert report.exit_status == ExitStatus.PARTIAL
+    assert [row["path"] for row in report.problems] == [str(library / "broken.jpg")]
+    assert [Path(row["path"]).name for row in failed] == ["broken.jpg"]
+    assert failed.to_json()["count"] == 1 and failed.rows[0]["reason"]
