@@ -1,3 +1,3 @@
-from luna.cli.app import main
+from luna.cli.entry import main
 
 main()

@@ -309,9 +309,25 @@ def test_a_command_loads_only_its_own_module(tmp_path):
     ],
 )
 def test_the_command_word_is_found_past_global_options(argv, named):
-    from luna.cli.app import _command_named
+    from luna.cli.entry import command_named
 
-    assert _command_named(argv) == named
+    assert command_named(argv) == named
+
+
+def test_version_is_answered_without_loading_the_command_line_toolkit():
+    """`luna --version` runs in scripts' preambles: no Typer, Click or rich for one line."""
+    script = (
+        "import sys\n"
+        "sys.argv = ['luna', '--version']\n"
+        "from luna.cli.entry import main\n"
+        "main()\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('typer', 'click', 'rich', 'peewee'))) or '-')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    from luna import __version__
+
+    assert done.stdout == f"luna {__version__}\n-\n"
 
 
 def test_stats_names_each_camera_once(photos, cli, cli_json):

@@ -110,7 +110,9 @@ def load_commands(argv: list[str] | None = None) -> None:
     """Register every command, or (given the command line) only the one it names."""
     import importlib
 
-    named = _command_named(argv) if argv is not None else None
+    from luna.cli.entry import command_named
+
+    named = command_named(argv) if argv is not None else None
     if named == "--version":
         return  # answered before any command is looked at
     wanted = [COMMAND_MODULES[named]] if named in COMMAND_MODULES else HELP_ORDER
@@ -123,19 +125,6 @@ HELP_ORDER = [
     "import_cmd", "show", "find", "tag", "album", "event", "stats",
     "verify_cmd", "dupes_cmd", "missing_cmd", "organize_cmd", "config_cmd",
 ]  # fmt: skip
-
-
-def _command_named(argv: list[str]) -> str | None:
-    """The command word of a command line: the first word that is not a global option."""
-    args = iter(argv)
-    for word in args:
-        if word in ("-L", "--library"):
-            next(args, None)  # the option's value
-        elif word in ("-h", "--help"):
-            return None
-        elif word == "--version" or not word.startswith("-"):
-            return word
-    return None
 
 
 def main() -> None:

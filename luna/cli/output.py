@@ -53,7 +53,33 @@ def _escape(text: str) -> str:
 
 
 def print_json(data) -> None:
-    sys.stdout.write(_json_text(data, indent=2) + "\n")
+    """One JSON document: its keys a line each, and in a list of records (files, tags,
+    groups) a record per line, so that 20,000 files print in a fraction of a second (the
+    C encoder writes each record; indenting every field would take Python's own, 4x
+    slower) and stay readable and grep-able."""
+    text = _document_text(data)
+    if not (text.isascii() or is_utf8(text)):
+        # A file name that is not UTF-8: JSON must be text, so it gets a readable form and
+        # its exact bytes in base64 beside it (luna.fsnames.json_ready).
+        text = _document_text(json_ready(data))
+    sys.stdout.write(text + "\n")
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
+def _document_text(data) -> str:
+    if not isinstance(data, dict) or not data:
+        return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    fields = [f"  {_ENCODE(str(key))}: {_value_text(value)}" for key, value in data.items()]
+    return "{\n" + ",\n".join(fields) + "\n}"
+
+
+def _value_text(value) -> str:
+    if isinstance(value, list) and value and all(isinstance(v, dict | list) for v in value):
+        return "[\n    " + ",\n    ".join(map(_ENCODE, value)) + "\n  ]"
+    text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    return text.replace("\n", "\n  ")  # nested under its key
 
 
 def print_jsonl(rows) -> None:

@@ -48,9 +48,15 @@ def resolve(lib, refs: list[str], *, skip_missing: bool = False) -> Resolved:
         raise EmptyPath()
     result, seen = Resolved(), set()
     problems: list[str] = []
-    for ref in refs:
+    files = lib.store.files
+    # Most FILEs name a library file by the path it is recorded at: found in one batch of
+    # queries, without resolving links (`realpath` costs a system call per component).
+    absolute = [_absolute(ref) for ref in refs]
+    exact = files.ids_at(absolute)
+    for ref, path in zip(refs, absolute, strict=True):
         try:
-            ids = _ids_for(lib.store.files, ref)
+            at = exact.get(path)
+            ids = [at] if at else _ids_for(files, ref)
         except Ambiguous as exc:
             problems.append(str(exc))
             continue
@@ -79,6 +85,10 @@ def _ids_for(files, ref: str) -> list[str]:
             raise Ambiguous(f"id prefix {ref!r} matches several files")
         return ids
     return []
+
+
+def _absolute(ref: str) -> str:
+    return os.path.abspath(os.path.expanduser(ref))
 
 
 def _ids_by_path(files, ref: str) -> list[str]:

@@ -250,6 +250,16 @@ class Files:
         row = self.db.execute_sql("SELECT id FROM file WHERE path = ?", (to_db(path),)).fetchone()
         return row[0] if row else None
 
+    def ids_at(self, paths: list[str]) -> dict[str, str]:
+        """path -> id, for those of `paths` the library has a file at (one query per 500)."""
+        found: dict[str, str] = {}
+        for chunk in chunks([to_db(p) for p in paths], 500):
+            for file_id, path in self.db.execute_sql(
+                f"SELECT id, path FROM file WHERE path IN ({marks(chunk)})", list(chunk)
+            ):
+                found[from_db(path)] = file_id
+        return found
+
     def ids_below(self, folder: str) -> list[str]:
         """The ids of the files at or below `folder`, by path."""
         condition, params = under("path", folder)
