@@ -32,6 +32,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from figures import record
+
 RUNS = 5
 
 
@@ -144,6 +146,13 @@ print(len([g for g in groups if len(g) >= 5]))
 """
 )
 
+FLOOR_COUNT = (
+    PRELUDE
+    + """
+print(con.execute("SELECT COUNT(*) FROM file WHERE missing_since IS NULL").fetchone()[0])
+"""
+)
+
 FLOOR_TAG_ADD = (
     PRELUDE
     + """
@@ -207,13 +216,14 @@ def measure(case: Case) -> tuple[float, float | None]:
     return statistics.median(lunas), statistics.median(floors) if floors else None
 
 
-def cases(library: Path, paths: list[str]) -> list[Case]:
+def cases(library: Path, paths: list[str], empty: Path) -> list[Case]:
     luna = luna_command() + ["-L", str(library)]
     lib = str(library)
     py = [sys.executable, "-c"]
     hundred = paths[:: max(1, len(paths) // 100)][:100]
     ten_thousand = "\0".join(paths[:10_000]).encode() + b"\0"
     count = len(paths)
+    named = min(count, 10_000)
 
     def all_files(out: bytes) -> None:
         assert json.loads(out)["count"] == count, "find --json did not list every file"
@@ -247,7 +257,7 @@ def cases(library: Path, paths: list[str]) -> list[Case]:
             check=some_events,
         ),
         Case(
-            "tag add -z - (10,000 files)",
+            f"tag add -z - ({named:,} files)",
             luna + ["tag", "add", "bench", "-z", "-"],
             py + [FLOOR_TAG_ADD, lib],
             0.5,
@@ -255,7 +265,7 @@ def cases(library: Path, paths: list[str]) -> list[Case]:
             reset=luna + ["tag", "delete", "bench", "--yes"],
         ),
         Case(
-            "album add -z - (10,000 files)",
+            f"album add -z - ({named:,} files)",
             luna + ["album", "add", "bench", "-z", "-", "--as", "alice"],
             py + [FLOOR_TAG_ADD, lib],
             0.5,
@@ -263,6 +273,12 @@ def cases(library: Path, paths: list[str]) -> list[Case]:
             reset=luna + ["album", "remove", "bench", "-z", "-", "--as", "alice"],
         ),
         Case("--version", luna_command() + ["--version"], py + ["pass"], 0.06),
+        Case(
+            "find --count (an empty library)",
+            luna_command() + ["-L", str(empty), "find", "--count"],
+            py + [FLOOR_COUNT, str(empty)],
+            0.1,
+        ),
     ]
 
 
@@ -271,7 +287,6 @@ def main(argv=None) -> int:
     parser.add_argument("--files", type=int, default=20_000)
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="luna-commands-bench-"))
     try:
@@ -288,7 +303,14 @@ def main(argv=None) -> int:
             capture_output=True,
         )
         figures = []
-        for case in cases(library, paths):
+        empty = work / "empty.db"
+        empty.unlink(missing_ok=True)
+        (work / "nothing").mkdir(exist_ok=True)
+        subprocess.run(
+            luna_command() + ["-L", str(empty), "import", str(work / "nothing"), "-q"],
+            capture_output=True,
+        )
+        for case in cases(library, paths, empty):
             log(f"timing {case.name} ...")
             seconds, floor = measure(case)
             figures.append((case, seconds, floor))
@@ -296,20 +318,18 @@ def main(argv=None) -> int:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     print_table(figures)
-    if args.json:
-        args.json.write_text(json.dumps([as_json(*f) for f in figures], indent=1))
+    for case, seconds, floor in figures:
+        record(
+            "commands",
+            case.name,
+            seconds * 1000,
+            unit="ms",
+            floor=None if floor is None else floor * 1000,
+            ratio=None if floor is None else seconds / floor,
+            target=f"< {case.target_s * 1000:.0f} ms",
+            met=seconds < case.target_s,
+        )
     return 0 if all(seconds < case.target_s for case, seconds, _ in figures) else 1
-
-
-def as_json(case: Case, seconds: float, floor: float | None) -> dict:
-    return {
-        "benchmark": "commands",
-        "figure": case.name,
-        "seconds": round(seconds, 4),
-        "floor_seconds": None if floor is None else round(floor, 4),
-        "target": f"< {case.target_s * 1000:.0f} ms",
-        "met": seconds < case.target_s,
-    }
 
 
 def print_table(figures) -> None:

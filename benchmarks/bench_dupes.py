@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from figures import record
+
 WIDTH, HEIGHT = 2000, 1500
 
 FLOOR = """
@@ -129,6 +131,17 @@ def main() -> None:
             ("luna dupes --similar (hashes cached)", cached),
         ):
             print(f"{label:42}{seconds:9.2f}{1000 * seconds / files:10.2f}{seconds / floor:9.1f}x")
+            if label.startswith("luna"):
+                record(
+                    "dupes",
+                    f"{label.removeprefix('luna ')}, {files:,} photos, vs reading them",
+                    seconds,
+                    unit="s",
+                    floor=floor,
+                    ratio=seconds / floor,
+                    target="-",
+                    met=None,
+                )
         sizes = sorted(len(g["files"]) for g in doc["groups"])
         expected = len(range(0, args.photos, 10))
         print(

@@ -309,7 +309,7 @@ def test_a_command_loads_only_its_own_module(tmp_path):
     ],
 )
 def test_the_command_word_is_found_past_global_options(argv, named):
-    from luna.cli.entry import command_named
+    from luna.cli.argv import command_named
 
     assert command_named(argv) == named
 

@@ -269,6 +269,42 @@ def test_similar_hashes_are_computed_once(lookalikes, cli_json):
     assert doc["hashing"] == {"computed": 0, "cached": 5, "failed": []}
 
 
+def _group_paths(doc) -> list[set[str]]:
+    return [{Path(f["path"]).name for f in group["files"]} for group in doc["groups"]]
+
+
+def test_similar_pairs_found_once_still_see_new_and_removed_photos(lookalikes, cli, cli_json):
+    """Close pairs are kept between runs; a photo added later is still compared with the
+    others, a photo gone leaves its groups, and a larger threshold searches again."""
+    from luna import Library
+    from luna.ops.similar import HASH_METHOD
+
+    first = _group_paths(_json(cli_json, "dupes", "--similar"))
+    assert first == [{"IMG_1.jpg", "IMG_1-small.jpg", "IMG_1-q40.jpg", "IMG_1.png"}]
+    # A new copy, imported after the pairs were kept, joins the group.
+    newcomer = lookalikes["original"].parent / "IMG_1-crop.jpg"
+    _scene(1).resize((800, 600)).save(newcomer, quality=70)
+    assert cli("import", lookalikes["original"].parent)[0] == 0
+    second = _group_paths(_json(cli_json, "dupes", "--similar"))
+    assert second == [first[0] | {"IMG_1-crop.jpg"}]
+    # A copy deleted and forgotten leaves the group; its hash leaves the kept pairs.
+    lookalikes["small"].unlink()
+    assert cli("import", lookalikes["small"].parent)[0] == 0
+    assert cli("prune", "--yes")[0] == 0
+    third = _group_paths(_json(cli_json, "dupes", "--similar"))
+    assert third == [second[0] - {"IMG_1-small.jpg"}]
+    with Library.open() as lib:
+        searched = lib.store.duplicates.searched(HASH_METHOD)
+        present = {value for _, value in lib.store.duplicates.hashed_photos(HASH_METHOD)}
+    assert set(searched) == present and set(searched.values()) == {8}
+    # The other picture is never grouped, however often the pairs are reused.
+    assert all("IMG_2.jpg" not in group for group in first + second + third)
+    # A looser threshold searches around every photo again, and records it.
+    assert _group_paths(_json(cli_json, "dupes", "--similar", "--threshold", "12")) == third
+    with Library.open() as lib:
+        assert set(lib.store.duplicates.searched(HASH_METHOD).values()) == {12}
+
+
 def test_similar_extras_and_a_strict_threshold(lookalikes, cli):
     code, out, _ = cli("dupes", "--similar", "--keep", f"in:{lookalikes['original'].parent}",
                        "--extras", "--reviewed", "-0")  # fmt: skip

@@ -486,3 +486,26 @@ def test_signed_and_unsigned_forms_of_a_hash_are_the_same_hash():
 def test_a_threshold_outside_0_to_64_is_refused(threshold):
     with pytest.raises(ValueError, match="threshold"):
         group_similar({"a": 1}, threshold)
+
+
+@pytest.mark.parametrize("threshold", [0, 3, 10])
+@pytest.mark.parametrize("share", [0.02, 0.5, 1.0])  # few queries, many, all of them
+def test_close_pairs_of_some_hashes_are_exactly_theirs(threshold, share):
+    values = list(set(random_hashes(1500, seed=threshold + 1).values()))
+    queries = values[: max(1, int(len(values) * share))]
+    expected = {
+        (min(a, b), max(a, b), hamming(a, b))
+        for a in queries
+        for b in values
+        if a != b and hamming(a, b) <= threshold
+    }
+    assert similar.close_pairs_of(queries, values, threshold) == expected
+
+
+def test_groups_from_known_pairs_are_the_groups_searched_for():
+    hashes = random_hashes(1500, seed=3)
+    values = set(hashes.values())
+    pairs = [(a, b) for a, b, _ in similar.close_pairs_of(values, values, 10)]
+    # Pairs of hashes that are not in this set (photos gone since) change nothing.
+    stale = [(1 << 63, (1 << 63) + 1), (next(iter(values)), 12345)]
+    assert group_similar(hashes, 10, close_pairs=pairs + stale) == group_similar(hashes, 10)

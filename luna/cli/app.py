@@ -110,7 +110,7 @@ def load_commands(argv: list[str] | None = None) -> None:
     """Register every command, or (given the command line) only the one it names."""
     import importlib
 
-    from luna.cli.entry import command_named
+    from luna.cli.argv import command_named
 
     named = command_named(argv) if argv is not None else None
     if named == "--version":

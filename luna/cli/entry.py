@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 
+from luna.cli.argv import command_named
+
 
 def main() -> None:
     if command_named(sys.argv[1:]) == "--version":
@@ -18,16 +20,3 @@ def main() -> None:
     from luna.cli.app import main as run
 
     run()
-
-
-def command_named(argv: list[str]) -> str | None:
-    """The command word of a command line: the first word that is not a global option."""
-    args = iter(argv)
-    for word in args:
-        if word in ("-L", "--library"):
-            next(args, None)  # the option's value
-        elif word in ("-h", "--help"):
-            return None
-        elif word == "--version" or not word.startswith("-"):
-            return word
-    return None

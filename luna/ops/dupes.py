@@ -293,7 +293,8 @@ def similar_groups(
     )
     grouped: list[list[Copy]] = []
     in_a_group: set[str] = set()
-    for shas in similar.group_similar(comparable, threshold):
+    close = close_pairs_kept(lib, set(comparable.values()), threshold)
+    for shas in similar.group_similar(comparable, threshold, close_pairs=close):
         in_a_group.update(shas)
         grouped.append([c for sha in shas for c in copies_by_sha[sha]])
     # Exact copies whose picture resembles no other, or cannot be compared: a group of their
@@ -307,6 +308,36 @@ def similar_groups(
         for c in group.files:
             c.distance = similar.hamming(kept_hash, hashes[c.content_sha])
     return _sorted_groups(ordered), report
+
+
+def close_pairs_kept(lib, values: set[int], threshold: int) -> list[tuple[int, int]]:
+    """Every pair of these hashes at most `threshold` bits apart.
+
+    Comparing 200,000 hashes takes seconds, so what a search finds is kept in the library:
+    a later run searches only around the hashes not searched around yet at this threshold
+    (new photos, or a threshold larger than before), against all of them, and forgets the
+    hashes of photos no longer in the library."""
+    from luna.ops import similar
+
+    store, method = lib.store.duplicates, similar.HASH_METHOD
+    # Set operations on the stored (signed) values: 200,000 of them in a few milliseconds.
+    top, wrap = 1 << 63, 1 << 64
+    stored = {(value - wrap if value >= top else value): value for value in values}
+    searched = store.searched(method)
+    complete = {value for value, radius in searched.items() if radius >= threshold}
+    gone = list(searched.keys() - stored.keys())
+    fresh = [stored[value] for value in stored.keys() - complete]
+    if fresh or gone:
+        found = similar.close_pairs_of(fresh, values, threshold) if fresh else set()
+        with lib.db.atomic("IMMEDIATE"):
+            store.forget_searched(method, gone)
+            store.record_searched(
+                method,
+                [_stored(value) for value in fresh],
+                threshold,
+                [(_stored(a), _stored(b), bits) for a, b, bits in found],
+            )
+    return [(a % wrap, b % wrap) for a, b in store.close_pairs(method, threshold)]
 
 
 def _hashed_photos(lib) -> tuple[dict[str, list[Copy]], dict[str, int]]:
@@ -395,8 +426,10 @@ def _store_hashes(db, rows: list[tuple]) -> None:
 
 def _signed(value: int | None) -> int | None:
     """SQLite integers are signed 64-bit; a 64-bit hash is stored in two's complement."""
-    if value is None:
-        return None
+    return None if value is None else _stored(value)
+
+
+def _stored(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 

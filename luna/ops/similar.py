@@ -59,7 +59,7 @@ import itertools
 import math
 import struct
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TypeVar
 
 K = TypeVar("K", str, int)  # keys: content hashes, or ids; hashable and ordered
@@ -297,7 +297,11 @@ def _gradient_bits(rows, columns) -> int:
 # -- grouping ------------------------------------------------------------------------------
 
 
-def group_similar(hashes: Mapping[K, int], threshold: int) -> list[list[K]]:
+def group_similar(
+    hashes: Mapping[K, int],
+    threshold: int,
+    close_pairs: Iterable[tuple[int, int]] | None = None,
+) -> list[list[K]]:
     """Groups of keys whose hashes are all within `threshold` bits of each other: every
     member of a group is that close to every other member, so whichever copy is kept, each
     of the others is close to it. Only groups of two or more. Each group is sorted, and the
@@ -306,6 +310,10 @@ def group_similar(hashes: Mapping[K, int], threshold: int) -> list[list[K]]:
     A picture close to two others that are not close to each other joins one of them only
     (see :func:`_cliques`). Keys with identical hashes always share a group, even at
     threshold 0.
+
+    `close_pairs`, when given, are every pair of distinct hashes at most `threshold` bits
+    apart (found earlier, see `close_pairs_of`); pairs of hashes not in `hashes` are
+    ignored. Otherwise the pairs are searched for here.
     """
     if not 0 <= threshold <= HASH_BITS:
         raise ValueError(f"threshold must be between 0 and {HASH_BITS} bits, not {threshold}")
@@ -313,9 +321,17 @@ def group_similar(hashes: Mapping[K, int], threshold: int) -> list[list[K]]:
     for key, value in hashes.items():
         keys_by_hash.setdefault(value & _MASK, []).append(key)
     # Exact copies are common (the same file imported twice): compare each value once.
-    close = _close_neighbours(list(keys_by_hash), threshold)
+    if close_pairs is None:
+        close_pairs = _close_pairs(list(keys_by_hash), threshold)
+    else:
+        masked = ((a & _MASK, b & _MASK) for a, b in close_pairs)
+        close_pairs = ((a, b) for a, b in masked if a in keys_by_hash and b in keys_by_hash)
+    close = _close_neighbours(close_pairs)
     values_grouped = list(_cliques(close))
-    values_grouped += [[value] for value in keys_by_hash if value not in close]
+    # A hash close to no other groups only its exact copies, if it has any.
+    values_grouped += [
+        [value] for value, keys in keys_by_hash.items() if len(keys) > 1 and value not in close
+    ]
     groups = [
         sorted(key for value in values for key in keys_by_hash[value]) for values in values_grouped
     ]
@@ -324,10 +340,53 @@ def group_similar(hashes: Mapping[K, int], threshold: int) -> list[list[K]]:
     return groups
 
 
-def _close_neighbours(distinct: list[int], threshold: int) -> dict[int, set[int]]:
-    """For each hash with any, the other hashes within `threshold` bits of it."""
+def close_pairs_of(
+    queries: Iterable[int], values: Iterable[int], threshold: int
+) -> set[tuple[int, int, int]]:
+    """(a, b, bits apart), a < b, of every pair of distinct hashes at most `threshold` bits
+    apart of which one is among `queries` and the other among `values`: what a library
+    keeps, so that a later search covers only its new photos (queries should be among the
+    values)."""
+    wanted = set(queries)
+    distinct = list(set(values) | wanted)
+    if len(wanted) * 4 >= len(distinct):  # most of them: the search over all is cheaper
+        pairs = _close_pairs(distinct, threshold)
+        return {_pair(a, b) for a, b in pairs if a in wanted or b in wanted}
+    bands = _plan(len(distinct), threshold)
+    if bands is None:
+        return {
+            _pair(q, v)
+            for q in wanted
+            for v in distinct
+            if v != q and (q ^ v).bit_count() <= threshold
+        }
+    found: set[tuple[int, int, int]] = set()
+    shift = HASH_BITS
+    for width, radius in bands:
+        shift -= width
+        mask = (1 << width) - 1
+        buckets: dict[int, list[int]] = {}
+        for value in distinct:
+            buckets.setdefault(value >> shift & mask, []).append(value)
+        flips = [0, *_flips(width, radius)]
+        nothing: list[int] = []
+        for q in wanted:
+            key = q >> shift & mask
+            for flip in flips:
+                for v in buckets.get(key ^ flip, nothing):
+                    if v != q and (q ^ v).bit_count() <= threshold:
+                        found.add(_pair(q, v))
+    return found
+
+
+def _pair(a: int, b: int) -> tuple[int, int, int]:
+    return (a, b, (a ^ b).bit_count()) if a < b else (b, a, (a ^ b).bit_count())
+
+
+def _close_neighbours(pairs: Iterable[tuple[int, int]]) -> dict[int, set[int]]:
+    """For each hash with any, the other hashes close to it."""
     close: dict[int, set[int]] = {}
-    for a, b in _close_pairs(distinct, threshold):
+    for a, b in pairs:
         close.setdefault(a, set()).add(b)
         close.setdefault(b, set()).add(a)
     return close

@@ -61,11 +61,30 @@ _SCHEMA_2_ADDITIONS = [
 ]
 
 
+def _v2_to_v3(db: SqliteDatabase) -> None:
+    """Schema 3: `dupes --similar` keeps the close pairs of perceptual hashes it found, so
+    that a later run searches only around new photos. Frozen SQL, as for schema 2."""
+    for statement in _SCHEMA_3_ADDITIONS:
+        db.execute_sql(statement)
+
+
+_SCHEMA_3_ADDITIONS = [
+    'CREATE TABLE "similar_pair" ("method" VARCHAR(255) NOT NULL, "a" INTEGER NOT NULL, '
+    '"b" INTEGER NOT NULL, "distance" INTEGER NOT NULL, PRIMARY KEY ("method", "a", "b"))',
+    'CREATE TABLE "similar_searched" ("method" VARCHAR(255) NOT NULL, '
+    '"value" INTEGER NOT NULL, "radius" INTEGER NOT NULL, PRIMARY KEY ("method", "value"))',
+]
+
+
 # MIGRATIONS[n] upgrades a library from version n to n + 1. Version 1 is the first release,
 # built from the models directly, so the list starts with its placeholder at index 0.
 # A fresh library is built from the models, so each step must leave an upgraded library
 # with the same tables and indexes the models create (tests/test_migrations.py checks it).
-MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_migration_placeholder, _v1_to_v2]
+MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [
+    _migration_placeholder,
+    _v1_to_v2,
+    _v2_to_v3,
+]
 
 
 def current_version() -> int:

@@ -78,6 +78,52 @@ class Duplicates:
             rows,
         )
 
+    # -- close pairs of hashes, kept between runs (luna.ops.dupes.similar_groups) -----------
+    def searched(self, method: str) -> dict[int, int]:
+        """Stored hash value -> the radius its close pairs are known up to."""
+        return dict(
+            self.db.execute_sql(
+                "SELECT value, radius FROM similar_searched WHERE method = ?", (method,)
+            ).fetchall()
+        )
+
+    def close_pairs(self, method: str, threshold: int) -> list[tuple[int, int]]:
+        """(a, b) stored values of the known pairs at most `threshold` bits apart."""
+        return self.db.execute_sql(
+            "SELECT a, b FROM similar_pair WHERE method = ? AND distance <= ?",
+            (method, threshold),
+        ).fetchall()
+
+    def record_searched(
+        self, method: str, values: list[int], radius: int, pairs: list[tuple[int, int, int]]
+    ) -> None:
+        """These values' close pairs (a < b, distance), complete up to `radius`."""
+        cursor = self.db.cursor()
+        cursor.executemany(
+            "INSERT INTO similar_pair (method, a, b, distance) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            [(method, a, b, d) for a, b, d in pairs],
+        )
+        cursor.executemany(
+            "INSERT INTO similar_searched (method, value, radius) VALUES (?, ?, ?) "
+            "ON CONFLICT (method, value) DO UPDATE SET radius = excluded.radius",
+            [(method, value, radius) for value in values],
+        )
+
+    def forget_searched(self, method: str, values: list[int]) -> None:
+        """Values no longer in the library: their pairs go, and so does the note that they
+        were searched (were one to come back, it is searched again)."""
+        for chunk in chunks(values, 300):
+            self.db.execute_sql(
+                f"DELETE FROM similar_searched WHERE method = ? AND value IN ({marks(chunk)})",
+                (method, *chunk),
+            )
+            self.db.execute_sql(
+                f"DELETE FROM similar_pair WHERE method = ? AND (a IN ({marks(chunk)}) "
+                f"OR b IN ({marks(chunk)}))",
+                (method, *chunk, *chunk),
+            )
+
     def give_kept(
         self, kept_id: str, extra_ids: list[str], *, tags: bool, albums: list[str], events: bool
     ) -> None:

@@ -147,6 +147,32 @@ class PerceptualHash(BaseModel):
         primary_key = CompositeKey("content_sha", "method")
 
 
+class SimilarPair(BaseModel):
+    """Two perceptual hashes at most `distance` bits apart, found once and kept: a later
+    `dupes --similar` compares only the photos it has not searched around yet. `a` < `b`,
+    both stored as perceptual_hash.value is (signed)."""
+
+    method = CharField()
+    a = BigIntegerField()
+    b = BigIntegerField()
+    distance = IntegerField()
+
+    class Meta:
+        primary_key = CompositeKey("method", "a", "b")
+
+
+class SimilarSearched(BaseModel):
+    """A perceptual hash whose every close pair, up to `radius` bits, with any hash that
+    was in the library then or came after, is in similar_pair."""
+
+    method = CharField()
+    value = BigIntegerField()
+    radius = IntegerField()
+
+    class Meta:
+        primary_key = CompositeKey("method", "value")
+
+
 class Transfer(BaseModel):
     """The journal of copies and moves in flight (luna.ops.transfer). A row is written and
     committed before a file is touched, advanced as each step completes, and removed once
@@ -278,5 +304,7 @@ ALL_MODELS = [
     ImportFailure,
     ContentHistory,
     PerceptualHash,
+    SimilarPair,
+    SimilarSearched,
     Transfer,
 ]
