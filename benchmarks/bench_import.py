@@ -208,14 +208,24 @@ def sha256_of_file(path: str) -> int:
         return os.fstat(f.fileno()).st_size
 
 
-def hash_files_on_all_cores(paths: list[Path], processes: int) -> float:
+def sha256_of_file_on_disk(path: str) -> int:
+    """The same, from the disk: the file's cached pages are dropped first, as `luna
+    verify` drops them, since it must check what the disk holds, not what memory does."""
+    with open(path, "rb") as f:
+        os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+        hashlib.file_digest(f, "sha256")
+        return os.fstat(f.fileno()).st_size
+
+
+def hash_files_on_all_cores(paths: list[Path], processes: int, from_disk: bool = False) -> float:
     """Seconds to SHA-256 every file, one process per core (pool start-up included,
     as the import's includes starting its workers)."""
     # Same start method as luna's worker pool, so neither side gets cheaper processes.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     started = time.perf_counter()
     with multiprocessing.get_context(method).Pool(processes) as pool:
-        for _ in pool.imap_unordered(sha256_of_file, [str(p) for p in paths], chunksize=4):
+        read = sha256_of_file_on_disk if from_disk else sha256_of_file
+        for _ in pool.imap_unordered(read, [str(p) for p in paths], chunksize=4):
             pass
     return time.perf_counter() - started
 
@@ -414,12 +424,13 @@ class Verify:
 
 
 def bench_verify(work: Path, first: FirstImport, cores: int) -> Verify:
-    """`luna verify` of the first import's library (every file read again and its SHA-256
-    compared), alternating with the same hashing floor, best of each."""
+    """`luna verify` of the first import's library (every file read again from the disk and
+    its SHA-256 compared), alternating with the hashing floor reading from the disk too
+    (verify drops each file's cached pages, so that it checks the disk), best of each."""
     library = work / "libraries" / "big0.db"
     floors, verifies = [], []
     for run in range(2):
-        floors.append(hash_files_on_all_cores(first.tree.files, cores))
+        floors.append(hash_files_on_all_cores(first.tree.files, cores, from_disk=True))
         with Library.open(library) as lib:
             started = time.perf_counter()
             report = lib.verify()
@@ -437,7 +448,7 @@ def verify_lines(v: Verify) -> list[str]:
     ratio = v.verify_seconds / v.floor_seconds
     record(
         "verify",
-        f"verify of {v.files:,} JPEGs ({v.nbytes / MB:,.0f} MB) vs SHA-256 on all cores",
+        f"verify of {v.files:,} JPEGs ({v.nbytes / MB:,.0f} MB) vs SHA-256 from the disk",
         v.verify_seconds,
         unit="s",
         floor=v.floor_seconds,
@@ -446,8 +457,9 @@ def verify_lines(v: Verify) -> list[str]:
         met=ratio <= VERIFY_VS_HASH_TARGET,
     )
     return [
-        f"4. Verify: {v.files:,} files, {v.nbytes / MB:,.0f} MB, read again from the page cache",
-        f"   floor (SHA-256, every core) {v.floor_seconds:.2f} s; luna verify (API) "
+        f"4. Verify: {v.files:,} files, {v.nbytes / MB:,.0f} MB, read again from the disk",
+        f"   floor (SHA-256 from the disk, every core) {v.floor_seconds:.2f} s; luna verify "
+        "(API) "
         f"{v.verify_seconds:.2f} s; ratio {ratio:.2f}",
         verdict(ratio <= VERIFY_VS_HASH_TARGET, f"<= {VERIFY_VS_HASH_TARGET}x the floor"),
     ]
