@@ -1,7 +1,5 @@
 """`luna album ...`: parses arguments, calls luna.ops.albums, prints the result."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 import typer

@@ -1,7 +1,6 @@
 """`luna`: the entry point, global options and the one place where errors become exit codes."""
 
-from __future__ import annotations
-
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -146,7 +145,8 @@ def main() -> None:
 def _run() -> None:
     try:
         load_commands(sys.argv[1:])
-        app(prog_name="luna")
+        with _only_the_command_named(sys.argv[1:]):
+            app(prog_name="luna")
     except LunaError as exc:  # normally handled in the command; this is the safety net
         from luna.cli.output import error
 
@@ -161,6 +161,23 @@ def _run() -> None:
             raise
         error(f"internal error: {type(exc).__name__}: {exc} (set LUNA_DEBUG=1 for details)")
         sys.exit(int(ExitStatus.ERROR))
+
+
+@contextlib.contextmanager
+def _only_the_command_named(argv: list[str]):
+    """Typer builds every registered command before it runs one: `find` alone, without
+    the other commands of its module (its `search` alias), saves that work on each
+    search in a shell loop. Put back afterwards, for callers that run several."""
+    from luna.cli.argv import command_named
+
+    named = command_named(argv)
+    everything = app.registered_commands
+    if named in COMMAND_MODULES:
+        app.registered_commands = [c for c in everything if c.name in (None, named)]
+    try:
+        yield
+    finally:
+        app.registered_commands = everything
 
 
 def _quiet_broken_pipe() -> None:

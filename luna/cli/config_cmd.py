@@ -1,7 +1,5 @@
 """`luna config`: the effective settings and where each came from (see luna.settings)."""
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated
 

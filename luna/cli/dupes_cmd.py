@@ -1,7 +1,5 @@
 """`luna dupes`: copies of the same photo, the space they waste, and which to keep."""
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated
 

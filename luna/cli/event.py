@@ -1,7 +1,5 @@
 """`luna event ...`"""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -4,8 +4,6 @@ a template). Kept lean: this runs inside shell loops, so heavy modules load only
 output needs them.
 """
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """`luna import PATH...`"""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 import typer

@@ -3,8 +3,6 @@
 Only library rows change here; the user's files are never written, moved or deleted.
 """
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`luna organize` (rearrange the library folder by a template) and `luna doctor`."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -5,8 +5,6 @@ warnings, errors) goes to stderr. rich decides about colour: only on a terminal,
 when NO_COLOR is set.
 """
 
-from __future__ import annotations
-
 import functools
 import json
 import os

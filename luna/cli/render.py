@@ -6,8 +6,6 @@ the JSON envelope and the list joiner cannot drift between commands. `listing_op
 the same output options to each of them.
 """
 
-from __future__ import annotations
-
 import functools
 import inspect
 import sys

@@ -1,7 +1,5 @@
 """`luna show FILE...`"""
 
-from __future__ import annotations
-
 import sys
 
 import typer

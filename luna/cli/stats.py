@@ -1,7 +1,5 @@
 """`luna stats`"""
 
-from __future__ import annotations
-
 import typer
 
 from luna.cli.app import app, library_to_read

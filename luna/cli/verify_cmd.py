@@ -1,7 +1,5 @@
 """`luna verify [FILE...]`"""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
