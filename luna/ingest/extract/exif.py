@@ -85,7 +85,7 @@ def _scan_ifd(data: bytes, order: str, offset: int, group: int | None) -> Entrie
     """The entries of the directory at `offset`, as Pillow's ImageFileDirectory_v2.load
     keeps them; raises Fallback wherever Pillow would warn."""
     size = len(data)
-    if offset < 8 or offset + 2 > size:
+    if offset + 2 > size:
         raise Fallback("directory outside the block")
     (count,) = struct.unpack_from(order + "H", data, offset)
     table = offset + 2
