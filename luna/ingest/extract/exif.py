@@ -2,16 +2,21 @@
 
 Why it exists: speed. Pillow's `Image.Exif` reads these through its generic TIFF tag
 machinery (`ImageFileDirectory_v2`: a tag-info lookup, a type dispatch and an `IFDRational`
-per value), which costs about 0.4 ms of a phone JPEG's ~0.7 ms import. This reader scans
-the directories with one `struct.iter_unpack` each and decodes a value only when asked.
+per value), about 0.4 ms of a phone JPEG's ~0.7 ms of import work on a slow machine (0.13
+of 0.36 ms on a fast one). This reader scans each directory with one `struct.iter_unpack`
+and decodes a value only when asked: 0.016 ms for what luna reads.
 
 It answers exactly as Pillow's `Exif` would for the same bytes, and does not try to be
 clever about damage: on anything Pillow would warn about or treat specially (an unusual
 header, a truncated directory, a value outside the block, a tag with more values than
 Pillow's tag table allows, ...) it hands the block to Pillow, so luna's results, including
-the warnings recorded as the file's errors, stay what they were. The only visible
-difference: rationals are plain floats where Pillow gives `IFDRational`s, which compare,
-convert and print the same (x/0 is nan in both).
+the warnings recorded as the file's errors, stay what they were. It follows no chain of
+directories (only IFD0's two pointers, once each), so no offset can make it loop.
+
+Differences a caller could see, none of which luna's readers (image.read_exif, raw.read_exif)
+can: rationals are plain floats where Pillow gives `IFDRational`s (they compare, convert and
+print the same, and x/0 is nan in both), and `get_ifd` answers a read-only mapping, in the
+directory's order, where Pillow answers a dict.
 """
 
 from __future__ import annotations
