@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from luna.ingest.extract.dates import parse_exif_datetime, parse_offset, with_subseconds
+from luna.ingest.extract.exif import exif_from_jpeg
 from luna.ingest.extract.facts import Extracted, FileFailed
 
 # EXIF tag numbers (see the EXIF 2.32 specification, or PIL.ExifTags.TAGS).
@@ -78,7 +79,7 @@ def extract_jpeg(data, out: Extracted, read_ciff: Callable[[bytes, Extracted], N
     out.metadata["format"] = "MPO" if header.is_mpo else "JPEG"
     orientation = None
     if header.exif:
-        exif = safely(out, "exif", lambda: exif_from_bytes(header.exif))
+        exif = safely(out, "exif", lambda: exif_from_jpeg(header.exif))
         if exif is not None:
             orientation = read_exif(exif, out)
     if orientation is None and header.xmp:
@@ -204,14 +205,6 @@ def xmp_orientation(xmp: bytes) -> int | None:
     """tiff:Orientation from an XMP packet (as Pillow also honours it when EXIF has none)."""
     m = _XMP_ORIENTATION.search(xmp)
     return int(m.group(1)) if m else None
-
-
-def exif_from_bytes(data: bytes):
-    from PIL import Image
-
-    exif = Image.Exif()
-    exif.load(data)
-    return exif
 
 
 def extract_image(fp, out: Extracted) -> None:

@@ -387,7 +387,7 @@ def _exif_from_jpeg(data, start: int, end: int, out: Extracted):
         return None
     header = scan_jpeg(Span(data, start, end))
     if header is not None and header.exif:
-        exif = image.safely(out, "exif", lambda: image.exif_from_bytes(header.exif))
+        exif = image.safely(out, "exif", lambda: image.exif_from_jpeg(header.exif))
         if exif is not None:
             read_exif(exif, out)
     return header
