@@ -33,7 +33,7 @@ BENCHMARKS = {
     "import": ("bench_import.py", [], ["--quick"]),
     "find": ("bench_find.py", [], ["--quick"]),
     "commands": ("bench_commands.py", [], ["--files", "5000"]),
-    "copy": ("bench_copy.py", [], ["--files", "60"]),
+    "copy": ("bench_copy.py", [], ["--files", "60", "--tiny", "500"]),
     "dupes": ("bench_dupes.py", [], ["--photos", "300"]),
     "similar": ("bench_similar.py", [], ["--count", "100"]),
 }
