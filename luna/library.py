@@ -277,7 +277,8 @@ class Library:
         """Every field of each file named (serialize), in the order named; those that name
         nothing are in `about["not_found"]` with skip_missing, else refused (NotFound)."""
         found = self.resolve(files, skip_missing=skip_missing)
-        records = [self.serialize(self.get_file(file_id)) for file_id in found.ids]
+        # Records by id: the FILEs are resolved already (get_file would resolve each again).
+        records = [self.serialize(self.store.files.record(file_id)) for file_id in found.ids]
         return Rows("files", records, {"not_found": found.missing} if found.missing else {})
 
     # -- searching ----------------------------------------------------------------------
@@ -430,6 +431,13 @@ class _Part:
     def _files(self, files, skip_missing: bool):
         return self._lib.resolve(files, skip_missing=skip_missing)
 
+    def _change(self, files, skip_missing: bool, change_files):
+        """`change_files(file ids)` on the files named, noting those skipped as unknown."""
+        found = self._files(files, skip_missing)
+        change = change_files(found.ids)
+        change.skipped = found.missing
+        return change
+
 
 class Tags(_Part):
     """`lib.tags`: tag files, list, rename and delete tags (luna.ops.tags)."""
@@ -438,18 +446,20 @@ class Tags(_Part):
         """Tag every file (paths, ids, id prefixes, folders) with every name."""
         from luna.ops import tags
 
-        found = self._files(files, skip_missing)
-        change = tags.add_tags(self._lib, _listed(names), found.ids, dry_run=dry_run)
-        change.skipped = found.missing
-        return change
+        return self._change(
+            files,
+            skip_missing,
+            lambda ids: tags.add_tags(self._lib, _listed(names), ids, dry_run=dry_run),
+        )
 
     def remove(self, names, files, *, skip_missing: bool = False, dry_run: bool = False):
         from luna.ops import tags
 
-        found = self._files(files, skip_missing)
-        change = tags.remove_tags(self._lib, _listed(names), found.ids, dry_run=dry_run)
-        change.skipped = found.missing
-        return change
+        return self._change(
+            files,
+            skip_missing,
+            lambda ids: tags.remove_tags(self._lib, _listed(names), ids, dry_run=dry_run),
+        )
 
     def list(self) -> Rows:
         """Every tag with how many files carry it."""
@@ -488,21 +498,21 @@ class Albums(_Part):
 
     def add(self, name: str, files, *, user=None, skip_missing=False, dry_run=False):
         """Add files after the ones already in the album (owner and editors only)."""
-        return self._change("add", name, files, user, skip_missing, dry_run)
+        return self._album_change("add", name, files, user, skip_missing, dry_run)
 
     def remove(self, name: str, files, *, user=None, skip_missing=False, dry_run=False):
-        return self._change("remove", name, files, user, skip_missing, dry_run)
+        return self._album_change("remove", name, files, user, skip_missing, dry_run)
 
-    def _change(self, action, name, files, user, skip_missing, dry_run):
+    def _album_change(self, action, name, files, user, skip_missing, dry_run):
         from luna.ops import albums
 
         acting = _acting(user)
         albums.check_access(self._lib, name, user=acting, action=action)  # before FILEs
-        found = self._files(files, skip_missing)
         change_files = albums.add_files if action == "add" else albums.remove_files
-        change = change_files(self._lib, name, found.ids, user=acting, dry_run=dry_run)
-        change.skipped = found.missing
-        return change
+        return self._change(
+            files, skip_missing,
+            lambda ids: change_files(self._lib, name, ids, user=acting, dry_run=dry_run),
+        )  # fmt: skip
 
     def access(self, name: str, action: str, *, user: str | None = None):
         """The album as `user` may act on it; refused (PermissionDenied) otherwise."""
@@ -557,18 +567,17 @@ class Events(_Part):
     def add(self, name: str, files, *, skip_missing=False, dry_run=False):
         from luna.ops import events
 
-        found = self._files(files, skip_missing)
-        change = events.add_files(self._lib, name, found.ids, dry_run=dry_run)
-        change.skipped = found.missing
-        return change
+        return self._change(
+            files, skip_missing, lambda ids: events.add_files(self._lib, name, ids, dry_run=dry_run)
+        )
 
     def remove(self, name: str, files, *, skip_missing=False, dry_run=False):
         from luna.ops import events
 
-        found = self._files(files, skip_missing)
-        change = events.remove_files(self._lib, name, found.ids, dry_run=dry_run)
-        change.skipped = found.missing
-        return change
+        return self._change(
+            files, skip_missing,
+            lambda ids: events.remove_files(self._lib, name, ids, dry_run=dry_run),
+        )  # fmt: skip
 
     def attach(self, name: str, *, dry_run: bool = False):
         """Add every file taken within the event's span."""
