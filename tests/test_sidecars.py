@@ -135,3 +135,16 @@ def test_a_sidecar_record_takes_its_xmp_date_camera_and_size(lib, photos):
     assert rec["kind"] == "sidecar"
     assert rec["start"] == "2005-06-09T20:09:27+02:00"
     assert (rec["metadata"]["make"], rec["width"], rec["height"]) == ("Canon", 1136, 852)
+
+
+def test_a_sidecar_written_after_a_read_is_found_by_the_next_read(photos):
+    # Reads of one folder share one listing of its names; a sidecar added meanwhile (the
+    # folder's mtime changes) must not be hidden by it, nor one spelled in upper case.
+    from luna.ingest.extract import read_file
+
+    photo = make_photo(photos / "IMG_7.jpg")
+    make_photo(photos / "IMG_8.jpg")
+    assert read_file(str(photo)).found.sidecars == []
+    (photos / "IMG_7.jpg.XMP").write_text(xmp(subjects=["later"]))
+    assert read_file(str(photo)).found.sidecars == [str(photos / "IMG_7.jpg.XMP")]
+    assert read_file(str(photos / "IMG_8.jpg")).found.sidecars == []

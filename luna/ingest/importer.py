@@ -307,7 +307,8 @@ class Importer:
         self.progress.reading(len(todo), sum(c.size for c in todo))
         pool = Pool(read_file, self.options.jobs or default_jobs(), self.time_limit)
         try:
-            self._record_results(pool.run(todo, path_of=lambda c: c.path), failures_before)
+            results = pool.run(todo, path_of=_path_of, size_of=_size_of)
+            self._record_results(results, failures_before)
         finally:
             pool.close()  # also when a write fails or Ctrl-C arrives: no worker lingers
 
@@ -632,3 +633,7 @@ def _user_name(uid: int) -> str:
         return pwd.getpwuid(uid).pw_name
     except (ImportError, KeyError):
         return str(uid)
+
+
+def _size_of(candidate: Candidate) -> int:
+    return candidate.size

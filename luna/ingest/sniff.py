@@ -109,8 +109,17 @@ def not_media_reason(path: str) -> str:
     return f"not a photo or video (a {extension(path)} file)"
 
 
+# Every JPEG starts with a start-of-image marker and the first marker segment's 0xFF, and
+# libmagic calls any such content image/jpeg once a byte follows (tests/test_sniff checks it
+# against libmagic). Answering that case directly saves a phone photo's import a tenth of
+# its CPU: libmagic runs its whole test list for each buffer.
+JPEG_START = b"\xff\xd8\xff"
+
+
 def sniff_mime(head: bytes) -> str:
     """libmagic's MIME type for the first bytes of a file."""
+    if head.startswith(JPEG_START) and len(head) > len(JPEG_START):
+        return "image/jpeg"
     import magic  # loaded in the worker only: about 60 ms that `luna find` should not pay
 
     return magic.from_buffer(head[:SNIFF_BYTES], mime=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import faulthandler
+import itertools
 import multiprocessing
 import os
 import signal
@@ -19,12 +20,18 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 
-# Each worker holds this many files at once, so it never waits for the main process
-# between two files.
-QUEUE_DEPTH = 2
+# Paths go to a worker, and results come back, in chunks: one message (and one wake-up
+# of each process) per chunk instead of per file. On a 2-core machine the three processes
+# of an import share the cores, and a wake-up per 50 KB file cost more CPU than parsing it.
+CHUNK_FILES = 16
+CHUNK_BYTES = 32 * 1024 * 1024  # ...or fewer files, when they are large (one video alone)
+# A worker sends what it has read at least this often, so progress stays live on large files.
+FLUSH_SECONDS = 0.25
 # A worker that allocates more than this is stopped by the kernel (MemoryError in Python):
 # a file that claims absurd dimensions or sizes costs one failure, not the machine.
 MEMORY_LIMIT = 4 * 1024**3
+# What a worker's progress slot holds while it is between files.
+BETWEEN_FILES = -1.0
 
 
 @dataclass(slots=True)
@@ -54,7 +61,7 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-def _worker_main(conn: Connection, work: Callable[[str], object], parent_pid: int) -> None:
+def _worker_main(conn: Connection, work: Callable[[str], object], parent_pid: int, slot) -> None:
     _die_with_parent(parent_pid)
     # Ctrl-C and SIGTERM (which systemd sends to every process of the service) are the
     # parent's to handle: it stops the workers itself. A worker they killed would make its
@@ -73,14 +80,38 @@ def _worker_main(conn: Connection, work: Callable[[str], object], parent_pid: in
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     except (ImportError, ValueError, OSError):  # pragma: no cover - limit not settable
         pass
+    with contextlib.suppress(EOFError, OSError):  # the parent is gone: nothing to answer
+        _serve(conn, work, slot)
+
+
+def _serve(conn: Connection, work: Callable[[str], object], slot) -> None:
+    """Read the chunks of (number, path) the parent sends, one file after another, and send
+    the results back in chunks. The slot tells the parent, without a message, which file is
+    being read and since when: a file that hangs or crashes the worker is that one."""
+    queue: deque = deque()
+    outbox: list = []
+    oldest = 0.0
     while True:
-        try:
-            path = conn.recv()
-        except (EOFError, OSError):
-            return
-        if path is None:
-            return
-        conn.send(_run_one(work, path))
+        if not queue:
+            if outbox:
+                conn.send(outbox)
+                outbox = []
+            chunk = conn.recv()
+            if chunk is None:
+                return
+            queue.extend(chunk)
+            continue
+        number, path = queue.popleft()
+        slot[1] = time.monotonic()  # the start first: the parent reads the number first
+        slot[0] = number
+        result = _run_one(work, path)
+        slot[0] = BETWEEN_FILES
+        if not outbox:
+            oldest = time.monotonic()
+        outbox.append(result)
+        if len(outbox) >= CHUNK_FILES or time.monotonic() - oldest > FLUSH_SECONDS:
+            conn.send(outbox)
+            outbox = []
 
 
 def _run_one(work, path):
@@ -104,22 +135,33 @@ def _run_one(work, path):
 class _Worker:
     def __init__(self, ctx, work):
         self.conn, child = ctx.Pipe()
+        # [number of the file being read, or BETWEEN_FILES; time.monotonic() it started]
+        self.slot = ctx.RawArray("d", [BETWEEN_FILES, 0.0])
         self.process = ctx.Process(
-            target=_worker_main, args=(child, work, os.getpid()), daemon=True
+            target=_worker_main, args=(child, work, os.getpid(), self.slot), daemon=True
         )
         self.process.start()
         child.close()
-        self.inflight: deque = deque()  # (task, deadline seconds) in the order sent
-        self.head_started = time.monotonic()
+        # (number, task, seconds allowed) in the order sent, until its result comes back
+        self.inflight: deque = deque()
 
-    def send(self, task, path: str, limit: float) -> None:
-        if not self.inflight:
-            self.head_started = time.monotonic()
-        self.inflight.append((task, limit))
-        self.conn.send(path)
+    def send(self, chunk: list[tuple]) -> None:
+        """chunk: (number, task, path, seconds allowed) of each file."""
+        self.inflight.extend((number, task, limit) for number, task, _, limit in chunk)
+        self.conn.send([(number, path) for number, _, path, _ in chunk])
 
-    def overdue(self, now: float) -> bool:
-        return bool(self.inflight) and now - self.head_started > self.inflight[0][1]
+    def take_results(self, results: list) -> list[tuple]:
+        return [(self.inflight.popleft()[1], result) for result in results]
+
+    def current(self) -> tuple[int, float] | None:
+        """(index in inflight, seconds left) of the file the worker is reading, if any."""
+        number, started = self.slot[0], self.slot[1]
+        if number == BETWEEN_FILES:
+            return None
+        for index, (sent, _, limit) in enumerate(self.inflight):
+            if sent == number:
+                return index, started + limit - time.monotonic()
+        return None  # its result is on the way
 
     def kill(self) -> None:
         if self.process.is_alive():
@@ -152,13 +194,18 @@ class Pool:
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
         self.ctx = multiprocessing.get_context(method)
         self.workers: list[_Worker] = []
+        self._numbers = itertools.count()
 
-    def run(self, tasks: Iterable, path_of: Callable = lambda t: t) -> Iterator[tuple]:
+    def run(
+        self, tasks: Iterable, path_of: Callable = lambda t: t, size_of: Callable | None = None
+    ) -> Iterator[tuple]:
+        """`size_of(task)` (bytes) keeps a chunk of large files small, so that the workers
+        share them evenly."""
         pending = deque(tasks)
         self.workers = [_Worker(self.ctx, self.work) for _ in range(min(self.jobs, len(pending)))]
         try:
             while pending or any(w.inflight for w in self.workers):
-                self._feed(pending, path_of)
+                self._feed(pending, path_of, size_of)
                 yield from self._collect(pending)
         finally:
             self.close()
@@ -168,49 +215,61 @@ class Pool:
             w.kill() if w.inflight else w.stop()
         self.workers = []
 
-    def _feed(self, pending: deque, path_of) -> None:
+    def _feed(self, pending: deque, path_of, size_of) -> None:
+        """Keep each worker two chunks ahead: it starts the next while its results travel."""
         for w in self.workers:
-            while pending and len(w.inflight) < QUEUE_DEPTH:
-                task = pending.popleft()
+            while pending and len(w.inflight) <= CHUNK_FILES:
+                chunk, nbytes = [], 0
+                while pending and len(chunk) < CHUNK_FILES and nbytes < CHUNK_BYTES:
+                    task = pending.popleft()
+                    nbytes += size_of(task) if size_of else 0
+                    chunk.append((next(self._numbers), task, path_of(task), self.time_limit(task)))
                 try:
-                    w.send(task, path_of(task), self.time_limit(task))
+                    w.send(chunk)
                 except OSError:
                     # The worker died since the last look (a crash on its current file).
-                    # The task is already in its queue: _collect fails the file that
-                    # crashed it and hands this one to the replacement worker.
+                    # The chunk is already in its queue: _collect fails the file that
+                    # crashed it and hands the others to the replacement worker.
                     break
 
     def _collect(self, pending: deque) -> Iterator[tuple]:
-        now = time.monotonic()
         busy = [w for w in self.workers if w.inflight]
-        wait_for = min((w.inflight[0][1] - (now - w.head_started) for w in busy), default=0.1)
+        left = [c[1] for c in map(_Worker.current, busy) if c is not None]
+        # Without a file under way, look again soon: one may have started meanwhile.
+        wait_for = max(0.0, min(left, default=FLUSH_SECONDS))
         handles = [w.conn for w in busy] + [w.process.sentinel for w in busy]
-        ready = set(wait(handles, timeout=max(0.0, wait_for)))
+        ready = set(wait(handles, timeout=wait_for))
         for i, w in enumerate(self.workers):
             if w.conn in ready:
                 try:
-                    result = w.conn.recv()
+                    results = w.conn.recv()
                 except (EOFError, OSError):
                     yield from self._replace(i, pending, self._crash_reason(w))
                     continue
-                task, _ = w.inflight.popleft()
-                w.head_started = time.monotonic()
-                yield task, result
+                yield from w.take_results(results)
             elif w.process.sentinel in ready:
                 yield from self._replace(i, pending, self._crash_reason(w))
-            elif w.overdue(time.monotonic()):
-                limit = w.inflight[0][1]
-                yield from self._replace(
-                    i, pending, f"timed out after {limit:.0f} s (a parser looped on this file)"
-                )
+            elif w.inflight:
+                current = w.current()
+                if current is not None and current[1] < 0:
+                    limit = w.inflight[current[0]][2]
+                    yield from self._replace(
+                        i, pending, f"timed out after {limit:.0f} s (a parser looped on this file)"
+                    )
 
     def _replace(self, index: int, pending: deque, reason: str) -> Iterator[tuple]:
-        """Kill worker `index`, fail its current file, requeue the rest, start a new one."""
+        """Kill worker `index`, fail the file it was reading, requeue the rest (also those
+        read but not yet sent back), and start a new worker."""
         w = self.workers[index]
         w.kill()
-        task, _ = w.inflight.popleft()
-        for queued, _ in reversed(w.inflight):
-            pending.appendleft(queued)
+        current = w.current()
+        # The slot names the file; if it is between files (killed while sending), the
+        # first file not answered is blamed, so a file cannot crash workers forever.
+        culprit = current[0] if current is not None else 0
+        _, task, _ = w.inflight[culprit]
+        for position, (_, queued, _) in reversed(list(enumerate(w.inflight))):
+            if position != culprit:
+                pending.appendleft(queued)
         self.workers[index] = _Worker(self.ctx, self.work)
         yield task, Failed(getattr(task, "path", str(task)), reason)
 

@@ -240,7 +240,8 @@ class Gatherer:
         ready: dict[str, list] = {}
         pool = Pool(read_file, self.options.jobs or default_jobs(), self.importer.time_limit)
         try:
-            for candidate, result in pool.run(candidates, path_of=lambda c: c.path):
+            reading = pool.run(candidates, path_of=lambda c: c.path, size_of=lambda c: c.size)
+            for candidate, result in reading:
                 self.progress.advance(candidate.size)
                 folder = os.path.dirname(candidate.path)
                 if isinstance(result, FileFacts):

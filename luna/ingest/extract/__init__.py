@@ -19,6 +19,7 @@ from luna.ingest.sniff import (
     MEDIA_EXTENSIONS,
     PHOTO,
     SIDECAR,
+    SNIFF_BYTES,
     VIDEO,
     classify,
     extension,
@@ -106,7 +107,8 @@ class MappedFile(io.BufferedReader):
 
 
 def _read_content(path: str, st: os.stat_result, content) -> FileFacts | Skipped:
-    head = content.read(16384)
+    mapped = isinstance(content, MappedFile)
+    head = content.mm[:SNIFF_BYTES] if mapped else content.read(SNIFF_BYTES)
     kind, mime = classify(path, sniff_mime(head))
     if kind is None:
         if extension(path) in MEDIA_EXTENSIONS:
@@ -167,15 +169,42 @@ def sidecar_paths(path: str) -> list[str]:
     upper-case spellings cameras and Windows tools produce)."""
     stem = os.path.splitext(path)[0]
     names = (path + ".xmp", path + ".XMP", stem + ".xmp", stem + ".XMP")
+    folder = os.path.dirname(path)
+    listed = _lowered_names_in(folder)
+    if listed is not None and not any(
+        os.path.basename(n).lower() in listed for n in (names[0], names[2])
+    ):
+        return []  # the usual case, told by one stat of the folder instead of four lookups
     return [p for p in dict.fromkeys(names) if os.path.isfile(p)]
+
+
+# The folder whose names were listed last: (path, inode, mtime in ns, lower-cased names).
+# A worker reads a folder's files one after another, so one listing serves them all; the
+# folder's mtime changes when an entry is added, removed or renamed, so it is never stale.
+_listing: tuple[str, int, int, frozenset[str]] | None = None
+
+
+def _lowered_names_in(folder: str) -> frozenset[str] | None:
+    """The lower-cased names in `folder` (lower-cased: a case-insensitive disk finds
+    IMG_1.JPG.XMP for IMG_1.jpg.xmp), or None if it cannot be listed."""
+    global _listing
+    try:
+        st = os.stat(folder or ".")
+        if _listing is not None and _listing[:3] == (folder, st.st_ino, st.st_mtime_ns):
+            return _listing[3]
+        names = frozenset(name.lower() for name in os.listdir(folder or "."))
+    except OSError:
+        return None
+    _listing = (folder, st.st_ino, st.st_mtime_ns, names)
+    return names
 
 
 def _apply_sidecars(path: str, found: Extracted) -> None:
     """What the sidecars say fills what the file itself lacks (facts.DATE_SOURCES ranks
     sidecar dates below the file's own)."""
-    from luna.ingest.extract.xmp import apply_xmp, parse_xmp
-
     for sidecar in sidecar_paths(path):
+        from luna.ingest.extract.xmp import apply_xmp, parse_xmp
+
         name = os.path.basename(sidecar)
         problems: list[str] = []
         try:
