@@ -219,7 +219,8 @@ class Pool:
         """Keep each worker two chunks ahead: it starts the next while its results travel."""
         for w in self.workers:
             while pending and len(w.inflight) <= CHUNK_FILES:
-                chunk, nbytes = [], 0
+                chunk: list[tuple] = []
+                nbytes = 0
                 while pending and len(chunk) < CHUNK_FILES and nbytes < CHUNK_BYTES:
                     task = pending.popleft()
                     nbytes += size_of(task) if size_of else 0
