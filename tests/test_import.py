@@ -251,6 +251,26 @@ def test_vanished_file_is_marked_missing_not_deleted(lib, photos):
     assert lib.serialize(lib.get_file(gone_id))["missing_since"] is None
 
 
+def test_a_file_found_again_keeps_its_row_when_a_copy_appears_beside_it(lib, photos, tmp_path):
+    # The copy is read in the same import that finds the file again: the row marked missing
+    # is the file's own, not a row the copy may take as "moved from there".
+    shot = make_photo(photos / "b" / "IMG_1.jpg", color=(9, 8, 7))
+    make_photo(photos / "b" / "IMG_2.jpg", color=(1, 2, 3))
+    imp(lib, photos)
+    shot_id = record(lib, shot)["id"]
+    os.rename(shot, tmp_path / "away.jpg")
+    assert imp(lib, photos).missing == 1
+    os.rename(tmp_path / "away.jpg", shot)
+    copy = photos / "a" / "IMG_1 copy.jpg"
+    copy.parent.mkdir()
+    copy.write_bytes(shot.read_bytes())
+    report = imp(lib, photos)
+    assert (report.added, report.moved, report.unchanged) == (1, 0, 2)
+    assert record(lib, shot)["id"] == shot_id and record(lib, shot)["missing_since"] is None
+    assert record(lib, copy)["id"] != shot_id
+    assert lib.stats()["missing"] == 0
+
+
 def test_excluded_but_existing_files_are_not_marked_missing(lib, photos):
     make_photo(photos / "a.jpg")
     make_photo(photos / "b.jpg", color=(3, 3, 3))

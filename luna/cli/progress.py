@@ -40,12 +40,18 @@ class RichImportProgress:
         self._read = None
 
     def scanning(self, seen: int) -> None:
-        self._progress.update(self._scan, description=f"Scanning ({seen:,} files)")
+        if self._read is None:
+            self._progress.update(self._scan, description=f"Scanning ({seen:,} files)")
 
     def reading(self, files: int, total_bytes: int) -> None:
-        self._progress.remove_task(self._scan)
-        self._files, self._done = files, 0
-        self._read = self._progress.add_task(self._label(), total=total_bytes)
+        """Called again as the walk finds more files to read: the totals grow."""
+        self._files = files
+        if self._read is None:
+            self._progress.remove_task(self._scan)
+            self._done = 0
+            self._read = self._progress.add_task(self._label(), total=total_bytes)
+        else:
+            self._progress.update(self._read, total=total_bytes, description=self._label())
 
     def advance(self, nbytes: int) -> None:
         self._done += 1

@@ -15,8 +15,11 @@ the same import again finishes the job.
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
+import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
@@ -131,7 +134,9 @@ class Progress(Protocol):
     """How the importer tells a UI what it is doing; it never prints anything itself."""
 
     def scanning(self, seen: int) -> None: ...
-    def reading(self, files: int, total_bytes: int) -> None: ...
+    def reading(self, files: int, total_bytes: int) -> None:
+        """Files (and bytes) to read so far: called again as the walk finds more."""
+
     def advance(self, nbytes: int) -> None: ...
     def finished(self) -> None: ...
 
@@ -179,6 +184,8 @@ class Importer:
         self._sidecar_changed: set[str] = set()  # unchanged media whose sidecar changed
         self._tag_ids: dict[str, int | None] = {}  # None: not a valid tag name
         self._failed_before: set[str] = set()  # paths that had failed when the run began
+        self._reappeared: set[str] = set()  # paths marked missing, found again by the walk
+        self._unread_in: dict[str, int] = {}  # folder -> its files queued and not yet read
         self._present_under: dict[str, int] = {}  # root -> rows not marked missing
         self.store = FileStore(self.db)
         self._user_ids: dict[int | str, int] = {}
@@ -214,10 +221,11 @@ class Importer:
         failures_before = self._known_failures(roots)
         self._failed_before = set(failures_before)
         try:
-            todo, reappeared = self._scan(roots, known, failures_before)
-            if reappeared:
-                self.in_transaction(lambda: self._clear_missing(reappeared))
-            self._read_and_record(todo, failures_before)
+            # The walk runs as the workers need files: reading starts with the first folder,
+            # and the files waiting to be read are a few folders' worth, not the whole tree.
+            self._read_and_record(self._to_read(roots, known, failures_before), failures_before)
+            if self._reappeared:
+                self.in_transaction(lambda: self._clear_missing(sorted(self._reappeared)))
             self._mark_missing(known, roots)
             self.link_related()
             self._forget_fixed_failures(failures_before)
@@ -233,47 +241,69 @@ class Importer:
         return self.report
 
     # -- 2. walk ------------------------------------------------------------------------
-    def _scan(self, roots, known, failures_before):
-        todo: list[Candidate] = []
-        reappeared: list[str] = []
+    def _to_read(self, roots, known, failures_before) -> Iterator[Candidate]:
+        """The files to read, a folder at a time, each folder's in path order: new and
+        changed files, and the media of new or changed sidecars. Counts the rest."""
         scan_options = ScanOptions(self.options.exclude, self.options.follow_symlinks)
-        report = self.report
+        folder: str | None = None
+        found: list[Candidate] = []
+        files = total_bytes = 0
         for n, item in enumerate(walk(roots, scan_options)):
             if n & 2047 == 0:
                 self.progress.scanning(n)
             if isinstance(item, ScanProblem):
-                report.fail(item.path, item.reason)
+                self.report.fail(item.path, item.reason)
                 continue
             path, st = item
-            row = known.pop(path, None)
-            if (
-                row is not None
-                and row[0] == st.st_size
-                and row[1] == st.st_mtime
-                and not self.options.reread
-            ):
-                report.unchanged += 1
-                if row[2]:
-                    reappeared.append(path)
-                continue
-            if row is None and is_certainly_not_media(path):
-                report.skip(path, not_media_reason(path))
-                continue
-            before = failures_before.get(path)
-            if (
-                before is not None
-                and not self.options.retry_failed
-                and before[0] == st.st_size
-                and before[1] == st.st_mtime
-                and not cause_may_have_passed(before[2])
-            ):
-                failures_before.pop(path)
-                report.still_failing(path, before[2])
-                continue
-            todo.append(Candidate.from_stat(path, st))
-        self._add_media_of_changed_sidecars(todo)
-        todo.sort(key=_path_of)  # a stable, readable order for progress and reports
-        return todo, reappeared
+            here = path.rpartition("/")[0]
+            if here != folder:
+                yield from self._folder_found(found, files, total_bytes)
+                files += len(found)
+                total_bytes += sum(c.size for c in found)
+                folder, found = here, []
+            if self._needs_reading(path, st, known, failures_before):
+                found.append(Candidate.from_stat(path, st))
+        yield from self._folder_found(found, files, total_bytes)
+
+    def _folder_found(self, found: list[Candidate], files: int, total_bytes: int):
+        if not found:
+            return
+        self._add_media_of_changed_sidecars(found)
+        found.sort(key=_path_of)  # a stable, readable order for progress and reports
+        for candidate in found:
+            folder = os.path.dirname(candidate.path)
+            self._unread_in[folder] = self._unread_in.get(folder, 0) + 1
+        self.progress.reading(files + len(found), total_bytes + sum(c.size for c in found))
+        yield from found
+
+    def _needs_reading(self, path: str, st, known, failures_before) -> bool:
+        report = self.report
+        row = known.pop(path, None)
+        if (
+            row is not None
+            and row[0] == st.st_size
+            and row[1] == st.st_mtime
+            and not self.options.reread
+        ):
+            report.unchanged += 1
+            if row[2]:
+                self._reappeared.add(path)
+            return False
+        if row is None and is_certainly_not_media(path):
+            report.skip(path, not_media_reason(path))
+            return False
+        before = failures_before.get(path)
+        if (
+            before is not None
+            and not self.options.retry_failed
+            and before[0] == st.st_size
+            and before[1] == st.st_mtime
+            and not cause_may_have_passed(before[2])
+        ):
+            failures_before.pop(path)
+            report.still_failing(path, before[2])
+            return False
+        return True
 
     def _add_media_of_changed_sidecars(self, todo: list[Candidate]) -> None:
         """A new or edited XMP sidecar changes what luna knows of its media (keywords,
@@ -298,13 +328,14 @@ class Importer:
                 self.report.unchanged -= 1  # it will be counted as updated instead
 
     # -- 3 and 4. read in workers, record in batches --------------------------------------
-    def _read_and_record(self, todo: list[Candidate], failures_before: dict) -> None:
-        if not todo:
-            return
+    def _read_and_record(self, todo: Iterator[Candidate], failures_before: dict) -> None:
+        first = next(todo, None)
+        if first is None:
+            return  # nothing to read: no worker is started
         from luna.ingest.extract import read_file
         from luna.ingest.workers import Pool, default_jobs
 
-        self.progress.reading(len(todo), sum(c.size for c in todo))
+        todo = itertools.chain([first], todo)
         pool = Pool(read_file, self.options.jobs or default_jobs(), self.time_limit)
         try:
             results = pool.run(todo, path_of=_path_of, size_of=_size_of)
@@ -317,9 +348,15 @@ class Importer:
         from luna.ingest.workers import Failed
 
         batch: list = []
+        finished: list[str] = []  # folders whose every file to read is in `batch` or before
         last_flush = time.monotonic()
         for candidate, result in results:
             self.progress.advance(candidate.size)
+            folder = os.path.dirname(candidate.path)
+            left = self._unread_in[folder] = self._unread_in[folder] - 1
+            if not left:
+                del self._unread_in[folder]
+                finished.append(folder)
             if isinstance(result, Skipped):
                 self.report.skip(candidate.path, result.reason)
                 continue
@@ -332,9 +369,9 @@ class Importer:
                 result = (candidate, result.reason)
             batch.append(result)
             if len(batch) >= BATCH_FILES or time.monotonic() - last_flush > BATCH_SECONDS:
-                self._write_batch(batch)
-                batch, last_flush = [], time.monotonic()
-        self._write_batch(batch)
+                self._write_batch(batch, finished)
+                batch, finished, last_flush = [], [], time.monotonic()
+        self._write_batch(batch, finished)
 
     # -- the recorder, also for luna.ops.gather, which reads files as an import does and
     #    records them where it put them ------------------------------------------------------
@@ -352,59 +389,84 @@ class Importer:
             then="; what was recorded before stays, run the import again once this is fixed",
         )  # fmt: skip
 
-    def _write_batch(self, batch: list) -> None:
-        if not batch:
-            return
+    def _write_batch(self, batch: list, finished: list[str]) -> None:
+        """Record a batch of results; then link the files of the folders it finished (while
+        the workers read on, rather than all folders at the end)."""
+        from luna.store.writes import RelationStore
 
         def record_all():
+            self.record_many([item for item in batch if not isinstance(item, tuple)])
             for item in batch:
                 if isinstance(item, tuple):
                     self._record_failure(*item)
-                else:
-                    self.record(item)
+            linked = [f for f in finished if f in self._touched_folders]
+            if linked and not self.options.dry_run:
+                self._link_folders(RelationStore(self.db), linked)
+                self._touched_folders.difference_update(linked)
 
-        self.in_transaction(record_all)
-        crash_point("batch")
+        if batch or finished:
+            self.in_transaction(record_all)
+            crash_point("batch")
 
     def record(self, facts) -> None:
         """Record what was read of a file (FileFacts): a new row, an update, or a file moved
         since the last import. Inside a write transaction (in_transaction)."""
-        # Read inside the write transaction: another luna may have recorded it meanwhile.
-        existing = self.store.find_by_path(facts.path)
+        self.record_many([facts])
+
+    def record_many(self, many: list) -> None:
+        """record() for many files at once: a few statements for all of them, not a few
+        for each. Inside a write transaction (in_transaction)."""
+        # Read inside the write transaction: another luna may have recorded them meanwhile.
+        existing = self.store.rows_at([facts.path for facts in many])
+        elsewhere = self.store.same_contents_elsewhere(
+            [facts.content_sha for facts in many if facts.path not in existing]
+        )
+        new: list[tuple[str, dict, list[str]]] = []
+        for facts in many:
+            file_id = self._record_one(facts, existing.get(facts.path), elsewhere)
+            if file_id is not None:
+                new.append((file_id, self._row(facts), facts.found.keywords))
+        self.store.insert_many([(file_id, row) for file_id, row, _ in new])
+        for file_id, _, keywords in new:
+            if keywords:
+                tag_ids = {t for t in map(self._tag_id, keywords) if t is not None}
+                self.store.set_metadata_tags(file_id, tag_ids, had_any=False)
+        failed_before = [facts.path for facts in many if facts.path in self._failed_before]
+        if failed_before and not self.options.dry_run:
+            self.store.forget_failures(failed_before)
+
+    def _record_one(self, facts, existing, elsewhere) -> str | None:
+        """Update the row of a changed or moved file; a new file's id is returned, for the
+        caller to insert its row with the others."""
         if existing is not None:
             file_id, sha, size, mtime = existing
             same = (sha, size, mtime) == (facts.content_sha, facts.size, facts.mtime)
             if same and facts.path not in self._sidecar_changed:
                 self.report.unchanged += 1  # another luna recorded it meanwhile
-                return
+                return None
             self.report.updated += 1
         else:
-            file_id = self._find_moved(facts)
+            file_id = self._find_moved(facts, elsewhere.get(facts.content_sha, ()))
             if file_id is not None:
                 self.report.moved += 1
             else:
                 self.report.added += 1
         if self.options.dry_run:
-            return
+            return None
         self._touched_folders.add(os.path.dirname(facts.path))
-        is_new = file_id is None
-        if is_new:
-            file_id = self.store.insert(self._row(facts))
-        else:
-            if existing is not None and existing[1] != facts.content_sha:
-                self.store.remember_content(
-                    file_id, existing[1], existing[2], self.options.change_reason
-                )
-            row = self._row(facts)
-            if self.options.owner is None:  # an owner given with --owner earlier stays
-                row["owner"] = self.store.owner_of(file_id)
-            self.store.update(file_id, row)
-        keywords = facts.found.keywords
-        if keywords or not is_new:
-            tag_ids = {t for t in map(self._tag_id, keywords) if t is not None}
-            self.store.set_metadata_tags(file_id, tag_ids, had_any=not is_new)
-        if facts.path in self._failed_before:
-            self.store.forget_failures([facts.path])
+        if file_id is None:
+            return uuid.uuid4().hex
+        if existing is not None and existing[1] != facts.content_sha:
+            self.store.remember_content(
+                file_id, existing[1], existing[2], self.options.change_reason
+            )
+        row = self._row(facts)
+        if self.options.owner is None:  # an owner given with --owner earlier stays
+            row["owner"] = self.store.owner_of(file_id)
+        self.store.update(file_id, row)
+        tag_ids = {t for t in map(self._tag_id, facts.found.keywords) if t is not None}
+        self.store.set_metadata_tags(file_id, tag_ids, had_any=True)
+        return None
 
     def move_row(self, file_id: str, old_path: str, new_path: str) -> None:
         """Luna moved a recorded file (import --move): its row follows it, keeping its id,
@@ -418,15 +480,17 @@ class Importer:
 
         self.in_transaction(lambda: merge_rows(self.db, keep=keep, drop=drop))
 
-    def _find_moved(self, facts) -> str | None:
+    def _find_moved(self, facts, same_content) -> str | None:
         """A row with the same content whose path is gone: the file was moved or renamed.
-        (Not one whose path is only out of reach: that file is still where it was.)"""
+        (Not one whose path is only out of reach: that file is still where it was.)
+        `same_content`: (id, path, size, missing_since) of the rows with its hash."""
         from luna.files.presence import presence
 
-        candidates = self.store.same_content_elsewhere(facts.content_sha, facts.size, facts.path)
-        for file_id, path, missing_since in candidates:
-            if file_id in self._claimed:
+        for file_id, path, size, missing_since in same_content:
+            if size != facts.size or path == facts.path:
                 continue
+            if file_id in self._claimed or path in self._reappeared:
+                continue  # (a file found again is not gone, though still marked missing)
             if missing_since is not None or presence(path).gone:
                 self._claimed.add(file_id)
                 self._moved_from.add(path)

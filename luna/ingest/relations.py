@@ -53,7 +53,8 @@ def relations_in_folder(members: list[Member]) -> set[tuple[str, str, str]]:
         by_base[base_name(m.name)].append(m)
     links: set[tuple[str, str, str]] = set()
     for base, group in by_base.items():
-        links |= _links_within(group)
+        if len(group) > 1:  # a file alone with its name has nothing to pair with
+            links |= _links_within(group)
         original = original_base(base)
         if original and original in by_base:
             for edited in group:

@@ -25,11 +25,13 @@ from multiprocessing.connection import Connection, wait
 # of an import share the cores, and a wake-up per 50 KB file cost more CPU than parsing it.
 CHUNK_FILES = 16
 CHUNK_BYTES = 32 * 1024 * 1024  # ...or fewer files, when they are large (one video alone)
+CHUNKS_AHEAD = 3
 # A worker sends what it has read at least this often, so progress stays live on large files.
 FLUSH_SECONDS = 0.25
 # A worker that allocates more than this is stopped by the kernel (MemoryError in Python):
 # a file that claims absurd dimensions or sizes costs one failure, not the machine.
 MEMORY_LIMIT = 4 * 1024**3
+_END = object()  # what an exhausted task source gives
 # What a worker's progress slot holds while it is between files.
 BETWEEN_FILES = -1.0
 
@@ -199,13 +201,17 @@ class Pool:
     def run(
         self, tasks: Iterable, path_of: Callable = lambda t: t, size_of: Callable | None = None
     ) -> Iterator[tuple]:
-        """`size_of(task)` (bytes) keeps a chunk of large files small, so that the workers
-        share them evenly."""
-        pending = deque(tasks)
+        """`tasks` is taken from as the workers need more, so it may be a generator that
+        finds them meanwhile (the import's walk). `size_of(task)` (bytes) keeps a chunk of
+        large files small, so that the workers share them evenly."""
+        source = iter(tasks)
+        pending = deque(itertools.islice(source, 2 * CHUNK_FILES * self.jobs))
         self.workers = [_Worker(self.ctx, self.work) for _ in range(min(self.jobs, len(pending)))]
         try:
-            while pending or any(w.inflight for w in self.workers):
-                self._feed(pending, path_of, size_of)
+            while True:
+                self._feed(pending, source, path_of, size_of)
+                if not any(w.inflight for w in self.workers):
+                    return
                 yield from self._collect(pending)
         finally:
             self.close()
@@ -215,16 +221,22 @@ class Pool:
             w.kill() if w.inflight else w.stop()
         self.workers = []
 
-    def _feed(self, pending: deque, path_of, size_of) -> None:
-        """Keep each worker two chunks ahead: it starts the next while its results travel."""
+    def _feed(self, pending: deque, source: Iterator, path_of, size_of) -> None:
+        """Keep each worker CHUNKS_AHEAD chunks ahead: it reads on while its results travel
+        and while the main process records a batch. Tasks given back by a replaced worker
+        (`pending`) go first."""
         for w in self.workers:
-            while pending and len(w.inflight) <= CHUNK_FILES:
+            while len(w.inflight) <= (CHUNKS_AHEAD - 1) * CHUNK_FILES:
                 chunk: list[tuple] = []
                 nbytes = 0
-                while pending and len(chunk) < CHUNK_FILES and nbytes < CHUNK_BYTES:
-                    task = pending.popleft()
+                while len(chunk) < CHUNK_FILES and nbytes < CHUNK_BYTES:
+                    task = pending.popleft() if pending else next(source, _END)
+                    if task is _END:
+                        break
                     nbytes += size_of(task) if size_of else 0
                     chunk.append((next(self._numbers), task, path_of(task), self.time_limit(task)))
+                if not chunk:
+                    return
                 try:
                     w.send(chunk)
                 except OSError:

@@ -62,6 +62,31 @@ class FileStore:
             "SELECT id, content_sha, size_bytes, mtime FROM file WHERE path = ?", (to_db(path),)
         ).fetchone()
 
+    def rows_at(self, paths: list[str]) -> dict[str, tuple]:
+        """path -> (id hex, content_sha, size, mtime) of the rows at those paths."""
+        found = {}
+        for chunk in chunks([to_db(p) for p in paths], 500):
+            for file_id, path, sha, size, mtime in self._run(
+                "SELECT id, path, content_sha, size_bytes, mtime FROM file "
+                f"WHERE path IN ({marks(chunk)})",
+                chunk,
+            ):
+                found[from_db(path)] = (file_id, sha, size, mtime)
+        return found
+
+    def same_contents_elsewhere(self, shas: list[str]) -> dict[str, list[tuple]]:
+        """content_sha -> (id hex, path, size, missing_since) of the rows with that content
+        (the caller leaves out its own path, and other sizes: a hash collision)."""
+        found: dict[str, list[tuple]] = {}
+        for chunk in chunks(sorted(set(shas)), 500):
+            for file_id, path, sha, size, missing in self._run(
+                "SELECT id, path, content_sha, size_bytes, missing_since FROM file "
+                f"WHERE content_sha IN ({marks(chunk)})",
+                chunk,
+            ):
+                found.setdefault(sha, []).append((file_id, from_db(path), size, missing))
+        return found
+
     def id_at(self, path: str) -> str | None:
         """The id of the row recorded at exactly `path`."""
         row = self._run("SELECT id FROM file WHERE path = ?", (to_db(path),)).fetchone()
@@ -84,8 +109,16 @@ class FileStore:
     # -- writes ----------------------------------------------------------------------------
     def insert(self, row: dict) -> str:
         file_id = uuid.uuid4().hex
-        self._run(_INSERT, (file_id, time_text(utcnow()), *file_values(row)))
+        self.insert_many([(file_id, row)])
         return file_id
+
+    def insert_many(self, rows: list[tuple[str, dict]]) -> None:
+        """Insert rows given with their ids (hex), in one statement run for each."""
+        if rows:
+            created = time_text(utcnow())
+            self.db.cursor().executemany(
+                _INSERT, [(file_id, created, *file_values(row)) for file_id, row in rows]
+            )
 
     def update(self, file_id: str, row: dict) -> None:
         self._run(_UPDATE, (*file_values(row), file_id))
