@@ -270,9 +270,8 @@ class Importer:
             return
         self._add_media_of_changed_sidecars(found)
         found.sort(key=_path_of)  # a stable, readable order for progress and reports
-        for candidate in found:
-            folder = os.path.dirname(candidate.path)
-            self._unread_in[folder] = self._unread_in.get(folder, 0) + 1
+        folder = os.path.dirname(found[0].path)  # the walk gives a folder's files together
+        self._unread_in[folder] = self._unread_in.get(folder, 0) + len(found)
         self.progress.reading(files + len(found), total_bytes + sum(c.size for c in found))
         yield from found
 
@@ -503,9 +502,6 @@ class Importer:
 
         found = facts.found
         now = utcnow()
-        metadata = dict(found.metadata)
-        if found.keywords:
-            metadata["keywords"] = found.keywords
         return {
             "path": facts.path,
             "filename": os.path.basename(facts.path),
@@ -522,8 +518,8 @@ class Importer:
             "altitude": found.altitude,
             "width": found.width,
             "height": found.height,
-            "metadata": metadata,
-            "processor_metadata": facts.processor,
+            "metadata": facts.metadata_json,
+            "processor_metadata": facts.processor_json,
             "owner": self._owner_id(facts.uid),
             "missing_since": None,
             "modified": now,

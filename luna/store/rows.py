@@ -88,7 +88,10 @@ def time_value(text: str | None) -> dt.datetime | None:
 
 
 def json_text(value) -> str | None:
-    return None if value is None else encode_json(value)
+    """The stored JSON of a dict; a str is JSON already encoded (by an import's worker)."""
+    if value is None or isinstance(value, str):
+        return value
+    return encode_json(value)
 
 
 def _int(value) -> int | None:

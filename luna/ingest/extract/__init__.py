@@ -26,6 +26,7 @@ from luna.ingest.sniff import (
     is_raw,
     sniff_mime,
 )
+from luna.store.rows import encode_json
 from luna.version import __version__
 
 __all__ = ["read_file", "FileFacts", "FileFailed", "Skipped", "Extracted"]
@@ -127,8 +128,12 @@ def _read_content(path: str, st: os.stat_result, content) -> FileFacts | Skipped
     if kind != SIDECAR:
         _apply_sidecars(path, found)
     _fall_back_dates(path, st, found)
+    metadata = dict(found.metadata)
+    if found.keywords:
+        metadata["keywords"] = found.keywords
     return FileFacts(
-        processor=processor_metadata(found),
+        metadata_json=encode_json(metadata),
+        processor_json=encode_json(processor_metadata(found)),
         path=path,
         size=st.st_size,
         mtime=st.st_mtime,

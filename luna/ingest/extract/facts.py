@@ -102,4 +102,7 @@ class FileFacts:
     mime_type: str
     kind: str
     found: Extracted
-    processor: dict = field(default_factory=dict)  # becomes `processor_metadata`
+    # The `metadata` and `processor_metadata` columns, encoded by the worker that read the
+    # file: the main process, which records every file, has the least time to spare.
+    metadata_json: str = "{}"
+    processor_json: str = "{}"
