@@ -35,16 +35,17 @@ class FileStore:
         return self.db.cursor().execute(sql, params)
 
     # -- what the library knows before an import ---------------------------------------------
-    def known_below(self, folder: str):
-        """(path, size, mtime, is missing) of every row at or below `folder`."""
-        # Served from the covering index file(path, size_bytes, mtime, missing_since).
+    def known_below(self, folder: str) -> dict[str, tuple[int, float, int]]:
+        """path -> (size, mtime, 1 if missing else 0) of every row at or below `folder`."""
+        # Served from the covering index file(path, size_bytes, mtime, missing_since), and
+        # built in one comprehension: a re-import of 100,000 files starts with this.
         condition, params = under("path", folder)
-        for path, size, mtime, missing in self._run(
+        rows = self._run(
             "SELECT path, size_bytes, mtime, missing_since IS NOT NULL FROM file "
             f"WHERE {condition}",
             params,
-        ):
-            yield from_db(path), size, mtime, bool(missing)
+        )
+        return {from_db(path): (size, mtime, missing) for path, size, mtime, missing in rows}
 
     def failures_below(self, folder: str):
         """(path, size, mtime, reason) of the files below `folder` an import could not read."""
