@@ -18,6 +18,8 @@ mean something on any machine:
    through the Python API; the CLI figure (with Python start-up) is printed too.
 3. Peak memory (ru_maxrss) of a first import of a quarter of the small tree and of all of
    it, each in a fresh process, for the main process and for the largest worker.
+3b. Peak memory of the main process importing 1,000,000 tiny files (~1 KB; a few minutes).
+   Target: < 150 MiB (`--million 0` skips it).
 4. `luna verify` of the first import's library, against SHA-256 of the same files read
    from the disk (verify drops cached pages to check the disk). Target: within 1.1x.
 
@@ -68,6 +70,8 @@ SMALL_BASE_DIMENSIONS = (
     (48, 36), (56, 42), (64, 48), (72, 54), (80, 60), (88, 66), (96, 72), (60, 80)
 )  # fmt: skip
 SMALL_FILES_PER_FOLDER = 200
+# The memory run: a million tiny files, 1,000 per folder.
+TINY_FILES_PER_FOLDER = 1000
 NOISE_QUALITY = 95  # random noise compresses badly at any quality; 95 gives ~1.2 bytes/pixel
 FIRST_SHOT = dt.datetime(2016, 3, 1, 8, 0, 0)
 
@@ -78,6 +82,7 @@ IMPORT_VS_HASH_TARGET = 0.85  # first import throughput / hashing throughput, at
 PHONE_IMPORT_VS_HASH_TARGET = 0.25  # the same, for phone-sized files
 VERIFY_VS_HASH_TARGET = 1.1  # verify time / hashing time, at most
 REIMPORT_VS_WALK_TARGET = 1.5  # re-import time / walk-and-stat time, at most
+MILLION_MEMORY_TARGET = 150 * 2**20  # peak memory of the main process, importing 1M tiny files
 REPEATS = 3  # timed rounds of the cheap, repeatable measurements (best one is kept)
 MEMORY_SUBSET_FRACTION = 4  # the smaller memory run imports 1/4 of the small tree
 MB = 1e6  # throughput in decimal megabytes, like the disk vendors and `luna import`
@@ -196,6 +201,25 @@ def write_tree(root: Path, bases: list[bytes], count: int, per_folder: int) -> T
     tree.total_bytes = sum(p.stat().st_size for p in tree.files)
     # Written pages are flushed now, so their writeback does not run during a measurement;
     # they stay in the page cache, which is where every measurement below reads them from.
+    os.sync()
+    return tree
+
+
+def write_tiny_tree(root: Path, count: int, per_folder: int = TINY_FILES_PER_FOLDER) -> Tree:
+    """`count` tiny JPEGs, fast: one small noise JPEG, each copy made distinct by bytes after
+    its end marker (ignored by every reader, but part of the content hash). Distinct
+    content matters: a million identical files would measure the duplicate lookups."""
+    base = noise_jpeg(16, 12, seed=7)
+    tree = Tree(root)
+    folder = root
+    for index in range(count):
+        if index % per_folder == 0:
+            folder = root / f"{index // per_folder:04d}"
+            folder.mkdir(parents=True)
+            tree.folders.append(folder)
+        with open(folder / f"IMG_{index:07d}.jpg", "wb") as f:
+            f.write(base + index.to_bytes(4, "big"))
+    tree.total_bytes = count * (len(base) + 4)
     os.sync()
     return tree
 
@@ -668,6 +692,43 @@ def memory_lines(memory: list[Memory]) -> list[str]:
     return lines
 
 
+def bench_million(work: Path, count: int) -> Memory:
+    """A first import of `count` tiny files in a fresh process: the main process's memory
+    must not grow with the number of files (the walk streams, rows go out in batches)."""
+    log(f"generating {count:,} tiny JPEGs ...")
+    tree = write_tiny_tree(work / "photos-tiny", count)
+    log(f"first import of {count:,} tiny files in a fresh process ...")
+    result = import_in_fresh_process(work / "libraries" / "tiny.db", [tree.root])
+    log(f"  {result['seconds']:.0f} s, {result['added']:,} added")
+    shutil.rmtree(tree.root, ignore_errors=True)  # a million files: a few GB of blocks
+    return Memory(count, result)
+
+
+def million_lines(run: Memory) -> list[str]:
+    r = run.result
+    main = r["main_maxrss"]
+    met = main < MILLION_MEMORY_TARGET and r["added"] == run.files
+    record(
+        "import",
+        f"peak memory of the main process, first import of {run.files:,} tiny files",
+        main / 2**20,
+        unit="MiB",
+        target=f"< {MILLION_MEMORY_TARGET / 2**20:.0f} MiB",
+        met=met,
+    )
+    lines = [
+        f"3b. Peak memory of a first import of {run.files:,} tiny files ({r['seconds']:.0f} s, "
+        f"{r['files_read'] / r['seconds']:,.0f} files/s), in a fresh process",
+        f"   main process {main / 2**20:,.1f} MiB (before the import "
+        f"{r['baseline_maxrss'] / 2**20:,.1f} MiB); largest worker "
+        f"{r['workers_maxrss'] / 2**20:,.1f} MiB",
+        verdict(met, f"< {MILLION_MEMORY_TARGET / 2**20:.0f} MiB for the main process"),
+    ]
+    if r["added"] != run.files or r["failed"]:
+        lines.append(f"   WARNING: added {r['added']:,}, failed {r['failed']:,}")
+    return lines
+
+
 def print_report(header: list[str], sections: list[list[str]]) -> None:
     rule = "=" * 90
     print(rule)
@@ -688,6 +749,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--files", type=int, help="big JPEGs to import first (default 2000)")
     parser.add_argument("--small", type=int, help="small files to re-import (default 100000)")
     parser.add_argument("--phone", type=int, help="50 KB JPEGs to import first (default 20000)")
+    parser.add_argument(
+        "--million", type=int, help="tiny files for the memory run (default 1,000,000; 0: skip)"
+    )
     parser.add_argument("--workdir", type=Path, help="where to generate (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     parser.add_argument("--quick", action="store_true", help="~10x smaller, for a smoke run")
@@ -696,6 +760,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.files = args.files or 2000 // scale
     args.small = args.small or 100_000 // scale
     args.phone = args.phone or 20000 // scale
+    if args.million is None:
+        args.million = 1_000_000 // scale
     return args
 
 
@@ -732,6 +798,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         memory = bench_memory(work, small)
         reimport = bench_reimport(work, small)
+        million = bench_million(work, args.million) if args.million else None
     finally:
         if args.keep:
             log(f"kept {work}")
@@ -749,6 +816,7 @@ def main(argv: list[str] | None = None) -> int:
             first_import_lines(phone, cores, "1b", PHONE_IMPORT_VS_HASH_TARGET),
             reimport_lines(reimport, memory),
             memory_lines(memory),
+            million_lines(million) if million else ["3b. (the million-file run was skipped)"],
             verify_lines(checked),
         ],
     )
