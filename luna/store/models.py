@@ -188,7 +188,7 @@ class Transfer(BaseModel):
     content_sha = CharField(max_length=64)
     size_bytes = BigIntegerField()
     file = ForeignKeyField(File, null=True, on_delete="SET NULL")  # organize: the row moved
-    state = CharField()  # "copying" -> "placed" -> "recorded"
+    state = CharField()  # "copying" -> "recorded" (a move, until its source is removed)
     started = DateTimeField(default=utcnow)
 
 
