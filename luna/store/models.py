@@ -85,7 +85,7 @@ class File(BaseModel):
     mtime = FloatField()  # st_mtime, compared exactly to decide whether to re-read
     content_sha = CharField(max_length=64, index=True)  # SHA-256, hex
     start = DateTimeField(null=True, index=True)
-    end = DateTimeField(null=True, index=True)
+    end = DateTimeField(null=True)
     utc_offset = IntegerField(null=True)  # minutes east of UTC, when the file says
     latitude = FloatField(null=True)
     longitude = FloatField(null=True)
@@ -95,7 +95,7 @@ class File(BaseModel):
     metadata = JSONField(null=True)  # camera, lens, exposure, orientation, keywords, ...
     processor_metadata = JSONField(null=True)  # extractor, version, errors, date source
     owner = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="files")
-    missing_since = DateTimeField(null=True, index=True)  # set when its path vanished
+    missing_since = DateTimeField(null=True)  # set when its path vanished
     verified_at = DateTimeField(null=True, index=True)  # last `luna verify` that read it
     created = DateTimeField(default=utcnow)
     modified = DateTimeField(default=utcnow)
@@ -111,6 +111,15 @@ class File(BaseModel):
     def __str__(self) -> str:
         return self.path
 
+
+# Only the missing rows are in this index: listing them is all it is for, and every
+# present row in it would cost each insert, and tempt the planner into reading the whole
+# library for "missing_since IS NULL" (see luna.store.db's schema 4).
+File.add_index(
+    File.index(File.missing_since, name="file_missing_since").where(
+        File.missing_since.is_null(False)
+    )
+)
 
 # `luna find --tag` looks files up by id, thousands at a time; this index answers those
 # lookups with what find needs (dates, presence, path) without reading the rows' JSON.
