@@ -487,3 +487,21 @@ def test_random_damage_reads_the_same_as_pillow():
         ours_read += is_ours(block)
     assert time.monotonic() - started < 15
     assert ours_read > 1000
+
+
+def test_a_readers_warning_lands_in_the_files_record_in_a_worker_too(photos, lib):
+    # In an import's workers warnings are recorded for the whole process (no per-file
+    # catch_warnings); a warning must still reach the file that raised it, and only it.
+    from luna.ingest.importer import ImportOptions
+
+    gps = tiff_block("<", {}, {}, {image.GPS_ALT: (5, ((10, 1), (20, 1)))})
+    warned = jpeg_with(gps, photos / "a-warned.jpg")
+    make_photo(photos / "b-plain.jpg")
+    expected = "tag 6 had too many entries: 2, expected 1"
+    assert any(expected in e for e in read_file(warned).found.errors)  # in this process
+    lib.import_paths([str(photos)], ImportOptions(jobs=1))
+    records = {
+        p: lib.serialize(lib.get_file(str(photos / p))) for p in ("a-warned.jpg", "b-plain.jpg")
+    }
+    assert any(expected in e for e in records["a-warned.jpg"]["processor_metadata"]["errors"])
+    assert records["b-plain.jpg"]["processor_metadata"]["errors"] == []

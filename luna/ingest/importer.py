@@ -330,11 +330,12 @@ class Importer:
         first = next(todo, None)
         if first is None:
             return  # nothing to read: no worker is started
-        from luna.ingest.extract import read_file
+        from luna.ingest.extract import read_file, record_warnings_here
         from luna.ingest.workers import Pool, default_jobs
 
         todo = itertools.chain([first], todo)
-        pool = Pool(read_file, self.options.jobs or default_jobs(), self.time_limit)
+        jobs = self.options.jobs or default_jobs()
+        pool = Pool(read_file, jobs, self.time_limit, start=record_warnings_here)
         try:
             results = pool.run(todo, path_of=_path_of, size_of=_size_of)
             self._record_results(results, failures_before)

@@ -63,7 +63,7 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-def _worker_main(conn: Connection, work: Callable[[str], object], parent_pid: int, slot) -> None:
+def _worker_main(conn: Connection, work: Callable[[str], object], parent_pid: int, slot, start):
     _die_with_parent(parent_pid)
     # Ctrl-C and SIGTERM (which systemd sends to every process of the service) are the
     # parent's to handle: it stops the workers itself. A worker they killed would make its
@@ -82,6 +82,8 @@ def _worker_main(conn: Connection, work: Callable[[str], object], parent_pid: in
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     except (ImportError, ValueError, OSError):  # pragma: no cover - limit not settable
         pass
+    if start is not None:
+        start()
     with contextlib.suppress(EOFError, OSError):  # the parent is gone: nothing to answer
         _serve(conn, work, slot)
 
@@ -135,12 +137,12 @@ def _run_one(work, path):
 
 
 class _Worker:
-    def __init__(self, ctx, work):
+    def __init__(self, ctx, work, start=None):
         self.conn, child = ctx.Pipe()
         # [number of the file being read, or BETWEEN_FILES; time.monotonic() it started]
         self.slot = ctx.RawArray("d", [BETWEEN_FILES, 0.0])
         self.process = ctx.Process(
-            target=_worker_main, args=(child, work, os.getpid(), self.slot), daemon=True
+            target=_worker_main, args=(child, work, os.getpid(), self.slot, start), daemon=True
         )
         self.process.start()
         child.close()
@@ -188,8 +190,10 @@ class Pool:
     loops past `time_limit(task)` seconds, or kills its process, the result is `Failed`.
     """
 
-    def __init__(self, work: Callable[[str], object], jobs: int, time_limit: Callable):
+    def __init__(self, work: Callable[[str], object], jobs: int, time_limit: Callable, start=None):
+        """`start()`, if given, runs in each worker before its first task."""
         self.work = work
+        self.start = start
         self.jobs = max(1, jobs)
         self.time_limit = time_limit
         # fork: workers start in milliseconds and inherit the already imported modules.
@@ -206,7 +210,9 @@ class Pool:
         large files small, so that the workers share them evenly."""
         source = iter(tasks)
         pending = deque(itertools.islice(source, 2 * CHUNK_FILES * self.jobs))
-        self.workers = [_Worker(self.ctx, self.work) for _ in range(min(self.jobs, len(pending)))]
+        self.workers = [
+            _Worker(self.ctx, self.work, self.start) for _ in range(min(self.jobs, len(pending)))
+        ]
         try:
             while True:
                 self._feed(pending, source, path_of, size_of)
@@ -283,7 +289,7 @@ class Pool:
         for position, (_, queued, _) in reversed(list(enumerate(w.inflight))):
             if position != culprit:
                 pending.appendleft(queued)
-        self.workers[index] = _Worker(self.ctx, self.work)
+        self.workers[index] = _Worker(self.ctx, self.work, self.start)
         yield task, Failed(getattr(task, "path", str(task)), reason)
 
     @staticmethod

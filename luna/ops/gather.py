@@ -229,7 +229,7 @@ class Gatherer:
     def _read_and_gather(self, candidates) -> None:
         if not candidates:
             return
-        from luna.ingest.extract import FileFacts, Skipped, read_file
+        from luna.ingest.extract import FileFacts, Skipped, read_file, record_warnings_here
         from luna.ingest.workers import Failed, Pool, default_jobs
 
         self.progress.reading(len(candidates), sum(c.size for c in candidates))
@@ -238,7 +238,8 @@ class Gatherer:
             folder = os.path.dirname(c.path)
             waiting[folder] = waiting.get(folder, 0) + 1
         ready: dict[str, list] = {}
-        pool = Pool(read_file, self.options.jobs or default_jobs(), self.importer.time_limit)
+        jobs = self.options.jobs or default_jobs()
+        pool = Pool(read_file, jobs, self.importer.time_limit, start=record_warnings_here)
         try:
             reading = pool.run(candidates, path_of=lambda c: c.path, size_of=lambda c: c.size)
             for candidate, result in reading:

@@ -107,6 +107,20 @@ class MappedFile(io.BufferedReader):
         self.mm.close()
 
 
+# In an import's worker processes, every warning goes to this list (record_warnings_here,
+# run once by each worker), and each file takes those of its own reading: one filter for
+# the process instead of a catch_warnings per file, a twentieth of a phone photo's cost.
+_warned: list | None = None
+
+
+def record_warnings_here() -> None:
+    """Record every warning of this process (a worker's) for the file being read."""
+    global _warned
+    _warned = []
+    warnings.simplefilter("always")
+    warnings.showwarning = lambda message, *_args, **_kwargs: _warned.append(message)
+
+
 def _read_content(path: str, st: os.stat_result, content) -> FileFacts | Skipped:
     mapped = isinstance(content, MappedFile)
     head = content.mm[:SNIFF_BYTES] if mapped else content.read(SNIFF_BYTES)
@@ -117,12 +131,18 @@ def _read_content(path: str, st: os.stat_result, content) -> FileFacts | Skipped
         return Skipped(path, f"not a photo or video ({mime})")
     sha = _sha256(content)
     found = Extracted()
-    with warnings.catch_warnings(record=True) as caught:
-        # Pillow warns about damaged metadata; those notes belong to the file's record.
-        warnings.simplefilter("always")
+    # Pillow warns about damaged metadata; those notes belong to the file's record.
+    if _warned is None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            _extract(path, content, mime, kind, found)
+        notes = [w.message for w in caught]
+    else:
+        _warned.clear()
         _extract(path, content, mime, kind, found)
-    for w in caught[:10]:
-        message = str(w.message).strip()
+        notes = _warned
+    for note in notes[:10]:
+        message = str(note).strip()
         if message and message not in found.errors:
             found.errors.append(message)
     if kind != SIDECAR:
