@@ -115,6 +115,35 @@ def test_move_deletes_each_source_only_once_it_is_in_place(card, into, cli, libr
     _agrees(library_path, into)
 
 
+def test_a_source_that_cannot_be_removed_stays_and_fails_only_its_own_file(
+    card, into, lib, library_path, monkeypatch
+):
+    # Moves are recorded together; one source that cannot be deleted (a card locked
+    # meanwhile) fails that file alone: it stays on the card, its copy is in place and
+    # recorded, and the other files of the batch are moved as usual.
+    from luna.files.place import TransferFailed
+    from luna.ops import transfer
+    from luna.ops.gather import GatherOptions
+
+    real = transfer.remove_source
+
+    def refusing(source, *args, **kwargs):
+        if source.endswith("IMG_0001.JPG"):
+            raise TransferFailed("the card is locked")
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(transfer, "remove_source", refusing)
+    report = lib.gather([str(card)], GatherOptions(mode="move", into=str(into)))
+    failed = [step for step in report.steps if step.action == "failed"]
+    assert [Path(step.source).name for step in failed] == ["IMG_0001.JPG"]
+    assert "but the source could not be removed: the card is locked" in failed[0].detail
+    source = card / "DCIM" / "100CANON" / "IMG_0001.JPG"
+    assert report.moved == 5 and _files_under(card) == {str(source)}
+    kept = Path(failed[0].destination)
+    assert kept.read_bytes() == source.read_bytes()
+    assert str(kept) in _library_paths(library_path)
+
+
 def test_move_leaves_duplicates_unless_asked(card, into, cli, tmp_path):
     cli("import", card, "--copy", "--into", into)
     code, report, _ = _json(cli, "import", card, "--move", "--into", into)

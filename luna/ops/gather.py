@@ -162,6 +162,7 @@ class Gatherer:
         self._folders: dict = {}  # what presence.same_entry found out about folders
         self._full_disks = place.FullDisks()
         self._inflight: deque = deque()  # (journal entry, facts, future) in order
+        self._to_start: list[tuple] = []  # (facts, destination, file id) to journal and copy
         self._threads: Executor | None = None  # made on the first copy
 
     # -- the whole run -----------------------------------------------------------------------
@@ -179,6 +180,7 @@ class Gatherer:
                 candidates = self._scan(roots)
                 try:
                     self._read_and_gather(candidates)
+                    self._start_copies()
                 finally:
                     self._drain()
                 if not self.options.dry_run:
@@ -393,17 +395,28 @@ class Gatherer:
         except place.TransferFailed as exc:
             self.report.fail(facts.path, str(exc), dest)
             return
+        self._to_start.append((facts, dest, self._own_rows.pop(facts.path, None)))
+        if len(self._to_start) >= START_TOGETHER:
+            self._start_copies()
+
+    def _start_copies(self) -> None:
+        """Journal the queued files in one transaction, then start their copies."""
+        if not self._to_start:
+            return
+        mode = self.options.mode
+        queued, self._to_start = self._to_start, []
         # Journaled, started and queued as one: _drain then closes every entry begun.
         with interrupts.interrupts_deferred():
-            entry = self.journal.begin(
-                mode, facts.path, dest, facts.content_sha, facts.size,
-                file_id=self._own_rows.pop(facts.path, None),
+            entries = self.journal.begin_many(
+                [(mode, facts.path, dest, facts.content_sha, facts.size, file_id)
+                 for facts, dest, file_id in queued]
             )  # fmt: skip
-            known = (facts.size, facts.mtime)
-            future = self._copier().submit(_place, entry, mode, known)
-            self._inflight.append((entry, facts, future))
+            for entry, (facts, _, _) in zip(entries, queued, strict=True):
+                known = (facts.size, facts.mtime)
+                future = self._copier().submit(_place, entry, mode, known)
+                self._inflight.append((entry, facts, future))
         while len(self._inflight) > COPIES_IN_FLIGHT:
-            self._complete_oldest()
+            self._complete_done()
 
     def _no_room(self, facts, dest: str) -> bool:
         """Whether `dest` is on a disk already found full (the file is then reported)."""
@@ -423,42 +436,48 @@ class Gatherer:
             self._threads = ThreadPoolExecutor(COPY_THREADS, thread_name_prefix="luna-copy")
         return self._threads
 
-    def _complete_oldest(self) -> None:
-        entry, facts, future = self._inflight[0]
+    def _complete_done(self) -> None:
+        """Wait for the oldest copy in flight, then close it and every one after it that is
+        done too: those in place are recorded together, in one transaction."""
         # Waiting is where Ctrl-C lands: the copy stays queued until it is done, so _drain
         # still records it.
-        error = future.result()
+        self._inflight[0][2].result()
         with interrupts.interrupts_deferred():
-            self._inflight.popleft()
-            self._complete(entry, facts, error)
+            done = []
+            while self._inflight and self._inflight[0][2].done():
+                entry, facts, future = self._inflight.popleft()
+                done.append((entry, facts, future.result()))
+            placed = [(entry, facts) for entry, facts, error in done if error is None]
+            failed = self._record_placed(placed) if placed else {}
+            for entry, facts, error in done:
+                self._complete(entry, facts, error or failed.get(entry.id))
 
     def _complete(self, entry, facts, error: str | None) -> None:
+        if isinstance(error, PlacedButKept):  # in place and recorded; the source stayed
+            self.report.fail(facts.path, error, entry.destination)
+            return
         if error is not None:
             self.journal.finish(entry)  # nothing was placed: the source is untouched
             if isinstance(error, AlreadyThere):
                 self._duplicate(facts, entry.destination, str(error))
-                return
-            if isinstance(error, Vanished):
+            elif isinstance(error, Vanished):
                 self.report.skip(facts.path, str(error))
-                return
-            if isinstance(error, DiskFull):
+            elif isinstance(error, DiskFull):
                 self._out_of_space(facts, entry.destination)
-                return
-        else:
-            error = self._record_placed(entry, facts)
-        if error is not None:
-            self.report.fail(facts.path, error, entry.destination)
+            else:
+                self.report.fail(facts.path, error, entry.destination)
             return
         self.report.steps.append(Step(facts.path, entry.destination, entry.operation))
         self._count(entry.operation, facts.size)
 
     def _drain(self) -> None:
-        """Finish every copy in flight (also after Ctrl-C: they are moments from done). A
-        Ctrl-C meanwhile stops nothing half-way: it is raised once all are recorded."""
+        """Finish every copy in flight (also after Ctrl-C: they are moments from done; files
+        queued but not yet journaled are left for the next run). A Ctrl-C meanwhile stops
+        nothing half-way: it is raised once all are recorded."""
         interrupted = False
         while self._inflight:
             try:
-                self._complete_oldest()
+                self._complete_done()
             except KeyboardInterrupt:
                 interrupted = True
         if self._threads is not None:
@@ -473,28 +492,38 @@ class Gatherer:
             self.report.copied += 1
         self.report.bytes_copied += size
 
-    def _record_placed(self, entry, facts) -> str | None:
-        """The file is in place: record it, then (a move) delete its source. Returns why
-        that failed, or None."""
-        dest = entry.destination
+    def _record_placed(self, placed: list[tuple]) -> dict:
+        """Files in place, (entry, facts) each: record them, then (a move) delete their
+        sources. Returns {entry id: PlacedButKept why} for each whose source stayed."""
 
-        def record():
-            placed = dataclasses.replace(facts, path=dest, mtime=os.stat(dest).st_mtime)
-            if entry.file_id is not None:  # recorded in place before: its row moves along
-                self.importer.move_row(entry.file_id, facts.path, dest)
-            self.importer.record(placed)
+        def record(_entries):
+            at_destination = []
+            for entry, facts in placed:
+                dest = entry.destination
+                at_destination.append(
+                    dataclasses.replace(facts, path=dest, mtime=os.stat(dest).st_mtime)
+                )
+                if entry.file_id is not None:  # recorded in place before: its row moves along
+                    self.importer.move_row(entry.file_id, facts.path, dest)
+            self.importer.record_many(at_destination)
 
-        try:
-            transfer.complete(
-                self.journal, entry, record, self.importer.in_transaction, self._folders
-            )
-        except place.TransferFailed as exc:
-            return str(exc)
-        return None
+        entries = [entry for entry, _ in placed]
+        failed = transfer.complete_many(
+            self.journal, entries, record, self.importer.in_transaction, self._folders
+        )
+        return {entry_id: PlacedButKept(why) for entry_id, why in failed.items()}
 
 
 COPY_THREADS = 3
-COPIES_IN_FLIGHT = 6  # bounded: each holds a journal entry and, briefly, a partial file
+# Files are journaled this many at a time, in one transaction, and the copies done at the
+# head of the queue are recorded together: a small file's copy costs a few statements, not
+# a few transactions.
+START_TOGETHER = 16
+COPIES_IN_FLIGHT = 32  # bounded: each holds a journal entry and, briefly, a partial file
+
+
+class PlacedButKept(str):
+    """In place and recorded, but (a move) its source could not be removed: a failure."""
 
 
 class AlreadyThere(str):

@@ -72,31 +72,44 @@ def complete(journal: Journal, entry: Entry, record, in_transaction, folders=Non
 
     Raises TransferFailed when the source could not be removed: the file is in place and
     recorded, and the source is still there."""
+    failed = complete_many(journal, [entry], lambda _: record(), in_transaction, folders)
+    if failed:
+        raise TransferFailed(failed[entry.id])
+
+
+def complete_many(journal: Journal, entries: list[Entry], record, in_transaction, folders=None):
+    """complete() for many files in place at once: `record(entries)` writes them all in
+    one transaction. Returns {entry id: why its source could not be removed} (a move's
+    file is then in place and recorded, and its source still there)."""
     # The journal still says "copying": recovery looks at the destination itself, and a
     # commit of its own for the step would cost a third of a small file's copy.
     crash_point("placed")
-    moving = entry.operation in MOVING
 
     def record_and_advance():
-        record()
-        if moving:
-            journal.advance(entry, "recorded")
-        else:
-            journal.finish(entry)
+        record(entries)
+        for entry in entries:
+            if entry.operation in MOVING:
+                journal.advance(entry, "recorded")
+            else:
+                journal.finish(entry)
 
     in_transaction(record_and_advance)
     crash_point("recorded")
-    if not moving:
-        return
-    try:
-        remove_source(entry.source, entry.content_sha, entry.destination, folders)
-    except (TransferFailed, OSError) as exc:
-        reason = str(exc) if isinstance(exc, TransferFailed) else exc.strerror
-        raise TransferFailed(
-            f"now at {for_humans(entry.destination)}, but the source could not be removed: {reason}"
-        ) from None
-    finally:
-        journal.finish(entry)
+    failed = {}
+    for entry in entries:
+        if entry.operation not in MOVING:
+            continue
+        try:
+            remove_source(entry.source, entry.content_sha, entry.destination, folders)
+        except (TransferFailed, OSError) as exc:
+            reason = str(exc) if isinstance(exc, TransferFailed) else exc.strerror
+            failed[entry.id] = (
+                f"now at {for_humans(entry.destination)}, but the source could not be "
+                f"removed: {reason}"
+            )
+        finally:
+            journal.finish(entry)
+    return failed
 
 
 MOVING = ("move", "organize")  # operations that remove the source once the file is in place

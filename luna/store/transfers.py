@@ -30,27 +30,27 @@ class Journal:
         self.db = db
 
     def begin(self, operation, source, destination, content_sha, size, file_id=None) -> Entry:
+        return self.begin_many([(operation, source, destination, content_sha, size, file_id)])[0]
 
-        temporary = temporary_name(destination)
+    def begin_many(self, transfers: list[tuple]) -> list[Entry]:
+        """Journal rows for (operation, source, destination, content_sha, size, file_id),
+        committed together before any of those files is touched."""
+        entries = []
         with self.db.atomic("IMMEDIATE"):
-            cursor = self.db.execute_sql(
-                "INSERT INTO transfer (operation, source, destination, temporary, content_sha, "
-                "size_bytes, file_id, state, started) VALUES (?, ?, ?, ?, ?, ?, ?, 'copying', ?)",
-                (
-                    operation,
-                    to_db(source),
-                    to_db(destination),
-                    to_db(temporary),
-                    content_sha,
-                    size,
-                    file_id,
-                    now(),
-                ),
-            )
-        return Entry(
-            cursor.lastrowid, operation, source, destination, temporary, content_sha, size,
-            file_id, "copying",
-        )  # fmt: skip
+            for operation, source, destination, content_sha, size, file_id in transfers:
+                temporary = temporary_name(destination)
+                cursor = self.db.execute_sql(
+                    "INSERT INTO transfer (operation, source, destination, temporary, "
+                    "content_sha, size_bytes, file_id, state, started) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'copying', ?)",
+                    (operation, to_db(source), to_db(destination), to_db(temporary),
+                     content_sha, size, file_id, now()),
+                )  # fmt: skip
+                entries.append(
+                    Entry(cursor.lastrowid, operation, source, destination, temporary,
+                          content_sha, size, file_id, "copying")
+                )  # fmt: skip
+        return entries
 
     def advance(self, entry: Entry, state: str) -> None:
         """Outside a transaction: commits at once. Inside one: lands with it."""
