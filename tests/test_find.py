@@ -276,3 +276,32 @@ def test_paths_and_json_agree_under_every_kind_of_filter(library):
         _, out, _ = run_cli("find", *args, "-0")  # -0: one name has a newline in it
         _, doc, _ = run_cli("find", *args, "--json")
         assert out.split("\0")[:-1] == [f["path"] for f in json.loads(doc)["files"]], args
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "2019-06-01 12:00:00",
+        "2019-06-01 12:00:00.123456",
+        "2019-06-01 12:00:00.000000",  # no microseconds: isoformat leaves them out
+        "2019-06-01T12:00:00",
+        "2019-06-01 12:00",
+        "2019-06-01 12:00:00+02:00",
+        "2019-06-01 12:00:00,123456",
+        "2019-W05-3 12:00:00",
+        "20190601T120000",
+        "2019-06-01 24:00:00",
+        "garbage",
+        "",
+        None,
+        12,
+    ],
+)
+@pytest.mark.parametrize("offset", [None, 120, -330])
+def test_a_stored_time_reads_as_iso_local_made_it(stored, offset):
+    """Records take the stored text's shortcut only where the datetime's own isoformat
+    would write the same text; anything else (or unreadable, None) reads as before."""
+    from luna.search.query import as_datetime, local_time
+    from luna.timefmt import iso_local
+
+    assert local_time(stored, offset) == iso_local(as_datetime(stored), offset)
