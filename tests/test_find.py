@@ -270,12 +270,19 @@ def test_paths_and_json_agree_under_every_kind_of_filter(library):
         ["--any-tag", "beach", "--any-tag", "party"],
         ["--untagged"],
         ["--near", "43.7,7.26", "--radius", "20km"],
+        # By distance, --paths reads only each row's path and place: the same files, in
+        # the same order, with the same offset and limit as the records.
+        ["--near", "43.7,7.26", "--radius", "20000km", "--sort", "distance"],
+        ["--near", "43.7,7.26", "--radius", "20000km", "--sort", "-name", "--offset", "1"],
+        ["--near", "43.7,7.26", "--radius", "20000km", "--limit", "2", "--offset", "1"],
         ["--tag", "beach", "--after", "2020"],
         ["--sort", "-size", "--limit", "3"],
     ):
         _, out, _ = run_cli("find", *args, "-0")  # -0: one name has a newline in it
         _, doc, _ = run_cli("find", *args, "--json")
         assert out.split("\0")[:-1] == [f["path"] for f in json.loads(doc)["files"]], args
+        _, number, _ = run_cli("find", *args, "--count")
+        assert int(number) == json.loads(doc)["count"], args
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,9 @@ then the exact great-circle distance filters (and sorts) them here.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from luna.errors import BadValue
 from luna.names import uuid_text
@@ -23,6 +24,7 @@ from luna.values import When
 if TYPE_CHECKING:
     import sqlite3
 
+T = TypeVar("T")
 _from_iso = dt.datetime.fromisoformat
 SORTS = ("date", "-date", "name", "-name", "size", "-size", "distance")
 
@@ -111,20 +113,27 @@ def find(con: sqlite3.Connection, q: Query) -> list[Hit]:
     by_distance = q.near is not None
     rows = Search(con).rows(q, _boxes(q), limit=not by_distance)
     hits = [Hit(*row) for row in rows]
-    return _within(hits, q) if by_distance else hits
+    if not by_distance:
+        return hits
+    near = _within(q, ((h.latitude, h.longitude, h.path, h) for h in hits))
+    for distance, hit in near:
+        hit.distance_m = distance
+    return [hit for _, hit in near]
 
 
 def find_paths(con: sqlite3.Connection, q: Query) -> list[str]:
-    """Only the paths: what `--paths` and `-0` print, without building a record per file."""
-    if q.near is not None:
-        return [hit.path for hit in find(con, q)]
+    """Only the paths: what `--paths` and `-0` print, without building a record per file
+    (by distance: from each row's path and place alone)."""
     validate(q)
-    return Search(con).paths(q, _boxes(q))
+    if q.near is None:
+        return Search(con).paths(q, _boxes(q))
+    places = Search(con).places(q, _boxes(q))
+    return [path for _, path in _within(q, ((lat, lon, p, p) for p, lat, lon in places))]
 
 
 def count(con: sqlite3.Connection, q: Query) -> int:
     if q.near is not None:
-        return len(find(con, q))
+        return len(find_paths(con, q))
     validate(q)
     unfiltered = q == Query(sort=q.sort, acting_user=q.acting_user)
     total = Search(con).count(q, _boxes(q), filtered=not unfiltered)
@@ -134,23 +143,25 @@ def count(con: sqlite3.Connection, q: Query) -> int:
     return total if q.limit is None else min(total, q.limit)
 
 
-def _within(hits: list[Hit], q: Query) -> list[Hit]:
-    """The exact great-circle filter after the boxes' coarse one."""
+def _within(q: Query, places: Iterable[tuple[float | None, float | None, str, T]]):
+    """The exact great-circle filter after the boxes' coarse one: of `places` (latitude,
+    longitude, path, item), in the search's order, (distance, item) for those within the
+    radius, sorted by distance (then path) for --sort distance, offset and limit applied."""
     from luna.search.geo import distance_m
 
     assert q.near is not None
     lat, lon = q.near
-    kept = []
-    for hit in hits:
-        if hit.latitude is None or hit.longitude is None:
+    kept: list[tuple[float, str, T]] = []
+    for latitude, longitude, path, item in places:
+        if latitude is None or longitude is None:
             continue  # the boxes select located files only
-        hit.distance_m = distance_m(lat, lon, hit.latitude, hit.longitude)
-        if hit.distance_m <= q.radius_m:
-            kept.append(hit)
+        distance = distance_m(lat, lon, latitude, longitude)
+        if distance <= q.radius_m:
+            kept.append((distance, path, item))
     if q.sort == "distance":
-        kept.sort(key=lambda h: (h.distance_m or 0.0, h.path))
+        kept.sort(key=lambda k: (k[0], k[1]))
     end = None if q.limit is None else q.offset + q.limit
-    return kept[q.offset : end]
+    return [(distance, item) for distance, _, item in kept[q.offset : end]]
 
 
 @dataclass
