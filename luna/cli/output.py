@@ -9,14 +9,9 @@ import functools
 import json
 import os
 import sys
-from typing import Annotated
-
-import typer
 
 from luna.errors import LunaError
 from luna.fsnames import is_utf8, json_ready
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 
 
 def stderr_console():
@@ -104,6 +99,8 @@ def handle_errors(fn):
             return fn(*args, **kwargs)
         except LunaError as exc:
             error(str(exc))
+            import typer  # here, not above: `luna find` also renders without Typer
+
             raise typer.Exit(int(exc.exit_status)) from None
 
     return wrapper
@@ -111,40 +108,6 @@ def handle_errors(fn):
 
 def debug_enabled() -> bool:
     return bool(os.environ.get("LUNA_DEBUG"))
-
-
-# -- options shared by the organizing commands ---------------------------------------------
-
-FilesArgument = Annotated[
-    list[str],
-    typer.Argument(
-        metavar="FILE...",
-        help="Paths (a folder means every library file in it), ids or id prefixes; "
-        "'-' reads them from stdin.",
-    ),
-]
-NullInputOption = Annotated[
-    bool,
-    typer.Option("--null-input", "-z", help="With '-': names on stdin are NUL-separated."),
-]
-# The spelling before 0.x: `-0` now means NUL-terminated *output* wherever it exists.
-LegacyNullOption = Annotated[bool, typer.Option("--null", "-0", hidden=True)]
-SkipMissingOption = Annotated[
-    bool,
-    typer.Option("--skip-missing", help="Ignore FILEs not in the library instead of failing."),
-]
-DryRunOption = Annotated[
-    bool, typer.Option("--dry-run", "-n", help="Say what would change; change nothing.")
-]
-YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-ActAsOption = Annotated[
-    str | None,
-    typer.Option(
-        "--as", help="Act as USER (default: $LUNA_USER, else your login).", metavar="USER"
-    ),
-]
-# The spelling before 0.x, which `find --user` (owned by) made ambiguous.
-LegacyUserOption = Annotated[str | None, typer.Option("--user", "-u", hidden=True)]
 
 
 def file_refs(refs: list[str], *, null: bool) -> list[str]:
@@ -166,6 +129,8 @@ def confirm_deletion(what: str, yes: bool) -> None:
         return
     if not sys.stdin.isatty():
         raise LunaError(f"refusing to delete {what} without --yes (stdin is not a terminal)")
+    import typer
+
     if not typer.confirm(f"Delete {what}?", default=False, err=True):
         raise LunaError(f"not deleted: {what}")
 
