@@ -312,3 +312,59 @@ def test_a_stored_time_reads_as_iso_local_made_it(stored, offset):
     from luna.timefmt import iso_local
 
     assert local_time(stored, offset) == iso_local(as_datetime(stored), offset)
+
+
+def _hit(**changes):
+    from luna.search.query import Hit
+
+    fields = dict(
+        id="0123456789abcdef0123456789abcdef", path="/p/a.jpg", filename="a.jpg",
+        kind="photo", mime_type="image/jpeg", size_bytes=12, start="2019-06-01 12:00:00",
+        end=None, utc_offset=None, latitude=None, longitude=None, altitude=None, width=None,
+        height=None, content_sha="ab" * 32, missing_since=None, owner_id=1,
+    )  # fmt: skip
+    return Hit(**{**fields, **changes})
+
+
+@pytest.mark.parametrize(
+    ("changes", "tags"),
+    [
+        ({}, []),
+        ({}, None),
+        ({}, ["x", 'q"t', "ünï", "a\\b", "tab\there"]),
+        ({"path": '/é/quo"te\\back\nline\x01\x7f😀.jpg', "filename": "\u2028\t.jpg"}, []),
+        ({"latitude": 48.855000000000004, "longitude": -2.5e-07, "altitude": 1e16}, []),
+        ({"latitude": 0.0, "longitude": -0.0, "altitude": 35}, []),
+        ({"width": 4032, "height": 3024, "size_bytes": 2**63 - 1}, []),
+        ({"start": "2019-06-01 12:00:00.5", "end": "2019-06-01 12:05:00", "utc_offset": -330}, []),
+        ({"start": "garbage", "end": "2019-06-01T12:00:00+02:00", "utc_offset": 60}, []),
+        ({"missing_since": "2020-01-01 00:00:00", "distance_m": 1234.5678}, []),
+        ({"distance_m": 0.04}, []),
+    ],
+)
+def test_find_json_writes_each_record_as_the_encoder_would(changes, tags):
+    """`find --json` writes a file's record straight from its hit (luna.cli.find_run):
+    byte for byte what encoding hit_record's dict gives."""
+    from luna.cli.find_run import file_json
+    from luna.cli.output import _ENCODE
+    from luna.search.query import hit_record
+
+    hit = _hit(**changes)
+    assert file_json(hit, tags) == _ENCODE(hit_record(hit, tags))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"latitude": float("inf")}, {"altitude": float("nan")}, {"size_bytes": "12"},
+     {"width": True}, {"kind": None}, {"path": b"/p"}],
+)  # fmt: skip
+def test_a_value_of_another_type_is_left_to_the_encoder(changes):
+    """Values SQLite could hold but luna never writes: the record goes through the
+    encoder (NaN, Infinity, a number as text...), never out as wrong JSON."""
+    from luna.cli.find_run import _json_records
+    from luna.cli.output import _ENCODE, Encoded
+    from luna.search.query import Found, hit_record
+
+    hit = _hit(**changes)
+    (record,) = _json_records(Found([hit], {}))
+    assert not isinstance(record, Encoded) and _ENCODE(record) == _ENCODE(hit_record(hit, []))

@@ -4,14 +4,18 @@ type, by luna.cli.quick_find without loading Typer. Kept lean: this runs inside 
 loops, so heavy modules load only when an output needs them.
 """
 
+import json
 import sys
 from pathlib import Path
 
 from luna import values
-from luna.cli.output import human_size, print_json, print_paths
+from luna.cli.output import Encoded, human_size, print_json, print_paths
 from luna.cli.render import FILE_COLUMNS, Listing, Output, print_document, render, write_template
 from luna.cli.usage import one_output_mode, read_filters
 from luna.errors import BadValue
+from luna.fsnames import is_utf8
+from luna.names import uuid_text
+from luna.search.query import Hit, hit_record, local_time
 
 DEFAULT_RADIUS_M = 1000.0
 
@@ -110,6 +114,9 @@ def _print_found(found, mode: str, output: Output) -> None:
         write_template(template, _template_fields(found, template))
     elif mode == "geojson":
         print_json(_feature_collection(found.records()))
+    elif mode == "json":
+        # render's document, with each record written as text straight from its hit.
+        print_document({"count": len(found), "files": _json_records(found)})
     else:
         render(_listing(found.records()), output)
 
@@ -158,6 +165,65 @@ def _feature_collection(records: list[dict]) -> dict:
             }
         )
     return {"type": "FeatureCollection", "features": features}
+
+
+def _json_records(found) -> list:
+    """The records of --json, each as JSON text where file_json can write it (else the
+    record itself, which print_json encodes as usual)."""
+    tags = found.tags
+    records: list = []
+    for hit in found.hits:
+        names = tags.get(hit.id, []) if tags is not None else None
+        try:
+            text = file_json(hit, names)
+        except TypeError:  # a value of a type file_json does not write
+            records.append(hit_record(hit, names))
+            continue
+        # A name that is not UTF-8 gets its readable form and base64 (print_json does it).
+        records.append(Encoded(text) if is_utf8(text) else hit_record(hit, names))
+    return records
+
+
+def file_json(h: Hit, tags: list[str] | None) -> str:
+    """`hit_record(h, tags)` as the JSON text print_json writes for it, built straight from
+    the hit: a dict per file, then encoding its keys and values one by one, costs twice as
+    much (tests/test_find.py compares the two on every kind of value). TypeError for a
+    value of another type than the file table's own (the caller then encodes the record)."""
+    size, latitude, longitude, altitude, width, height, distance = _numbers(
+        h.size_bytes, h.latitude, h.longitude, h.altitude, h.width, h.height,
+        None if h.distance_m is None else round(h.distance_m, 1),
+    )  # fmt: skip
+    start = local_time(h.start, h.utc_offset)
+    end = None if h.end is None else local_time(h.end, h.utc_offset)
+    return (
+        f'{{"id": {_quoted(uuid_text(h.id))}, "path": {_quoted(h.path)}, '
+        f'"filename": {_quoted(h.filename)}, "kind": {_quoted(h.kind)}, '
+        f'"mime_type": {_quoted(h.mime_type)}, "size_bytes": {size}, '
+        f'"start": {"null" if start is None else _quoted(start)}, '
+        f'"end": {"null" if end is None else _quoted(end)}, "latitude": {latitude}, '
+        f'"longitude": {longitude}, "altitude": {altitude}, "width": {width}, '
+        f'"height": {height}, "content_sha": {_quoted(h.content_sha)}, '
+        f'"tags": {"null" if tags is None else "[" + ", ".join(map(_quoted, tags)) + "]"}, '
+        f'"missing": {"false" if h.missing_since is None else "true"}, "distance_m": {distance}}}'
+    )
+
+
+# A str as JSON text with non-ASCII characters kept (json's own, in C); TypeError otherwise.
+_quoted = json.encoder.encode_basestring
+
+
+def _numbers(*values: float | None) -> list[str]:
+    """Numbers as json writes them: int's and float's repr, "null" for None. NaN and the
+    infinities (json has spellings of its own) and anything else are a TypeError."""
+    texts = []
+    for value in values:
+        if value is None:
+            texts.append("null")
+        elif type(value) is int or (type(value) is float and value - value == 0.0):
+            texts.append(repr(value))
+        else:
+            raise TypeError(f"not a JSON number: {value!r}")
+    return texts
 
 
 def _template_fields(found, template: str):
