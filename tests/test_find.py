@@ -368,3 +368,22 @@ def test_a_value_of_another_type_is_left_to_the_encoder(changes):
     hit = _hit(**changes)
     (record,) = _json_records(Found([hit], {}))
     assert not isinstance(record, Encoded) and _ENCODE(record) == _ENCODE(hit_record(hit, []))
+
+
+@pytest.mark.parametrize("what", ["tags", "albums", "events"])
+def test_names_read_in_one_pass_are_those_looked_up_file_by_file(library, library_path, what,
+                                                                 monkeypatch):  # fmt: skip
+    """A listing of most of the library reads every link once instead of looking each
+    file up: the same names, in the same order, and only for the files asked about."""
+    import sqlite3
+
+    from luna.store import organization
+
+    con = sqlite3.connect(library_path)
+    ids = [row[0] for row in con.execute("SELECT id FROM file ORDER BY path")]
+    for asked in (ids, ids[::2], ids[:1], []):
+        monkeypatch.setattr(organization, "_SCAN_FROM", 10**9)
+        looked_up = organization.names_by_file(con, asked, what)
+        monkeypatch.setattr(organization, "_SCAN_FROM", 0)
+        assert organization.names_by_file(con, asked, what) == looked_up
+    assert looked_up == {} and organization.names_by_file(con, ids, what)

@@ -214,16 +214,16 @@ _quoted = json.encoder.encode_basestring
 
 def _numbers(*values: float | None) -> list[str]:
     """Numbers as json writes them: int's and float's repr, "null" for None. NaN and the
-    infinities (json has spellings of its own) and anything else are a TypeError."""
-    texts = []
-    for value in values:
-        if value is None:
-            texts.append("null")
-        elif type(value) is int or (type(value) is float and value - value == 0.0):
-            texts.append(repr(value))
-        else:
-            raise TypeError(f"not a JSON number: {value!r}")
+    infinities (json has spellings of its own) and any other type are a TypeError."""
+    if not _NUMBER_TYPES.issuperset(map(type, values)):
+        raise TypeError(f"not all JSON numbers: {values!r}")
+    texts = ["null" if value is None else repr(value) for value in values]
+    if "inf" in texts or "-inf" in texts or "nan" in texts:
+        raise TypeError(f"not all finite: {values!r}")
     return texts
+
+
+_NUMBER_TYPES = frozenset({int, float, type(None)})  # not bool, which json writes as true
 
 
 def _template_fields(found, template: str):

@@ -78,13 +78,10 @@ def _value_text(value) -> str:
     if isinstance(value, list) and value and all(isinstance(v, dict | list) for v in value):
         return "[\n    " + ",\n    ".join(map(_ENCODE, value)) + "\n  ]"
     if isinstance(value, list) and value and all(isinstance(v, dict | Encoded) for v in value):
-        return "[\n    " + ",\n    ".join(_record_text(v) for v in value) + "\n  ]"
+        records = [v if isinstance(v, Encoded) else _ENCODE(v) for v in value]
+        return "[\n    " + ",\n    ".join(records) + "\n  ]"
     text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
     return text.replace("\n", "\n  ")  # nested under its key
-
-
-def _record_text(record: dict | Encoded) -> str:
-    return record if isinstance(record, Encoded) else _ENCODE(record)
 
 
 def print_jsonl(rows) -> None:
