@@ -387,3 +387,14 @@ def test_names_read_in_one_pass_are_those_looked_up_file_by_file(library, librar
         monkeypatch.setattr(organization, "_SCAN_FROM", 0)
         assert organization.names_by_file(con, asked, what) == looked_up
     assert looked_up == {} and organization.names_by_file(con, ids, what)
+
+
+def test_the_cycle_collector_is_back_on_after_a_listing(library):
+    """A listing pauses the cycle collector while it is built (luna.cli.find_run); a
+    program that runs find in its own process gets it back, after an error too."""
+    import gc
+
+    assert run_cli("find", "--json")[0] == 0
+    assert gc.isenabled()
+    assert run_cli("find", "--format", "{nope}")[0] != 0
+    assert gc.isenabled()

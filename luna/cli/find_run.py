@@ -4,6 +4,8 @@ type, by luna.cli.quick_find without loading Typer. Kept lean: this runs inside 
 loops, so heavy modules load only when an output needs them.
 """
 
+import contextlib
+import gc
 import json
 import sys
 from pathlib import Path
@@ -105,7 +107,24 @@ def run_find(
         else:
             # --format reads the tags (a query) only if the template asks for them.
             with_tags = mode != "template" or "{tags" in (output.template or "")
-            _print_found(lib.find(q, with_tags=with_tags), mode, output)
+            with _no_cycle_collection():
+                _print_found(lib.find(q, with_tags=with_tags), mode, output)
+
+
+@contextlib.contextmanager
+def _no_cycle_collection():
+    """A listing is tens of thousands of objects made at once, none in a reference cycle,
+    all alive until printed: the cycle collector, set off by their number, would walk
+    them again and again for nothing (a sixth of `find --json`'s time). Memory is freed as
+    ever; only the search for cycles waits, until the listing is printed."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _print_found(found, mode: str, output: Output) -> None:
