@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from luna.errors import BadValue
 
@@ -103,8 +103,7 @@ _WHEN = re.compile(
 MAX_OFFSET_MINUTES = 14 * 60  # UTC-14:00 to UTC+14:00, as EXIF offsets are read
 
 
-@dataclass(frozen=True)
-class When:
+class When(NamedTuple):
     """A date or time as typed. `moment` is the first instant it names and `after` the
     first instant after it: 2019-06 names all of June, 2019-06-01 that day, 14:00 that
     minute. `date_only` when no time was given. The UTC offset is kept as typed, not

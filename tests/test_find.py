@@ -398,3 +398,15 @@ def test_the_cycle_collector_is_back_on_after_a_listing(library):
     assert gc.isenabled()
     assert run_cli("find", "--format", "{nope}")[0] != 0
     assert gc.isenabled()
+
+
+def test_a_query_compares_by_its_filters_and_owns_its_lists():
+    from luna.search.query import Query
+
+    assert Query() == Query(sort="date") != Query(tags=["beach"])
+    a, b = Query(), Query()
+    a.tags.append("x")
+    assert b.tags == [] and Query().tags == []
+    assert "tags=['x']" in repr(a)
+    with pytest.raises(TypeError):
+        Query(tag=["x"])

@@ -159,13 +159,14 @@ def test_the_same_command_line_gives_the_same_answer_either_way(odd_library, tmp
 
 
 def test_a_search_loads_neither_typer_nor_rich_nor_peewee(odd_library, tmp_path):
-    """What the quick reader is for: a search in a shell loop does not pay for them."""
+    """What the quick reader is for: a search in a shell loop does not pay for them (nor
+    for dataclasses, which loads inspect, ast and dis)."""
     script = (
         "import sys\n"
         "from luna.cli.entry import main\n"
         "main()\n"
         "loaded = [m for m in sys.modules if m.split('.')[0] in "
-        "('typer', 'click', 'rich', 'peewee')]\n"
+        "('typer', 'click', 'rich', 'peewee', 'dataclasses', 'inspect')]\n"
         "sys.stderr.write(' '.join(sorted(loaded)) or '-')\n"
     )
     for argv in (["find", "--json"], ["find", "--near", "48.85,2.35", "--paths"], ["find"]):

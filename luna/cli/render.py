@@ -9,7 +9,7 @@ options are added to each of them by luna.cli.options.listing_options. No Typer 
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from luna import values
 from luna.cli.output import print_json, print_jsonl, print_paths, stdout_console
@@ -38,8 +38,7 @@ FILE_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
-class Output:
+class Output(NamedTuple):
     """The output asked for on the command line; `mode` says which one wins."""
 
     json: bool = False
@@ -94,8 +93,7 @@ def print_document(document: dict | Result) -> None:
     print_json(document.to_json() if isinstance(document, Result) else envelope(document))
 
 
-@dataclass
-class Listing:
+class Listing(NamedTuple):
     """Rows to print. `key` names the list in the --json document ("files", "tags"),
     `columns` are the CSV columns, `table` the columns people see, `document` the --json
     document's other keys. `flat` turns a record into one value per column (for CSV,
@@ -108,7 +106,7 @@ class Listing:
     flat: Callable[[dict], dict] | None = None
     view: Callable[[dict], dict] | None = None
     title: str | None = None
-    document: dict = field(default_factory=dict)
+    document: dict = {}  # noqa: RUF012 - read, never changed
     # What a program gets without asking: "paths" for lists of files, else "tsv".
     piped: str = "tsv"
     empty: str | None = None  # said on stderr when a person gets no rows

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from luna.errors import BadValue
 from luna.names import uuid_text
-from luna.results import Result
+from luna.results import Plain, Result
 from luna.store import search as search_store
 from luna.store.search import Search
 from luna.timefmt import iso_local, with_offset
@@ -29,8 +28,10 @@ _from_iso = dt.datetime.fromisoformat
 SORTS = ("date", "-date", "name", "-name", "size", "-size", "distance")
 
 
-@dataclass
-class Query:
+class Query(Plain):
+    """What a search asks for: each of `luna find`'s filters, by keyword
+    (`Query(tags=["beach"], after="2019")`); every one left out matches everything."""
+
     after: str | When | None = None  # the --after WHEN as given, or read (luna.values.when)
     before: str | When | None = None
     on: str | When | None = None
@@ -38,13 +39,13 @@ class Query:
     radius_m: float = 1000.0
     bbox: tuple[float, float, float, float] | None = None
     has_location: bool | None = None
-    tags: list[str] = field(default_factory=list)
-    any_tags: list[str] = field(default_factory=list)
-    not_tags: list[str] = field(default_factory=list)
+    tags: list[str] = []
+    any_tags: list[str] = []
+    not_tags: list[str] = []
     untagged: bool = False
     album: str | None = None
     event: str | None = None
-    kinds: list[str] = field(default_factory=list)
+    kinds: list[str] = []
     mime: str | None = None
     camera: str | None = None
     name: str | None = None
@@ -60,10 +61,23 @@ class Query:
     offset: int = 0
     acting_user: str | None = None  # whose album roles apply to --album
 
+    def __init__(self, **filters):
+        unknown = filters.keys() - set(self._fields)
+        if unknown:
+            raise TypeError(f"Query() got unexpected keyword arguments: {sorted(unknown)}")
+        for name in _LISTS:
+            setattr(self, name, [])  # each query its own lists, never the class's
+        for name, value in filters.items():
+            setattr(self, name, value)
 
-@dataclass
-class Hit:
-    """One file found, with what the output formats need."""
+
+Query._fields = tuple(name for name in Query.__annotations__ if not name.startswith("_"))
+_LISTS = ("tags", "any_tags", "not_tags", "kinds")
+
+
+class Hit(NamedTuple):
+    """One file found, with what the output formats need (a tuple: 20,000 of them are
+    made in a blink)."""
 
     id: str
     path: str
@@ -116,9 +130,7 @@ def find(con: sqlite3.Connection, q: Query) -> list[Hit]:
     if not by_distance:
         return hits
     near = _within(q, ((h.latitude, h.longitude, h.path, h) for h in hits))
-    for distance, hit in near:
-        hit.distance_m = distance
-    return [hit for _, hit in near]
+    return [hit._replace(distance_m=distance) for distance, hit in near]
 
 
 def find_paths(con: sqlite3.Connection, q: Query) -> list[str]:
@@ -164,13 +176,15 @@ def _within(q: Query, places: Iterable[tuple[float | None, float | None, str, T]
     return [(distance, item) for distance, _, item in kept[q.offset : end]]
 
 
-@dataclass
-class Found(Result):
+class Found(Plain, Result):
     """What a search found: its hits, and each one's tag names by file id (None when the
     search was told not to read them)."""
 
-    hits: list[Hit]
-    tags: dict[str, list[str]] | None = None
+    _fields = ("hits", "tags")
+
+    def __init__(self, hits: list[Hit], tags: dict[str, list[str]] | None = None):
+        self.hits = hits
+        self.tags = tags
 
     def records(self) -> list[dict]:
         """The hits as --json, --jsonl and --csv give them."""
