@@ -49,23 +49,34 @@ def print_json(data) -> None:
     """One JSON document: its keys a line each, and in a list of records (files, tags,
     groups) a record per line, so that 20,000 files print in a fraction of a second (the
     C encoder writes each record; indenting every field would take Python's own, 4x
-    slower) and stay readable and grep-able."""
-    text = _document_text(data)
-    if not (text.isascii() or is_utf8(text)):
+    slower) and stay readable and grep-able. Written in its parts, not joined first: a
+    listing's records are 10 MB, and each copy of them costs as much as a query."""
+    parts = _document_parts(data)
+    if not all(part.isascii() or is_utf8(part) for part in parts):
         # A file name that is not UTF-8: JSON must be text, so it gets a readable form and
         # its exact bytes in base64 beside it (luna.fsnames.json_ready).
-        text = _document_text(json_ready(data))
-    sys.stdout.write(text + "\n")
+        parts = _document_parts(json_ready(data))
+    write = sys.stdout.write
+    for part in parts:
+        write(part)
+    write("\n")
 
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
-def _document_text(data) -> str:
+def _document_parts(data) -> list[str]:
+    """The document's text, in parts to be written one after the other."""
     if not isinstance(data, dict) or not data:
-        return json.dumps(data, indent=2, ensure_ascii=False, default=str)
-    fields = [f"  {_ENCODE(str(key))}: {_value_text(value)}" for key, value in data.items()]
-    return "{\n" + ",\n".join(fields) + "\n}"
+        return [json.dumps(data, indent=2, ensure_ascii=False, default=str)]
+    parts = ["{\n"]
+    for key, value in data.items():
+        if len(parts) > 1:
+            parts.append(",\n")
+        parts.append(f"  {_ENCODE(str(key))}: ")
+        parts += _value_parts(value)
+    parts.append("\n}")
+    return parts
 
 
 class Encoded(str):
@@ -74,14 +85,14 @@ class Encoded(str):
     without first building a dict for each (luna.cli.find_run)."""
 
 
-def _value_text(value) -> str:
+def _value_parts(value) -> list[str]:
     if isinstance(value, list) and value and all(isinstance(v, dict | list) for v in value):
-        return "[\n    " + ",\n    ".join(map(_ENCODE, value)) + "\n  ]"
+        return ["[\n    ", ",\n    ".join(map(_ENCODE, value)), "\n  ]"]
     if isinstance(value, list) and value and all(isinstance(v, dict | Encoded) for v in value):
         records = [v if isinstance(v, Encoded) else _ENCODE(v) for v in value]
-        return "[\n    " + ",\n    ".join(records) + "\n  ]"
+        return ["[\n    ", ",\n    ".join(records), "\n  ]"]
     text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
-    return text.replace("\n", "\n  ")  # nested under its key
+    return [text.replace("\n", "\n  ")]  # nested under its key
 
 
 def print_jsonl(rows) -> None:
