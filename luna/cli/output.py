@@ -79,17 +79,22 @@ def _document_parts(data) -> list[str]:
     return parts
 
 
-class Encoded(str):
+class Encoded:
     """A record already written as JSON text, exactly as _ENCODE would write it, and valid
     UTF-8: print_json places it as it is. What lets `find --json` write 20,000 files
     without first building a dict for each (luna.cli.find_run)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
 
 
 def _value_parts(value) -> list[str]:
     if isinstance(value, list) and value and all(isinstance(v, dict | list) for v in value):
         return ["[\n    ", ",\n    ".join(map(_ENCODE, value)), "\n  ]"]
     if isinstance(value, list) and value and all(isinstance(v, dict | Encoded) for v in value):
-        records = [v if isinstance(v, Encoded) else _ENCODE(v) for v in value]
+        records = [v.text if isinstance(v, Encoded) else _ENCODE(v) for v in value]
         return ["[\n    ", ",\n    ".join(records), "\n  ]"]
     text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
     return [text.replace("\n", "\n  ")]  # nested under its key
