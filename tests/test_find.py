@@ -326,48 +326,57 @@ def _hit(**changes):
     return Hit(**{**fields, **changes})
 
 
-@pytest.mark.parametrize(
-    ("changes", "tags"),
-    [
-        ({}, []),
-        ({}, None),
-        ({}, ["x", 'q"t', "ünï", "a\\b", "tab\there"]),
-        ({"path": '/é/quo"te\\back\nline\x01\x7f😀.jpg', "filename": "\u2028\t.jpg"}, []),
-        ({"latitude": 48.855000000000004, "longitude": -2.5e-07, "altitude": 1e16}, []),
-        ({"latitude": 0.0, "longitude": -0.0, "altitude": 35}, []),
-        ({"width": 4032, "height": 3024, "size_bytes": 2**63 - 1}, []),
-        ({"start": "2019-06-01 12:00:00.5", "end": "2019-06-01 12:05:00", "utc_offset": -330}, []),
-        ({"start": "garbage", "end": "2019-06-01T12:00:00+02:00", "utc_offset": 60}, []),
-        ({"missing_since": "2020-01-01 00:00:00", "distance_m": 1234.5678}, []),
-        ({"distance_m": 0.04}, []),
-    ],
-)
+ODD_HITS = [
+    ({}, []),
+    ({}, None),
+    ({}, ["x", 'q"t', "ünï", "a\\b", "tab\there"]),
+    ({"path": '/é/quo"te\\back\nline\x01\x7f😀.jpg', "filename": "\u2028\t.jpg"}, []),
+    ({"latitude": 48.855000000000004, "longitude": -2.5e-07, "altitude": 1e16}, []),
+    ({"latitude": 0.0, "longitude": -0.0, "altitude": 35}, []),
+    ({"width": 4032, "height": 3024, "size_bytes": 2**63 - 1}, []),
+    ({"start": "2019-06-01 12:00:00.5", "end": "2019-06-01 12:05:00", "utc_offset": -330}, []),
+    ({"start": "garbage", "end": "2019-06-01T12:00:00+02:00", "utc_offset": 60}, []),
+    ({"missing_since": "2020-01-01 00:00:00", "distance_m": 1234.5678}, []),
+    ({"distance_m": 0.04}, []),
+    ({"latitude": float("inf"), "altitude": float("nan"), "width": True}, []),
+]
+
+
+@pytest.mark.parametrize(("changes", "tags"), ODD_HITS)
 def test_find_json_writes_each_record_as_the_encoder_would(changes, tags):
-    """`find --json` writes a file's record straight from its hit (luna.cli.find_run):
+    """`find --json` writes the files' records straight from the hits (luna.cli.find_run):
     byte for byte what encoding hit_record's dict gives."""
-    from luna.cli.find_run import file_json
+    from luna.cli.find_run import files_json
     from luna.cli.output import _ENCODE
     from luna.search.query import hit_record
 
     hit = _hit(**changes)
-    assert file_json(hit, tags) == _ENCODE(hit_record(hit, tags))
+    assert files_json([hit], [tags]) == [_ENCODE(hit_record(hit, tags))]
 
 
-@pytest.mark.parametrize(
-    "changes",
-    [{"latitude": float("inf")}, {"altitude": float("nan")}, {"size_bytes": "12"},
-     {"width": True}, {"kind": None}, {"path": b"/p"}],
-)  # fmt: skip
+def test_find_json_writes_a_listing_of_every_kind_of_record_as_the_encoder_would():
+    from luna.cli.find_run import files_json
+    from luna.cli.output import _ENCODE
+    from luna.search.query import hit_record
+
+    hits = [_hit(**changes) for changes, _ in ODD_HITS]
+    tags = [names for _, names in ODD_HITS]
+    expected = [_ENCODE(hit_record(h, t)) for h, t in zip(hits, tags, strict=True)]
+    assert files_json(hits, tags) == expected
+
+
+@pytest.mark.parametrize("changes", [{"size_bytes": "12"}, {"kind": None}, {"path": b"/p"}])
 def test_a_value_of_another_type_is_left_to_the_encoder(changes):
-    """Values SQLite could hold but luna never writes: the record goes through the
-    encoder (NaN, Infinity, a number as text...), never out as wrong JSON."""
+    """Values SQLite could hold but luna never writes: the records go through the
+    encoder, never out as wrong JSON."""
     from luna.cli.find_run import _json_records
     from luna.cli.output import _ENCODE, Encoded
     from luna.search.query import Found, hit_record
 
-    hit = _hit(**changes)
-    (record,) = _json_records(Found([hit], {}))
-    assert not isinstance(record, Encoded) and _ENCODE(record) == _ENCODE(hit_record(hit, []))
+    hits = [_hit(), _hit(**changes)]
+    records = _json_records(Found(hits, {}))
+    assert not any(isinstance(r, Encoded) for r in records)
+    assert [_ENCODE(r) for r in records] == [_ENCODE(hit_record(h, [])) for h in hits]
 
 
 @pytest.mark.parametrize("what", ["tags", "albums", "events"])

@@ -187,62 +187,84 @@ def _feature_collection(records: list[dict]) -> dict:
 
 
 def _json_records(found) -> list:
-    """The records of --json, each as JSON text where file_json can write it (else the
-    record itself, which print_json encodes as usual)."""
+    """The records of --json, as JSON text (files_json) where they are valid UTF-8, else
+    the record itself, which print_json gives a readable name and its base64."""
     tags = found.tags
-    records: list = []
-    for hit in found.hits:
-        names = tags.get(hit.id, []) if tags is not None else None
-        try:
-            text = file_json(hit, names)
-        except TypeError:  # a value of a type file_json does not write
-            records.append(hit_record(hit, names))
-            continue
-        # A name that is not UTF-8 gets its readable form and base64 (print_json does it).
-        records.append(Encoded(text) if is_utf8(text) else hit_record(hit, names))
-    return records
+    names = [None] * len(found.hits) if tags is None else [tags.get(h.id, []) for h in found]
+    try:
+        texts = files_json(found.hits, names)
+    except TypeError:  # a value of a type the file table never holds: the encoder's
+        return [hit_record(h, n) for h, n in zip(found.hits, names, strict=True)]
+    return [
+        Encoded(text) if is_utf8(text) else hit_record(h, n)
+        for text, h, n in zip(texts, found.hits, names, strict=True)
+    ]
 
 
-def file_json(h: Hit, tags: list[str] | None) -> str:
-    """`hit_record(h, tags)` as the JSON text print_json writes for it, built straight from
-    the hit: a dict per file, then encoding its keys and values one by one, costs twice as
-    much (tests/test_find.py compares the two on every kind of value). TypeError for a
-    value of another type than the file table's own (the caller then encodes the record)."""
-    size, latitude, longitude, altitude, width, height, distance = _numbers(
-        h.size_bytes, h.latitude, h.longitude, h.altitude, h.width, h.height,
-        None if h.distance_m is None else round(h.distance_m, 1),
-    )  # fmt: skip
-    start = local_time(h.start, h.utc_offset)
-    end = None if h.end is None else local_time(h.end, h.utc_offset)
-    return (
-        f'{{"id": {_quoted(uuid_text(h.id))}, "path": {_quoted(h.path)}, '
-        f'"filename": {_quoted(h.filename)}, "kind": {_quoted(h.kind)}, '
-        f'"mime_type": {_quoted(h.mime_type)}, "size_bytes": {size}, '
-        f'"start": {"null" if start is None else _quoted(start)}, '
-        f'"end": {"null" if end is None else _quoted(end)}, "latitude": {latitude}, '
-        f'"longitude": {longitude}, "altitude": {altitude}, "width": {width}, '
-        f'"height": {height}, "content_sha": {_quoted(h.content_sha)}, '
-        f'"tags": {"null" if tags is None else "[" + ", ".join(map(_quoted, tags)) + "]"}, '
-        f'"missing": {"false" if h.missing_since is None else "true"}, "distance_m": {distance}}}'
+def files_json(hits: list[Hit], tags: list[list[str] | None]) -> list[str]:
+    """Each `hit_record(hit, its tags)` as the JSON text print_json writes for it, built
+    from the hits column by column: a dict per file, then encoding its keys and values one
+    by one, costs twice as much (tests/test_find.py compares them on every kind of value).
+    TypeError for a value of another type than the file table's own."""
+    if not hits:
+        return []
+    column = dict(zip(Hit._fields, zip(*hits, strict=True), strict=True))
+    offsets = column["utc_offset"]
+    starts = _texts([local_time(t, o) for t, o in zip(column["start"], offsets, strict=True)])
+    ends = _texts(
+        [
+            None if t is None else local_time(t, o)
+            for t, o in zip(column["end"], offsets, strict=True)
+        ]
     )
+    distances = [None if d is None else round(d, 1) for d in column["distance_m"]]
+    return [
+        f'{{"id": {i}, "path": {p}, "filename": {f}, "kind": {k}, "mime_type": {m}, '
+        f'"size_bytes": {size}, "start": {start}, "end": {end}, "latitude": {lat}, '
+        f'"longitude": {lon}, "altitude": {alt}, "width": {w}, "height": {h}, '
+        f'"content_sha": {sha}, "tags": {names}, "missing": {missing}, "distance_m": {d}}}'
+        for i, p, f, k, m, size, start, end, lat, lon, alt, w, h, sha, names, missing, d in zip(
+            [_quoted(uuid_text(i)) for i in column["id"]],
+            map(_quoted, column["path"]),
+            map(_quoted, column["filename"]),
+            map(_quoted, column["kind"]),
+            map(_quoted, column["mime_type"]),
+            _numbers(column["size_bytes"]),
+            starts,
+            ends,
+            _numbers(column["latitude"]),
+            _numbers(column["longitude"]),
+            _numbers(column["altitude"]),
+            _numbers(column["width"]),
+            _numbers(column["height"]),
+            map(_quoted, column["content_sha"]),
+            ["null" if n is None else "[" + ", ".join(map(_quoted, n)) + "]" for n in tags],
+            ["false" if t is None else "true" for t in column["missing_since"]],
+            _numbers(distances),
+            strict=True,
+        )
+    ]
 
 
 # A str as JSON text with non-ASCII characters kept (json's own, in C); TypeError otherwise.
 _quoted = json.encoder.encode_basestring
+_ENCODE_NUMBERS = json.JSONEncoder().encode
 
 
-def _numbers(*values: float | None) -> list[str]:
-    """Numbers as json writes them: int's and float's repr, "null" for None. NaN and the
-    infinities (json has spellings of its own) and any other type are a TypeError."""
-    if not _NUMBER_TYPES.issuperset(map(type, values)):
-        raise TypeError(f"not all JSON numbers: {values!r}")
-    texts = ["null" if value is None else repr(value) for value in values]
-    if "inf" in texts or "-inf" in texts or "nan" in texts:
-        raise TypeError(f"not all finite: {values!r}")
-    return texts
+def _texts(values: list[str | None]) -> list[str]:
+    return ["null" if value is None else _quoted(value) for value in values]
 
 
-_NUMBER_TYPES = frozenset({int, float, type(None)})  # not bool, which json writes as true
+def _numbers(values) -> list[str]:
+    """A column of numbers as json writes each (NaN, Infinity and null included), by one
+    call of its C encoder: split at the list's separators, which no number's text holds.
+    TypeError for any other type than a number's, None's or a bool's."""
+    if not _JSON_SCALARS.issuperset(map(type, values)):
+        raise TypeError("not a column of numbers")
+    return _ENCODE_NUMBERS(list(values))[1:-1].split(", ")
+
+
+_JSON_SCALARS = frozenset({int, float, bool, type(None)})
 
 
 def _template_fields(found, template: str):
