@@ -20,6 +20,11 @@ def iso_local(value: dt.datetime | None, offset_minutes: int | None) -> str | No
     if isinstance(value, str):  # peewee returns text it cannot parse as-is
         return value
     text = value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
+    return with_offset(text, offset_minutes)
+
+
+def with_offset(text: str, offset_minutes: int | None) -> str:
+    """A wall-clock time's text, with its zone when known: `...T12:00:00+02:00`."""
     if offset_minutes is None:
         return text
     sign = "-" if offset_minutes < 0 else "+"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from luna.errors import BadValue
 
@@ -95,7 +95,9 @@ WHEN_FORMS = (
     "2019, 2019-06, 2019-06-01, 2019-06-01T14:00 or 2019-06-01 14:00:00, optionally with a "
     "UTC offset such as +02:00 or Z"
 )
-_WHEN = re.compile(
+# Patterns as text, compiled (and cached by re) on first use: `luna find` without a date
+# would otherwise compile them on every run.
+_WHEN = (
     r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2})"
     r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?)?)?"
     r"\s*(Z|[+-]\d{2}:?\d{2})?"
@@ -103,8 +105,7 @@ _WHEN = re.compile(
 MAX_OFFSET_MINUTES = 14 * 60  # UTC-14:00 to UTC+14:00, as EXIF offsets are read
 
 
-@dataclass(frozen=True)
-class When:
+class When(NamedTuple):
     """A date or time as typed. `moment` is the first instant it names and `after` the
     first instant after it: 2019-06 names all of June, 2019-06-01 that day, 14:00 that
     minute. `date_only` when no time was given. The UTC offset is kept as typed, not
@@ -120,7 +121,7 @@ def when(text: str, option: str) -> When:
     """A partial or full date, or a date and time: 2019, 2019-06, 2019-06-01,
     2019-06-01T14:00, 2019-06-01 14:00:05.5, each optionally with a UTC offset (+02:00,
     -0500, Z) once the day is given."""
-    m = _WHEN.fullmatch(nonempty(text, option).strip())
+    m = re.fullmatch(_WHEN, nonempty(text, option).strip())
     if not m or (m.group(8) and m.group(3) is None):
         raise _not_a(option, text, "a date", WHEN_FORMS)
     year, month, day, hour, minute, second = (int(g) if g else None for g in m.groups()[:6])
@@ -165,7 +166,7 @@ def _offset(text: str, typed: str, option: str) -> int:
 # -- durations --------------------------------------------------------------------------
 
 DURATION_FORMS = "90s, 30m, 2h, 3d or 1w"
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+_DURATION = r"(\d+(?:\.\d+)?)\s*([smhdw])"
 _SECONDS_PER = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 MAX_DURATION = dt.timedelta(days=36500)  # a hundred years: longer than any library
 
@@ -173,7 +174,7 @@ MAX_DURATION = dt.timedelta(days=36500)  # a hundred years: longer than any libr
 def duration(text: str, option: str) -> dt.timedelta:
     """A length of time: 90s, 30m, 2h, 3d, 1w (seconds to weeks; decimals allowed); more
     than zero and at most 36500d."""
-    m = _DURATION.fullmatch(nonempty(text, option).strip().lower())
+    m = re.fullmatch(_DURATION, nonempty(text, option).strip().lower())
     if not m:
         raise _not_a(option, text, "a duration", DURATION_FORMS)
     seconds = float(m.group(1)) * _SECONDS_PER[m.group(2)]
@@ -185,13 +186,13 @@ def duration(text: str, option: str) -> dt.timedelta:
 # -- sizes ------------------------------------------------------------------------------
 
 SIZE_FORMS = "500k, 2MB, 1.5GiB or a number of bytes"
-_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)", re.IGNORECASE)
+_SIZE = r"(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)"
 
 
 def size(text: str, option: str) -> int:
     """Bytes from "2MB" (10^6), "2MiB" (2^20), "500k", "1.5GB", or a bare number of bytes;
     at most 2^63-1 (SQLite's largest integer)."""
-    m = _SIZE.fullmatch(nonempty(text, option).strip())
+    m = re.fullmatch(_SIZE, nonempty(text, option).strip(), re.IGNORECASE)
     if not m:
         raise _not_a(option, text, "a size", SIZE_FORMS)
     digits, unit = m.group(1), m.group(2).lower()

@@ -270,9 +270,152 @@ def test_paths_and_json_agree_under_every_kind_of_filter(library):
         ["--any-tag", "beach", "--any-tag", "party"],
         ["--untagged"],
         ["--near", "43.7,7.26", "--radius", "20km"],
+        # By distance, --paths reads only each row's path and place: the same files, in
+        # the same order, with the same offset and limit as the records.
+        ["--near", "43.7,7.26", "--radius", "20000km", "--sort", "distance"],
+        ["--near", "43.7,7.26", "--radius", "20000km", "--sort", "-name", "--offset", "1"],
+        ["--near", "43.7,7.26", "--radius", "20000km", "--limit", "2", "--offset", "1"],
         ["--tag", "beach", "--after", "2020"],
         ["--sort", "-size", "--limit", "3"],
     ):
         _, out, _ = run_cli("find", *args, "-0")  # -0: one name has a newline in it
         _, doc, _ = run_cli("find", *args, "--json")
         assert out.split("\0")[:-1] == [f["path"] for f in json.loads(doc)["files"]], args
+        _, number, _ = run_cli("find", *args, "--count")
+        assert int(number) == json.loads(doc)["count"], args
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "2019-06-01 12:00:00",
+        "2019-06-01 12:00:00.123456",
+        "2019-06-01 12:00:00.000000",  # no microseconds: isoformat leaves them out
+        "2019-06-01T12:00:00",
+        "2019-06-01 12:00",
+        "2019-06-01 12:00:00+02:00",
+        "2019-06-01 12:00:00,123456",
+        "2019-W05-3 12:00:00",
+        "20190601T120000",
+        "2019-06-01 24:00:00",
+        "garbage",
+        "",
+        None,
+        12,
+    ],
+)
+@pytest.mark.parametrize("offset", [None, 120, -330])
+def test_a_stored_time_reads_as_iso_local_made_it(stored, offset):
+    """Records take the stored text's shortcut only where the datetime's own isoformat
+    would write the same text; anything else (or unreadable, None) reads as before."""
+    from luna.search.query import as_datetime, local_time
+    from luna.timefmt import iso_local
+
+    assert local_time(stored, offset) == iso_local(as_datetime(stored), offset)
+
+
+def _hit(**changes):
+    from luna.search.query import Hit
+
+    fields = dict(
+        id="0123456789abcdef0123456789abcdef", path="/p/a.jpg", filename="a.jpg",
+        kind="photo", mime_type="image/jpeg", size_bytes=12, start="2019-06-01 12:00:00",
+        end=None, utc_offset=None, latitude=None, longitude=None, altitude=None, width=None,
+        height=None, content_sha="ab" * 32, missing_since=None, owner_id=1,
+    )  # fmt: skip
+    return Hit(**{**fields, **changes})
+
+
+ODD_HITS = [
+    ({}, []),
+    ({}, None),
+    ({}, ["x", 'q"t', "ünï", "a\\b", "tab\there"]),
+    ({"path": '/é/quo"te\\back\nline\x01\x7f😀.jpg', "filename": "\u2028\t.jpg"}, []),
+    ({"latitude": 48.855000000000004, "longitude": -2.5e-07, "altitude": 1e16}, []),
+    ({"latitude": 0.0, "longitude": -0.0, "altitude": 35}, []),
+    ({"width": 4032, "height": 3024, "size_bytes": 2**63 - 1}, []),
+    ({"start": "2019-06-01 12:00:00.5", "end": "2019-06-01 12:05:00", "utc_offset": -330}, []),
+    ({"start": "garbage", "end": "2019-06-01T12:00:00+02:00", "utc_offset": 60}, []),
+    ({"missing_since": "2020-01-01 00:00:00", "distance_m": 1234.5678}, []),
+    ({"distance_m": 0.04}, []),
+    ({"latitude": float("inf"), "altitude": float("nan"), "width": True}, []),
+]
+
+
+@pytest.mark.parametrize(("changes", "tags"), ODD_HITS)
+def test_find_json_writes_each_record_as_the_encoder_would(changes, tags):
+    """`find --json` writes the files' records straight from the hits (luna.cli.find_run):
+    byte for byte what encoding hit_record's dict gives."""
+    from luna.cli.find_run import files_json
+    from luna.cli.output import _ENCODE
+    from luna.search.query import hit_record
+
+    hit = _hit(**changes)
+    assert files_json([hit], [tags]) == [_ENCODE(hit_record(hit, tags))]
+
+
+def test_find_json_writes_a_listing_of_every_kind_of_record_as_the_encoder_would():
+    from luna.cli.find_run import files_json
+    from luna.cli.output import _ENCODE
+    from luna.search.query import hit_record
+
+    hits = [_hit(**changes) for changes, _ in ODD_HITS]
+    tags = [names for _, names in ODD_HITS]
+    expected = [_ENCODE(hit_record(h, t)) for h, t in zip(hits, tags, strict=True)]
+    assert files_json(hits, tags) == expected
+
+
+@pytest.mark.parametrize("changes", [{"size_bytes": "12"}, {"kind": None}, {"path": b"/p"}])
+def test_a_value_of_another_type_is_left_to_the_encoder(changes):
+    """Values SQLite could hold but luna never writes: the records go through the
+    encoder, never out as wrong JSON."""
+    from luna.cli.find_run import _json_records
+    from luna.cli.output import _ENCODE, Encoded
+    from luna.search.query import Found, hit_record
+
+    hits = [_hit(), _hit(**changes)]
+    records = _json_records(Found(hits, {}))
+    assert not any(isinstance(r, Encoded) for r in records)
+    assert [_ENCODE(r) for r in records] == [_ENCODE(hit_record(h, [])) for h in hits]
+
+
+@pytest.mark.parametrize("what", ["tags", "albums", "events"])
+def test_names_read_in_one_pass_are_those_looked_up_file_by_file(library, library_path, what,
+                                                                 monkeypatch):  # fmt: skip
+    """A listing of most of the library reads every link once instead of looking each
+    file up: the same names, in the same order, and only for the files asked about."""
+    import sqlite3
+
+    from luna.store import organization
+
+    con = sqlite3.connect(library_path)
+    ids = [row[0] for row in con.execute("SELECT id FROM file ORDER BY path")]
+    for asked in (ids, ids[::2], ids[:1], []):
+        monkeypatch.setattr(organization, "_SCAN_FROM", 10**9)
+        looked_up = organization.names_by_file(con, asked, what)
+        monkeypatch.setattr(organization, "_SCAN_FROM", 0)
+        assert organization.names_by_file(con, asked, what) == looked_up
+    assert looked_up == {} and organization.names_by_file(con, ids, what)
+
+
+def test_the_cycle_collector_is_back_on_after_a_listing(library):
+    """A listing pauses the cycle collector while it is built (luna.cli.find_run); a
+    program that runs find in its own process gets it back, after an error too."""
+    import gc
+
+    assert run_cli("find", "--json")[0] == 0
+    assert gc.isenabled()
+    assert run_cli("find", "--format", "{nope}")[0] != 0
+    assert gc.isenabled()
+
+
+def test_a_query_compares_by_its_filters_and_owns_its_lists():
+    from luna.search.query import Query
+
+    assert Query() == Query(sort="date") != Query(tags=["beach"])
+    a, b = Query(), Query()
+    a.tags.append("x")
+    assert b.tags == [] and Query().tags == []
+    assert "tags=['x']" in repr(a)
+    with pytest.raises(TypeError):
+        Query(tag=["x"])

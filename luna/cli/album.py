@@ -6,7 +6,7 @@ import typer
 
 from luna import values
 from luna.cli.app import app, library_path, library_to_read
-from luna.cli.output import (
+from luna.cli.options import (
     ActAsOption,
     DryRunOption,
     FilesArgument,
@@ -15,13 +15,10 @@ from luna.cli.output import (
     NullInputOption,
     SkipMissingOption,
     YesOption,
-    file_refs,
-    handle_errors,
-    note,
-    plural,
-    warn_skipped,
+    listing_options,
 )
-from luna.cli.render import Listing, Output, listing_options, render
+from luna.cli.output import file_refs, handle_errors, note, plural, warn_skipped
+from luna.cli.render import Listing, Output, render
 
 album_app = typer.Typer(
     help="Albums: named collections with an owner, editors and viewers.", no_args_is_help=True

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from luna.errors import ExitStatus, LunaError
+from luna.cli.running import guarded, start
 from luna.version import __version__
 
 app = typer.Typer(
@@ -51,22 +51,7 @@ def luna_main(
 ) -> None:
     """luna keeps a library of your photos and videos in a single SQLite file."""
     ctx.obj = {"library": library}
-    from luna import notices
-
-    if _report_recovery not in notices.recovery_listeners:
-        notices.recovery_listeners.append(_report_recovery)
-    # File names are bytes; one that is not UTF-8 is printed exactly as it is (paths, -0,
-    # CSV, templates), as ls and find do, rather than failing. JSON carries it in base64.
-    if hasattr(sys.stdout, "reconfigure"):
-        sys.stdout.reconfigure(errors="surrogateescape")
-
-
-def _report_recovery(recovered) -> None:
-    from luna.cli.output import note, warn
-
-    for r in recovered:
-        line = f"an interrupted {r.entry.operation} was {r.outcome}: {r.detail}"
-        (warn if r.outcome == "needs attention" else note)(line.replace(" was needs", " needs"))
+    start()
 
 
 def library_path(ctx: typer.Context) -> Path | None:
@@ -127,40 +112,13 @@ HELP_ORDER = [
 
 
 def main() -> None:
-    from luna.interrupts import stop_on_sigterm, terminated
-
-    stop_on_sigterm()
-    try:
-        _run()
-    except KeyboardInterrupt:  # before or after a command could handle it
-        sys.exit(int(ExitStatus.TERMINATED if terminated() else ExitStatus.INTERRUPTED))
-    except SystemExit:
-        # A command stopped by SIGTERM ends as one stopped by Ctrl-C would (130, or Click's
-        # "Aborted!"); the status says which it was.
-        if terminated():
-            sys.exit(int(ExitStatus.TERMINATED))
-        raise
+    guarded(_run)
 
 
 def _run() -> None:
-    try:
-        load_commands(sys.argv[1:])
-        with _only_the_command_named(sys.argv[1:]):
-            app(prog_name="luna")
-    except LunaError as exc:  # normally handled in the command; this is the safety net
-        from luna.cli.output import error
-
-        error(str(exc))
-        sys.exit(int(exc.exit_status))
-    except BrokenPipeError:
-        _quiet_broken_pipe()
-    except Exception as exc:  # noqa: BLE001 - a traceback is never the user's interface
-        from luna.cli.output import debug_enabled, error
-
-        if debug_enabled():
-            raise
-        error(f"internal error: {type(exc).__name__}: {exc} (set LUNA_DEBUG=1 for details)")
-        sys.exit(int(ExitStatus.ERROR))
+    load_commands(sys.argv[1:])
+    with _only_the_command_named(sys.argv[1:]):
+        app(prog_name="luna")
 
 
 @contextlib.contextmanager
@@ -178,12 +136,3 @@ def _only_the_command_named(argv: list[str]):
         yield
     finally:
         app.registered_commands = everything
-
-
-def _quiet_broken_pipe() -> None:
-    # `luna ... | head`: the reader left; exit without a traceback or a message.
-    import os
-
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    sys.exit(int(ExitStatus.ERROR))

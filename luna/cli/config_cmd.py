@@ -6,7 +6,8 @@ from typing import Annotated
 import typer
 
 from luna.cli.app import app, library_path
-from luna.cli.output import JsonOption, handle_errors, note, warn
+from luna.cli.options import JsonOption
+from luna.cli.output import handle_errors, note, warn
 from luna.cli.render import LIST_JOINER, Listing, Output, print_document, render
 from luna.errors import LunaError
 

@@ -7,22 +7,11 @@ import typer
 
 from luna import values
 from luna.cli.app import app, library_path, library_to_read
-from luna.cli.output import (
-    ActAsOption,
-    DryRunOption,
-    LegacyUserOption,
-    handle_errors,
-    human_size,
-    note,
-    plural,
-    print_jsonl,
-    print_paths,
-    warn,
-)
+from luna.cli.options import ActAsOption, DryRunOption, LegacyUserOption, listing_options
+from luna.cli.output import handle_errors, human_size, note, plural, print_jsonl, print_paths, warn
 from luna.cli.render import (
     LIST_JOINER,
     Output,
-    listing_options,
     print_document,
     write_csv,
     write_template,

@@ -6,7 +6,7 @@ import typer
 
 from luna import values
 from luna.cli.app import app, library_path, library_to_read
-from luna.cli.output import (
+from luna.cli.options import (
     DryRunOption,
     FilesArgument,
     JsonOption,
@@ -14,14 +14,10 @@ from luna.cli.output import (
     NullInputOption,
     SkipMissingOption,
     YesOption,
-    confirm_deletion,
-    file_refs,
-    handle_errors,
-    note,
-    plural,
-    warn_skipped,
+    listing_options,
 )
-from luna.cli.render import Listing, Output, listing_options, print_document, render
+from luna.cli.output import confirm_deletion, file_refs, handle_errors, note, plural, warn_skipped
+from luna.cli.render import Listing, Output, print_document, render
 
 event_app = typer.Typer(
     help="Events: named points or spans of time that group files.", no_args_is_help=True

@@ -1,30 +1,19 @@
 """`luna find` (alias `luna search`): the library's files matching filters, for a person
 (a table) or for a program (paths, NUL-separated paths, JSON, JSON lines, CSV, GeoJSON, or
-a template). Kept lean: this runs inside shell loops, so heavy modules load only when an
-output needs them.
+a template). Here the options and help as Typer reads them; what the command does is
+luna.cli.find_run, which luna.cli.quick_find also calls, after reading the command lines
+scripts type without loading Typer (its option table is checked against this one).
 """
 
-import sys
 from typing import Annotated
 
 import typer
 
-from luna import values
 from luna.cli.app import app, library_path
-from luna.cli.output import handle_errors, human_size, print_json, print_paths
-from luna.cli.render import (
-    FILE_COLUMNS,
-    Listing,
-    Output,
-    listing_options,
-    print_document,
-    render,
-    write_template,
-)
-from luna.cli.usage import one_output_mode, read_filters
-from luna.errors import BadValue
-
-DEFAULT_RADIUS_M = 1000.0
+from luna.cli.find_run import run_find
+from luna.cli.options import listing_options
+from luna.cli.output import handle_errors
+from luna.cli.render import Output
 
 
 def find_files(
@@ -150,130 +139,40 @@ def find_files(
 
     Example: luna find --tag beach --near 43.7,7.26 --radius 20km -0 | xargs -0 ls -l
     """
-    from luna.library import Library
-    from luna.search import query
-
-    if geojson:  # an output of find's own, besides the listing's
-        one_output_mode({"--geojson": True, **output.given()})
-    if count:  # a number, or with --json a document holding it: nothing else
-        one_output_mode(
-            {"--count": True, **{k: v for k, v in output.given().items() if k != "--json"}}
-        )
-    if radius is not None and near is None:
-        raise BadValue("--radius needs --near")
-    filters = read_filters(
-        dict(
-            after=after, before=before, on=on, near=near, bbox=bbox, tags=tag,
-            any_tags=any_tag, not_tags=not_tag, album=album, event=event, kinds=kind,
-            mime=mime, camera=camera, name=name, path=path, min_size=min_size,
-            max_size=max_size, sha=sha, limit=limit,
-            user=owner if owner is not None else owner_legacy,
-        )
-    )  # fmt: skip
-    q = query.Query(
-        **filters,
-        radius_m=values.distance(radius, "--radius") if radius is not None else DEFAULT_RADIUS_M,
+    run_find(
+        library_path(ctx),
+        output,
+        after=after,
+        before=before,
+        on=on,
+        near=near,
+        radius=radius,
+        bbox=bbox,
         has_location=has_location,
+        tag=tag,
+        any_tag=any_tag,
+        not_tag=not_tag,
         untagged=untagged,
+        album=album,
+        event=event,
+        kind=kind,
+        mime=mime,
+        camera=camera,
+        name=name,
+        path=path,
+        min_size=min_size,
+        max_size=max_size,
+        sha=sha,
+        owner=owner,
+        owner_legacy=owner_legacy,
         missing=missing,
         duplicates=duplicates,
-        sort=values.nonempty(sort, "--sort"),
-        offset=values.optional(values.count, offset, "--offset") or 0,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+        count=count,
+        geojson=geojson,
     )
-    if album:
-        from luna.config import acting_user
-
-        q.acting_user = acting_user()
-    mode = "geojson" if geojson else output.mode
-    # for_search: no ORM, so that a search inside a shell loop starts fast.
-    with Library.for_search(library_path(ctx)) as lib:
-        if count:
-            number = lib.count(q)
-            if output.json:
-                print_document({"count": number})
-            else:
-                sys.stdout.write(f"{number}\n")
-        elif mode in ("paths", "print0", "lines"):
-            # find_paths serves these without building records.
-            print_paths(lib.find_paths(q), null=mode == "print0")
-        else:
-            # --format reads the tags (a query) only if the template asks for them.
-            with_tags = mode != "template" or "{tags" in (output.template or "")
-            _print_found(lib.find(q, with_tags=with_tags), mode, output)
-
-
-def _print_found(found, mode: str, output: Output) -> None:
-    if mode == "template":
-        template = output.template or ""
-        write_template(template, _template_fields(found, template))
-    elif mode == "geojson":
-        print_json(_feature_collection(found.records()))
-    else:
-        render(_listing(found.records()), output)
-
-
-# -- output ----------------------------------------------------------------------------------
-
-
-CSV_COLUMNS = [*FILE_COLUMNS, "tags", "missing", "distance_m"]
-
-
-def _listing(records: list[dict]) -> Listing:
-    return Listing(
-        "files",
-        records,
-        CSV_COLUMNS,
-        table=["date", "name", "kind", "size", "place", "tags"],
-        view=_table_view,
-    )
-
-
-def _table_view(r: dict) -> dict:
-    place = f"{r['latitude']:.4f}, {r['longitude']:.4f}" if r["latitude"] is not None else ""
-    return {
-        **r,
-        "date": (r["start"] or "")[:19].replace("T", " "),
-        "name": r["filename"],
-        "size": human_size(r["size_bytes"]),
-        "place": place,
-    }
-
-
-def _feature_collection(records: list[dict]) -> dict:
-    features = []
-    for r in records:
-        if r["latitude"] is None or r["longitude"] is None:
-            continue
-        coordinates = [r["longitude"], r["latitude"]]
-        if r["altitude"] is not None:
-            coordinates.append(r["altitude"])
-        properties = {k: v for k, v in r.items() if k not in ("latitude", "longitude", "altitude")}
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": coordinates},
-                "properties": properties,
-            }
-        )
-    return {"type": "FeatureCollection", "features": features}
-
-
-def _template_fields(found, template: str):
-    """The fields of --format: a hit's record, with dates that take a format spec
-    ({start:%Y-%m-%d}) and the short names --format had first."""
-    from luna.search.query import as_datetime
-
-    records = found.records()
-    for h, record in zip(found.hits, records, strict=True):
-        yield {
-            **record,
-            "start": as_datetime(h.start),
-            "end": as_datetime(h.end),
-            "mime": h.mime_type,
-            "size": h.size_bytes,
-            "sha": h.content_sha,
-            "distance": h.distance_m,
-        }
 
 
 find_files = listing_options(paths=True)(find_files)

@@ -6,14 +6,8 @@ import typer
 
 from luna import values
 from luna.cli.app import app, library_path
-from luna.cli.output import (
-    FAILURES_LISTED,
-    JsonOption,
-    handle_errors,
-    human_size,
-    note,
-    plural,
-)
+from luna.cli.options import JsonOption
+from luna.cli.output import FAILURES_LISTED, handle_errors, human_size, note, plural
 from luna.cli.render import print_document
 from luna.errors import EmptyPath, LunaError
 from luna.fsnames import for_humans

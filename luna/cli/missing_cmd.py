@@ -8,19 +8,16 @@ from typing import Annotated
 import typer
 
 from luna.cli.app import app, library_path, library_to_read
-from luna.cli.output import (
+from luna.cli.options import (
     DryRunOption,
     JsonOption,
     LegacyNullOption,
     NullInputOption,
     YesOption,
-    confirm_deletion,
-    file_refs,
-    handle_errors,
-    note,
-    plural,
+    listing_options,
 )
-from luna.cli.render import Listing, Output, listing_options, print_document, render
+from luna.cli.output import confirm_deletion, file_refs, handle_errors, note, plural
+from luna.cli.render import Listing, Output, print_document, render
 from luna.errors import EmptyPath
 from luna.fsnames import for_humans
 

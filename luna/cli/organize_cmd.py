@@ -5,17 +5,8 @@ from typing import Annotated
 import typer
 
 from luna.cli.app import app, library_path
-from luna.cli.output import (
-    DryRunOption,
-    JsonOption,
-    LegacyNullOption,
-    NullInputOption,
-    file_refs,
-    handle_errors,
-    note,
-    print_transfer_failures,
-    warn,
-)
+from luna.cli.options import DryRunOption, JsonOption, LegacyNullOption, NullInputOption
+from luna.cli.output import file_refs, handle_errors, note, print_transfer_failures, warn
 from luna.cli.render import print_document, print_plan
 from luna.cli.usage import read_filters
 from luna.errors import EmptyPath, ExitStatus, LunaError

@@ -9,14 +9,9 @@ import functools
 import json
 import os
 import sys
-from typing import Annotated
-
-import typer
 
 from luna.errors import LunaError
 from luna.fsnames import is_utf8, json_ready
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 
 
 def stderr_console():
@@ -54,30 +49,55 @@ def print_json(data) -> None:
     """One JSON document: its keys a line each, and in a list of records (files, tags,
     groups) a record per line, so that 20,000 files print in a fraction of a second (the
     C encoder writes each record; indenting every field would take Python's own, 4x
-    slower) and stay readable and grep-able."""
-    text = _document_text(data)
-    if not (text.isascii() or is_utf8(text)):
+    slower) and stay readable and grep-able. Written in its parts, not joined first: a
+    listing's records are 10 MB, and each copy of them costs as much as a query."""
+    parts = _document_parts(data)
+    if not all(part.isascii() or is_utf8(part) for part in parts):
         # A file name that is not UTF-8: JSON must be text, so it gets a readable form and
         # its exact bytes in base64 beside it (luna.fsnames.json_ready).
-        text = _document_text(json_ready(data))
-    sys.stdout.write(text + "\n")
+        parts = _document_parts(json_ready(data))
+    write = sys.stdout.write
+    for part in parts:
+        write(part)
+    write("\n")
 
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
-def _document_text(data) -> str:
+def _document_parts(data) -> list[str]:
+    """The document's text, in parts to be written one after the other."""
     if not isinstance(data, dict) or not data:
-        return json.dumps(data, indent=2, ensure_ascii=False, default=str)
-    fields = [f"  {_ENCODE(str(key))}: {_value_text(value)}" for key, value in data.items()]
-    return "{\n" + ",\n".join(fields) + "\n}"
+        return [json.dumps(data, indent=2, ensure_ascii=False, default=str)]
+    parts = ["{\n"]
+    for key, value in data.items():
+        if len(parts) > 1:
+            parts.append(",\n")
+        parts.append(f"  {_ENCODE(str(key))}: ")
+        parts += _value_parts(value)
+    parts.append("\n}")
+    return parts
 
 
-def _value_text(value) -> str:
+class Encoded:
+    """A record already written as JSON text, exactly as _ENCODE would write it, and valid
+    UTF-8: print_json places it as it is. What lets `find --json` write 20,000 files
+    without first building a dict for each (luna.cli.find_run)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+def _value_parts(value) -> list[str]:
     if isinstance(value, list) and value and all(isinstance(v, dict | list) for v in value):
-        return "[\n    " + ",\n    ".join(map(_ENCODE, value)) + "\n  ]"
+        return ["[\n    ", ",\n    ".join(map(_ENCODE, value)), "\n  ]"]
+    if isinstance(value, list) and value and all(isinstance(v, dict | Encoded) for v in value):
+        records = [v.text if isinstance(v, Encoded) else _ENCODE(v) for v in value]
+        return ["[\n    ", ",\n    ".join(records), "\n  ]"]
     text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
-    return text.replace("\n", "\n  ")  # nested under its key
+    return [text.replace("\n", "\n  ")]  # nested under its key
 
 
 def print_jsonl(rows) -> None:
@@ -104,6 +124,8 @@ def handle_errors(fn):
             return fn(*args, **kwargs)
         except LunaError as exc:
             error(str(exc))
+            import typer  # here, not above: `luna find` also renders without Typer
+
             raise typer.Exit(int(exc.exit_status)) from None
 
     return wrapper
@@ -111,40 +133,6 @@ def handle_errors(fn):
 
 def debug_enabled() -> bool:
     return bool(os.environ.get("LUNA_DEBUG"))
-
-
-# -- options shared by the organizing commands ---------------------------------------------
-
-FilesArgument = Annotated[
-    list[str],
-    typer.Argument(
-        metavar="FILE...",
-        help="Paths (a folder means every library file in it), ids or id prefixes; "
-        "'-' reads them from stdin.",
-    ),
-]
-NullInputOption = Annotated[
-    bool,
-    typer.Option("--null-input", "-z", help="With '-': names on stdin are NUL-separated."),
-]
-# The spelling before 0.x: `-0` now means NUL-terminated *output* wherever it exists.
-LegacyNullOption = Annotated[bool, typer.Option("--null", "-0", hidden=True)]
-SkipMissingOption = Annotated[
-    bool,
-    typer.Option("--skip-missing", help="Ignore FILEs not in the library instead of failing."),
-]
-DryRunOption = Annotated[
-    bool, typer.Option("--dry-run", "-n", help="Say what would change; change nothing.")
-]
-YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-ActAsOption = Annotated[
-    str | None,
-    typer.Option(
-        "--as", help="Act as USER (default: $LUNA_USER, else your login).", metavar="USER"
-    ),
-]
-# The spelling before 0.x, which `find --user` (owned by) made ambiguous.
-LegacyUserOption = Annotated[str | None, typer.Option("--user", "-u", hidden=True)]
 
 
 def file_refs(refs: list[str], *, null: bool) -> list[str]:
@@ -166,6 +154,8 @@ def confirm_deletion(what: str, yes: bool) -> None:
         return
     if not sys.stdin.isatty():
         raise LunaError(f"refusing to delete {what} without --yes (stdin is not a terminal)")
+    import typer
+
     if not typer.confirm(f"Delete {what}?", default=False, err=True):
         raise LunaError(f"not deleted: {what}")
 

@@ -2,18 +2,14 @@
 JSON, JSON lines, CSV, or paths (newline- or NUL-terminated).
 
 Every command that lists things builds a `Listing` and calls `render`, so the CSV dialect,
-the JSON envelope and the list joiner cannot drift between commands. `listing_options` adds
-the same output options to each of them.
+the JSON envelope and the list joiner cannot drift between commands. The same output
+options are added to each of them by luna.cli.options.listing_options. No Typer here:
+`luna find` renders without loading it (luna.cli.quick_find).
 """
 
-import functools
-import inspect
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Annotated
-
-import typer
+from typing import NamedTuple
 
 from luna import values
 from luna.cli.output import print_json, print_jsonl, print_paths, stdout_console
@@ -41,26 +37,8 @@ FILE_COLUMNS = [
     "content_sha",
 ]
 
-_JSON = Annotated[bool, typer.Option("--json", help="One versioned JSON document.")]
-_JSONL = Annotated[bool, typer.Option("--jsonl", help="One JSON object per line.")]
-_CSV = Annotated[bool, typer.Option("--csv", help="CSV (RFC 4180) with a header row.")]
-_PATHS = Annotated[bool, typer.Option("--paths", help="One path per line.")]
-_PRINT0 = Annotated[
-    bool, typer.Option("--print0", "-0", help="NUL-terminated paths, for xargs -0.")
-]
-_FORMAT = Annotated[
-    str | None,
-    typer.Option(
-        "--format",
-        metavar="TEMPLATE",
-        help="A line per row, TEMPLATE filled with its --json keys: '{path}\\t{tags}'.",
-        show_default=False,
-    ),
-]
 
-
-@dataclass(frozen=True)
-class Output:
+class Output(NamedTuple):
     """The output asked for on the command line; `mode` says which one wins."""
 
     json: bool = False
@@ -95,41 +73,14 @@ class Output:
         }
 
 
-def listing_options(*, paths: bool = False):
-    """Add --json, --jsonl, --csv, --format (and with `paths`, --paths and --print0/-0) to
-    a command, which receives them as one `output: Output` argument."""
-    options = {"json": _JSON, "jsonl": _JSONL, "csv": _CSV, "template": _FORMAT}
-    if paths:
-        options |= {"paths": _PATHS, "print0": _PRINT0}
-    names = {f"output_{name}": name for name in options}
-
-    def decorate(command):
-        signature = inspect.signature(command, eval_str=True)
-        kept = [p for p in signature.parameters.values() if p.name != "output"]
-        added = [
-            inspect.Parameter(
-                param,
-                inspect.Parameter.KEYWORD_ONLY,
-                default=None if name == "template" else False,
-                annotation=options[name],
-            )
-            for param, name in names.items()
-        ]
-
-        @functools.wraps(command)
-        def with_output(*args, **kwargs):
-            chosen = Output(**{names[p]: kwargs.pop(p) for p in names})
-            one_output_mode(chosen.given())  # two at once is a usage error, never a guess
-            if chosen.template is not None:
-                values.nonempty(chosen.template, "--format")
-            return command(*args, output=chosen, **kwargs)
-
-        with_output.__signature__ = signature.replace(  # type: ignore[attr-defined]
-            parameters=[*kept, *added]
-        )
-        return with_output
-
-    return decorate
+def read_output(**given) -> Output:
+    """The output options as typed: two at once is a usage error, never a guess, and an
+    empty --format is refused."""
+    chosen = Output(**given)
+    one_output_mode(chosen.given())
+    if chosen.template is not None:
+        values.nonempty(chosen.template, "--format")
+    return chosen
 
 
 def envelope(document: dict) -> dict:
@@ -142,8 +93,7 @@ def print_document(document: dict | Result) -> None:
     print_json(document.to_json() if isinstance(document, Result) else envelope(document))
 
 
-@dataclass
-class Listing:
+class Listing(NamedTuple):
     """Rows to print. `key` names the list in the --json document ("files", "tags"),
     `columns` are the CSV columns, `table` the columns people see, `document` the --json
     document's other keys. `flat` turns a record into one value per column (for CSV,
@@ -156,7 +106,7 @@ class Listing:
     flat: Callable[[dict], dict] | None = None
     view: Callable[[dict], dict] | None = None
     title: str | None = None
-    document: dict = field(default_factory=dict)
+    document: dict = {}  # noqa: RUF012 - read, never changed
     # What a program gets without asking: "paths" for lists of files, else "tsv".
     piped: str = "tsv"
     empty: str | None = None  # said on stderr when a person gets no rows

@@ -5,17 +5,9 @@ import sys
 import typer
 
 from luna.cli.app import app, library_to_read
-from luna.cli.output import FilesArgument, NullInputOption, error, handle_errors
-from luna.cli.render import (
-    FILE_COLUMNS,
-    LIST_JOINER,
-    Listing,
-    Output,
-    cell,
-    listing_options,
-    print_record,
-    render,
-)
+from luna.cli.options import FilesArgument, NullInputOption, listing_options
+from luna.cli.output import error, handle_errors
+from luna.cli.render import FILE_COLUMNS, LIST_JOINER, Listing, Output, cell, print_record, render
 from luna.errors import ExitStatus
 from luna.fsnames import for_humans
 

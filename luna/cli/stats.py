@@ -3,7 +3,8 @@
 import typer
 
 from luna.cli.app import app, library_to_read
-from luna.cli.output import JsonOption, handle_errors, human_size
+from luna.cli.options import JsonOption
+from luna.cli.output import handle_errors, human_size
 from luna.cli.render import print_document
 
 

@@ -5,20 +5,17 @@ from typing import Annotated
 import typer
 
 from luna.cli.app import app, library_path, library_to_read
-from luna.cli.output import (
+from luna.cli.options import (
     DryRunOption,
     FilesArgument,
     LegacyNullOption,
     NullInputOption,
     SkipMissingOption,
     YesOption,
-    confirm_deletion,
-    file_refs,
-    handle_errors,
-    note,
-    warn_skipped,
+    listing_options,
 )
-from luna.cli.render import Listing, Output, listing_options, render
+from luna.cli.output import confirm_deletion, file_refs, handle_errors, note, warn_skipped
+from luna.cli.render import Listing, Output, render
 from luna.errors import LunaError
 
 tag_app = typer.Typer(

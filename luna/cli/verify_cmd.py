@@ -6,15 +6,8 @@ import typer
 
 from luna import values
 from luna.cli.app import app, library_path
-from luna.cli.output import (
-    JsonOption,
-    LegacyNullOption,
-    NullInputOption,
-    handle_errors,
-    human_size,
-    note,
-    plural,
-)
+from luna.cli.options import JsonOption, LegacyNullOption, NullInputOption
+from luna.cli.output import handle_errors, human_size, note, plural
 from luna.cli.render import print_document
 from luna.fsnames import for_humans
 

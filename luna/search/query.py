@@ -8,24 +8,30 @@ then the exact great-circle distance filters (and sorts) them here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+import datetime as dt
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from luna.errors import BadValue
 from luna.names import uuid_text
-from luna.results import Result
+from luna.results import Plain, Result
 from luna.store import search as search_store
 from luna.store.search import Search
+from luna.timefmt import iso_local, with_offset
 from luna.values import When
 
 if TYPE_CHECKING:
     import sqlite3
 
+T = TypeVar("T")
+_from_iso = dt.datetime.fromisoformat
 SORTS = ("date", "-date", "name", "-name", "size", "-size", "distance")
 
 
-@dataclass
-class Query:
+class Query(Plain):
+    """What a search asks for: each of `luna find`'s filters, by keyword
+    (`Query(tags=["beach"], after="2019")`); every one left out matches everything."""
+
     after: str | When | None = None  # the --after WHEN as given, or read (luna.values.when)
     before: str | When | None = None
     on: str | When | None = None
@@ -33,13 +39,13 @@ class Query:
     radius_m: float = 1000.0
     bbox: tuple[float, float, float, float] | None = None
     has_location: bool | None = None
-    tags: list[str] = field(default_factory=list)
-    any_tags: list[str] = field(default_factory=list)
-    not_tags: list[str] = field(default_factory=list)
+    tags: list[str] = []
+    any_tags: list[str] = []
+    not_tags: list[str] = []
     untagged: bool = False
     album: str | None = None
     event: str | None = None
-    kinds: list[str] = field(default_factory=list)
+    kinds: list[str] = []
     mime: str | None = None
     camera: str | None = None
     name: str | None = None
@@ -55,10 +61,23 @@ class Query:
     offset: int = 0
     acting_user: str | None = None  # whose album roles apply to --album
 
+    def __init__(self, **filters):
+        unknown = filters.keys() - set(self._fields)
+        if unknown:
+            raise TypeError(f"Query() got unexpected keyword arguments: {sorted(unknown)}")
+        for name in _LISTS:
+            setattr(self, name, [])  # each query its own lists, never the class's
+        for name, value in filters.items():
+            setattr(self, name, value)
 
-@dataclass
-class Hit:
-    """One file found, with what the output formats need."""
+
+Query._fields = tuple(name for name in Query.__annotations__ if not name.startswith("_"))
+_LISTS = ("tags", "any_tags", "not_tags", "kinds")
+
+
+class Hit(NamedTuple):
+    """One file found, with what the output formats need (a tuple: 20,000 of them are
+    made in a blink)."""
 
     id: str
     path: str
@@ -108,20 +127,25 @@ def find(con: sqlite3.Connection, q: Query) -> list[Hit]:
     by_distance = q.near is not None
     rows = Search(con).rows(q, _boxes(q), limit=not by_distance)
     hits = [Hit(*row) for row in rows]
-    return _within(hits, q) if by_distance else hits
+    if not by_distance:
+        return hits
+    near = _within(q, ((h.latitude, h.longitude, h.path, h) for h in hits))
+    return [hit._replace(distance_m=distance) for distance, hit in near]
 
 
 def find_paths(con: sqlite3.Connection, q: Query) -> list[str]:
-    """Only the paths: what `--paths` and `-0` print, without building a record per file."""
-    if q.near is not None:
-        return [hit.path for hit in find(con, q)]
+    """Only the paths: what `--paths` and `-0` print, without building a record per file
+    (by distance: from each row's path and place alone)."""
     validate(q)
-    return Search(con).paths(q, _boxes(q))
+    if q.near is None:
+        return Search(con).paths(q, _boxes(q))
+    places = Search(con).places(q, _boxes(q))
+    return [path for _, path in _within(q, ((lat, lon, p, p) for p, lat, lon in places))]
 
 
 def count(con: sqlite3.Connection, q: Query) -> int:
     if q.near is not None:
-        return len(find(con, q))
+        return len(find_paths(con, q))
     validate(q)
     unfiltered = q == Query(sort=q.sort, acting_user=q.acting_user)
     total = Search(con).count(q, _boxes(q), filtered=not unfiltered)
@@ -131,37 +155,43 @@ def count(con: sqlite3.Connection, q: Query) -> int:
     return total if q.limit is None else min(total, q.limit)
 
 
-def _within(hits: list[Hit], q: Query) -> list[Hit]:
-    """The exact great-circle filter after the boxes' coarse one."""
+def _within(q: Query, places: Iterable[tuple[float | None, float | None, str, T]]):
+    """The exact great-circle filter after the boxes' coarse one: of `places` (latitude,
+    longitude, path, item), in the search's order, (distance, item) for those within the
+    radius, sorted by distance (then path) for --sort distance, offset and limit applied."""
     from luna.search.geo import distance_m
 
     assert q.near is not None
     lat, lon = q.near
-    kept = []
-    for hit in hits:
-        if hit.latitude is None or hit.longitude is None:
+    kept: list[tuple[float, str, T]] = []
+    for latitude, longitude, path, item in places:
+        if latitude is None or longitude is None:
             continue  # the boxes select located files only
-        hit.distance_m = distance_m(lat, lon, hit.latitude, hit.longitude)
-        if hit.distance_m <= q.radius_m:
-            kept.append(hit)
+        distance = distance_m(lat, lon, latitude, longitude)
+        if distance <= q.radius_m:
+            kept.append((distance, path, item))
     if q.sort == "distance":
-        kept.sort(key=lambda h: (h.distance_m or 0.0, h.path))
+        kept.sort(key=lambda k: (k[0], k[1]))
     end = None if q.limit is None else q.offset + q.limit
-    return kept[q.offset : end]
+    return [(distance, item) for distance, _, item in kept[q.offset : end]]
 
 
-@dataclass
-class Found(Result):
+class Found(Plain, Result):
     """What a search found: its hits, and each one's tag names by file id (None when the
     search was told not to read them)."""
 
-    hits: list[Hit]
-    tags: dict[str, list[str]] | None = None
+    _fields = ("hits", "tags")
+
+    def __init__(self, hits: list[Hit], tags: dict[str, list[str]] | None = None):
+        self.hits = hits
+        self.tags = tags
 
     def records(self) -> list[dict]:
         """The hits as --json, --jsonl and --csv give them."""
         tags = self.tags
-        return [hit_record(h, tags.get(h.id, []) if tags is not None else None) for h in self.hits]
+        if tags is None:
+            return [hit_record(h, None) for h in self.hits]
+        return [hit_record(h, tags.get(h.id, [])) for h in self.hits]
 
     def data(self) -> dict:
         return {"count": len(self.hits), "files": self.records()}
@@ -175,8 +205,6 @@ class Found(Result):
 
 def hit_record(h: Hit, tags: list[str] | None) -> dict:
     """One hit as --json, --jsonl and --csv give it."""
-    from luna.timefmt import iso_local
-
     return {
         "id": uuid_text(h.id),
         "path": h.path,
@@ -184,8 +212,8 @@ def hit_record(h: Hit, tags: list[str] | None) -> dict:
         "kind": h.kind,
         "mime_type": h.mime_type,
         "size_bytes": h.size_bytes,
-        "start": iso_local(as_datetime(h.start), h.utc_offset),
-        "end": iso_local(as_datetime(h.end), h.utc_offset),
+        "start": local_time(h.start, h.utc_offset),
+        "end": local_time(h.end, h.utc_offset),
         "latitude": h.latitude,
         "longitude": h.longitude,
         "altitude": h.altitude,
@@ -198,14 +226,36 @@ def hit_record(h: Hit, tags: list[str] | None) -> dict:
     }
 
 
+def local_time(text: str | None, offset_minutes: int | None) -> str | None:
+    """A stored time as records give it: wall-clock time with its zone when known
+    (luna.timefmt.iso_local), None if absent or unreadable."""
+    if type(text) is not str:
+        return iso_local(as_datetime(text), offset_minutes)
+    try:
+        value = _from_iso(text)
+    except ValueError:
+        return None
+    # What luna stores, "2019-06-01 12:00:00[.123456]" (naive, microseconds only when not
+    # zero), is isoformat's text but for the "T": a slice instead of formatting the
+    # datetime back, the larger part of a record's cost (20,000 of them in a listing).
+    if (
+        value.tzinfo is None
+        and len(text) == (26 if value.microsecond else 19)
+        and text[4] == text[7] == "-"
+        and text[10] == " "
+        and text[13] == text[16] == ":"
+        and text[19:20] in ("", ".")
+    ):
+        return with_offset(text[:10] + "T" + text[11:], offset_minutes)
+    return iso_local(value, offset_minutes)
+
+
 def as_datetime(text):
     """A stored time as a datetime (None if absent or unreadable)."""
-    import datetime as dt
-
     if text is None:
         return None
     try:
-        return dt.datetime.fromisoformat(str(text))
+        return _from_iso(str(text))
     except ValueError:
         return None
 

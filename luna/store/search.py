@@ -80,6 +80,15 @@ class Search:
         sql = f"SELECT path FROM {_source(q)} WHERE {where} ORDER BY {ORDER[q.sort]}{_limit(q)}"
         return [from_db(row[0]) for row in self.con.execute(sql, params)]
 
+    def places(self, q: Query, boxes: list[Box]) -> list[tuple]:
+        """(path, latitude, longitude) of each row, in the search's order and not limited:
+        what a search by distance filters further when it wants only the paths."""
+        where, params = self._where(q, boxes)
+        sql = f"SELECT path, latitude, longitude FROM {_source(q)} WHERE {where}"
+        if q.sort in ORDER:
+            sql += f" ORDER BY {ORDER[q.sort]}"
+        return [(from_db(p), lat, lon) for p, lat, lon in self.con.execute(sql, params)]
+
     def count(self, q: Query, boxes: list[Box], *, filtered: bool) -> int:
         """How many files the search finds before its offset and limit."""
         if not filtered:  # every present file: two index counts, not a walk of the table

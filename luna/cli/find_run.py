@@ -1,0 +1,285 @@
+"""What `luna find` (alias `luna search`) does once its command line is read: by Typer
+(luna.cli.find declares the options and their help) or, for the command lines scripts
+type, by luna.cli.quick_find without loading Typer. Kept lean: this runs inside shell
+loops, so heavy modules load only when an output needs them.
+"""
+
+import contextlib
+import gc
+import json
+import sys
+from pathlib import Path
+
+from luna import values
+from luna.cli.output import Encoded, human_size, print_json, print_paths
+from luna.cli.render import FILE_COLUMNS, Listing, Output, print_document, render, write_template
+from luna.cli.usage import one_output_mode, read_filters
+from luna.errors import BadValue
+from luna.fsnames import is_utf8
+from luna.names import uuid_text
+from luna.search.query import Hit, hit_record, local_time
+
+DEFAULT_RADIUS_M = 1000.0
+
+
+def run_find(
+    library: Path | None,
+    output: Output,
+    *,
+    after: str | None,
+    before: str | None,
+    on: str | None,
+    near: str | None,
+    radius: str | None,
+    bbox: str | None,
+    has_location: bool | None,
+    tag: list[str] | None,
+    any_tag: list[str] | None,
+    not_tag: list[str] | None,
+    untagged: bool,
+    album: str | None,
+    event: str | None,
+    kind: list[str] | None,
+    mime: str | None,
+    camera: str | None,
+    name: str | None,
+    path: str | None,
+    min_size: str | None,
+    max_size: str | None,
+    sha: str | None,
+    owner: str | None,
+    owner_legacy: str | None,
+    missing: bool,
+    duplicates: bool,
+    sort: str,
+    limit: str | None,
+    offset: str | None,
+    count: bool,
+    geojson: bool,
+) -> None:
+    """Find the files the options (as typed) ask for in `library` and print them."""
+    from luna.library import Library
+    from luna.search import query
+
+    if geojson:  # an output of find's own, besides the listing's
+        one_output_mode({"--geojson": True, **output.given()})
+    if count:  # a number, or with --json a document holding it: nothing else
+        one_output_mode(
+            {"--count": True, **{k: v for k, v in output.given().items() if k != "--json"}}
+        )
+    if radius is not None and near is None:
+        raise BadValue("--radius needs --near")
+    filters = read_filters(
+        dict(
+            after=after, before=before, on=on, near=near, bbox=bbox, tags=tag,
+            any_tags=any_tag, not_tags=not_tag, album=album, event=event, kinds=kind,
+            mime=mime, camera=camera, name=name, path=path, min_size=min_size,
+            max_size=max_size, sha=sha, limit=limit,
+            user=owner if owner is not None else owner_legacy,
+        )
+    )  # fmt: skip
+    q = query.Query(
+        **filters,
+        radius_m=values.distance(radius, "--radius") if radius is not None else DEFAULT_RADIUS_M,
+        has_location=has_location,
+        untagged=untagged,
+        missing=missing,
+        duplicates=duplicates,
+        sort=values.nonempty(sort, "--sort"),
+        offset=values.optional(values.count, offset, "--offset") or 0,
+    )
+    if album:
+        from luna.config import acting_user
+
+        q.acting_user = acting_user()
+    mode = "geojson" if geojson else output.mode
+    # for_search: no ORM, so that a search inside a shell loop starts fast.
+    with Library.for_search(library) as lib:
+        if count:
+            number = lib.count(q)
+            if output.json:
+                print_document({"count": number})
+            else:
+                sys.stdout.write(f"{number}\n")
+        elif mode in ("paths", "print0", "lines"):
+            # find_paths serves these without building records.
+            print_paths(lib.find_paths(q), null=mode == "print0")
+        else:
+            # --format reads the tags (a query) only if the template asks for them.
+            with_tags = mode != "template" or "{tags" in (output.template or "")
+            with _no_cycle_collection():
+                _print_found(lib.find(q, with_tags=with_tags), mode, output)
+
+
+@contextlib.contextmanager
+def _no_cycle_collection():
+    """A listing is tens of thousands of objects made at once, none in a reference cycle,
+    all alive until printed: the cycle collector, set off by their number, would walk
+    them again and again for nothing (a sixth of `find --json`'s time). Memory is freed as
+    ever; only the search for cycles waits, until the listing is printed."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _print_found(found, mode: str, output: Output) -> None:
+    if mode == "template":
+        template = output.template or ""
+        write_template(template, _template_fields(found, template))
+    elif mode == "geojson":
+        print_json(_feature_collection(found.records()))
+    elif mode == "json":
+        # render's document, with each record written as text straight from its hit.
+        print_document({"count": len(found), "files": _json_records(found)})
+    else:
+        render(_listing(found.records()), output)
+
+
+# -- output ----------------------------------------------------------------------------------
+
+
+CSV_COLUMNS = [*FILE_COLUMNS, "tags", "missing", "distance_m"]
+
+
+def _listing(records: list[dict]) -> Listing:
+    return Listing(
+        "files",
+        records,
+        CSV_COLUMNS,
+        table=["date", "name", "kind", "size", "place", "tags"],
+        view=_table_view,
+    )
+
+
+def _table_view(r: dict) -> dict:
+    place = f"{r['latitude']:.4f}, {r['longitude']:.4f}" if r["latitude"] is not None else ""
+    return {
+        **r,
+        "date": (r["start"] or "")[:19].replace("T", " "),
+        "name": r["filename"],
+        "size": human_size(r["size_bytes"]),
+        "place": place,
+    }
+
+
+def _feature_collection(records: list[dict]) -> dict:
+    features = []
+    for r in records:
+        if r["latitude"] is None or r["longitude"] is None:
+            continue
+        coordinates = [r["longitude"], r["latitude"]]
+        if r["altitude"] is not None:
+            coordinates.append(r["altitude"])
+        properties = {k: v for k, v in r.items() if k not in ("latitude", "longitude", "altitude")}
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": coordinates},
+                "properties": properties,
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _json_records(found) -> list:
+    """The records of --json, as JSON text (files_json) where they are valid UTF-8, else
+    the record itself, which print_json gives a readable name and its base64."""
+    tags = found.tags
+    names = [None] * len(found.hits) if tags is None else [tags.get(h.id, []) for h in found]
+    try:
+        texts = files_json(found.hits, names)
+    except TypeError:  # a value of a type the file table never holds: the encoder's
+        return [hit_record(h, n) for h, n in zip(found.hits, names, strict=True)]
+    return [
+        Encoded(text) if is_utf8(text) else hit_record(h, n)
+        for text, h, n in zip(texts, found.hits, names, strict=True)
+    ]
+
+
+def files_json(hits: list[Hit], tags: list[list[str] | None]) -> list[str]:
+    """Each `hit_record(hit, its tags)` as the JSON text print_json writes for it, built
+    from the hits column by column: a dict per file, then encoding its keys and values one
+    by one, costs twice as much (tests/test_find.py compares them on every kind of value).
+    TypeError for a value of another type than the file table's own."""
+    if not hits:
+        return []
+    column = dict(zip(Hit._fields, zip(*hits, strict=True), strict=True))
+    offsets = column["utc_offset"]
+    starts = _texts([local_time(t, o) for t, o in zip(column["start"], offsets, strict=True)])
+    ends = _texts(
+        [
+            None if t is None else local_time(t, o)
+            for t, o in zip(column["end"], offsets, strict=True)
+        ]
+    )
+    distances = [None if d is None else round(d, 1) for d in column["distance_m"]]
+    return [
+        f'{{"id": {i}, "path": {p}, "filename": {f}, "kind": {k}, "mime_type": {m}, '
+        f'"size_bytes": {size}, "start": {start}, "end": {end}, "latitude": {lat}, '
+        f'"longitude": {lon}, "altitude": {alt}, "width": {w}, "height": {h}, '
+        f'"content_sha": {sha}, "tags": {names}, "missing": {missing}, "distance_m": {d}}}'
+        for i, p, f, k, m, size, start, end, lat, lon, alt, w, h, sha, names, missing, d in zip(
+            [_quoted(uuid_text(i)) for i in column["id"]],
+            map(_quoted, column["path"]),
+            map(_quoted, column["filename"]),
+            map(_quoted, column["kind"]),
+            map(_quoted, column["mime_type"]),
+            _numbers(column["size_bytes"]),
+            starts,
+            ends,
+            _numbers(column["latitude"]),
+            _numbers(column["longitude"]),
+            _numbers(column["altitude"]),
+            _numbers(column["width"]),
+            _numbers(column["height"]),
+            map(_quoted, column["content_sha"]),
+            ["null" if n is None else "[" + ", ".join(map(_quoted, n)) + "]" for n in tags],
+            ["false" if t is None else "true" for t in column["missing_since"]],
+            _numbers(distances),
+            strict=True,
+        )
+    ]
+
+
+# A str as JSON text with non-ASCII characters kept (json's own, in C); TypeError otherwise.
+_quoted = json.encoder.encode_basestring
+_ENCODE_NUMBERS = json.JSONEncoder().encode
+
+
+def _texts(values: list[str | None]) -> list[str]:
+    return ["null" if value is None else _quoted(value) for value in values]
+
+
+def _numbers(values) -> list[str]:
+    """A column of numbers as json writes each (NaN, Infinity and null included), by one
+    call of its C encoder: split at the list's separators, which no number's text holds.
+    TypeError for any other type than a number's, None's or a bool's."""
+    if not _JSON_SCALARS.issuperset(map(type, values)):
+        raise TypeError("not a column of numbers")
+    return _ENCODE_NUMBERS(list(values))[1:-1].split(", ")
+
+
+_JSON_SCALARS = frozenset({int, float, bool, type(None)})
+
+
+def _template_fields(found, template: str):
+    """The fields of --format: a hit's record, with dates that take a format spec
+    ({start:%Y-%m-%d}) and the short names --format had first."""
+    from luna.search.query import as_datetime
+
+    records = found.records()
+    for h, record in zip(found.hits, records, strict=True):
+        yield {
+            **record,
+            "start": as_datetime(h.start),
+            "end": as_datetime(h.end),
+            "mime": h.mime_type,
+            "size": h.size_bytes,
+            "sha": h.content_sha,
+            "distance": h.distance_m,
+        }

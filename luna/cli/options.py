@@ -1,0 +1,104 @@
+"""The options and arguments several commands share, declared once for Typer: `--json`,
+the output options of every listing (`listing_options`), FILE... and the options of the
+commands that organize files.
+
+Kept apart from the rendering (luna.cli.output, luna.cli.render) so that rendering does not
+import Typer: `luna find` runs without it (luna.cli.quick_find).
+"""
+
+import functools
+import inspect
+from typing import Annotated
+
+import typer
+
+from luna.cli.render import read_output
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+
+# -- the output options of a listing -------------------------------------------------------
+
+_JSON = Annotated[bool, typer.Option("--json", help="One versioned JSON document.")]
+_JSONL = Annotated[bool, typer.Option("--jsonl", help="One JSON object per line.")]
+_CSV = Annotated[bool, typer.Option("--csv", help="CSV (RFC 4180) with a header row.")]
+_PATHS = Annotated[bool, typer.Option("--paths", help="One path per line.")]
+_PRINT0 = Annotated[
+    bool, typer.Option("--print0", "-0", help="NUL-terminated paths, for xargs -0.")
+]
+_FORMAT = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        metavar="TEMPLATE",
+        help="A line per row, TEMPLATE filled with its --json keys: '{path}\\t{tags}'.",
+        show_default=False,
+    ),
+]
+
+
+def listing_options(*, paths: bool = False):
+    """Add --json, --jsonl, --csv, --format (and with `paths`, --paths and --print0/-0) to
+    a command, which receives them as one `output: Output` argument."""
+    options = {"json": _JSON, "jsonl": _JSONL, "csv": _CSV, "template": _FORMAT}
+    if paths:
+        options |= {"paths": _PATHS, "print0": _PRINT0}
+    names = {f"output_{name}": name for name in options}
+
+    def decorate(command):
+        signature = inspect.signature(command, eval_str=True)
+        kept = [p for p in signature.parameters.values() if p.name != "output"]
+        added = [
+            inspect.Parameter(
+                param,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None if name == "template" else False,
+                annotation=options[name],
+            )
+            for param, name in names.items()
+        ]
+
+        @functools.wraps(command)
+        def with_output(*args, **kwargs):
+            chosen = read_output(**{names[p]: kwargs.pop(p) for p in names})
+            return command(*args, output=chosen, **kwargs)
+
+        with_output.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[*kept, *added]
+        )
+        return with_output
+
+    return decorate
+
+
+# -- options shared by the organizing commands ---------------------------------------------
+
+FilesArgument = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="FILE...",
+        help="Paths (a folder means every library file in it), ids or id prefixes; "
+        "'-' reads them from stdin.",
+    ),
+]
+NullInputOption = Annotated[
+    bool,
+    typer.Option("--null-input", "-z", help="With '-': names on stdin are NUL-separated."),
+]
+# The spelling before 0.x: `-0` now means NUL-terminated *output* wherever it exists.
+LegacyNullOption = Annotated[bool, typer.Option("--null", "-0", hidden=True)]
+SkipMissingOption = Annotated[
+    bool,
+    typer.Option("--skip-missing", help="Ignore FILEs not in the library instead of failing."),
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", "-n", help="Say what would change; change nothing.")
+]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+ActAsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as", help="Act as USER (default: $LUNA_USER, else your login).", metavar="USER"
+    ),
+]
+# The spelling before 0.x, which `find --user` (owned by) made ambiguous.
+LegacyUserOption = Annotated[str | None, typer.Option("--user", "-u", hidden=True)]
