@@ -71,7 +71,12 @@ def main() -> None:
     parser.add_argument("--workdir")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
-    work = Path(args.workdir or tempfile.mkdtemp(prefix="luna-bench-copy-"))
+    # In a folder the user names, only a subfolder of our own is created and removed.
+    work = (
+        Path(args.workdir) / "luna-bench-copy"
+        if args.workdir
+        else Path(tempfile.mkdtemp(prefix="luna-bench-copy-"))
+    )
     work.mkdir(parents=True, exist_ok=True)
     try:
         for name, count, size, target in (

@@ -105,7 +105,12 @@ def main() -> None:
     parser.add_argument("--workdir")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
-    work = Path(args.workdir or tempfile.mkdtemp(prefix="luna-bench-dupes-"))
+    # In a folder the user names, only a subfolder of our own is created and removed.
+    work = (
+        Path(args.workdir) / "luna-bench-dupes"
+        if args.workdir
+        else Path(tempfile.mkdtemp(prefix="luna-bench-dupes-"))
+    )
     work.mkdir(parents=True, exist_ok=True)
     photos_dir, library = work / "photos", work / "library.db"
     luna = [sys.executable, "-m", "luna", "-L", str(library)]
