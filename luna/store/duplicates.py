@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from luna.fsnames import from_db
+from luna.store.dialect import unindexed
 from luna.store.sql import chunks, marks, now
 
 # A copy row: (id, path, content_sha, size_bytes, mtime, width, height).
@@ -81,16 +82,19 @@ class Duplicates:
     # -- close pairs of hashes, kept between runs (luna.ops.dupes.similar_groups) -----------
     def searched(self, method: str) -> dict[int, int]:
         """Stored hash value -> the radius its close pairs are known up to."""
+        # Read straight through the table: through its key's index (method, value) SQLite
+        # would look each row's radius up in the table, three times slower for 200,000.
         return dict(
             self.db.execute_sql(
-                "SELECT value, radius FROM similar_searched WHERE method = ?", (method,)
+                f"SELECT value, radius FROM similar_searched WHERE {unindexed('method')} = ?",
+                (method,),
             ).fetchall()
         )
 
     def close_pairs(self, method: str, threshold: int) -> list[tuple[int, int]]:
         """(a, b) stored values of the known pairs at most `threshold` bits apart."""
         return self.db.execute_sql(
-            "SELECT a, b FROM similar_pair WHERE method = ? AND distance <= ?",
+            f"SELECT a, b FROM similar_pair WHERE {unindexed('method')} = ? AND distance <= ?",
             (method, threshold),
         ).fetchall()
 
