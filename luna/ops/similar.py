@@ -59,6 +59,7 @@ import itertools
 import math
 import struct
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TypeVar
 
@@ -317,25 +318,31 @@ def group_similar(
     """
     if not 0 <= threshold <= HASH_BITS:
         raise ValueError(f"threshold must be between 0 and {HASH_BITS} bits, not {threshold}")
-    keys_by_hash: dict[int, list[K]] = {}
-    for key, value in hashes.items():
-        keys_by_hash.setdefault(value & _MASK, []).append(key)
     # Exact copies are common (the same file imported twice): compare each value once.
+    # Counted in C: of 200,000 hashes most are alone, and only the grouped ones need keys.
+    counts = Counter(value & _MASK for value in hashes.values())
     if close_pairs is None:
-        close_pairs = _close_pairs(list(keys_by_hash), threshold)
+        close_pairs = _close_pairs(list(counts), threshold)
     else:
         masked = ((a & _MASK, b & _MASK) for a, b in close_pairs)
-        close_pairs = ((a, b) for a, b in masked if a in keys_by_hash and b in keys_by_hash)
+        close_pairs = ((a, b) for a, b in masked if a in counts and b in counts)
     close = _close_neighbours(close_pairs)
     values_grouped = list(_cliques(close))
     # A hash close to no other groups only its exact copies, if it has any.
     values_grouped += [
-        [value] for value, keys in keys_by_hash.items() if len(keys) > 1 and value not in close
+        [value] for value, count in counts.items() if count > 1 and value not in close
     ]
-    groups = [
-        sorted(key for value in values for key in keys_by_hash[value]) for values in values_grouped
-    ]
-    groups = [keys for keys in groups if len(keys) > 1]
+    grouped = {value for values in values_grouped for value in values}
+    keys_by_hash: dict[int, list[K]] = {value: [] for value in grouped}
+    for key, value in hashes.items():
+        if value & _MASK in grouped:
+            keys_by_hash[value & _MASK].append(key)
+    groups = []
+    for values in values_grouped:
+        keys = [key for value in values for key in keys_by_hash[value]]
+        if len(keys) > 1:
+            keys.sort()
+            groups.append(keys)
     groups.sort(key=lambda keys: keys[0])
     return groups
 
