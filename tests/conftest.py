@@ -34,6 +34,20 @@ def isolated_home(tmp_path, monkeypatch):
     return home
 
 
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server for the whole run (tests/pgserver.py); the tests that
+    use it are skipped, saying why, where none can be started."""
+    import pgserver
+
+    try:
+        server = pgserver.start()
+    except pgserver.Unavailable as exc:
+        pytest.skip(f"no PostgreSQL server: {exc}")
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def library_path(tmp_path) -> Path:
     return tmp_path / "library.db"
