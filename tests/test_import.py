@@ -356,3 +356,28 @@ def test_rotated_dimensions_in_every_format(lib, photos, fmt):
     imp(lib, photos)
     rec = record(lib, path)
     assert (rec["width"], rec["height"]) == (60, 80)
+
+
+def test_progress_learns_the_totals_as_the_walk_finds_files(lib, photos):
+    # The walk runs while files are read: the totals to read grow folder by folder, never
+    # shrink, and end at what was read. The terminal's bar takes them as they come.
+    from luna.cli.progress import RichImportProgress
+
+    for folder in ("a", "b", "c"):
+        for i in range(3):
+            make_photo(photos / folder / f"IMG_{i}.jpg", color=(i, ord(folder), 5))
+
+    class Recorded(RichImportProgress):
+        def __init__(self):
+            super().__init__()
+            self.totals: list[tuple[int, int]] = []
+
+        def reading(self, files, total_bytes):
+            self.totals.append((files, total_bytes))
+            super().reading(files, total_bytes)
+
+    progress = Recorded()
+    report = lib.import_paths([str(photos)], ImportOptions(), progress)
+    assert len(progress.totals) == 3  # one per folder
+    assert progress.totals == sorted(progress.totals)
+    assert progress.totals[-1] == (report.files_read, report.bytes_read) == (9, report.bytes_read)

@@ -186,6 +186,7 @@ class Importer:
         self._failed_before: set[str] = set()  # paths that had failed when the run began
         self._reappeared: set[str] = set()  # paths marked missing, found again by the walk
         self._unread_in: dict[str, int] = {}  # folder -> its files queued and not yet read
+        self._queued = (0, 0)  # files and bytes found to read so far
         self._present_under: dict[str, int] = {}  # root -> rows not marked missing
         self.store = FileStore(self.db)
         self._user_ids: dict[int | str, int] = {}
@@ -245,7 +246,6 @@ class Importer:
         scan_options = ScanOptions(self.options.exclude, self.options.follow_symlinks)
         folder: str | None = None
         found: list[Candidate] = []
-        files = total_bytes = 0
         trust_stat = not self.options.reread
         for n, item in enumerate(walk(roots, scan_options)):
             if n & 2047 == 0:
@@ -265,21 +265,20 @@ class Importer:
                 continue
             here = path.rpartition("/")[0]
             if here != folder:  # the walk gives a folder's files one after another
-                yield from self._folder_found(found, files, total_bytes)
-                files += len(found)
-                total_bytes += sum(c.size for c in found)
+                yield from self._folder_found(found)
                 folder, found = here, []
             found.append(Candidate.from_stat(path, st))
-        yield from self._folder_found(found, files, total_bytes)
+        yield from self._folder_found(found)
 
-    def _folder_found(self, found: list[Candidate], files: int, total_bytes: int):
+    def _folder_found(self, found: list[Candidate]):
         if not found:
             return
         self._add_media_of_changed_sidecars(found)
         found.sort(key=_path_of)  # a stable, readable order for progress and reports
         folder = os.path.dirname(found[0].path)  # the walk gives a folder's files together
         self._unread_in[folder] = self._unread_in.get(folder, 0) + len(found)
-        self.progress.reading(files + len(found), total_bytes + sum(c.size for c in found))
+        self._queued = (self._queued[0] + len(found), self._queued[1] + sum(c.size for c in found))
+        self.progress.reading(*self._queued)  # the totals so far: they grow with the walk
         yield from found
 
     def _needs_reading(self, path: str, st, row, failures_before) -> bool:

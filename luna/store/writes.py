@@ -78,6 +78,8 @@ class FileStore:
     def same_contents_elsewhere(self, shas: list[str]) -> dict[str, list[tuple]]:
         """content_sha -> (id hex, path, size, missing_since) of the rows with that content
         (the caller leaves out its own path, and other sizes: a hash collision)."""
+        # Only content_sha in SQL: given "size_bytes = ?" too, SQLite may pick the size
+        # index, and thousands of equal-sized RAW files would make every lookup a scan.
         found: dict[str, list[tuple]] = {}
         for chunk in chunks(sorted(set(shas)), 500):
             for file_id, path, sha, size, missing in self._run(
@@ -98,14 +100,12 @@ class FileStore:
         return row[0] if row else None
 
     def same_content_elsewhere(self, sha: str, size: int, path: str) -> list[tuple]:
-        """(id hex, path, missing_since) of rows with this content at another path."""
-        # Only content_sha in SQL: given "size_bytes = ?" too, SQLite may pick the size
-        # index, and thousands of equal-sized RAW files would make every lookup a scan.
-        rows = self._run(
-            "SELECT id, path, missing_since, size_bytes FROM file WHERE content_sha = ?", (sha,)
-        ).fetchall()
-        found = [(i, from_db(p), m) for i, p, m, s in rows if s == size]
-        return [(i, p, m) for i, p, m in found if p != path]
+        """(id hex, path, missing_since) of rows with this content and size at another path."""
+        return [
+            (i, p, m)
+            for i, p, s, m in self.same_contents_elsewhere([sha]).get(sha, ())
+            if s == size and p != path
+        ]
 
     # -- writes ----------------------------------------------------------------------------
     def insert(self, row: dict) -> str:
