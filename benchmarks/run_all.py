@@ -36,6 +36,7 @@ BENCHMARKS = {
     "copy": ("bench_copy.py", [], ["--files", "60", "--tiny", "500"]),
     "dupes": ("bench_dupes.py", [], ["--photos", "300"]),
     "similar": ("bench_similar.py", [], ["--count", "100"]),
+    "postgres": ("bench_postgres.py", [], ["--quick"]),
 }
 
 

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
+
+from luna.locations import Location, config_path, library_location  # noqa: F401
 
 LIBRARY_ENV = "LUNA_LIBRARY"
 
 
-def default_library_path() -> Path:
+def default_library_path() -> Location:
     """`$LUNA_LIBRARY`, else `library` in the config file, else
-    `$XDG_DATA_HOME/luna/library.db`, else `~/.local/share/luna/library.db`."""
+    `$XDG_DATA_HOME/luna/library.db`, else `~/.local/share/luna/library.db`. A
+    postgresql:// URL in either is a library on a server (luna.locations)."""
     explicit = os.environ.get(LIBRARY_ENV)
     if explicit:
-        return Path(explicit).expanduser()  # no config file read at all
+        return library_location(explicit)  # no config file read at all
     from luna.settings import load_settings
 
     return load_settings().get("library")

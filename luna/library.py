@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from luna.config import default_library_path
 from luna.errors import Ambiguous, LibraryError, NeedsUpgrade, NotFound
+from luna.locations import Location, ServerAddress, library_location
 from luna.names import uuid_text
 from luna.results import Record, Rows
 from luna.store import libfile
@@ -42,14 +43,48 @@ if TYPE_CHECKING:
 # `luna find` opens a library for searching only (Library.for_search), without the ORM.
 
 
-def _library_file(path: str | os.PathLike | None) -> Path:
-    chosen = Path(path).expanduser() if path else default_library_path()
-    return chosen.absolute()
+def _library_file(path: str | os.PathLike | ServerAddress | None) -> Location:
+    """The library's file (made absolute), or its address on a server. Reads the roots this
+    computer maps (the config file's [roots]), which every path stored or read goes through
+    (luna.fsnames)."""
+    _use_configured_roots()
+    chosen = library_location(path) if path else default_library_path()
+    return chosen if isinstance(chosen, ServerAddress) else chosen.absolute()
+
+
+def _use_configured_roots() -> None:
+    from luna import fsnames
+    from luna.locations import config_path
+
+    if not config_path().exists():  # no config file, no roots: nothing to read
+        fsnames.use_roots({})
+        return
+    from luna.settings import load_settings
+
+    # Imports store a file's real path, through symbolic links: so is a root's folder taken.
+    roots = load_settings().get("roots")
+    fsnames.use_roots({name: os.path.realpath(folder) for name, folder in roots.items()})
+
+
+def _open_on_server(address: ServerAddress, *, create: bool, readonly: bool):
+    """The connection to a library on a PostgreSQL server (luna.store.postgres, which
+    imports the driver: only for such a library); None for one that does not exist yet
+    and would be created, when readonly."""
+    from luna.config import SCHEMA_VERSION
+
+    try:
+        from luna.store import postgres
+    except ImportError:
+        raise LibraryError(
+            f"{address} is on a PostgreSQL server, and luna needs its driver for that: "
+            "pip install 'luna-photos[postgres]'"
+        ) from None
+    return postgres.open_library(address, create=create, readonly=readonly, known=SCHEMA_VERSION)
 
 
 class Library:
-    def __init__(self, path: Path, database=None, backup: Path | None = None):
-        self.path = path
+    def __init__(self, path: Location, database=None, backup: Path | None = None):
+        self.path = path  # the library's file, or its ServerAddress (str() hides a password)
         self._db = database
         self._store: Store | None = None
         self._search_con: sqlite3.Connection | None = None  # for_search: read only, no ORM
@@ -63,10 +98,18 @@ class Library:
     def db(self):
         """The peewee database (opened read-only on first use after for_search)."""
         if self._db is None:
-            from luna.store import db as dbmod
+            if isinstance(self.path, ServerAddress):
+                self._db = _open_on_server(self.path, create=False, readonly=True)
+            else:
+                from luna.store import db as dbmod
 
-            self._db, self.backup_path = dbmod.connect(self.path, readonly=True)
+                self._db, self.backup_path = dbmod.connect(self.path, readonly=True)
         return self._db
+
+    @property
+    def on_server(self) -> bool:
+        """Whether the library is on a PostgreSQL server (else an SQLite file)."""
+        return isinstance(self.path, ServerAddress)
 
     @property
     def store(self):
@@ -80,7 +123,11 @@ class Library:
     # -- opening ------------------------------------------------------------------------
     @classmethod
     def open(
-        cls, path: str | os.PathLike | None = None, *, create: bool = True, readonly: bool = False
+        cls,
+        path: str | os.PathLike | ServerAddress | None = None,
+        *,
+        create: bool = True,
+        readonly: bool = False,
     ) -> Library:
         """Open the library at `path` (default: `default_library_path()`).
 
@@ -93,6 +140,10 @@ class Library:
         from luna.store import db as dbmod
 
         lib_path = _library_file(path)
+        if isinstance(lib_path, ServerAddress):
+            database = _open_on_server(lib_path, create=create, readonly=readonly)
+            library = cls(lib_path, database if database is not None else dbmod.open_memory())
+            return library._after_opening(readonly)
         if lib_path.is_dir():
             raise LibraryError(f"library path {lib_path} is a folder, not a file")
         if not lib_path.exists():
@@ -102,16 +153,45 @@ class Library:
                 return cls(lib_path, dbmod.open_memory())
             dbmod.create(lib_path)
         database, backup = dbmod.connect(lib_path, readonly=readonly)
-        library = cls(lib_path, database, backup)
-        if not readonly:
-            with contextlib.ExitStack() as on_failure:
-                on_failure.push(library)  # closes it, and says what an SQLite error means
-                library._finish_interrupted_transfers()
-                on_failure.pop_all()
-        return library
+        return cls(lib_path, database, backup)._after_opening(readonly)
 
     @classmethod
-    def open_for_reading(cls, path: str | os.PathLike | None = None) -> Library:
+    def copy(
+        cls,
+        source: str | os.PathLike | ServerAddress,
+        destination: str | os.PathLike | ServerAddress,
+        progress=None,
+    ) -> Rows:
+        """Copy the whole library at `source` into a new one at `destination` (a file that
+        does not exist yet, or an empty PostgreSQL database), either way, and check the copy
+        row for row (luna.ops.copy_library). Rows: one per table, with its count and
+        SHA-256. `progress(table, rows)` is called as each table is done."""
+        from luna.ops.copy_library import copy_everything
+
+        origin, target = _library_file(source), _library_file(destination)
+        if origin == target:
+            raise LibraryError(f"{origin} is both the source and the destination")
+        new_file = isinstance(target, Path) and not target.exists()
+        try:
+            with cls.open_for_reading(origin) as src, cls.open(target) as dest:
+                tables = copy_everything(src, dest, progress)
+        except BaseException:
+            if new_file and isinstance(target, Path):  # made by this copy: nothing to keep
+                for leftover in (target, *(Path(f"{target}{s}") for s in ("-wal", "-shm"))):
+                    leftover.unlink(missing_ok=True)
+            raise
+        return Rows("tables", tables, {"source": str(origin), "destination": str(target)})
+
+    def _after_opening(self, readonly: bool) -> Library:
+        if not readonly:
+            with contextlib.ExitStack() as on_failure:
+                on_failure.push(self)  # closes it, and says what an SQLite error means
+                self._finish_interrupted_transfers()
+                on_failure.pop_all()
+        return self
+
+    @classmethod
+    def open_for_reading(cls, path: str | os.PathLike | ServerAddress | None = None) -> Library:
         """Open an existing library for a command that only reads, through a read-only
         connection, so that a library on a read-only file, folder or disk can be read. One
         written by an older luna is upgraded first (after a backup), as any command does."""
@@ -123,22 +203,29 @@ class Library:
         return cls.open(lib_path, create=False, readonly=True)
 
     @classmethod
-    def for_search(cls, path: str | os.PathLike | None = None) -> Library:
+    def for_search(cls, path: str | os.PathLike | ServerAddress | None = None) -> Library:
         """Open an existing library to search it (find, find_paths, count) through a plain
         read-only sqlite3 connection, without loading the ORM: what `luna find` does in a
         shell loop. Any other call opens the full read-only connection first."""
-        from luna.store.search import connect
-
         library = cls(_library_file(path))
-        library._search_con = connect(library.path)
+        if isinstance(library.path, ServerAddress):
+            library._search_con = _open_on_server(library.path, create=False, readonly=True)
+        else:
+            from luna.store.search import connect
+
+            library._search_con = connect(library.path)
         return library
 
     @classmethod
-    def upgrade_to_read(cls, path: str | os.PathLike) -> None:
+    def upgrade_to_read(cls, path: str | os.PathLike | ServerAddress) -> None:
         """Upgrade an older luna's library (after a backup) so that it can be read."""
+        location = _library_file(path)
+        if isinstance(location, ServerAddress):
+            _open_on_server(location, create=False, readonly=False).close()
+            return
         from luna.store import db as dbmod
 
-        dbmod.upgrade_to_read(_library_file(path))
+        dbmod.upgrade_to_read(location)
 
     def _finish_interrupted_transfers(self) -> None:
         from luna.ops import transfer
@@ -146,7 +233,7 @@ class Library:
         if self.store.transfers.has_pending():
             from luna import notices
 
-            with transfer.alone(self.path) as no_other_luna_is_transferring:
+            with transfer.alone(self) as no_other_luna_is_transferring:
                 if not no_other_luna_is_transferring:
                     return  # its rows are its work in progress, not a crash's leftovers
                 self.recovered = transfer.recover(self)
@@ -168,6 +255,26 @@ class Library:
         # on a full or read-only disk, a damaged page) becomes one line saying what it means.
         if libfile.is_about_the_file(exc):
             raise libfile.unusable(self.path, exc) from None
+
+    # -- who is acting -------------------------------------------------------------------
+    def acting_user(self, explicit: str | None = None) -> str:
+        """Whose album roles apply. In a library file: `explicit` (--as), else $LUNA_USER,
+        else `user` in the config file, else the login name. On a server: the database
+        login, always (the server enforces the roles); naming someone else is refused."""
+        if not self.on_server:
+            from luna.config import acting_user
+
+            return acting_user(explicit)
+        connection = self._search_con if self._search_con is not None else self.db
+        login = connection.login()  # type: ignore[union-attr]  # a ServerDatabase here
+        if explicit is not None and explicit != login:
+            from luna.errors import PermissionDenied
+
+            raise PermissionDenied(
+                f"on a shared library you act as your database login ({login}), not "
+                f"{explicit}; connect as {explicit} to act as them"
+            )
+        return login
 
     # -- importing ----------------------------------------------------------------------
     def import_paths(self, paths, options=None, progress=None):
@@ -335,7 +442,7 @@ class Library:
         """Give each kept copy the tags, albums and events of its extras (MergeReport)."""
         from luna.ops.dupes import merge_metadata
 
-        return merge_metadata(self, duplicates.groups, user=_acting(user), dry_run=dry_run)
+        return merge_metadata(self, duplicates.groups, user=self.acting_user(user), dry_run=dry_run)
 
     def missing(self, under: str | None = None) -> Rows:
         """Files marked missing (below `under`), with their tags, albums and events."""
@@ -493,7 +600,9 @@ class Albums(_Part):
         from luna.ops import albums
 
         return Record(
-            albums.create_album(self._lib, name, user=_acting(user), description=description)
+            albums.create_album(
+                self._lib, name, user=self._lib.acting_user(user), description=description
+            )
         )
 
     def add(self, name: str, files, *, user=None, skip_missing=False, dry_run=False):
@@ -506,7 +615,7 @@ class Albums(_Part):
     def _album_change(self, action, name, files, user, skip_missing, dry_run):
         from luna.ops import albums
 
-        acting = _acting(user)
+        acting = self._lib.acting_user(user)
         albums.check_access(self._lib, name, user=acting, action=action)  # before FILEs
         change_files = albums.add_files if action == "add" else albums.remove_files
         return self._change(
@@ -518,42 +627,46 @@ class Albums(_Part):
         """The album as `user` may act on it; refused (PermissionDenied) otherwise."""
         from luna.ops import albums
 
-        return albums.check_access(self._lib, name, user=_acting(user), action=action)
+        return albums.check_access(self._lib, name, user=self._lib.acting_user(user), action=action)
 
     def list(self, *, user: str | None = None) -> Rows:
         """The albums `user` owns, edits or views, with their role and file counts."""
         from luna.ops import albums
 
-        return Rows("albums", albums.list_albums(self._lib, user=_acting(user)))
+        return Rows("albums", albums.list_albums(self._lib, user=self._lib.acting_user(user)))
 
     def show(self, name: str, *, order: str = "date", user: str | None = None) -> Rows:
         """The album's files (rows) and the album itself (`about`)."""
         from luna.ops import albums
 
-        album = albums.show_album(self._lib, name, user=_acting(user), order=order)
+        album = albums.show_album(self._lib, name, user=self._lib.acting_user(user), order=order)
         files = album.pop("files")
         return Rows("files", files, album)
 
     def rename(self, old: str, new: str, *, user: str | None = None) -> Record:
         from luna.ops import albums
 
-        return Record(albums.rename_album(self._lib, old, new, user=_acting(user)))
+        return Record(albums.rename_album(self._lib, old, new, user=self._lib.acting_user(user)))
 
     def delete(self, name: str, *, user: str | None = None) -> Record:
         from luna.ops import albums
 
-        return Record(albums.delete_album(self._lib, name, user=_acting(user)))
+        return Record(albums.delete_album(self._lib, name, user=self._lib.acting_user(user)))
 
     def share(self, name: str, other: str, *, role: str = "viewer", user=None) -> Record:
         """Let `other` view (role "viewer") or change ("editor") the album."""
         from luna.ops import albums
 
-        return Record(albums.share_album(self._lib, name, other, role=role, user=_acting(user)))
+        return Record(
+            albums.share_album(self._lib, name, other, role=role, user=self._lib.acting_user(user))
+        )
 
     def unshare(self, name: str, other: str, *, user: str | None = None) -> Record:
         from luna.ops import albums
 
-        return Record(albums.unshare_album(self._lib, name, other, user=_acting(user)))
+        return Record(
+            albums.unshare_album(self._lib, name, other, user=self._lib.acting_user(user))
+        )
 
 
 class Events(_Part):
@@ -624,9 +737,3 @@ class Events(_Part):
 
 def _listed(names) -> list[str]:
     return [names] if isinstance(names, str) else list(names)
-
-
-def _acting(user: str | None) -> str:
-    from luna.config import acting_user
-
-    return acting_user(user)

@@ -19,14 +19,15 @@ interface to show, and bad values raise ConfigError.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from luna.errors import ConfigError
+from luna.locations import ServerAddress, config_path, is_server_url, library_location
 
-CONFIG_ENV = "LUNA_CONFIG"
 LIBRARY_ENV = "LUNA_LIBRARY"  # the same names as in luna.config
 USER_ENV = "LUNA_USER"
 
@@ -37,27 +38,19 @@ DEFAULT_TEMPLATE = "{year}/{month}/{day}/{filename}"
 DEFAULT = "default"
 
 
-def config_path() -> Path:
-    """`$LUNA_CONFIG`, else `$XDG_CONFIG_HOME/luna/config.toml`, else
-    `~/.config/luna/config.toml`. The file need not exist."""
-    explicit = os.environ.get(CONFIG_ENV)
-    if explicit:
-        return Path(explicit).expanduser()
-    config_home = os.environ.get("XDG_CONFIG_HOME")
-    # The XDG spec says a relative XDG_CONFIG_HOME is invalid and must be ignored.
-    if not config_home or not os.path.isabs(config_home):
-        config_home = os.path.join(os.path.expanduser("~"), ".config")
-    return Path(config_home) / "luna" / "config.toml"
+def data_folder() -> Path:
+    """luna's folder for its data: `$XDG_DATA_HOME/luna`, else `~/.local/share/luna`."""
+    data_home = os.environ.get("XDG_DATA_HOME")
+    # The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
+    if not data_home or not os.path.isabs(data_home):
+        data_home = os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(data_home) / "luna"
 
 
 def _default_library() -> Path:
     """Where the library lives when neither the environment nor a config file says (and
     without $LUNA_LIBRARY, which is a source of its own)."""
-    data_home = os.environ.get("XDG_DATA_HOME")
-    # The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
-    if not data_home or not os.path.isabs(data_home):
-        data_home = os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(data_home) / "luna" / "library.db"
+    return data_folder() / "library.db"
 
 
 @dataclass(frozen=True)
@@ -65,7 +58,9 @@ class Key:
     """A setting luna knows: its TOML type, default, help, and what an unset value means."""
 
     name: str
-    kind: str  # "path", "str", "list" (of strings) or "count" (an integer >= 0)
+    # "path", "library" (a path or a postgresql:// URL), "str", "list" (of strings) or
+    # "count" (an integer >= 0)
+    kind: str
     default: Any | Callable[[], Any]
     help: str
     env: str | None = None
@@ -80,9 +75,10 @@ KEYS: dict[str, Key] = {
     for k in (
         Key(
             "library",
-            "path",
+            "library",
             _default_library,
-            "The library file (SQLite); -L/--library on the command line.",
+            "The library: a file (SQLite) or a postgresql:// URL; -L/--library on the "
+            "command line.",
             env=LIBRARY_ENV,
         ),
         Key(
@@ -113,6 +109,15 @@ KEYS: dict[str, Key] = {
             unset="your login name",
         ),
         Key("jobs", "count", 0, "Worker processes for import (--jobs).", unset="one per core"),
+        Key(
+            "roots",
+            "roots",
+            dict,
+            'Named folders ([roots] photos = "/mnt/photos"): paths below one are stored '
+            "relative to its name, so computers that mount a shared disk at different places "
+            "see the same files.",
+            unset="none: paths are stored as they are",
+        ),
     )
 }
 
@@ -183,6 +188,8 @@ def example_config() -> str:
         'library_folder = "~/Pictures/Library"\n'
         'template = "{year}/{year}-{month}/{filename}"\n'
         'exclude = ["*.tmp", "@eaDir", ".thumbnails"]\n'
+        "[roots]  # where this computer mounts the folders a shared library names\n"
+        'photos = "/mnt/photos"\n'
     )
 
 
@@ -259,7 +266,9 @@ def _from_toml(key: Key, raw: Any):
     def wrong(expected: str) -> ValueError:
         return ValueError(f"{expected}, not {_describe(raw)}")
 
-    if key.kind == "path":
+    if key.kind == "library" and isinstance(raw, str) and is_server_url(raw):
+        return ServerAddress(raw)
+    if key.kind in ("path", "library"):
         if not isinstance(raw, str) or not raw:
             raise wrong("a path (a non-empty string)")
         path = Path(raw).expanduser()
@@ -271,6 +280,8 @@ def _from_toml(key: Key, raw: Any):
         if not isinstance(raw, str) or not raw:
             raise wrong("a non-empty string")
         return raw
+    if key.kind == "roots":
+        return _roots_from_toml(raw, wrong)
     if key.kind == "list":
         if isinstance(raw, str):  # `exclude = "*.tmp"`: one pattern
             raw = [raw]
@@ -282,6 +293,27 @@ def _from_toml(key: Key, raw: Any):
             raise wrong("a whole number (0 or more)")
         return raw
     raise AssertionError(key.kind)
+
+
+ROOT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def _roots_from_toml(raw: Any, wrong: Callable[[str], ValueError]) -> dict[str, str]:
+    """{name: absolute folder}; a name is letters, digits, "_", "-" and ".", as stored
+    paths begin with it (luna.fsnames)."""
+    if not isinstance(raw, dict):
+        raise wrong('a table of names and folders ([roots] photos = "/mnt/photos")')
+    roots = {}
+    for name, folder in raw.items():
+        if not ROOT_NAME.match(name):
+            raise ValueError(f"names of letters, digits, _ - and ., not {name!r}")
+        if not isinstance(folder, str) or not folder:
+            raise ValueError(f"folders (non-empty strings), not {_describe(folder)} for {name}")
+        path = Path(folder).expanduser()
+        if not path.is_absolute():
+            raise ValueError(f"absolute folders or ones starting with ~, not {folder!r}")
+        roots[name] = os.path.normpath(str(path))
+    return roots
 
 
 def _describe(raw: Any) -> str:
@@ -303,11 +335,15 @@ def _describe(raw: Any) -> str:
 
 def _from_text(key: Key, text: str):
     """An environment variable's value."""
+    if key.kind == "library":
+        return library_location(text)
     return Path(text).expanduser() if key.kind == "path" else text
 
 
 def _from_program(key: Key, value: Any):
     """An override's value, as a caller (the command line) gives it."""
+    if key.kind == "library":
+        return library_location(value)
     if key.kind == "path":
         return Path(value).expanduser()
     if key.kind == "list":

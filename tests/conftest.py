@@ -19,8 +19,120 @@ import pytest
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
 
+# The whole suite runs on either database: SQLite (the default), or, with
+# LUNA_TEST_BACKEND=postgresql, a throwaway PostgreSQL server (tests/pgserver.py), each test
+# with a library of its own (a schema of its own in one database). Tests about the SQLite
+# file itself are marked `sqlite_only` and skipped there, saying so.
+BACKEND = os.environ.get("LUNA_TEST_BACKEND", "sqlite")
+ON_SERVER = BACKEND == "postgresql"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: about the SQLite library file itself")
+    config.addinivalue_line("markers", "postgres_only: about a library on a server")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if ON_SERVER and item.get_closest_marker("sqlite_only"):
+            item.add_marker(pytest.mark.skip(reason="about the SQLite library file"))
+        if not ON_SERVER and item.get_closest_marker("postgres_only"):
+            item.add_marker(pytest.mark.skip(reason="LUNA_TEST_BACKEND=postgresql runs it"))
+
+
+@pytest.fixture(scope="session")
+def _server_for_libraries(request):
+    """The server the libraries of a LUNA_TEST_BACKEND=postgresql run live on."""
+    return request.getfixturevalue("postgres_server") if ON_SERVER else None
+
+
+def _library_location(tmp_path: Path, server) -> str:
+    if server is None:
+        return str(tmp_path / "library.db")
+    return server.new_library()
+
+
+def library_rows(library, sql: str, params=()) -> list[tuple]:
+    """Rows of `sql` (SQLite's spelling, `?` placeholders), run on the library at `library`
+    (a file, or a URL) behind luna's back, in the form SQLite gives them: a name that is UTF-8
+    as text, one that is not as bytes (luna.fsnames), ids as 32 hex digits, JSON as text."""
+    from luna.locations import ServerAddress, library_location
+
+    location = library_location(str(library) if not isinstance(library, ServerAddress) else library)
+    if isinstance(location, ServerAddress):
+        from luna.fsnames import to_db
+        from luna.store.postgres import ServerDatabase
+
+        db = ServerDatabase(location)
+        try:
+            rows = db.execute_sql(sql, params).fetchall()
+        finally:
+            db.close()
+        return [
+            tuple(to_db(os.fsdecode(v)) if isinstance(v, bytes) else v for v in row) for row in rows
+        ]
+    import sqlite3
+
+    con = sqlite3.connect(location)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+def library_execute(library, sql: str, params=()) -> int:
+    """Run one statement that writes (SQLite's spelling, `?` placeholders) on the library at
+    `library` behind luna's back, committed at once: to simulate damage or a crash. A file
+    name is best given as `luna.fsnames.to_db(path)` (bytes on the server). Returns the number
+    of rows it changed."""
+    from luna.locations import ServerAddress, library_location
+
+    location = library_location(str(library) if not isinstance(library, ServerAddress) else library)
+    if isinstance(location, ServerAddress):
+        from luna.store.postgres import ServerDatabase
+
+        db = ServerDatabase(location)
+        try:
+            return db.execute_sql(sql, params).rowcount
+        finally:
+            db.close()
+    import sqlite3
+
+    con = sqlite3.connect(location)
+    try:
+        with con:
+            return con.execute(sql, params).rowcount
+    finally:
+        con.close()
+
+
+def library_exists(library) -> bool:
+    """Whether a library was made at `library`: its file (SQLite), or any table in its
+    schema on the server."""
+    from luna.locations import ServerAddress, library_location
+
+    location = library_location(str(library) if not isinstance(library, ServerAddress) else library)
+    if not isinstance(location, ServerAddress):
+        return location.exists()
+    query = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+    return library_rows(location, query)[0][0] > 0
+
+
+def library_snapshot(library):
+    """What to compare to tell whether anything wrote to the library at `library`: its file's
+    time and bytes (SQLite), or every row of every table in its schema (a server)."""
+    from luna.locations import ServerAddress, library_location
+
+    location = library_location(str(library) if not isinstance(library, ServerAddress) else library)
+    if not isinstance(location, ServerAddress):
+        return location.stat().st_mtime_ns, location.read_bytes()
+    query = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+    tables = sorted(name for (name,) in library_rows(location, query))
+    return {t: library_rows(location, f'SELECT r::text FROM "{t}" r ORDER BY 1') for t in tables}
+
+
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path, monkeypatch):
+def isolated_home(tmp_path, monkeypatch, _server_for_libraries):
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
@@ -28,7 +140,7 @@ def isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.delenv("LUNA_CONFIG", raising=False)
     monkeypatch.delenv("LUNA_USER", raising=False)
-    monkeypatch.setenv("LUNA_LIBRARY", str(tmp_path / "library.db"))
+    monkeypatch.setenv("LUNA_LIBRARY", _library_location(tmp_path, _server_for_libraries))
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.delenv("LUNA_DEBUG", raising=False)
     return home
@@ -43,14 +155,19 @@ def postgres_server():
     try:
         server = pgserver.start()
     except pgserver.Unavailable as exc:
+        if ON_SERVER and os.environ.get("CI"):  # CI must test what it was asked to
+            pytest.exit(f"LUNA_TEST_BACKEND=postgresql, but no server: {exc}", returncode=3)
         pytest.skip(f"no PostgreSQL server: {exc}")
     yield server
     server.stop()
 
 
 @pytest.fixture
-def library_path(tmp_path) -> Path:
-    return tmp_path / "library.db"
+def library_path(tmp_path, isolated_home):
+    """The test's library: its file (SQLite), or its address on the test server."""
+    from luna.locations import library_location
+
+    return library_location(os.environ["LUNA_LIBRARY"])
 
 
 @pytest.fixture
@@ -173,8 +290,69 @@ def run_cli(*args: str, env=None, input=None):
     from luna.cli.app import app, load_commands
 
     load_commands()
-    result = CliRunner().invoke(app, [str(a) for a in args], env=env, input=input)
+    argv = [str(a) for a in args]
+    if ON_SERVER:
+        argv, env = as_a_login(argv, env)
+    result = CliRunner().invoke(app, argv, env=env, input=input)
     return result.exit_code, result.stdout, result.stderr
+
+
+def as_a_login(argv: list[str], env: dict | None) -> tuple[list[str], dict | None]:
+    """On a server one acts as one's database login, not as `--as NAME` or $LUNA_USER says
+    (README, "A shared library"). So a test that acts as alice there connects as the login
+    alice: what it checks (alice's albums, bob refused as a viewer) holds on both. Command
+    lines about a library file (`-L FILE`) are left as they are."""
+    env = dict(env or {})
+    given = next((argv[i + 1] for i, w in enumerate(argv[:-1]) if w in ("-L", "--library")), None)
+    library = given or env.get("LUNA_LIBRARY") or os.environ["LUNA_LIBRARY"]
+    if "://" not in library:
+        return argv, env or None
+    name = env.pop("LUNA_USER", None) or os.environ.get("LUNA_USER")
+    kept = []
+    words = iter(argv)
+    for word in words:
+        if word in ("--as", "-u", "--user"):
+            name = next(words, None)
+        elif word.startswith(("--as=", "--user=")):
+            name = word.partition("=")[2]
+        else:
+            kept.append(word)
+    if not name:
+        return argv, env or None
+    login = server_login(library, name)
+    if given:
+        kept = [login if word == given else word for word in kept]
+    else:
+        env["LUNA_LIBRARY"] = login
+    return kept, env
+
+
+def server_login(url: str, name: str) -> str:
+    """`url` (the test's library, as the superuser) as the login `name`, made a member of
+    the library as the README says (created if new; its rights given again, since tables
+    may have been made since)."""
+    import re
+
+    import pgserver
+
+    from luna.config import SCHEMA_VERSION
+    from luna.locations import ServerAddress
+    from luna.store import postgres
+
+    schema = re.search(r"search_path%3D(\w+)", url).group(1)  # type: ignore[union-attr]
+    role = f'"{name}"'
+    # The keeper (here the superuser) makes the library, if no command has yet.
+    postgres.open_library(
+        ServerAddress(url), create=True, readonly=False, known=SCHEMA_VERSION
+    ).close()  # type: ignore[union-attr]
+    pgserver.Server.run_sql(
+        url,
+        f"DO $$ BEGIN CREATE ROLE {role} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; "
+        f"END $$; GRANT USAGE ON SCHEMA {schema} TO {role}; "
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}; "
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
+    )
+    return url.replace("postgresql://postgres@", f"postgresql://{name}@", 1)
 
 
 def run_json(*args: str):

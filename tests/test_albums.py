@@ -29,14 +29,9 @@ FILE_KEYS = ["id", "path", "filename", "start", "kind", "added"]
 def luna(*args, user: str | None = "alice", stdin: str | None = None, env=None):
     """Run the CLI in-process as `user` (None: nobody said), feeding `stdin`;
     returns (exit code, stdout, stderr)."""
-    from typer.testing import CliRunner
+    from conftest import run_cli
 
-    from luna.cli.app import app, load_commands
-
-    load_commands()
-    argv = [str(a) for a in args] + (["--as", user] if user else [])
-    result = CliRunner().invoke(app, argv, input=stdin, env=env)
-    return result.exit_code, result.stdout, result.stderr
+    return run_cli(*args, *(["--as", user] if user else []), input=stdin, env=env)
 
 
 def luna_json(*args, user: str | None = "alice"):
@@ -379,7 +374,7 @@ def test_users_are_created_on_first_mention(holidays, library_path):
         assert lib.user_id("zoe", create=False) is not None
         assert lib.user_id("yann", create=False) is None
         # (The import also recorded the photos' owner on disk.)
-        users = {name for (name,) in lib.db.execute_sql("SELECT name FROM user")}
+        users = {name for (name,) in lib.db.execute_sql('SELECT name FROM "user"')}
         assert {"alice", "bob", "carol", "zoe"} <= users
 
 

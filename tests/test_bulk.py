@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from conftest import library_rows
 
 from luna.errors import BadName, BadRecord
+from luna.fsnames import to_db
+from luna.library import Library
 from luna.store.bulk import FILE_COLUMNS, bulk_insert_files
 from luna.store.models import File
 from luna.store.rows import ROW_COLUMNS
@@ -40,9 +43,12 @@ def record(path: str, **changes) -> dict:
 
 
 def raw_row(lib, path: str) -> dict:
-    cursor = lib.db.execute_sql("SELECT * FROM file WHERE path = ?", (path,))
-    names = [d[0] for d in cursor.description]
-    return dict(zip(names, cursor.fetchone(), strict=True))
+    """The file's row as stored (every column of the model, named: the server's file table
+    has a `rowid` of its own besides)."""
+    names = [field.column_name for field in File._meta.sorted_fields]
+    columns = ", ".join(f'"{name}"' for name in names)
+    (row,) = library_rows(lib.path, f"SELECT {columns} FROM file WHERE path = ?", (to_db(path),))
+    return dict(zip(names, row, strict=True))
 
 
 def import_like_the_importer(lib, rec: dict) -> None:
@@ -135,10 +141,11 @@ def test_one_tag_however_it_is_spelled(lib):
 def test_tags_are_user_tags_unless_said_otherwise(lib):
     bulk_insert_files(lib, [record("/p/a.jpg", tags=["kept"])])
     bulk_insert_files(lib, [record("/p/b.jpg", tags=["kept"])], tag_source="metadata")
-    sources = lib.db.execute_sql(
+    sources = library_rows(
+        lib.path,
         "SELECT f.filename, ft.source FROM file_tag ft JOIN file f ON f.id = ft.file_id "
-        "ORDER BY f.filename"
-    ).fetchall()
+        "ORDER BY f.filename",
+    )
     assert sources == [("a.jpg", "user"), ("b.jpg", "metadata")]
 
 
@@ -217,7 +224,7 @@ def test_a_bad_record_stops_its_batch_and_keeps_earlier_ones(lib, bad, message):
     records = [record("/p/first.jpg"), record("/p/second.jpg"), bad]
     with pytest.raises(BadRecord, match=message):
         bulk_insert_files(lib, records, batch=2)
-    assert [r[0] for r in lib.db.execute_sql("SELECT path FROM file")] == [
+    assert [r[0] for r in library_rows(lib.path, "SELECT path FROM file ORDER BY path")] == [
         "/p/first.jpg",
         "/p/second.jpg",
     ]
@@ -229,6 +236,7 @@ def test_a_bad_tag_name_is_refused(lib):
     assert lib.stats()["files"] == 0
 
 
+@pytest.mark.sqlite_only
 def test_the_page_cache_is_put_back(lib):
     before = lib.db.execute_sql("PRAGMA cache_size").fetchone()[0]
     bulk_insert_files(lib, [record("/p/a.jpg")])
@@ -240,6 +248,6 @@ def test_bulk_files_are_found(lib):
 
     bulk_insert_files(lib, [record("/p/a.jpg", tags=["beach"]), record("/p/b.jpg")])
     lib.close()
-    con = query.connect(lib.path)
-    hits = query.find(con, query.Query(tags=["beach"], after="2019"))
+    with Library.for_search(lib.path) as searching:  # what `luna find` opens
+        hits = searching.find(query.Query(tags=["beach"], after="2019")).hits
     assert [h.path for h in hits] == ["/p/a.jpg"]

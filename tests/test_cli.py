@@ -4,13 +4,12 @@ stderr, documented exit codes, JSON with pinned keys."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import make_photo
+from conftest import library_execute, library_exists, make_photo
 
 REPORT_KEYS = {
     "version",
@@ -115,7 +114,7 @@ def test_import_dry_run_json(photos, cli_json, library_path):
     code, report, _ = cli_json("import", photos, "--dry-run")
     assert code == 0
     assert report["dry_run"] is True and report["added"] == 1
-    assert not library_path.exists()
+    assert not library_exists(library_path)
 
 
 def test_import_of_a_missing_path_is_one_line_and_exit_1(tmp_path, cli):
@@ -202,8 +201,8 @@ def test_show_and_tag_show_resolve_ids_alike(imported, cli, cli_json, library_pa
         # Fewer than 4 hex digits is not an id: a stray word must not pick a file.
         assert cli(*command, first[:3])[0] == 1
     # Two ids that share their first 4 digits: the prefix names neither.
-    with sqlite3.connect(library_path) as con:
-        con.execute("UPDATE file SET id = ? WHERE id = ?", (first[:4] + second[4:], second))
+    library_execute(library_path, "UPDATE file SET id = ? WHERE id = ?",
+                    (first[:4] + second[4:], second))  # fmt: skip
     for command in (["show"], ["tag", "show"]):
         code, out, err = cli(*command, first[:4])
         assert code == 1 and out == "" and "several files" in err, command

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -141,7 +142,10 @@ def test_file_sets_values_and_is_named_as_their_source(isolated_home, isolated_c
         'template = "{year}/{year}-{month}/{filename}"\n'
         'exclude = ["*.tmp", "@eaDir"]\n'
         'user = "alice"\n'
-        "jobs = 4\n",
+        "jobs = 4\n"
+        "[roots]\n"
+        'photos = "/mnt/photos"\n'
+        'archive = "~/archive/"\n',
     )
     os.environ.pop("LUNA_LIBRARY")  # monkeypatched by conftest, so restored after the test
     settings = load_settings()
@@ -154,6 +158,25 @@ def test_file_sets_values_and_is_named_as_their_source(isolated_home, isolated_c
     assert settings.get("exclude") == ["*.tmp", "@eaDir"]
     assert settings.get("user") == "alice"
     assert settings.get("jobs") == 4
+    assert settings.get("roots") == {
+        "photos": "/mnt/photos",
+        "archive": str(isolated_home / "archive"),
+    }
+
+
+@pytest.mark.parametrize(
+    "roots, complaint",
+    [
+        ('roots = "/mnt"', "roots must be a table of names and folders"),
+        ('[roots]\n"a b" = "/mnt"', "names of letters, digits"),
+        ('[roots]\nphotos = "relative/dir"', "absolute folders"),
+        ("[roots]\nphotos = 3", "folders (non-empty strings)"),
+    ],
+)
+def test_a_wrong_root_is_refused_saying_why(isolated_config, roots, complaint):
+    write_config(isolated_config, roots + "\n")
+    with pytest.raises(ConfigError, match=re.escape(complaint)):
+        load_settings()
 
 
 def test_file_values_in_cli_json(cli, isolated_home, isolated_config):
@@ -179,6 +202,7 @@ def test_json_keys_are_pinned(cli):
         "exclude",
         "user",
         "jobs",
+        "roots",
     ]
     assert all(list(entry) == ["value", "source"] for entry in doc["settings"].values())
 

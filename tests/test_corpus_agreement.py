@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 
 import pytest
-from conftest import CORPUS, requires_corpus
+from conftest import CORPUS, library_rows, requires_corpus
 
 pytestmark = requires_corpus()
 
@@ -69,20 +68,27 @@ def exiftool_reference() -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def luna_rows(tmp_path_factory):
-    """Import the corpus once; rows keyed by path relative to the corpus."""
+def luna_rows(tmp_path_factory, _server_for_libraries):
+    """Import the corpus once (into a file, or a library on the test server); rows keyed by
+    path relative to the corpus."""
     from luna.ingest.importer import ImportOptions
     from luna.library import Library
+    from luna.locations import library_location
+    from luna.store.models import File
 
-    library = tmp_path_factory.mktemp("agreement") / "library.db"
+    server = _server_for_libraries
+    if server is None:
+        library = tmp_path_factory.mktemp("agreement") / "library.db"
+    else:
+        library = library_location(server.new_library())
     with Library.open(library) as lib:
         lib.import_paths([str(CORPUS)], ImportOptions(time_limit=30))
-    con = sqlite3.connect(library)
-    con.row_factory = sqlite3.Row
+    names = [field.column_name for field in File._meta.sorted_fields]
+    columns = ", ".join(f'"{name}"' for name in names)
     root = str(CORPUS.resolve()) + "/"
     rows = {}
-    for row in con.execute("SELECT * FROM file"):
-        rec = dict(row)
+    for row in library_rows(library, f"SELECT {columns} FROM file"):
+        rec = dict(zip(names, row, strict=True))
         rec["metadata"] = json.loads(rec["metadata"] or "{}")
         rec["processor_metadata"] = json.loads(rec["processor_metadata"] or "{}")
         rows[rec["path"][len(root) :]] = rec

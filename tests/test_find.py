@@ -8,35 +8,45 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import make_photo, run_cli
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def world(tmp_path_factory, _server_for_libraries):
     """Photos around the world, at chosen times, with tags, an album and an event: built
-    once for the module (the tests only read it), as library.db beside a photos folder."""
+    once for the module (the tests only read it), beside a photos folder, in library.db
+    there, or in a library of its own on the test server. Returns the folder and the
+    library's location."""
     folder = tmp_path_factory.mktemp("world")
+    server = _server_for_libraries
+    location = str(folder / "library.db") if server is None else server.new_library()
     with pytest.MonkeyPatch.context() as env:
         env.setenv("HOME", str(folder))
         env.setenv("XDG_CONFIG_HOME", str(folder / ".config"))
         env.delenv("LUNA_CONFIG", raising=False)
         env.delenv("LUNA_USER", raising=False)
-        env.setenv("LUNA_LIBRARY", str(folder / "library.db"))
+        env.setenv("LUNA_LIBRARY", location)
         photos = folder / "photos"
         photos.mkdir()
         _build_world(photos, run_cli)
-    return folder
+    return folder, location
 
 
 @pytest.fixture
 def library(world, library_path):
     """A copy of the world's library for this test (at $LUNA_LIBRARY); its photos folder."""
-    for suffix in ("", "-wal"):  # every luna closed, so the log is empty or gone: to be sure
-        if (world / f"library.db{suffix}").exists():
-            shutil.copyfile(world / f"library.db{suffix}", f"{library_path}{suffix}")
-    return world / "photos"
+    folder, location = world
+    if isinstance(library_path, Path):
+        for suffix in ("", "-wal"):  # every luna closed, so the log is empty or gone: to be sure
+            if (folder / f"library.db{suffix}").exists():
+                shutil.copyfile(folder / f"library.db{suffix}", f"{library_path}{suffix}")
+    else:  # a library on the server: luna copies it whole, row for row
+        code, _, err = run_cli("library", "copy", location, str(library_path))
+        assert code == 0, err
+    return folder / "photos"
 
 
 def _build_world(photos, cli):
@@ -384,18 +394,18 @@ def test_names_read_in_one_pass_are_those_looked_up_file_by_file(library, librar
                                                                  monkeypatch):  # fmt: skip
     """A listing of most of the library reads every link once instead of looking each
     file up: the same names, in the same order, and only for the files asked about."""
-    import sqlite3
-
+    from luna.library import Library
     from luna.store import organization
 
-    con = sqlite3.connect(library_path)
-    ids = [row[0] for row in con.execute("SELECT id FROM file ORDER BY path")]
-    for asked in (ids, ids[::2], ids[:1], []):
-        monkeypatch.setattr(organization, "_SCAN_FROM", 10**9)
-        looked_up = organization.names_by_file(con, asked, what)
-        monkeypatch.setattr(organization, "_SCAN_FROM", 0)
-        assert organization.names_by_file(con, asked, what) == looked_up
-    assert looked_up == {} and organization.names_by_file(con, ids, what)
+    with Library.open_for_reading(library_path) as lib:
+        con = lib.db.connection()  # the DB-API side: sqlite3's, or the server's
+        ids = [row[0] for row in con.execute("SELECT id FROM file ORDER BY path")]
+        for asked in (ids, ids[::2], ids[:1], []):
+            monkeypatch.setattr(organization, "_SCAN_FROM", 10**9)
+            looked_up = organization.names_by_file(con, asked, what)
+            monkeypatch.setattr(organization, "_SCAN_FROM", 0)
+            assert organization.names_by_file(con, asked, what) == looked_up
+        assert looked_up == {} and organization.names_by_file(con, ids, what)
 
 
 def test_the_cycle_collector_is_back_on_after_a_listing(library):

@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import make_photo, run_luna_as_owner
+from conftest import library_exists, library_rows, make_photo, run_luna_as_owner
 
 
 def _snapshot(folder: Path) -> dict:
@@ -31,13 +30,10 @@ def _json(cli, *args):
 
 
 def _library_paths(library: Path) -> set[str]:
-    import sqlite3
-
-    with sqlite3.connect(library) as con:
-        return {
-            os.fsdecode(p) if isinstance(p, bytes) else p
-            for (p,) in con.execute("SELECT path FROM file WHERE missing_since IS NULL")
-        }
+    return {
+        os.fsdecode(p) if isinstance(p, bytes) else p
+        for (p,) in library_rows(library, "SELECT path FROM file WHERE missing_since IS NULL")
+    }
 
 
 def _files_under(folder: Path) -> set[str]:
@@ -206,7 +202,7 @@ def test_dry_run_prints_the_plan_and_writes_nothing(card, into, cli, library_pat
     steps = {Path(s["source"]).name: s for s in report["steps"]}
     assert steps["IMG_0001.JPG"]["destination"] == str(into / "2019/06/01/IMG_0001.JPG")
     assert _snapshot(card) == before
-    assert not into.exists() and not library_path.exists()
+    assert not into.exists() and not library_exists(library_path)
 
 
 def test_hostile_metadata_cannot_escape_the_library_folder(tmp_path, into, cli):
@@ -358,7 +354,7 @@ def test_ctrl_c_at_any_step_leaves_nothing_half_done(card, into, library_path, m
     _every_source_is_safe(before, card, into)
     assert not list(into.rglob(".luna-partial-*"))
     _agrees(library_path, into)
-    assert sqlite3.connect(library_path).execute("SELECT COUNT(*) FROM transfer").fetchone() == (0,)
+    assert library_rows(library_path, "SELECT COUNT(*) FROM transfer") == [(0,)]
     again = _luna(library_path, "import", card, f"--{mode}", "--into", into, "--json")
     assert again.returncode == 0, again.stderr
     assert "interrupted" not in again.stderr
@@ -377,8 +373,7 @@ def test_organize_stopped_at_any_step_keeps_library_and_disk_in_agreement(
                     env={"LUNA_CRASH_AT": crash})  # fmt: skip
     assert stopped.returncode == (130 if crash.endswith(":INT") else -9), stopped.stderr
     if crash.endswith(":INT"):  # Ctrl-C: the file in hand was finished before luna stopped
-        journal = sqlite3.connect(library_path).execute("SELECT COUNT(*) FROM transfer")
-        assert journal.fetchone() == (0,)
+        assert library_rows(library_path, "SELECT COUNT(*) FROM transfer") == [(0,)]
     else:
         _luna(library_path, "doctor", "--into", into)  # recovery runs on opening
     _agrees(library_path, into)
@@ -505,12 +500,11 @@ def test_a_bad_template_is_one_line_and_exit_2(card, into, cli):
     assert not into.exists()
 
 
-def test_permission_denied_at_the_destination_fails_cleanly(tmp_path):
+def test_permission_denied_at_the_destination_fails_cleanly(tmp_path, library_path):
     """A destination folder luna may not write to. Root may write anywhere, so as root the run
     is made without the power to override permissions (see run_luna_as_owner)."""
-    src, library = tmp_path / "src", tmp_path / "lib" / "library.db"
+    src = tmp_path / "src"
     _big_photos(src, 2)
-    library.parent.mkdir()
     into = tmp_path / "Library"
     (into / "2019").mkdir(parents=True)
     for locked in (into / "2019", into / "undated"):  # wherever the photos' dates send them
@@ -518,7 +512,9 @@ def test_permission_denied_at_the_destination_fails_cleanly(tmp_path):
         locked.chmod(0o555)
     before = _snapshot(src)
     try:
-        done = run_luna_as_owner("-L", library, "import", src, "--move", "--into", into, "--json")
+        done = run_luna_as_owner(
+            "-L", library_path, "import", src, "--move", "--into", into, "--json"
+        )
     finally:
         for locked in (into / "2019", into / "undated"):
             locked.chmod(0o755)
@@ -585,7 +581,7 @@ def test_a_live_photo_renamed_by_an_export_travels_by_its_identifier(tmp_path, i
     assert placed["other.mov"].parent == into / "2021/07/15"  # no still of its own: its date
 
 
-def test_organize_moves_a_renamed_live_photo_as_one(tmp_path, into, cli):
+def test_organize_moves_a_renamed_live_photo_as_one(tmp_path, into, cli, library_path):
     src = tmp_path / "export"
     _exported_live_photo(src)
     assert cli("import", src, "--copy", "--into", into)[0] == 0
@@ -595,7 +591,7 @@ def test_organize_moves_a_renamed_live_photo_as_one(tmp_path, into, cli):
     moved = {Path(s["source"]).name: Path(s["destination"]) for s in report["steps"]
              if s["action"] == "move"}  # fmt: skip
     assert moved == {"Beach.jpg": into / "trips/Beach.jpg", "clip.mov": into / "trips/clip.mov"}
-    _agrees(tmp_path / "library.db", into)
+    _agrees(library_path, into)
 
 
 # -- two luna at once ------------------------------------------------------------------------
@@ -604,6 +600,7 @@ def test_organize_moves_a_renamed_live_photo_as_one(tmp_path, into, cli):
 def test_a_running_luna_is_not_taken_for_a_crash(card, into, library_path):
     """Journal rows and partial copies of a luna still at work are left alone by another
     luna's recovery and by doctor --clean; once it is gone, they are a crash's leftovers."""
+    from luna.library import Library
     from luna.ops.transfer import transferring
 
     killed = _luna(library_path, "import", card, "--copy", "--into", into, "-j", "1",
@@ -611,7 +608,8 @@ def test_a_running_luna_is_not_taken_for_a_crash(card, into, library_path):
     assert killed.returncode == -9
     partials = sorted(into.rglob(".luna-partial-*"))  # one per copy thread at most
     assert partials
-    with transferring(library_path):  # as if the killed luna were still copying
+    holder = Library.open_for_reading(library_path)  # opening to write would recover
+    with holder, transferring(holder):  # as if the killed luna were still copying
         busy = _luna(library_path, "doctor", "--into", into, "--clean", "--json")
         report = json.loads(busy.stdout)
         assert busy.returncode == 0, busy.stderr
@@ -725,8 +723,7 @@ def test_two_moves_of_one_card_at_once_lose_nothing_and_fail_nothing(tmp_path, i
 
 
 def _rows(library: Path) -> list[tuple]:
-    with sqlite3.connect(library) as con:
-        return sorted(con.execute("SELECT id, path, missing_since FROM file").fetchall())
+    return sorted(library_rows(library, "SELECT id, path, missing_since FROM file"))
 
 
 def test_moving_files_imported_in_place_keeps_their_rows_tags_and_albums(

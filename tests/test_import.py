@@ -6,7 +6,7 @@ import os
 import time
 
 import pytest
-from conftest import make_photo
+from conftest import library_exists, library_snapshot, make_photo
 
 from luna.ingest.importer import ImportOptions
 
@@ -301,19 +301,19 @@ def test_dry_run_writes_nothing(library_path, photos):
     with Library.open(library_path, readonly=True) as lib:
         report = imp(lib, photos, dry_run=True)
     assert report.added == 1 and report.dry_run
-    assert not library_path.exists()
+    assert not library_exists(library_path)
     make_photo(photos / "c.jpg", color=(9, 9, 9))
     with Library.open(library_path) as lib:
         imp(lib, photos)
     make_photo(photos / "b.jpg", color=(5, 5, 5))
     (photos / "a.jpg").unlink()
-    stamp = library_path.stat().st_mtime_ns, library_path.read_bytes()
+    stamp = library_snapshot(library_path)
     with Library.open(library_path, readonly=True) as lib:
         report = imp(lib, photos, dry_run=True)
         assert (report.added, report.missing) == (1, 1)
         assert lib.stats()["files"] == 2
         assert lib.stats()["missing"] == 0
-    assert (library_path.stat().st_mtime_ns, library_path.read_bytes()) == stamp
+    assert library_snapshot(library_path) == stamp
 
 
 # -- helpers --------------------------------------------------------------------------

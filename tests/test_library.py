@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import pytest
-from conftest import make_photo
+from conftest import library_execute, library_exists, library_rows, library_snapshot, make_photo
 
 from luna.errors import LibraryError, NewerSchema, NotFound
 from luna.library import Library
@@ -39,6 +40,7 @@ def test_luna_library_env_and_option_choose_another(monkeypatch, tmp_path, photo
     assert opt_lib.is_file()
 
 
+@pytest.mark.sqlite_only
 def test_library_uses_wal_foreign_keys_and_a_busy_timeout(lib):
     pragma = lambda name: lib.db.execute_sql(f"PRAGMA {name}").fetchone()[0]  # noqa: E731
     assert pragma("journal_mode") == "wal"
@@ -46,20 +48,27 @@ def test_library_uses_wal_foreign_keys_and_a_busy_timeout(lib):
     assert pragma("busy_timeout") >= 10_000
 
 
+def _as_if_made_by_a_newer_luna(library) -> None:
+    """Schema version 999: in the file's header (SQLite), in luna_schema (a server)."""
+    if isinstance(library, Path):
+        with sqlite3.connect(library) as con:
+            con.execute("PRAGMA user_version = 999")
+    else:
+        assert library_execute(library, "UPDATE luna_schema SET version = 999") == 1
+
+
 def test_a_newer_library_is_refused_without_damage(library_path):
     Library.open(library_path).close()
-    with sqlite3.connect(library_path) as con:
-        con.execute("PRAGMA user_version = 999")
-    before = library_path.read_bytes()
+    _as_if_made_by_a_newer_luna(library_path)
+    before = library_snapshot(library_path)
     with pytest.raises(NewerSchema, match="newer luna"):
         Library.open(library_path)
-    assert library_path.read_bytes() == before
+    assert library_snapshot(library_path) == before
 
 
 def test_newer_library_gives_one_line_error_and_exit_4(library_path, cli):
     Library.open(library_path).close()
-    with sqlite3.connect(library_path) as con:
-        con.execute("PRAGMA user_version = 999")
+    _as_if_made_by_a_newer_luna(library_path)
     code, out, err = cli("stats")
     assert code == 4
     assert out == ""
@@ -84,6 +93,16 @@ def test_someone_elses_sqlite_database_is_refused(tmp_path):
         Library.open(other)
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["stats"], ["find"], ["album", "create", "Trip"], ["tag", "list"], ["event", "list"]],
+)
+def test_only_import_creates_a_library(library_path, cli, command):
+    code, _, err = cli("-L", str(library_path), *command)
+    assert code == 1 and "no library" in err and "luna import" in err
+    assert not library_exists(library_path)
+
+
 def test_missing_library_for_a_read_command(tmp_path, cli):
     code, _, err = cli("-L", tmp_path / "nope.db", "stats")
     assert code == 1
@@ -92,6 +111,7 @@ def test_missing_library_for_a_read_command(tmp_path, cli):
         Library.open(tmp_path / "nope.db", create=False)
 
 
+@pytest.mark.sqlite_only  # SQLite's migrations, its backup file
 def test_migration_backs_up_then_upgrades(library_path, photos, monkeypatch):
     make_photo(photos / "a.jpg")
     with Library.open(library_path) as lib:
@@ -116,6 +136,7 @@ def test_migration_backs_up_then_upgrades(library_path, photos, monkeypatch):
         assert con.execute("SELECT COUNT(*) FROM file").fetchone()[0] == 1
 
 
+@pytest.mark.sqlite_only  # SQLite's migrations, its backup file
 def test_a_failed_migration_leaves_the_old_schema(library_path, monkeypatch):
     Library.open(library_path).close()
     released = dbmod.current_version()
@@ -133,8 +154,26 @@ def test_a_failed_migration_leaves_the_old_schema(library_path, monkeypatch):
         assert "half_done" not in columns
 
 
+def _schema(lib) -> tuple[set, set, set]:
+    """The library's tables, the columns of file, and the column lists of its indexes."""
+    if not lib.on_server:
+        columns = {c.name for c in lib.db.get_columns("file")}
+        indexed = {tuple(i.columns) for i in lib.db.get_indexes("file")}
+        return set(lib.db.get_tables()), columns, indexed
+    catalog = "FROM information_schema.{} WHERE table_schema = current_schema()"
+    tables = {t for (t,) in library_rows(lib.path, "SELECT table_name " + catalog.format("tables"))}
+    in_file = "SELECT column_name " + catalog.format("columns") + " AND table_name = 'file'"
+    columns = {c for (c,) in library_rows(lib.path, in_file)}
+    indexes = "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+    indexed = set()
+    for (definition,) in library_rows(lib.path, indexes + " AND tablename = 'file'"):
+        listed = definition[definition.index("(") + 1 : definition.rindex(")")]
+        indexed.add(tuple(c.strip().strip('"') for c in listed.split(",")))
+    return tables, columns, indexed
+
+
 def test_schema_has_the_seed_models(lib):
-    tables = set(lib.db.get_tables())
+    tables, columns, indexed = _schema(lib)
     assert {
         "file",
         "user",
@@ -148,7 +187,6 @@ def test_schema_has_the_seed_models(lib):
         "album_editor",
         "album_viewer",
     } <= tables
-    columns = {c.name for c in lib.db.get_columns("file")}
     assert {
         "id",
         "path",
@@ -171,7 +209,6 @@ def test_schema_has_the_seed_models(lib):
         "created",
         "modified",
     } <= columns
-    indexed = {tuple(i.columns) for i in lib.db.get_indexes("file")}
     assert ("latitude", "longitude") in indexed
 
 

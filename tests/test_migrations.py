@@ -7,8 +7,13 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from luna.library import Library
 from luna.store import db as dbmod
+
+# SQLite libraries left by earlier releases (a server library starts at schema 4).
+pytestmark = pytest.mark.sqlite_only
 
 SCHEMA1_DUMP = Path(__file__).parent / "data" / "library-schema1.sql"
 

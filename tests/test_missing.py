@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import make_photo
+from conftest import library_exists, make_photo
 
 MISSING_KEYS = {
     "id",
@@ -355,13 +355,13 @@ def test_missing_without_a_library_says_so(cli, library_path):
     # Not "nothing missing": a mistyped --library must not look like a healthy library.
     code, out, err = cli("missing")
     assert code == 1 and out == "" and one_error_line(err) and "no library at" in err
-    assert not library_path.exists()
+    assert not library_exists(library_path)
 
 
 def test_relink_needs_an_existing_library(tmp_path, cli, library_path):
     code, _, err = cli("relink", tmp_path / "a", tmp_path)
     assert code == 1 and one_error_line(err) and "no library" in err
-    assert not library_path.exists()
+    assert not library_exists(library_path)
 
 
 # -- luna prune --------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import make_photo
+from conftest import as_a_login, make_photo
 
 LONG_FOLDER = "a folder whose name alone is longer than half of an eighty column terminal"
 LONG_TAG = "Places/France/Paris/Rive gauche, near the Luxembourg gardens and the Pantheon"
@@ -35,20 +35,24 @@ def _env(home: Path) -> dict:
 
 
 class Library:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, location: str | None = None):
         self.root = root
-        self.path = root / "library.db"
+        self.path = location or root / "library.db"  # a file, or a URL on the test server
         self.env = _env(root / "home")
         self.files: dict[str, bytes] = {}  # label -> the exact bytes of the path
 
+    def command(self, *args) -> tuple[list[str], dict]:
+        """The command line and environment of `luna ARGS` on this library (on the server,
+        connected as the login the test acts as: conftest.as_a_login)."""
+        argv, env, location = [str(a) for a in args], dict(self.env), str(self.path)
+        if "://" in location:
+            argv, acting = as_a_login(argv, {**env, "LUNA_LIBRARY": location})
+            location = (acting or {}).get("LUNA_LIBRARY", location)
+        return [sys.executable, "-m", "luna", "-L", location, *argv], env
+
     def run(self, *args, stdin: bytes | None = None, check: bool = True):
-        done = subprocess.run(
-            [sys.executable, "-m", "luna", "-L", str(self.path), *map(str, args)],
-            input=stdin,
-            capture_output=True,
-            env=self.env,
-            timeout=120,
-        )
+        command, env = self.command(*args)
+        done = subprocess.run(command, input=stdin, capture_output=True, env=env, timeout=120)
         if check:
             assert done.returncode == 0, (args, done.stderr.decode(errors="replace"))
         return done
@@ -58,8 +62,9 @@ class Library:
 
 
 @pytest.fixture(scope="session")
-def library(tmp_path_factory) -> Library:
-    lib = Library(tmp_path_factory.mktemp("output-modes"))
+def library(tmp_path_factory, _server_for_libraries) -> Library:
+    server = _server_for_libraries
+    lib = Library(tmp_path_factory.mktemp("output-modes"), server and server.new_library())
     photos = lib.root / "photos"
     (photos / LONG_FOLDER).mkdir(parents=True)
     names = {
@@ -216,10 +221,11 @@ def _on_terminal(library: Library, *args, columns: int = 80) -> bytes:
     import pty
 
     main, secondary = pty.openpty()
-    env = {**library.env, "COLUMNS": str(columns), "LINES": "50", "TERM": "xterm"}
+    command, env = library.command(*args)
+    env.update(COLUMNS=str(columns), LINES="50", TERM="xterm")
     try:
         child = subprocess.Popen(
-            [sys.executable, "-m", "luna", "-L", str(library.path), *map(str, args)],
+            command,
             stdout=secondary,
             stderr=subprocess.DEVNULL,
             env=env,

@@ -1,8 +1,9 @@
-"""The PostgreSQL driver luna uses (psycopg 3) keeps exactly what a library stores.
+"""luna's connection to PostgreSQL (luna.store.postgres) keeps exactly what a library stores,
+and gives it back as SQLite does.
 
-A shared library must give every computer the same rows: an mtime that comes back a
-nanosecond off makes a re-import read every file again, and a file name that is not UTF-8
-must come back byte for byte. These run against a throwaway server (tests/pgserver.py)."""
+A shared library must give every computer the same rows: an mtime that comes back a bit off
+makes a re-import read every file again, and a file name that is not UTF-8 must come back
+byte for byte. These run against a throwaway server (tests/pgserver.py)."""
 
 from __future__ import annotations
 
@@ -12,33 +13,84 @@ import uuid
 
 import pytest
 
-psycopg = pytest.importorskip("psycopg", reason="no psycopg (pip install '.[postgres]')")
+pytest.importorskip("psycopg2", reason="no psycopg2 (pip install '.[postgres]')")
 
 
 @pytest.fixture
-def connection(postgres_server):
-    with psycopg.connect(postgres_server.url, autocommit=True) as con:
-        yield con
+def db(postgres_server):
+    from luna.locations import ServerAddress
+    from luna.store.postgres import ServerDatabase
+
+    database = ServerDatabase(ServerAddress(postgres_server.url))
+    yield database
+    database.close()
 
 
-def test_mtimes_places_names_json_and_ids_come_back_exactly(connection):
-    con = connection
-    con.execute(
+def test_mtimes_places_names_json_and_ids_come_back_exactly(db):
+    from luna.fsnames import from_db, to_db
+
+    db.execute_sql(
         "CREATE TEMPORARY TABLE kept (mtime double precision, latitude double precision, "
         "path bytea, metadata jsonb, id uuid)"
     )
     mtimes = [1795887788.8968728, 1.5e9 + 1e-6, math.nextafter(1.7e9, 2e9), 0.1 + 0.2]
-    name = os.fsencode("/photos/caf\udce9/IMG_1.jpg")  # Latin-1 "é": not UTF-8
-    ident = uuid.uuid4()
-    for mtime in mtimes:
-        con.execute(
-            "INSERT INTO kept VALUES (%s, %s, %s, %s, %s)",
-            (mtime, 48.858370123456789, name, psycopg.types.json.Jsonb({"iso": 100}), ident),
+    odd = os.fsdecode(b"/photos/caf\xe9/IMG_1.jpg")  # Latin-1 "e acute": not UTF-8
+    plain = "/photos/été/back\\slash.jpg"  # UTF-8, with a backslash bytea input would eat
+    ident = uuid.uuid4().hex
+    for mtime, path in zip(mtimes, [odd, plain, odd, plain], strict=True):
+        db.execute_sql(
+            "INSERT INTO kept VALUES (?, ?, ?, ?, ?)",
+            (mtime, 48.858370123456789, to_db(path), '{"iso": 100}', ident),
         )
-    rows = con.execute("SELECT mtime, latitude, path, metadata, id FROM kept").fetchall()
+    rows = db.execute_sql("SELECT mtime, latitude, path, metadata, id FROM kept").fetchall()
     assert [r[0] for r in rows] == mtimes  # bit for bit: == on floats, no rounding
     assert {r[1] for r in rows} == {48.858370123456789}
-    assert {bytes(r[2]) for r in rows} == {name}
-    assert rows[0][3] == {"iso": 100} and rows[0][4] == ident
+    assert [from_db(r[2]) for r in rows] == [odd, plain, odd, plain]
+    assert type(rows[0][2]) is bytes and rows[0][2] == b"/photos/caf\xe9/IMG_1.jpg"
+    assert rows[0][3] == '{"iso": 100}'  # JSON as its text, as SQLite gives it
+    assert rows[0][4] == ident  # 32 hex digits, as SQLite stores ids
     # Found by its bytes, as `find --path` must find it.
-    assert con.execute("SELECT count(*) FROM kept WHERE path = %s", (name,)).fetchone()[0] == 4
+    found = db.execute_sql("SELECT COUNT(*) FROM kept WHERE path = ?", (to_db(odd),))
+    assert found.fetchone()[0] == 2
+
+
+def test_sums_are_numbers_and_percent_signs_are_text(db):
+    db.execute_sql("CREATE TEMPORARY TABLE sizes (n bigint, label text)")
+    db.execute_sql("INSERT INTO sizes VALUES (?, ?), (?, ?)", (2**40, "100%", 3, "a%b"))
+    total, labels = db.execute_sql(
+        "SELECT SUM(n), string_agg(label, ',' ORDER BY label) FROM sizes WHERE label LIKE '%%'"
+    ).fetchone()
+    assert (total, type(total), labels) == (2**40 + 3, int, "100%,a%b")
+    ends_with_percent = db.execute_sql("SELECT COUNT(*) FROM sizes WHERE label LIKE ?", ("%\\%",))
+    assert ends_with_percent.fetchone() == (1,)
+
+
+def test_a_write_transaction_waits_for_another(postgres_server):
+    """Two luna writers follow each other, as SQLite's do: the second's transaction starts
+    only when the first's ends (the advisory lock), so it sees what the first wrote."""
+    import threading
+    import time
+
+    from luna.locations import ServerAddress
+    from luna.store.postgres import ServerDatabase
+
+    first, second = (ServerDatabase(ServerAddress(postgres_server.url)) for _ in range(2))
+    first.execute_sql("CREATE TABLE IF NOT EXISTS turns (who text)")
+    first.execute_sql("DELETE FROM turns")
+    order = []
+
+    def later():
+        with second.atomic("IMMEDIATE"):
+            seen = second.execute_sql("SELECT COUNT(*) FROM turns").fetchone()[0]
+            order.append(("second", seen))
+
+    with first.atomic("IMMEDIATE"):
+        first.execute_sql("INSERT INTO turns VALUES ('first')")
+        waiting = threading.Thread(target=later)
+        waiting.start()
+        time.sleep(0.3)
+        order.append(("first", None))
+    waiting.join(10)
+    assert order == [("first", None), ("second", 1)]
+    first.close()
+    second.close()

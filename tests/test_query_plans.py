@@ -19,6 +19,8 @@ from luna.ingest.importer import ImportOptions
 from luna.library import Library
 from luna.search.query import Query
 
+pytestmark = pytest.mark.sqlite_only  # SQLite's query plans
+
 
 @pytest.fixture
 def statements(monkeypatch, tmp_path, photos):

@@ -20,10 +20,11 @@ TYPER = [sys.executable, "-c", "from luna.cli.app import main; main()"]
 
 
 @pytest.fixture(scope="module")
-def odd_library(tmp_path_factory):
+def odd_library(tmp_path_factory, _server_for_libraries):
     """A library of a few files with names that test an encoder (quotes, a newline, a
     control character, accents, bytes that are not UTF-8), places, zones and tags."""
     from luna.library import Library
+    from luna.locations import library_location
     from luna.store.bulk import bulk_insert_files
 
     folder = tmp_path_factory.mktemp("quick")
@@ -52,7 +53,8 @@ def odd_library(tmp_path_factory):
                  "content_sha": "f" * 64, "mime_type": "video/mp4", "utc_offset": 60,
                  "start": dt.datetime(2021, 5, 1, 10), "end": dt.datetime(2021, 5, 1, 10, 5),
                  "owner": "alice", "tags": [], "processor_metadata": {}})  # fmt: skip
-    library = folder / "library.db"
+    server = _server_for_libraries  # a file, or a library on the test server
+    library = folder / "library.db" if server is None else library_location(server.new_library())
     with Library.open(library) as lib:
         bulk_insert_files(lib, rows, batch=100)
     return library

@@ -8,13 +8,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import make_photo
+from conftest import library_rows, make_photo
 
 from luna.files.place import TransferFailed
 from luna.interrupts import interrupts_deferred
@@ -36,13 +35,13 @@ def _contents(folder: Path) -> dict[Path, bytes]:
 
 
 def _journal_rows(library: Path) -> int:
-    with sqlite3.connect(library) as con:
-        return con.execute("SELECT COUNT(*) FROM transfer").fetchone()[0]
+    return library_rows(library, "SELECT COUNT(*) FROM transfer")[0][0]
 
 
 def _library_paths(library: Path) -> set[str]:
-    with sqlite3.connect(library) as con:
-        return {p for (p,) in con.execute("SELECT path FROM file WHERE missing_since IS NULL")}
+    return {
+        p for (p,) in library_rows(library, "SELECT path FROM file WHERE missing_since IS NULL")
+    }
 
 
 def _stopped_cleanly(done: subprocess.CompletedProcess, library: Path, into: Path) -> None:

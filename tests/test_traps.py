@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import make_photo
+from conftest import library_exists, make_photo
 
 
 def _snapshot(folder: Path) -> dict:
@@ -75,7 +75,7 @@ def test_an_empty_path_to_import_is_a_usage_error_and_imports_nothing(
     args = [{"LIBRARY": str(into), "HERE": str(in_photo_folder)}.get(a, a) for a in args]
     code, out, err = cli(*args)
     assert (code, err.strip(), out) == (2, f"Error: {message}", "")
-    assert not library_path.exists()  # refused before anything, even creating a library
+    assert not library_exists(library_path)  # refused before anything, even creating a library
     assert _snapshot(in_photo_folder) == before and not into.exists()
 
 

@@ -5,12 +5,11 @@ offered to `luna prune`, so their tags and albums are there when the disk comes 
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import make_photo, run_luna_as_owner
+from conftest import library_execute, library_rows, make_photo, run_luna_as_owner
 
 from luna.files import presence
 
@@ -20,9 +19,7 @@ def _photos(folder: Path, *names: str) -> list[Path]:
 
 
 def _missing_count(library: Path) -> int:
-    with sqlite3.connect(library) as con:
-        found = con.execute("SELECT COUNT(*) FROM file WHERE missing_since IS NOT NULL")
-        return found.fetchone()[0]
+    return library_rows(library, "SELECT COUNT(*) FROM file WHERE missing_since IS NOT NULL")[0][0]
 
 
 @pytest.fixture
@@ -87,8 +84,7 @@ def test_a_copy_elsewhere_does_not_take_the_row_of_an_unreadable_original(tmp_pa
         assert json.loads(done.stdout)["moved"] == 0, done.stderr
     finally:
         original.parent.chmod(0o755)
-    with sqlite3.connect(library_path) as con:
-        paths = {p for (p,) in con.execute("SELECT path FROM file")}
+    paths = {p for (p,) in library_rows(library_path, "SELECT path FROM file")}
     assert paths == {str(original), str(copy)}
 
 
@@ -125,8 +121,7 @@ def test_verify_and_prune_keep_the_files_of_an_unmounted_disk(disk, library_path
     assert (report["missing"], report["unreadable"]) == (0, 2)
     assert all("is the disk mounted?" in p["detail"] for p in report["problems"])
     # Marked missing by an older luna: prune still keeps them while the disk is away.
-    with sqlite3.connect(library_path) as con:
-        con.execute("UPDATE file SET missing_since = '2026-01-01 00:00:00'")
+    library_execute(library_path, "UPDATE file SET missing_since = '2026-01-01 00:00:00'")
     code, plan, err = cli_json("prune", "--dry-run")
     assert plan["files"] == [] and len(plan["unavailable"]) == 2
     assert "unavailable, not gone" in err

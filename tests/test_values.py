@@ -243,13 +243,16 @@ def test_one_output_mode():
 
 
 @pytest.fixture(scope="module")
-def library(tmp_path_factory):
-    """A library with one photo, so that each command gets as far as it can."""
+def library(tmp_path_factory, _server_for_libraries):
+    """A library with one photo, so that each command gets as far as it can: a file, or a
+    library on the test server."""
     from luna.library import Library
+    from luna.locations import library_location
 
     folder = tmp_path_factory.mktemp("values")
     make_photo(folder / "photos" / "IMG_1.jpg")
-    path = folder / "library.db"
+    server = _server_for_libraries
+    path = folder / "library.db" if server is None else library_location(server.new_library())
     with Library.open(path) as lib:
         lib.import_paths([str(folder / "photos")])
     return path

@@ -14,7 +14,7 @@ import time
 import types
 
 import pytest
-from conftest import make_photo, run_cli, run_luna_as_owner
+from conftest import library_exists, make_photo, run_cli, run_luna_as_owner
 
 from luna.ingest.importer import ImportOptions
 from luna.ops.verify import Interrupted, content_history, verify
@@ -407,7 +407,7 @@ def test_sidecars_are_verified_too(photos, lib):
     assert [(p.problem, p.path) for p in report.problems] == [("changed", str(sidecar))]
 
 
-def test_no_library_is_an_error_and_none_is_created(tmp_path):
+def test_no_library_is_an_error_and_none_is_created(library_path):
     code, out, err = run_cli("verify")
     assert code == 1 and out == "" and err.startswith("Error: no library at")
-    assert not (tmp_path / "library.db").exists()
+    assert not library_exists(library_path)

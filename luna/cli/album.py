@@ -36,10 +36,9 @@ def _open(ctx: typer.Context):
     return Library.open(library_path(ctx), create=False)  # only import creates one
 
 
-def _acting(user: str | None) -> str:
-    from luna.config import acting_user
-
-    return acting_user(values.optional(values.nonempty, user, "--as"))
+def _acting(user: str | None) -> str | None:
+    """--as, checked; None when not given (the library knows who is acting then)."""
+    return values.optional(values.nonempty, user, "--as")
 
 
 @album_app.command("create")
@@ -160,7 +159,8 @@ def album_list(
     acting = _acting(user if user is not None else user_legacy)
     with library_to_read(ctx) as lib:
         rows = lib.albums.list(user=acting).rows
-    render(Listing("albums", rows, ALBUM_COLUMNS, empty=f"no albums for {acting}"), output)
+        who = lib.acting_user(acting)
+    render(Listing("albums", rows, ALBUM_COLUMNS, empty=f"no albums for {who}"), output)
 
 
 @album_app.command("show")

@@ -2,12 +2,12 @@
 
 import contextlib
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from luna.cli.running import guarded, start
+from luna.locations import Location, library_location
 from luna.version import __version__
 
 app = typer.Typer(
@@ -35,12 +35,13 @@ def _version(value: bool) -> None:
 def luna_main(
     ctx: typer.Context,
     library: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--library",
             "-L",
-            help="Library file to use. Default: $LUNA_LIBRARY, else `library` in the config "
-            "file, else $XDG_DATA_HOME/luna/library.db (~/.local/share/luna/library.db).",
+            help="Library to use: a file, or a postgresql:// URL (a shared library). Default: "
+            "$LUNA_LIBRARY, else `library` in the config file, else "
+            "$XDG_DATA_HOME/luna/library.db (~/.local/share/luna/library.db).",
             show_default=False,
         ),
     ] = None,
@@ -50,11 +51,11 @@ def luna_main(
     ] = False,
 ) -> None:
     """luna keeps a library of your photos and videos in a single SQLite file."""
-    ctx.obj = {"library": library}
+    ctx.obj = {"library": library_location(library) if library else None}
     start()
 
 
-def library_path(ctx: typer.Context) -> Path | None:
+def library_path(ctx: typer.Context) -> Location | None:
     root = ctx.find_root()
     return (root.obj or {}).get("library")
 
@@ -78,6 +79,7 @@ COMMAND_MODULES = {
     "event": "event",
     "find": "find",
     "import": "import_cmd",
+    "library": "library_cmd",
     "missing": "missing_cmd",
     "organize": "organize_cmd",
     "prune": "missing_cmd",
@@ -107,7 +109,7 @@ def load_commands(argv: list[str] | None = None) -> None:
 # The order `luna --help` lists them in: as a library is used.
 HELP_ORDER = [
     "import_cmd", "show", "find", "tag", "album", "event", "stats",
-    "verify_cmd", "dupes_cmd", "missing_cmd", "organize_cmd", "config_cmd",
+    "verify_cmd", "dupes_cmd", "missing_cmd", "organize_cmd", "library_cmd", "config_cmd",
 ]  # fmt: skip
 
 

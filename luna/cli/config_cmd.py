@@ -48,12 +48,14 @@ def config_show(
 
     \b
     Keys:
-      library         the library file (-L/--library)
+      library         the library: a file, or a postgresql:// URL (-L/--library)
       library_folder  where import --copy/--move and organize put files (--into)
       template        their paths in it, default {year}/{month}/{day}/{filename}
       exclude         glob patterns import skips (--exclude): a string or a list
       user            who acts on shared albums (--as), default your login name
       jobs            worker processes for import (--jobs), default 0: one per core
+      roots           [roots] name = "folder": paths below one are stored by its name,
+                      so computers mounting a shared folder elsewhere see the same files
 
     \b
     Example:
@@ -61,12 +63,15 @@ def config_show(
       library_folder = "~/Pictures/Library"
       template = "{year}/{year}-{month}/{filename}"
       exclude = ["*.tmp", "@eaDir", ".thumbnails"]
+      [roots]  # where this computer mounts the folders a shared library names
+      photos = "/mnt/photos"
 
     \b
     Edit it with:
       $EDITOR "$(luna config --path)"
     """
-    from luna.settings import config_path, display_path
+    from luna.locations import config_path
+    from luna.settings import display_path
 
     if show_path and as_json:
         raise LunaError("choose one of --path and --json")
@@ -109,6 +114,8 @@ def _json_value(value):
         return value
     if isinstance(value, (list, tuple)):
         return [str(v) for v in value]
+    if isinstance(value, dict):  # roots
+        return {name: str(folder) for name, folder in value.items()}
     return str(value)  # paths
 
 
@@ -120,4 +127,7 @@ def _shown(value, key) -> str:
         return f"0 ({key.unset})"
     if isinstance(value, (list, tuple)):
         return LIST_JOINER.join(map(str, value)) if value else "(none)"
+    if isinstance(value, dict):  # roots
+        shown = [f"{name} = {folder}" for name, folder in value.items()]
+        return LIST_JOINER.join(shown) if shown else f"({key.unset})"
     return str(value)

@@ -8,7 +8,6 @@ import contextlib
 import gc
 import json
 import sys
-from pathlib import Path
 
 from luna import values
 from luna.cli.output import Encoded, human_size, print_json, print_paths
@@ -16,6 +15,7 @@ from luna.cli.render import FILE_COLUMNS, Listing, Output, print_document, rende
 from luna.cli.usage import one_output_mode, read_filters
 from luna.errors import BadValue
 from luna.fsnames import is_utf8
+from luna.locations import Location
 from luna.names import uuid_text
 from luna.search.query import Hit, hit_record, local_time
 
@@ -23,7 +23,7 @@ DEFAULT_RADIUS_M = 1000.0
 
 
 def run_find(
-    library: Path | None,
+    library: Location | None,
     output: Output,
     *,
     after: str | None,
@@ -88,13 +88,11 @@ def run_find(
         sort=values.nonempty(sort, "--sort"),
         offset=values.optional(values.count, offset, "--offset") or 0,
     )
-    if album:
-        from luna.config import acting_user
-
-        q.acting_user = acting_user()
     mode = "geojson" if geojson else output.mode
     # for_search: no ORM, so that a search inside a shell loop starts fast.
     with Library.for_search(library) as lib:
+        if album:
+            q.acting_user = lib.acting_user()
         if count:
             number = lib.count(q)
             if output.json:

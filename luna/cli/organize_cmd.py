@@ -96,7 +96,6 @@ def organize(
 
       luna organize ~/Desktop/old-photos --include-outside
     """
-    from luna.config import acting_user
     from luna.library import Library
     from luna.ops.organize import OrganizeOptions
     from luna.search.query import Query
@@ -119,11 +118,12 @@ def organize(
         include_outside=include_outside,
         dry_run=dry_run,
     )
-    query = None
-    if any(filters.values()):
-        query = Query(**filters, acting_user=acting_user() if filters["album"] else None)
     refs = file_refs(files, null=null or null_legacy) if files else None
     with Library.open(library_path(ctx), create=False) as lib:
+        query = None
+        if any(filters.values()):
+            acting = lib.acting_user() if filters["album"] else None
+            query = Query(**filters, acting_user=acting)
         report = lib.organize(options, refs, query)
     if as_json:
         print_document(report.to_json())

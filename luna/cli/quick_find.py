@@ -12,12 +12,12 @@ completion, LUNA_DEBUG) is left to Typer, which reads it and answers as it alway
 
 import os
 import sys
-from pathlib import Path
 
 from luna.cli.output import debug_enabled, error
 from luna.cli.render import read_output
 from luna.cli.running import guarded, quiet_broken_pipe, start
 from luna.errors import ExitStatus, LunaError
+from luna.locations import Location, library_location
 
 COMMANDS = ("find", "search")
 
@@ -92,7 +92,7 @@ def run(argv: list[str]) -> bool:
     return True
 
 
-def read_command_line(argv: list[str]) -> tuple[Path | None, dict, dict] | None:
+def read_command_line(argv: list[str]) -> tuple[Location | None, dict, dict] | None:
     """(the library, run_find's options, Output's) of a `luna find` command line, read as
     Typer reads it; None when it is not one read here."""
     library = None
@@ -132,10 +132,10 @@ def read_command_line(argv: list[str]) -> tuple[Path | None, dict, dict] | None:
             into[param] = [*(into[param] or []), value]
         else:
             into[param] = value
-    return (None if library is None else Path(library)), options, output
+    return (library_location(library) if library else None), options, output
 
 
-def _as_typer_would(library: Path | None, options: dict, output: dict) -> None:
+def _as_typer_would(library: Location | None, options: dict, output: dict) -> None:
     """The command, with what Typer (and luna.cli.output.handle_errors) would make of what
     escapes it: an error's line and exit status, Ctrl-C as 130, a closed pipe as a quiet 1."""
     from luna.cli.find_run import run_find

@@ -22,6 +22,8 @@ import os
 import uuid
 from dataclasses import dataclass
 
+from luna.fsnames import root_of
+
 PRESENT, GONE, UNAVAILABLE = "present", "gone", "unavailable"
 
 # Where removable disks are mounted: when one is unmounted its own folder usually goes
@@ -50,6 +52,11 @@ class Lookout:
         self._folders: dict[str, Presence] = {}
 
     def presence(self, path: str) -> Presence:
+        root = root_of(path)
+        if root is not None:
+            blocked = self._root_presence(*root)
+            if blocked is not None:
+                return blocked
         try:
             os.lstat(path)
             return Presence(PRESENT)
@@ -57,6 +64,15 @@ class Lookout:
             return self._folder_presence(os.path.dirname(path))
         except OSError as exc:
             return Presence(UNAVAILABLE, _cause(exc))
+
+    def _root_presence(self, name: str, folder: str) -> Presence | None:
+        """UNAVAILABLE for every file below a root this computer does not map, or whose
+        folder is not there or empty (a share not mounted); None when the root is there."""
+        key = f"root:{name}"
+        if key not in self._folders:
+            self._folders[key] = _judge_root(name, folder)
+        verdict = self._folders[key]
+        return verdict if verdict.state == UNAVAILABLE else None
 
     def _folder_presence(self, folder: str) -> Presence:
         """Whether a file that is not in `folder` is really gone: yes when the folder is
@@ -96,6 +112,22 @@ class Lookout:
             where = f"{parent} is empty" if empty else f"nothing is mounted below {parent}"
             return Presence(UNAVAILABLE, f"{where}: is the disk mounted?")
         return Presence(GONE)
+
+
+def _judge_root(name: str, folder: str) -> Presence:
+    if not folder:
+        return Presence(
+            UNAVAILABLE,
+            f"the root {name!r} is not mapped on this computer (add it under [roots] in the "
+            "config file)",
+        )
+    try:
+        empty = not os.listdir(folder)
+    except OSError as exc:
+        return Presence(UNAVAILABLE, f"the root {name!r} ({folder}) cannot be read: {_cause(exc)}")
+    if empty:
+        return Presence(UNAVAILABLE, f"the root {name!r} ({folder}) is empty: is it mounted?")
+    return Presence(PRESENT)
 
 
 def _is_user_media(folder: str) -> bool:

@@ -10,10 +10,11 @@ Who may do what to an album:
     add, remove files, rename it     the owner and editors
     share, unshare, delete it        the owner
 
-The acting user is whoever the caller says it is (`--user`, `$LUNA_USER`, else the login
-name), and the library is one SQLite file. So these roles guard a shared library against
-mistakes, such as adding to someone else's album; they do not guard it against someone who
-can write the database file, who can change anything in it.
+In a library file, the acting user is whoever the caller says it is (`--user`, `$LUNA_USER`,
+else the login name): these roles guard it against mistakes, such as adding to someone
+else's album, not against someone who can write the file. On a PostgreSQL server the acting
+user is the database login, and the server enforces the same roles itself (row-level
+security, luna.store.postgres), against luna and psql alike.
 
 Used from Python::
 

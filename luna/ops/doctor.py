@@ -58,7 +58,7 @@ def checkup(library, *, folder: str | None = None, clean: bool = False) -> Check
     result = Checkup()
     result.recovered = [_entry_dict(r.entry, r.outcome, r.detail) for r in library.recovered]
     journal = Journal(library.db)
-    with alone(library.path) as no_other_luna_is_transferring:
+    with alone(library) as no_other_luna_is_transferring:
         pending = journal.pending()
         if not no_other_luna_is_transferring:
             result.others_transferring = True

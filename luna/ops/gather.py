@@ -175,7 +175,7 @@ class Gatherer:
         make_library_folder(self.into, dry_run=self.options.dry_run)
         # Held for the whole run: another luna must not take this run's journal rows and
         # partial copies for a crash's leftovers.
-        with transfer.transferring(self.library.path, dry_run=self.options.dry_run):
+        with transfer.transferring(self.library, dry_run=self.options.dry_run):
             try:
                 candidates = self._scan(roots)
                 try:

@@ -77,7 +77,7 @@ class Organizer:
 
         started = time.monotonic()
         self._require_library_folder()
-        with transfer.transferring(self.library.path, dry_run=self.options.dry_run):
+        with transfer.transferring(self.library, dry_run=self.options.dry_run):
             try:
                 for family in self._families(file_ids):
                     self._organize_family(family)

@@ -117,8 +117,11 @@ MOVING = ("move", "organize")  # operations that remove the source once the file
 
 # -- who is transferring now -----------------------------------------------------------------
 # A process killed with -9 loses its locks with it, so "nobody holds the lock" means
-# "every journal row is a crash's leftover". flock, not SQLite: the lock must last the
-# whole run, across many short transactions.
+# "every journal row is a crash's leftover". The lock must last the whole run, across many
+# short transactions: for an SQLite library, flock on a file beside it; for one on a server,
+# a session advisory lock there, which the server drops with the connection of a process
+# that dies, on whichever computer it ran. So recovery on one computer never takes another
+# computer's copies in flight for a crash's leftovers.
 
 
 def _open_lock(library_path) -> int | None:
@@ -129,12 +132,19 @@ def _open_lock(library_path) -> int | None:
 
 
 @contextlib.contextmanager
-def transferring(library_path, *, dry_run: bool = False):
+def transferring(library, *, dry_run: bool = False):
     """Held (shared: several luna at once) while this process copies or moves files. Waits
     while a recovery runs, which takes moments. A dry run moves nothing and takes nothing."""
+    if dry_run:
+        yield
+        return
+    if library.on_server:
+        with library.store.transfers.lock_shared():
+            yield
+        return
     import fcntl
 
-    fd = None if dry_run else _open_lock(library_path)
+    fd = _open_lock(library.path)
     try:
         if fd is not None:
             fcntl.flock(fd, fcntl.LOCK_SH)
@@ -145,13 +155,17 @@ def transferring(library_path, *, dry_run: bool = False):
 
 
 @contextlib.contextmanager
-def alone(library_path):
+def alone(library):
     """Yields True, holding the lock alone, when no other luna is copying or moving files
     for this library; False, at once, when one is (its journal rows and partial copies are
     its own, not leftovers)."""
+    if library.on_server:
+        with library.store.transfers.lock_alone() as free:
+            yield free
+        return
     import fcntl
 
-    fd = _open_lock(library_path)
+    fd = _open_lock(library.path)
     free = True
     if fd is not None:
         try:

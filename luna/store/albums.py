@@ -41,7 +41,7 @@ class AlbumFileRow:
 
 
 _ALBUM = "a.id, a.name, a.slug, a.description, a.owner_id, u.name, a.created"
-_ALBUM_FROM = "FROM album a LEFT JOIN user u ON u.id = a.owner_id"
+_ALBUM_FROM = 'FROM album a LEFT JOIN "user" u ON u.id = a.owner_id'
 
 
 def _album(row) -> AlbumRow:
@@ -54,13 +54,13 @@ class Users:
         self.db = db
 
     def id_of(self, name: str) -> int | None:
-        row = self.db.execute_sql("SELECT id FROM user WHERE name = ?", (name,)).fetchone()
+        row = self.db.execute_sql('SELECT id FROM "user" WHERE name = ?', (name,)).fetchone()
         return row[0] if row else None
 
     def ensure(self, name: str) -> int:
         """The id of user `name`, created if new."""
         self.db.execute_sql(
-            "INSERT INTO user (name, created) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+            'INSERT INTO "user" (name, created) VALUES (?, ?) ON CONFLICT (name) DO NOTHING',
             (name, now()),
         )
         found = self.id_of(name)
@@ -124,7 +124,7 @@ class Albums:
         return [
             name
             for (name,) in self.db.execute_sql(
-                f"SELECT u.name FROM {_SHARE_TABLES[role]} s JOIN user u ON u.id = s.user_id "
+                f'SELECT u.name FROM {_SHARE_TABLES[role]} s JOIN "user" u ON u.id = s.user_id '
                 "WHERE s.album_id = ? ORDER BY u.name",
                 (album_id,),
             )

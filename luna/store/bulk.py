@@ -25,13 +25,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from itertools import islice
 
-import peewee
-
 from luna.errors import BadRecord, LibraryError
 from luna.fsnames import from_db, to_db
 from luna.names import slugify, tidy_name
 from luna.store import dialect
 from luna.store.models import utcnow
+from luna.store.orm import peewee
 from luna.store.rows import ROW_COLUMN_NAMES, ROW_COLUMNS, file_values, time_text
 
 # The columns of a file row, in the order `_file_row` builds its values: the id and
@@ -112,7 +111,11 @@ def _batches(records: Iterable[dict], size: int) -> Iterator[list[dict]]:
 
 @contextmanager
 def _big_cache(db):
-    """A bigger page cache for this connection during the call; the old one after."""
+    """A bigger page cache for this connection during the call; the old one after. (SQLite's
+    own: a server manages its memory itself.)"""
+    if getattr(db, "backend", "sqlite") != "sqlite":
+        yield
+        return
     before = db.execute_sql(dialect.READ_CACHE_SIZE).fetchone()[0]
     db.execute_sql(dialect.set_cache_size(-_BULK_CACHE_KB))  # negative: in KB
     try:
@@ -276,9 +279,9 @@ class _Names:
         now = time_text(utcnow())
         return self.lib.db.execute_sql(
             "INSERT INTO album (name, slug, description, owner_id, created, modified) "
-            "VALUES (?, ?, '', ?, ?, ?)",
+            "VALUES (?, ?, '', ?, ?, ?) RETURNING id",
             (name, slug, owner_id, now, now),
-        ).lastrowid
+        ).fetchone()[0]
 
     def event(self, name: str, start: str | None, end: str | None, path: str) -> int:
         if name not in self.events:
@@ -299,10 +302,10 @@ class _Names:
             raise BadRecord(f"{path}: event {name!r} is new, and a record without a start "
                             "cannot date it")  # fmt: skip
         event_id = self.lib.db.execute_sql(
-            "INSERT INTO event (name, slug, start, end, utc_offset, description, created) "
-            "VALUES (?, ?, ?, NULL, NULL, '', ?)",
+            'INSERT INTO event (name, slug, start, "end", utc_offset, description, created) '
+            "VALUES (?, ?, ?, NULL, NULL, '', ?) RETURNING id",
             (name, slug, start, time_text(utcnow())),
-        ).lastrowid
+        ).fetchone()[0]
         self.new_spans[event_id] = [start, start]
         return event_id
 
@@ -313,7 +316,7 @@ class _Names:
             if self.stored_spans.get(event_id) == (first, last):
                 continue
             cursor.execute(
-                "UPDATE event SET start = ?, end = ? WHERE id = ?",
+                'UPDATE event SET start = ?, "end" = ? WHERE id = ?',
                 (first, None if last == first else last, event_id),
             )
             self.stored_spans[event_id] = (first, last)

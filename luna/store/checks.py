@@ -22,11 +22,12 @@ class Checks:
         """The rowids of the files to check, in the order to check them, and their bytes:
         every file (or these hex ids), or those not checked since `checked_before`, never
         checked first, then the longest unchecked (the order a nightly job needs)."""
-        cond, params = "1", []
+        cond, params = "TRUE", []
         if checked_before is not None:
             cond, params = "(verified_at IS NULL OR verified_at < ?)", [time_text(checked_before)]
         if file_ids is None:
-            order = "verified_at, path" if checked_before is not None else "path"
+            # NULLS FIRST: never checked first, as SQLite has it (PostgreSQL's NULLs are last).
+            order = "verified_at NULLS FIRST, path" if checked_before is not None else "path"
             sql = f"SELECT rowid, size_bytes FROM file WHERE {cond} ORDER BY {order}"
             if limit is not None:
                 sql += f" LIMIT {int(limit)}"

@@ -15,21 +15,20 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from peewee import DatabaseError, OperationalError, SqliteDatabase
-
 from luna.errors import CannotWrite, LibraryError, NeedsUpgrade
 from luna.store import dialect, libfile
 from luna.store.libfile import BUSY_TIMEOUT_S
 from luna.store.models import ALL_MODELS
+from luna.store.orm import peewee
 
 PRAGMAS = {**dialect.CONNECTION_SETTINGS, "busy_timeout": BUSY_TIMEOUT_S * 1000}
 
 
-def _migration_placeholder(db: SqliteDatabase) -> None:  # pragma: no cover
+def _migration_placeholder(db: peewee.SqliteDatabase) -> None:  # pragma: no cover
     raise AssertionError("version 1 is created from the models, never migrated to")
 
 
-def _v1_to_v2(db: SqliteDatabase) -> None:
+def _v1_to_v2(db: peewee.SqliteDatabase) -> None:
     """Schema 2: keeping the library true (luna verify, luna dupes --similar).
     Adds file.verified_at, the content history, the perceptual-hash cache, and the
     journal of copies and moves in flight (luna import --copy/--move, luna organize).
@@ -61,7 +60,7 @@ _SCHEMA_2_ADDITIONS = [
 ]
 
 
-def _v2_to_v3(db: SqliteDatabase) -> None:
+def _v2_to_v3(db: peewee.SqliteDatabase) -> None:
     """Schema 3: `dupes --similar` keeps the close pairs of perceptual hashes it found, so
     that a later run searches only around new photos. Frozen SQL, as for schema 2."""
     for statement in _SCHEMA_3_ADDITIONS:
@@ -76,7 +75,7 @@ _SCHEMA_3_ADDITIONS = [
 ]
 
 
-def _v3_to_v4(db: SqliteDatabase) -> None:
+def _v3_to_v4(db: peewee.SqliteDatabase) -> None:
     """Schema 4: fewer and better indexes on `file`, for imports (each index is written for
     every row) and for the planner. file_missing_since keeps only the missing rows: all it
     serves is finding those, and an index holding every present row was what SQLite, with
@@ -98,7 +97,7 @@ _SCHEMA_4_CHANGES = [
 # built from the models directly, so the list starts with its placeholder at index 0.
 # A fresh library is built from the models, so each step must leave an upgraded library
 # with the same tables and indexes the models create (tests/test_migrations.py checks it).
-MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [
+MIGRATIONS: list[Callable[[peewee.SqliteDatabase], None]] = [
     _migration_placeholder,
     _v1_to_v2,
     _v2_to_v3,
@@ -110,7 +109,7 @@ def current_version() -> int:
     return len(MIGRATIONS)
 
 
-def connect(path: Path, *, readonly: bool = False) -> tuple[SqliteDatabase, Path | None]:
+def connect(path: Path, *, readonly: bool = False) -> tuple[peewee.SqliteDatabase, Path | None]:
     """Open the existing library at `path` and bring its schema up to date (readonly: check
     that it is up to date, and never write).
 
@@ -120,12 +119,12 @@ def connect(path: Path, *, readonly: bool = False) -> tuple[SqliteDatabase, Path
     libfile.identify(path, current_version())
     backup = None
     if readonly:
-        db = SqliteDatabase(
+        db = peewee.SqliteDatabase(
             libfile.reading_uri(path), uri=True, timeout=BUSY_TIMEOUT_S, pragmas=_ro_pragmas()
         )
     else:
         libfile.check_writable(path)
-        db = SqliteDatabase(str(path), timeout=BUSY_TIMEOUT_S, pragmas=PRAGMAS)
+        db = peewee.SqliteDatabase(str(path), timeout=BUSY_TIMEOUT_S, pragmas=PRAGMAS)
     try:
         _connect_patiently(db)
         if readonly:
@@ -169,7 +168,7 @@ def create(path: Path) -> None:
         place.place_no_replace(str(temporary), str(path))
     except FileExistsError:
         pass  # another luna created it meanwhile (and ours is gone): that one is used
-    except (OSError, sqlite3.Error, DatabaseError) as exc:
+    except (OSError, sqlite3.Error, peewee.DatabaseError) as exc:
         _remove_quietly(temporary)
         reason = libfile.readonly_reason(path) or libfile.plain_cause(exc, path)
         raise CannotWrite(f"cannot create the library {path}: {reason}") from None
@@ -184,7 +183,7 @@ def _make_folder(folder: Path) -> None:
 
 
 def _build_fresh(path: Path) -> None:
-    db = SqliteDatabase(str(path), pragmas=PRAGMAS)
+    db = peewee.SqliteDatabase(str(path), pragmas=PRAGMAS)
     db.connect()
     try:
         with db.atomic():
@@ -205,7 +204,7 @@ def _needs_upgrade(path: Path) -> NeedsUpgrade:
     )
 
 
-def _connect_patiently(db: SqliteDatabase) -> None:
+def _connect_patiently(db: peewee.SqliteDatabase) -> None:
     """Connect, waiting for another luna as long as a busy write would be waited for.
 
     Switching a library to WAL when a second process is creating or opening it at the same
@@ -219,7 +218,7 @@ def _connect_patiently(db: SqliteDatabase) -> None:
         try:
             db.connect(reuse_if_open=True)
             return
-        except OperationalError as exc:
+        except peewee.OperationalError as exc:
             if "locked" not in str(exc) or time.monotonic() + pause > deadline:
                 raise
         if not db.is_closed():
@@ -228,9 +227,9 @@ def _connect_patiently(db: SqliteDatabase) -> None:
         pause = min(pause * 2, 0.25)
 
 
-def open_memory() -> SqliteDatabase:
+def open_memory() -> peewee.SqliteDatabase:
     """An empty library in memory, for dry runs against a library that does not exist yet."""
-    db = SqliteDatabase(":memory:", pragmas={"foreign_keys": 1})
+    db = peewee.SqliteDatabase(":memory:", pragmas={"foreign_keys": 1})
     db.connect()
     _create_fresh(db)
     return db
@@ -240,11 +239,11 @@ def _ro_pragmas() -> dict:
     return {k: v for k, v in PRAGMAS.items() if k in (*dialect.READ_SETTINGS, "busy_timeout")}
 
 
-def _schema_version(db: SqliteDatabase) -> int:
+def _schema_version(db: peewee.SqliteDatabase) -> int:
     return db.execute_sql(dialect.READ_SCHEMA_VERSION).fetchone()[0]
 
 
-def _check_version(db: SqliteDatabase, path: Path, *, allow_older: bool) -> int:
+def _check_version(db: peewee.SqliteDatabase, path: Path, *, allow_older: bool) -> int:
     version = _schema_version(db)
     libfile.check_version(path, version, current_version())
     if not allow_older and version < current_version():
@@ -252,7 +251,7 @@ def _check_version(db: SqliteDatabase, path: Path, *, allow_older: bool) -> int:
     return version
 
 
-def _upgrade(db: SqliteDatabase, path: Path) -> Path | None:
+def _upgrade(db: peewee.SqliteDatabase, path: Path) -> Path | None:
     # Cheap check first so every command does not take the write lock.
     if _check_version(db, path, allow_older=True) == current_version():
         return None
@@ -281,7 +280,7 @@ def _upgrade(db: SqliteDatabase, path: Path) -> Path | None:
 IDENTIFIER = dialect.json_field("metadata", "content_identifier")
 
 
-def _create_fresh(db: SqliteDatabase) -> None:
+def _create_fresh(db: peewee.SqliteDatabase) -> None:
     # The models describe the tables; bound to this database only while they create them.
     with db.bind_ctx(ALL_MODELS):
         db.create_tables(ALL_MODELS)
@@ -294,7 +293,7 @@ def _create_fresh(db: SqliteDatabase) -> None:
     db.execute_sql(dialect.set_schema_version(current_version()))
 
 
-def backup_library(db: SqliteDatabase, path: Path, version: int) -> Path:
+def backup_library(db: peewee.SqliteDatabase, path: Path, version: int) -> Path:
     """Copy the library, consistently even while others write, before a migration."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.name}.schema{version}-{stamp}.bak")
@@ -310,5 +309,8 @@ def backup_library(db: SqliteDatabase, path: Path, version: int) -> Path:
 
 
 def integrity(db) -> str:
-    """SQLite's own check of the file's structure: "ok", or what is damaged."""
+    """SQLite's own check of the file's structure: "ok", or what is damaged. (On a server:
+    luna.store.postgres's check of the library's tables and rules.)"""
+    if getattr(db, "backend", "sqlite") == "postgresql":
+        return db.integrity()
     return "; ".join(row[0] for row in db.execute_sql(dialect.INTEGRITY_CHECK).fetchall())

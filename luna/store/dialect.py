@@ -2,9 +2,10 @@
 
 The statements of luna.store are written in the SQL that SQLite and PostgreSQL read alike
 (`INSERT ... ON CONFLICT DO NOTHING`, `COALESCE`, `LIKE ... ESCAPE`). Where SQLite needs
-words of its own (a field of a JSON column, a year, a substring test, a glob, planner
-hints, pragmas), the statement asks this module for them, so that a second backend is one
-more module with these names rather than a hunt through every query.
+words of its own (a field of a JSON column, a substring test, a glob, planner hints,
+pragmas), the statement asks this module for them. On PostgreSQL, luna.store.postgres
+gives the same functions (its schema defines `json_extract`, `instr` and `glob`) and reads
+the rest (`IS` between two values, the planner hints) in its own way.
 
 Plain functions and constants, no import beyond the standard library: `luna find` builds
 its query with them without loading the ORM.
@@ -34,8 +35,8 @@ def json_field(column: str, key: str) -> str:
 
 
 def year_of(column: str) -> str:
-    """The year of a timestamp column, as four digits of text."""
-    return f"strftime('%Y', {column})"
+    """The year of a date column (ISO text on both databases), as four digits of text."""
+    return f"substr({column}, 1, 4)"
 
 
 def position(part: str, text: str) -> str:
@@ -45,7 +46,7 @@ def position(part: str, text: str) -> str:
 
 def glob(text: str, pattern: str) -> str:
     """`text` matches the shell pattern `pattern` (* ? [...]), case as given."""
-    return f"{text} GLOB {pattern}"
+    return f"glob({pattern}, {text})"  # SQLite's function form of `text GLOB pattern`
 
 
 def same(a: str, b: str) -> str:

@@ -134,26 +134,30 @@ class Duplicates:
         """The kept file takes the extras' tags (as the user's), the named albums, and
         their events; links it has already stay as they are."""
         extras = marks(extra_ids)
+        # The kept id is read from its row (`kept`), not bound in the SELECT list: there a
+        # bare value has no type PostgreSQL could give the uuid column.
         if tags:
             self.db.execute_sql(
                 "INSERT INTO file_tag (file_id, tag_id, source) "
-                f"SELECT DISTINCT ?, tag_id, 'user' FROM file_tag WHERE file_id IN ({extras}) "
+                "SELECT DISTINCT kept.id, l.tag_id, 'user' FROM file_tag l "
+                f"JOIN file kept ON kept.id = ? WHERE l.file_id IN ({extras}) "
                 "ON CONFLICT (file_id, tag_id) DO NOTHING",
                 (kept_id, *extra_ids),
             )
         if albums:
             self.db.execute_sql(
                 "INSERT INTO album_file (album_id, file_id, added) "
-                "SELECT DISTINCT af.album_id, ?, ? FROM album_file af "
-                "JOIN album a ON a.id = af.album_id "
+                "SELECT DISTINCT af.album_id, kept.id, ? FROM album_file af "
+                "JOIN album a ON a.id = af.album_id JOIN file kept ON kept.id = ? "
                 f"WHERE af.file_id IN ({extras}) AND a.name IN ({marks(albums)}) "
                 "ON CONFLICT (album_id, file_id) DO NOTHING",
-                (kept_id, now(), *extra_ids, *albums),
+                (now(), kept_id, *extra_ids, *albums),
             )
         if events:
             self.db.execute_sql(
                 "INSERT INTO event_file (event_id, file_id) "
-                f"SELECT DISTINCT event_id, ? FROM event_file WHERE file_id IN ({extras}) "
+                "SELECT DISTINCT l.event_id, kept.id FROM event_file l "
+                f"JOIN file kept ON kept.id = ? WHERE l.file_id IN ({extras}) "
                 "ON CONFLICT (event_id, file_id) DO NOTHING",
                 (kept_id, *extra_ids),
             )

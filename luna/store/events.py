@@ -24,10 +24,10 @@ class Events:
     def insert(self, name, slug, start, end, offset, description) -> int:
         cursor = self.db.execute_sql(
             'INSERT INTO event (name, slug, start, "end", utc_offset, description, created) '
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (name, slug, time_text(start), time_text(end), offset, description, now()),
         )
-        return cursor.lastrowid
+        return cursor.fetchone()[0]
 
     def rename(self, event_id: int, name: str, slug: str) -> None:
         self.db.execute_sql(

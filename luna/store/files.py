@@ -49,7 +49,7 @@ _RECORD = (
     "f.id, f.path, f.filename, f.kind, f.mime_type, f.size_bytes, f.mtime, f.content_sha, "
     'f.start, f."end", f.utc_offset, f.latitude, f.longitude, f.altitude, f.width, f.height, '
     "f.metadata, f.processor_metadata, u.name, f.missing_since, f.verified_at, f.created, "
-    "f.modified FROM file f LEFT JOIN user u ON u.id = f.owner_id"
+    'f.modified FROM file f LEFT JOIN "user" u ON u.id = f.owner_id'
 )
 _TIMES = {8, 9, 19, 20, 21, 22}  # positions of the stored times in _RECORD
 _JSON = {16, 17}
@@ -275,8 +275,9 @@ class Files:
         return [
             row[0]
             for row in self.db.execute_sql(
-                "SELECT id FROM file WHERE id >= ? AND id < ? LIMIT ?",
-                (prefix, prefix + "g", limit),
+                # Bounds of the same length as an id: text on SQLite, a uuid on PostgreSQL.
+                "SELECT id FROM file WHERE id >= ? AND id <= ? ORDER BY id LIMIT ?",
+                (prefix.ljust(32, "0"), prefix.ljust(32, "f"), limit),
             )
         ]
 
@@ -313,11 +314,12 @@ class Files:
             "missing": missing,
             "by_kind": by("SELECT kind, COUNT(*) FROM file GROUP BY kind ORDER BY kind"),
             "by_year": by(
-                f"SELECT {year_of('start')} AS y, COUNT(*) FROM file GROUP BY y ORDER BY y"
+                f"SELECT {year_of('start')} AS y, COUNT(*) FROM file "
+                "GROUP BY y ORDER BY y NULLS FIRST"
             ),
             "by_date_source": by(
                 f"SELECT {DATE_SOURCE} AS src, COUNT(*) "
-                "FROM file GROUP BY src ORDER BY COUNT(*) DESC, src"
+                "FROM file GROUP BY src ORDER BY COUNT(*) DESC, src NULLS FIRST"
             ),
             **{
                 name: q(f"SELECT COUNT(*) FROM {table}").fetchone()[0]

@@ -14,29 +14,16 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from peewee import (
-    AutoField,
-    BigIntegerField,
-    CharField,
-    CompositeKey,
-    DateTimeField,
-    FloatField,
-    ForeignKeyField,
-    IntegerField,
-    Model,
-    TextField,
-    UUIDField,
-)
-
 from luna import fsnames
+from luna.store.orm import peewee
 
 try:  # peewee >= 3.18 has a portable JSONField in core; older ones keep it in playhouse.
-    from peewee import JSONField
-except ImportError:  # pragma: no cover
+    JSONField = peewee.JSONField
+except AttributeError:  # pragma: no cover
     from playhouse.sqlite_ext import JSONField  # type: ignore[no-redef]
 
 
-class PathField(TextField):
+class PathField(peewee.TextField):
     """A file name or path: TEXT when it is UTF-8, else a BLOB of its bytes (luna.fsnames)."""
 
     def db_value(self, value):
@@ -51,7 +38,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-class BaseModel(Model):
+class BaseModel(peewee.Model):
     # No database: the models describe the tables, which luna.store.db creates with them;
     # every read and write is SQL in luna.store, on the connection a Store is bound to.
     class Meta:
@@ -59,9 +46,9 @@ class BaseModel(Model):
 
 
 class User(BaseModel):
-    id = AutoField()
-    name = CharField(unique=True)
-    created = DateTimeField(default=utcnow)
+    id = peewee.AutoField()
+    name = peewee.CharField(unique=True)
+    created = peewee.DateTimeField(default=utcnow)
 
 
 class Tag(BaseModel):
@@ -69,36 +56,36 @@ class Tag(BaseModel):
     trimmed and case-folded) is what makes two spellings the same tag. "Places/France/Paris"
     is one tag whose parents ("Places/France", "Places") are implied."""
 
-    id = AutoField()
-    name = CharField()
-    key = CharField(unique=True)
-    created = DateTimeField(default=utcnow)
+    id = peewee.AutoField()
+    name = peewee.CharField()
+    key = peewee.CharField(unique=True)
+    created = peewee.DateTimeField(default=utcnow)
 
 
 class File(BaseModel):
-    id = UUIDField(primary_key=True, default=uuid.uuid4)
+    id = peewee.UUIDField(primary_key=True, default=uuid.uuid4)
     path = PathField(unique=True)  # absolute, as found on disk
     filename = PathField(index=True)
-    kind = CharField(index=True)  # photo, video, sidecar
-    mime_type = CharField(default="")  # sniffed from content, not the extension
-    size_bytes = BigIntegerField(index=True)
-    mtime = FloatField()  # st_mtime, compared exactly to decide whether to re-read
-    content_sha = CharField(max_length=64, index=True)  # SHA-256, hex
-    start = DateTimeField(null=True, index=True)
-    end = DateTimeField(null=True)
-    utc_offset = IntegerField(null=True)  # minutes east of UTC, when the file says
-    latitude = FloatField(null=True)
-    longitude = FloatField(null=True)
-    altitude = FloatField(null=True)
-    width = IntegerField(null=True)  # as displayed, Orientation applied
-    height = IntegerField(null=True)
+    kind = peewee.CharField(index=True)  # photo, video, sidecar
+    mime_type = peewee.CharField(default="")  # sniffed from content, not the extension
+    size_bytes = peewee.BigIntegerField(index=True)
+    mtime = peewee.FloatField()  # st_mtime, compared exactly to decide whether to re-read
+    content_sha = peewee.CharField(max_length=64, index=True)  # SHA-256, hex
+    start = peewee.DateTimeField(null=True, index=True)
+    end = peewee.DateTimeField(null=True)
+    utc_offset = peewee.IntegerField(null=True)  # minutes east of UTC, when the file says
+    latitude = peewee.FloatField(null=True)
+    longitude = peewee.FloatField(null=True)
+    altitude = peewee.FloatField(null=True)
+    width = peewee.IntegerField(null=True)  # as displayed, Orientation applied
+    height = peewee.IntegerField(null=True)
     metadata = JSONField(null=True)  # camera, lens, exposure, orientation, keywords, ...
     processor_metadata = JSONField(null=True)  # extractor, version, errors, date source
-    owner = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="files")
-    missing_since = DateTimeField(null=True)  # set when its path vanished
-    verified_at = DateTimeField(null=True, index=True)  # last `luna verify` that read it
-    created = DateTimeField(default=utcnow)
-    modified = DateTimeField(default=utcnow)
+    owner = peewee.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="files")
+    missing_since = peewee.DateTimeField(null=True)  # set when its path vanished
+    verified_at = peewee.DateTimeField(null=True, index=True)  # last `luna verify` that read it
+    created = peewee.DateTimeField(default=utcnow)
+    modified = peewee.DateTimeField(default=utcnow)
 
     class Meta:
         indexes = (
@@ -132,12 +119,12 @@ class ContentHistory(BaseModel):
     """A content hash a file had before: kept when `luna verify --accept` (or an import of an
     edited file) records a new one, so a change can be traced back."""
 
-    id = AutoField()
-    file = ForeignKeyField(File, on_delete="CASCADE", backref="content_history")
-    content_sha = CharField(max_length=64)
-    size_bytes = BigIntegerField(null=True)
-    replaced_at = DateTimeField(default=utcnow)
-    reason = CharField()  # "verify --accept", "import"
+    id = peewee.AutoField()
+    file = peewee.ForeignKeyField(File, on_delete="CASCADE", backref="content_history")
+    content_sha = peewee.CharField(max_length=64)
+    size_bytes = peewee.BigIntegerField(null=True)
+    replaced_at = peewee.DateTimeField(default=utcnow)
+    reason = peewee.CharField()  # "verify --accept", "import"
 
 
 class PerceptualHash(BaseModel):
@@ -147,13 +134,13 @@ class PerceptualHash(BaseModel):
     content) gets a new one. `value` is NULL, with `error` saying why, for content that
     cannot be decoded, so it is not tried again on every run."""
 
-    content_sha = CharField(max_length=64)
-    method = CharField()  # luna.ops.similar.HASH_METHOD: a new algorithm means new values
-    value = BigIntegerField(null=True)  # the unsigned hash stored as a signed 64-bit int
-    error = TextField(null=True)
+    content_sha = peewee.CharField(max_length=64)
+    method = peewee.CharField()  # luna.ops.similar.HASH_METHOD: a new algorithm means new values
+    value = peewee.BigIntegerField(null=True)  # the unsigned hash stored as a signed 64-bit int
+    error = peewee.TextField(null=True)
 
     class Meta:
-        primary_key = CompositeKey("content_sha", "method")
+        primary_key = peewee.CompositeKey("content_sha", "method")
 
 
 class SimilarPair(BaseModel):
@@ -161,25 +148,25 @@ class SimilarPair(BaseModel):
     `dupes --similar` compares only the photos it has not searched around yet. `a` < `b`,
     both stored as perceptual_hash.value is (signed)."""
 
-    method = CharField()
-    a = BigIntegerField()
-    b = BigIntegerField()
-    distance = IntegerField()
+    method = peewee.CharField()
+    a = peewee.BigIntegerField()
+    b = peewee.BigIntegerField()
+    distance = peewee.IntegerField()
 
     class Meta:
-        primary_key = CompositeKey("method", "a", "b")
+        primary_key = peewee.CompositeKey("method", "a", "b")
 
 
 class SimilarSearched(BaseModel):
     """A perceptual hash whose every close pair, up to `radius` bits, with any hash that
     was in the library then or came after, is in similar_pair."""
 
-    method = CharField()
-    value = BigIntegerField()
-    radius = IntegerField()
+    method = peewee.CharField()
+    value = peewee.BigIntegerField()
+    radius = peewee.IntegerField()
 
     class Meta:
-        primary_key = CompositeKey("method", "value")
+        primary_key = peewee.CompositeKey("method", "value")
 
 
 class Transfer(BaseModel):
@@ -189,75 +176,75 @@ class Transfer(BaseModel):
     leaves here is finished or rolled back by the next luna command that opens the library
     for writing; `luna doctor` reports it."""
 
-    id = AutoField()
-    operation = CharField()  # "copy", "move" (luna import) or "organize"
+    id = peewee.AutoField()
+    operation = peewee.CharField()  # "copy", "move" (luna import) or "organize"
     source = PathField()
     destination = PathField()
     temporary = PathField()  # where the copy is written before it is renamed into place
-    content_sha = CharField(max_length=64)
-    size_bytes = BigIntegerField()
-    file = ForeignKeyField(File, null=True, on_delete="SET NULL")  # organize: the row moved
-    state = CharField()  # "copying" -> "recorded" (a move, until its source is removed)
-    started = DateTimeField(default=utcnow)
+    content_sha = peewee.CharField(max_length=64)
+    size_bytes = peewee.BigIntegerField()
+    file = peewee.ForeignKeyField(File, null=True, on_delete="SET NULL")  # organize: the row moved
+    state = peewee.CharField()  # "copying" -> "recorded" (a move, until its source is removed)
+    started = peewee.DateTimeField(default=utcnow)
 
 
 class FileRelation(BaseModel):
     """A directed link between two files: raw+jpeg, live photo, edited copy, sidecar."""
 
-    id = AutoField()
-    from_file = ForeignKeyField(File, on_delete="CASCADE", backref="relations_from")
-    to_file = ForeignKeyField(File, on_delete="CASCADE", backref="relations_to")
-    kind = CharField()
+    id = peewee.AutoField()
+    from_file = peewee.ForeignKeyField(File, on_delete="CASCADE", backref="relations_from")
+    to_file = peewee.ForeignKeyField(File, on_delete="CASCADE", backref="relations_to")
+    kind = peewee.CharField()
 
     class Meta:
         indexes = ((("from_file", "to_file", "kind"), True),)
 
 
 class FileTag(BaseModel):
-    id = AutoField()
-    file = ForeignKeyField(File, on_delete="CASCADE", backref="file_tags")
-    tag = ForeignKeyField(Tag, on_delete="CASCADE", backref="file_tags")
+    id = peewee.AutoField()
+    file = peewee.ForeignKeyField(File, on_delete="CASCADE", backref="file_tags")
+    tag = peewee.ForeignKeyField(Tag, on_delete="CASCADE", backref="file_tags")
     # "metadata" tags come from the file (IPTC/XMP keywords) and are refreshed when the file
     # changes; "user" tags were added by hand and are never touched by an import.
-    source = CharField(default="user")
+    source = peewee.CharField(default="user")
 
     class Meta:
         indexes = ((("file", "tag"), True),)
 
 
 class Album(BaseModel):
-    id = AutoField()
-    name = CharField()
-    slug = CharField(unique=True)
-    description = TextField(default="")
-    owner = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="albums")
-    created = DateTimeField(default=utcnow)
-    modified = DateTimeField(default=utcnow)
+    id = peewee.AutoField()
+    name = peewee.CharField()
+    slug = peewee.CharField(unique=True)
+    description = peewee.TextField(default="")
+    owner = peewee.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="albums")
+    created = peewee.DateTimeField(default=utcnow)
+    modified = peewee.DateTimeField(default=utcnow)
 
 
 class AlbumFile(BaseModel):
-    id = AutoField()
-    album = ForeignKeyField(Album, on_delete="CASCADE", backref="album_files")
-    file = ForeignKeyField(File, on_delete="CASCADE", backref="album_files")
-    added = DateTimeField(default=utcnow)
+    id = peewee.AutoField()
+    album = peewee.ForeignKeyField(Album, on_delete="CASCADE", backref="album_files")
+    file = peewee.ForeignKeyField(File, on_delete="CASCADE", backref="album_files")
+    added = peewee.DateTimeField(default=utcnow)
 
     class Meta:
         indexes = ((("album", "file"), True),)
 
 
 class AlbumEditor(BaseModel):
-    id = AutoField()
-    album = ForeignKeyField(Album, on_delete="CASCADE", backref="editors")
-    user = ForeignKeyField(User, on_delete="CASCADE")
+    id = peewee.AutoField()
+    album = peewee.ForeignKeyField(Album, on_delete="CASCADE", backref="editors")
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE")
 
     class Meta:
         indexes = ((("album", "user"), True),)
 
 
 class AlbumViewer(BaseModel):
-    id = AutoField()
-    album = ForeignKeyField(Album, on_delete="CASCADE", backref="viewers")
-    user = ForeignKeyField(User, on_delete="CASCADE")
+    id = peewee.AutoField()
+    album = peewee.ForeignKeyField(Album, on_delete="CASCADE", backref="viewers")
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE")
 
     class Meta:
         indexes = ((("album", "user"), True),)
@@ -267,20 +254,20 @@ class Event(BaseModel):
     """A point in time (no end) or a span of time, used to group files. Times are local
     wall-clock times, as files' dates are; `utc_offset` (minutes) when the user gave one."""
 
-    id = AutoField()
-    name = CharField()
-    slug = CharField(unique=True)  # how commands find it: the name, case- and space-free
-    start = DateTimeField(index=True)
-    end = DateTimeField(null=True, index=True)
-    utc_offset = IntegerField(null=True)
-    description = TextField(default="")
-    created = DateTimeField(default=utcnow)
+    id = peewee.AutoField()
+    name = peewee.CharField()
+    slug = peewee.CharField(unique=True)  # how commands find it: the name, case- and space-free
+    start = peewee.DateTimeField(index=True)
+    end = peewee.DateTimeField(null=True, index=True)
+    utc_offset = peewee.IntegerField(null=True)
+    description = peewee.TextField(default="")
+    created = peewee.DateTimeField(default=utcnow)
 
 
 class EventFile(BaseModel):
-    id = AutoField()
-    event = ForeignKeyField(Event, on_delete="CASCADE", backref="event_files")
-    file = ForeignKeyField(File, on_delete="CASCADE", backref="event_files")
+    id = peewee.AutoField()
+    event = peewee.ForeignKeyField(Event, on_delete="CASCADE", backref="event_files")
+    file = peewee.ForeignKeyField(File, on_delete="CASCADE", backref="event_files")
 
     class Meta:
         indexes = ((("event", "file"), True),)
@@ -290,12 +277,12 @@ class ImportFailure(BaseModel):
     """A file an import could not record, kept so `stats` can count it and a re-import
     can skip it cheaply while it stays unchanged."""
 
-    id = AutoField()
+    id = peewee.AutoField()
     path = PathField(unique=True)
-    size_bytes = BigIntegerField(null=True)
-    mtime = FloatField(null=True)
-    reason = TextField()
-    failed_at = DateTimeField(default=utcnow)
+    size_bytes = peewee.BigIntegerField(null=True)
+    mtime = peewee.FloatField(null=True)
+    reason = peewee.TextField()
+    failed_at = peewee.DateTimeField(default=utcnow)
 
 
 ALL_MODELS = [

@@ -142,7 +142,7 @@ class _Conditions:
         self.params.extend(params)
 
     def sql(self) -> str:
-        return " AND ".join(self.where) if self.where else "1"
+        return " AND ".join(self.where) if self.where else "TRUE"
 
 
 def _stamp(when: dt.datetime) -> str:
@@ -195,7 +195,7 @@ def _has_tags_sql(ids: list[int]) -> str:
     # "id IN (files with the tag)" lets SQLite start from the tag's (usually few) files;
     # an EXISTS per file would visit every file of the library first (5x slower at 1M).
     if not ids:
-        return "0"
+        return "FALSE"
     return (
         "id IN (SELECT file_id FROM file_tag WHERE tag_id IN "
         f"({', '.join(str(int(i)) for i in ids)}))"
@@ -231,7 +231,7 @@ def _album_id(con, name: str, acting_user: str | None) -> int:
     from luna.names import slugify
 
     row = con.execute(
-        "SELECT a.id, a.name, u.name FROM album a LEFT JOIN user u ON u.id = a.owner_id "
+        'SELECT a.id, a.name, u.name FROM album a LEFT JOIN "user" u ON u.id = a.owner_id '
         "WHERE a.slug = ?",
         (slugify(name),),
     ).fetchone()
@@ -240,7 +240,7 @@ def _album_id(con, name: str, acting_user: str | None) -> int:
     album_id, album_name, owner = row
     if acting_user and acting_user != owner:
         shared = con.execute(
-            "SELECT 1 FROM user u WHERE u.name = ? AND (u.id IN (SELECT user_id FROM "
+            'SELECT 1 FROM "user" u WHERE u.name = ? AND (u.id IN (SELECT user_id FROM '
             "album_editor WHERE album_id = ?) OR u.id IN (SELECT user_id FROM album_viewer "
             "WHERE album_id = ?))",
             (acting_user, album_id, album_id),
@@ -293,7 +293,7 @@ def _file(b: _Conditions, q: Query) -> None:
             raise BadValue(f"--sha: {q.sha!r} is not a hexadecimal SHA-256 prefix")
         b.add("content_sha >= ? AND content_sha < ?", q.sha.lower(), q.sha.lower() + "g")
     if q.user:
-        b.add("owner_id = (SELECT id FROM user WHERE name = ?)", q.user)
+        b.add('owner_id = (SELECT id FROM "user" WHERE name = ?)', q.user)
     # Missing files are left out unless asked for: a script would fail on their paths. The
     # hint keeps SQLite from answering "IS NULL" through the missing_since index, which
     # matches nearly every row: without statistics (no ANALYZE) it would otherwise pick

@@ -35,9 +35,8 @@ def write_transaction(lib, fn, *, then: str, dry_run: bool = False):
     it fails. A write SQLite refuses (a full disk, a read-only library, another luna holding
     the library past the busy timeout) becomes one line saying why, then `then` (what to
     do: what earlier transactions wrote stays)."""
-    from peewee import OperationalError
-
     from luna.store.libfile import cannot_write
+    from luna.store.orm import peewee
 
     if dry_run:
         with lib.db.atomic():
@@ -45,5 +44,5 @@ def write_transaction(lib, fn, *, then: str, dry_run: bool = False):
     try:
         with lib.db.atomic("IMMEDIATE"):
             return fn()
-    except OperationalError as exc:
+    except peewee.OperationalError as exc:
         raise cannot_write(lib.path, exc, then) from None

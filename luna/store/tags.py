@@ -63,7 +63,7 @@ class Tags:
     def counts(self) -> list[tuple[str, int, int]]:
         """(name, files carrying it, of which from metadata) for every tag, by key."""
         return self.db.execute_sql(
-            "SELECT t.name, COUNT(l.file_id), COALESCE(SUM(l.source = 'metadata'), 0) "
+            "SELECT t.name, COUNT(l.file_id), COUNT(CASE WHEN l.source = 'metadata' THEN 1 END) "
             "FROM tag t LEFT JOIN file_tag l ON l.tag_id = t.id GROUP BY t.id ORDER BY t.key"
         ).fetchall()
 

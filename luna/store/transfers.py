@@ -3,6 +3,7 @@ what each step means and how a crash is recovered)."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from luna.files.place import temporary_name
@@ -42,12 +43,12 @@ class Journal:
                 cursor = self.db.execute_sql(
                     "INSERT INTO transfer (operation, source, destination, temporary, "
                     "content_sha, size_bytes, file_id, state, started) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'copying', ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'copying', ?) RETURNING id",
                     (operation, to_db(source), to_db(destination), to_db(temporary),
                      content_sha, size, file_id, now()),
                 )  # fmt: skip
                 entries.append(
-                    Entry(cursor.lastrowid, operation, source, destination, temporary,
+                    Entry(cursor.fetchone()[0], operation, source, destination, temporary,
                           content_sha, size, file_id, "copying")
                 )  # fmt: skip
         return entries
@@ -59,6 +60,30 @@ class Journal:
 
     def finish(self, entry: Entry) -> None:
         self.db.execute_sql("DELETE FROM transfer WHERE id = ?", (entry.id,))
+
+    # -- on a server: who is transferring now (luna.ops.transfer.alone, transferring) --
+    # Session advisory locks, which the server drops with the connection of a process that
+    # dies. The key is luna.store.postgres.TRANSFER_LOCK.
+    @contextlib.contextmanager
+    def lock_shared(self):
+        from luna.store.postgres import TRANSFER_LOCK
+
+        self.db.execute_sql("SELECT pg_advisory_lock_shared(?)", (TRANSFER_LOCK,))
+        try:
+            yield
+        finally:
+            self.db.execute_sql("SELECT pg_advisory_unlock_shared(?)", (TRANSFER_LOCK,))
+
+    @contextlib.contextmanager
+    def lock_alone(self):
+        from luna.store.postgres import TRANSFER_LOCK
+
+        (free,) = self.db.execute_sql("SELECT pg_try_advisory_lock(?)", (TRANSFER_LOCK,)).fetchone()
+        try:
+            yield free
+        finally:
+            if free:
+                self.db.execute_sql("SELECT pg_advisory_unlock(?)", (TRANSFER_LOCK,))
 
     def has_pending(self) -> bool:
         return self.db.execute_sql("SELECT EXISTS (SELECT 1 FROM transfer)").fetchone()[0] == 1

@@ -12,7 +12,7 @@ import os
 import uuid
 from dataclasses import dataclass
 
-from luna.fsnames import from_db, is_utf8, raw, to_db, under
+from luna.fsnames import StoredName, from_db, is_utf8, raw, stored_form, to_db, under
 from luna.store.dialect import json_field, position
 from luna.store.models import utcnow
 from luna.store.rows import ROW_COLUMN_NAMES, ROW_COLUMNS, file_values, time_text
@@ -190,8 +190,11 @@ def merge_rows(db, *, keep: str, drop: str) -> None:
     nothing a person added is lost."""
     run = db.execute_sql
     run(
+        # `keep`'s id is read from its row (k), not bound in the SELECT list: there a bare
+        # value has no type PostgreSQL could give the uuid column.
         "INSERT INTO file_tag (file_id, tag_id, source) "
-        "SELECT ?, tag_id, source FROM file_tag WHERE file_id = ? ON CONFLICT DO NOTHING",
+        "SELECT k.id, l.tag_id, l.source FROM file_tag l JOIN file k ON k.id = ? "
+        "WHERE l.file_id = ? ON CONFLICT DO NOTHING",
         (keep, drop),
     )
     # A tag both rows have, added by hand on the newer one: it stays a hand-added tag,
@@ -203,12 +206,14 @@ def merge_rows(db, *, keep: str, drop: str) -> None:
     )
     run(
         "INSERT INTO album_file (album_id, file_id, added) "
-        "SELECT album_id, ?, added FROM album_file WHERE file_id = ? ON CONFLICT DO NOTHING",
+        "SELECT l.album_id, k.id, l.added FROM album_file l JOIN file k ON k.id = ? "
+        "WHERE l.file_id = ? ON CONFLICT DO NOTHING",
         (keep, drop),
     )
     run(
         "INSERT INTO event_file (event_id, file_id) "
-        "SELECT event_id, ? FROM event_file WHERE file_id = ? ON CONFLICT DO NOTHING",
+        "SELECT l.event_id, k.id FROM event_file l JOIN file k ON k.id = ? "
+        "WHERE l.file_id = ? ON CONFLICT DO NOTHING",
         (keep, drop),
     )
     run("UPDATE content_history SET file_id = ? WHERE file_id = ?", (keep, drop))
@@ -241,8 +246,8 @@ class RelationStore:
     def folder_members(self, folder: str) -> list:
         # The files directly in `folder`: below it, with no "/" after its own. A folder
         # whose name is UTF-8 may hold files whose names are not, so both forms are read.
-        base = folder.rstrip("/") + "/"
-        forms = [to_db(base), raw(base)] if is_utf8(base) else [raw(base)]
+        base = stored_form(folder.rstrip("/")) + "/"  # relative to its root, if any
+        forms: list[str | bytes] = [StoredName(base), raw(base)] if is_utf8(base) else [raw(base)]
         members = []
         for start in forms:
             # Names in this folder sort between "folder/" and "folder0" ("/" + 1), as text
@@ -250,7 +255,7 @@ class RelationStore:
             slash: str | bytes
             past: str | bytes
             if isinstance(start, str):
-                slash, past = "/", start[:-1] + "0"
+                slash, past = StoredName("/"), StoredName(start[:-1] + "0")
             else:
                 slash, past = b"/", start[:-1] + b"0"
             rows = self.db.cursor().execute(
