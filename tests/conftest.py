@@ -304,7 +304,7 @@ def as_a_login(argv: list[str], env: dict | None) -> tuple[list[str], dict | Non
     lines about a library file (`-L FILE`) are left as they are."""
     env = dict(env or {})
     given = next((argv[i + 1] for i, w in enumerate(argv[:-1]) if w in ("-L", "--library")), None)
-    library = given or env.get("LUNA_LIBRARY") or os.environ["LUNA_LIBRARY"]
+    library = given or env.get("LUNA_LIBRARY") or os.environ.get("LUNA_LIBRARY", "")
     if "://" not in library:
         return argv, env or None
     name = env.pop("LUNA_USER", None) or os.environ.get("LUNA_USER")
