@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from luna.config import default_library_path
 from luna.errors import Ambiguous, LibraryError, NeedsUpgrade, NotFound
 from luna.locations import Location, ServerAddress, library_location
+from luna.mtimes import seconds_from_ns
 from luna.names import uuid_text
 from luna.results import Record, Rows
 from luna.store import libfile
@@ -350,7 +351,7 @@ class Library:
             "kind": file.kind,
             "mime_type": file.mime_type,
             "size_bytes": file.size_bytes,
-            "mtime": iso_utc(dt.datetime.fromtimestamp(file.mtime, dt.UTC)),
+            "mtime": iso_utc(dt.datetime.fromtimestamp(seconds_from_ns(file.mtime_ns), dt.UTC)),
             "content_sha": file.content_sha,
             "start": iso_local(file.start, file.utc_offset),
             "end": iso_local(file.end, file.utc_offset),

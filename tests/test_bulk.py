@@ -24,7 +24,7 @@ def record(path: str, **changes) -> dict:
     base = {
         "path": path,
         "size_bytes": 1_234_567,
-        "mtime": 1_559_392_205.25,
+        "mtime_ns": 1_559_392_205_250_000_001,
         "content_sha": "ab" * 32,
         "kind": "photo",
         "mime_type": "image/jpeg",
@@ -69,6 +69,14 @@ def test_rows_are_stored_exactly_as_the_importer_stores_them(lib):
         imported.pop(column), bulk.pop(column)
     assert bulk == imported
     assert bulk["start"] == "2019-06-01 12:30:05"  # peewee's text form, compared as text
+    assert bulk["mtime_ns"] == 1_559_392_205_250_000_001  # to the nanosecond
+
+
+def test_an_mtime_given_in_seconds_is_kept_in_nanoseconds(lib):
+    given = record("/photos/seconds.jpg", mtime=1_559_392_205.25)
+    del given["mtime_ns"]
+    bulk_insert_files(lib, [given])
+    assert raw_row(lib, "/photos/seconds.jpg")["mtime_ns"] == 1_559_392_205_250_000_000
 
 
 def test_bulk_writes_every_column_the_importer_writes():

@@ -179,6 +179,21 @@ def test_unchanged_files_are_not_read_again(lib, photos):
     assert (again.added, again.updated, again.unchanged, again.files_read) == (0, 0, 5, 0)
 
 
+def test_an_mtime_one_nanosecond_later_is_a_change(lib, photos):
+    """The mtime is kept to the nanosecond: a float of seconds would hold these two (240 ns
+    apart at most near 2023) as one, and an edit that kept the size would go unseen."""
+    path = make_photo(photos / "a.jpg")
+    when = 1_700_000_000_123_456_789
+    os.utime(path, ns=(when, when))
+    imp(lib, photos)
+    assert lib.get_file(str(path)).mtime_ns == when
+    assert os.stat(path).st_mtime == (when + 1) / 1e9 == when / 1e9  # alike as floats
+    os.utime(path, ns=(when + 1, when + 1))
+    again = imp(lib, photos)
+    assert (again.unchanged, again.updated, again.files_read) == (0, 1, 1)
+    assert lib.get_file(str(path)).mtime_ns == when + 1
+
+
 def test_changed_file_is_rehashed_and_keeps_id_and_tags(lib, photos):
     path = make_photo(photos / "a.jpg", taken="2019:06:01 12:00:00")
     imp(lib, photos)

@@ -194,7 +194,7 @@ def test_schema_has_the_seed_models(lib):
         "kind",
         "mime_type",
         "size_bytes",
-        "mtime",
+        "mtime_ns",
         "content_sha",
         "start",
         "end",

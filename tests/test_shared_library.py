@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg2
 import psycopg2.errors
 import pytest
-from conftest import library_rows, make_photo
+from conftest import library_execute, library_rows, make_photo
 
 
 @pytest.fixture
@@ -277,17 +277,16 @@ def test_an_upgrade_dumps_the_library_first_and_a_newer_one_is_refused(
     url = postgres_server.new_library()
     address = ServerAddress(url)
     postgres.open_library(address, create=True, readonly=False, known=4).close()
-    make_photo(isolated_home / "p" / "a.jpg")
-    ok(url, "import", isolated_home / "p")
+    real = postgres.MIGRATIONS
 
     # A step that fails leaves schema 4 as it was, with its dump beside it.
-    monkeypatch.setattr(postgres, "MIGRATIONS", {4: ["CREATE TABLE extra (x int)", "NOT SQL"]})
+    monkeypatch.setattr(postgres, "MIGRATIONS", {4: [*real[4], "NOT SQL"]})
     with pytest.raises(LibraryError, match="left as it was, and a dump is at"):
         postgres.open_library(address, create=False, readonly=False, known=5)
     assert library_rows(url, "SELECT version FROM luna_schema") == [(4,)]
-    assert library_rows(url, "SELECT to_regclass('extra') IS NULL") == [(True,)]
+    assert library_rows(url, "SELECT to_regclass('approximate_mtime') IS NULL") == [(True,)]
 
-    monkeypatch.setattr(postgres, "MIGRATIONS", {4: ["CREATE TABLE extra (x int)"]})
+    monkeypatch.setattr(postgres, "MIGRATIONS", real)
     postgres.open_library(address, create=False, readonly=False, known=5).close()
     assert library_rows(url, "SELECT version FROM luna_schema") == [(5,)]
     dumps = sorted((isolated_home / ".local" / "share" / "luna" / "backups").glob("schema4-*"))
@@ -296,9 +295,69 @@ def test_an_upgrade_dumps_the_library_first_and_a_newer_one_is_refused(
                             text=True)  # fmt: skip
     assert "TABLE DATA" in listed.stdout and " file " in listed.stdout  # the files are in it
 
-    # This luna (schema 4) meets the library of a newer one: refused, nothing written.
+    # A newer luna's schema 6 (here, a step made up for the test)...
+    monkeypatch.setattr(postgres, "MIGRATIONS", {**real, 5: ["CREATE TABLE extra (x int)"]})
+    postgres.open_library(address, create=False, readonly=False, known=6).close()
+    # ... meets this luna (schema 5): refused, nothing written.
     with pytest.raises(NewerSchema, match="written by a newer luna"):
-        postgres.open_library(address, create=False, readonly=False, known=4)
+        postgres.open_library(address, create=False, readonly=False, known=5)
     done = luna(url, "find")
     assert done.returncode == 4 and "newer luna" in done.stderr
-    assert library_rows(url, "SELECT version FROM luna_schema") == [(5,)]
+    assert library_rows(url, "SELECT version FROM luna_schema") == [(6,)]
+
+
+def test_the_upgrade_to_nanoseconds_reads_no_file_again_and_members_keep_their_rights(
+    family, photos, isolated_home
+):
+    """A server library of schema 4 kept mtimes as floats: the upgrade turns each into the
+    nanoseconds Python's luna.mtimes makes of it (so the import's comparison agrees), the
+    next import (by a member, whose rights on the new table follow those on `file`) reads
+    no file again and records the exact mtime."""
+    import math
+    import shutil
+
+    from luna.fsnames import to_db
+    from luna.locations import ServerAddress
+    from luna.mtimes import ns_from_seconds
+    from luna.store import postgres
+
+    if shutil.which("pg_dump") is None:
+        pytest.skip("no pg_dump (Debian: postgresql-client)")
+    keeper_url = family["keeper"]
+    postgres.open_library(ServerAddress(keeper_url), create=True, readonly=False,
+                          known=4).close()  # fmt: skip
+    let_members_in(keeper_url, *family["names"][1:])
+    photo = make_photo(photos / "a.jpg")
+    exact = 1_700_000_000_123_456_789
+    os.utime(photo, ns=(exact, exact))
+    st = os.stat(photo)
+    floats = [st.st_mtime, 1795887788.8968728, math.nextafter(1.7e9, 2e9), -1.5, 0.1 + 0.2]
+    for i, seconds in enumerate(floats):  # rows as luna of schema 4 wrote them
+        path = str(photo) if i == 0 else f"/elsewhere/{i}.jpg"
+        library_execute(
+            keeper_url,
+            "INSERT INTO file (id, path, filename, kind, mime_type, size_bytes, mtime, "
+            "content_sha, created, modified) VALUES (?, ?, ?, 'photo', 'image/jpeg', ?, ?, "
+            "'', '2024-01-01 00:00:00', '2024-01-01 00:00:00')",
+            (uuid.uuid4().hex, to_db(path), to_db(os.path.basename(path)), st.st_size, seconds),
+        )
+    postgres.open_library(ServerAddress(keeper_url), create=False, readonly=False,
+                          known=5).close()  # the keeper upgrades  # fmt: skip
+
+    stored = library_rows(keeper_url, "SELECT mtime_ns FROM file ORDER BY rowid")
+    assert [ns for (ns,) in stored] == [ns_from_seconds(s) for s in floats]
+    assert library_rows(keeper_url, "SELECT COUNT(*) FROM approximate_mtime") == [(5,)]
+    report = json.loads(ok(family["alice"], "import", photos, "--json"))
+    assert (report["unchanged"], report["files_read"]) == (1, 0)
+    found = library_rows(
+        keeper_url, "SELECT mtime_ns FROM file WHERE path = ?", (to_db(str(photo)),)
+    )
+    assert found == [(exact,)]
+    assert library_rows(keeper_url, "SELECT COUNT(*) FROM approximate_mtime") == [(4,)]
+
+
+def test_a_server_not_running_is_one_clear_line(tmp_path):
+    done = luna(f"postgresql://nobody@/photos?host={tmp_path}", "find")
+    assert done.returncode == 4 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert f'no PostgreSQL server is listening on socket "{tmp_path}/.s.PGSQL.5432"' in done.stderr

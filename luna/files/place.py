@@ -51,10 +51,10 @@ def sha256_of(path: str) -> str:
 
 
 def copy_verified(
-    source: str, temporary: str, expected_sha: str, known: tuple[int, float] | None = None
+    source: str, temporary: str, expected_sha: str, known: tuple[int, int] | None = None
 ) -> None:
     """Copy `source` to `temporary` (which must not exist), on disk and proven equal to
-    the content the library knows (`expected_sha`). `known`: the (size, mtime) the source
+    the content the library knows (`expected_sha`). `known`: the (size, mtime_ns) the source
     had when it was hashed, to tell a file edited since from a bad copy."""
     try:
         # Unbuffered: the kernel moves the data, and file offsets stay the kernel's.
@@ -66,7 +66,7 @@ def copy_verified(
         # Reading the copy back proves it holds exactly the content that was hashed when
         # the file was read: a source edited since, or a bad write, both show here.
         if sha256_of(temporary) != expected_sha:
-            if known is not None and (st.st_size, st.st_mtime) != known:
+            if known is not None and (st.st_size, st.st_mtime_ns) != known:
                 raise TransferFailed("the file changed since it was read; import it again")
             raise TransferFailed("the copy reads back different from the source (disk error?)")
     except BaseException as exc:

@@ -26,12 +26,12 @@ class Candidate:
 
     path: str
     size: int
-    mtime: float
+    mtime_ns: int
     uid: int
 
     @classmethod
     def from_stat(cls, path: str, st: os.stat_result) -> Candidate:
-        return cls(path, st.st_size, st.st_mtime, st.st_uid)
+        return cls(path, st.st_size, st.st_mtime_ns, st.st_uid)
 
 
 @dataclass(frozen=True, slots=True)

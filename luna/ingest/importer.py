@@ -27,6 +27,7 @@ from luna.errors import BadName, EmptyPath, ExitStatus, Interrupted
 from luna.files.scan import Candidate, ScanOptions, ScanProblem, require_root, walk
 from luna.ingest.sniff import is_certainly_not_media, not_media_reason
 from luna.interrupts import crash_point
+from luna.mtimes import same_mtime
 from luna.results import Result
 from luna.store.sql import write_transaction
 from luna.store.writes import FileStore
@@ -188,6 +189,8 @@ class Importer:
         self._unread_in: dict[str, int] = {}  # folder -> its files queued and not yet read
         self._queued = (0, 0)  # files and bytes found to read so far
         self._present_under: dict[str, int] = {}  # root -> rows not marked missing
+        self._approximate: set[str] = set()  # paths of rows with a pre-schema-5 mtime
+        self._exact_mtimes: dict[str, int] = {}  # of those, found unchanged: their mtime_ns
         self.store = FileStore(self.db)
         self._user_ids: dict[int | str, int] = {}
 
@@ -201,6 +204,10 @@ class Importer:
             self._present_under[root] = len(below) - sum(row[2] for row in below.values())
             known.update(below)
         return known
+
+    def _approximate_mtimes(self, roots: list[str]) -> set[str]:
+        """Paths under the roots whose rows keep an mtime converted from schema 4's float."""
+        return {path for root in roots for path in self.store.approximate_below(root)}
 
     def _known_failures(self, roots: list[str]) -> dict[str, tuple]:
         """path -> (size, mtime, reason) for files under the roots that failed before."""
@@ -217,6 +224,7 @@ class Importer:
         started = time.monotonic()
         roots = resolve_roots(paths)
         known = self._known_files(roots)
+        self._approximate = self._approximate_mtimes(roots)
         failures_before = self._known_failures(roots)
         self._failed_before = set(failures_before)
         try:
@@ -226,6 +234,7 @@ class Importer:
             if self._reappeared:
                 self.in_transaction(lambda: self._clear_missing(sorted(self._reappeared)))
             self._mark_missing(known, roots)
+            self._record_exact_mtimes()
             self.link_related()
             self._forget_fixed_failures(failures_before)
         except KeyboardInterrupt:
@@ -256,7 +265,12 @@ class Importer:
             path, st = item
             row = known.pop(path, None)
             # The common case of a re-import, kept short: 100,000 files pass here.
-            if row is not None and row[0] == st.st_size and row[1] == st.st_mtime and trust_stat:
+            if (
+                row is not None
+                and trust_stat
+                and row[0] == st.st_size
+                and (row[1] == st.st_mtime_ns or self._unchanged_before_schema5(path, row, st))
+            ):
                 self.report.unchanged += 1
                 if row[2]:
                     self._reappeared.add(path)
@@ -269,6 +283,19 @@ class Importer:
                 folder, found = here, []
             found.append(Candidate.from_stat(path, st))
         yield from self._folder_found(found)
+
+    def _unchanged_before_schema5(self, path: str, row: tuple, st) -> bool:
+        """Whether a row recorded before schema 5 holds this file's mtime at the precision
+        it had then (luna.mtimes); if so, the file is unchanged and its exact mtime is
+        recorded at the end of the run, so that it is compared exactly from then on."""
+        if path not in self._approximate or not same_mtime(row[1], st.st_mtime_ns, True):
+            return False
+        self._exact_mtimes[path] = st.st_mtime_ns
+        return True
+
+    def _record_exact_mtimes(self) -> None:
+        if self._exact_mtimes and not self.options.dry_run:
+            self.in_transaction(lambda: self.store.record_exact_mtimes(self._exact_mtimes))
 
     def _folder_found(self, found: list[Candidate]):
         if not found:
@@ -294,13 +321,19 @@ class Importer:
             before is not None
             and not self.options.retry_failed
             and before[0] == st.st_size
-            and before[1] == st.st_mtime
+            and before[1] == st.st_mtime_ns
             and not cause_may_have_passed(before[2])
         ):
             failures_before.pop(path)
             report.still_failing(path, before[2])
             return False
         return True
+
+    def _counted_unchanged(self, path: str, row: tuple, st) -> bool:
+        """Whether the walk found the file at `path` (row: id, sha, size, mtime_ns) as
+        recorded, exactly or at a pre-schema-5 row's precision."""
+        found = st.st_mtime_ns
+        return row[2] == st.st_size and found in (row[3], self._exact_mtimes.get(path))
 
     def _add_media_of_changed_sidecars(self, todo: list[Candidate]) -> None:
         """A new or edited XMP sidecar changes what luna knows of its media (keywords,
@@ -317,7 +350,7 @@ class Importer:
                 row = self.store.find_by_path(media)
                 # Only media the walk counted unchanged: new ones are queued already, and
                 # failed, skipped or excluded ones are not the sidecar's to bring in.
-                if row is None or (row[2], row[3]) != (st.st_size, st.st_mtime):
+                if row is None or not self._counted_unchanged(media, row, st):
                     continue
                 todo.append(Candidate.from_stat(media, st))
                 queued.add(media)
@@ -438,7 +471,7 @@ class Importer:
         caller to insert its row with the others."""
         if existing is not None:
             file_id, sha, size, mtime = existing
-            same = (sha, size, mtime) == (facts.content_sha, facts.size, facts.mtime)
+            same = (sha, size, mtime) == (facts.content_sha, facts.size, facts.mtime_ns)
             if same and facts.path not in self._sidecar_changed:
                 self.report.unchanged += 1  # another luna recorded it meanwhile
                 return None
@@ -507,7 +540,7 @@ class Importer:
             "kind": facts.kind,
             "mime_type": facts.mime_type,
             "size_bytes": facts.size,
-            "mtime": facts.mtime,
+            "mtime_ns": facts.mtime_ns,
             "content_sha": facts.content_sha,
             "start": found.start,
             "end": found.end,
@@ -544,7 +577,7 @@ class Importer:
     # -- failures -----------------------------------------------------------------------
     def _record_failure(self, candidate: Candidate, reason: str) -> None:
         if not self.options.dry_run:
-            self.store.record_failure(candidate.path, candidate.size, candidate.mtime, reason)
+            self.store.record_failure(candidate.path, candidate.size, candidate.mtime_ns, reason)
 
     def _forget_fixed_failures(self, leftover: dict) -> None:
         """Failures recorded before that did not fail this time (fixed, gone, now excluded)."""

@@ -34,7 +34,7 @@ class Copy:
     path: str
     content_sha: str
     size_bytes: int
-    mtime: float
+    mtime_ns: int
     width: int | None
     height: int | None
     tags: list[str] = field(default_factory=list)
@@ -185,7 +185,7 @@ def keeper_rule(rule: str) -> Callable[[list[Copy]], Copy]:
     if rule == "oldest":
         return lambda copies: min(copies, key=oldest)
     if rule == "newest":
-        return lambda copies: min(copies, key=lambda c: (-c.mtime, c.path))
+        return lambda copies: min(copies, key=lambda c: (-c.mtime_ns, c.path))
     if rule == "shortest-path":
         return lambda copies: min(copies, key=lambda c: (len(c.path), c.path))
     if rule == "largest":
@@ -222,7 +222,7 @@ def folder_prefix(folder: str) -> str:
 
 def _oldest_key(c: Copy) -> tuple:
     # A copy made later usually has a later mtime (cp, downloads); the path breaks ties.
-    return (c.mtime, c.path)
+    return (c.mtime_ns, c.path)
 
 
 def _ordered(copies: list[Copy], choose: Callable[[list[Copy]], Copy]) -> Group:

@@ -412,7 +412,7 @@ class Gatherer:
                  for facts, dest, file_id in queued]
             )  # fmt: skip
             for entry, (facts, _, _) in zip(entries, queued, strict=True):
-                known = (facts.size, facts.mtime)
+                known = (facts.size, facts.mtime_ns)
                 future = self._copier().submit(_place, entry, mode, known)
                 self._inflight.append((entry, facts, future))
         while len(self._inflight) > COPIES_IN_FLIGHT:
@@ -501,7 +501,7 @@ class Gatherer:
             for entry, facts in placed:
                 dest = entry.destination
                 at_destination.append(
-                    dataclasses.replace(facts, path=dest, mtime=os.stat(dest).st_mtime)
+                    dataclasses.replace(facts, path=dest, mtime_ns=os.stat(dest).st_mtime_ns)
                 )
                 if entry.file_id is not None:  # recorded in place before: its row moves along
                     self.importer.move_row(entry.file_id, facts.path, dest)
@@ -539,7 +539,7 @@ class DiskFull(str):
     """_place's answer when the destination's disk is full."""
 
 
-def _place(entry, mode: str, known: tuple[int, float]) -> str | None:
+def _place(entry, mode: str, known: tuple[int, int]) -> str | None:
     """In a copy thread: put the file at its destination, verified. Returns why it could
     not (an AlreadyThere when the same content got there first, a Vanished when the source
     went away), or None. The journal entry is the caller's to close."""

@@ -158,7 +158,7 @@ class _Row:
     path: str
     size: int
     sha: str
-    mtime: float
+    mtime_ns: int
 
 
 @dataclass
@@ -167,7 +167,7 @@ class _Checked:
 
     row: _Row
     new_path: str
-    mtime: float  # the new file's st_mtime
+    mtime_ns: int  # the new file's
     verified: bool  # its SHA-256 was read and matched
 
 
@@ -294,7 +294,7 @@ def _check_new_place(row: _Row, new_path: str, verify: bool) -> _Checked | Relin
             return problem(
                 CONTENT_DIFFERS, f"SHA-256 {sha[:12]}... there, {row.sha[:12]}... in the library"
             )
-    return _Checked(row, new_path, st.st_mtime, verified=verify)
+    return _Checked(row, new_path, st.st_mtime_ns, verified=verify)
 
 
 def _relink_batch(lib, batch: list[_Checked], report: RelinkReport) -> None:
@@ -312,7 +312,7 @@ def _relink_batch(lib, batch: list[_Checked], report: RelinkReport) -> None:
         # so the new mtime is recorded only when the content is known to be the row's: it
         # was hashed, or it kept its mtime (mv, a remount, rsync -a). Otherwise the next
         # import reads the file once and records what it finds, keeping the row's id.
-        trusted = item.verified or item.mtime == row.mtime
+        trusted = item.verified or item.mtime_ns == row.mtime_ns
         other = files.at_path(item.new_path)
         if other is not None:
             other_id, other_sha, other_size, other_mtime = other
@@ -329,15 +329,16 @@ def _relink_batch(lib, batch: list[_Checked], report: RelinkReport) -> None:
                 continue
             # That row was made by importing the file where it is now, so its hash is as
             # fresh as its mtime.
-            trusted = trusted or other_mtime == item.mtime
+            trusted = trusted or other_mtime == item.mtime_ns
             if not report.dry_run:
                 merge_rows(lib.db, keep=row.id, drop=other_id)
             report.merged += 1
         report.relinked += 1
         if report.dry_run:
             continue
-        mtime = item.mtime if trusted else row.mtime
-        files.relink(row.id, item.new_path, mtime, verified=item.verified)
+        files.relink(
+            row.id, item.new_path, item.mtime_ns if trusted else None, verified=item.verified
+        )
 
 
 # -- pruning ---------------------------------------------------------------------------------

@@ -48,12 +48,12 @@ from luna.store.transfers import Entry, Journal
 # interrupted between them.
 
 
-def put_in_place(entry: Entry, *, may_link: bool, known: tuple[int, float] | None = None):
+def put_in_place(entry: Entry, *, may_link: bool, known: tuple[int, int] | None = None):
     """Steps 2 and 3: the file at its destination, verified. A hard link where allowed
     (a move within one file system: the same data under a second name), else a copy to
     the temporary name, flushed, read back and compared, then renamed without replacing.
 
-    `known` is the source's (size, mtime) when it was read: a file changed since is refused.
+    `known` is the source's (size, mtime_ns) when it was read: a file changed since is refused.
     Raises FileExistsError when another file took the name meanwhile, TransferFailed
     (NoSpace for a full disk) or OSError; the source is untouched then, and the journal
     entry is the caller's to close."""

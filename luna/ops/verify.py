@@ -44,6 +44,7 @@ from dataclasses import asdict, dataclass, field
 from luna.errors import ExitStatus, Interrupted, NotFound
 from luna.files.scan import os_reason
 from luna.ingest.importer import NoProgress, Progress
+from luna.mtimes import same_mtime
 from luna.results import Result
 
 CHUNK = 1024 * 1024  # bytes read (and hashed) at a time
@@ -122,7 +123,7 @@ class Reading:
     outcome: str  # "read", MISSING, UNREADABLE, or "stopped" (interrupted)
     sha: str | None = None
     size: int | None = None
-    mtime: float | None = None
+    mtime_ns: int | None = None
     reason: str | None = None
 
 
@@ -159,7 +160,7 @@ def read_hash(path: str, stop: threading.Event | None = None) -> Reading:
                 if stop is not None and stop.is_set():
                     return Reading("stopped")
         _drop_cached_pages(fd)
-        return Reading("read", digest.hexdigest(), st.st_size, st.st_mtime)
+        return Reading("read", digest.hexdigest(), st.st_size, st.st_mtime_ns)
     except OSError as exc:  # EIO from a failing disk lands here
         return Reading(UNREADABLE, reason=f"read error: {os_reason(exc)}")
     finally:
@@ -193,7 +194,8 @@ class _Row:
     path: str
     sha: str
     size: int
-    mtime: float
+    mtime_ns: int
+    approximate: bool  # its mtime_ns is from before schema 5 (luna.mtimes)
     missing_since: object
 
 
@@ -344,7 +346,9 @@ def _judge(row: _Row, reading: Reading, report: VerifyReport, writes: _Writes):
         report.changed += 1
         if row.missing_since is not None:  # the path is there again, if not as it was
             writes.present.append((row.id, row.path))
-        unchanged = reading.size == row.size and reading.mtime == row.mtime
+        unchanged = reading.size == row.size and same_mtime(
+            row.mtime_ns, reading.mtime_ns or 0, row.approximate
+        )
         return _problem(row, CHANGED, reading.sha, BIT_ROT if unchanged else EDITED)
     if reading.outcome == MISSING:
         report.missing += 1

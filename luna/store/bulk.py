@@ -27,6 +27,7 @@ from itertools import islice
 
 from luna.errors import BadRecord, LibraryError
 from luna.fsnames import from_db, to_db
+from luna.mtimes import ns_from_seconds
 from luna.names import slugify, tidy_name
 from luna.store import dialect
 from luna.store.models import utcnow
@@ -64,13 +65,14 @@ def bulk_insert_files(
 
     Each record is a dict; only `path` (absolute) is required:
 
-        path, size_bytes (0), mtime (0.0), content_sha (""), kind ("photo"; or "video",
-        "sidecar"), mime_type (""), start and end (naive local datetimes, or aware ones whose
-        offset becomes utc_offset, or ISO text), utc_offset (minutes), latitude, longitude,
-        altitude, width, height, metadata and processor_metadata (dicts, stored as JSON),
-        owner (a user name, created if new), tags (names), albums (names; a new album is
-        owned by the record's owner), events (names; a new event is dated by the files this
-        call links to it, so the first record naming it needs a start).
+        path, size_bytes (0), mtime_ns (0; or mtime, a float of seconds), content_sha (""),
+        kind ("photo"; or "video", "sidecar"), mime_type (""), start and end (naive local
+        datetimes, or aware ones whose offset becomes utc_offset, or ISO text), utc_offset
+        (minutes), latitude, longitude, altitude, width, height, metadata and
+        processor_metadata (dicts, stored as JSON), owner (a user name, created if new),
+        tags (names), albums (names; a new album is owned by the record's owner), events
+        (names; a new event is dated by the files this call links to it, so the first
+        record naming it needs a start).
 
     Tags are linked with `tag_source`: "user" tags survive re-imports, "metadata" tags are
     replaced by the file's keywords when an import reads the file again.
@@ -177,6 +179,12 @@ def _new_records(cursor, chunk: list[dict]) -> list[dict]:
     return list(by_path.values())
 
 
+def _mtime_ns(ns, seconds) -> int:
+    if ns is not None:
+        return int(ns)
+    return 0 if seconds is None else ns_from_seconds(float(seconds))
+
+
 def _file_row(record: dict, file_id: str, now: str, owner_id: int | None) -> tuple:
     """The values of FILE_COLUMNS for one record, through the importer's codec."""
     get = record.get
@@ -188,7 +196,7 @@ def _file_row(record: dict, file_id: str, now: str, owner_id: int | None) -> tup
         "kind": get("kind") or "photo",
         "mime_type": get("mime_type"),
         "size_bytes": get("size_bytes"),
-        "mtime": get("mtime"),
+        "mtime_ns": _mtime_ns(get("mtime_ns"), get("mtime")),
         "content_sha": get("content_sha"),
         "start": start,
         "end": end,

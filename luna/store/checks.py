@@ -48,12 +48,14 @@ class Checks:
         return array("q", (r[0] for r in rows)), sum(r[1] or 0 for r in rows)
 
     def rows(self, rowids: list[int]) -> Iterator[tuple]:
-        """(id, path, content_sha, size, mtime, missing_since) of these rows, in this
-        order; a row deleted meanwhile is left out."""
+        """(id, path, content_sha, size, mtime_ns, approximate, missing_since) of these rows,
+        in this order, `approximate` telling an mtime from before schema 5 (luna.mtimes);
+        a row deleted meanwhile is left out."""
         by_rowid = {
             r[0]: r
             for r in self.db.execute_sql(
-                "SELECT rowid, id, path, content_sha, size_bytes, mtime, missing_since "
+                "SELECT rowid, id, path, content_sha, size_bytes, mtime_ns, "
+                "id IN (SELECT file_id FROM approximate_mtime), missing_since "
                 f"FROM file WHERE rowid IN ({marks(rowids)})",
                 rowids,
             )
@@ -61,7 +63,7 @@ class Checks:
         for rowid in rowids:
             r = by_rowid.get(rowid)
             if r is not None:
-                yield r[1], from_db(r[2]), r[3], r[4], r[5], r[6]
+                yield r[1], from_db(r[2]), r[3], r[4], r[5], bool(r[6]), r[7]
 
     def record(
         self,

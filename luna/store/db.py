@@ -93,6 +93,35 @@ _SCHEMA_4_CHANGES = [
 ]
 
 
+def _v4_to_v5(db: peewee.SqliteDatabase) -> None:
+    """Schema 5: mtimes in whole nanoseconds (file.mtime_ns, import_failure.mtime_ns) instead
+    of a float of seconds, which holds them to about 240 ns only. The floats become the
+    nanoseconds they stand for, and the file rows are listed in approximate_mtime so that
+    the next import trusts them at their old precision, not reading every file again
+    (luna.mtimes). Frozen SQL, as for schema 2, and luna.mtimes' frozen conversion."""
+    from luna.mtimes import ns_from_seconds
+
+    db.connection().create_function("luna_ns", 1, ns_from_seconds, deterministic=True)
+    for statement in _SCHEMA_5_CHANGES:
+        db.execute_sql(statement)
+
+
+_SCHEMA_5_CHANGES = [
+    'ALTER TABLE "file" ADD COLUMN "mtime_ns" INTEGER NOT NULL DEFAULT 0',
+    'UPDATE "file" SET "mtime_ns" = luna_ns("mtime")',
+    'DROP INDEX "file_path_size_bytes_mtime_missing_since"',
+    'ALTER TABLE "file" DROP COLUMN "mtime"',
+    'CREATE INDEX "file_path_size_bytes_mtime_ns_missing_since" '
+    'ON "file" ("path", "size_bytes", "mtime_ns", "missing_since")',
+    'ALTER TABLE "import_failure" ADD COLUMN "mtime_ns" INTEGER',
+    'UPDATE "import_failure" SET "mtime_ns" = luna_ns("mtime") WHERE "mtime" IS NOT NULL',
+    'ALTER TABLE "import_failure" DROP COLUMN "mtime"',
+    'CREATE TABLE "approximate_mtime" ("file_id" TEXT NOT NULL PRIMARY KEY, '
+    'FOREIGN KEY ("file_id") REFERENCES "file" ("id") ON DELETE CASCADE)',
+    'INSERT INTO "approximate_mtime" ("file_id") SELECT "id" FROM "file"',
+]
+
+
 # MIGRATIONS[n] upgrades a library from version n to n + 1. Version 1 is the first release,
 # built from the models directly, so the list starts with its placeholder at index 0.
 # A fresh library is built from the models, so each step must leave an upgraded library
@@ -102,6 +131,7 @@ MIGRATIONS: list[Callable[[peewee.SqliteDatabase], None]] = [
     _v1_to_v2,
     _v2_to_v3,
     _v3_to_v4,
+    _v4_to_v5,
 ]
 
 

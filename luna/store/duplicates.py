@@ -9,8 +9,8 @@ from luna.fsnames import from_db
 from luna.store.dialect import unindexed
 from luna.store.sql import chunks, marks, now
 
-# A copy row: (id, path, content_sha, size_bytes, mtime, width, height).
-_COPY = "f.id, f.path, f.content_sha, f.size_bytes, f.mtime, f.width, f.height"
+# A copy row: (id, path, content_sha, size_bytes, mtime_ns, width, height).
+_COPY = "f.id, f.path, f.content_sha, f.size_bytes, f.mtime_ns, f.width, f.height"
 # Files that can be duplicates: present, not sidecars, hashed.
 _CANDIDATES = "f.missing_since IS NULL AND f.kind != 'sidecar' AND f.content_sha != ''"
 # Formats Pillow (with pillow-heif) decodes. RAW files are left out: their pictures are

@@ -26,7 +26,7 @@ class FileRecord:
     kind: str
     mime_type: str
     size_bytes: int
-    mtime: float
+    mtime_ns: int
     content_sha: str
     start: dt.datetime | None
     end: dt.datetime | None
@@ -46,7 +46,7 @@ class FileRecord:
 
 
 _RECORD = (
-    "f.id, f.path, f.filename, f.kind, f.mime_type, f.size_bytes, f.mtime, f.content_sha, "
+    "f.id, f.path, f.filename, f.kind, f.mime_type, f.size_bytes, f.mtime_ns, f.content_sha, "
     'f.start, f."end", f.utc_offset, f.latitude, f.longitude, f.altitude, f.width, f.height, '
     "f.metadata, f.processor_metadata, u.name, f.missing_since, f.verified_at, f.created, "
     'f.modified FROM file f LEFT JOIN "user" u ON u.id = f.owner_id'
@@ -161,11 +161,12 @@ class Files:
             ).fetchall()
         return [_summary(row) for row in rows]
 
-    def below(self, folder: str) -> list[tuple[str, str, int, str, float]]:
-        """(id, path, size, content_sha, mtime) of the rows at or below `folder`."""
+    def below(self, folder: str) -> list[tuple[str, str, int, str, int]]:
+        """(id, path, size, content_sha, mtime_ns) of the rows at or below `folder`."""
         condition, params = under("path", folder)
         rows = self.db.execute_sql(
-            f"SELECT id, path, size_bytes, content_sha, mtime FROM file WHERE {condition}", params
+            f"SELECT id, path, size_bytes, content_sha, mtime_ns FROM file WHERE {condition}",
+            params,
         )
         return [(i, from_db(p), size, sha, mtime) for i, p, size, sha, mtime in rows]
 
@@ -182,23 +183,26 @@ class Files:
         ).fetchone()
         return (from_db(row[0]), row[1], row[2]) if row else None
 
-    def at_path(self, path: str) -> tuple[str, str, int, float] | None:
-        """(id, content_sha, size, mtime) of the row recorded at `path`."""
+    def at_path(self, path: str) -> tuple[str, str, int, int] | None:
+        """(id, content_sha, size, mtime_ns) of the row recorded at `path`."""
         return self.db.execute_sql(
-            "SELECT id, content_sha, size_bytes, mtime FROM file WHERE path = ?", (to_db(path),)
+            "SELECT id, content_sha, size_bytes, mtime_ns FROM file WHERE path = ?",
+            (to_db(path),),
         ).fetchone()
 
-    def relink(self, file_id: str, new_path: str, mtime: float, *, verified: bool) -> None:
-        """The row's file is at `new_path` (with this mtime), present again; verified: its
-        content was just read and found to be the row's."""
+    def relink(self, file_id: str, new_path: str, mtime_ns: int | None, *, verified: bool) -> None:
+        """The row's file is at `new_path`, present again, with this mtime (None: the row
+        keeps its own); verified: its content was just read and found to be the row's."""
         stamp = now()
         also = ", verified_at = ?" if verified else ""
         self.db.execute_sql(
-            "UPDATE file SET path = ?, filename = ?, mtime = ?, missing_since = NULL, "
-            f"modified = ?{also} WHERE id = ?",
-            (to_db(new_path), to_db(os.path.basename(new_path)), mtime, stamp,
+            "UPDATE file SET path = ?, filename = ?, mtime_ns = COALESCE(?, mtime_ns), "
+            f"missing_since = NULL, modified = ?{also} WHERE id = ?",
+            (to_db(new_path), to_db(os.path.basename(new_path)), mtime_ns, stamp,
              *([stamp] if verified else []), file_id),
         )  # fmt: skip
+        if mtime_ns is not None:  # the file's own, exact (luna.mtimes)
+            self.db.execute_sql("DELETE FROM approximate_mtime WHERE file_id = ?", (file_id,))
 
     def forget_missing(self, file_ids: list[str]) -> None:
         """Delete these rows if they are still marked missing. Their links to tags, albums,
@@ -240,10 +244,17 @@ class Files:
     def moved(self, file_id: str, new_path: str) -> None:
         """The row's file now lives at `new_path` (same content; its mtime as it is there)."""
         self.db.execute_sql(
-            "UPDATE file SET path = ?, filename = ?, mtime = ? WHERE id = ?",
-            (to_db(new_path), to_db(os.path.basename(new_path)), os.stat(new_path).st_mtime,
-             file_id),
-        )  # fmt: skip
+            "UPDATE file SET path = ?, filename = ? WHERE id = ?",
+            (to_db(new_path), to_db(os.path.basename(new_path)), file_id),
+        )
+        self._mtime_found(file_id, new_path)
+
+    def _mtime_found(self, file_id: str, path: str) -> None:
+        """The row takes the mtime of its file at `path`, exactly (luna.mtimes)."""
+        self.db.execute_sql(
+            "UPDATE file SET mtime_ns = ? WHERE id = ?", (os.stat(path).st_mtime_ns, file_id)
+        )
+        self.db.execute_sql("DELETE FROM approximate_mtime WHERE file_id = ?", (file_id,))
 
     # -- naming files (luna.ops.targets) ----------------------------------------------------
     def id_at(self, path: str) -> str | None:
@@ -290,9 +301,7 @@ class Files:
             (to_db(new_path), to_db(os.path.basename(new_path)), file_id),
         )
         if new_mtime:
-            self.db.execute_sql(
-                "UPDATE file SET mtime = ? WHERE id = ?", (os.stat(new_path).st_mtime, file_id)
-            )
+            self._mtime_found(file_id, new_path)
 
     # -- counting (luna stats) --------------------------------------------------------------
     def counts(self) -> dict:

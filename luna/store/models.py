@@ -69,7 +69,7 @@ class File(BaseModel):
     kind = peewee.CharField(index=True)  # photo, video, sidecar
     mime_type = peewee.CharField(default="")  # sniffed from content, not the extension
     size_bytes = peewee.BigIntegerField(index=True)
-    mtime = peewee.FloatField()  # st_mtime, compared exactly to decide whether to re-read
+    mtime_ns = peewee.BigIntegerField()  # st_mtime_ns: an import trusts an unchanged one
     content_sha = peewee.CharField(max_length=64, index=True)  # SHA-256, hex
     start = peewee.DateTimeField(null=True, index=True)
     end = peewee.DateTimeField(null=True)
@@ -92,7 +92,7 @@ class File(BaseModel):
             (("latitude", "longitude"), False),
             # Covers the query a re-import starts with, so it never touches the table:
             # an unchanged tree is checked from this index and `stat` alone.
-            (("path", "size_bytes", "mtime", "missing_since"), False),
+            (("path", "size_bytes", "mtime_ns", "missing_since"), False),
         )
 
     def __str__(self) -> str:
@@ -280,9 +280,17 @@ class ImportFailure(BaseModel):
     id = peewee.AutoField()
     path = PathField(unique=True)
     size_bytes = peewee.BigIntegerField(null=True)
-    mtime = peewee.FloatField(null=True)
+    mtime_ns = peewee.BigIntegerField(null=True)
     reason = peewee.TextField()
     failed_at = peewee.DateTimeField(default=utcnow)
+
+
+class ApproximateMtime(BaseModel):
+    """A row whose mtime_ns was converted from the float of seconds a library before schema 5
+    kept (luna.mtimes): until an import finds its file unchanged at that precision and
+    records the exact mtime, it is compared at that precision."""
+
+    file = peewee.ForeignKeyField(File, primary_key=True, on_delete="CASCADE")
 
 
 ALL_MODELS = [
@@ -303,4 +311,5 @@ ALL_MODELS = [
     SimilarPair,
     SimilarSearched,
     Transfer,
+    ApproximateMtime,
 ]

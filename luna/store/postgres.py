@@ -328,7 +328,12 @@ class ServerDatabase:
 def _connect_reason(exc: psycopg2.Error) -> str:
     text = _first_line(exc)
     # libpq's lines start "connection failed: ..." or 'connection to server ... failed: '
-    return re.sub(r"^connection (to server .*? )?failed: ", "", text)
+    reason = re.sub(r"^connection (to server .*? )?failed: ", "", text)
+    where = re.match(r'^connection to server (on socket "[^"]*"|at "[^"]*".*?, port \d+)', text)
+    if where and reason in ("No such file or directory", "Connection refused"):
+        # Alone, "No such file or directory" reads like a missing photo.
+        return f"no PostgreSQL server is listening {where.group(1)} ({reason})"
+    return reason
 
 
 # -- the schema ----------------------------------------------------------------------------
@@ -705,10 +710,49 @@ CREATE POLICY owner_unshares ON album_viewer FOR DELETE USING (luna_owns_album(a
 """
 SCHEMA = [part.strip() for part in SCHEMA_SCRIPT.split("\n;\n") if part.strip()]
 
+# A new table gets the privileges the keeper granted on "file" (README: A shared library).
+_GRANT_AS_ON_FILE = """DO $$
+DECLARE given record;
+BEGIN
+    FOR given IN
+        SELECT DISTINCT a.privilege_type, a.grantee
+        FROM pg_class c, aclexplode(c.relacl) a
+        WHERE c.oid = '"file"'::regclass AND a.grantee <> c.relowner
+    LOOP
+        EXECUTE format('GRANT %s ON "{table}" TO %s', given.privilege_type,
+            CASE WHEN given.grantee = 0 THEN 'PUBLIC'
+                 ELSE quote_ident(pg_get_userbyid(given.grantee)) END);
+    END LOOP;
+END $$"""
+
 # Statements that upgrade a library on a server from version n to n + 1, as for SQLite
-# (luna.store.db.MIGRATIONS), frozen. Schema 4 is the first a server library has.
+# (luna.store.db.MIGRATIONS), frozen. Schema 4 is the first a server library has; a new
+# library is made as schema 4 and upgraded by these, so new and upgraded ones are alike.
 FIRST_VERSION = 4
-MIGRATIONS: dict[int, list[str]] = {}
+MIGRATIONS: dict[int, list[str]] = {
+    # Schema 5: mtimes in whole nanoseconds, the floats converted as luna.mtimes.
+    # ns_from_seconds does (the same double operations; round() on a double rounds half to
+    # even, as Python's), the rows so converted listed in approximate_mtime.
+    4: [
+        'ALTER TABLE "file" ADD COLUMN "mtime_ns" BIGINT',
+        'UPDATE "file" SET "mtime_ns" = floor("mtime")::bigint * 1000000000 '
+        '+ round(("mtime" - floor("mtime")) * 1e9::float8)::bigint',
+        'ALTER TABLE "file" ALTER COLUMN "mtime_ns" SET NOT NULL',
+        'DROP INDEX "file_path_size_bytes_mtime_missing_since"',
+        'ALTER TABLE "file" DROP COLUMN "mtime"',
+        'CREATE INDEX "file_path_size_bytes_mtime_ns_missing_since" '
+        'ON "file" ("path", "size_bytes", "mtime_ns", "missing_since")',
+        'ALTER TABLE "import_failure" ADD COLUMN "mtime_ns" BIGINT',
+        'UPDATE "import_failure" SET "mtime_ns" = floor("mtime")::bigint * 1000000000 '
+        '+ round(("mtime" - floor("mtime")) * 1e9::float8)::bigint',
+        'ALTER TABLE "import_failure" DROP COLUMN "mtime"',
+        'CREATE TABLE "approximate_mtime" ("file_id" UUID NOT NULL PRIMARY KEY, '
+        'FOREIGN KEY ("file_id") REFERENCES "file" ("id") ON DELETE CASCADE)',
+        'INSERT INTO "approximate_mtime" ("file_id") SELECT "id" FROM "file"',
+        # Whoever may change the files may change this table too, as the keeper granted.
+        _GRANT_AS_ON_FILE.format(table="approximate_mtime"),
+    ],
+}
 
 
 def open_library(
@@ -778,8 +822,15 @@ def _create(db: ServerDatabase, known: int) -> int:
             return version
         for statement in SCHEMA:
             db.run_ddl(statement)
+        _migrate(db, FIRST_VERSION, known)
         db.execute_sql("INSERT INTO luna_schema (version) VALUES (?)", (known,))
     return known
+
+
+def _migrate(db: ServerDatabase, version: int, known: int) -> None:
+    for step in range(version, known):
+        for statement in MIGRATIONS[step]:
+            db.run_ddl(statement)
 
 
 def _upgrade(db: ServerDatabase, known: int) -> None:
@@ -789,9 +840,7 @@ def _upgrade(db: ServerDatabase, known: int) -> None:
             return
         backup = backup_library(db.address, version)
         try:
-            for step in range(version, known):
-                for statement in MIGRATIONS[step]:
-                    db.run_ddl(statement)
+            _migrate(db, version, known)
             db.execute_sql("UPDATE luna_schema SET version = ?", (known,))
         except Exception as exc:
             raise LibraryError(

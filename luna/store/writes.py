@@ -35,40 +35,55 @@ class FileStore:
         return self.db.cursor().execute(sql, params)
 
     # -- what the library knows before an import ---------------------------------------------
-    def known_below(self, folder: str) -> dict[str, tuple[int, float, int]]:
-        """path -> (size, mtime, 1 if missing else 0) of every row at or below `folder`."""
-        # Served from the covering index file(path, size_bytes, mtime, missing_since), and
+    def known_below(self, folder: str) -> dict[str, tuple[int, int, int]]:
+        """path -> (size, mtime_ns, 1 if missing else 0) of every row at or below `folder`."""
+        # Served from the covering index file(path, size_bytes, mtime_ns, missing_since), and
         # built in one comprehension: a re-import of 100,000 files starts with this.
         condition, params = under("path", folder)
         rows = self._run(
-            "SELECT path, size_bytes, mtime, missing_since IS NOT NULL FROM file "
+            "SELECT path, size_bytes, mtime_ns, missing_since IS NOT NULL FROM file "
             f"WHERE {condition}",
             params,
         )
         return {from_db(path): (size, mtime, missing) for path, size, mtime, missing in rows}
 
+    def approximate_below(self, folder: str) -> list[str]:
+        """Paths at or below `folder` of the rows whose mtime_ns was converted from schema
+        4's float (luna.mtimes); none in a library made since."""
+        if self._run("SELECT 1 FROM approximate_mtime LIMIT 1").fetchone() is None:
+            return []
+        condition, params = under("f.path", folder)
+        rows = self._run(
+            "SELECT f.path FROM approximate_mtime a JOIN file f ON f.id = a.file_id "
+            f"WHERE {condition}",
+            params,
+        )
+        return [from_db(path) for (path,) in rows]
+
     def failures_below(self, folder: str):
-        """(path, size, mtime, reason) of the files below `folder` an import could not read."""
+        """(path, size, mtime_ns, reason) of the files below `folder` an import could not
+        read."""
         condition, params = under("path", folder)
         for path, size, mtime, reason in self._run(
-            f"SELECT path, size_bytes, mtime, reason FROM import_failure WHERE {condition}",
+            f"SELECT path, size_bytes, mtime_ns, reason FROM import_failure WHERE {condition}",
             params,
         ):
             yield from_db(path), size, mtime, reason
 
     # -- reads inside the write transaction ------------------------------------------------
     def find_by_path(self, path: str) -> tuple | None:
-        """(id hex, content_sha, size, mtime) of the row at `path`."""
+        """(id hex, content_sha, size, mtime_ns) of the row at `path`."""
         return self._run(
-            "SELECT id, content_sha, size_bytes, mtime FROM file WHERE path = ?", (to_db(path),)
+            "SELECT id, content_sha, size_bytes, mtime_ns FROM file WHERE path = ?",
+            (to_db(path),),
         ).fetchone()
 
     def rows_at(self, paths: list[str]) -> dict[str, tuple]:
-        """path -> (id hex, content_sha, size, mtime) of the rows at those paths."""
+        """path -> (id hex, content_sha, size, mtime_ns) of the rows at those paths."""
         found = {}
         for chunk in chunks([to_db(p) for p in paths], 500):
             for file_id, path, sha, size, mtime in self._run(
-                "SELECT id, path, content_sha, size_bytes, mtime FROM file "
+                "SELECT id, path, content_sha, size_bytes, mtime_ns FROM file "
                 f"WHERE path IN ({marks(chunk)})",
                 chunk,
             ):
@@ -123,6 +138,21 @@ class FileStore:
 
     def update(self, file_id: str, row: dict) -> None:
         self._run(_UPDATE, (*file_values(row), file_id))
+        # Its mtime is exact now (luna.mtimes).
+        self._run("DELETE FROM approximate_mtime WHERE file_id = ?", (file_id,))
+
+    def record_exact_mtimes(self, mtimes: dict[str, int]) -> None:
+        """path -> mtime_ns of files found unchanged at their pre-schema-5 precision."""
+        self.db.cursor().executemany(
+            "UPDATE file SET mtime_ns = ? WHERE path = ?",
+            [(ns, to_db(path)) for path, ns in mtimes.items()],
+        )
+        for chunk in chunks([to_db(p) for p in mtimes], 500):
+            self._run(
+                "DELETE FROM approximate_mtime WHERE file_id IN "
+                f"(SELECT id FROM file WHERE path IN ({marks(chunk)}))",
+                chunk,
+            )
 
     def move_row(self, file_id: str, new_path: str) -> None:
         """The file of row `file_id` now lives at `new_path`; everything else stays."""
@@ -156,14 +186,14 @@ class FileStore:
                 [(file_id, t) for t in tag_ids],
             )
 
-    def record_failure(self, path: str, size: int, mtime: float, reason: str) -> None:
+    def record_failure(self, path: str, size: int, mtime_ns: int, reason: str) -> None:
         table = "import_failure"
         self._run(
-            f"INSERT INTO {table} (path, size_bytes, mtime, reason, failed_at) "
+            f"INSERT INTO {table} (path, size_bytes, mtime_ns, reason, failed_at) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
-            "size_bytes = excluded.size_bytes, mtime = excluded.mtime, "
+            "size_bytes = excluded.size_bytes, mtime_ns = excluded.mtime_ns, "
             "reason = excluded.reason, failed_at = excluded.failed_at",
-            (to_db(path), size, mtime, reason, time_text(utcnow())),
+            (to_db(path), size, mtime_ns, reason, time_text(utcnow())),
         )
 
     def forget_failures(self, paths: list[str]) -> None:

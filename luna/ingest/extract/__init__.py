@@ -156,7 +156,7 @@ def _read_content(path: str, st: os.stat_result, content) -> FileFacts | Skipped
         processor_json=encode_json(processor_metadata(found)),
         path=path,
         size=st.st_size,
-        mtime=st.st_mtime,
+        mtime_ns=st.st_mtime_ns,
         uid=st.st_uid,
         content_sha=sha,
         mime_type=mime,

@@ -96,7 +96,7 @@ class FileFacts:
 
     path: str
     size: int
-    mtime: float
+    mtime_ns: int
     uid: int
     content_sha: str
     mime_type: str
