@@ -93,3 +93,26 @@ def test_a_write_transaction_waits_for_another(postgres_server):
     assert order == [("first", None), ("second", 1)]
     first.close()
     second.close()
+
+
+def test_the_driver_is_imported_without_ssl_and_works(postgres_server):
+    """luna.store.postgres imports psycopg2 with Python's ssl module hidden (a third of the
+    driver's import time, for nothing here): the driver still connects, and ssl is left
+    importable by whatever needs it later."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from luna.locations import ServerAddress\n"
+        "from luna.store.postgres import ServerDatabase\n"
+        "assert 'ssl' not in sys.modules, 'ssl was imported'\n"
+        "db = ServerDatabase(ServerAddress(sys.argv[1]))\n"
+        "assert db.execute_sql('SELECT 1 + 1').fetchone() == (2,)\n"
+        "import ssl\n"
+        "print(ssl.OPENSSL_VERSION_INFO >= (1, 1))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, postgres_server.url], capture_output=True, text=True
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "True\n", "")

@@ -29,14 +29,34 @@ import datetime as dt
 import functools
 import os
 import re
-
-import psycopg2  # type: ignore[import-untyped]
-import psycopg2.errors  # type: ignore[import-untyped]
-import psycopg2.extensions as pgx  # type: ignore[import-untyped]
+import sys
 
 from luna.errors import LibraryError, NewerSchema
 from luna.fsnames import StoredName
 from luna.locations import ServerAddress
+
+
+def _import_driver():
+    """psycopg2 and its extensions, imported without Python's ssl module. psycopg2's C part
+    imports ssl only so that Python, not libpq, sets up OpenSSL's locking, which OpenSSL
+    1.1 and later (Python 3.11 requires them; the binary wheel's libpq has its own) do by
+    themselves; it carries on when ssl cannot be imported. ssl and the socket module it
+    pulls in are a third of the driver's import time, which every `luna find` would pay.
+    Hidden only during the import (as luna.store.orm hides the drivers from peewee)."""
+    hide = "ssl" not in sys.modules
+    if hide:
+        sys.modules["ssl"] = None  # type: ignore[assignment]  # "import ssl" fails
+    try:
+        import psycopg2  # type: ignore[import-untyped]
+        import psycopg2.errors  # type: ignore[import-untyped]
+        import psycopg2.extensions  # type: ignore[import-untyped]
+    finally:
+        if hide:
+            del sys.modules["ssl"]
+    return psycopg2, psycopg2.extensions
+
+
+psycopg2, pgx = _import_driver()
 
 # Keys of the advisory locks luna takes (any two numbers of its own would do).
 WRITE_LOCK = 0x6C756E61_0001  # "luna" 1: one writer at a time, as SQLite has it
@@ -325,7 +345,7 @@ class ServerDatabase:
         return self._depth > 0
 
 
-def _connect_reason(exc: psycopg2.Error) -> str:
+def _connect_reason(exc: Exception) -> str:  # a psycopg2.Error
     text = _first_line(exc)
     # libpq's lines start "connection failed: ..." or 'connection to server ... failed: '
     reason = re.sub(r"^connection (to server .*? )?failed: ", "", text)
