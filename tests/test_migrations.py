@@ -93,6 +93,8 @@ def _as_schema4(path: Path) -> None:
             'ALTER TABLE import_failure ADD COLUMN "mtime" REAL',
             'ALTER TABLE import_failure DROP COLUMN "mtime_ns"',
             "DROP TABLE approximate_mtime",
+            'DROP INDEX "file_tag_tag_id_file_id"',
+            'CREATE INDEX "file_tag_tag_id" ON "file_tag" ("tag_id")',
             "PRAGMA user_version = 4",
         ]:
             con.execute(statement)

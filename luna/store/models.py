@@ -203,13 +203,14 @@ class FileRelation(BaseModel):
 class FileTag(BaseModel):
     id = peewee.AutoField()
     file = peewee.ForeignKeyField(File, on_delete="CASCADE", backref="file_tags")
-    tag = peewee.ForeignKeyField(Tag, on_delete="CASCADE", backref="file_tags")
+    # Indexed with the file (below): a tag's files are read from the index alone.
+    tag = peewee.ForeignKeyField(Tag, on_delete="CASCADE", backref="file_tags", index=False)
     # "metadata" tags come from the file (IPTC/XMP keywords) and are refreshed when the file
     # changes; "user" tags were added by hand and are never touched by an import.
     source = peewee.CharField(default="user")
 
     class Meta:
-        indexes = ((("file", "tag"), True),)
+        indexes = ((("file", "tag"), True), (("tag", "file"), False))
 
 
 class Album(BaseModel):
