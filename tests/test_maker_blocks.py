@@ -324,6 +324,17 @@ def test_xmp_zero_position_is_no_position_and_a_real_one_still_counts(photos):
     assert (found(real).latitude, found(real).longitude) == (0.5, 0.0)  # the equator is real
 
 
+def test_a_video_position_of_zero_zero_is_no_position():
+    from luna.ingest.extract.facts import Extracted
+    from luna.ingest.extract.video import parse_iso6709
+
+    out = Extracted()
+    out.offer_location(*parse_iso6709("+00.0000+000.0000/"), "quicktime:GPS")
+    assert out.location_source is None and "quicktime:GPS" in out.metadata["gps_note"]
+    out.offer_location(*parse_iso6709("+00.0000+012.5000/"), "quicktime:GPS")
+    assert (out.latitude, out.longitude) == (0.0, 12.5)  # on the equator, not "no fix"
+
+
 # -- HEIF orientation --------------------------------------------------------------------------
 
 
