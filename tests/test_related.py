@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import struct
+
 from conftest import make_photo
 
 from luna.ingest.importer import ImportOptions
@@ -18,11 +21,20 @@ AAE = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def minimal_mov(path, payload: bytes = b"") -> None:
-    """Enough of a QuickTime file for libmagic to call it video/quicktime."""
+def minimal_mov(path, payload: bytes = b"", taken: dt.datetime | None = None) -> None:
+    """Enough of a QuickTime file for libmagic to call it video/quicktime; with `taken`
+    (UTC), a movie header (mvhd) that says when it was recorded."""
     ftyp = b"ftypqt  \x00\x00\x02\x00qt  "
+    moov = b""
+    if taken is not None:
+        seconds = int((taken - dt.datetime(1904, 1, 1)).total_seconds())
+        mvhd = struct.pack(">5L", 0, seconds, seconds, 600, 1200)
+        mvhd += struct.pack(">LH10x9L", 0x10000, 0x100, 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 1 << 30)
+        mvhd += bytes(24) + struct.pack(">L", 2)
+        mvhd_box = struct.pack(">L", 8 + len(mvhd)) + b"mvhd" + mvhd
+        moov = struct.pack(">L", 8 + len(mvhd_box)) + b"moov" + mvhd_box
     path.write_bytes(
-        len(ftyp + b"1234").to_bytes(4, "big") + ftyp + b"\x00\x00\x00\x08free" + payload
+        len(ftyp + b"1234").to_bytes(4, "big") + ftyp + moov + b"\x00\x00\x00\x08free" + payload
     )
 
 
@@ -54,10 +66,22 @@ def test_raw_and_jpeg_of_one_shot_are_paired(lib, photos):
 
 
 def test_live_photo_still_and_video_are_paired(lib, photos):
-    make_photo(photos / "IMG_0042.JPG")
-    minimal_mov(photos / "IMG_0042.MOV")
+    make_photo(photos / "IMG_0042.JPG", taken="2019:06:01 12:34:56", offset="+02:00")
+    minimal_mov(photos / "IMG_0042.MOV", taken=dt.datetime(2019, 6, 1, 10, 34, 55))
     imp(lib, photos)
     assert related(lib, photos / "IMG_0042.JPG") == {("live-photo", "IMG_0042.MOV")}
+
+
+def test_a_name_alone_does_not_make_a_live_photo(lib, photos):
+    # Two shoots that happen to share a name: a year apart, or one with no date at all.
+    # (Unlinked, they no longer travel together on `import --move`.)
+    make_photo(photos / "QuickTime.jpg", taken="2019:06:01 12:34:56")
+    minimal_mov(photos / "QuickTime.mov", taken=dt.datetime(2020, 6, 1, 12, 34, 56))
+    make_photo(photos / "IMG_0001.JPG", taken="2019:06:01 12:34:56", color=(1, 2, 3))
+    minimal_mov(photos / "IMG_0001.MOV")  # dated only by its mtime: a guess
+    imp(lib, photos)
+    assert related(lib, photos / "QuickTime.jpg") == set()
+    assert related(lib, photos / "IMG_0001.JPG") == set()
 
 
 def test_edited_copies_point_to_their_original(lib, photos):
@@ -137,3 +161,24 @@ def test_apple_content_identifier_is_read_from_the_maker_note(lib, photos):
     imp(lib, photos)
     rec = lib.serialize(lib.get_file(str(path)))
     assert rec["metadata"]["content_identifier"] == "570F1469-09C7-4E50"
+
+
+def test_content_identifiers_decide_over_times(lib, photos):
+    import piexif
+
+    still = make_photo(photos / "IMG_0100.JPG", taken="2019:06:01 12:34:56", make="Apple")
+    exif = piexif.load(str(still))
+    exif["Exif"][piexif.ExifIFD.MakerNote] = apple_maker_note("AAAA-1111")
+    piexif.insert(piexif.dump(exif), str(still))
+    # A video taken the same second that carries another Live Photo's identifier.
+    xmp = (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/'
+        b'02/22-rdf-syntax-ns#"><rdf:Description xmlns:apple-fi="http://ns.apple.com/faceinfo'
+        b'/1.0/" apple-fi:ContentIdentifier="BBBB-2222"/></rdf:RDF></x:xmpmeta>'
+    )
+    minimal_mov(photos / "IMG_0100.MOV", taken=dt.datetime(2019, 6, 1, 12, 34, 56))
+    (photos / "IMG_0100.MOV.xmp").write_bytes(xmp)
+    imp(lib, photos)
+    video = lib.serialize(lib.get_file(str(photos / "IMG_0100.MOV")))
+    assert video["metadata"]["content_identifier"] == "BBBB-2222"
+    assert ("live-photo", "IMG_0100.MOV") not in related(lib, photos / "IMG_0100.JPG")

@@ -5,13 +5,15 @@ for every folder an import touched: rename a file and its links follow. Each lin
 directed from the secondary file to the main one:
 
     raw+jpeg    the RAW file -> the JPEG/HEIC rendering shot with it (same folder and name)
-    live-photo  the video of a Live Photo -> its still (same name, or same ContentIdentifier)
+    live-photo  the video of a Live Photo -> its still: the same ContentIdentifier (anywhere),
+                or, in a file lacking one, the same name and times a few seconds apart
     edited      an edited copy (IMG_1-edited.jpg, IMG_1_edit.jpg, IMG_E0001.HEIC) -> original
     sidecar     IMG_1.xmp, IMG_1.jpg.xmp, IMG_1.AAE -> the media they describe
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from collections import defaultdict
@@ -86,11 +88,41 @@ def _links_within(group: list[Member]) -> set[tuple[str, str, str]]:
     return links
 
 
+# A Live Photo's video starts about 1.5 s before its still; both carry the same capture time
+# to the second in practice. Two shoots that reuse a name (IMG_0001 after a counter reset,
+# QuickTime.mov beside QuickTime.heic) are minutes to years apart.
+LIVE_PHOTO_SECONDS = 5
+# Dates that are guesses say nothing about the shoot: copies made together share mtimes,
+# and files sharing a name share a date read from that name.
+_GUESSED_DATES = (None, "file:mtime", "filename")
+
+
 def _could_be_live_photo(still: Member, video: Member) -> bool:
-    # Both carry Apple's ContentIdentifier when they come from an iPhone: then it decides.
+    """A still and a video of one name are a Live Photo when Apple's ContentIdentifier
+    says so (an iPhone writes it into both) or, when either lacks one, when both were
+    taken within a few seconds of each other. The name alone is not enough."""
+    if video.mime not in ("video/quicktime", "video/mp4"):
+        return False
     if still.content_identifier and video.content_identifier:
         return still.content_identifier == video.content_identifier
-    return video.mime in ("video/quicktime", "video/mp4")
+    apart = seconds_apart(still, video)
+    return apart is not None and apart <= LIVE_PHOTO_SECONDS
+
+
+def seconds_apart(a: Member, b: Member) -> float | None:
+    """How far apart two files were taken: as instants when both name their zone, else as
+    wall-clock times. None when either date is missing or only a guess."""
+    if a.date_source in _GUESSED_DATES or b.date_source in _GUESSED_DATES:
+        return None
+    try:
+        start_a = dt.datetime.fromisoformat(str(a.start))
+        start_b = dt.datetime.fromisoformat(str(b.start))
+    except ValueError:
+        return None
+    if a.utc_offset is not None and b.utc_offset is not None:
+        start_a -= dt.timedelta(minutes=a.utc_offset)
+        start_b -= dt.timedelta(minutes=b.utc_offset)
+    return abs((start_a - start_b).total_seconds())
 
 
 def _sidecar_targets(sidecar: Member, media: list[Member]) -> list[Member]:

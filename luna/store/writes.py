@@ -263,12 +263,13 @@ def merge_rows(db, *, keep: str, drop: str) -> None:
 
 RELATION_TABLE = "file_relation"
 IDENTIFIER = json_field("metadata", "content_identifier")
+DATE_SOURCE = json_field("processor_metadata", "date_source")
 
 
 class RelationStore:
     """Reads and writes for luna.ingest.relations, one folder at a time."""
 
-    _MEMBER_COLUMNS = f"id, path, kind, mime_type, {IDENTIFIER}"
+    _MEMBER_COLUMNS = f"id, path, kind, mime_type, {IDENTIFIER}, start, utc_offset, {DATE_SOURCE}"
 
     def __init__(self, database):
         self.db = database
@@ -335,6 +336,10 @@ class Member:
     kind: str
     mime: str
     content_identifier: str | None
+    # When it was taken, as the file row has it (ISO text), and what said so.
+    start: str | None = None
+    utc_offset: int | None = None
+    date_source: str | None = None
 
     @property
     def name(self) -> str:

@@ -246,6 +246,9 @@ def _apply_sidecars(path: str, found: Extracted) -> None:
 
 def _fall_back_dates(path: str, st: os.stat_result, found: Extracted) -> None:
     """The later steps of the documented date order, and the zone from GPS time."""
+    if found.gps_utc is not None:
+        # With no capture date, the GPS fix's time is when it was taken: in UTC.
+        found.offer_date(found.gps_utc, 0, "gps:DateTime")
     named = date_from_filename(os.path.basename(path))
     if named is not None:
         found.offer_date(named[0], None, "filename")

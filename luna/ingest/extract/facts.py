@@ -16,6 +16,10 @@ DATE_SOURCES = (
     "quicktime:CreateDate",  # mvhd/tkhd creation time: UTC by specification
     "raw:DateTimeOriginal",  # a RAW format's own date field (CIFF, RAF, X3F, ...)
     "exif:CreateDate",  # DateTimeDigitized
+    # A device's own block, for cameras whose EXIF has no date (luna.ingest.extract.makers):
+    "flir:DateTimeOriginal",  # FLIR thermal cameras' CameraInfo record, with its zone
+    "reconyx:DateTimeOriginal",  # Reconyx trail cameras' maker note: the trigger time
+    "casio:DateTimeOriginal",  # the APP1 "QVCI" block of early Casio QV cameras
     "xmp:DateTimeOriginal",  # embedded XMP: exif:DateTimeOriginal, photoshop:DateCreated
     "iptc:DateCreated",  # IPTC 2:55 Date Created + 2:60 Time Created
     "jpeg:PictureInfo",  # the APP12 text block of old Olympus and Agfa cameras
@@ -23,6 +27,10 @@ DATE_SOURCES = (
     "png:CreationTime",  # PNG "Creation Time" text chunk
     "sidecar:DateTimeOriginal",  # the same, from an XMP sidecar (IMG_1.jpg.xmp, IMG_1.xmp)
     "sidecar:CreateDate",
+    # The GPS receiver's clock (EXIF GPSDateStamp + GPSTimeStamp, XMP exif:GPSTimeStamp):
+    # the moment of the fix, in UTC, so the date is UTC (utc_offset 0). A capture date
+    # beats it; a time of saving does not.
+    "gps:DateTime",
     # IFD0 DateTime is when software last saved the file, not when the picture was taken:
     # every source that describes the capture ranks above it.
     "exif:ModifyDate",
@@ -79,10 +87,20 @@ class Extracted:
         self.offset_source = source if offset is not None else None
 
     def offer_location(self, lat: float, lon: float, alt: float | None, source: str) -> None:
-        """Take this position unless one was already found (callers go best first)."""
+        """Take this position unless one was already found (callers go best first).
+
+        Latitude and longitude both exactly 0 is what a receiver without a fix writes (the
+        point in the Gulf of Guinea nobody photographs): no position, and noted as such."""
+        if lat == 0 and lon == 0:
+            self.note_no_fix(f"{source}: position 0, 0 (a receiver without a fix)")
+            return
         if self.location_source is None:
             self.latitude, self.longitude, self.altitude = lat, lon, alt
             self.location_source = source
+
+    def note_no_fix(self, why: str) -> None:
+        """A GPS block that holds no position: metadata["gps_note"] says why."""
+        self.metadata.setdefault("gps_note", why)
 
     def add_keyword(self, keyword: str) -> None:
         keyword = keyword.strip()

@@ -15,6 +15,7 @@ from typing import Literal
 from luna.ingest.extract.dates import parse_exif_datetime, parse_offset, with_subseconds
 from luna.ingest.extract.exif import exif_from_jpeg
 from luna.ingest.extract.facts import Extracted, FileFailed
+from luna.ingest.extract.makers import read_flir, read_maker_note, read_qvci
 
 # EXIF tag numbers (see the EXIF 2.32 specification, or PIL.ExifTags.TAGS).
 IFD_EXIF, IFD_GPS = 0x8769, 0x8825
@@ -34,7 +35,7 @@ LENS_MAKE, LENS_MODEL, BODY_SERIAL = 0xA433, 0xA434, 0xA431
 MAKER_NOTE = 0x927C
 APPLE_CONTENT_IDENTIFIER = 0x0011  # in Apple's maker note: pairs a Live Photo's parts
 GPS_LAT_REF, GPS_LAT, GPS_LON_REF, GPS_LON, GPS_ALT_REF, GPS_ALT = 1, 2, 3, 4, 5, 6
-GPS_TIME, GPS_DATE = 7, 29
+GPS_TIME, GPS_STATUS, GPS_DATE = 7, 9, 29
 
 # Orientations 5-8 rotate the picture by 90 degrees: displayed width is stored height.
 ROTATED_ORIENTATIONS = {5, 6, 7, 8}
@@ -93,7 +94,12 @@ def extract_jpeg(data, out: Extracted, read_ciff: Callable[[bytes, Extracted], N
         width, height = height, width
     out.width, out.height = width, height
     if header.iptc:
-        safely(out, "iptc", lambda: _read_iptc_records(header.iptc, out))
+        newer = iptc_is_newer(photoshop_resources(header.photoshop or b""), header.iptc)
+        safely(out, "iptc", lambda: _read_iptc_records(header.iptc, out, newer))
+    if header.flir:
+        safely(out, "flir", lambda: read_flir(header.flir, out))
+    if header.qvci:
+        safely(out, "qvci", lambda: read_qvci(header.qvci, out))
     if header.picture_info:
         _read_picture_info(header.picture_info, out)
     if header.ciff:
@@ -164,6 +170,20 @@ def _png_creation_time(value) -> tuple[dt.datetime, int | None] | None:
     return when.replace(tzinfo=None), minutes
 
 
+def _turned_by_container(im, out: Extracted) -> bool:
+    """HEIF and AVIF turn the picture with the container's irot/imir boxes, which the
+    decoder applies (its size is the size as displayed), and which iOS, Android and
+    libheif obey while ignoring EXIF Orientation. pillow-heif resets the EXIF value to 1
+    and keeps the camera's in info["original_orientation"]: that goes to the metadata, for
+    information; it never turns the size again."""
+    if "original_orientation" not in im.info:
+        return False
+    original = to_int(im.info.get("original_orientation"))
+    if original is not None and 1 <= original <= 8:
+        out.metadata["orientation"] = original
+    return True
+
+
 def _already_turned(im) -> bool:
     """Pillow's TIFF reader reports the size as displayed (Orientation applied) while its
     other readers report it as stored: tell by the TIFF's own width and length tags."""
@@ -224,13 +244,16 @@ def extract_image(fp, out: Extracted) -> None:
         orientation = None
         if exif is not None:
             orientation = read_exif(exif, out)
+        if _turned_by_container(im, out):
+            orientation = None
         if orientation in ROTATED_ORIENTATIONS and not _already_turned(im):
             width, height = height, width
         out.width, out.height = width, height
-        safely(out, "iptc", lambda: _read_iptc(im, out))
         packet = _xmp_packet(im)
         if packet:
             safely(out, "xmp", lambda: read_embedded_xmp(packet, out))
+        # After the XMP: whether IPTC may add to it depends on what the XMP said.
+        safely(out, "iptc", lambda: _read_iptc(im, out))
         if im.format == "PNG":
             safely(out, "png text", lambda: _read_png_text(im.info, out))
 
@@ -254,6 +277,7 @@ def read_exif(exif, out: Extracted) -> int | None:
     gps = safely(out, "gps-ifd", lambda: exif.get_ifd(IFD_GPS)) or {}
     if gps:
         _read_gps(gps, out)
+    safely(out, "maker note", lambda: read_maker_note(sub.get(MAKER_NOTE), md.get("make"), out))
     return orientation
 
 
@@ -327,6 +351,9 @@ def _read_gps(gps, out: Extracted) -> None:
     lon = _dms(gps.get(GPS_LON), gps.get(GPS_LON_REF), "W")
     if lat is None or lon is None or abs(lat) > 90 or abs(lon) > 180:
         return
+    if _text_of(gps.get(GPS_STATUS)) == "V":  # "measurement void": the receiver had no fix
+        out.note_no_fix("exif:GPS: GPSStatus V (measurement void)")
+        return
     out.offer_location(lat, lon, _altitude(gps.get(GPS_ALT), gps.get(GPS_ALT_REF)), "exif:GPS")
 
 
@@ -365,6 +392,11 @@ def _dms(value, ref, negative_ref: str) -> float | None:
     return round(degrees, 8)
 
 
+def _text_of(value) -> str:
+    text = value.decode("ascii", "replace") if isinstance(value, bytes) else str(value or "")
+    return text.strip("\x00 ").upper()
+
+
 def _altitude(value, ref) -> float | None:
     alt = _float(value)
     if alt is None:
@@ -381,20 +413,75 @@ def _read_iptc(im, out: Extracted) -> None:
 
     info = IptcImagePlugin.getiptcinfo(im)
     if info:
-        _read_iptc_records(info, out)
+        resources = im.info.get("photoshop")  # JPEG: {resource id: bytes}
+        if not isinstance(resources, dict):
+            tags = getattr(im, "tag_v2", None)  # TIFF: the resource block in tag 34377
+            block = tags.get(34377) if tags is not None else None
+            resources = photoshop_resources(block) if isinstance(block, bytes) else {}
+        _read_iptc_records(info, out, iptc_is_newer(resources, info))
 
 
-def _read_iptc_records(info: dict, out: Extracted) -> None:
-    """IPTC records ({(record, dataset): bytes or [bytes]}) to keywords, title, ..."""
+# Photoshop image resources that matter here: the IPTC block, and the MD5 digest of the
+# IPTC block as it was when an XMP-aware program last wrote both (the MWG's "IPTC digest").
+IPTC_RESOURCE, IPTC_DIGEST_RESOURCE = 0x0404, 0x0425
+MAX_RESOURCES = 1000  # real segments hold a few dozen
+
+
+def photoshop_resources(block: bytes) -> dict[int, bytes]:
+    """A Photoshop image resource block ("8BIM", id, Pascal name, size, data, padded to
+    even), with or without JPEG's "Photoshop 3.0\0" prefix: {id: data}, the first of each."""
+    pos = len(b"Photoshop 3.0\0") if block.startswith(b"Photoshop 3.0\0") else 0
+    found: dict[int, bytes] = {}
+    for _ in range(MAX_RESOURCES):
+        if pos + 12 > len(block) or block[pos : pos + 4] != b"8BIM":
+            break
+        resource = int.from_bytes(block[pos + 4 : pos + 6], "big")
+        name_len = block[pos + 6]
+        pos += 7 + name_len + ((name_len + 1) % 2)  # Pascal name, padded to even
+        size = int.from_bytes(block[pos : pos + 4], "big")
+        pos += 4
+        if pos + size > len(block):
+            break
+        found.setdefault(resource, block[pos : pos + size])
+        pos += size + (size % 2)
+    return found
+
+
+def iptc_is_newer(resources: dict[int, bytes], records: dict) -> bool:
+    """True when the IPTC was changed after the XMP, by a program that knows only IPTC.
+
+    The Metadata Working Group's guidelines (2.0, and ExifTool's MWG module, which follows
+    them): a program that writes XMP and IPTC together stores the MD5 of the IPTC block it
+    wrote. If the block no longer has that digest, someone changed the IPTC since, and its
+    values are the newer ones. A matching digest (both in sync), or none at all, means the
+    XMP is the one to prefer: the IPTC is then at best a copy (cut to 64 bytes, often in a
+    legacy character set), at worst stale."""
+    digest = resources.get(IPTC_DIGEST_RESOURCE)
+    block = resources.get(IPTC_RESOURCE)
+    if not digest or len(digest) != 16 or block is None or not records:
+        return False
+    import hashlib
+
+    return hashlib.md5(block, usedforsecurity=False).digest() != digest
+
+
+def _read_iptc_records(info: dict, out: Extracted, newer_than_xmp: bool = False) -> None:
+    """IPTC records ({(record, dataset): bytes or [bytes]}) to keywords, title, ...
+
+    Read after the XMP. Where both say something, the XMP wins unless the IPTC is the newer
+    (see iptc_is_newer): IPTC keywords are then the keywords, and its title and city
+    replace the XMP's; otherwise they only fill what the XMP did not say."""
     # IPTC 1:90 says whether the text is UTF-8 (ESC % G); older files are usually Latin-1.
     charset = info.get((1, 90))
     if isinstance(charset, list):
         charset = charset[0] if charset else None
     utf8 = charset == b"\x1b%G"
     keywords = info.get((2, 25))
-    if keywords:
-        if isinstance(keywords, bytes):
-            keywords = [keywords]
+    if isinstance(keywords, bytes):
+        keywords = [keywords]
+    if newer_than_xmp:
+        out.keywords = []
+    if keywords and not out.keywords:
         for kw in keywords:
             out.add_keyword(_decode(kw, utf8))
     created = _iptc_date(_first(info.get((2, 55))), _first(info.get((2, 60))))
@@ -404,8 +491,11 @@ def _read_iptc_records(info: dict, out: Extracted) -> None:
         value = info.get(tag)
         if isinstance(value, list):
             value = value[0] if value else None
-        if value and key not in out.metadata:
-            out.metadata[key] = _decode(value, utf8)
+        # EXIF's ImageDescription outranks both (MWG), so a newer IPTC caption only fills.
+        replaces = newer_than_xmp and key != "description"
+        text = _decode(value, utf8) if value else ""
+        if text and (replaces or key not in out.metadata):
+            out.metadata[key] = text
 
 
 def _first(value):

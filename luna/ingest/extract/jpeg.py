@@ -8,7 +8,7 @@ None, and the caller falls back to Pillow, which also reports what is damaged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Start-of-frame markers carry the dimensions; C4 (DHT), C8 (JPG) and CC (DAC) do not.
 _SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
@@ -28,6 +28,10 @@ class JpegHeader:
     is_mpo: bool  # has a Multi-Picture Format index (APP2 "MPF"): stereo or multi-frame
     picture_info: bytes | None  # APP12 "[picture info]" text of old Olympus/Agfa cameras
     ciff: bytes | None  # APP0 Canon CIFF heap ("HEAPJPGM") of early PowerShots
+    # Device blocks for luna.ingest.extract.makers, and the APP13 segment the IPTC is in.
+    flir: list[bytes] = field(default_factory=list)  # APP1 "FLIR\0" chunks, in file order
+    qvci: bytes | None = None  # APP1 "QVCI\0" block of early Casio QV cameras
+    photoshop: bytes | None = None  # the APP13 "Photoshop 3.0" segment (its IPTC digest)
 
 
 def scan_jpeg(data) -> JpegHeader | None:
@@ -36,6 +40,8 @@ def scan_jpeg(data) -> JpegHeader | None:
     if data[:2] != b"\xff\xd8":
         return None
     pos, exif, iptc, xmp, is_mpo, picture_info, ciff = 2, None, None, None, False, None, None
+    flir: list[bytes] = []
+    qvci = photoshop = None
     while pos + 4 <= end:
         if data[pos] != 0xFF:
             return None
@@ -57,13 +63,19 @@ def scan_jpeg(data) -> JpegHeader | None:
             width = int.from_bytes(data[body_start + 3 : body_start + 5], "big")
             if not width or not height:
                 return None
-            return JpegHeader(width, height, exif, iptc, xmp, is_mpo, picture_info, ciff)
+            header = JpegHeader(width, height, exif, iptc, xmp, is_mpo, picture_info, ciff)
+            header.flir, header.qvci, header.photoshop = flir, qvci, photoshop
+            return header
         if code == _SOS:
             return None  # scan data before any frame header: leave it to Pillow
         if code == 0xE1 and exif is None and data[body_start : body_start + 6] == b"Exif\0\0":
             exif = bytes(data[body_start + 6 : body_end])
         elif code == 0xE1 and xmp is None and data[body_start : body_start + 29] == XMP_ID:
             xmp = bytes(data[body_start + 29 : body_end])
+        elif code == 0xE1 and data[body_start : body_start + 5] == b"FLIR\0":
+            flir.append(bytes(data[body_start:body_end]))
+        elif code == 0xE1 and qvci is None and data[body_start : body_start + 5] == b"QVCI\0":
+            qvci = bytes(data[body_start:body_end])
         elif code == 0xE2 and data[body_start : body_start + 4] == b"MPF\0":
             is_mpo = True
         elif code == 0xE0 and data[body_start + 6 : body_start + 10] == b"HEAP":
@@ -71,7 +83,8 @@ def scan_jpeg(data) -> JpegHeader | None:
         elif code == 0xEC and b"[picture info]" in data[body_start : body_start + 64]:
             picture_info = bytes(data[body_start:body_end])
         elif code == 0xED and iptc is None:
-            iptc = parse_photoshop_iptc(bytes(data[body_start:body_end]))
+            photoshop = bytes(data[body_start:body_end])
+            iptc = parse_photoshop_iptc(photoshop)
         pos = body_end
     return None
 

@@ -65,10 +65,12 @@ SUBJECT, TITLE, DESCRIPTION = _name(DC, "subject"), _name(DC, "title"), _name(DC
 DATE_TIME_ORIGINAL = _name(EXIF, "DateTimeOriginal")
 DATE_TIME_DIGITIZED = _name(EXIF, "DateTimeDigitized")
 DATE_CREATED = _name(PHOTOSHOP, "DateCreated")
+CITY = _name(PHOTOSHOP, "City")
 CREATE_DATE = _name(XMP, "CreateDate")
 PHOTO_MECHANIC_TIME = _name(PHOTO_MECHANIC, "TimeCreated")
 GPS_LATITUDE, GPS_LONGITUDE = _name(EXIF, "GPSLatitude"), _name(EXIF, "GPSLongitude")
 GPS_ALTITUDE, GPS_ALTITUDE_REF = _name(EXIF, "GPSAltitude"), _name(EXIF, "GPSAltitudeRef")
+GPS_DATE_TIME = _name(EXIF, "GPSTimeStamp")  # exif:GPSTimeStamp holds GPSDateTime: date and time
 RATING, LABEL = _name(XMP, "Rating"), _name(XMP, "Label")
 ORIENTATION, MAKE, MODEL = _name(TIFF, "Orientation"), _name(TIFF, "Make"), _name(TIFF, "Model")
 IMAGE_WIDTH, IMAGE_HEIGHT = _name(TIFF, "ImageWidth"), _name(TIFF, "ImageLength")
@@ -89,8 +91,8 @@ HIERARCHY_LISTS = (
 READ_PROPERTIES = frozenset(
     (SUBJECT, TITLE, DESCRIPTION, RATING, LABEL, ORIENTATION, MAKE, MODEL, MWG_KEYWORDS)
     + (DATE_TIME_ORIGINAL, DATE_TIME_DIGITIZED, DATE_CREATED, CREATE_DATE, PHOTO_MECHANIC_TIME)
-    + (GPS_LATITUDE, GPS_LONGITUDE, GPS_ALTITUDE, GPS_ALTITUDE_REF)
-    + (IMAGE_WIDTH, IMAGE_HEIGHT, PIXEL_X, PIXEL_Y)
+    + (GPS_LATITUDE, GPS_LONGITUDE, GPS_ALTITUDE, GPS_ALTITUDE_REF, GPS_DATE_TIME)
+    + (IMAGE_WIDTH, IMAGE_HEIGHT, PIXEL_X, PIXEL_Y, CITY)
     + tuple(name for name, _ in HIERARCHY_LISTS)
 )
 
@@ -116,6 +118,7 @@ class XmpInfo:
     latitude: float | None = None
     longitude: float | None = None
     altitude: float | None = None  # metres, negative below sea level
+    gps_utc: dt.datetime | None = None  # the GPS clock's date and time, in UTC
     title: str | None = None
     description: str | None = None
     rating: int | None = None  # -1 (rejected) to 5
@@ -123,6 +126,7 @@ class XmpInfo:
     make: str | None = None
     model: str | None = None
     label: str | None = None  # a colour label ("Red") or any text
+    city: str | None = None  # photoshop:City (IPTC Core's City, also in IPTC-IIM 2:90)
     content_identifier: str | None = None  # pairs a Live Photo's still and video
     width: int | None = None  # tiff:ImageWidth, else exif:PixelXDimension (as stored)
     height: int | None = None
@@ -162,11 +166,13 @@ def apply_xmp(info: XmpInfo, out: Extracted, prefix: str) -> None:
         out.offer_date(*info.create_date, f"{prefix}:CreateDate")
     if out.location_source is None and info.latitude is not None and info.longitude is not None:
         out.offer_location(info.latitude, info.longitude, info.altitude, f"{prefix}:GPS")
+    if out.gps_utc is None:
+        out.gps_utc = info.gps_utc
     # Only where the file itself said nothing. Orientation does not swap out.width and
     # out.height: the extractor that measured the image owns that (the JPEG path already
     # honours embedded XMP orientation), and a sidecar's rotation is an editor's
     # instruction that most viewers of the file itself ignore.
-    for key in ("title", "description", "rating", "orientation", "make", "model", "label"):
+    for key in ("title", "description", "rating", "orientation", "make", "model", "label", "city"):
         _put_absent(out.metadata, key, getattr(info, key))
     _put_absent(out.metadata, "content_identifier", info.content_identifier)
     # Only a file nobody measured (a sidecar's own record) takes the XMP's dimensions.
@@ -503,6 +509,7 @@ def _read_info(props: _Properties) -> XmpInfo:
         latitude=latitude,
         longitude=longitude,
         altitude=altitude,
+        gps_utc=_gps_utc(props.text(GPS_DATE_TIME)),
         title=props.language_alternative(TITLE),
         description=props.language_alternative(DESCRIPTION),
         rating=_rating(props.text(RATING)),
@@ -510,10 +517,20 @@ def _read_info(props: _Properties) -> XmpInfo:
         make=props.text(MAKE),
         model=props.text(MODEL),
         label=props.text(LABEL),
+        city=props.text(CITY),
         content_identifier=_content_identifier(props),
         width=_dimension(props, IMAGE_WIDTH, PIXEL_X),
         height=_dimension(props, IMAGE_HEIGHT, PIXEL_Y),
     )
+
+
+def _gps_utc(text: str | None) -> dt.datetime | None:
+    """exif:GPSTimeStamp ("2019-06-01T10:34:56Z"): a UTC instant; a date alone is no time."""
+    parsed = parse_xmp_date(text) if text and "T" in text else None
+    if parsed is None:
+        return None
+    when, offset = parsed
+    return when - dt.timedelta(minutes=offset or 0)
 
 
 def _dimension(props: _Properties, *names: str) -> int | None:
