@@ -34,6 +34,7 @@ __all__ = ["read_file", "FileFacts", "FileFailed", "Skipped", "Extracted"]
 # Files up to this size are memory-mapped: the hash and the parsers then read the page
 # cache directly. Larger ones (videos) are hashed in chunks and parsed from their headers.
 MMAP_LIMIT = 512 * 1024 * 1024
+PSD = "image/vnd.adobe.photoshop"
 CHUNK = 1024 * 1024
 
 # Formats whose header Pillow (with pillow-heif) must be able to read; if it cannot, the
@@ -149,6 +150,8 @@ def _read_content(path: str, st: os.stat_result, content) -> FileFacts | Skipped
         _apply_sidecars(path, found)
     _fall_back_dates(path, st, found)
     metadata = dict(found.metadata)
+    if found.date_precision:
+        metadata["date_precision"] = found.date_precision
     if found.keywords:
         metadata["keywords"] = found.keywords
     return FileFacts(
@@ -301,6 +304,14 @@ def _extract(path: str, content, mime: str, kind: str, found: Extracted) -> None
             found.extractors.append("luna-jpeg")
             return
         content.seek(0)
+    if kind == PHOTO and mime == PSD and isinstance(content, MappedFile):
+        # Pillow parses every layer of a PSD to open it, and reads none of its metadata:
+        # luna's reader reads the header and the image resources only.
+        from luna.ingest.extract.containers import extract_psd
+
+        found.extractors.append("luna-psd")
+        extract_psd(content.mm, found)
+        return
     if kind == PHOTO and (mime in PILLOW_FORMATS or mime.startswith("image/")):
         _register_heif_if_needed(mime)
         from luna.ingest.extract.image import extract_image
@@ -309,18 +320,43 @@ def _extract(path: str, content, mime: str, kind: str, found: Extracted) -> None
         try:
             extract_image(content, found)
         except FileFailed as exc:
+            # A decompression bomb stays refused, whatever its metadata says.
+            if "bomb" not in str(exc) and _read_without_pillow(content, found):
+                found.errors.append(str(exc))
+                return
             # A RAW that Pillow cannot read is still recorded with what is known
             # (its hash, type and date); a damaged JPEG or PNG is reported.
             if mime in PILLOW_FORMATS and not is_raw(mime):
                 raise
             found.errors.append(str(exc))
-            if mime == "image/vnd.adobe.photoshop":
+            if mime == PSD:
                 _read_psd_header(content, found)
     elif kind == VIDEO:
         found.extractors.append("mediainfo")
         _extract_video(path, found)
     elif kind == SIDECAR:
         _extract_sidecar(content, found)
+
+
+def _read_without_pillow(content, found: Extracted) -> bool:
+    """A file Pillow cannot open whose metadata luna can still read (a big-endian BigTIFF,
+    a TIFF of a pixel layout Pillow does not know) is recorded with that metadata and
+    Pillow's complaint among its errors. True if anything about the file was read; a file
+    that tells nothing (a truncated or garbage JPEG) stays a failure."""
+    if not isinstance(content, MappedFile) or content.mm[:2] not in (b"II", b"MM"):
+        return False
+    from luna.ingest.extract.containers import extract_tiff, knows_something
+
+    tiff = Extracted()
+    extract_tiff(content.mm, tiff)
+    if not knows_something(tiff):
+        return False
+    for name in Extracted.__slots__:
+        if name not in ("extractors", "errors"):
+            setattr(found, name, getattr(tiff, name))
+    found.errors.extend(tiff.errors)
+    found.extractors.append("luna-tiff")
+    return True
 
 
 VIDEO_PARSE_SECONDS = 20  # MediaInfo may loop on a damaged file; see luna.ingest.extract.deadline

@@ -92,13 +92,23 @@ def extract_jpeg(data, out: Extracted, read_ciff: Callable[[bytes, Extracted], N
     if orientation in ROTATED_ORIENTATIONS:
         width, height = height, width
     out.width, out.height = width, height
-    if header.iptc:
-        safely(out, "iptc", lambda: _read_iptc_records(header.iptc, out))
+    iptc = header.iptc
+    if iptc is None and data[len(data) - 12 : len(data) - 9] == b"AXS":
+        iptc = safely(out, "afcp", lambda: _afcp_iptc(data, out))
+    if iptc:
+        safely(out, "iptc", lambda: read_iptc_records(iptc, out))
     if header.picture_info:
         _read_picture_info(header.picture_info, out)
     if header.ciff:
         safely(out, "ciff", lambda: _read_jpeg_ciff(header.ciff, out, read_ciff))
     return True
+
+
+def _afcp_iptc(data, out: Extracted) -> dict | None:
+    """IPTC that a news tool appended after the image, in an AFCP trailer."""
+    from luna.ingest.extract.containers import afcp_iptc
+
+    return afcp_iptc(data, out.errors)
 
 
 def _read_jpeg_ciff(block: bytes, out: Extracted, read_ciff) -> None:
@@ -198,6 +208,32 @@ def _xmp_packet(im) -> bytes | None:
     return None
 
 
+def _container_xmp(im, fp) -> bytes | None:
+    """XMP where Pillow does not look: a GIF's "XMP DataXMP" extension, or Photoshop's
+    image resource 0x0424 (in a JPEG's APP13, or a TIFF's tag 34377)."""
+    from luna.ingest.extract import containers
+
+    if im.format == "GIF":
+        mapped = getattr(fp, "mm", None)  # the whole file, mapped; see luna.ingest.extract
+        return containers.gif_xmp(mapped) if mapped is not None else None
+    resources = im.info.get("photoshop")  # JPEG: Pillow parsed APP13 into {id: data}
+    if isinstance(resources, dict):
+        value = resources.get(containers.XMP_RESOURCE)
+        return bytes(value) if value else None
+    tags = getattr(im, "tag_v2", None)
+    block = tags.get(containers.PHOTOSHOP_TAG) if tags is not None else None
+    if isinstance(block, bytes):
+        found = containers.photoshop_resources(block, 0, len(block), [])
+        return found.get(containers.XMP_RESOURCE)
+    return None
+
+
+def _read_png_profiles(info: dict, out: Extracted) -> None:
+    from luna.ingest.extract.containers import read_png_profiles
+
+    read_png_profiles(info, out)
+
+
 _XMP_ORIENTATION = re.compile(rb'tiff:Orientation(?:="|>)([1-8])')
 
 
@@ -228,11 +264,12 @@ def extract_image(fp, out: Extracted) -> None:
             width, height = height, width
         out.width, out.height = width, height
         safely(out, "iptc", lambda: _read_iptc(im, out))
-        packet = _xmp_packet(im)
+        packet = _xmp_packet(im) or safely(out, "xmp", lambda: _container_xmp(im, fp))
         if packet:
             safely(out, "xmp", lambda: read_embedded_xmp(packet, out))
         if im.format == "PNG":
             safely(out, "png text", lambda: _read_png_text(im.info, out))
+            safely(out, "png profiles", lambda: _read_png_profiles(im.info, out))
 
 
 def read_exif(exif, out: Extracted) -> int | None:
@@ -381,10 +418,10 @@ def _read_iptc(im, out: Extracted) -> None:
 
     info = IptcImagePlugin.getiptcinfo(im)
     if info:
-        _read_iptc_records(info, out)
+        read_iptc_records(info, out)
 
 
-def _read_iptc_records(info: dict, out: Extracted) -> None:
+def read_iptc_records(info: dict, out: Extracted) -> None:
     """IPTC records ({(record, dataset): bytes or [bytes]}) to keywords, title, ..."""
     # IPTC 1:90 says whether the text is UTF-8 (ESC % G); older files are usually Latin-1.
     charset = info.get((1, 90))
@@ -397,9 +434,12 @@ def _read_iptc_records(info: dict, out: Extracted) -> None:
             keywords = [keywords]
         for kw in keywords:
             out.add_keyword(_decode(kw, utf8))
-    created = _iptc_date(_first(info.get((2, 55))), _first(info.get((2, 60))))
+    clock = _first(info.get((2, 60)))
+    created = _iptc_date(_first(info.get((2, 55))), clock)
     if created is not None:
-        out.offer_date(created[0], created[1], "iptc:DateCreated")
+        # Date Created alone is a day: it stands at 00:00, marked as a day (facts.Extracted).
+        precision = None if _iptc_time_given(clock) else "day"
+        out.offer_date(created[0], created[1], "iptc:DateCreated", precision)
     for key, tag in (("title", (2, 5)), ("description", (2, 120)), ("city", (2, 90))):
         value = info.get(tag)
         if isinstance(value, list):
@@ -420,7 +460,7 @@ def _iptc_date(day, clock) -> tuple[dt.datetime, int | None] | None:
         return None
     text = f"{day[:4].decode()}:{day[4:6].decode()}:{day[6:8].decode()} "
     offset = None
-    if isinstance(clock, bytes) and len(clock) >= 6 and clock[:6].isdigit():
+    if _iptc_time_given(clock):
         c = clock.decode("ascii", "replace")
         text += f"{c[0:2]}:{c[2:4]}:{c[4:6]}"
         offset = parse_offset(c[6:11]) if len(c) >= 11 else None
@@ -428,6 +468,10 @@ def _iptc_date(day, clock) -> tuple[dt.datetime, int | None] | None:
         text += "00:00:00"
     parsed = parse_exif_datetime(text)
     return (parsed[0], offset) if parsed else None
+
+
+def _iptc_time_given(clock) -> bool:
+    return isinstance(clock, bytes) and len(clock) >= 6 and clock[:6].isdigit()
 
 
 def _decode(raw: bytes, utf8: bool) -> str:

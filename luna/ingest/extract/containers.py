@@ -1,0 +1,344 @@
+"""Metadata that image containers carry where Pillow does not look, and the TIFF files
+Pillow cannot open at all.
+
+- Photoshop image resources ("8BIM" blocks): IPTC (0x0404), EXIF (0x0422) and XMP (0x0424).
+  They are the whole metadata of a PSD file, and JPEG's APP13 and TIFF's tag 34377 hold
+  them too.
+- GIF's "XMP DataXMP" application extension, which Pillow skips.
+- PNG's "Raw profile type ..." text chunks, ImageMagick's hex dumps of IPTC, Photoshop
+  resources and XMP.
+- The AFCP trailer (AXS File Concatenation Protocol) some tools append to a JPEG, with
+  IPTC in it.
+- TIFF and BigTIFF directories read without Pillow: Pillow refuses big-endian BigTIFF
+  ("MM\\0+", 8-byte offsets) and TIFFs whose pixel layout it does not know, yet their
+  size, dates, camera and position are plainly there.
+
+Every reader here takes untrusted bytes: each walk has a count cap, each length is checked
+against what is left of the file before anything is read, and a value larger than the
+caps is skipped rather than copied.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from typing import Any
+
+from luna.ingest.extract import image
+from luna.ingest.extract.facts import Extracted
+from luna.ingest.extract.jpeg import (
+    EXIF_RESOURCE,
+    IPTC_RESOURCE,
+    PHOTOSHOP_PREFIX,
+    RESOURCE_SIGNATURES,
+    XMP_RESOURCE,
+    parse_iptc_records,
+    photoshop_resources,
+)
+from luna.ingest.extract.raw import set_displayed_size
+from luna.ingest.extract.xmp import MAX_PACKET
+
+MAX_IPTC = 1024 * 1024  # an IPTC block larger than this is not one anybody wrote
+MAX_VALUE = MAX_PACKET + 1  # the largest TIFF value copied out (XMP in tag 700 is the largest)
+MAX_ENTRIES = 1024  # entries read from one TIFF directory (real ones have under 200)
+MAX_AFCP_ENTRIES = 64  # AFCP directory entries (writers use two or three)
+MAX_PROFILE_TEXT = 16 * 1024 * 1024  # hex text of one PNG raw profile (Pillow caps zTXt too)
+
+
+# -- Photoshop image resources (luna.ingest.extract.jpeg.photoshop_resources lists them) ------
+
+
+def read_photoshop_resources(resources: dict[int, bytes], out: Extracted) -> None:
+    """EXIF first, then IPTC, then XMP, as for a JPEG: each fills what the others lacked
+    (facts.DATE_SOURCES ranks the dates)."""
+    tiff = resources.get(EXIF_RESOURCE)
+    if tiff:
+        image.safely(out, "exif", lambda: _read_tiff_exif(tiff, out))
+    iptc = resources.get(IPTC_RESOURCE)
+    if iptc:
+        image.safely(out, "iptc", lambda: image.read_iptc_records(_iptc_records(iptc), out))
+    xmp = resources.get(XMP_RESOURCE)
+    if xmp:
+        image.safely(out, "xmp", lambda: image.read_embedded_xmp(xmp, out))
+
+
+def _iptc_records(block: bytes) -> dict:
+    return parse_iptc_records(block[:MAX_IPTC])
+
+
+def _read_tiff_exif(block: bytes, out: Extracted) -> None:
+    tiff = TiffDirectories.at(block, 0, len(block), out.errors)
+    if tiff is not None:
+        image.read_exif(tiff, out)
+
+
+# -- PSD --------------------------------------------------------------------------------------
+
+
+def extract_psd(data, out: Extracted) -> None:
+    """A Photoshop file: its size from the header ("8BPS", version, 6 reserved bytes,
+    channels, height, width), then the colour-mode section (4-byte length and data) and
+    the image resources section (4-byte length and resources). Layers and pixels, the
+    bulk of the file, are never read (Pillow parses the layers when it opens a PSD)."""
+    out.metadata["format"] = "PSD"
+    if len(data) < 30 or bytes(data[:4]) != b"8BPS":
+        out.errors.append("psd: no Photoshop header")
+        return
+    height, width = struct.unpack_from(">II", data, 14)
+    colour_mode_length = int.from_bytes(data[26:30], "big")
+    section = 30 + colour_mode_length
+    if section + 4 > len(data):
+        out.errors.append("psd: the colour mode section runs past the end of the file")
+    else:
+        length = int.from_bytes(data[section : section + 4], "big")
+        start = section + 4
+        if length > len(data) - start:
+            out.errors.append("psd: the image resources run past the end of the file")
+        resources = photoshop_resources(data, start, start + length, out.errors)
+        read_photoshop_resources(resources, out)
+    set_displayed_size(out, width, height)
+
+
+# -- GIF ---------------------------------------------------------------------------------------
+
+# An application extension (0x21 0xFF), an 11-byte block naming it, then the packet. XMP's
+# packet is written raw, not in sub-blocks, and is followed by a 258-byte "magic trailer"
+# (0x01, 0xFF, 0xFE, ... 0x00, then the block terminator) that makes any reader that walks
+# sub-blocks land on the end of the extension.
+GIF_XMP = b"\x21\xff\x0bXMP DataXMP"
+GIF_MAGIC_TRAILER_START = b"\x01\xff\xfe\xfd\xfc"
+
+
+def gif_xmp(data) -> bytes | None:
+    """The XMP packet of a GIF, or None. The marker is looked for with one search of the
+    whole file (in C): walking every frame's sub-blocks would cost far more, and a false
+    match inside compressed pixels would only give a packet that does not parse."""
+    if bytes(data[:3]) != b"GIF":
+        return None
+    at = data.find(GIF_XMP)
+    if at < 0:
+        return None
+    start = at + len(GIF_XMP)
+    window = bytes(data[start : start + MAX_PACKET + 1])
+    end = window.find(GIF_MAGIC_TRAILER_START)
+    return window[:end] if end >= 0 else window
+
+
+# -- PNG raw profiles --------------------------------------------------------------------------
+
+# ImageMagick's "Raw profile type NAME" text: "\nNAME\n   LENGTH\nHEX..." with the hex
+# digits in lines of 72.
+_RAW_PROFILE = re.compile(r"\A\s*\n?([^\n]*)\n\s*(\d{1,10})\s*\n(.*)\Z", re.S)
+_NOT_HEX = re.compile(r"[^0-9a-fA-F]")
+
+
+def raw_profile(text, problems: list[str]) -> bytes | None:
+    """The bytes of a raw profile, or None if the text is not one. A declared length longer
+    than the hex digits give is noted, and what the digits give is used."""
+    if not isinstance(text, str) or len(text) > MAX_PROFILE_TEXT:
+        return None
+    m = _RAW_PROFILE.match(text)
+    if m is None:
+        return None
+    length = int(m.group(2))
+    digits = _NOT_HEX.sub("", m.group(3))
+    digits = digits[: 2 * length] if len(digits) >= 2 * length else digits[: len(digits) // 2 * 2]
+    data = bytes.fromhex(digits)
+    if len(data) < length:
+        name = m.group(1).strip()
+        problems.append(f"raw profile {name!r}: {length} bytes declared, {len(data)} found")
+    return data
+
+
+def read_png_profiles(info: dict, out: Extracted) -> None:
+    """IPTC, Photoshop resources and XMP that ImageMagick (and tools built on it) keep in
+    PNG text chunks. EXIF ("Raw profile type exif") Pillow reads itself."""
+    for key in ("Raw profile type 8bim", "Raw profile type iptc"):
+        data = raw_profile(info.get(key), out.errors)
+        if data:
+            _read_iptc_or_resources(data, out)
+    for key in ("Raw profile type xmp", "Raw profile type APP1"):
+        data = raw_profile(info.get(key), out.errors)
+        if data and (b"xmpmeta" in data or b"rdf:RDF" in data):
+            image.read_embedded_xmp(data, out)
+
+
+def _read_iptc_or_resources(data: bytes, out: Extracted) -> None:
+    """An "iptc" profile is Photoshop resources ("Photoshop 3.0\\0" then 8BIM blocks, as
+    ImageMagick copies APP13) or bare IPTC records (starting 0x1C)."""
+    if data.startswith(PHOTOSHOP_PREFIX):
+        data = data[len(PHOTOSHOP_PREFIX) :]
+    if data[:4] in RESOURCE_SIGNATURES:
+        read_photoshop_resources(photoshop_resources(data, 0, len(data), out.errors), out)
+    elif data[:1] == b"\x1c":
+        image.read_iptc_records(_iptc_records(data), out)
+
+
+# -- AFCP trailer ------------------------------------------------------------------------------
+
+
+def afcp_iptc(data, problems: list[str]) -> dict | None:
+    """IPTC records from an AFCP trailer: the file ends with "AXS!" (big-endian) or "AXS*"
+    (little-endian) and the offset of the AFCP header, which repeats that mark and is
+    followed by a version, an entry count, 4 reserved bytes and 12-byte entries (a name,
+    a size, an offset in the file)."""
+    size = len(data)
+    tail = bytes(data[size - 12 : size]) if size >= 12 else b""
+    if tail[:4] not in (b"AXS!", b"AXS*"):
+        return None
+    order = ">" if tail[3:4] == b"!" else "<"
+    (start,) = struct.unpack_from(order + "I", tail, 4)
+    if start + 12 > size - 12 or bytes(data[start : start + 4]) != tail[:4]:
+        problems.append("AFCP trailer: its header is not where the trailer says")
+        return None
+    (count,) = struct.unpack_from(order + "H", data, start + 6)
+    for i in range(min(count, MAX_AFCP_ENTRIES)):
+        at = start + 12 + 12 * i
+        if at + 12 > size:
+            break
+        name = bytes(data[at : at + 4])
+        length, offset = struct.unpack_from(order + "II", data, at + 4)
+        if name != b"IPTC":
+            continue
+        if offset + length > size or length > MAX_IPTC:
+            problems.append("AFCP trailer: its IPTC block runs past the end of the file")
+            return None
+        return parse_iptc_records(bytes(data[offset : offset + length]))
+    return None
+
+
+# -- TIFF and BigTIFF without Pillow -----------------------------------------------------------
+
+UNIT_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8}
+UNIT_SIZES.update({13: 4, 16: 8, 17: 8, 18: 8})  # IFD; BigTIFF's LONG8, SLONG8, IFD8
+NUMBER_FORMATS = {3: "H", 4: "I", 6: "b", 8: "h", 9: "i", 11: "f", 12: "d", 13: "I"}
+NUMBER_FORMATS.update({16: "Q", 17: "q", 18: "Q"})
+BYTE, ASCII, UNDEFINED, RATIONAL, SRATIONAL = 1, 2, 7, 5, 10
+IMAGE_WIDTH, IMAGE_HEIGHT = 256, 257
+XMP_TAG, IPTC_TAG, PHOTOSHOP_TAG = 700, 33723, 34377
+
+
+class TiffDirectories:
+    """IFD0 of a classic TIFF or a BigTIFF at data[base:end], with `.get(tag)` and
+    `.get_ifd(IFD_EXIF or IFD_GPS)` answering values as Pillow's `Image.Exif` does (text as
+    str, rationals as floats, one value unwrapped from its tuple), so that
+    image.read_exif reads it. Only IFD0 and those two are read: no chain is followed."""
+
+    def __init__(self, data, base: int, end: int, order: str, big: bool, ifd0: int, problems):
+        self.data, self.base, self.end = data, base, end
+        self.order, self.big = order, big
+        self.problems: list[str] = problems  # the file's errors: what was skipped, and why
+        self.ifd0 = self._directory(ifd0)
+
+    @classmethod
+    def at(cls, data, base: int, end: int, problems: list[str]) -> TiffDirectories | None:
+        """The TIFF structure at `base`, or None if there is no TIFF header there."""
+        end = min(end, len(data))
+        head = bytes(data[base : base + 16])
+        order = {b"II": "<", b"MM": ">"}.get(head[:2])
+        if order is None or len(head) < 8:
+            return None
+        (magic,) = struct.unpack_from(order + "H", head, 2)
+        if magic == 42:
+            (ifd0,) = struct.unpack_from(order + "I", head, 4)
+            big = False
+        elif magic == 43 and len(head) == 16 and struct.unpack_from(order + "H", head, 4)[0] == 8:
+            (ifd0,) = struct.unpack_from(order + "Q", head, 8)
+            big = True
+        else:
+            return None
+        return cls(data, base, end, order, big, ifd0, problems)
+
+    def get(self, tag: int, default: Any = None) -> Any:
+        value = self.ifd0.get(tag)
+        return default if value is None else value
+
+    def get_ifd(self, tag: int) -> dict[int, Any]:
+        offset = self.get(tag)
+        if isinstance(offset, int) and offset > 0:
+            return self._directory(offset)
+        return {}
+
+    def _directory(self, offset: int) -> dict[int, Any]:
+        """The values of the directory at `offset` ({} if it lies outside the structure)."""
+        count_format, entry_size, inline = ("Q", 20, 8) if self.big else ("H", 12, 4)
+        pos = self.base + offset
+        count_size = struct.calcsize(count_format)
+        if offset < 8 or pos + count_size > self.end:
+            self.problems.append("tiff: a directory lies outside the file")
+            return {}
+        (count,) = struct.unpack_from(self.order + count_format, self.data, pos)
+        table = pos + count_size
+        if count > MAX_ENTRIES or table + count * entry_size > self.end:
+            # Cut off or hostile: as ExifTool does, nothing of such a directory is trusted.
+            self.problems.append(f"tiff: a directory claims {count} entries that are not there")
+            return {}
+        entry_format = self.order + ("HHQ" if self.big else "HHI")
+        pointer_format = "Q" if self.big else "I"
+        values: dict[int, Any] = {}
+        for i in range(count):
+            at = table + entry_size * i
+            tag, kind, n = struct.unpack_from(entry_format, self.data, at)
+            unit = UNIT_SIZES.get(kind)
+            if tag in values or unit is None or n == 0:
+                continue
+            length = n * unit
+            where = at + entry_size - inline  # the value, if it fits in the entry
+            if length > inline:
+                (pointer,) = struct.unpack_from(self.order + pointer_format, self.data, where)
+                where = self.base + pointer
+            if length > MAX_VALUE or where + length > self.end:
+                continue  # cut off or oversized: skipped, as Pillow skips it
+            values[tag] = self._decode(kind, n, bytes(self.data[where : where + length]))
+        return values
+
+    def _decode(self, kind: int, n: int, raw: bytes) -> Any:
+        if kind == ASCII:
+            return raw.split(b"\0", 1)[0].decode("latin-1")
+        if kind in (BYTE, UNDEFINED):
+            return raw
+        values: tuple
+        if kind in (RATIONAL, SRATIONAL):
+            parts = struct.unpack(f"{self.order}{2 * n}{'I' if kind == RATIONAL else 'i'}", raw)
+            pairs = zip(parts[::2], parts[1::2], strict=True)
+            values = tuple(a / b if b else float("nan") for a, b in pairs)
+        else:
+            values = struct.unpack(f"{self.order}{n}{NUMBER_FORMATS[kind]}", raw)
+        return values[0] if n == 1 else values
+
+
+def extract_tiff(data, out: Extracted) -> None:
+    """A TIFF or BigTIFF that Pillow could not open: size, EXIF (dates, camera, exposure,
+    GPS), and the XMP, IPTC and Photoshop resources IFD0 carries."""
+    tiff = TiffDirectories.at(data, 0, len(data), out.errors)
+    if tiff is None:
+        return
+    out.metadata["format"] = "BigTIFF" if tiff.big else "TIFF"
+    image.safely(out, "exif", lambda: image.read_exif(tiff, out))
+    iptc = tiff.get(IPTC_TAG)
+    if isinstance(iptc, bytes):
+        image.safely(out, "iptc", lambda: image.read_iptc_records(_iptc_records(iptc), out))
+    xmp = tiff.get(XMP_TAG)
+    if isinstance(xmp, bytes):
+        image.safely(out, "xmp", lambda: image.read_embedded_xmp(xmp, out))
+    resources = tiff.get(PHOTOSHOP_TAG)
+    if isinstance(resources, bytes):
+        read_photoshop_resources(photoshop_resources(resources, 0, len(resources), out.errors), out)
+    set_displayed_size(out, _first(tiff.get(IMAGE_WIDTH)), _first(tiff.get(IMAGE_HEIGHT)))
+
+
+def _first(value):
+    return value[0] if isinstance(value, tuple) and value else value
+
+
+def knows_something(found: Extracted) -> bool:
+    """Whether a reading found anything about the file beyond its type: its size, a date,
+    a place, keywords or a camera."""
+    return bool(
+        (found.width and found.height)
+        or found.date_source
+        or found.location_source
+        or found.keywords
+        or found.metadata.get("make")
+        or found.metadata.get("model")
+    )
