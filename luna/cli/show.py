@@ -74,7 +74,8 @@ def _taken(rec: dict) -> str:
     text = rec["start"] or "unknown"
     # A date written without a time ("2019-09-02", "2019-09") is stored at 00:00 of its
     # first day; it is shown as what it says, not as a midnight nobody recorded.
-    shown = DATE_PRECISION_CHARS.get((rec["metadata"] or {}).get("date_precision"))
+    precision = (rec["metadata"] or {}).get("date_precision")
+    shown = DATE_PRECISION_CHARS.get(precision) if isinstance(precision, str) else None
     if rec["start"] and shown:
         text = str(rec["start"])[:shown]
     notes = []
