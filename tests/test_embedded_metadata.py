@@ -541,6 +541,71 @@ def test_bigtiff_value_claiming_more_than_the_file_is_skipped(photos):
     assert facts.start is not None
 
 
+# -- WebP and GIF whose image Pillow refuses --------------------------------------------------
+
+
+def damaged_webp(path, **chunks) -> bytes:
+    """A WebP written by Pillow whose VP8 bitstream is then spoiled (libwebp refuses it)."""
+    Image.new("RGB", (30, 20), "green").save(path, "WEBP", **chunks)
+    data = bytearray(path.read_bytes())
+    at = data.find(b"VP8 ")
+    data[at + 11 : at + 14] = b"xxx"  # the frame's start code
+    return bytes(data)
+
+
+def test_webp_with_a_damaged_image_is_recorded_with_its_metadata(photos):
+    import piexif
+
+    exif = piexif.dump(
+        {"0th": {piexif.ImageIFD.Orientation: 6}, "Exif": {36867: b"2015:05:06 07:08:09"}}
+    )
+    path = photos / "damaged.webp"
+    path.write_bytes(damaged_webp(path, exif=exif, xmp=xmp()))
+    with pytest.raises(OSError):
+        Image.open(path)
+    record = show(path)
+    assert (record["width"], record["height"]) == (20, 30)  # canvas 30 x 20, turned by EXIF
+    assert record["start"].startswith("2015-05-06T07:08:09")
+    assert sorted(record["metadata"]["keywords"]) == sorted(KEYWORDS)
+    assert record["location"]["latitude"] == pytest.approx(LATITUDE)
+    assert any("decoder" in e for e in record["processor_metadata"]["errors"])
+
+
+def test_webp_with_a_damaged_image_and_nothing_else_is_reported(photos):
+    path = photos / "plain.webp"
+    Image.new("RGB", (30, 20), "green").save(path, "WEBP")  # simple format: no VP8X canvas
+    data = bytearray(path.read_bytes())
+    at = data.find(b"VP8 ")
+    data[at + 11 : at + 14] = b"xxx"  # the start code before the frame's size
+    path.write_bytes(bytes(data))
+    with pytest.raises(FileFailed, match="not a readable image"):
+        read_file(str(path))
+
+
+def test_webp_chunk_with_a_lying_length_is_harmless(photos):
+    path = photos / "lying.webp"
+    data = bytearray(damaged_webp(path, xmp=xmp()))
+    at = data.find(b"XMP ")
+    data[at + 4 : at + 8] = struct.pack("<I", 0xFFFFFF00)
+    path.write_bytes(bytes(data))
+    began = time.monotonic()
+    facts = found(path)
+    assert time.monotonic() - began < 2
+    assert facts.keywords == []
+    assert (facts.width, facts.height) == (30, 20)  # VP8X, before the lie, still counts
+
+
+def test_gif_whose_frame_pillow_refuses_keeps_its_xmp(photos):
+    data = bytearray(gif(xmp()))
+    frame = data.find(b"\x2c\x00\x00\x00\x00")  # the image descriptor
+    data[frame + 5 : frame + 9] = bytes(4)  # a frame 0 x 0 pixels
+    path = photos / "frame.gif"
+    path.write_bytes(bytes(data))
+    facts = found(path)
+    assert sorted(facts.keywords) == sorted(KEYWORDS)
+    assert (facts.width, facts.height) == (24, 16)
+
+
 # -- what stays a failure --------------------------------------------------------------------
 
 

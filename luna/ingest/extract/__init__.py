@@ -340,23 +340,15 @@ def _extract(path: str, content, mime: str, kind: str, found: Extracted) -> None
 
 def _read_without_pillow(content, found: Extracted) -> bool:
     """A file Pillow cannot open whose metadata luna can still read (a big-endian BigTIFF,
-    a TIFF of a pixel layout Pillow does not know) is recorded with that metadata and
-    Pillow's complaint among its errors. True if anything about the file was read; a file
-    that tells nothing (a truncated or garbage JPEG) stays a failure."""
-    if not isinstance(content, MappedFile) or content.mm[:2] not in (b"II", b"MM"):
+    a TIFF of a pixel layout Pillow does not know, a WebP or GIF whose image is damaged)
+    is recorded with that metadata and Pillow's complaint among its errors. True if
+    anything about the file was read; a file that tells nothing (a truncated or garbage
+    JPEG) stays a failure."""
+    if not isinstance(content, MappedFile):
         return False
-    from luna.ingest.extract.containers import extract_tiff, knows_something
+    from luna.ingest.extract.containers import read_without_pillow
 
-    tiff = Extracted()
-    extract_tiff(content.mm, tiff)
-    if not knows_something(tiff):
-        return False
-    for name in Extracted.__slots__:
-        if name not in ("extractors", "errors"):
-            setattr(found, name, getattr(tiff, name))
-    found.errors.extend(tiff.errors)
-    found.extractors.append("luna-tiff")
-    return True
+    return read_without_pillow(content.mm, found)
 
 
 VIDEO_PARSE_SECONDS = 20  # MediaInfo may loop on a damaged file; see luna.ingest.extract.deadline

@@ -331,6 +331,99 @@ def _first(value):
     return value[0] if isinstance(value, tuple) and value else value
 
 
+# -- WebP and GIF without Pillow ---------------------------------------------------------------
+
+MAX_CHUNKS = 65536  # RIFF chunks walked in one WebP (an animation has one per frame)
+
+
+def extract_webp(data, out: Extracted) -> None:
+    """A WebP whose image Pillow (libwebp) refuses: the canvas size (VP8X) or the frame's
+    own (VP8, VP8L), and the EXIF and XMP chunks. Chunks are a fourcc, a little-endian
+    size and the data, padded to even."""
+    out.metadata["format"] = "WEBP"
+    end = min(len(data), 8 + int.from_bytes(data[4:8], "little"))
+    pos, size, exif, xmp = 12, None, None, None
+    for _ in range(MAX_CHUNKS):
+        if pos + 8 > end:
+            break
+        kind, length = bytes(data[pos : pos + 4]), int.from_bytes(data[pos + 4 : pos + 8], "little")
+        body = pos + 8
+        if length > end - body:
+            out.errors.append(f"webp: the {kind.decode('latin-1')!r} chunk runs past the file")
+            break
+        if kind == b"VP8X" and length >= 10:
+            size = _webp_canvas(bytes(data[body : body + 10]))
+        elif kind in (b"VP8 ", b"VP8L") and size is None:
+            size = _webp_frame_size(kind, bytes(data[body : body + 10]))
+        elif kind == b"EXIF" and exif is None and length <= MAX_VALUE:
+            exif = bytes(data[body : body + length])
+        elif kind == b"XMP " and xmp is None and length <= MAX_VALUE:
+            xmp = bytes(data[body : body + length])
+        pos = body + length + (length % 2)
+    if exif:
+        tiff = exif[6:] if exif.startswith(b"Exif\0\0") else exif
+        directories = TiffDirectories.at(tiff, 0, len(tiff), out.errors)
+        if directories is not None:
+            image.safely(out, "exif", lambda: image.read_exif(directories, out))
+    if size:  # turned by EXIF's orientation only, as image.extract_image does
+        set_displayed_size(out, *size)
+    if xmp:
+        image.safely(out, "xmp", lambda: image.read_embedded_xmp(xmp, out))
+
+
+def _webp_canvas(header: bytes) -> tuple[int, int]:
+    """VP8X: flags (4 bytes), then the canvas width - 1 and height - 1 in 24 bits each."""
+    return int.from_bytes(header[4:7], "little") + 1, int.from_bytes(header[7:10], "little") + 1
+
+
+def _webp_frame_size(kind: bytes, header: bytes) -> tuple[int, int] | None:
+    """VP8: a 3-byte frame tag, the start code 9D 01 2A, then 14-bit width and height.
+    VP8L: the signature 0x2F, then width - 1 and height - 1 in 14 bits each."""
+    if kind == b"VP8 " and header[3:6] == b"\x9d\x01\x2a":
+        width = int.from_bytes(header[6:8], "little") & 0x3FFF
+        height = int.from_bytes(header[8:10], "little") & 0x3FFF
+        return (width, height) if width and height else None
+    if kind == b"VP8L" and header[:1] == b"\x2f":
+        bits = int.from_bytes(header[1:5], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    return None
+
+
+def extract_gif(data, out: Extracted) -> None:
+    """A GIF whose frames Pillow refuses: the logical screen's size and the XMP."""
+    out.metadata["format"] = "GIF"
+    packet = gif_xmp(data)
+    if packet:
+        image.safely(out, "xmp", lambda: image.read_embedded_xmp(packet, out))
+    width, height = struct.unpack_from("<HH", data, 6) if len(data) >= 10 else (0, 0)
+    set_displayed_size(out, width, height)
+
+
+def read_without_pillow(data, out: Extracted) -> bool:
+    """Read a file Pillow could not open with luna's own readers, told by its first bytes:
+    TIFF and BigTIFF, WebP, GIF. True if that found anything about the file (knows_something),
+    and then `out` holds it; False leaves `out` as it was."""
+    head = bytes(data[:12])
+    if head[:2] in (b"II", b"MM"):
+        reader = extract_tiff
+    elif head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        reader = extract_webp
+    elif head[:3] == b"GIF":
+        reader = extract_gif
+    else:
+        return False
+    found = Extracted()
+    reader(data, found)
+    if not knows_something(found):
+        return False
+    for name in Extracted.__slots__:
+        if name not in ("extractors", "errors"):
+            setattr(out, name, getattr(found, name))
+    out.errors.extend(found.errors)
+    out.extractors.append("luna-" + reader.__name__.removeprefix("extract_"))
+    return True
+
+
 def knows_something(found: Extracted) -> bool:
     """Whether a reading found anything about the file beyond its type: its size, a date,
     a place, keywords or a camera."""
