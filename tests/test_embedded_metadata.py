@@ -275,6 +275,20 @@ def test_png_raw_xmp_profile(photos):
     assert_paris(show(path))
 
 
+def test_png_app1_profile_with_exif_of_old_imagemagick(photos):
+    import piexif
+
+    exif = piexif.dump(
+        {"0th": {piexif.ImageIFD.Model: b"DSC-RX100"}, "Exif": {36867: b"2012:03:04 05:06:07"}}
+    )
+    path = photos / "oldmagick.png"
+    path.write_bytes(png({"Raw profile type APP1": raw_profile("APP1", exif)}))
+    record = show(path)
+    assert record["metadata"]["model"] == "DSC-RX100"
+    assert record["start"].startswith("2012-03-04T05:06:07")
+    assert record["processor_metadata"]["date_source"] == "exif:DateTimeOriginal"
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -161,6 +161,16 @@ def read_png_profiles(info: dict, out: Extracted) -> None:
         data = raw_profile(info.get(key), out.errors)
         if data and (b"xmpmeta" in data or b"rdf:RDF" in data):
             image.read_embedded_xmp(data, out)
+        elif data and data.startswith(b"Exif\0\0") and not _png_has_exif(info):
+            # Older ImageMagick kept EXIF as an "APP1" profile, which Pillow does not read.
+            tiff = TiffDirectories.at(data, 6, len(data), out.errors)
+            if tiff is not None:
+                image.read_exif(tiff, out)
+
+
+def _png_has_exif(info: dict) -> bool:
+    """Whether Pillow found EXIF of its own (an eXIf chunk, or the "exif" raw profile)."""
+    return bool(info.get("exif") or info.get("Raw profile type exif"))
 
 
 def _read_iptc_or_resources(data: bytes, out: Extracted) -> None:
