@@ -238,6 +238,17 @@ def test_jpeg_app13_with_a_lying_resource_size_keeps_the_rest(photos):
     assert (facts.width, facts.height) == (64, 48)
 
 
+def test_tiff_photoshop_tag_xmp(photos):
+    from PIL import TiffImagePlugin
+
+    tags = TiffImagePlugin.ImageFileDirectory_v2()
+    tags[34377] = resource(0x0424, xmp())
+    tags.tagtype[34377] = 7  # UNDEFINED, as Photoshop writes it
+    path = photos / "layered.tif"
+    Image.new("RGB", (8, 6)).save(path, tiffinfo=tags)
+    assert_paris(show(path))
+
+
 def test_webp_xmp_chunk_gives_keywords_date_and_place(photos):
     path = photos / "web.webp"
     Image.new("RGB", (30, 20), "green").save(path, "WEBP", xmp=xmp())

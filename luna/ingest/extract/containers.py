@@ -1,5 +1,5 @@
-"""Metadata that image containers carry where Pillow does not look, and the TIFF files
-Pillow cannot open at all.
+"""Metadata that image containers carry where Pillow does not look, and the files Pillow
+cannot open at all although their metadata is plainly there.
 
 - Photoshop image resources ("8BIM" blocks): IPTC (0x0404), EXIF (0x0422) and XMP (0x0424).
   They are the whole metadata of a PSD file, and JPEG's APP13 and TIFF's tag 34377 hold
@@ -10,8 +10,9 @@ Pillow cannot open at all.
 - The AFCP trailer (AXS File Concatenation Protocol) some tools append to a JPEG, with
   IPTC in it.
 - TIFF and BigTIFF directories read without Pillow: Pillow refuses big-endian BigTIFF
-  ("MM\\0+", 8-byte offsets) and TIFFs whose pixel layout it does not know, yet their
-  size, dates, camera and position are plainly there.
+  ("MM\\0+", 8-byte offsets) and TIFFs whose pixel layout it does not know. WebP chunks
+  and GIF headers too, for a WebP or GIF whose image libwebp or Pillow refuses
+  (read_without_pillow: such a file is recorded with what these find).
 
 Every reader here takes untrusted bytes: each walk has a count cap, each length is checked
 against what is left of the file before anything is read, and a value larger than the

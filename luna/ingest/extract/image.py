@@ -222,6 +222,8 @@ def _container_xmp(im, fp) -> bytes | None:
         return bytes(value) if value else None
     tags = getattr(im, "tag_v2", None)
     block = tags.get(containers.PHOTOSHOP_TAG) if tags is not None else None
+    if isinstance(block, tuple) and len(block) == 1:  # Pillow's reading of an UNDEFINED tag
+        block = block[0]
     if isinstance(block, bytes):
         found = containers.photoshop_resources(block, 0, len(block), [])
         return found.get(containers.XMP_RESOURCE)
