@@ -19,6 +19,7 @@ MAX_HEADER = 4 * 1024 * 1024  # metadata lives in the first segments; never scan
 PHOTOSHOP_PREFIX = b"Photoshop 3.0\0"
 RESOURCE_SIGNATURES = (b"8BIM", b"MeSa", b"PHUT", b"AgHg", b"DCSR")  # 8BIM by far the most
 IPTC_RESOURCE, EXIF_RESOURCE, XMP_RESOURCE = 0x0404, 0x0422, 0x0424
+READ_RESOURCES = frozenset((IPTC_RESOURCE, EXIF_RESOURCE, XMP_RESOURCE))
 MAX_RESOURCES = 1024  # image resources read from one block (Photoshop writes about 40)
 
 
@@ -98,9 +99,12 @@ def app13_resources(segment: bytes) -> dict[int, bytes]:
     return photoshop_resources(segment, len(PHOTOSHOP_PREFIX), len(segment), [])
 
 
-def photoshop_resources(data, start: int, end: int, problems: list[str]) -> dict[int, bytes]:
+def photoshop_resources(
+    data, start: int, end: int, problems: list[str], wanted=READ_RESOURCES
+) -> dict[int, bytes]:
     """The resources {id: data} of a block of Photoshop image resources at data[start:end]
-    (JPEG APP13, a PSD's resources section, TIFF tag 34377); the first of each id counts.
+    (JPEG APP13, a PSD's resources section, TIFF tag 34377); the first of each `wanted` id
+    counts, and others (thumbnails, print settings, paths) are skipped uncopied.
     Each is: a signature, a 2-byte id, a Pascal name padded to an even length, a 4-byte
     size and the data, padded to even. A size running past the block ends the walk."""
     end = min(end, len(data))
@@ -119,7 +123,8 @@ def photoshop_resources(data, start: int, end: int, problems: list[str]) -> dict
         if size > end - pos:
             problems.append(f"image resource 0x{resource:04X} runs past its block")
             break
-        found.setdefault(resource, bytes(data[pos : pos + size]))
+        if resource in wanted and resource not in found:
+            found[resource] = bytes(data[pos : pos + size])
         pos += size + (size % 2)
     return found
 
