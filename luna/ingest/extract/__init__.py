@@ -34,8 +34,9 @@ __all__ = ["read_file", "FileFacts", "FileFailed", "Skipped", "Extracted"]
 # Files up to this size are memory-mapped: the hash and the parsers then read the page
 # cache directly. Larger ones (videos) are hashed in chunks and parsed from their headers.
 MMAP_LIMIT = 512 * 1024 * 1024
-PSD = "image/vnd.adobe.photoshop"
 CHUNK = 1024 * 1024
+
+PSD = "image/vnd.adobe.photoshop"  # read by luna itself (luna.ingest.extract.containers)
 
 # Formats whose header Pillow (with pillow-heif) must be able to read; if it cannot, the
 # file is damaged and is reported rather than recorded with nothing known about it.
@@ -320,8 +321,9 @@ def _extract(path: str, content, mime: str, kind: str, found: Extracted) -> None
         try:
             extract_image(content, found)
         except FileFailed as exc:
-            # A decompression bomb stays refused, whatever its metadata says.
-            if "bomb" not in str(exc) and _read_without_pillow(content, found):
+            # A decompression bomb stays refused (image.open_image), whatever its metadata.
+            bomb = str(exc).startswith("refused as a likely decompression bomb")
+            if not bomb and _read_without_pillow(content, found):
                 found.errors.append(str(exc))
                 return
             # A RAW that Pillow cannot read is still recorded with what is known
