@@ -65,10 +65,19 @@ def _flat(record: dict) -> dict:
     }
 
 
+DATE_PRECISION_CHARS = {"day": 10, "month": 7, "year": 4}  # of "2019-09-02T00:00:00"
+
+
 def _taken(rec: dict) -> str:
     """The date with where it came from, so a guess is never mistaken for a fact."""
     pm = rec["processor_metadata"]
     text = rec["start"] or "unknown"
+    # A date written without a time ("2019-09-02", "2019-09") is stored at 00:00 of its
+    # first day; it is shown as what it says, not as a midnight nobody recorded.
+    precision = (rec["metadata"] or {}).get("date_precision")
+    shown = DATE_PRECISION_CHARS.get(precision) if isinstance(precision, str) else None
+    if rec["start"] and shown:
+        text = str(rec["start"])[:shown]
     notes = []
     if pm.get("date_source"):
         notes.append(f"from {pm['date_source']}")

@@ -36,6 +36,8 @@ __all__ = ["read_file", "FileFacts", "FileFailed", "Skipped", "Extracted"]
 MMAP_LIMIT = 512 * 1024 * 1024
 CHUNK = 1024 * 1024
 
+PSD = "image/vnd.adobe.photoshop"  # read by luna itself (luna.ingest.extract.containers)
+
 # Formats whose header Pillow (with pillow-heif) must be able to read; if it cannot, the
 # file is damaged and is reported rather than recorded with nothing known about it.
 PILLOW_FORMATS = {
@@ -149,6 +151,8 @@ def _read_content(path: str, st: os.stat_result, content) -> FileFacts | Skipped
         _apply_sidecars(path, found)
     _fall_back_dates(path, st, found)
     metadata = dict(found.metadata)
+    if found.date_precision:
+        metadata["date_precision"] = found.date_precision
     if found.keywords:
         metadata["keywords"] = found.keywords
     return FileFacts(
@@ -304,26 +308,53 @@ def _extract(path: str, content, mime: str, kind: str, found: Extracted) -> None
             found.extractors.append("luna-jpeg")
             return
         content.seek(0)
+    if kind == PHOTO and mime == PSD and isinstance(content, MappedFile):
+        # Pillow parses every layer of a PSD to open it, and reads none of its metadata:
+        # luna's reader reads the header and the image resources only.
+        from luna.ingest.extract.containers import extract_psd
+
+        found.extractors.append("luna-psd")
+        extract_psd(content.mm, found)
+        return
     if kind == PHOTO and (mime in PILLOW_FORMATS or mime.startswith("image/")):
         _register_heif_if_needed(mime)
+        from luna.ingest.extract.containers import read_png_profiles
         from luna.ingest.extract.image import extract_image
 
         found.extractors.append("pillow")
         try:
-            extract_image(content, found)
+            extract_image(content, found, read_png_profiles)
         except FileFailed as exc:
+            # A decompression bomb stays refused (image.open_image), whatever its metadata.
+            bomb = str(exc).startswith("refused as a likely decompression bomb")
+            if not bomb and _read_without_pillow(content, found):
+                found.errors.append(str(exc))
+                return
             # A RAW that Pillow cannot read is still recorded with what is known
             # (its hash, type and date); a damaged JPEG or PNG is reported.
             if mime in PILLOW_FORMATS and not is_raw(mime):
                 raise
             found.errors.append(str(exc))
-            if mime == "image/vnd.adobe.photoshop":
+            if mime == PSD:
                 _read_psd_header(content, found)
     elif kind == VIDEO:
         found.extractors.append("mediainfo")
         _extract_video(path, found)
     elif kind == SIDECAR:
         _extract_sidecar(content, found)
+
+
+def _read_without_pillow(content, found: Extracted) -> bool:
+    """A file Pillow cannot open whose metadata luna can still read (a big-endian BigTIFF,
+    a TIFF of a pixel layout Pillow does not know, a WebP or GIF whose image is damaged)
+    is recorded with that metadata and Pillow's complaint among its errors. True if
+    anything about the file was read; a file that tells nothing (a truncated or garbage
+    JPEG) stays a failure."""
+    if not isinstance(content, MappedFile):
+        return False
+    from luna.ingest.extract.containers import read_without_pillow
+
+    return read_without_pillow(content.mm, found)
 
 
 VIDEO_PARSE_SECONDS = 20  # MediaInfo may loop on a damaged file; see luna.ingest.extract.deadline

@@ -63,6 +63,9 @@ class Extracted:
     end: dt.datetime | None = None
     utc_offset: int | None = None
     date_source: str | None = None
+    # "day", "month" or "year" when the date says no more (XMP "2019-09-02", "2019-09",
+    # "2019"; IPTC Date Created without Time Created); None for a date with its time.
+    date_precision: str | None = None
     offset_source: str | None = None  # what told us utc_offset
     gps_utc: dt.datetime | None = None  # GPS date+time stamp: UTC, gives the zone
     latitude: float | None = None
@@ -75,8 +78,11 @@ class Extracted:
     extractors: list[str] = field(default_factory=list)
     sidecars: list[str] = field(default_factory=list)  # sidecar files that were read
 
-    def offer_date(self, when: dt.datetime, offset: int | None, source: str) -> None:
-        """Take this date unless a better source already gave one."""
+    def offer_date(
+        self, when: dt.datetime, offset: int | None, source: str, precision: str | None = None
+    ) -> None:
+        """Take this date unless a better source already gave one. A date without a time
+        (`precision` "day", "month" or "year") is given as the start of that period."""
         rank = _DATE_RANK.get(source, _UNLISTED_RANK)
         if (
             self.date_source is not None
@@ -84,6 +90,7 @@ class Extracted:
         ):
             return
         self.start, self.utc_offset, self.date_source = when, offset, source
+        self.date_precision = precision
         self.offset_source = source if offset is not None else None
 
     def offer_location(self, lat: float, lon: float, alt: float | None, source: str) -> None:

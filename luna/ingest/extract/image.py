@@ -15,6 +15,13 @@ from typing import Literal
 from luna.ingest.extract.dates import parse_exif_datetime, parse_offset, with_subseconds
 from luna.ingest.extract.exif import exif_from_jpeg
 from luna.ingest.extract.facts import Extracted, FileFailed
+from luna.ingest.extract.jpeg import (
+    IPTC_DIGEST_RESOURCE,
+    IPTC_RESOURCE,
+    PHOTOSHOP_PREFIX,
+    XMP_RESOURCE,
+    photoshop_resources,
+)
 from luna.ingest.extract.makers import read_flir, read_maker_note, read_qvci
 
 # EXIF tag numbers (see the EXIF 2.32 specification, or PIL.ExifTags.TAGS).
@@ -93,9 +100,12 @@ def extract_jpeg(data, out: Extracted, read_ciff: Callable[[bytes, Extracted], N
     if orientation in ROTATED_ORIENTATIONS:
         width, height = height, width
     out.width, out.height = width, height
-    if header.iptc:
-        newer = iptc_is_newer(photoshop_resources(header.photoshop or b""), header.iptc)
-        safely(out, "iptc", lambda: _read_iptc_records(header.iptc, out, newer))
+    iptc = header.iptc
+    if iptc is None and data[len(data) - 12 : len(data) - 9] == b"AXS":
+        iptc = safely(out, "afcp", lambda: _afcp_iptc(data, out))
+    if iptc:
+        newer = iptc_is_newer(_resources_of(header.photoshop or b""), iptc)
+        safely(out, "iptc", lambda: read_iptc_records(iptc, out, newer))
     if header.flir:
         safely(out, "flir", lambda: read_flir(header.flir, out))
     if header.qvci:
@@ -105,6 +115,13 @@ def extract_jpeg(data, out: Extracted, read_ciff: Callable[[bytes, Extracted], N
     if header.ciff:
         safely(out, "ciff", lambda: _read_jpeg_ciff(header.ciff, out, read_ciff))
     return True
+
+
+def _afcp_iptc(data, out: Extracted) -> dict | None:
+    """IPTC that a news tool appended after the image, in an AFCP trailer."""
+    from luna.ingest.extract.blocks import afcp_iptc
+
+    return afcp_iptc(data, out.errors)
 
 
 def _read_jpeg_ciff(block: bytes, out: Extracted, read_ciff) -> None:
@@ -218,6 +235,28 @@ def _xmp_packet(im) -> bytes | None:
     return None
 
 
+def _container_xmp(im, fp) -> bytes | None:
+    """XMP where Pillow does not look: a GIF's "XMP DataXMP" extension, or Photoshop's
+    image resource 0x0424 (in a JPEG's APP13, or a TIFF's tag 34377)."""
+    from luna.ingest.extract.blocks import PHOTOSHOP_TAG, gif_xmp
+
+    if im.format == "GIF":
+        mapped = getattr(fp, "mm", None)  # the whole file, mapped; see luna.ingest.extract
+        return gif_xmp(mapped) if mapped is not None else None
+    resources = im.info.get("photoshop")  # JPEG: Pillow parsed APP13 into {id: data}
+    if isinstance(resources, dict):
+        value = resources.get(XMP_RESOURCE)
+        return bytes(value) if value else None
+    tags = getattr(im, "tag_v2", None)
+    block = tags.get(PHOTOSHOP_TAG) if tags is not None else None
+    if isinstance(block, tuple) and len(block) == 1:  # Pillow's reading of an UNDEFINED tag
+        block = block[0]
+    if isinstance(block, bytes):
+        found = photoshop_resources(block, 0, len(block), [])
+        return found.get(XMP_RESOURCE)
+    return None
+
+
 _XMP_ORIENTATION = re.compile(rb'tiff:Orientation(?:="|>)([1-8])')
 
 
@@ -227,7 +266,7 @@ def xmp_orientation(xmp: bytes) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def extract_image(fp, out: Extracted) -> None:
+def extract_image(fp, out: Extracted, read_png_profiles=None) -> None:
     """Fill `out` from the image in the binary file object `fp`."""
     import warnings
 
@@ -249,13 +288,15 @@ def extract_image(fp, out: Extracted) -> None:
         if orientation in ROTATED_ORIENTATIONS and not _already_turned(im):
             width, height = height, width
         out.width, out.height = width, height
-        packet = _xmp_packet(im)
+        packet = _xmp_packet(im) or safely(out, "xmp", lambda: _container_xmp(im, fp))
         if packet:
             safely(out, "xmp", lambda: read_embedded_xmp(packet, out))
         # After the XMP: whether IPTC may add to it depends on what the XMP said.
         safely(out, "iptc", lambda: _read_iptc(im, out))
         if im.format == "PNG":
             safely(out, "png text", lambda: _read_png_text(im.info, out))
+            if read_png_profiles is not None:  # luna.ingest.extract.containers, above this
+                safely(out, "png profiles", lambda: read_png_profiles(im.info, out))
 
 
 def read_exif(exif, out: Extracted) -> int | None:
@@ -417,34 +458,15 @@ def _read_iptc(im, out: Extracted) -> None:
         if not isinstance(resources, dict):
             tags = getattr(im, "tag_v2", None)  # TIFF: the resource block in tag 34377
             block = tags.get(34377) if tags is not None else None
-            resources = photoshop_resources(block) if isinstance(block, bytes) else {}
-        _read_iptc_records(info, out, iptc_is_newer(resources, info))
+            resources = _resources_of(block) if isinstance(block, bytes) else {}
+        read_iptc_records(info, out, iptc_is_newer(resources, info))
 
 
-# Photoshop image resources that matter here: the IPTC block, and the MD5 digest of the
-# IPTC block as it was when an XMP-aware program last wrote both (the MWG's "IPTC digest").
-IPTC_RESOURCE, IPTC_DIGEST_RESOURCE = 0x0404, 0x0425
-MAX_RESOURCES = 1000  # real segments hold a few dozen
-
-
-def photoshop_resources(block: bytes) -> dict[int, bytes]:
-    """A Photoshop image resource block ("8BIM", id, Pascal name, size, data, padded to
-    even), with or without JPEG's "Photoshop 3.0\0" prefix: {id: data}, the first of each."""
-    pos = len(b"Photoshop 3.0\0") if block.startswith(b"Photoshop 3.0\0") else 0
-    found: dict[int, bytes] = {}
-    for _ in range(MAX_RESOURCES):
-        if pos + 12 > len(block) or block[pos : pos + 4] != b"8BIM":
-            break
-        resource = int.from_bytes(block[pos + 4 : pos + 6], "big")
-        name_len = block[pos + 6]
-        pos += 7 + name_len + ((name_len + 1) % 2)  # Pascal name, padded to even
-        size = int.from_bytes(block[pos : pos + 4], "big")
-        pos += 4
-        if pos + size > len(block):
-            break
-        found.setdefault(resource, block[pos : pos + size])
-        pos += size + (size % 2)
-    return found
+def _resources_of(block: bytes) -> dict[int, bytes]:
+    """The image resources of a Photoshop block, with or without JPEG's "Photoshop 3.0\0"
+    prefix (luna.ingest.extract.jpeg reads them)."""
+    start = len(PHOTOSHOP_PREFIX) if block.startswith(PHOTOSHOP_PREFIX) else 0
+    return photoshop_resources(block, start, len(block), [])
 
 
 def iptc_is_newer(resources: dict[int, bytes], records: dict) -> bool:
@@ -465,7 +487,7 @@ def iptc_is_newer(resources: dict[int, bytes], records: dict) -> bool:
     return hashlib.md5(block, usedforsecurity=False).digest() != digest
 
 
-def _read_iptc_records(info: dict, out: Extracted, newer_than_xmp: bool = False) -> None:
+def read_iptc_records(info: dict, out: Extracted, newer_than_xmp: bool = False) -> None:
     """IPTC records ({(record, dataset): bytes or [bytes]}) to keywords, title, ...
 
     Read after the XMP. Where both say something, the XMP wins unless the IPTC is the newer
@@ -484,9 +506,12 @@ def _read_iptc_records(info: dict, out: Extracted, newer_than_xmp: bool = False)
     if keywords and not out.keywords:
         for kw in keywords:
             out.add_keyword(_decode(kw, utf8))
-    created = _iptc_date(_first(info.get((2, 55))), _first(info.get((2, 60))))
+    clock = _first(info.get((2, 60)))
+    created = _iptc_date(_first(info.get((2, 55))), clock)
     if created is not None:
-        out.offer_date(created[0], created[1], "iptc:DateCreated")
+        # Date Created alone is a day: it stands at 00:00, marked as a day (facts.Extracted).
+        precision = None if _iptc_time_given(clock) else "day"
+        out.offer_date(created[0], created[1], "iptc:DateCreated", precision)
     for key, tag in (("title", (2, 5)), ("description", (2, 120)), ("city", (2, 90))):
         value = info.get(tag)
         if isinstance(value, list):
@@ -510,7 +535,7 @@ def _iptc_date(day, clock) -> tuple[dt.datetime, int | None] | None:
         return None
     text = f"{day[:4].decode()}:{day[4:6].decode()}:{day[6:8].decode()} "
     offset = None
-    if isinstance(clock, bytes) and len(clock) >= 6 and clock[:6].isdigit():
+    if _iptc_time_given(clock):
         c = clock.decode("ascii", "replace")
         text += f"{c[0:2]}:{c[2:4]}:{c[4:6]}"
         offset = parse_offset(c[6:11]) if len(c) >= 11 else None
@@ -518,6 +543,10 @@ def _iptc_date(day, clock) -> tuple[dt.datetime, int | None] | None:
         text += "00:00:00"
     parsed = parse_exif_datetime(text)
     return (parsed[0], offset) if parsed else None
+
+
+def _iptc_time_given(clock) -> bool:
+    return isinstance(clock, bytes) and len(clock) >= 6 and clock[:6].isdigit()
 
 
 def _decode(raw: bytes, utf8: bool) -> str:

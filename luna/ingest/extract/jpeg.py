@@ -16,6 +16,13 @@ _STANDALONE = frozenset(range(0xD0, 0xD9)) | {0x01}  # RSTn, SOI, EOI, TEM: no l
 _SOS = 0xDA
 XMP_ID = b"http://ns.adobe.com/xap/1.0/\0"
 MAX_HEADER = 4 * 1024 * 1024  # metadata lives in the first segments; never scan further
+PHOTOSHOP_PREFIX = b"Photoshop 3.0\0"
+RESOURCE_SIGNATURES = (b"8BIM", b"MeSa", b"PHUT", b"AgHg", b"DCSR")  # 8BIM by far the most
+IPTC_RESOURCE, EXIF_RESOURCE, XMP_RESOURCE = 0x0404, 0x0422, 0x0424
+# The MD5 of the IPTC block when XMP and IPTC were last written together (MWG's digest).
+IPTC_DIGEST_RESOURCE = 0x0425
+READ_RESOURCES = frozenset((IPTC_RESOURCE, EXIF_RESOURCE, XMP_RESOURCE, IPTC_DIGEST_RESOURCE))
+MAX_RESOURCES = 1024  # image resources read from one block (Photoshop writes about 40)
 
 
 @dataclass(slots=True)
@@ -24,7 +31,7 @@ class JpegHeader:
     height: int
     exif: bytes | None  # the TIFF structure after "Exif\0\0"
     iptc: dict | None  # {(record, dataset): [values]} from the Photoshop IRB
-    xmp: bytes | None  # the XMP packet
+    xmp: bytes | None  # the XMP packet (APP1, else Photoshop's resource 0x0424 in APP13)
     is_mpo: bool  # has a Multi-Picture Format index (APP2 "MPF"): stereo or multi-frame
     picture_info: bytes | None  # APP12 "[picture info]" text of old Olympus/Agfa cameras
     ciff: bytes | None  # APP0 Canon CIFF heap ("HEAPJPGM") of early PowerShots
@@ -41,7 +48,7 @@ def scan_jpeg(data) -> JpegHeader | None:
         return None
     pos, exif, iptc, xmp, is_mpo, picture_info, ciff = 2, None, None, None, False, None, None
     flir: list[bytes] = []
-    qvci = photoshop = None
+    qvci = photoshop = photoshop_xmp = None
     while pos + 4 <= end:
         if data[pos] != 0xFF:
             return None
@@ -63,6 +70,7 @@ def scan_jpeg(data) -> JpegHeader | None:
             width = int.from_bytes(data[body_start + 3 : body_start + 5], "big")
             if not width or not height:
                 return None
+            xmp = xmp or photoshop_xmp
             header = JpegHeader(width, height, exif, iptc, xmp, is_mpo, picture_info, ciff)
             header.flir, header.qvci, header.photoshop = flir, qvci, photoshop
             return header
@@ -84,27 +92,55 @@ def scan_jpeg(data) -> JpegHeader | None:
             picture_info = bytes(data[body_start:body_end])
         elif code == 0xED and iptc is None:
             photoshop = bytes(data[body_start:body_end])
-            iptc = parse_photoshop_iptc(photoshop)
+            resources = app13_resources(photoshop)
+            block = resources.get(IPTC_RESOURCE)
+            iptc = parse_iptc_records(block) if block is not None else None
+            photoshop_xmp = photoshop_xmp or resources.get(XMP_RESOURCE)
         pos = body_end
     return None
 
 
 def parse_photoshop_iptc(segment: bytes) -> dict | None:
     """IPTC-NAA records from an APP13 "Photoshop 3.0" image resource block."""
-    prefix = b"Photoshop 3.0\0"
-    if not segment.startswith(prefix):
-        return None
-    pos = len(prefix)
-    while pos + 12 <= len(segment) and segment[pos : pos + 4] == b"8BIM":
-        resource = int.from_bytes(segment[pos + 4 : pos + 6], "big")
-        name_len = segment[pos + 6]
-        pos += 7 + name_len + ((name_len + 1) % 2)  # Pascal name, padded to even
-        size = int.from_bytes(segment[pos : pos + 4], "big")
+    block = app13_resources(segment).get(IPTC_RESOURCE)
+    return parse_iptc_records(block) if block is not None else None
+
+
+def app13_resources(segment: bytes) -> dict[int, bytes]:
+    """The image resources of an APP13 "Photoshop 3.0" segment ({} if it is another)."""
+    if not segment.startswith(PHOTOSHOP_PREFIX):
+        return {}
+    return photoshop_resources(segment, len(PHOTOSHOP_PREFIX), len(segment), [])
+
+
+def photoshop_resources(
+    data, start: int, end: int, problems: list[str], wanted=READ_RESOURCES
+) -> dict[int, bytes]:
+    """The resources {id: data} of a block of Photoshop image resources at data[start:end]
+    (JPEG APP13, a PSD's resources section, TIFF tag 34377); the first of each `wanted` id
+    counts, and others (thumbnails, print settings, paths) are skipped uncopied.
+    Each is: a signature, a 2-byte id, a Pascal name padded to an even length, a 4-byte
+    size and the data, padded to even. A size running past the block ends the walk."""
+    end = min(end, len(data))
+    found: dict[int, bytes] = {}
+    pos = start
+    for _ in range(MAX_RESOURCES):
+        if pos + 12 > end or bytes(data[pos : pos + 4]) not in RESOURCE_SIGNATURES:
+            break
+        resource = int.from_bytes(data[pos + 4 : pos + 6], "big")
+        name_length = data[pos + 6]
+        pos += 7 + name_length + ((name_length + 1) % 2)
+        if pos + 4 > end:
+            break
+        size = int.from_bytes(data[pos : pos + 4], "big")
         pos += 4
-        if resource == 0x0404:
-            return parse_iptc_records(segment[pos : pos + size])
+        if size > end - pos:
+            problems.append(f"image resource 0x{resource:04X} runs past its block")
+            break
+        if resource in wanted and resource not in found:
+            found[resource] = bytes(data[pos : pos + size])
         pos += size + (size % 2)
-    return None
+    return found
 
 
 def parse_iptc_records(data: bytes) -> dict:

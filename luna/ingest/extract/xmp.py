@@ -115,6 +115,10 @@ class XmpInfo:
     # (naive local wall-clock time, minutes east of UTC or None) as in luna.ingest.extract.dates
     date_original: DateValue | None = None  # exif:DateTimeOriginal, else photoshop:DateCreated
     create_date: DateValue | None = None  # xmp:CreateDate, else exif:DateTimeDigitized
+    # "day", "month" or "year" for a date written without a time ("2019-09-02", "2019-09",
+    # "2019"), which then stands at 00:00 of its first day; None when the time is given.
+    date_original_precision: str | None = None
+    create_date_precision: str | None = None
     latitude: float | None = None
     longitude: float | None = None
     altitude: float | None = None  # metres, negative below sea level
@@ -161,9 +165,12 @@ def apply_xmp(info: XmpInfo, out: Extracted, prefix: str) -> None:
     ranking in facts.DATE_SOURCES decides whether they beat what the file itself said.
     """
     if info.date_original is not None:
-        out.offer_date(*info.date_original, f"{prefix}:DateTimeOriginal")
+        when, offset = info.date_original
+        source = f"{prefix}:DateTimeOriginal"
+        out.offer_date(when, offset, source, info.date_original_precision)
     if info.create_date is not None:
-        out.offer_date(*info.create_date, f"{prefix}:CreateDate")
+        when, offset = info.create_date
+        out.offer_date(when, offset, f"{prefix}:CreateDate", info.create_date_precision)
     if out.location_source is None and info.latitude is not None and info.longitude is not None:
         out.offer_location(info.latitude, info.longitude, info.altitude, f"{prefix}:GPS")
     if out.gps_utc is None:
@@ -501,11 +508,14 @@ def _unique(values) -> list:
 
 def _read_info(props: _Properties) -> XmpInfo:
     latitude, longitude, altitude = _position(props)
+    original, created = _date_original_text(props), _create_date_text(props)
     return XmpInfo(
         keywords=_unique(props.texts(SUBJECT))[:MAX_KEYWORDS],
         hierarchical=_hierarchies(props),
-        date_original=_date_original(props),
-        create_date=_create_date(props),
+        date_original=parse_xmp_date(original),
+        create_date=parse_xmp_date(created),
+        date_original_precision=xmp_date_precision(original),
+        create_date_precision=xmp_date_precision(created),
         latitude=latitude,
         longitude=longitude,
         altitude=altitude,
@@ -675,24 +685,32 @@ def _zone_minutes(zone: str) -> int | None:
     return parse_offset(f"{zone[0]}{hours.zfill(2)}:{minutes or '00'}")
 
 
-def _date_original(props: _Properties) -> DateValue | None:
+def xmp_date_precision(text: str | None) -> str | None:
+    """ "day", "month" or "year" for an XMP date without a time of day, else None."""
+    m = _XMP_DATE.match(text or "")
+    if m is None or m.group(4) is not None:
+        return None
+    return "day" if m.group(3) else "month" if m.group(2) else "year"
+
+
+def _date_original_text(props: _Properties) -> str | None:
     """exif:DateTimeOriginal, else photoshop:DateCreated. Photo Mechanic writes only the day
     to DateCreated and the time to its own TimeCreated; the two are joined, as ExifTool does."""
-    parsed = parse_xmp_date(props.text(DATE_TIME_ORIGINAL))
-    if parsed is not None:
-        return parsed
+    original = props.text(DATE_TIME_ORIGINAL)
+    if parse_xmp_date(original) is not None:
+        return original
     created = props.text(DATE_CREATED)
     time = _IPTC_TIME.match(props.text(PHOTO_MECHANIC_TIME) or "")
     if created and time and _DATE_ONLY.match(created):
         hour, minute, second, zone = time.groups()
         created = f"{created.strip()}T{hour}:{minute}:{second}{zone or ''}"
-    return parse_xmp_date(created)
+    return created
 
 
-def _create_date(props: _Properties) -> DateValue | None:
+def _create_date_text(props: _Properties) -> str | None:
     """xmp:CreateDate, else exif:DateTimeDigitized."""
-    parsed = parse_xmp_date(props.text(CREATE_DATE))
-    return parsed if parsed is not None else parse_xmp_date(props.text(DATE_TIME_DIGITIZED))
+    created = props.text(CREATE_DATE)
+    return created if parse_xmp_date(created) is not None else props.text(DATE_TIME_DIGITIZED)
 
 
 # -- position ------------------------------------------------------------------------------
