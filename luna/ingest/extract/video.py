@@ -1,6 +1,9 @@
-"""Videos through MediaInfo (pymediainfo): dates, duration, dimensions, camera and position.
+"""Videos through MediaInfo (pymediainfo): dates, duration, dimensions, camera and position,
+completed by luna's own readers where MediaInfo is silent: the metadata boxes of QuickTime
+and MP4 movies (luna.ingest.extract.isobmff: 3GPP positions, XMP, keywords) and AVCHD
+camcorder data in transport streams (luna.ingest.extract.avchd).
 
-MediaInfo parses the container itself; this module only interprets what it reports. Dates
+MediaInfo parses the container itself; this module interprets what it reports. Dates
 need the most care: QuickTime/MP4 creation times, Matroska's DateUTC and ASF's creation date
 are UTC instants that say nothing of the zone the video was shot in, while Apple's
 creationdate, camcorders (AVCHD, DV) and AVI files store the local wall clock, sometimes with
