@@ -150,6 +150,7 @@ def _read_content(path: str, st: os.stat_result, content) -> FileFacts | Skipped
     if kind != SIDECAR:
         _apply_sidecars(path, found)
     _fall_back_dates(path, st, found)
+    found.end_from_duration()  # from the start that won, whoever gave it
     metadata = dict(found.metadata)
     if found.date_precision:
         metadata["date_precision"] = found.date_precision

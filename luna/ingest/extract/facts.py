@@ -109,6 +109,19 @@ class Extracted:
         """A GPS block that holds no position: metadata["gps_note"] says why."""
         self.metadata.setdefault("gps_note", why)
 
+    def end_from_duration(self) -> None:
+        """A video or sound ends its duration after its start, whichever source gave the
+        start (the container, a sidecar, the file name or the file's time)."""
+        seconds = self.metadata.get("duration_s")
+        if self.start is None or not isinstance(seconds, (int, float)) or seconds <= 0:
+            return
+        try:
+            self.end = self.start + dt.timedelta(seconds=seconds)
+        except OverflowError:
+            message = f"duration of {seconds:g} s ends after the year 9999"
+            if message not in self.errors:
+                self.errors.append(message)
+
     def add_keyword(self, keyword: str) -> None:
         keyword = keyword.strip()
         if keyword and keyword not in self.keywords:

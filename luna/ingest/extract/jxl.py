@@ -13,7 +13,8 @@ import re
 from luna.ingest.extract import image
 from luna.ingest.extract.dates import parse_exif_datetime
 from luna.ingest.extract.facts import Extracted
-from luna.ingest.extract.raw import Damaged, iter_boxes, read_tiff_exif, set_displayed_size, tiff_at
+from luna.ingest.extract.isobmff import iter_boxes
+from luna.ingest.extract.raw import Damaged, read_tiff_exif, set_displayed_size, tiff_at
 
 CODESTREAM_SIGNATURE = b"\xff\x0a"
 CONTAINER_SIGNATURE = b"\0\0\0\x0cJXL \r\n\x87\n"

@@ -30,13 +30,15 @@ from typing import Any
 from luna.ingest.extract import image
 from luna.ingest.extract.dates import parse_exif_datetime
 from luna.ingest.extract.facts import Extracted
+from luna.ingest.extract.isobmff import box_path as _path
+from luna.ingest.extract.isobmff import child as _child
+from luna.ingest.extract.isobmff import iter_boxes
 from luna.ingest.extract.window import Window
 
 # Hostile files: every walk is bounded by these, whatever the file claims.
 MAX_IFDS = 32  # directories visited in one TIFF structure (the IFD chain and SubIFDs)
 MAX_SUBIFDS = 16  # SubIFD offsets followed from one directory
 MAX_ENTRIES = 1024  # entries read from one directory (real ones have under 200)
-MAX_BOXES = 4096  # boxes listed at one level of an ISO-BMFF file (CR3, JPEG XL)
 MAX_CIFF_DEPTH = 8  # nesting of CRW heaps
 MAX_CIFF_RECORDS = 4096  # records read from a whole CRW file
 MAX_SECTIONS = 256  # X3F directory entries, MRW blocks
@@ -500,47 +502,6 @@ def parse_phase_one(note: bytes) -> dict:
 
 
 # -- CR3: ISO base media file with TIFF structures in boxes -----------------------------------
-
-
-def iter_boxes(data, start: int, end: int):
-    """(type, payload start, end) of the ISO-BMFF boxes in data[start:end]. A box that runs
-    past the end is cut there and ends the listing; at most MAX_BOXES. Readers descend only
-    along fixed paths (moov/trak/mdia/...), so nesting needs no limit of its own."""
-    pos = start
-    for _ in range(MAX_BOXES):
-        fields = _unpack(">I4s", data, pos, end)
-        if fields is None:
-            return
-        size, kind = fields
-        header = 8
-        if size == 1:
-            large = _unpack(">Q", data, pos + 8, end)
-            if large is None:
-                return
-            size, header = large[0], 16
-        elif size == 0:
-            size = end - pos
-        if size < header:
-            return
-        yield kind, pos + header, min(pos + size, end)
-        if pos + size >= end:
-            return
-        pos += size
-
-
-def _child(data, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
-    for found, payload, box_end in iter_boxes(data, start, end):
-        if found == kind:
-            return payload, box_end
-    return None
-
-
-def _path(data, start: int, end: int, *kinds: bytes) -> tuple[int, int] | None:
-    """The payload of the box reached through `kinds` (moov, trak, ...), first of each."""
-    span: tuple[int, int] | None = (start, end)
-    for kind in kinds:
-        span = _child(data, *span, kind) if span else None
-    return span
 
 
 def _extract_cr3(data, mime: str, out: Extracted) -> None:

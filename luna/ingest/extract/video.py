@@ -1,6 +1,9 @@
-"""Videos through MediaInfo (pymediainfo): dates, duration, dimensions, camera and position.
+"""Videos through MediaInfo (pymediainfo): dates, duration, dimensions, camera and position,
+completed by luna's own readers where MediaInfo is silent: the metadata boxes of QuickTime
+and MP4 movies (luna.ingest.extract.isobmff: 3GPP positions, XMP, keywords) and AVCHD
+camcorder data in transport streams (luna.ingest.extract.avchd).
 
-MediaInfo parses the container itself; this module only interprets what it reports. Dates
+MediaInfo parses the container itself; this module interprets what it reports. Dates
 need the most care: QuickTime/MP4 creation times, Matroska's DateUTC and ASF's creation date
 are UTC instants that say nothing of the zone the video was shot in, while Apple's
 creationdate, camcorders (AVCHD, DV) and AVI files store the local wall clock, sometimes with
@@ -11,12 +14,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import mmap
 import re
 from itertools import pairwise
 
+from luna.ingest.extract.avchd import is_transport_stream, read_camcorder_data
 from luna.ingest.extract.dates import local_from_timestamp, parse_exif_datetime
 from luna.ingest.extract.facts import Extracted
 from luna.ingest.extract.image import safely
+from luna.ingest.extract.isobmff import MovieTags, read_movie_tags
+from luna.ingest.extract.xmp import apply_xmp, parse_xmp
 
 # MediaInfo's ParseSpeed runs from 0 (fewest bytes read) to 1 (whole file); its default, 0.5,
 # also samples frames for GOP and caption details luna never uses. At 0 it still reads every
@@ -48,16 +55,25 @@ LOCATION_FIELDS = ("comapplequicktimelocationiso6709", "xyz", "recorded_location
 # ("recorded"); AVI IDIT ("mastered").
 RECORDED_FIELDS = ("recorded_date", "mastered_date")
 
+# The first box of a QuickTime or ISO media file (old QuickTime files may start with any).
+MOVIE_TOP_BOXES = {b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot", b"uuid"}
+LOCI_SOURCE = "3gpp:LocationInformation"
+
 # "+48.8584-002.2945+035.000/": latitude, longitude, optional altitude, each signed.
 _ISO6709 = re.compile(r"^\s*([+-][\d.]+)([+-][\d.]+)([+-][\d.]+)?")
 
 
 def extract_video(path: str, out: Extracted) -> None:
     """Fill `out` from a video container (MP4, MOV, M4V, 3GP, AVI, MKV, MTS/M2TS, WMV, DV)
-    using pymediainfo."""
+    using pymediainfo, then from what luna reads itself where MediaInfo is silent."""
     info = _parse_with_mediainfo(path, out)
-    if info is None:
-        return
+    if info is not None:
+        _read_report(info, out)
+    safely(out, "container", lambda: _read_container_itself(path, out))
+    out.end_from_duration()
+
+
+def _read_report(info, out: Extracted) -> None:
     general = info.general_tracks[0] if info.general_tracks else None
     if general is None or not _text(general.format):
         out.errors.append("not a video MediaInfo can read (damaged, or an unknown container)")
@@ -200,8 +216,19 @@ def _read_location(general, out: Extracted) -> None:
     for field in LOCATION_FIELDS:
         position = parse_iso6709(getattr(general, field))
         if position:
-            out.offer_location(*position, "quicktime:GPS")
+            _offer_position(*position, "quicktime:GPS", out)
             return
+
+
+def _offer_position(lat: float, lon: float, alt: float | None, source: str, out: Extracted):
+    """Take a position unless it is 0, 0: what a device writes when it has no fix, never
+    a video shot in the Gulf of Guinea."""
+    if lat == 0 and lon == 0:
+        note = f"{source}: position 0, 0 ignored (no GPS fix)"
+        if note not in out.errors:
+            out.errors.append(note)
+        return
+    out.offer_location(lat, lon, alt, source)
 
 
 def parse_iso6709(value) -> tuple[float, float, float | None] | None:
@@ -237,19 +264,59 @@ def _iso6709_angle(part: str, degree_digits: int) -> float | None:
 
 
 def _read_duration(general, video, out: Extracted) -> None:
-    """Duration, and the end time from the start that won (every date is offered by now)."""
     ms = _number(general.duration)
     if not ms or ms <= 0:
         ms = _number(video.duration) if video is not None else None
-    if not ms or ms <= 0:
+    if ms and ms > 0:
+        out.metadata["duration_s"] = round(ms / 1000, 6)
+
+
+# -- what luna reads itself: metadata boxes, camcorder data ---------------------------------
+
+
+def _read_container_itself(path: str, out: Extracted) -> None:
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        if is_transport_stream(data):
+            if out.date_source is None or "make" not in out.metadata:
+                _read_camcorder_data(data, out)
+        elif bytes(data[4:8]) in MOVIE_TOP_BOXES:
+            _read_movie_tags(read_movie_tags(data), out)
+
+
+def _read_movie_tags(tags: MovieTags, out: Extracted) -> None:
+    """What the movie header holds beyond MediaInfo's report: positions (if MediaInfo gave
+    none), keywords, and embedded XMP (ranked as a photo's embedded XMP)."""
+    for text in tags.iso6709:
+        position = parse_iso6709(text)
+        if position:
+            _offer_position(*position, "quicktime:GPS", out)
+    for lat, lon, alt in tags.loci:
+        if abs(lat) <= 90 and abs(lon) <= 180:  # ExifTool writes 999 for "unknown"
+            _offer_position(round(lat, 8), round(lon, 8), round(alt, 3), LOCI_SOURCE, out)
+    for keyword in tags.keywords:
+        out.add_keyword(keyword)
+    for packet in tags.xmp:
+        info = parse_xmp(packet, out.errors)
+        if info is not None:
+            if info.latitude == 0 and info.longitude == 0:
+                info.latitude = info.longitude = None
+                out.errors.append("xmp:GPS: position 0, 0 ignored (no GPS fix)")
+            apply_xmp(info, out, "xmp")
+
+
+def _read_camcorder_data(data, out: Extracted) -> None:
+    camcorder = read_camcorder_data(data)
+    if camcorder is None:
         return
-    seconds = round(ms / 1000, 6)
-    out.metadata["duration_s"] = seconds
-    if out.start is not None:
-        try:
-            out.end = out.start + dt.timedelta(seconds=seconds)
-        except OverflowError:
-            out.errors.append(f"duration of {seconds:g} s ends after the year 9999")
+    if camcorder.recorded is not None:
+        out.offer_date(*camcorder.recorded, "video:RecordedDate")
+    for key in ("make", "model"):
+        value = getattr(camcorder, key)
+        if value and key not in out.metadata:
+            out.metadata[key] = value
+    if camcorder.latitude is not None and camcorder.longitude is not None:
+        position = camcorder.latitude, camcorder.longitude, camcorder.altitude
+        _offer_position(*position, "avchd:GPS", out)
 
 
 def _text(value) -> str | None:
