@@ -256,7 +256,9 @@ def test_fields_on_a_terminal_is_a_table_under_the_names(shots, monkeypatch):
     buffer = io.StringIO()
     monkeypatch.setattr(sys, "stdout", buffer)
     monkeypatch.setattr(buffer, "isatty", lambda: True, raising=False)
-    write_fields("name,iso", [{"name": "a.jpg", "iso": 100}, {"name": "long name.jpg", "iso": None}])
+    write_fields(
+        "name,iso", [{"name": "a.jpg", "iso": 100}, {"name": "long name.jpg", "iso": None}]
+    )
     import re
 
     text = re.sub(r"\x1b\[[0-9;]*m", "", buffer.getvalue())  # bold names

@@ -45,10 +45,19 @@ def odd_library(tmp_path_factory, _server_for_libraries):
             "height": 80 if i % 3 else None,
             "owner": "alice",
             "tags": ["x", 'q"t', "ünï"][: i % 4],
-            "metadata": {"make": "Canon", "model": f"EOS {i}D", "iso": 100 * (i + 1),
-                         "exposure_time": 1 / (i + 1), "f_number": 1.4 * (i + 1),
-                         "focal_length": 10.0 * i, "lens": f"ünï\t{i}",
-                         "title": 'quo"te' if i % 2 else None, "rating": i % 6} if i % 3 else {},
+            "metadata": {
+                "make": "Canon",
+                "model": f"EOS {i}D",
+                "iso": 100 * (i + 1),
+                "exposure_time": 1 / (i + 1),
+                "f_number": 1.4 * (i + 1),
+                "focal_length": 10.0 * i,
+                "lens": f"ünï\t{i}",
+                "title": 'quo"te' if i % 2 else None,
+                "rating": i % 6,
+            }
+            if i % 3
+            else {},
             "processor_metadata": {"date_source": ["exif:DateTimeOriginal", "filename"][i % 2]},
         }
         for i, name in enumerate(names)
@@ -57,7 +66,8 @@ def odd_library(tmp_path_factory, _server_for_libraries):
                  "content_sha": "f" * 64, "mime_type": "video/mp4", "utc_offset": 60,
                  "start": dt.datetime(2021, 5, 1, 10), "end": dt.datetime(2021, 5, 1, 10, 5),
                  "owner": "alice", "tags": [], "processor_metadata": {},
-                 "metadata": {"duration_s": 300.5, "frame_rate": 25, "video_codec": "HEVC"}})  # fmt: skip
+                 "metadata": {"duration_s": 300.5, "frame_rate": 25, "video_codec": "AVC"}},
+                )  # fmt: skip
     server = _server_for_libraries  # a file, or a library on the test server
     library = folder / "library.db" if server is None else library_location(server.new_library())
     with Library.open(library) as lib:
