@@ -400,9 +400,9 @@ def date_source(text: str, option: str = "--date-source") -> str:
     cleaned = nonempty(text, option).strip().lower()
     family, colon, name = cleaned.partition(":")
     known = family in DATE_SOURCE_FAMILIES or (not colon and cleaned in DATE_SOURCE_WORDS)
-    if not known or (colon and not re.fullmatch(r"[a-z0-9_]+", name)):
+    if not known or (name and not re.fullmatch(r"[a-z0-9_]+", name)):
         raise _not_a(option, text, "a date source", DATE_SOURCE_FORMS)
-    return cleaned
+    return cleaned if name else family  # "exif:" is the family
 
 
 def words(text: str, option: str = "--text") -> list[str]:

@@ -342,3 +342,44 @@ def test_ranges_are_read_in_every_form():
     assert values.duration_range("30s-2m") == (30, 120)
     assert values.duration_range("1.5h") == (5400, 5400)
     assert values.iso_range("100\u2013200") == (100, 200)  # an en dash, as pasted
+
+
+# -- from a real file ----------------------------------------------------------------------
+
+
+def test_an_imported_photos_exif_reads_aloud_and_is_found(tmp_path, library_path):
+    """The keys the photo readers store are those the fields and filters read: a JPEG with
+    its exposure in EXIF, imported, then shown and found."""
+    import piexif
+    from PIL import Image
+
+    exif = {
+        piexif.ExifIFD.DateTimeOriginal: b"2019:06:01 12:00:00",
+        piexif.ExifIFD.ExposureTime: (1, 15),
+        piexif.ExifIFD.FNumber: (28, 10),
+        piexif.ExifIFD.FocalLength: (35, 1),
+        piexif.ExifIFD.FocalLengthIn35mmFilm: 52,
+        piexif.ExifIFD.ISOSpeedRatings: 400,
+        piexif.ExifIFD.Flash: 1,
+        piexif.ExifIFD.LensModel: b"XF35mmF2 R WR",
+    }
+    zeroth = {piexif.ImageIFD.Make: b"FUJIFILM", piexif.ImageIFD.Model: b"X-T3"}
+    photo = tmp_path / "photos" / "fuji.jpg"
+    photo.parent.mkdir()
+    Image.new("RGB", (32, 24)).save(photo, exif=piexif.dump({"0th": zeroth, "Exif": exif}))
+    assert run_cli("import", photo.parent)[0] == 0
+
+    code, out, err = run_cli("show", photo)
+    assert code == 0, err
+    for line in ("camera\tFUJIFILM X-T3", "lens\tXF35mmF2 R WR", "exposure\t1/15 s",
+                 "aperture\tf/2.8", "focal length\t35 mm (52 mm equiv.)", "ISO\tISO 400",
+                 "flash\tfired"):  # fmt: skip
+        assert line in out.splitlines(), line
+    assert found("--iso", "400", "--focal", "50-55", "--aperture", "2.8", "--lens", "xf35") == {
+        "fuji.jpg"
+    }
+    assert found("--focal", "35") == set()  # the 35 mm equivalent is what --focal compares
+    assert found("--date-source", "exif") == {"fuji.jpg"} == found("--date-source", "exif:")
+    fuji = record("fuji.jpg")
+    assert (fuji["iso"], fuji["f_number"], fuji["focal_length_35mm"]) == (400, 2.8, 52)
+    assert fuji["exposure_time"] == pytest.approx(1 / 15)
