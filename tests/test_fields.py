@@ -234,6 +234,25 @@ def test_format_speaks_as_photographers_do(shots):
     assert lines["odd.jpg"] == "odd.jpg||||7|ISO ||||||xmp:CreateDate||||"
 
 
+def test_a_template_without_camera_fields_does_not_read_them(shots, monkeypatch):
+    """A template of paths and dates, as shell loops use, skips the camera fields' cost;
+    one that names any gets them all."""
+    from luna.search import query
+
+    def refuse(hit):
+        raise AssertionError("read the camera fields")
+
+    original = query.shot_fields
+    monkeypatch.setattr(query, "shot_fields", refuse)
+    code, out, err = run_cli("find", "--name", "canon.jpg", "--format", "{path}|{start:%Y}|{date}")
+    assert (code, out) == (0, "/shots/canon.jpg|2020|2020-01-01 12:00:00\n"), err
+    assert run_cli("find", "--fields", "path,size,sha,distance,tags", "--name", "canon.jpg")[0] == 0
+    monkeypatch.setattr(query, "shot_fields", original)
+    assert run_cli("find", "--name", "canon.jpg", "--format", "{path}|{iso}")[1] == (
+        "/shots/canon.jpg|100\n"
+    )
+
+
 def test_fields_prints_the_chosen_columns(shots):
     """Tab-separated for a program (no header, as ExifTool's -T), the --format names."""
     code, out, err = run_cli(

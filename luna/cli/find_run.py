@@ -158,9 +158,10 @@ def _no_cycle_collection():
 def _print_found(found, mode: str, output: Output) -> None:
     if mode == "template":
         template = output.template or ""
-        write_template(template, _template_fields(found))
+        write_template(template, _template_fields(found, _template_names(template)))
     elif mode == "fields":
-        write_fields(output.fields or "", list(_template_fields(found)))
+        names = field_names(output.fields or "")
+        write_fields(output.fields or "", list(_template_fields(found, set(names))))
     elif mode == "geojson":
         print_json(_feature_collection(found.records()))
     elif mode == "json":
@@ -322,17 +323,20 @@ def _numbers(values) -> list[str]:
 _JSON_SCALARS = frozenset({int, float, bool, type(None)})
 
 
-def _template_fields(found):
+def _template_fields(found, used: set[str] | None = None):
     """The fields of --format and --fields: a hit's record, its camera facts in words
     (luna.readable.template_fields), dates that take a format spec ({start:%Y-%m-%d}), the
-    table's `date`, and the short names --format had first."""
+    table's `date`, and the short names --format had first. The camera and video fields are
+    left out when the names `used` are all others: a template of paths and dates, in a
+    shell loop, does not pay for them."""
     from luna.search.query import as_datetime
 
-    records = found.records()
+    shot = used is None or not used <= _PLAIN_FIELDS
+    records = found.records(shot=shot)
     for h, record in zip(found.hits, records, strict=True):
         yield {
             **record,
-            **template_fields(record),
+            **(template_fields(record) if shot else {}),
             "date": _table_date(record),
             "start": as_datetime(h.start),
             "end": as_datetime(h.end),
@@ -341,3 +345,24 @@ def _template_fields(found):
             "sha": h.content_sha,
             "distance": h.distance_m,
         }
+
+
+# The fields of --format that are not a camera's or a video's.
+_PLAIN_FIELDS = frozenset({*CSV_COLUMNS[: CSV_COLUMNS.index("camera")], "date", "mime", "size",
+    "sha", "distance"})  # fmt: skip
+
+
+def _template_names(template: str) -> set[str] | None:
+    """The fields a --format template names ({start:%Y} and {start.year} name start); None
+    when it cannot be read, for the template's own error to say why."""
+    import string
+
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError:
+        return None
+    names = set()
+    for _, field, _, _ in parsed:
+        if field is not None:
+            names.add(field.split(".", 1)[0].split("[", 1)[0])
+    return names

@@ -198,12 +198,13 @@ class Found(Plain, Result):
         self.hits = hits
         self.tags = tags
 
-    def records(self) -> list[dict]:
-        """The hits as --json, --jsonl and --csv give them."""
+    def records(self, *, shot: bool = True) -> list[dict]:
+        """The hits as --json, --jsonl and --csv give them; without their camera and video
+        fields (shot_fields) when told `shot=False`, for a template that uses none."""
         tags = self.tags
         if tags is None:
-            return [hit_record(h, None) for h in self.hits]
-        return [hit_record(h, tags.get(h.id, [])) for h in self.hits]
+            return [hit_record(h, None, shot=shot) for h in self.hits]
+        return [hit_record(h, tags.get(h.id, []), shot=shot) for h in self.hits]
 
     def data(self) -> dict:
         return {"count": len(self.hits), "files": self.records()}
@@ -215,9 +216,10 @@ class Found(Plain, Result):
         return len(self.hits)
 
 
-def hit_record(h: Hit, tags: list[str] | None) -> dict:
-    """One hit as --json, --jsonl and --csv give it."""
-    return {
+def hit_record(h: Hit, tags: list[str] | None, *, shot: bool = True) -> dict:
+    """One hit as --json, --jsonl and --csv give it (with shot=False, without its camera
+    and video fields)."""
+    record = {
         "id": uuid_text(h.id),
         "path": h.path,
         "filename": h.filename,
@@ -235,8 +237,10 @@ def hit_record(h: Hit, tags: list[str] | None) -> dict:
         "tags": tags,
         "missing": h.missing_since is not None,
         "distance_m": round(h.distance_m, 1) if h.distance_m is not None else None,
-        **shot_fields(h),
     }
+    if shot:
+        record.update(shot_fields(h))
+    return record
 
 
 def shot_fields(h: Hit) -> dict:
