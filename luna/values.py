@@ -285,3 +285,126 @@ def distance(text: str, option: str = "--radius") -> float:
     if not math.isfinite(metres):
         raise BadValue(f"{option}: distance {cleaned!r} is too large; {DISTANCE_FORMS}")
     return metres
+
+
+# -- ranges -----------------------------------------------------------------------------
+
+
+class Range(NamedTuple):
+    """From `low` to `high`, both included; None on a side that is open."""
+
+    low: float | None
+    high: float | None
+
+
+def value_range(
+    text: str, option: str, parse, what: str, example: str, *, low: float = 0.0
+) -> Range:
+    """A range as typed after --iso, --focal, --aperture, --rating and --duration: one
+    value (400: that value), two joined by a hyphen (100-800), or one side only (400-: at
+    least 400; -800: at most 800). `parse(text)` reads one value (None if it cannot) and
+    nothing below `low` is one; the low end must not be above the high one."""
+    cleaned = nonempty(text, option).strip().replace("\u2212", "-").replace("\u2013", "-")
+    forms = f"{example}, or one side only ({example.split('-')[0]}- or -{example.split('-')[1]})"
+    first, hyphen, second = cleaned.partition("-")
+    sides = [first.strip(), second.strip()] if hyphen else [first.strip(), first.strip()]
+    if not any(sides) or (hyphen and "-" in second):
+        raise _not_a(option, text, what, forms)
+    bounds = []
+    for side in sides:
+        value = parse(side) if side else None
+        if side and (value is None or not math.isfinite(value) or value < low):
+            raise _not_a(option, text, what, forms)
+        bounds.append(value)
+    if bounds[0] is not None and bounds[1] is not None and bounds[0] > bounds[1]:
+        raise BadValue(f"{option}: {text!r} goes from high to low (use {example})")
+    return Range(bounds[0], bounds[1])
+
+
+def _plain_number(text: str, unit: str = "") -> float | None:
+    """A decimal number, with `unit` after it if one is given (35mm, 35 mm, 35)."""
+    text = text.strip().lower()
+    if unit and text.endswith(unit):
+        text = text[: -len(unit)].strip()
+    if not re.fullmatch(r"\d+(?:\.\d+)?|\.\d+", text):
+        return None
+    return float(text)
+
+
+def iso_range(text: str, option: str = "--iso") -> Range:
+    """ISO speeds: 400, 100-800, 1600-, -200."""
+    return value_range(text, option, _plain_number, "an ISO range", "100-800")
+
+
+def focal_range(text: str, option: str = "--focal") -> Range:
+    """Focal lengths in mm: 24-70, 50, 200-, -35 (mm after a number is allowed)."""
+    return value_range(
+        text, option, lambda side: _plain_number(side, "mm"), "a focal length range", "24-70"
+    )
+
+
+def aperture_range(text: str, option: str = "--aperture") -> Range:
+    """f-numbers: 1.4-2.8, 8, -2 (f/ before a number is allowed)."""
+    return value_range(
+        text,
+        option,
+        lambda side: _plain_number(side.lower().removeprefix("f/")),
+        "an aperture range",
+        "1.4-2.8",
+    )
+
+
+def rating_range(text: str, option: str = "--rating") -> Range:
+    """Stars: 5, 3-5, 4- (at least 4), -1 (up to 1); 0 to 5."""
+    found = value_range(text, option, _plain_number, "a rating", "3-5")
+    if any(bound is not None and bound > 5 for bound in found):
+        raise _out_of_range(option, text, "0 to 5 stars")
+    return found
+
+
+def duration_range(text: str, option: str = "--duration") -> Range:
+    """Lengths in seconds, written as durations are (luna.values.duration): 30s-2m, 1h-,
+    -90s, 10m."""
+
+    def seconds(side: str) -> float | None:
+        try:
+            return duration(side, option).total_seconds()
+        except BadValue:
+            return None
+
+    return value_range(text, option, seconds, "a duration range", "30s-2m")
+
+
+# -- where a date came from -------------------------------------------------------------
+
+# The families of luna.ingest.extract.facts.DATE_SOURCES ("exif" for exif:DateTimeOriginal,
+# exif:CreateDate...), as --date-source names them (tests/test_fields.py checks that every
+# source has one), and the words that stand for several.
+DATE_SOURCE_FAMILIES = ("exif", "quicktime", "video", "raw", "flir", "reconyx", "casio",
+    "xmp", "iptc", "jpeg", "png", "sidecar", "gps", "filename", "file")  # fmt: skip
+DATE_SOURCE_WORDS = {
+    "guessed": ("filename", "file:mtime"),  # no file said when it was taken
+    "mtime": ("file:mtime",),
+    "none": (),  # no date at all
+}
+DATE_SOURCE_FORMS = (
+    "exif, quicktime, video, raw, xmp, iptc, jpeg, png, sidecar, filename, mtime, guessed, "
+    "none, or a full source such as exif:DateTimeOriginal"
+)
+
+
+def date_source(text: str, option: str = "--date-source") -> str:
+    """Where a date came from, as --date-source takes it: a family (exif), a word that
+    stands for several (guessed, mtime, none) or one full source (exif:CreateDate); in
+    lower case, as it is compared."""
+    cleaned = nonempty(text, option).strip().lower()
+    family, colon, name = cleaned.partition(":")
+    known = family in DATE_SOURCE_FAMILIES or (not colon and cleaned in DATE_SOURCE_WORDS)
+    if not known or (name and not re.fullmatch(r"[a-z0-9_]+", name)):
+        raise _not_a(option, text, "a date source", DATE_SOURCE_FORMS)
+    return cleaned if name else family  # "exif:" is the family
+
+
+def words(text: str, option: str = "--text") -> list[str]:
+    """The words of --text, in lower case: each must be found (any case)."""
+    return nonempty(text, option).lower().split()

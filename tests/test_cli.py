@@ -158,8 +158,7 @@ def test_show_panel_lists_every_field(imported, cli):
         "tags",
         "albums",
         "events",
-        "make",
-        "model",
+        "camera",  # make and model in one (luna.readable)
         "read by",
     ):
         assert label in out

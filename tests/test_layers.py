@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "luna"
 LAYERS = [
     ("base", ["luna.errors", "luna.fsnames", "luna.timefmt", "luna.names", "luna.notices",
               "luna.interrupts", "luna.settings", "luna.config", "luna.locations", "luna.version",
-              "luna.values", "luna.mtimes",
+              "luna.values", "luna.mtimes", "luna.readable",
               "luna.results"]),
     ("files", ["luna.files"]),
     ("store", ["luna.store"]),

@@ -45,14 +45,29 @@ def odd_library(tmp_path_factory, _server_for_libraries):
             "height": 80 if i % 3 else None,
             "owner": "alice",
             "tags": ["x", 'q"t', "ünï"][: i % 4],
-            "processor_metadata": {},
+            "metadata": {
+                "make": "Canon",
+                "model": f"EOS {i}D",
+                "iso": 100 * (i + 1),
+                "exposure_time": 1 / (i + 1),
+                "f_number": 1.4 * (i + 1),
+                "focal_length": 10.0 * i,
+                "lens": f"ünï\t{i}",
+                "title": 'quo"te' if i % 2 else None,
+                "rating": i % 6,
+            }
+            if i % 3
+            else {},
+            "processor_metadata": {"date_source": ["exif:DateTimeOriginal", "filename"][i % 2]},
         }
         for i, name in enumerate(names)
     ]
     rows.append({"path": "/odd/clip.mp4", "kind": "video", "size_bytes": 5, "mtime": 0.0,
                  "content_sha": "f" * 64, "mime_type": "video/mp4", "utc_offset": 60,
                  "start": dt.datetime(2021, 5, 1, 10), "end": dt.datetime(2021, 5, 1, 10, 5),
-                 "owner": "alice", "tags": [], "processor_metadata": {}})  # fmt: skip
+                 "owner": "alice", "tags": [], "processor_metadata": {},
+                 "metadata": {"duration_s": 300.5, "frame_rate": 25, "video_codec": "AVC"}},
+                )  # fmt: skip
     server = _server_for_libraries  # a file, or a library on the test server
     library = folder / "library.db" if server is None else library_location(server.new_library())
     with Library.open(library) as lib:
@@ -96,6 +111,14 @@ SAME_ANSWER = [
     ["find", "--path", "/odd/1", "--min-size", "1k", "--max-size", "1MB", "--paths"],
     ["find", "--sha", "000", "--owner", "alice", "--missing", "--duplicates", "--paths"],
     ["find", "--user", "alice", "--mime", "image/", "--paths"],  # the old, hidden --user
+    ["find", "--lens", "ÜNÏ", "--iso", "200-", "--focal", "-60mm", "--aperture=2-8", "--json"],
+    ["find", "--rating", "1-4", "--date-source", "guessed", "--text", "QUO", "--paths"],
+    ["find", "--duration", "1m-10m", "--date-source=none", "--csv"],
+    ["find", "--fields", "date,camera,lens,iso,exposure,aperture,focal_length,duration,path"],
+    ["find", "--format", "{camera}|{exposure}|{aperture}|{focal_length}|{duration}|{rating}"],
+    ["find", "--iso", "x"],
+    ["find", "--fields", "nope"],
+    ["find", "--fields", "path", "--csv"],
     # mistakes the command reports (the quick reader runs them)
     ["find", "--limit", "x"],
     ["find", "--near", "91,0"],

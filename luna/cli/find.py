@@ -90,6 +90,51 @@ def find_files(
         str | None,
         typer.Option("--camera", metavar="TEXT", help="Make or model contains TEXT (any case)."),
     ] = None,
+    lens: Annotated[
+        str | None,
+        typer.Option("--lens", metavar="TEXT", help="Lens contains TEXT (any case)."),
+    ] = None,
+    iso: Annotated[
+        str | None,
+        typer.Option("--iso", metavar="MIN-MAX", help="ISO speed: 400, 100-800, 1600-, -200."),
+    ] = None,
+    focal: Annotated[
+        str | None,
+        typer.Option(
+            "--focal",
+            metavar="MIN-MAX",
+            help="Focal length in mm, 35 mm equivalent when known: 24-70, 50, 200-.",
+        ),
+    ] = None,
+    aperture: Annotated[
+        str | None,
+        typer.Option("--aperture", metavar="MIN-MAX", help="f-number: 1.4-2.8, 8, -2."),
+    ] = None,
+    rating: Annotated[
+        str | None,
+        typer.Option("--rating", metavar="N|MIN-MAX", help="Stars (0-5): 5, 3-5, 4-."),
+    ] = None,
+    duration: Annotated[
+        str | None,
+        typer.Option("--duration", metavar="MIN-MAX", help="A video's length: 30s-2m, 10m-, -90s."),
+    ] = None,
+    date_source: Annotated[
+        str | None,
+        typer.Option(
+            "--date-source",
+            metavar="SOURCE",
+            help="Date read from SOURCE: exif, quicktime, xmp, filename, mtime, guessed "
+            "(filename or mtime), none...",
+        ),
+    ] = None,
+    text: Annotated[
+        str | None,
+        typer.Option(
+            "--text",
+            metavar="WORDS",
+            help="Every word in the title, description or tags (keywords), any case.",
+        ),
+    ] = None,
     name: Annotated[
         str | None,
         typer.Option("--name", metavar="GLOB", help="File name matches GLOB (IMG_*.HEIC)."),
@@ -158,6 +203,14 @@ def find_files(
         kind=kind,
         mime=mime,
         camera=camera,
+        lens=lens,
+        iso=iso,
+        focal=focal,
+        aperture=aperture,
+        rating=rating,
+        duration=duration,
+        date_source=date_source,
+        text=text,
         name=name,
         path=path,
         min_size=min_size,

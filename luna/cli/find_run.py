@@ -11,13 +11,23 @@ import sys
 
 from luna import values
 from luna.cli.output import Encoded, human_size, print_json, print_paths
-from luna.cli.render import FILE_COLUMNS, Listing, Output, print_document, render, write_template
+from luna.cli.render import (
+    FILE_COLUMNS,
+    Listing,
+    Output,
+    field_names,
+    print_document,
+    render,
+    write_fields,
+    write_template,
+)
 from luna.cli.usage import one_output_mode, read_filters
 from luna.errors import BadValue
 from luna.fsnames import is_utf8
 from luna.locations import Location
 from luna.names import uuid_text
-from luna.search.query import Hit, hit_record, local_time
+from luna.readable import RECORD_KEYS, template_fields
+from luna.search.query import Hit, hit_record, local_time, shot_fields
 
 DEFAULT_RADIUS_M = 1000.0
 
@@ -43,6 +53,14 @@ def run_find(
     mime: str | None,
     camera: str | None,
     name: str | None,
+    lens: str | None,
+    iso: str | None,
+    focal: str | None,
+    aperture: str | None,
+    rating: str | None,
+    duration: str | None,
+    date_source: str | None,
+    text: str | None,
     path: str | None,
     min_size: str | None,
     max_size: str | None,
@@ -73,11 +91,14 @@ def run_find(
         dict(
             after=after, before=before, on=on, near=near, bbox=bbox, tags=tag,
             any_tags=any_tag, not_tags=not_tag, album=album, event=event, kinds=kind,
-            mime=mime, camera=camera, name=name, path=path, min_size=min_size,
+            mime=mime, camera=camera, lens=lens, iso=iso, focal=focal, aperture=aperture,
+            rating=rating, duration=duration, date_source=date_source, text=text,
+            name=name, path=path, min_size=min_size,
             max_size=max_size, sha=sha, limit=limit,
             user=owner if owner is not None else owner_legacy,
         )
     )  # fmt: skip
+    filters["text"] = filters["text"] or []  # --text's words, each to be found
     q = query.Query(
         **filters,
         radius_m=values.distance(radius, "--radius") if radius is not None else DEFAULT_RADIUS_M,
@@ -103,10 +124,19 @@ def run_find(
             # find_paths serves these without building records.
             print_paths(lib.find_paths(q), null=mode == "print0")
         else:
-            # --format reads the tags (a query) only if the template asks for them.
-            with_tags = mode != "template" or "{tags" in (output.template or "")
+            # --format and --fields read the tags (a query) only if they are asked for.
+            with_tags = _tags_asked(mode, output)
             with _no_cycle_collection():
                 _print_found(lib.find(q, with_tags=with_tags), mode, output)
+
+
+def _tags_asked(mode: str, output: Output) -> bool:
+    """Whether the output shows tags: --format and --fields only when they name them."""
+    if mode == "template":
+        return "{tags" in (output.template or "")
+    if mode == "fields":
+        return "tags" in field_names(output.fields or "")
+    return True
 
 
 @contextlib.contextmanager
@@ -128,7 +158,10 @@ def _no_cycle_collection():
 def _print_found(found, mode: str, output: Output) -> None:
     if mode == "template":
         template = output.template or ""
-        write_template(template, _template_fields(found, template))
+        write_template(template, _template_fields(found, _template_names(template)))
+    elif mode == "fields":
+        names = field_names(output.fields or "")
+        write_fields(output.fields or "", list(_template_fields(found, set(names))))
     elif mode == "geojson":
         print_json(_feature_collection(found.records()))
     elif mode == "json":
@@ -141,7 +174,15 @@ def _print_found(found, mode: str, output: Output) -> None:
 # -- output ----------------------------------------------------------------------------------
 
 
-CSV_COLUMNS = [*FILE_COLUMNS, "tags", "missing", "distance_m"]
+CSV_COLUMNS = [
+    *FILE_COLUMNS,
+    "tags",
+    "missing",
+    "distance_m",
+    "camera",
+    *RECORD_KEYS,
+    "date_source",
+]
 
 
 def _listing(records: list[dict]) -> Listing:
@@ -158,11 +199,16 @@ def _table_view(r: dict) -> dict:
     place = f"{r['latitude']:.4f}, {r['longitude']:.4f}" if r["latitude"] is not None else ""
     return {
         **r,
-        "date": (r["start"] or "")[:19].replace("T", " "),
+        "date": _table_date(r),
         "name": r["filename"],
         "size": human_size(r["size_bytes"]),
         "place": place,
     }
+
+
+def _table_date(record: dict) -> str:
+    """The date people read: local wall-clock time, to the second, without its zone."""
+    return (record["start"] or "")[:19].replace("T", " ")
 
 
 def _feature_collection(records: list[dict]) -> dict:
@@ -220,8 +266,9 @@ def files_json(hits: list[Hit], tags: list[list[str] | None]) -> list[str]:
         f'{{"id": {i}, "path": {p}, "filename": {f}, "kind": {k}, "mime_type": {m}, '
         f'"size_bytes": {size}, "start": {start}, "end": {end}, "latitude": {lat}, '
         f'"longitude": {lon}, "altitude": {alt}, "width": {w}, "height": {h}, '
-        f'"content_sha": {sha}, "tags": {names}, "missing": {missing}, "distance_m": {d}}}'
-        for i, p, f, k, m, size, start, end, lat, lon, alt, w, h, sha, names, missing, d in zip(
+        f'"content_sha": {sha}, "tags": {names}, "missing": {missing}, "distance_m": {d}, '
+        f"{s}}}"
+        for i, p, f, k, m, size, start, end, lat, lon, alt, w, h, sha, names, missing, d, s in zip(
             [_quoted(uuid_text(i)) for i in column["id"]],
             map(_quoted, column["path"]),
             map(_quoted, column["filename"]),
@@ -239,6 +286,7 @@ def files_json(hits: list[Hit], tags: list[list[str] | None]) -> list[str]:
             ["null" if n is None else "[" + ", ".join(map(_quoted, n)) + "]" for n in tags],
             ["false" if t is None else "true" for t in column["missing_since"]],
             _numbers(distances),
+            _shot_texts(hits),
             strict=True,
         )
     ]
@@ -247,6 +295,16 @@ def files_json(hits: list[Hit], tags: list[list[str] | None]) -> list[str]:
 # A str as JSON text with non-ASCII characters kept (json's own, in C); TypeError otherwise.
 _quoted = json.encoder.encode_basestring
 _ENCODE_NUMBERS = json.JSONEncoder().encode
+
+
+def _shot_texts(hits: list[Hit]) -> list[str]:
+    """Each hit's camera and video fields (luna.search.query.shot_fields) as the JSON text
+    of their keys and values, as print_json's encoder writes them."""
+    return [_ENCODE_FIELDS(shot_fields(h))[1:-1] for h in hits]
+
+
+# What print_json's encoder writes for the values of shot_fields (texts, numbers, None).
+_ENCODE_FIELDS = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _texts(values: list[str | None]) -> list[str]:
@@ -265,15 +323,21 @@ def _numbers(values) -> list[str]:
 _JSON_SCALARS = frozenset({int, float, bool, type(None)})
 
 
-def _template_fields(found, template: str):
-    """The fields of --format: a hit's record, with dates that take a format spec
-    ({start:%Y-%m-%d}) and the short names --format had first."""
+def _template_fields(found, used: set[str] | None = None):
+    """The fields of --format and --fields: a hit's record, its camera facts in words
+    (luna.readable.template_fields), dates that take a format spec ({start:%Y-%m-%d}), the
+    table's `date`, and the short names --format had first. The camera and video fields are
+    left out when the names `used` are all others: a template of paths and dates, in a
+    shell loop, does not pay for them."""
     from luna.search.query import as_datetime
 
-    records = found.records()
+    shot = used is None or not used <= _PLAIN_FIELDS
+    records = found.records(shot=shot)
     for h, record in zip(found.hits, records, strict=True):
         yield {
             **record,
+            **(template_fields(record) if shot else {}),
+            "date": _table_date(record),
             "start": as_datetime(h.start),
             "end": as_datetime(h.end),
             "mime": h.mime_type,
@@ -281,3 +345,24 @@ def _template_fields(found, template: str):
             "sha": h.content_sha,
             "distance": h.distance_m,
         }
+
+
+# The fields of --format that are not a camera's or a video's.
+_PLAIN_FIELDS = frozenset({*CSV_COLUMNS[: CSV_COLUMNS.index("camera")], "date", "mime", "size",
+    "sha", "distance"})  # fmt: skip
+
+
+def _template_names(template: str) -> set[str] | None:
+    """The fields a --format template names ({start:%Y} and {start.year} name start); None
+    when it cannot be read, for the template's own error to say why."""
+    import string
+
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError:
+        return None
+    names = set()
+    for _, field, _, _ in parsed:
+        if field is not None:
+            names.add(field.split(".", 1)[0].split("[", 1)[0])
+    return names

@@ -35,11 +35,22 @@ _FORMAT = Annotated[
     ),
 ]
 
+_FIELDS = Annotated[
+    str | None,
+    typer.Option(
+        "--fields",
+        metavar="LIST",
+        help="Only these --format fields, a column each: 'date,camera,path' (a table, "
+        "or tab-separated for a program).",
+        show_default=False,
+    ),
+]
+
 
 def listing_options(*, paths: bool = False):
-    """Add --json, --jsonl, --csv, --format (and with `paths`, --paths and --print0/-0) to
+    """Add --json, --jsonl, --csv, --format, --fields (and with `paths`, --paths and --print0/-0) to
     a command, which receives them as one `output: Output` argument."""
-    options = {"json": _JSON, "jsonl": _JSONL, "csv": _CSV, "template": _FORMAT}
+    options = {"json": _JSON, "jsonl": _JSONL, "csv": _CSV, "template": _FORMAT, "fields": _FIELDS}
     if paths:
         options |= {"paths": _PATHS, "print0": _PRINT0}
     names = {f"output_{name}": name for name in options}
@@ -51,7 +62,7 @@ def listing_options(*, paths: bool = False):
             inspect.Parameter(
                 param,
                 inspect.Parameter.KEYWORD_ONLY,
-                default=None if name == "template" else False,
+                default=None if name in ("template", "fields") else False,
                 annotation=options[name],
             )
             for param, name in names.items()

@@ -35,6 +35,14 @@ OPTIONS = {
     "--event": ("event", VALUE),
     "--mime": ("mime", VALUE),
     "--camera": ("camera", VALUE),
+    "--lens": ("lens", VALUE),
+    "--iso": ("iso", VALUE),
+    "--focal": ("focal", VALUE),
+    "--aperture": ("aperture", VALUE),
+    "--rating": ("rating", VALUE),
+    "--duration": ("duration", VALUE),
+    "--date-source": ("date_source", VALUE),
+    "--text": ("text", VALUE),
     "--name": ("name", VALUE),
     "--path": ("path", VALUE),
     "--min-size": ("min_size", VALUE),
@@ -65,6 +73,7 @@ OUTPUT_OPTIONS = {
     "--print0": ("print0", FLAG),
     "-0": ("print0", FLAG),
     "--format": ("template", VALUE),
+    "--fields": ("fields", VALUE),
 }
 # The value a flag sets (True, but for the "off" side of an on/off pair).
 FLAG_VALUES = {"--no-location": False}

@@ -47,12 +47,13 @@ class Output(NamedTuple):
     template: str | None = None  # --format
     paths: bool = False
     print0: bool = False
+    fields: str | None = None  # --fields
 
     @property
     def mode(self) -> str:
-        """json, jsonl, csv, template, print0 or paths when asked; else `table` on a
-        terminal and `lines` (tab-separated, or paths) for a program."""
-        for name in ("json", "jsonl", "csv", "template", "print0", "paths"):
+        """json, jsonl, csv, template, fields, print0 or paths when asked; else `table` on
+        a terminal and `lines` (tab-separated, or paths) for a program."""
+        for name in ("json", "jsonl", "csv", "template", "fields", "print0", "paths"):
             if getattr(self, name):
                 return name
         return "table" if sys.stdout.isatty() else "lines"
@@ -70,6 +71,7 @@ class Output(NamedTuple):
             "--jsonl": self.jsonl,
             "--csv": self.csv,
             "--format": self.template is not None,
+            "--fields": self.fields is not None,
         }
 
 
@@ -80,7 +82,21 @@ def read_output(**given) -> Output:
     one_output_mode(chosen.given())
     if chosen.template is not None:
         values.nonempty(chosen.template, "--format")
+    if chosen.fields is not None:
+        field_names(chosen.fields)
     return chosen
+
+
+def field_names(text: str) -> list[str]:
+    """The fields --fields names, comma-separated: date,camera,lens,path."""
+    from luna.errors import BadValue
+
+    names = [name.strip() for name in values.nonempty(text, "--fields").split(",")]
+    if not all(names):
+        raise BadValue(
+            f"--fields: {text!r} has an empty field (use names such as date,camera,path)"
+        )
+    return names
 
 
 def envelope(document: dict) -> dict:
@@ -123,6 +139,8 @@ def render(listing: Listing, output: Output) -> None:
         write_csv(listing.columns, [_flat(listing, row) for row in rows])
     elif mode == "template":
         write_template(output.template or "", (_flat(listing, row) for row in rows))
+    elif mode == "fields":
+        write_fields(output.fields or "", [_flat(listing, row) for row in rows])
     elif mode in ("paths", "print0") or (mode == "lines" and listing.piped == "paths"):
         print_paths((row["path"] for row in rows), null=mode == "print0")
     elif mode == "lines":
@@ -202,6 +220,31 @@ def write_template(template: str, rows) -> None:
                 f"{', '.join(sorted(fields))}"
             ) from None
         write(line if line.endswith(("\n", "\0")) else line + "\n")
+
+
+def write_fields(spec: str, rows: list[dict]) -> None:
+    """The fields `spec` names (--fields date,camera,path), a column each, from each row
+    (the fields --format has): aligned under their names on a terminal, tab-separated lines
+    without a header for a program (as ExifTool's -T)."""
+    from luna.errors import BadValue
+
+    names = field_names(spec)
+    known = rows[0].keys() if rows else ()
+    unknown = [name for name in names if rows and name not in known]
+    if unknown:
+        raise BadValue(f"--fields: no field {unknown[0]!r}; fields are {', '.join(sorted(known))}")
+    lines = [[_field_cell(row[name]) for name in names] for row in rows]
+    if sys.stdout.isatty():
+        if lines:
+            print_table(names, lines)
+    else:
+        write_tsv(lines)
+
+
+def _field_cell(value) -> str:
+    if hasattr(value, "isoformat") and not isinstance(value, str):
+        return value.isoformat(" ")  # a date of --format's ({start}) as people read it
+    return cell(value)
 
 
 def _template_value(value):

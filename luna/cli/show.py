@@ -10,6 +10,7 @@ from luna.cli.output import error, handle_errors
 from luna.cli.render import FILE_COLUMNS, LIST_JOINER, Listing, Output, cell, print_record, render
 from luna.errors import ExitStatus
 from luna.fsnames import for_humans
+from luna.readable import readable_lines
 
 # CSV has one line per file, so it takes the fields that are one value each (and lists of
 # names); --json and --jsonl have everything.
@@ -114,8 +115,13 @@ def _rows(rec: dict):
     yield "events", LIST_JOINER.join(e["name"] for e in rec["events"]) or "-"
     for rel in rec["related_files"]:
         yield f"related ({rel['relation']})", rel["path"]
+    # The camera and video facts as photographers say them (1/15 s, f/2.8, 35 mm); the
+    # other keys as they are. --json keeps every one as stored, numbers as numbers.
+    lines, said = readable_lines(rec["metadata"])
+    yield from lines
     for key, value in sorted(rec["metadata"].items()):
-        yield key, cell(value)
+        if key not in said:
+            yield key, cell(value)
     pm = rec["processor_metadata"]
     yield (
         "read by",

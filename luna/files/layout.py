@@ -56,6 +56,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from luna.errors import BadTemplate
+from luna.readable import camera as camera_name  # also `luna find`'s {camera}
 
 DEFAULT_TEMPLATE = "{year}/{month}/{day}/{filename}"
 UNDATED_FOLDER = "undated"
@@ -473,36 +474,6 @@ def split_name(name: str) -> tuple[str, str]:
     if not ext or len(ext) > _EXT_MAX_CHARS or any(char.isspace() for char in ext):
         return name, ""
     return name[:dot], ext
-
-
-def camera_name(make: str | None, model: str | None) -> str | None:
-    """Make and model in one, without saying the maker twice: ("Canon", "Canon EOS 5D") ->
-    "Canon EOS 5D", ("NIKON CORPORATION", "NIKON D750") -> "NIKON D750", ("Apple",
-    "iPhone 8") -> "Apple iPhone 8", ("OLYMPUS IMAGING CORP.", "E-P3") -> "OLYMPUS E-P3".
-    None when neither is known."""
-    make, model = _text(make), _text(model)
-    if not make or not model:
-        return model or make
-    first_word = model.split()[0].casefold()
-    make_words = {word.strip(".,").casefold() for word in make.split()}
-    if first_word in make_words or model.casefold().startswith(make.casefold() + " "):
-        return model
-    return f"{_brand(make)} {model}"
-
-
-# Words that makers put after their name in EXIF Make ("CASIO COMPUTER CO.,LTD"), which say
-# nothing about the camera and make folder names long.
-_COMPANY_WORDS = frozenset({"ab", "ag", "co", "co.,ltd", "company", "computer", "corp",
-    "corporation", "electric", "film", "gmbh", "imaging", "inc", "limited", "ltd", "optical",
-    "photo", "systems"})  # fmt: skip
-
-
-def _brand(make: str) -> str:
-    """The maker's name without its company suffixes: "PENTAX Corporation" -> "PENTAX"."""
-    words = make.split()
-    while len(words) > 1 and words[-1].strip(".,").casefold() in _COMPANY_WORDS:
-        words.pop()
-    return " ".join(words)
 
 
 def tag_text(tags: Iterable[str]) -> str | None:

@@ -9,16 +9,18 @@ then the exact great-circle distance filters (and sorts) them here.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from luna.errors import BadValue
 from luna.names import uuid_text
+from luna.readable import record_fields
 from luna.results import Plain, Result
 from luna.store import search as search_store
 from luna.store.search import Search
 from luna.timefmt import iso_local, with_offset
-from luna.values import When
+from luna.values import Range, When
 
 if TYPE_CHECKING:
     import sqlite3
@@ -48,6 +50,14 @@ class Query(Plain):
     kinds: list[str] = []
     mime: str | None = None
     camera: str | None = None
+    lens: str | None = None
+    iso: Range | None = None  # each range read by luna.values (iso_range, focal_range...)
+    focal: Range | None = None
+    aperture: Range | None = None
+    rating: Range | None = None
+    duration: Range | None = None  # seconds
+    date_source: str | None = None  # luna.values.date_source: exif, guessed, exif:createdate
+    text: list[str] = []  # words, each in the title, the description or a tag
     name: str | None = None
     path: str | None = None
     min_size: int | None = None
@@ -72,7 +82,7 @@ class Query(Plain):
 
 
 Query._fields = tuple(name for name in Query.__annotations__ if not name.startswith("_"))
-_LISTS = ("tags", "any_tags", "not_tags", "kinds")
+_LISTS = ("tags", "any_tags", "not_tags", "kinds", "text")
 
 
 class Hit(NamedTuple):
@@ -96,6 +106,8 @@ class Hit(NamedTuple):
     content_sha: str
     missing_since: str | None
     owner_id: int | None
+    facts: str | None = None  # a JSON array of the metadata's luna.readable.RECORD_KEYS
+    date_source: str | None = None
     distance_m: float | None = None
 
 
@@ -186,12 +198,13 @@ class Found(Plain, Result):
         self.hits = hits
         self.tags = tags
 
-    def records(self) -> list[dict]:
-        """The hits as --json, --jsonl and --csv give them."""
+    def records(self, *, shot: bool = True) -> list[dict]:
+        """The hits as --json, --jsonl and --csv give them; without their camera and video
+        fields (shot_fields) when told `shot=False`, for a template that uses none."""
         tags = self.tags
         if tags is None:
-            return [hit_record(h, None) for h in self.hits]
-        return [hit_record(h, tags.get(h.id, [])) for h in self.hits]
+            return [hit_record(h, None, shot=shot) for h in self.hits]
+        return [hit_record(h, tags.get(h.id, []), shot=shot) for h in self.hits]
 
     def data(self) -> dict:
         return {"count": len(self.hits), "files": self.records()}
@@ -203,9 +216,10 @@ class Found(Plain, Result):
         return len(self.hits)
 
 
-def hit_record(h: Hit, tags: list[str] | None) -> dict:
-    """One hit as --json, --jsonl and --csv give it."""
-    return {
+def hit_record(h: Hit, tags: list[str] | None, *, shot: bool = True) -> dict:
+    """One hit as --json, --jsonl and --csv give it (with shot=False, without its camera
+    and video fields)."""
+    record = {
         "id": uuid_text(h.id),
         "path": h.path,
         "filename": h.filename,
@@ -224,6 +238,24 @@ def hit_record(h: Hit, tags: list[str] | None) -> dict:
         "missing": h.missing_since is not None,
         "distance_m": round(h.distance_m, 1) if h.distance_m is not None else None,
     }
+    if shot:
+        record.update(shot_fields(h))
+    return record
+
+
+def shot_fields(h: Hit) -> dict:
+    """What a record says of how the file was taken and of itself (camera, lens, exposure,
+    title...: luna.readable.record_fields), from the hit's metadata."""
+    facts = h.facts
+    if type(facts) is str:
+        try:
+            facts = _loads(facts)
+        except ValueError:
+            facts = None
+    return record_fields(facts, h.date_source)
+
+
+_loads = json.JSONDecoder().decode
 
 
 def local_time(text: str | None, offset_minutes: int | None) -> str | None:

@@ -34,6 +34,22 @@ def json_field(column: str, key: str) -> str:
     return f"json_extract({column}, '$.{key}')"
 
 
+def json_values(column: str, keys) -> str:
+    """A JSON array of the values at `keys` of the JSON object in `column`, in that order
+    (null where absent): one reading of the document, however many keys."""
+    paths = ", ".join(f"'$.{key}'" for key in keys)
+    return f"json_extract({column}, {paths})"
+
+
+def json_number(column: str, key: str) -> str:
+    """The number at `key` of the JSON object in `column`, as a double; NULL when absent or
+    not a number (a text or a list a damaged file left there is no number to compare)."""
+    return (
+        f"(CASE WHEN json_type({column}, '$.{key}') IN ('integer', 'real') "
+        f"THEN CAST({json_field(column, key)} AS DOUBLE PRECISION) END)"
+    )
+
+
 def year_of(column: str) -> str:
     """The year of a date column (ISO text on both databases), as four digits of text."""
     return f"substr({column}, 1, 4)"

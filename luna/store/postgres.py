@@ -4,8 +4,9 @@ luna.store's statements are written once, in the SQL both databases read, with S
 placeholders and the few spellings luna.store.dialect gives. Here they meet PostgreSQL:
 
 - `translate` turns each statement (once; they are cached) into the driver's form: `%s`
-  placeholders, and SQLite's planner hints (`INDEXED BY`, a unary `+`) and `IS` between two
-  values spelled as PostgreSQL has them.
+  placeholders, and SQLite's planner hints (`INDEXED BY`, a unary `+`), `IS` between two
+  values, the test for a JSON number (`json_type`) and the values at several keys
+  (`json_extract` with more than one path) spelled as PostgreSQL has them.
 - The schema adds the three SQLite functions luna's statements call (`instr`, `glob`,
   `json_extract`), for text and for file names, which are `bytea` here: their exact bytes,
   whatever the encoding (luna.fsnames). Dates stay ISO text, as in SQLite: they are local
@@ -30,6 +31,7 @@ import functools
 import os
 import re
 import sys
+from collections.abc import Callable
 
 from luna.errors import LibraryError, NewerSchema
 from luna.fsnames import StoredName
@@ -64,11 +66,28 @@ TRANSFER_LOCK = 0x6C756E61_0002  # "luna" 2: copies and moves in flight (luna.op
 
 # -- statements ----------------------------------------------------------------------------
 
-_HINTS = [
+
+def _json_array(column: str, keys: list[str]) -> str:
+    """jsonb's spelling of SQLite's json_extract(column, '$.a', '$.b'): an array's text."""
+    values = ", ".join(f"{column} -> '{key}'" for key in keys)
+    return f"CAST(jsonb_build_array({values}) AS TEXT)"
+
+
+_HINTS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r" INDEXED BY \w+"), ""),  # dialect.indexed_by
     (re.compile(r"(?<=[\s(])\+(?=[A-Za-z_\"])"), ""),  # dialect.unindexed
     (re.compile(r" IS NOT (?!NULL\b)"), " IS DISTINCT FROM "),  # dialect.not_same
     (re.compile(r" IS (?!NULL\b|NOT\b|DISTINCT\b)"), " IS NOT DISTINCT FROM "),  # dialect.same
+    # dialect.json_values: the values at several keys as one JSON array, in its text
+    (
+        re.compile(r"json_extract\((\w+)((?:, '\$\.\w+'){2,})\)"),
+        lambda m: _json_array(m.group(1), re.findall(r"'\$\.(\w+)'", m.group(2))),
+    ),
+    # dialect.json_number: SQLite's types of a JSON value, as jsonb_typeof names them
+    (
+        re.compile(r"json_type\((\w+), '\$\.(\w+)'\) IN \('integer', 'real'\)"),
+        r"jsonb_typeof(\1 -> '\2') = 'number'",
+    ),
 ]
 _LITERAL_OR_MARK = re.compile(r"'(?:[^']|'')*'|\?|%")
 

@@ -19,7 +19,16 @@ from typing import TYPE_CHECKING
 from luna import values
 from luna.errors import BadValue, NotFound, PermissionDenied
 from luna.fsnames import from_db, to_db, under
-from luna.store.dialect import glob, indexed_by, json_field, position, unindexed
+from luna.readable import RECORD_KEYS
+from luna.store.dialect import (
+    glob,
+    indexed_by,
+    json_field,
+    json_number,
+    json_values,
+    position,
+    unindexed,
+)
 from luna.values import When
 
 if TYPE_CHECKING:
@@ -29,7 +38,8 @@ Box = tuple[float, float, float, float]  # south, west, north, east
 
 COLUMNS = (
     'id, path, filename, kind, mime_type, size_bytes, start, "end", utc_offset, latitude, '
-    "longitude, altitude, width, height, content_sha, missing_since, owner_id"
+    "longitude, altitude, width, height, content_sha, missing_since, owner_id, "
+    f"{json_values('metadata', RECORD_KEYS)}, {json_field('processor_metadata', 'date_source')}"
 )
 ORDER = {
     "date": "start IS NULL, start, path",
@@ -114,6 +124,7 @@ class Search:
         _place(b, q, boxes)
         _organization(b, q)
         _file(b, q)
+        _shot(b, q)
         return b.sql(), b.params
 
 
@@ -303,3 +314,75 @@ def _file(b: _Conditions, q: Query) -> None:
         b.add(
             "content_sha IN (SELECT content_sha FROM file GROUP BY content_sha HAVING COUNT(*) > 1)"
         )
+
+
+# -- how the picture was taken, and what it says of itself ----------------------------------
+
+# The searched focal length: the 35 mm equivalent where the camera gave it, so that 24-70
+# means the same framing on a phone (4.2 mm, 26 mm equivalent) and on a full-frame body;
+# else the lens's own focal length (a full-frame camera often writes only that).
+FOCAL = (
+    f"COALESCE({json_number('metadata', 'focal_length_35mm')}, "
+    f"{json_number('metadata', 'focal_length')})"
+)
+DATE_SOURCE = f"lower({json_field('processor_metadata', 'date_source')})"
+_TEXT = (
+    f"lower(COALESCE({json_field('metadata', 'title')}, '') || ' ' || "
+    f"COALESCE({json_field('metadata', 'description')}, ''))"
+)
+
+
+def _shot(b: _Conditions, q: Query) -> None:
+    if q.lens:
+        lens = f"lower(COALESCE({json_field('metadata', 'lens')}, ''))"
+        b.add(f"{position('?', lens)} > 0", q.lens.lower())
+    for value, bounds in (
+        (json_number("metadata", "iso"), q.iso),
+        (FOCAL, q.focal),
+        (json_number("metadata", "f_number"), q.aperture),
+        (json_number("metadata", "rating"), q.rating),
+        (json_number("metadata", "duration_s"), q.duration),
+    ):
+        if bounds is not None:
+            _within_range(b, value, bounds)
+    if q.date_source:
+        _date_source(b, q.date_source)
+    for word in q.text or ():
+        # Keywords become tags on import: a word is looked for in the file's tags (their
+        # case-folded keys) as well as in its title and description.
+        b.add(
+            f"({position('?', _TEXT)} > 0 OR id IN (SELECT file_id FROM file_tag WHERE "
+            f"tag_id IN (SELECT id FROM tag WHERE {position('?', 'key')} > 0)))",
+            word.lower(),
+            word.casefold(),
+        )
+
+
+def _within_range(b: _Conditions, value: str, bounds) -> None:
+    """`value` within a luna.values.Range. A bound that is not a whole number is widened by
+    a hair, so that 1/60 s or f/2.8 stored as 2.8000000000000003 is still 2.8."""
+    low, high = bounds
+    if low is not None:
+        b.add(f"{value} >= ?", low - _SLACK * abs(low))
+    if high is not None:
+        b.add(f"{value} <= ?", high + _SLACK * abs(high))
+    if low is None and high is None:
+        b.add(f"{value} IS NOT NULL")
+
+
+_SLACK = 1e-9
+
+
+def _date_source(b: _Conditions, source: str) -> None:
+    """luna.values.date_source's answer: a family (exif), a word (guessed, mtime, none) or
+    a full source name, compared without case."""
+    if source in values.DATE_SOURCE_WORDS:
+        names = values.DATE_SOURCE_WORDS[source]
+        if not names:  # none: files without a date
+            b.add(f"{DATE_SOURCE} IS NULL")
+        else:
+            b.add(f"{DATE_SOURCE} IN ({', '.join('?' for _ in names)})", *names)
+    elif ":" in source or source == "filename":
+        b.add(f"{DATE_SOURCE} = ?", source)
+    else:  # a family: exif is exif:DateTimeOriginal, exif:CreateDate, exif:ModifyDate
+        b.add(f"{DATE_SOURCE} LIKE ? ESCAPE '\\'", source.replace("_", "\\_") + ":%")
