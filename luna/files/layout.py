@@ -57,6 +57,7 @@ from dataclasses import dataclass, field
 
 from luna.errors import BadTemplate
 from luna.readable import camera as camera_name  # also `luna find`'s {camera}
+from luna.readable import text as _text
 
 DEFAULT_TEMPLATE = "{year}/{month}/{day}/{filename}"
 UNDATED_FOLDER = "undated"
@@ -170,17 +171,6 @@ def facts_from_row(
         content_sha=content_sha or "",
         tags=[tag for tag in tags or () if isinstance(tag, str)],
     )
-
-
-def _text(value) -> str | None:
-    """A metadata value as text, or None when it is missing or blank."""
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", "replace")
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str):
-        return None
-    return value.strip() or None
 
 
 # --- parsing ---------------------------------------------------------------------------
