@@ -361,3 +361,29 @@ def test_a_server_not_running_is_one_clear_line(tmp_path):
     assert done.returncode == 4 and done.stdout == ""
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert f'no PostgreSQL server is listening on socket "{tmp_path}/.s.PGSQL.5432"' in done.stderr
+
+
+def test_a_library_made_between_two_looks_is_found_not_refused(postgres_server, monkeypatch):
+    """Whether a database holds a library takes two looks (luna's table, then any table);
+    another luna making the library can commit between them. A database that looks like
+    someone else's is looked at again once the writers' lock (which the maker holds until
+    its commit) is free."""
+    from luna.locations import ServerAddress
+    from luna.store import postgres
+
+    url = postgres_server.new_library()
+    postgres.open_library(ServerAddress(url), create=True, readonly=False, known=5).close()
+    looks = []
+    real_look = postgres._look_for_library
+
+    def first_look_straddles_a_commit(db):
+        looks.append(1)
+        return postgres._OTHER_TABLES if len(looks) == 1 else real_look(db)
+
+    monkeypatch.setattr(postgres, "_look_for_library", first_look_straddles_a_commit)
+    db = postgres.ServerDatabase(ServerAddress(url))
+    db.connect()
+    try:
+        assert postgres.schema_version(db) == 5 and len(looks) == 2
+    finally:
+        db.close()

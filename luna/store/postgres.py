@@ -834,6 +834,24 @@ def open_library(
 def schema_version(db: ServerDatabase) -> int | None:
     """The library's schema version; None for an empty database. Refuses one that holds
     other tables but no luna library."""
+    version = _look_for_library(db)
+    if version == _OTHER_TABLES and not db.in_transaction:
+        # The two looks can straddle the commit of another luna making the library right
+        # now; it holds the writers' lock until then: look again once it is free.
+        with db.atomic():
+            db.execute_sql("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+            version = _look_for_library(db)
+    if version == _OTHER_TABLES:
+        raise LibraryError(f"{db.address} is a PostgreSQL database but not a luna library")
+    return version
+
+
+_OTHER_TABLES = -1
+
+
+def _look_for_library(db: ServerDatabase) -> int | None:
+    """The schema version; None when the schema has no table; _OTHER_TABLES when it has
+    tables but no luna library."""
     (exists,) = db.execute_sql("SELECT to_regclass('luna_schema') IS NOT NULL").fetchone()
     if exists:
         row = db.execute_sql("SELECT version FROM luna_schema").fetchone()
@@ -841,9 +859,7 @@ def schema_version(db: ServerDatabase) -> int | None:
     (tables,) = db.execute_sql(
         "SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()"
     ).fetchone()
-    if tables:
-        raise LibraryError(f"{db.address} is a PostgreSQL database but not a luna library")
-    return None
+    return _OTHER_TABLES if tables else None
 
 
 def check_version(address: ServerAddress, version: int, known: int) -> None:
