@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import math
-from fractions import Fraction
 
 # The metadata keys a search record carries, as stored (numbers stay numbers): the CSV
 # columns and --json keys `luna find` adds to each file's record, after `camera` (made of
@@ -81,6 +80,8 @@ def exposure(seconds) -> str | None:
     denominator = 1 / value
     if abs(denominator - round(denominator)) < 0.05 * denominator or denominator >= 10:
         return f"1/{round(denominator)} s"
+    from fractions import Fraction  # only to print exposures: decimal with it is 2.5 ms
+
     fraction = Fraction(value).limit_denominator(100)  # 0.3 s -> 3/10 s, 0.77 s -> 10/13 s
     return f"{fraction.numerator}/{fraction.denominator} s"
 
