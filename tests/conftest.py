@@ -40,6 +40,21 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="LUNA_TEST_BACKEND=postgresql runs it"))
 
 
+def pytest_terminal_summary(terminalreporter):
+    """Print how often luna agreed with ExifTool on the corpus, per field (issue 15 asks for
+    the figures, not only a pass)."""
+    module = sys.modules.get("test_corpus_agreement")
+    figures = getattr(module, "FIGURES", None)
+    if not figures:
+        return
+    terminalreporter.section("agreement with ExifTool on ../shared/corpus")
+    for field, (matched, total) in figures.items():
+        target = module.TARGETS[field]
+        terminalreporter.write_line(
+            f"{field:<11} {matched:>4}/{total:<4} {matched / total:7.1%}   target {target:.0%}"
+        )
+
+
 @pytest.fixture(scope="session")
 def _server_for_libraries(request):
     """The server the libraries of a LUNA_TEST_BACKEND=postgresql run live on."""

@@ -1,9 +1,11 @@
 """luna's reading of the shared corpus against ExifTool's (exiftool-reference.jsonl).
 
-For each of date taken, GPS position, make, model and dimensions, over the files where
-ExifTool has a value, luna must agree on at least 98%. Where luna is right and ExifTool's
-reading is not what a user would want, the file is listed in LUNA_IS_RIGHT with the reason.
-Skipped when ../shared/corpus is absent.
+For each of date taken, GPS position, keywords, make, model, dimensions and a video's
+duration, over the files where ExifTool has a value, luna must agree at least as often as
+TARGETS says (issue 15: 99% of dates and positions, 95% of keywords). Where luna is right
+and ExifTool's reading is not what a user would want, the file is listed in LUNA_IS_RIGHT
+with the reason. The figures per field are printed at the end of the pytest run. Skipped
+when ../shared/corpus is absent.
 """
 
 from __future__ import annotations
@@ -16,7 +18,19 @@ from conftest import CORPUS, library_rows, requires_corpus
 
 pytestmark = requires_corpus()
 
-TARGET = 0.98
+# The share of files on which luna must agree with ExifTool, per field.
+TARGETS = {
+    "date": 0.99,
+    "gps": 0.99,
+    "keywords": 0.95,
+    "make": 0.98,
+    "model": 0.98,
+    "dimensions": 0.98,
+    "duration": 0.98,
+}
+
+# field -> (agreeing, total), filled as the tests run; conftest prints it at the end.
+FIGURES: dict[str, tuple[int, int]] = {}
 
 # (field, file): why luna's value is the right one. Each was checked in the file itself.
 _CONFLICTING_BLOCKS = (
@@ -58,6 +72,19 @@ LUNA_IS_RIGHT: dict[tuple[str, str], str] = {
     ),
     ("dimensions", "pillow/zero_width.gif"): (
         "a GIF 0 pixels wide is damaged: luna reports it rather than recording it"
+    ),
+    ("keywords", "exiftool/ExifTool.jpg"): (
+        "IPTC says 'jambalaya', XMP 'ExifTool, Test, XMP'; the IPTC digest does not match "
+        "the IPTC, so IPTC was edited after XMP was written (MWG guidelines): ExifTool's own "
+        "MWG:Keywords says 'jambalaya', as luna does"
+    ),
+    ("keywords", "exiftool/XMP.jpg"): (
+        "XMP.xmp beside it is its sidecar by name: luna adds the sidecar's keywords "
+        "(test1, &-&amp;-&) to the file's own, as digiKam and darktable do"
+    ),
+    ("duration", "exiftool/ASF.wmv"): (
+        "the ASF header's play duration includes 5 s of preroll (the ASF specification "
+        "says so); luna subtracts it, as ffmpeg and Windows do, ExifTool 12.57 does not"
     ),
 }
 
@@ -174,6 +201,44 @@ def text_agrees(field: str, key: str):
     return agrees
 
 
+def _as_list(value) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    return [str(v).strip() for v in values if str(v).strip()]
+
+
+def expected_keywords(ref: dict) -> list[str]:
+    """XMP dc:subject where there is one (MWG: XMP is preferred), else IPTC Keywords."""
+    return _as_list(ref.get("Subject") or ref.get("Keywords") or [])
+
+
+def keywords_agree(ref: dict, row: dict) -> bool:
+    """The same set of keywords (order and repeats do not matter to a tag)."""
+    return bool(row) and set(_as_list(row["metadata"].get("keywords", []))) == set(
+        expected_keywords(ref)
+    )
+
+
+def is_video_with_duration(ref: dict) -> bool:
+    """A video ExifTool gives a length to. An animated GIF's Duration is not a video's, and
+    a 0 is a test file's empty movie header, not a length."""
+    duration = ref.get("Duration")
+    try:
+        seconds = float(duration)
+    except (TypeError, ValueError):
+        return False
+    return str(ref.get("MIMEType", "")).startswith("video/") and seconds > 0
+
+
+def duration_agrees(ref: dict, row: dict) -> bool:
+    """Within 0.1 s, or 1% of a longer video: containers count in frames or timescale
+    ticks, and luna keeps milliseconds."""
+    seconds = row["metadata"].get("duration_s") if row else None
+    if seconds is None:
+        return False
+    want = float(ref["Duration"])
+    return abs(seconds - want) <= max(0.1, want / 100)
+
+
 def dims_agree(ref: dict, row: dict) -> bool:
     width, height = ref["ImageWidth"], ref["ImageHeight"]
     if ref.get("Orientation") in (5, 6, 7, 8):
@@ -185,6 +250,7 @@ FIELDS = {
     "date": (lambda r: expected_date(r) is not None, date_agrees),
     # ExifTool prints an empty GPS tag as "" (InfiRay.jpg): that is no position.
     "gps": (lambda r: _number(r.get("GPSLatitude")) and _number(r.get("GPSLongitude")), gps_agrees),
+    "keywords": (lambda r: bool(expected_keywords(r)), keywords_agree),
     "make": (
         lambda r: isinstance(r.get("Make"), str) and r["Make"].strip(),
         text_agrees("Make", "make"),
@@ -194,6 +260,7 @@ FIELDS = {
         text_agrees("Model", "model"),
     ),
     "dimensions": (lambda r: "ImageWidth" in r and "ImageHeight" in r, dims_agree),
+    "duration": (is_video_with_duration, duration_agrees),
 }
 
 
@@ -216,8 +283,9 @@ def agreement(field: str, rows: dict) -> tuple[int, int, list[str]]:
 @pytest.mark.parametrize("field", list(FIELDS))
 def test_agreement_with_exiftool(field, luna_rows):
     matched, total, misses = agreement(field, luna_rows)
+    FIGURES[field] = (matched, total)
     assert total > 0
-    assert matched / total >= TARGET, (
+    assert matched / total >= TARGETS[field], (
         f"{field}: {matched}/{total} = {matched / total:.1%} agree with ExifTool; "
         f"differing: {misses}"
     )

@@ -170,6 +170,21 @@ def test_bad_values_are_one_line_and_exit_2(shots, args, option):
     assert option in err and len(err.strip().splitlines()) == 1, err
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["find", "--name", "no such file", "--fields", "date,camra"],
+        ["find", "--name", "no such file", "--format", "{date} {camra}"],
+        ["tag", "list", "--fields", "name,camra"],
+    ],
+)
+def test_a_misspelt_field_is_refused_even_when_nothing_matches(shots, command):
+    """A script's typo shows on its first run, not on the day a file first matches."""
+    code, out, err = run_cli(*command)
+    assert code == 2 and out == ""
+    assert "'camra'" in err and len(err.strip().splitlines()) == 1, err
+
+
 def test_every_date_source_has_a_family_to_find_it_by():
     from luna.ingest.extract.facts import DATE_SOURCES
 
@@ -276,7 +291,9 @@ def test_fields_on_a_terminal_is_a_table_under_the_names(shots, monkeypatch):
     monkeypatch.setattr(sys, "stdout", buffer)
     monkeypatch.setattr(buffer, "isatty", lambda: True, raising=False)
     write_fields(
-        "name,iso", [{"name": "a.jpg", "iso": 100}, {"name": "long name.jpg", "iso": None}]
+        "name,iso",
+        [{"name": "a.jpg", "iso": 100}, {"name": "long name.jpg", "iso": None}],
+        {"name", "iso"},
     )
     import re
 

@@ -158,10 +158,13 @@ def _no_cycle_collection():
 def _print_found(found, mode: str, output: Output) -> None:
     if mode == "template":
         template = output.template or ""
-        write_template(template, _template_fields(found, _template_names(template)))
+        names = _template_names(template)
+        _refuse_unknown_names(template, names)
+        write_template(template, _template_fields(found, names))
     elif mode == "fields":
         names = field_names(output.fields or "")
-        write_fields(output.fields or "", list(_template_fields(found, set(names))))
+        rows = list(_template_fields(found, set(names)))
+        write_fields(output.fields or "", rows, _find_fields())
     elif mode == "geojson":
         print_json(_feature_collection(found.records()))
     elif mode == "json":
@@ -345,6 +348,23 @@ def _template_fields(found, used: set[str] | None = None):
             "sha": h.content_sha,
             "distance": h.distance_m,
         }
+
+
+def _refuse_unknown_names(template: str, names: set[str] | None) -> None:
+    """A --format naming no field of find's is an error even when no file matches."""
+    from luna.errors import BadValue
+
+    unknown = sorted((names or set()) - _find_fields())
+    if unknown:
+        raise BadValue(
+            f"--format: {template!r} names no field {unknown[0]!r}; fields are "
+            f"{', '.join(sorted(_find_fields()))}"
+        )
+
+
+def _find_fields() -> frozenset[str]:
+    """Every field _template_fields gives, whether or not a file matched."""
+    return frozenset({*CSV_COLUMNS, *template_fields({}), *_PLAIN_FIELDS, "start", "end"})
 
 
 # The fields of --format that are not a camera's or a video's.

@@ -8,7 +8,7 @@ options are added to each of them by luna.cli.options.listing_options. No Typer 
 """
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import NamedTuple
 
 from luna import values
@@ -140,7 +140,9 @@ def render(listing: Listing, output: Output) -> None:
     elif mode == "template":
         write_template(output.template or "", (_flat(listing, row) for row in rows))
     elif mode == "fields":
-        write_fields(output.fields or "", [_flat(listing, row) for row in rows])
+        flat = [_flat(listing, row) for row in rows]
+        known = {*listing.columns, *(listing.table or ()), *(flat[0] if flat else ())}
+        write_fields(output.fields or "", flat, known)
     elif mode in ("paths", "print0") or (mode == "lines" and listing.piped == "paths"):
         print_paths((row["path"] for row in rows), null=mode == "print0")
     elif mode == "lines":
@@ -222,18 +224,18 @@ def write_template(template: str, rows) -> None:
         write(line if line.endswith(("\n", "\0")) else line + "\n")
 
 
-def write_fields(spec: str, rows: list[dict]) -> None:
+def write_fields(spec: str, rows: list[dict], known: Collection[str]) -> None:
     """The fields `spec` names (--fields date,camera,path), a column each, from each row
     (the fields --format has): aligned under their names on a terminal, tab-separated lines
-    without a header for a program (as ExifTool's -T)."""
+    without a header for a program (as ExifTool's -T). A name not among the `known` fields
+    is refused even when no row matched: a script's typo shows on the first run."""
     from luna.errors import BadValue
 
     names = field_names(spec)
-    known = rows[0].keys() if rows else ()
-    unknown = [name for name in names if rows and name not in known]
+    unknown = [name for name in names if name not in known]
     if unknown:
         raise BadValue(f"--fields: no field {unknown[0]!r}; fields are {', '.join(sorted(known))}")
-    lines = [[_field_cell(row[name]) for name in names] for row in rows]
+    lines = [[_field_cell(row.get(name)) for name in names] for row in rows]
     if sys.stdout.isatty():
         if lines:
             print_table(names, lines)
