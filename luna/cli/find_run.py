@@ -158,13 +158,12 @@ def _no_cycle_collection():
 def _print_found(found, mode: str, output: Output) -> None:
     if mode == "template":
         template = output.template or ""
-        names = _template_names(template)
-        _refuse_unknown_names(template, names)
-        write_template(template, _template_fields(found, names))
+        named = _template_names(template)
+        _refuse_unknown_names(template, named)
+        write_template(template, _template_fields(found, named))
     elif mode == "fields":
-        names = field_names(output.fields or "")
-        rows = list(_template_fields(found, set(names)))
-        write_fields(output.fields or "", rows, _find_fields())
+        columns = set(field_names(output.fields or ""))
+        write_fields(output.fields or "", list(_template_fields(found, columns)), _find_fields())
     elif mode == "geojson":
         print_json(_feature_collection(found.records()))
     elif mode == "json":
