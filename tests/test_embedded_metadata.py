@@ -15,6 +15,7 @@ import io
 import json
 import struct
 import time
+from pathlib import Path
 
 import pytest
 from conftest import make_photo, run_cli
@@ -629,6 +630,64 @@ def test_gif_whose_frame_pillow_refuses_keeps_its_xmp(photos):
     facts = found(path)
     assert sorted(facts.keywords) == sorted(KEYWORDS)
     assert (facts.width, facts.height) == (24, 16)
+
+
+def refused_png(photos, name="refused.png", **texts) -> Path:
+    """A PNG with EXIF (eXIf: a Canon turned 90 degrees, a date), XMP in iTXt and the given
+    text chunks, whose IHDR checksum is then damaged: Pillow refuses to open it."""
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", xmp().decode(), zip=True)
+    for key, value in texts.items():
+        info.add_text(key, value, zip=True)
+    exif = Image.Exif()
+    exif[0x10F], exif[0x110], exif[0x112] = "Canon", "EOS 5D Mark IV", 6
+    buffer = io.BytesIO()
+    Image.new("RGB", (30, 20), "blue").save(buffer, "PNG", pnginfo=info, exif=exif)
+    data = bytearray(buffer.getvalue())
+    data[29:33] = bytes(4)  # IHDR's CRC
+    path = photos / name
+    path.write_bytes(bytes(data))
+    with pytest.raises(OSError, match="cannot identify"):
+        Image.open(path)
+    return path
+
+
+def test_png_pillow_refuses_is_recorded_from_its_chunks(photos):
+    path = refused_png(photos, Title="Harbour at dawn")
+    record = show(path)
+    assert_paris(record)
+    assert (record["width"], record["height"]) == (20, 30)  # 30 x 20, turned by EXIF
+    assert (record["metadata"]["make"], record["metadata"]["title"]) == ("Canon", "Harbour at dawn")
+    assert any("not a readable image" in e for e in record["processor_metadata"]["errors"])
+
+
+def test_png_text_chunk_inflating_without_bound_is_skipped(photos):
+    """A zTXt of a few kilobytes that inflates to 64 MiB is dropped, quickly."""
+    import zlib
+
+    path = refused_png(photos)
+    data = bytearray(path.read_bytes())
+    bomb = b"Title\0\0" + zlib.compress(b"a" * (64 * 1024 * 1024), 9)
+    chunk = struct.pack(">I", len(bomb)) + b"zTXt" + bomb + bytes(4)
+    at = data.find(b"IDAT") - 4
+    path.write_bytes(bytes(data[:at]) + chunk + bytes(data[at:]))
+    began = time.monotonic()
+    facts = found(path)
+    assert time.monotonic() - began < 5
+    assert "title" not in facts.metadata
+    assert sorted(facts.keywords) == sorted(KEYWORDS)  # the XMP before it still counts
+
+
+def test_png_chunk_with_a_lying_length_is_harmless(photos):
+    path = refused_png(photos)
+    data = bytearray(path.read_bytes())
+    at = data.find(b"iTXt") - 4
+    data[at : at + 4] = struct.pack(">I", 0xFFFFFF00)
+    path.write_bytes(bytes(data))
+    facts = found(path)
+    assert facts.keywords == []
+    assert (facts.width, facts.height) == (30, 20)  # IHDR, before the lie; no EXIF after it
+    assert any("runs past" in e for e in facts.errors)
 
 
 # -- what stays a failure --------------------------------------------------------------------

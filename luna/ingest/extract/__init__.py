@@ -347,7 +347,7 @@ def _extract(path: str, content, mime: str, kind: str, found: Extracted) -> None
 
 def _read_without_pillow(content, found: Extracted) -> bool:
     """A file Pillow cannot open whose metadata luna can still read (a big-endian BigTIFF,
-    a TIFF of a pixel layout Pillow does not know, a WebP or GIF whose image is damaged)
+    a TIFF of a pixel layout Pillow does not know, a WebP, GIF or PNG whose image is damaged)
     is recorded with that metadata and Pillow's complaint among its errors. True if
     anything about the file was read; a file that tells nothing (a truncated or garbage
     JPEG) stays a failure."""

@@ -10,8 +10,8 @@ cannot open at all although their metadata is plainly there.
 - The AFCP trailer (AXS File Concatenation Protocol) some tools append to a JPEG, with
   IPTC in it.
 - TIFF and BigTIFF directories read without Pillow: Pillow refuses big-endian BigTIFF
-  ("MM\\0+", 8-byte offsets) and TIFFs whose pixel layout it does not know. WebP chunks
-  and GIF headers too, for a WebP or GIF whose image libwebp or Pillow refuses
+  ("MM\\0+", 8-byte offsets) and TIFFs whose pixel layout it does not know. WebP and PNG
+  chunks and GIF headers too, for a WebP, PNG or GIF whose image libwebp or Pillow refuses
   (read_without_pillow: such a file is recorded with what these find).
 
 Every reader here takes untrusted bytes: each walk has a count cap, each length is checked
@@ -357,9 +357,100 @@ def extract_gif(data, out: Extracted) -> None:
     set_displayed_size(out, width, height)
 
 
+# -- PNG without Pillow ------------------------------------------------------------------------
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def extract_png(data, out: Extracted) -> None:
+    """A PNG Pillow refuses (a damaged CRC, an unknown colour type, a bad IHDR): the size
+    from IHDR, EXIF from eXIf, and the text chunks read into a dict shaped as Pillow's
+    `info`, for the readers Pillow's reading feeds (XMP in iTXt, "Creation Time", title,
+    raw profiles). CRCs are not checked: a damaged one is often why Pillow refused."""
+    out.metadata["format"] = "PNG"
+    info: dict[str, Any] = {}
+    size = None
+    for kind, body in _png_chunks(data, out.errors):
+        if kind == b"IHDR" and len(body) >= 8:
+            size = struct.unpack(">II", body[:8])
+        elif kind == b"eXIf" and "exif" not in info:
+            info["exif"] = body
+        elif kind in (b"tEXt", b"zTXt", b"iTXt"):
+            text = _png_text(kind, body)
+            if text is not None:
+                info.setdefault(*text)
+    exif = info.get("exif")
+    if exif:
+        image.safely(out, "exif", lambda: _read_tiff_exif(exif, out))
+    xmp = info.get("XML:com.adobe.xmp")
+    if isinstance(xmp, str) and xmp:
+        image.safely(out, "xmp", lambda: image.read_embedded_xmp(xmp.encode("utf-8"), out))
+    image.safely(out, "png text", lambda: image.read_png_text(info, out))
+    image.safely(out, "png profiles", lambda: read_png_profiles(info, out))
+    if size:
+        set_displayed_size(out, *size)
+
+
+def _png_chunks(data, problems: list[str]):
+    """(type, data) of each chunk up to IEND: a 4-byte length, the type, the data, a CRC.
+    Image data (IDAT) is stepped over, never copied."""
+    if bytes(data[:8]) != PNG_SIGNATURE:
+        return
+    pos = 8
+    for _ in range(MAX_CHUNKS):
+        if pos + 8 > len(data):
+            return
+        length, kind = int.from_bytes(data[pos : pos + 4], "big"), bytes(data[pos + 4 : pos + 8])
+        body = pos + 8
+        if length > len(data) - body:
+            problems.append(f"png: the {kind.decode('latin-1')!r} chunk runs past the file")
+            return
+        if kind == b"IEND":
+            return
+        if kind != b"IDAT" and length <= MAX_PROFILE_TEXT:
+            yield kind, bytes(data[body : body + length])
+        pos = body + length + 4
+
+
+def _png_text(kind: bytes, body: bytes) -> tuple[str, str] | None:
+    """A text chunk's (keyword, text): tEXt is Latin-1 "keyword\0text"; zTXt adds a
+    compression method byte and deflates the text; iTXt is UTF-8 with a compression flag
+    and method, a language tag and a translated keyword before the text."""
+    keyword, sep, rest = body.partition(b"\0")
+    if not sep or not keyword:
+        return None
+    encoding = "latin-1"
+    if kind == b"zTXt":
+        text = _inflate(rest[1:])
+    elif kind == b"iTXt":
+        compressed, rest = rest[:1] == b"\1", rest[2:]
+        _language, _, rest = rest.partition(b"\0")
+        _translated, _, rest = rest.partition(b"\0")
+        text = _inflate(rest) if compressed else rest
+        encoding = "utf-8"
+    else:
+        text = rest
+    if text is None:
+        return None
+    return keyword.decode("latin-1"), text.decode(encoding, "replace")
+
+
+def _inflate(data: bytes) -> bytes | None:
+    """zlib data, at most MAX_PROFILE_TEXT once inflated (a small chunk can inflate to
+    gigabytes); None if damaged or larger."""
+    import zlib
+
+    inflater = zlib.decompressobj()
+    try:
+        text = inflater.decompress(data, MAX_PROFILE_TEXT)
+    except zlib.error:
+        return None
+    return None if inflater.unconsumed_tail else text
+
+
 def read_without_pillow(data, out: Extracted) -> bool:
     """Read a file Pillow could not open with luna's own readers, told by its first bytes:
-    TIFF and BigTIFF, WebP, GIF. True if that found anything about the file (knows_something),
+    TIFF and BigTIFF, WebP, GIF, PNG. True if that found anything about the file (knows_something),
     and then `out` holds it; False leaves `out` as it was."""
     head = bytes(data[:12])
     if head[:2] in (b"II", b"MM"):
@@ -368,6 +459,8 @@ def read_without_pillow(data, out: Extracted) -> bool:
         reader = extract_webp
     elif head[:3] == b"GIF":
         reader = extract_gif
+    elif head[:8] == PNG_SIGNATURE:
+        reader = extract_png
     else:
         return False
     found = Extracted()

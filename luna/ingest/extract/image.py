@@ -160,7 +160,7 @@ PNG_TEXT_FIELDS = {
 }
 
 
-def _read_png_text(info: dict, out: Extracted) -> None:
+def read_png_text(info: dict, out: Extracted) -> None:
     """tEXt/zTXt/iTXt chunks: title, description and the like, and "Creation Time"."""
     for keyword, key in PNG_TEXT_FIELDS.items():
         value = info.get(keyword)
@@ -294,7 +294,7 @@ def extract_image(fp, out: Extracted, read_png_profiles=None) -> None:
         # After the XMP: whether IPTC may add to it depends on what the XMP said.
         safely(out, "iptc", lambda: _read_iptc(im, out))
         if im.format == "PNG":
-            safely(out, "png text", lambda: _read_png_text(im.info, out))
+            safely(out, "png text", lambda: read_png_text(im.info, out))
             if read_png_profiles is not None:  # luna.ingest.extract.containers, above this
                 safely(out, "png profiles", lambda: read_png_profiles(im.info, out))
 
