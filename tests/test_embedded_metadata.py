@@ -239,6 +239,20 @@ def test_jpeg_app13_with_a_lying_resource_size_keeps_the_rest(photos):
     assert (facts.width, facts.height) == (64, 48)
 
 
+def test_jpeg_app13_split_over_two_segments_is_read_whole(photos):
+    """Resources past 64 KiB continue in a second APP13 segment (Photoshop's thumbnail
+    often pushes the IPTC there); a resource cut by the split is read whole."""
+    thumbnail = resource(0x040C, b"\xee" * 60_000)
+    block = thumbnail + resource(0x0404, iptc_records()) + resource(0x0424, xmp())
+    cut = len(thumbnail) + 10  # inside the IPTC resource's header
+    segments = app13(block[:cut]) + app13(block[cut:])
+    path = photos / "split.jpg"
+    path.write_bytes(jpeg_with_segment(path, segments))
+    record = show(path)
+    assert_paris(record)
+    assert record["metadata"]["city"] == "Saint-Malo"
+
+
 def test_tiff_photoshop_tag_xmp(photos):
     from PIL import TiffImagePlugin
 

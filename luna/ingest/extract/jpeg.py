@@ -17,6 +17,7 @@ _SOS = 0xDA
 XMP_ID = b"http://ns.adobe.com/xap/1.0/\0"
 MAX_HEADER = 4 * 1024 * 1024  # metadata lives in the first segments; never scan further
 PHOTOSHOP_PREFIX = b"Photoshop 3.0\0"
+_PREFIX = len(PHOTOSHOP_PREFIX)
 RESOURCE_SIGNATURES = (b"8BIM", b"MeSa", b"PHUT", b"AgHg", b"DCSR")  # 8BIM by far the most
 IPTC_RESOURCE, EXIF_RESOURCE, XMP_RESOURCE = 0x0404, 0x0422, 0x0424
 # The MD5 of the IPTC block when XMP and IPTC were last written together (MWG's digest).
@@ -46,9 +47,10 @@ def scan_jpeg(data) -> JpegHeader | None:
     end = min(len(data), MAX_HEADER)
     if data[:2] != b"\xff\xd8":
         return None
-    pos, exif, iptc, xmp, is_mpo, picture_info, ciff = 2, None, None, None, False, None, None
+    pos, exif, xmp, is_mpo, picture_info, ciff = 2, None, None, False, None, None
     flir: list[bytes] = []
-    qvci = photoshop = photoshop_xmp = None
+    app13: list[bytes] = []  # the "Photoshop 3.0" segments, without their prefix
+    qvci = None
     while pos + 4 <= end:
         if data[pos] != 0xFF:
             return None
@@ -70,7 +72,11 @@ def scan_jpeg(data) -> JpegHeader | None:
             width = int.from_bytes(data[body_start + 3 : body_start + 5], "big")
             if not width or not height:
                 return None
-            xmp = xmp or photoshop_xmp
+            photoshop = joined_app13(app13)
+            resources = app13_resources(photoshop or b"")
+            block = resources.get(IPTC_RESOURCE)
+            iptc = parse_iptc_records(block) if block is not None else None
+            xmp = xmp or resources.get(XMP_RESOURCE)
             header = JpegHeader(width, height, exif, iptc, xmp, is_mpo, picture_info, ciff)
             header.flir, header.qvci, header.photoshop = flir, qvci, photoshop
             return header
@@ -90,14 +96,17 @@ def scan_jpeg(data) -> JpegHeader | None:
             ciff = bytes(data[body_start:body_end])
         elif code == 0xEC and b"[picture info]" in data[body_start : body_start + 64]:
             picture_info = bytes(data[body_start:body_end])
-        elif code == 0xED and iptc is None:
-            photoshop = bytes(data[body_start:body_end])
-            resources = app13_resources(photoshop)
-            block = resources.get(IPTC_RESOURCE)
-            iptc = parse_iptc_records(block) if block is not None else None
-            photoshop_xmp = photoshop_xmp or resources.get(XMP_RESOURCE)
+        elif code == 0xED and data[body_start : body_start + _PREFIX] == PHOTOSHOP_PREFIX:
+            app13.append(bytes(data[body_start + _PREFIX : body_end]))
         pos = body_end
     return None
+
+
+def joined_app13(segments: list[bytes]) -> bytes | None:
+    """One "Photoshop 3.0" block from the APP13 segments that hold it: resources larger
+    than a segment (64 KiB) continue in the next one, in file order, each segment starting
+    with the prefix again (as ExifTool and Photoshop read them)."""
+    return PHOTOSHOP_PREFIX + b"".join(segments) if segments else None
 
 
 def parse_photoshop_iptc(segment: bytes) -> dict | None:
