@@ -226,6 +226,17 @@ def test_jsonl_and_csv_have_the_same_fields(shots):
     assert rows[0]["date_source"] == "exif:DateTimeOriginal"
 
 
+def test_show_csv_has_the_camera_columns_of_find(shots):
+    _, found, _ = run_cli("find", "--name", "canon.jpg", "--csv")
+    _, shown, _ = run_cli("show", "/shots/canon.jpg", "/shots/undated.jpg", "--csv")
+    find_row = next(csv.DictReader(io.StringIO(found)))
+    canon, undated = csv.DictReader(io.StringIO(shown))
+    for column in ("camera", "lens", "iso", "exposure_time", "rating", "title", "date_source"):
+        assert canon[column] == find_row[column], column
+    assert canon["camera"] == "Canon EOS 5D"
+    assert undated["camera"] == "" and undated["date_source"] == ""
+
+
 def test_format_speaks_as_photographers_do(shots):
     template = (
         "{filename}|{camera}|{make}|{model}|{lens}|ISO {iso}|{exposure}|{aperture}|"

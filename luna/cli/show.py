@@ -10,11 +10,12 @@ from luna.cli.output import error, handle_errors
 from luna.cli.render import FILE_COLUMNS, LIST_JOINER, Listing, Output, cell, print_record, render
 from luna.errors import ExitStatus
 from luna.fsnames import for_humans
-from luna.readable import readable_lines
+from luna.readable import RECORD_KEYS, SHOT_FIELDS, readable_lines, record_fields
 
 # CSV has one line per file, so it takes the fields that are one value each (and lists of
-# names); --json and --jsonl have everything.
-CSV_COLUMNS = [*FILE_COLUMNS, "owner", "missing_since", "tags", "albums", "events"]
+# names), with the camera and video columns of `find --csv`; --json and --jsonl have
+# everything.
+CSV_COLUMNS = [*FILE_COLUMNS, "owner", "missing_since", "tags", "albums", "events", *SHOT_FIELDS]
 
 
 @app.command("show")
@@ -58,8 +59,14 @@ def show_files(
 def _flat(record: dict) -> dict:
     """A record with one value per CSV column."""
     location = record["location"] or {}
+    metadata = record["metadata"] or {}
+    shot = record_fields(
+        [metadata.get(key) for key in RECORD_KEYS],
+        record["processor_metadata"].get("date_source"),
+    )
     return {
         **record,
+        **shot,
         **{k: location.get(k) for k in ("latitude", "longitude", "altitude")},
         "albums": [a["name"] for a in record["albums"]],
         "events": [e["name"] for e in record["events"]],
