@@ -94,6 +94,7 @@ class Library:
         self.tags = Tags(self)
         self.albums = Albums(self)
         self.events = Events(self)
+        self.marks = Marks(self)
 
     @property
     def db(self):
@@ -377,6 +378,7 @@ class Library:
             ],
             "related_files": files.related(file.id),
             "content_history": content_history(self, file.id),
+            **_marks_of(file),
             "metadata": file.metadata or {},
             "processor_metadata": file.processor_metadata or {},
         }
@@ -734,6 +736,71 @@ class Events(_Part):
         from luna.ops import events
 
         return events.detect_events(self._lib, gap, min_files, dry_run=dry_run)
+
+
+class Marks(_Part):
+    """`lib.marks`: stars, colour labels, picks and rejects, titles and descriptions given
+    in luna (luna.ops.marks). Each wins over what the file itself says; the file is never
+    changed. Files are paths, ids, id prefixes or folders, as for tags."""
+
+    def rate(self, stars: int, files, *, skip_missing=False, dry_run=False):
+        """0-5 stars (0: unrated)."""
+        from luna.ops import marks
+
+        value = marks.rating_value(stars)
+        return self._mark("rating", value, files, skip_missing, dry_run)
+
+    def label(self, colour: str | None, files, *, skip_missing=False, dry_run=False):
+        """red, yellow, green, blue or purple; "none" or None takes the label off."""
+        from luna.ops import marks
+
+        value = marks.label_value(colour)
+        return self._mark("label", value, files, skip_missing, dry_run)
+
+    def flag(self, flag: str | None, files, *, skip_missing=False, dry_run=False):
+        """ "pick", "reject", or None for neither."""
+        from luna.errors import BadValue
+        from luna.ops import marks
+
+        if flag not in marks.FLAGS:
+            raise BadValue(f"flag: {flag!r} is not pick, reject or None")
+        return self._mark("flag", marks.FLAGS[flag], files, skip_missing, dry_run)
+
+    def describe(self, files, *, title=None, description=None, skip_missing=False, dry_run=False):
+        """Set the title and/or the description ('' clears one); a list of changes."""
+        from luna.errors import BadValue
+        from luna.ops import marks
+
+        given = {"title": title, "description": description}
+        if all(value is None for value in given.values()):
+            raise BadValue("give --title or --description (or both)")
+        values = {k: marks.text_value(v, k) for k, v in given.items() if v is not None}
+        found = self._files(files, skip_missing)
+        changes = []
+        for column, value in values.items():
+            change = marks.set_mark(self._lib, column, value, found.ids, dry_run=dry_run)
+            change.skipped = found.missing
+            changes.append(change)
+        return changes
+
+    def _mark(self, column, value, files, skip_missing, dry_run):
+        from luna.ops import marks
+
+        return self._change(
+            files,
+            skip_missing,
+            lambda ids: marks.set_mark(self._lib, column, value, ids, dry_run=dry_run),
+        )
+
+
+def _marks_of(file) -> dict:
+    """rating, label, flag, title and description as find's records give them: what
+    people said in luna, else what the file says."""
+    from luna.readable import RECORD_KEYS, record_fields
+
+    metadata = file.metadata or {}
+    fields = record_fields([metadata.get(key) for key in RECORD_KEYS], None, file.said)
+    return {key: fields[key] for key in ("rating", "label", "flag", "title", "description")}
 
 
 def _listed(names) -> list[str]:

@@ -31,6 +31,7 @@ RECORD_KEYS = (
     "frame_rate",
     "video_codec",
     "rating",
+    "label",
     "title",
     "description",
     "city",
@@ -195,12 +196,13 @@ def readable_lines(metadata: dict) -> tuple[list[tuple[str, str]], set[str]]:
 # -- the fields of a search record ----------------------------------------------------------
 
 
-def record_fields(found, date_source) -> dict:
+def record_fields(found, date_source, said=None) -> dict:
     """What a search record (find --json, --jsonl, --csv) adds for a file: `camera`, the
     values of RECORD_KEYS as stored (numbers as numbers, a value of the wrong type as
     None) and where the date came from. `found` holds the metadata's values of RECORD_KEYS,
-    in that order (luna.store.search reads them so). Written for speed: `find --json`
-    makes 20,000 of them."""
+    in that order (luna.store.search reads them so); `said`, what people said in luna
+    (luna.store.marks: rating, label, flag, title, description), wins over them. Written
+    for speed: `find --json` makes 20,000 of them."""
     fields = dict(_NO_FIELDS)
     if type(found) is not list or len(found) != len(RECORD_KEYS):
         found = _UNKNOWN
@@ -218,11 +220,44 @@ def record_fields(found, date_source) -> dict:
     fields["camera"] = _cached_camera(found[0], found[1])
     if isinstance(date_source, str):
         fields["date_source"] = date_source
+    if said is not None and said != _NOTHING_SAID or fields["rating"] is not None:
+        _apply_said(fields, said or _NOTHING_SAID)
+    elif fields["label"] is not None:
+        fields["label"] = fields["label"].lower()
     return fields
 
 
-# The fields record_fields gives, in their order.
-SHOT_FIELDS = ("camera", *RECORD_KEYS, "date_source")
+_NOTHING_SAID = (None, None, None, None, None)
+FLAG_NAMES = {1: "pick", -1: "reject"}  # luna.store.marks' values
+
+
+def _apply_said(fields: dict, said: tuple) -> None:
+    """What people said in luna over the file's values ('' and 0 said "none"). A file's
+    rating of -1 (Lightroom's and darktable's reject) is a flag, not a number of stars."""
+    rating, label, flag, title, description = said
+    file_rating = fields["rating"]
+    if file_rating is not None and not 0 <= file_rating <= 5:
+        fields["rating"] = None
+    if flag is not None:
+        fields["flag"] = FLAG_NAMES.get(flag)
+    elif file_rating == -1:
+        fields["flag"] = "reject"
+    if rating is not None:
+        fields["rating"] = rating
+    if label is not None:
+        fields["label"] = label or None
+    elif fields["label"] is not None:
+        fields["label"] = fields["label"].lower()
+    for key, value in (("title", title), ("description", description)):
+        if value is not None:
+            fields[key] = value or None
+
+
+# The fields record_fields gives, in their order: `flag` ("pick", "reject" or None) after
+# the label.
+_KEYS = list(RECORD_KEYS)
+SHOT_FIELDS = ("camera", *_KEYS[: _KEYS.index("label") + 1], "flag",
+    *_KEYS[_KEYS.index("label") + 1 :], "date_source")  # fmt: skip
 _NO_FIELDS = dict.fromkeys(SHOT_FIELDS)
 _UNKNOWN = [None] * len(RECORD_KEYS)
 # Those that are numbers (int or float), or None: the others are text, or None.

@@ -61,6 +61,18 @@ def kind(text: str, option: str = "--kind") -> str:
     return text
 
 
+# The colour labels of Lightroom, Bridge, digiKam and darktable, as luna names them.
+LABELS = ("red", "yellow", "green", "blue", "purple")
+
+
+def label(text: str, option: str = "--label") -> str:
+    """A colour label (any case), or "none"."""
+    name = nonempty(text, option).strip().lower()
+    if name not in (*LABELS, "none"):
+        raise _not_a(option, text, "a colour label", ", ".join((*LABELS, "none")))
+    return name
+
+
 # -- numbers ----------------------------------------------------------------------------
 
 

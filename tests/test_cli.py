@@ -35,6 +35,11 @@ REPORT_KEYS = {
 }
 SHOW_KEYS = {
     "id",
+    "rating",
+    "label",
+    "flag",
+    "title",
+    "description",
     "path",
     "verified_at",
     "content_history",

@@ -330,7 +330,7 @@ def test_show_speaks_as_photographers_do(shots):
         "duration\t0:02:13",
         "frame rate\t29.97 fps",
         "codec\tAVC",
-        "rating\t3",
+        "rating\t3 stars",
         # A value that cannot be said in words is shown as it is, never hidden.
         "iso\tabc",
         "f_number\t1; 2",

@@ -117,17 +117,19 @@ def test_migration_backs_up_then_upgrades(library_path, photos, monkeypatch):
     with Library.open(library_path) as lib:
         lib.import_paths([str(photos)])
 
-    def add_rating(database):
+    def add_colour_space(database):
         from peewee import IntegerField
         from playhouse.migrate import SqliteMigrator, migrate
 
-        migrate(SqliteMigrator(database).add_column("file", "rating", IntegerField(null=True)))
+        migrate(
+            SqliteMigrator(database).add_column("file", "colour_space", IntegerField(null=True))
+        )
 
-    monkeypatch.setattr(dbmod, "MIGRATIONS", [*dbmod.MIGRATIONS, add_rating])
+    monkeypatch.setattr(dbmod, "MIGRATIONS", [*dbmod.MIGRATIONS, add_colour_space])
     with Library.open(library_path) as lib:
         assert lib.backup_path is not None and lib.backup_path.is_file()
         columns = [c.name for c in lib.db.get_columns("file")]
-        assert "rating" in columns
+        assert "colour_space" in columns
         assert lib.stats()["files"] == 1
     with sqlite3.connect(library_path) as con:
         assert con.execute("PRAGMA user_version").fetchone()[0] == dbmod.current_version()

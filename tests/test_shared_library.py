@@ -268,6 +268,7 @@ def test_an_upgrade_dumps_the_library_first_and_a_newer_one_is_refused(
     in one transaction; a library written by a newer luna is refused and left as it was."""
     import shutil
 
+    from luna.config import SCHEMA_VERSION
     from luna.errors import LibraryError, NewerSchema
     from luna.locations import ServerAddress
     from luna.store import postgres
@@ -295,15 +296,18 @@ def test_an_upgrade_dumps_the_library_first_and_a_newer_one_is_refused(
                             text=True)  # fmt: skip
     assert "TABLE DATA" in listed.stdout and " file " in listed.stdout  # the files are in it
 
-    # A newer luna's schema 6 (here, a step made up for the test)...
-    monkeypatch.setattr(postgres, "MIGRATIONS", {**real, 5: ["CREATE TABLE extra (x int)"]})
-    postgres.open_library(address, create=False, readonly=False, known=6).close()
-    # ... meets this luna (schema 5): refused, nothing written.
+    # A newer luna's schema (here, a step made up for the test, after this luna's last)...
+    newer = SCHEMA_VERSION + 1
+    monkeypatch.setattr(
+        postgres, "MIGRATIONS", {**real, SCHEMA_VERSION: ["CREATE TABLE extra (x int)"]}
+    )
+    postgres.open_library(address, create=False, readonly=False, known=newer).close()
+    # ... meets this luna: refused, nothing written.
     with pytest.raises(NewerSchema, match="written by a newer luna"):
-        postgres.open_library(address, create=False, readonly=False, known=5)
+        postgres.open_library(address, create=False, readonly=False, known=SCHEMA_VERSION)
     done = luna(url, "find")
     assert done.returncode == 4 and "newer luna" in done.stderr
-    assert library_rows(url, "SELECT version FROM luna_schema") == [(6,)]
+    assert library_rows(url, "SELECT version FROM luna_schema") == [(newer,)]
 
 
 def test_the_upgrade_to_nanoseconds_reads_no_file_again_and_members_keep_their_rights(
@@ -316,6 +320,7 @@ def test_the_upgrade_to_nanoseconds_reads_no_file_again_and_members_keep_their_r
     import math
     import shutil
 
+    from luna.config import SCHEMA_VERSION
     from luna.fsnames import to_db
     from luna.locations import ServerAddress
     from luna.mtimes import ns_from_seconds
@@ -342,7 +347,7 @@ def test_the_upgrade_to_nanoseconds_reads_no_file_again_and_members_keep_their_r
             (uuid.uuid4().hex, to_db(path), to_db(os.path.basename(path)), st.st_size, seconds),
         )
     postgres.open_library(ServerAddress(keeper_url), create=False, readonly=False,
-                          known=5).close()  # the keeper upgrades  # fmt: skip
+                          known=SCHEMA_VERSION).close()  # the keeper upgrades  # fmt: skip
 
     stored = library_rows(keeper_url, "SELECT mtime_ns FROM file ORDER BY rowid")
     assert [ns for (ns,) in stored] == [ns_from_seconds(s) for s in floats]

@@ -74,20 +74,26 @@ def library_to_read(ctx: typer.Context):
 COMMAND_MODULES = {
     "album": "album",
     "config": "config_cmd",
+    "describe": "marks_cmd",
     "doctor": "organize_cmd",
     "dupes": "dupes_cmd",
     "event": "event",
     "find": "find",
     "import": "import_cmd",
+    "label": "marks_cmd",
     "library": "library_cmd",
     "missing": "missing_cmd",
     "organize": "organize_cmd",
+    "pick": "marks_cmd",
     "prune": "missing_cmd",
+    "rate": "marks_cmd",
+    "reject": "marks_cmd",
     "relink": "missing_cmd",
     "search": "find",
     "show": "show",
     "stats": "stats",
     "tag": "tag",
+    "unflag": "marks_cmd",
     "verify": "verify_cmd",
 }
 
@@ -108,7 +114,7 @@ def load_commands(argv: list[str] | None = None) -> None:
 
 # The order `luna --help` lists them in: as a library is used.
 HELP_ORDER = [
-    "import_cmd", "show", "find", "tag", "album", "event", "stats",
+    "import_cmd", "show", "find", "tag", "marks_cmd", "album", "event", "stats",
     "verify_cmd", "dupes_cmd", "missing_cmd", "organize_cmd", "library_cmd", "config_cmd",
 ]  # fmt: skip
 

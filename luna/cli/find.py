@@ -114,6 +114,15 @@ def find_files(
         str | None,
         typer.Option("--rating", metavar="N|MIN-MAX", help="Stars (0-5): 5, 3-5, 4-."),
     ] = None,
+    unrated: Annotated[bool, typer.Option("--unrated", help="No stars (0 or none).")] = False,
+    label: Annotated[
+        str | None,
+        typer.Option(
+            "--label", metavar="COLOUR", help="red, yellow, green, blue, purple, or none."
+        ),
+    ] = None,
+    picked: Annotated[bool, typer.Option("--picked", help="Marked as a pick.")] = False,
+    rejected: Annotated[bool, typer.Option("--rejected", help="Marked as rejected.")] = False,
     duration: Annotated[
         str | None,
         typer.Option("--duration", metavar="MIN-MAX", help="A video's length: 30s-2m, 10m-, -90s."),
@@ -163,7 +172,10 @@ def find_files(
         bool, typer.Option("--duplicates", help="Files whose content appears more than once.")
     ] = False,
     sort: Annotated[
-        str, typer.Option("--sort", help="date, -date, name, -name, size, -size or distance.")
+        str,
+        typer.Option(
+            "--sort", help="date, -date, name, -name, size, -size, rating, -rating or distance."
+        ),
     ] = "date",
     limit: Annotated[
         str | None, typer.Option("--limit", metavar="N", help="At most N files.")
@@ -208,6 +220,10 @@ def find_files(
         focal=focal,
         aperture=aperture,
         rating=rating,
+        unrated=unrated,
+        label=label,
+        picked=picked,
+        rejected=rejected,
         duration=duration,
         date_source=date_source,
         text=text,

@@ -96,6 +96,26 @@ def _taken(rec: dict) -> str:
     return f"{text}  ({'; '.join(notes)})" if notes else text
 
 
+MARKS = ("rating", "label", "flag", "title", "description")
+
+
+def _marks(rec: dict):
+    """Stars, label, pick or reject, title and description: what people said in luna,
+    else what the file says; the file's own value too when luna's differs from it."""
+    metadata = rec["metadata"] or {}
+    for key in MARKS:
+        value = rec.get(key)
+        if value is None and metadata.get(key) is None:
+            continue
+        text = "-" if value is None else str(value)
+        if key == "rating" and isinstance(value, int):
+            text = f"{value} star{'s' * (value != 1)}" if value else "unrated"
+        own = metadata.get(key)
+        if own is not None and str(own) != str(value) and key != "flag":
+            text += f"  (the file says {own})"
+        yield key, text
+
+
 def _rows(rec: dict):
     yield "id", rec["id"]
     yield "path", rec["path"]
@@ -124,10 +144,11 @@ def _rows(rec: dict):
         yield f"related ({rel['relation']})", rel["path"]
     # The camera and video facts as photographers say them (1/15 s, f/2.8, 35 mm); the
     # other keys as they are. --json keeps every one as stored, numbers as numbers.
+    yield from _marks(rec)
     lines, said = readable_lines(rec["metadata"])
     yield from lines
     for key, value in sorted(rec["metadata"].items()):
-        if key not in said:
+        if key not in said and key not in MARKS:
             yield key, cell(value)
     pm = rec["processor_metadata"]
     yield (

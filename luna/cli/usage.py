@@ -28,6 +28,7 @@ FILTER_OPTIONS = {
     "focal": ("--focal", values.focal_range),
     "aperture": ("--aperture", values.aperture_range),
     "rating": ("--rating", values.rating_range),
+    "label": ("--label", values.label),
     "duration": ("--duration", values.duration_range),
     "date_source": ("--date-source", values.date_source),
     "text": ("--text", values.words),

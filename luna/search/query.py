@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 _from_iso = dt.datetime.fromisoformat
-SORTS = ("date", "-date", "name", "-name", "size", "-size", "distance")
+SORTS = ("date", "-date", "name", "-name", "size", "-size", "rating", "-rating", "distance")
 
 
 class Query(Plain):
@@ -54,7 +54,11 @@ class Query(Plain):
     iso: Range | None = None  # each range read by luna.values (iso_range, focal_range...)
     focal: Range | None = None
     aperture: Range | None = None
-    rating: Range | None = None
+    rating: Range | None = None  # stars said in luna, else the file's
+    unrated: bool = False  # no stars (0 or none)
+    label: str | None = None  # a colour of luna.values.LABELS, or "none"
+    picked: bool = False
+    rejected: bool = False
     duration: Range | None = None  # seconds
     date_source: str | None = None  # luna.values.date_source: exif, guessed, exif:createdate
     text: list[str] = []  # words, each in the title, the description or a tag
@@ -108,6 +112,12 @@ class Hit(NamedTuple):
     owner_id: int | None
     facts: str | None = None  # a JSON array of the metadata's luna.readable.RECORD_KEYS
     date_source: str | None = None
+    # What people said in luna (luna.store.marks), over the file's own values in `facts`.
+    said_rating: int | None = None
+    said_label: str | None = None
+    said_flag: int | None = None
+    said_title: str | None = None
+    said_description: str | None = None
     distance_m: float | None = None
 
 
@@ -252,7 +262,8 @@ def shot_fields(h: Hit) -> dict:
             facts = _loads(facts)
         except ValueError:
             facts = None
-    return record_fields(facts, h.date_source)
+    said = (h.said_rating, h.said_label, h.said_flag, h.said_title, h.said_description)
+    return record_fields(facts, h.date_source, said)
 
 
 _loads = json.JSONDecoder().decode

@@ -126,6 +126,22 @@ _SCHEMA_5_CHANGES = [
 ]
 
 
+def _v5_to_v6(db: peewee.SqliteDatabase) -> None:
+    """Schema 6: what people say of a file in luna (stars, colour label, pick or reject,
+    title, description), kept beside what the file says. Frozen SQL."""
+    for statement in _SCHEMA_6_ADDITIONS:
+        db.execute_sql(statement)
+
+
+_SCHEMA_6_ADDITIONS = [
+    'ALTER TABLE "file" ADD COLUMN "rating" INTEGER',
+    'ALTER TABLE "file" ADD COLUMN "label" VARCHAR(255)',
+    'ALTER TABLE "file" ADD COLUMN "flag" INTEGER',
+    'ALTER TABLE "file" ADD COLUMN "title" TEXT',
+    'ALTER TABLE "file" ADD COLUMN "description" TEXT',
+]
+
+
 # MIGRATIONS[n] upgrades a library from version n to n + 1. Version 1 is the first release,
 # built from the models directly, so the list starts with its placeholder at index 0.
 # A fresh library is built from the models, so each step must leave an upgraded library
@@ -136,6 +152,7 @@ MIGRATIONS: list[Callable[[peewee.SqliteDatabase], None]] = [
     _v2_to_v3,
     _v3_to_v4,
     _v4_to_v5,
+    _v5_to_v6,
 ]
 
 

@@ -43,13 +43,16 @@ class FileRecord:
     verified_at: dt.datetime | None
     created: dt.datetime | None
     modified: dt.datetime | None
+    # What people said in luna (luna.store.marks): rating, label, flag, title, description.
+    said: tuple = (None, None, None, None, None)
 
 
 _RECORD = (
     "f.id, f.path, f.filename, f.kind, f.mime_type, f.size_bytes, f.mtime_ns, f.content_sha, "
     'f.start, f."end", f.utc_offset, f.latitude, f.longitude, f.altitude, f.width, f.height, '
     "f.metadata, f.processor_metadata, u.name, f.missing_since, f.verified_at, f.created, "
-    'f.modified FROM file f LEFT JOIN "user" u ON u.id = f.owner_id'
+    "f.modified, f.rating, f.label, f.flag, f.title, f.description "
+    'FROM file f LEFT JOIN "user" u ON u.id = f.owner_id'
 )
 _TIMES = {8, 9, 19, 20, 21, 22}  # positions of the stored times in _RECORD
 _JSON = {16, 17}
@@ -62,7 +65,9 @@ def _record(row) -> FileRecord:
         values[i] = time_value(values[i])
     for i in _JSON:
         values[i] = None if values[i] is None else json.loads(values[i])
-    return FileRecord(*values)
+    record = FileRecord(*values[:23])
+    record.said = tuple(values[23:])
+    return record
 
 
 class Files:

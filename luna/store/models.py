@@ -86,6 +86,14 @@ class File(BaseModel):
     verified_at = peewee.DateTimeField(null=True, index=True)  # last `luna verify` that read it
     created = peewee.DateTimeField(default=utcnow)
     modified = peewee.DateTimeField(default=utcnow)
+    # What people said of the file in luna (luna rate, label, pick/reject, describe), over
+    # what the file itself says (metadata's rating, label, title, description). NULL: not
+    # said in luna; 0 or '' said "none" (`luna rate 0`, `label none`, `unflag`).
+    rating = peewee.IntegerField(null=True)  # 0-5 stars
+    label = peewee.CharField(null=True)  # red, yellow, green, blue, purple
+    flag = peewee.IntegerField(null=True)  # 1 picked, -1 rejected
+    title = peewee.TextField(null=True)
+    description = peewee.TextField(null=True)
 
     class Meta:
         indexes = (

@@ -794,6 +794,14 @@ MIGRATIONS: dict[int, list[str]] = {
         'DROP INDEX "file_tag_tag_id"',
         'CREATE INDEX "file_tag_tag_id_file_id" ON "file_tag" ("tag_id", "file_id")',
     ],
+    # Schema 6: what people say of a file in luna (luna.store.db's schema 6).
+    5: [
+        'ALTER TABLE "file" ADD COLUMN "rating" INTEGER',
+        'ALTER TABLE "file" ADD COLUMN "label" VARCHAR(255)',
+        'ALTER TABLE "file" ADD COLUMN "flag" INTEGER',
+        'ALTER TABLE "file" ADD COLUMN "title" TEXT',
+        'ALTER TABLE "file" ADD COLUMN "description" TEXT',
+    ],
 }
 
 

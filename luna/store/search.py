@@ -39,8 +39,19 @@ Box = tuple[float, float, float, float]  # south, west, north, east
 COLUMNS = (
     'id, path, filename, kind, mime_type, size_bytes, start, "end", utc_offset, latitude, '
     "longitude, altitude, width, height, content_sha, missing_since, owner_id, "
-    f"{json_values('metadata', RECORD_KEYS)}, {json_field('processor_metadata', 'date_source')}"
+    f"{json_values('metadata', RECORD_KEYS)}, {json_field('processor_metadata', 'date_source')}, "
+    "rating, label, flag, title, description"
 )
+
+# What people said in luna (luna.store.marks) wins over what the file says. A file's XMP
+# rating of -1 is Lightroom's and darktable's "rejected": a flag, not a number of stars.
+_FILE_RATING = json_number("metadata", "rating")
+RATING = f"COALESCE(rating, CASE WHEN {_FILE_RATING} >= 0 THEN {_FILE_RATING} END)"
+FLAG = f"COALESCE(flag, CASE WHEN {_FILE_RATING} = -1 THEN -1 END)"
+LABEL = f"NULLIF(lower(COALESCE(label, {json_field('metadata', 'label')}, '')), '')"
+TITLE = f"COALESCE(title, {json_field('metadata', 'title')}, '')"
+DESCRIPTION = f"COALESCE(description, {json_field('metadata', 'description')}, '')"
+
 ORDER = {
     "date": "start IS NULL, start, path",
     "-date": "start IS NULL, start DESC, path",
@@ -48,6 +59,9 @@ ORDER = {
     "-name": "filename DESC, path",
     "size": "size_bytes, path",
     "-size": "size_bytes DESC, path",
+    # Unrated files last either way, then by date.
+    "rating": f"{RATING} IS NULL, {RATING}, start IS NULL, start, path",
+    "-rating": f"{RATING} IS NULL, {RATING} DESC, start IS NULL, start, path",
 }
 
 
@@ -326,10 +340,7 @@ FOCAL = (
     f"{json_number('metadata', 'focal_length')})"
 )
 DATE_SOURCE = f"lower({json_field('processor_metadata', 'date_source')})"
-_TEXT = (
-    f"lower(COALESCE({json_field('metadata', 'title')}, '') || ' ' || "
-    f"COALESCE({json_field('metadata', 'description')}, ''))"
-)
+_TEXT = f"lower({TITLE} || ' ' || {DESCRIPTION})"
 
 
 def _shot(b: _Conditions, q: Query) -> None:
@@ -340,11 +351,12 @@ def _shot(b: _Conditions, q: Query) -> None:
         (json_number("metadata", "iso"), q.iso),
         (FOCAL, q.focal),
         (json_number("metadata", "f_number"), q.aperture),
-        (json_number("metadata", "rating"), q.rating),
+        (RATING, q.rating),
         (json_number("metadata", "duration_s"), q.duration),
     ):
         if bounds is not None:
             _within_range(b, value, bounds)
+    _marks(b, q)
     if q.date_source:
         _date_source(b, q.date_source)
     for word in q.text or ():
@@ -356,6 +368,20 @@ def _shot(b: _Conditions, q: Query) -> None:
             word.lower(),
             word.casefold(),
         )
+
+
+def _marks(b: _Conditions, q: Query) -> None:
+    """--unrated, --label, --picked, --rejected."""
+    if q.unrated:
+        b.add(f"COALESCE({RATING}, 0) = 0")
+    if q.label == "none":
+        b.add(f"{LABEL} IS NULL")
+    elif q.label:
+        b.add(f"{LABEL} = ?", q.label)
+    if q.picked:
+        b.add(f"{FLAG} = 1")
+    if q.rejected:
+        b.add(f"{FLAG} = -1")
 
 
 def _within_range(b: _Conditions, value: str, bounds) -> None:

@@ -13,6 +13,7 @@ from luna.store.checks import Checks
 from luna.store.duplicates import Duplicates
 from luna.store.events import Events
 from luna.store.files import Files
+from luna.store.marks import Marks
 from luna.store.tags import Tags
 from luna.store.transfers import Journal
 
@@ -25,6 +26,7 @@ class Store:
         self.checks = Checks(db)
         self.events = Events(db)
         self.tags = Tags(db)
+        self.marks = Marks(db)
         self.albums = Albums(db)
         self.users = Users(db)
         self.transfers = Journal(db)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from luna.fsnames import StoredName, from_db, is_utf8, raw, stored_form, to_db, under
 from luna.store.dialect import json_field, position
+from luna.store.marks import MARK_COLUMNS
 from luna.store.models import utcnow
 from luna.store.rows import ROW_COLUMN_NAMES, ROW_COLUMNS, file_values, time_text
 from luna.store.sql import chunks, marks
@@ -245,6 +246,12 @@ def merge_rows(db, *, keep: str, drop: str) -> None:
         "SELECT l.event_id, k.id FROM event_file l JOIN file k ON k.id = ? "
         "WHERE l.file_id = ? ON CONFLICT DO NOTHING",
         (keep, drop),
+    )
+    # Stars, label, flag, title and description said in luna: `keep`'s where it has them.
+    kept = [f"{c} = COALESCE({c}, (SELECT {c} FROM file d WHERE d.id = ?))" for c in MARK_COLUMNS]
+    run(
+        f"UPDATE file SET {', '.join(kept)} WHERE id = ?",
+        (*[drop] * len(MARK_COLUMNS), keep),
     )
     run("UPDATE content_history SET file_id = ? WHERE file_id = ?", (keep, drop))
     for end, other in (("from_file_id", "to_file_id"), ("to_file_id", "from_file_id")):
