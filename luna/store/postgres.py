@@ -904,7 +904,8 @@ def _upgrade(db: ServerDatabase, known: int) -> None:
         version = schema_version(db) or known
         if version == known:
             return
-        backup = backup_library(db.address, version)
+        (schema,) = db.execute_sql("SELECT current_schema()").fetchone()
+        backup = backup_library(db.address, version, schema)
         try:
             _migrate(db, version, known)
             db.execute_sql("UPDATE luna_schema SET version = ?", (known,))
@@ -915,9 +916,11 @@ def _upgrade(db: ServerDatabase, known: int) -> None:
             ) from exc
 
 
-def backup_library(address: ServerAddress, version: int):
+def backup_library(address: ServerAddress, version: int, schema: str):
     """Dump the library (pg_dump, custom format) before a migration, into luna's data
-    folder; a migration does not start without one."""
+    folder; a migration does not start without one. Only the library's schema: a database
+    may hold other things (other libraries in schemas of their own, the tests' way), which
+    are not the library's to back up, and which their owners may be changing meanwhile."""
     import datetime as dt
     import shutil
     import subprocess
@@ -939,7 +942,8 @@ def backup_library(address: ServerAddress, version: int):
         number += 1
         target = folder / f"schema{version}-{stamp}-{number}.dump"
     done = subprocess.run(
-        [pg_dump, "--format=custom", f"--file={target}", address.url],
+        # In double quotes, the name is matched as written, not as a pattern.
+        [pg_dump, "--format=custom", f"--file={target}", _schema_pattern(schema), address.url],
         capture_output=True,
         text=True,
     )
@@ -948,3 +952,7 @@ def backup_library(address: ServerAddress, version: int):
         reason = (done.stderr.strip().splitlines() or ["pg_dump failed"])[-1]
         raise LibraryError(f"cannot back up {address} before upgrading it: {reason}")
     return target
+
+
+def _schema_pattern(schema: str) -> str:
+    return '--schema="' + schema.replace('"', '""') + '"'
