@@ -761,13 +761,36 @@ def test_keywords_and_hierarchies_join_existing_keywords():
     out.add_keyword("Paris")  # from IPTC
     apply_xmp(parse(LIGHTROOM), out, "sidecar")
     apply_xmp(parse(LIGHTROOM), out, "xmp")  # nothing twice
-    assert out.keywords == [
-        "Paris",
-        "Eiffel Tower",
-        "France",
-        "Places/France/Paris",
-        "Places/France",
-    ]
+    # dc:subject's "Paris" and "France" are levels of the hierarchical keywords: the same
+    # keywords, not tags of their own. The IPTC "Paris" was there before and stays.
+    assert out.keywords == ["Paris", "Eiffel Tower", "Places/France/Paris", "Places/France"]
+
+
+@pytest.mark.parametrize(
+    ("subjects", "hierarchical", "tags"),
+    [
+        # digiKam and Lightroom write each level of a hierarchical keyword to dc:subject too.
+        (["Places", "France", "Paris", "river"], ["Places|France|Paris"],
+         ["river", "Places/France/Paris"]),
+        (["paris"], ["Places|France|Paris"], ["Places/France/Paris"]),  # any case
+        (["river"], ["river"], ["river"]),  # a flat tag written as a one-level path
+        (["Paris"], [], ["Paris"]),  # no hierarchy: flat keywords are tags
+        ([], ["People|Anna"], ["People/Anna"]),
+    ],
+)  # fmt: skip
+def test_a_flat_keyword_that_is_a_level_of_a_hierarchical_one_is_not_a_tag_of_its_own(
+    subjects, hierarchical, tags
+):
+    text = packet(elements=f"<dc:subject>{bag(*subjects)}</dc:subject>" if subjects else "")
+    if hierarchical:
+        text = text.replace(
+            "</rdf:Description>",
+            f"<lr:hierarchicalSubject>{bag(*hierarchical)}</lr:hierarchicalSubject>"
+            "</rdf:Description>",
+        )
+    out = Extracted()
+    apply_xmp(parse(text), out, "sidecar")
+    assert out.keywords == tags
 
 
 def test_empty_info_changes_nothing():
