@@ -129,6 +129,25 @@ class CannotWrite(LibraryError):
     """The library cannot be written: a read-only file, folder or disk, or a full disk."""
 
 
+class WriteFailed(LunaError):
+    """A file luna writes beside the photos (an XMP sidecar) could not be written; the
+    message says why in one line, and the file is as it was."""
+
+
+class NoSpaceToWrite(WriteFailed):
+    """The disk is full: the files after this one on the same disk need not be tried."""
+
+
+class ChangedSinceRead(WriteFailed):
+    """Another program changed, created or removed the file since luna read it: luna leaves
+    it alone rather than overwrite that change. Reading it again settles it."""
+
+
+class SidecarRefused(LunaError, ValueError):
+    """An existing sidecar luna cannot safely edit: not XMP, or refused as hostile (a DTD,
+    too large, too deep). It is left as it is; the message says why."""
+
+
 class PermissionDenied(LunaError):
     """The acting user's role on an album does not allow this; the message says who may."""
 

@@ -207,8 +207,17 @@ def _as_list(value) -> list[str]:
 
 
 def expected_keywords(ref: dict) -> list[str]:
-    """XMP dc:subject where there is one (MWG: XMP is preferred), else IPTC Keywords."""
-    return _as_list(ref.get("Subject") or ref.get("Keywords") or [])
+    """XMP dc:subject where there is one (MWG: XMP is preferred), else IPTC Keywords; with
+    lr:hierarchicalSubject, luna's tags as xmp.keyword_tags makes them from ExifTool's two
+    lists: each hierarchical path ("A|B|C" as "A/B/C"), and the flat keywords that are not
+    one of their levels. (No corpus file has hierarchical keywords yet.)"""
+    flat = _as_list(ref.get("Subject") or ref.get("Keywords") or [])
+    paths = [
+        [level.strip() for level in path.split("|") if level.strip()]
+        for path in _as_list(ref.get("HierarchicalSubject") or [])
+    ]
+    levels = {level.casefold() for path in paths for level in path}
+    return [k for k in flat if k.casefold() not in levels] + ["/".join(p) for p in paths if p]
 
 
 def keywords_agree(ref: dict, row: dict) -> bool:

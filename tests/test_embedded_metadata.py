@@ -38,7 +38,8 @@ XMP = (
     "</lr:hierarchicalSubject>"
     "</rdf:Description></rdf:RDF></x:xmpmeta>"
 )
-KEYWORDS = ["Paris", "river", "Places/France/Paris"]
+# dc:subject's "Paris" is a level of "Places|France|Paris": one tag, not two (xmp.keyword_tags).
+KEYWORDS = ["river", "Places/France/Paris"]
 LATITUDE, LONGITUDE = 48.85666667, 2.35083333
 
 

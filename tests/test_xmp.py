@@ -18,6 +18,7 @@ from conftest import CORPUS, make_photo, requires_corpus
 from luna.ingest.extract.facts import Extracted
 from luna.ingest.extract.xmp import (
     MAX_PACKET,
+    LunaEvent,
     XmpInfo,
     _parse_xml,
     apply_xmp,
@@ -746,6 +747,44 @@ def test_metadata_only_where_absent():
     }
 
 
+def test_luna_s_own_namespace_and_digikam_s_pick_label():
+    """What luna writes in its sidecars (luna.ingest.xmp_sidecar), in any RDF spelling."""
+    luna = 'xmlns:luna="http://luna.invalid/ns/1.0/" xmlns:digiKam="http://www.digikam.org/ns/1.0/"'
+    text = packet(
+        attributes='luna:Flag="Reject" luna:Rating="4" digiKam:PickLabel="1"',
+        elements=(
+            "<luna:Albums><rdf:Bag>"
+            '<rdf:li rdf:parseType="Resource"><luna:Name>Family</luna:Name>'
+            "<luna:Owner>anna</luna:Owner></rdf:li>"
+            '<rdf:li><rdf:Description luna:Name="Best"/></rdf:li>'
+            '<rdf:li rdf:parseType="Resource"><luna:Owner>nobody</luna:Owner></rdf:li>'
+            "</rdf:Bag></luna:Albums>"
+            "<luna:Events><rdf:Bag>"
+            '<rdf:li rdf:parseType="Resource"><luna:Name>Trip</luna:Name>'
+            "<luna:Start>2019-06-01T08:00:00+02:00</luna:Start>"
+            "<luna:End>2019-06-03T20:00:00+02:00</luna:End>"
+            "<luna:Description>By train</luna:Description></rdf:li>"
+            '<rdf:li rdf:parseType="Resource"><luna:Name>No start</luna:Name></rdf:li>'
+            "</rdf:Bag></luna:Events>"
+        ),
+        namespaces=f"{NAMESPACES} {luna}",
+    )
+    info = parse(text)
+    assert (info.luna_flag, info.luna_rating, info.pick_label) == ("reject", 4, 1)
+    assert info.albums == [("Family", "anna"), ("Best", None)]
+    assert info.events == [
+        LunaEvent(
+            "Trip",
+            (dt.datetime(2019, 6, 1, 8), 120),
+            (dt.datetime(2019, 6, 3, 20), 120),
+            "By train",
+        )
+    ]
+    odd = parse(packet(attributes='luna:Flag="maybe" luna:Rating="-1" digiKam:PickLabel="7"',
+                       namespaces=f"{NAMESPACES} {luna}"))  # fmt: skip
+    assert (odd.luna_flag, odd.luna_rating, odd.pick_label) == (None, None, None)
+
+
 def test_content_identifier_is_recorded():
     text = packet(
         attributes='xmlns:apple-fi="http://ns.apple.com/faceinfo/1.0/"'
@@ -761,13 +800,36 @@ def test_keywords_and_hierarchies_join_existing_keywords():
     out.add_keyword("Paris")  # from IPTC
     apply_xmp(parse(LIGHTROOM), out, "sidecar")
     apply_xmp(parse(LIGHTROOM), out, "xmp")  # nothing twice
-    assert out.keywords == [
-        "Paris",
-        "Eiffel Tower",
-        "France",
-        "Places/France/Paris",
-        "Places/France",
-    ]
+    # dc:subject's "Paris" and "France" are levels of the hierarchical keywords: the same
+    # keywords, not tags of their own. The IPTC "Paris" was there before and stays.
+    assert out.keywords == ["Paris", "Eiffel Tower", "Places/France/Paris", "Places/France"]
+
+
+@pytest.mark.parametrize(
+    ("subjects", "hierarchical", "tags"),
+    [
+        # digiKam and Lightroom write each level of a hierarchical keyword to dc:subject too.
+        (["Places", "France", "Paris", "river"], ["Places|France|Paris"],
+         ["river", "Places/France/Paris"]),
+        (["paris"], ["Places|France|Paris"], ["Places/France/Paris"]),  # any case
+        (["river"], ["river"], ["river"]),  # a flat tag written as a one-level path
+        (["Paris"], [], ["Paris"]),  # no hierarchy: flat keywords are tags
+        ([], ["People|Anna"], ["People/Anna"]),
+    ],
+)  # fmt: skip
+def test_a_flat_keyword_that_is_a_level_of_a_hierarchical_one_is_not_a_tag_of_its_own(
+    subjects, hierarchical, tags
+):
+    text = packet(elements=f"<dc:subject>{bag(*subjects)}</dc:subject>" if subjects else "")
+    if hierarchical:
+        text = text.replace(
+            "</rdf:Description>",
+            f"<lr:hierarchicalSubject>{bag(*hierarchical)}</lr:hierarchicalSubject>"
+            "</rdf:Description>",
+        )
+    out = Extracted()
+    apply_xmp(parse(text), out, "sidecar")
+    assert out.keywords == tags
 
 
 def test_empty_info_changes_nothing():

@@ -33,7 +33,7 @@ class NoSpace(TransferFailed):
 def failure(exc: OSError, where: str) -> TransferFailed:
     """The TransferFailed for an OSError at `where` (a folder, or a destination)."""
     cls = NoSpace if exc.errno == errno.ENOSPC else TransferFailed
-    return cls(_os_reason(exc, where))
+    return cls(os_reason(exc, where))
 
 
 def temporary_name(destination: str) -> str:
@@ -253,7 +253,8 @@ def remove_quietly(path: str) -> None:
         os.unlink(path)
 
 
-def _os_reason(exc: OSError, where: str) -> str:
+def os_reason(exc: OSError, where: str) -> str:
+    """An OSError at `where` (a folder or a file) as one line a user understands."""
     if exc.errno == errno.ENOSPC:
         return f"no space left on the disk of {for_humans(where)}"
     if exc.errno in (errno.EACCES, errno.EPERM):

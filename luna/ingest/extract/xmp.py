@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from xml.parsers import expat
@@ -49,6 +50,10 @@ MICROSOFT_PHOTO = "http://ns.microsoft.com/photo/1.0/"
 MWG_KW = "http://www.metadataworkinggroup.com/schemas/keywords/"
 PHOTO_MECHANIC = "http://ns.camerabits.com/photomechanic/1.0/"
 APPLE_NAMESPACES = "http://ns.apple.com/"  # apple-fi is http://ns.apple.com/faceinfo/1.0/
+# luna's own namespace, for what no standard property holds (albums, events, the stars of a
+# rejected photo). The .invalid top-level domain is reserved (RFC 2606): nobody else can
+# ever own this URI, and it is never fetched.
+LUNA = "http://luna.invalid/ns/1.0/"
 
 
 def _name(namespace: str, local: str) -> str:
@@ -78,6 +83,12 @@ PIXEL_X, PIXEL_Y = _name(EXIF, "PixelXDimension"), _name(EXIF, "PixelYDimension"
 MWG_KEYWORDS = _name(MWG_KW, "Keywords")
 MWG_HIERARCHY, MWG_KEYWORD = _name(MWG_KW, "Hierarchy"), _name(MWG_KW, "Keyword")
 MWG_CHILDREN, MWG_APPLIED = _name(MWG_KW, "Children"), _name(MWG_KW, "Applied")
+PICK_LABEL = _name(DIGIKAM, "PickLabel")  # 0 none, 1 rejected, 2 pending, 3 accepted
+LUNA_FLAG, LUNA_RATING = _name(LUNA, "Flag"), _name(LUNA, "Rating")
+LUNA_ALBUMS, LUNA_EVENTS = _name(LUNA, "Albums"), _name(LUNA, "Events")
+LUNA_NAME, LUNA_OWNER = _name(LUNA, "Name"), _name(LUNA, "Owner")
+LUNA_START, LUNA_END = _name(LUNA, "Start"), _name(LUNA, "End")
+LUNA_DESCRIPTION = _name(LUNA, "Description")
 CONTENT_IDENTIFIER = "ContentIdentifier"  # matched by local name: see _content_identifier
 
 # Hierarchical keyword lists: each item is a path whose levels this character separates.
@@ -93,6 +104,7 @@ READ_PROPERTIES = frozenset(
     + (DATE_TIME_ORIGINAL, DATE_TIME_DIGITIZED, DATE_CREATED, CREATE_DATE, PHOTO_MECHANIC_TIME)
     + (GPS_LATITUDE, GPS_LONGITUDE, GPS_ALTITUDE, GPS_ALTITUDE_REF, GPS_DATE_TIME)
     + (IMAGE_WIDTH, IMAGE_HEIGHT, PIXEL_X, PIXEL_Y, CITY)
+    + (PICK_LABEL, LUNA_FLAG, LUNA_RATING, LUNA_ALBUMS, LUNA_EVENTS)
     + tuple(name for name, _ in HIERARCHY_LISTS)
 )
 
@@ -102,6 +114,16 @@ READ_PROPERTIES = frozenset(
 HIERARCHY_SEPARATOR = "/"
 
 DateValue = tuple[dt.datetime, int | None]
+
+
+@dataclass(frozen=True, slots=True)
+class LunaEvent:
+    """An event as luna writes it in its own namespace (luna:Events)."""
+
+    name: str
+    start: DateValue
+    end: DateValue | None = None
+    description: str = ""
 
 
 @dataclass(slots=True)
@@ -134,6 +156,12 @@ class XmpInfo:
     content_identifier: str | None = None  # pairs a Live Photo's still and video
     width: int | None = None  # tiff:ImageWidth, else exif:PixelXDimension (as stored)
     height: int | None = None
+    pick_label: int | None = None  # digiKam:PickLabel: 0 none, 1 rejected, 2 pending, 3 accepted
+    # What luna writes in its own namespace (see luna.ingest.xmp_sidecar).
+    luna_flag: str | None = None  # luna:Flag, "pick" or "reject" (any other text is None)
+    luna_rating: int | None = None  # luna:Rating: the stars of a photo xmp:Rating says is rejected
+    albums: list[tuple[str, str | None]] = field(default_factory=list)  # (name, owner)
+    events: list[LunaEvent] = field(default_factory=list)
 
 
 def parse_xmp(packet: bytes, problems: list[str] | None = None) -> XmpInfo | None:
@@ -144,7 +172,7 @@ def parse_xmp(packet: bytes, problems: list[str] | None = None) -> XmpInfo | Non
     to `problems`: the file then lacks what its XMP says, and its record must tell so."""
     try:
         root = _parse_packet(bytes(packet))
-    except _Refused as exc:
+    except Refused as exc:
         if problems is not None:
             problems.append(f"XMP ignored: {exc}")
         return None
@@ -186,10 +214,29 @@ def apply_xmp(info: XmpInfo, out: Extracted, prefix: str) -> None:
     if out.width is None and info.width and info.height:
         rotated = info.orientation in (5, 6, 7, 8)
         out.width, out.height = (info.height, info.width) if rotated else (info.width, info.height)
-    for keyword in info.keywords:
+    for keyword in keyword_tags(info):
         out.add_keyword(keyword)
-    for levels in info.hierarchical:
-        out.add_keyword(HIERARCHY_SEPARATOR.join(levels))
+
+
+def keyword_tags(info: XmpInfo) -> list[str]:
+    """The tags a packet's keywords stand for: each flat dc:subject keyword that is not a
+    level of one of its hierarchical keywords, then each hierarchical keyword, its levels
+    joined with "/".
+
+    Lightroom, digiKam and darktable write a hierarchical keyword twice: "Places|France|Paris"
+    in lr:hierarchicalSubject (or digiKam:TagsList) and "Paris", often "Places" and "France"
+    too, in dc:subject for the programs that know no hierarchy. That flat "Paris" is then the
+    hierarchical keyword again, not a tag of its own, as digiKam and Lightroom read it. Levels
+    are compared regardless of case, as luna compares tags (luna.names.tag_key).
+    """
+    levels = {_fold(level) for path in info.hierarchical for level in path}
+    tags = [keyword for keyword in info.keywords if _fold(keyword) not in levels]
+    tags.extend(HIERARCHY_SEPARATOR.join(path) for path in info.hierarchical)
+    return tags
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFC", text).casefold()
 
 
 def _put_absent(metadata: dict, key: str, value) -> None:
@@ -230,19 +277,27 @@ _LATIN1_ESCAPES = re.compile("[\udc80-\udcff]")
 def _parse_packet(packet: bytes) -> ET.Element | None:
     if not packet:
         return None
+    text = packet_text(packet)
+    span = root_span(text)
+    if span is None:
+        return None
+    start, end = span
+    root = _parse_xml(clean_markup(text[start:end] if end is not None else text[start:]))
+    local = root.tag.rpartition("}")[2]
+    return root if root.tag == RDF_RDF or local in ("xmpmeta", "xapmeta") else None
+
+
+def packet_text(packet: bytes) -> str:
+    """A packet's text, if luna may parse it at all: Refused when it is larger than
+    MAX_PACKET or declares a DTD."""
     if len(packet) > MAX_PACKET:
-        raise _Refused(f"larger than {MAX_PACKET // 2**20} MB")
+        raise Refused(f"larger than {MAX_PACKET // 2**20} MB")
     text = _decode(packet)
     # A DTD is what entity expansion needs, and XMP has no use for one: a packet that
     # declares one is refused before any parsing.
     if "<!DOCTYPE" in text or "<!ENTITY" in text:
-        raise _Refused("it declares a DTD")
-    markup = _xmp_markup(text)
-    if markup is None:
-        return None
-    root = _parse_xml(markup)
-    local = root.tag.rpartition("}")[2]
-    return root if root.tag == RDF_RDF or local in ("xmpmeta", "xapmeta") else None
+        raise Refused("it declares a DTD")
+    return text
 
 
 def _decode(packet: bytes) -> str:
@@ -262,38 +317,50 @@ def _decode(packet: bytes) -> str:
     return _LATIN1_ESCAPES.sub(lambda m: chr(ord(m.group()) - 0xDC00), text)
 
 
-def _xmp_markup(text: str) -> str | None:
-    """The XMP root element alone: what surrounds it (xpacket wrappers, garbage, padding)
-    is cut, and characters XML forbids are dropped."""
+def root_span(text: str) -> tuple[int, int | None] | None:
+    """Where the XMP root element is in a packet's text: its start, and the end of its
+    closing tag (None when there is none: a truncated packet). What surrounds it (xpacket
+    wrappers, garbage, padding) is not XMP."""
     start = _ROOT_START.search(text)
     if start is None:
         return None
     closing = "</" + start.group(1)
     end = text.rfind(closing)
     end = text.find(">", end) if end >= start.start() else -1
-    markup = text[start.start() : end + 1] if end >= 0 else text[start.start() :]
+    return start.start(), (end + 1 if end >= 0 else None)
+
+
+def clean_markup(markup: str) -> str:
+    """The markup without the characters XML forbids, which expat would refuse."""
     return _NOT_XML.sub("", markup)
 
 
-class _Refused(ValueError):
+class Refused(ValueError):
     """The packet asks for something XMP never needs (a DTD, an entity, extreme depth)."""
 
 
 def _refuse(*_args) -> None:
-    raise _Refused("it declares a DTD or an entity")
+    raise Refused("it declares a DTD or an entity")
 
 
-def _parse_xml(text: str) -> ET.Element:
-    """Parse with expat directly, so that every DTD hook refuses: the text was checked for
-    <!DOCTYPE already, and this makes entity expansion impossible even if that check were
-    bypassed. Only the properties luna reads are kept (see _FilteringBuilder)."""
-    builder = _FilteringBuilder()
+def safe_parser():
+    """An expat parser ("namespace}local" names) on which every DTD hook refuses: the text
+    was checked for <!DOCTYPE already, and this makes entity expansion impossible even if
+    that check were bypassed."""
     parser = expat.ParserCreate(namespace_separator="}")
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     parser.StartDoctypeDeclHandler = _refuse
     parser.EntityDeclHandler = _refuse
     parser.UnparsedEntityDeclHandler = _refuse
     parser.ExternalEntityRefHandler = _refuse  # type: ignore[assignment]  # it raises
+    return parser
+
+
+def _parse_xml(text: str) -> ET.Element:
+    """Parse with a safe_parser. Only the properties luna reads are kept (see
+    _FilteringBuilder)."""
+    builder = _FilteringBuilder()
+    parser = safe_parser()
     parser.buffer_text = True  # one text node per element, CDATA sections included
     parser.StartElementHandler = builder.start
     parser.EndElementHandler = builder.end
@@ -324,7 +391,7 @@ class _FilteringBuilder:
     def start(self, name: str, attrs: dict) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise _Refused(f"nested more than {MAX_DEPTH} deep")
+            raise Refused(f"nested more than {MAX_DEPTH} deep")
         if self.skip_from is not None:
             return
         tag = _clark(name)
@@ -333,7 +400,7 @@ class _FilteringBuilder:
             return
         self.kept += 1
         if self.kept > MAX_ELEMENTS:
-            raise _Refused(f"more than {MAX_ELEMENTS} elements")
+            raise Refused(f"more than {MAX_ELEMENTS} elements")
         self.open.append(tag)
         self.tree.start(tag, {_clark(k): v for k, v in attrs.items()})
 
@@ -531,7 +598,52 @@ def _read_info(props: _Properties) -> XmpInfo:
         content_identifier=_content_identifier(props),
         width=_dimension(props, IMAGE_WIDTH, PIXEL_X),
         height=_dimension(props, IMAGE_HEIGHT, PIXEL_Y),
+        pick_label=_pick_label(props.text(PICK_LABEL)),
+        luna_flag=_flag(props.text(LUNA_FLAG)),
+        luna_rating=_stars(props.text(LUNA_RATING)),
+        albums=_albums(props.get(LUNA_ALBUMS)),
+        events=_events(props.get(LUNA_EVENTS)),
     )
+
+
+def _pick_label(text: str | None) -> int | None:
+    number = _number(text)
+    return int(number) if number is not None and number in (0, 1, 2, 3) else None
+
+
+def _flag(text: str | None) -> str | None:
+    flag = (text or "").strip().lower()
+    return flag if flag in ("pick", "reject") else None
+
+
+def _stars(text: str | None) -> int | None:
+    rating = _rating(text)
+    return rating if rating is not None and rating >= 0 else None
+
+
+def _albums(value) -> list[tuple[str, str | None]]:
+    """luna:Albums: a Bag of structs with luna:Name and luna:Owner (none: nobody's own)."""
+    albums = []
+    for item in _items(value):
+        name = _first(_texts(_field(item, LUNA_NAME)))
+        if name is not None:
+            albums.append((name, _first(_texts(_field(item, LUNA_OWNER)))))
+    return _unique(albums)
+
+
+def _events(value) -> list[LunaEvent]:
+    """luna:Events: a Bag of structs with luna:Name, luna:Start, luna:End, luna:Description.
+    An event without a name or a readable start is skipped."""
+    events = []
+    for item in _items(value):
+        name = _first(_texts(_field(item, LUNA_NAME)))
+        start = parse_xmp_date(_first(_texts(_field(item, LUNA_START))))
+        if name is None or start is None:
+            continue
+        end = parse_xmp_date(_first(_texts(_field(item, LUNA_END))))
+        description = _first(_texts(_field(item, LUNA_DESCRIPTION))) or ""
+        events.append(LunaEvent(name, start, end, description))
+    return _unique(events)
 
 
 def _gps_utc(text: str | None) -> dt.datetime | None:
