@@ -70,9 +70,9 @@ from luna.ingest.extract.xmp import (
     XMP,
     XmpInfo,
 )
+from luna.values import LABELS
 from luna.version import __version__
 
-LABELS = ("red", "yellow", "green", "blue", "purple")
 FLAGS = ("pick", "reject")
 
 
