@@ -31,6 +31,7 @@ from luna.errors import Ambiguous, LibraryError, NeedsUpgrade, NotFound
 from luna.locations import Location, ServerAddress, library_location
 from luna.mtimes import seconds_from_ns
 from luna.names import uuid_text
+from luna.readable import effective_marks
 from luna.results import Record, Rows
 from luna.store import libfile
 from luna.timefmt import iso_local, iso_utc
@@ -95,6 +96,7 @@ class Library:
         self.albums = Albums(self)
         self.events = Events(self)
         self.marks = Marks(self)
+        self.sidecars = Sidecars(self)
 
     @property
     def db(self):
@@ -378,7 +380,7 @@ class Library:
             ],
             "related_files": files.related(file.id),
             "content_history": content_history(self, file.id),
-            **_marks_of(file),
+            **effective_marks(file.metadata, file.said),
             "metadata": file.metadata or {},
             "processor_metadata": file.processor_metadata or {},
         }
@@ -793,14 +795,23 @@ class Marks(_Part):
         )
 
 
-def _marks_of(file) -> dict:
-    """rating, label, flag, title and description as find's records give them: what
-    people said in luna, else what the file says."""
-    from luna.readable import RECORD_KEYS, record_fields
+class Sidecars(_Part):
+    """`lib.sidecars`: XMP sidecars beside the photos holding what the library says of them
+    (luna.ops.sidecars)."""
 
-    metadata = file.metadata or {}
-    fields = record_fields([metadata.get(key) for key in RECORD_KEYS], None, file.said)
-    return {key: fields[key] for key in ("rating", "label", "flag", "title", "description")}
+    def write(self, files=None, *, naming: str = "file", skip_missing=False, dry_run=False):
+        """Bring the sidecars of the files (all photos and videos when None) up to date;
+        `naming` for new ones: "file" (IMG_1.CR2.xmp) or "stem" (IMG_1.xmp)."""
+        from luna.ops import sidecars
+
+        if files is None:
+            ids, missing = self._lib.store.sidecars.every_media_id(), []
+        else:
+            found = self._files(files, skip_missing)
+            ids, missing = found.ids, found.missing
+        report = sidecars.write_sidecars(self._lib, ids, naming=naming, dry_run=dry_run)
+        report.skipped = missing
+        return report
 
 
 def _listed(names) -> list[str]:

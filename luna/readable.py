@@ -253,6 +253,17 @@ def _apply_said(fields: dict, said: tuple) -> None:
             fields[key] = value or None
 
 
+MARKS = ("rating", "label", "flag", "title", "description")
+
+
+def effective_marks(metadata: dict | None, said) -> dict:
+    """rating, label, flag, title and description as find's records give them: what people
+    said in luna (luna.store.marks' columns, in MARKS' order), else what the file says."""
+    metadata = metadata or {}
+    fields = record_fields([metadata.get(key) for key in RECORD_KEYS], None, said)
+    return {key: fields[key] for key in MARKS}
+
+
 # The fields record_fields gives, in their order: `flag` ("pick", "reject" or None) after
 # the label.
 _KEYS = list(RECORD_KEYS)

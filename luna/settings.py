@@ -65,6 +65,7 @@ class Key:
     help: str
     env: str | None = None
     unset: str | None = None  # what None (or 0 for a count) means, for people
+    choices: tuple[str, ...] = ()  # the values a "str" may take, when only some may
 
     def default_value(self):
         return self.default() if callable(self.default) else self.default
@@ -117,6 +118,14 @@ KEYS: dict[str, Key] = {
             "relative to its name, so computers that mount a shared disk at different places "
             "see the same files.",
             unset="none: paths are stored as they are",
+        ),
+        Key(
+            "sidecar_naming",
+            "str",
+            "file",
+            "New sidecars: file (IMG_1.CR2.xmp, darktable, digiKam) or stem (IMG_1.xmp, "
+            "Lightroom; a RAW+JPEG pair shares one).",
+            choices=("file", "stem"),
         ),
     )
 }
@@ -279,6 +288,8 @@ def _from_toml(key: Key, raw: Any):
     if key.kind == "str":
         if not isinstance(raw, str) or not raw:
             raise wrong("a non-empty string")
+        if key.choices and raw not in key.choices:
+            raise wrong(" or ".join(repr(c) for c in key.choices))
         return raw
     if key.kind == "roots":
         return _roots_from_toml(raw, wrong)

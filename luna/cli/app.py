@@ -91,6 +91,7 @@ COMMAND_MODULES = {
     "relink": "missing_cmd",
     "search": "find",
     "show": "show",
+    "sidecar": "sidecar_cmd",
     "stats": "stats",
     "tag": "tag",
     "unflag": "marks_cmd",
@@ -115,7 +116,8 @@ def load_commands(argv: list[str] | None = None) -> None:
 # The order `luna --help` lists them in: as a library is used.
 HELP_ORDER = [
     "import_cmd", "show", "find", "tag", "marks_cmd", "album", "event", "stats",
-    "verify_cmd", "dupes_cmd", "missing_cmd", "organize_cmd", "library_cmd", "config_cmd",
+    "verify_cmd", "dupes_cmd", "missing_cmd", "organize_cmd", "sidecar_cmd", "library_cmd",
+    "config_cmd",
 ]  # fmt: skip
 
 

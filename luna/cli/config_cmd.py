@@ -56,6 +56,7 @@ def config_show(
       jobs            worker processes for import (--jobs), default 0: one per core
       roots           [roots] name = "folder": paths below one are stored by its name,
                       so computers mounting a shared folder elsewhere see the same files
+      sidecar_naming  new sidecars: file (IMG_1.CR2.xmp, default) or stem (IMG_1.xmp)
 
     \b
     Example:

@@ -10,7 +10,7 @@ from luna.cli.output import error, handle_errors
 from luna.cli.render import FILE_COLUMNS, LIST_JOINER, Listing, Output, cell, print_record, render
 from luna.errors import ExitStatus
 from luna.fsnames import for_humans
-from luna.readable import RECORD_KEYS, SHOT_FIELDS, readable_lines, record_fields
+from luna.readable import MARKS, RECORD_KEYS, SHOT_FIELDS, readable_lines, record_fields
 
 # CSV has one line per file, so it takes the fields that are one value each (and lists of
 # names), with the camera and video columns of `find --csv`; --json and --jsonl have
@@ -94,9 +94,6 @@ def _taken(rec: dict) -> str:
     elif rec["start"] and rec["utc_offset_minutes"] is None:
         notes.append("time zone unknown")
     return f"{text}  ({'; '.join(notes)})" if notes else text
-
-
-MARKS = ("rating", "label", "flag", "title", "description")
 
 
 def _marks(rec: dict):

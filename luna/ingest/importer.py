@@ -58,6 +58,9 @@ class ImportOptions:
     # folder left an empty folder behind: by default luna takes that for a disk that is
     # not mounted and marks nothing.
     accept_vanished: bool = False
+    # Read again the media of a new or changed XMP sidecar. Off when luna itself just wrote
+    # the sidecars (luna.ops.sidecars): what they say, the library said first.
+    media_of_sidecars: bool = True
 
 
 class NamesSkipped:
@@ -300,7 +303,8 @@ class Importer:
     def _folder_found(self, found: list[Candidate]):
         if not found:
             return
-        self._add_media_of_changed_sidecars(found)
+        if self.options.media_of_sidecars:
+            self._add_media_of_changed_sidecars(found)
         found.sort(key=_path_of)  # a stable, readable order for progress and reports
         folder = os.path.dirname(found[0].path)  # the walk gives a folder's files together
         self._unread_in[folder] = self._unread_in.get(folder, 0) + len(found)

@@ -14,6 +14,7 @@ from luna.store.duplicates import Duplicates
 from luna.store.events import Events
 from luna.store.files import Files
 from luna.store.marks import Marks
+from luna.store.sidecars import Sidecars
 from luna.store.tags import Tags
 from luna.store.transfers import Journal
 
@@ -27,6 +28,7 @@ class Store:
         self.events = Events(db)
         self.tags = Tags(db)
         self.marks = Marks(db)
+        self.sidecars = Sidecars(db)
         self.albums = Albums(db)
         self.users = Users(db)
         self.transfers = Journal(db)

@@ -1,0 +1,159 @@
+"""XMP sidecars beside the photos: what people organized in luna (tags, stars, labels,
+picks, titles, albums, events), where digiKam, darktable, Lightroom, Bridge and ExifTool
+read it, and from which a lost library can be rebuilt.
+
+A photo or video gets the sidecar the library already links to it (luna.ingest.relations),
+else a new one named as the `sidecar_naming` setting says: "file", IMG_1.CR2.xmp
+(darktable, digiKam), or "stem", IMG_1.xmp (Lightroom), which the RAW and the JPEG of a
+pair share: one sidecar, written once with what luna says of both.
+
+An existing sidecar is edited, never replaced wholesale (luna.ingest.xmp_sidecar), and
+only when it is as luna last read it: one another program changed since (or one luna has
+not read yet) is left alone and reported, for `luna import` to read. The media files are
+never opened for writing. Each sidecar is written to a temporary file, fsynced and renamed
+into place (luna.files.replace), then recorded in the library as read, so that the next
+import does not take luna's own writing for another program's.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from luna.errors import BadValue, ChangedSinceRead, NoSpaceToWrite, SidecarRefused, WriteFailed
+from luna.results import Result
+
+NAMINGS = ("file", "stem")
+
+
+@dataclass
+class SidecarsWritten(Result):
+    """What `luna sidecar write` did (or would do, with dry_run)."""
+
+    files: int = 0  # photos and videos whose sidecars were looked at
+    sidecars: int = 0  # sidecars they have (a RAW+JPEG pair may share one)
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0  # already said everything luna knows
+    dry_run: bool = False
+    problems: list[dict] = field(default_factory=list)  # {"path", "reason"}
+    skipped: list[str] = field(default_factory=list)  # FILEs not in the library
+
+
+def sidecar_path(media_path: str, naming: str) -> str:
+    """Where a new sidecar of `media_path` goes: IMG_1.CR2.xmp, or IMG_1.xmp."""
+    if naming not in NAMINGS:
+        raise BadValue(f"sidecar naming: {naming!r} is not one of {', '.join(NAMINGS)}")
+    if naming == "stem":
+        return os.path.splitext(media_path)[0] + ".xmp"
+    return media_path + ".xmp"
+
+
+def write_sidecars(lib, file_ids: list[str], *, naming: str = "file", dry_run: bool = False):
+    """Bring the sidecars of the files up to date with the library."""
+    report = SidecarsWritten(dry_run=dry_run)
+    media = lib.store.sidecars.media(file_ids)
+    report.files = len(media)
+    targets = _targets(lib, media, naming)
+    report.sidecars = len(targets)
+    written = []
+    disk_full = False
+    for target, ids in targets.items():
+        if disk_full:
+            report.problems.append({"path": target, "reason": "not written: the disk is full"})
+            continue
+        try:
+            outcome = _write_one(lib, target, _fields_of(lib, ids), dry_run)
+        except NoSpaceToWrite as exc:
+            disk_full = True
+            report.problems.append({"path": target, "reason": str(exc)})
+            continue
+        except (WriteFailed, SidecarRefused) as exc:
+            report.problems.append({"path": target, "reason": str(exc)})
+            continue
+        setattr(report, outcome, getattr(report, outcome) + 1)
+        if outcome != "unchanged":
+            written.append(target)
+    if written and not dry_run:
+        _record(lib, written)
+    return report
+
+
+def _targets(lib, media: list[tuple[str, str]], naming: str) -> dict[str, list[str]]:
+    """{sidecar path: the ids of the media it speaks for}: the sidecar linked already (of
+    the naming asked for, when there are two), else a new one."""
+    targets: dict[str, list[str]] = {}
+    for file_id, path in media:
+        linked = lib.store.sidecars.of(file_id)
+        wanted = sidecar_path(path, naming)
+        target = wanted if wanted in linked or not linked else linked[0]
+        targets.setdefault(target, []).append(file_id)
+    return targets
+
+
+def _fields_of(lib, ids: list[str]):
+    """What the sidecar says: every tag, album and event of the media it speaks for, and
+    the first of their stars, label, flag, title and description (a RAW's, then its
+    JPEG's)."""
+    from luna.ingest.xmp_sidecar import AlbumRef, EventRef, SidecarFields
+    from luna.readable import MARKS, effective_marks
+    from luna.values import LABELS
+
+    sidecars, files = lib.store.sidecars, lib.store.files
+    tags: set[str] = set()
+    albums: set = set()
+    events: set = set()
+    marks: dict = dict.fromkeys(MARKS)
+    for file_id in ids:
+        tags.update(files.tags(file_id))
+        albums.update(AlbumRef(name, owner) for name, owner in sidecars.albums(file_id))
+        events.update(
+            EventRef(name, start, end, offset, description or "")
+            for name, start, end, offset, description in sidecars.events(file_id)
+        )
+        record = files.record(file_id)
+        for key, value in effective_marks(record.metadata, record.said).items():
+            if marks[key] is None:
+                marks[key] = value
+    if marks["label"] not in LABELS:  # a label of the file's own that is no colour
+        marks["label"] = None
+    return SidecarFields(
+        tags=tuple(sorted(tags)), albums=tuple(albums), events=tuple(events), **marks
+    )
+
+
+def _write_one(lib, target: str, fields, dry_run: bool) -> str:
+    """ "created", "updated" or "unchanged"; WriteFailed or SidecarRefused (the sidecar is
+    then as it was)."""
+    from luna.files.replace import read_with_state, replace_file
+    from luna.ingest.extract.xmp import MAX_PACKET
+    from luna.ingest.xmp_sidecar import updated_sidecar
+
+    found = read_with_state(target, limit=MAX_PACKET)
+    existing, state = found if found is not None else (None, None)
+    if state is not None:
+        known = lib.store.sidecars.state_at(target)
+        if known is None:
+            raise ChangedSinceRead(
+                "a sidecar luna has not read yet: run `luna import` on its folder first"
+            )
+        if (state.size, state.mtime_ns) != tuple(known):
+            raise ChangedSinceRead(
+                "changed by another program since luna read it: `luna import` reads it"
+            )
+    if existing is None and fields == type(fields)():
+        return "unchanged"  # nothing to say: no sidecar needed
+    data = updated_sidecar(existing, fields)
+    if data == existing:
+        return "unchanged"
+    if not dry_run:
+        replace_file(target, data, expected=state)
+    return "created" if existing is None else "updated"
+
+
+def _record(lib, paths: list[str]) -> None:
+    """Record the written sidecars as read (their rows and links), without reading their
+    media again: what the sidecars say, the library said first."""
+    from luna.ingest.importer import ImportOptions
+
+    lib.import_paths(paths, ImportOptions(media_of_sidecars=False, jobs=1))

@@ -1,0 +1,64 @@
+"""What luna writes into XMP sidecars, and where they are (luna.ops.sidecars)."""
+
+from __future__ import annotations
+
+from luna.fsnames import from_db, to_db
+from luna.store.rows import time_value
+from luna.store.sql import chunks, marks
+
+
+class Sidecars:
+    def __init__(self, db):
+        self.db = db
+
+    def media(self, file_ids: list[str]) -> list[tuple[str, str]]:
+        """(id, path) of the photos and videos among the files, present on disk as far as
+        the library knows (a missing file gets no sidecar), in path order."""
+        found = []
+        for chunk in chunks(file_ids, 500):
+            found += self.db.execute_sql(
+                f"SELECT id, path FROM file WHERE id IN ({marks(chunk)}) "
+                "AND kind <> 'sidecar' AND missing_since IS NULL",
+                tuple(chunk),
+            ).fetchall()
+        return sorted(((str(i), from_db(p)) for i, p in found), key=lambda row: row[1])
+
+    def every_media_id(self) -> list[str]:
+        """The ids of every photo and video present, for a sidecar of each."""
+        rows = self.db.execute_sql(
+            "SELECT id FROM file WHERE kind <> 'sidecar' AND missing_since IS NULL"
+        ).fetchall()
+        return [str(row[0]) for row in rows]
+
+    def of(self, media_id: str) -> list[str]:
+        """The paths of the XMP sidecars the library links to a photo or video."""
+        rows = self.db.execute_sql(
+            "SELECT s.path FROM file_relation r JOIN file s ON s.id = r.from_file_id "
+            "WHERE r.to_file_id = ? AND r.kind = 'sidecar' AND s.missing_since IS NULL",
+            (media_id,),
+        ).fetchall()
+        paths = (from_db(row[0]) for row in rows)
+        return sorted(path for path in paths if path.lower().endswith(".xmp"))
+
+    def state_at(self, path: str) -> tuple[int, int] | None:
+        """(size, mtime_ns) of the file at `path` as the library last read it."""
+        return self.db.execute_sql(
+            "SELECT size_bytes, mtime_ns FROM file WHERE path = ?", (to_db(path),)
+        ).fetchone()
+
+    def albums(self, file_id: str) -> list[tuple[str, str | None]]:
+        """(name, owner's name) of the albums the file is in."""
+        return self.db.execute_sql(
+            "SELECT a.name, u.name FROM album_file l JOIN album a ON a.id = l.album_id "
+            'LEFT JOIN "user" u ON u.id = a.owner_id WHERE l.file_id = ? ORDER BY a.name',
+            (file_id,),
+        ).fetchall()
+
+    def events(self, file_id: str) -> list[tuple]:
+        """(name, start, end, utc_offset, description) of the file's events."""
+        rows = self.db.execute_sql(
+            'SELECT e.name, e.start, e."end", e.utc_offset, e.description FROM event_file l '
+            "JOIN event e ON e.id = l.event_id WHERE l.file_id = ? ORDER BY e.start",
+            (file_id,),
+        ).fetchall()
+        return [(n, time_value(s), time_value(e), o, d) for n, s, e, o, d in rows]

@@ -1,0 +1,225 @@
+"""`luna sidecar write` (issue 16): what the library says of a photo goes into its XMP
+sidecar, where digiKam, darktable, Lightroom and ExifTool read it; an existing sidecar is
+edited, never clobbered, and one another program changed since luna read it is left alone
+and reported. The photos themselves never change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+
+import pytest
+from conftest import make_photo, run_cli
+
+DARKTABLE = """<?xml version="1.0" encoding="UTF-8"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="XMP Core 4.4.0-Exiv2">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about=""
+    xmlns:xmp="http://ns.adobe.com/xap/1.0/"
+    xmlns:darktable="http://darktable.sf.net/"
+   xmp:Rating="1"
+   darktable:xmp_version="5"
+   darktable:history_end="2">
+   <darktable:history>
+    <rdf:Seq>
+     <rdf:li darktable:num="0" darktable:operation="exposure" darktable:enabled="1"
+       darktable:modversion="6" darktable:params="0000000000000000"/>
+     <rdf:li darktable:num="1" darktable:operation="crop" darktable:enabled="1"
+       darktable:modversion="1" darktable:params="gz12eJxjYGBgkGAAgRNODGiAEQM"/>
+    </rdf:Seq>
+   </darktable:history>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+"""
+
+
+@pytest.fixture
+def shoot(tmp_path, library_path):
+    folder = tmp_path / "shoot"
+    for i, name in enumerate(("a.jpg", "b.jpg", "c.jpg")):
+        make_photo(folder / name, color=(i, 40, 40))
+    assert run_cli("import", str(folder))[0] == 0
+    return folder
+
+
+def fingerprint(*paths) -> list:
+    return [(hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns) for p in paths]
+
+
+def organize(folder) -> None:
+    a = str(folder / "a.jpg")
+    for args in (
+        ["tag", "add", "-t", "Places/France/Paris", "-t", "river", a],
+        ["rate", "4", a],
+        ["label", "red", a],
+        ["pick", a],
+        ["describe", a, "--title", "Quai", "--description", "Low water"],
+        ["album", "create", "Best"],
+        ["album", "add", "Best", a],
+        ["event", "create", "Trip", "--start", "2019-06-01", "--end", "2019-06-03"],
+        ["event", "add", "Trip", a],
+    ):
+        code, _, err = run_cli(*args)
+        assert code == 0, (args, err)
+
+
+def write(*args):
+    code, out, err = run_cli("sidecar", "write", *args, "--json")
+    return code, json.loads(out) if out else None, err
+
+
+def test_a_sidecar_says_what_the_library_says_and_the_photo_is_untouched(shoot):
+    from luna.ingest.xmp_sidecar import read_sidecar_fields
+
+    organize(shoot)
+    before = fingerprint(shoot / "a.jpg", shoot / "b.jpg")
+    code, report, err = write()
+    assert code == 0, err
+    assert (report["created"], report["updated"]) == (1, 0)  # b and c have nothing to say
+    assert not (shoot / "b.jpg.xmp").exists()
+    fields = read_sidecar_fields((shoot / "a.jpg.xmp").read_bytes())
+    assert fields.tags == ("Places/France/Paris", "river")
+    assert (fields.rating, fields.label, fields.flag) == (4, "red", "pick")
+    assert (fields.title, fields.description) == ("Quai", "Low water")
+    assert [a.name for a in fields.albums] == ["Best"]
+    assert [(e.name, e.start.date().isoformat()) for e in fields.events] == [("Trip", "2019-06-01")]
+    assert fingerprint(shoot / "a.jpg", shoot / "b.jpg") == before
+
+
+def test_writing_again_changes_nothing_and_an_import_reads_nothing(shoot):
+    organize(shoot)
+    write()
+    sidecar = shoot / "a.jpg.xmp"
+    state = (sidecar.read_bytes(), sidecar.stat().st_mtime_ns)
+    code, report, _ = write()
+    assert code == 0 and (report["created"], report["updated"]) == (0, 0)
+    assert (sidecar.read_bytes(), sidecar.stat().st_mtime_ns) == state
+    code, out, _ = run_cli("import", str(shoot), "--json")
+    imported = json.loads(out)
+    assert (imported["files_read"], imported["updated"]) == (0, 0)
+    code, out, _ = run_cli("show", str(shoot / "a.jpg"), "--json")
+    related = json.loads(out)["files"][0]["related_files"]
+    assert [(r["relation"], r["path"]) for r in related] == [("sidecar", str(sidecar))]
+
+
+def test_a_change_in_luna_updates_the_sidecar(shoot):
+    organize(shoot)
+    write()
+    run_cli("tag", "remove", "river", str(shoot / "a.jpg"))
+    run_cli("rate", "2", str(shoot / "a.jpg"))
+    code, report, _ = write(str(shoot / "a.jpg"))
+    assert code == 0 and report["updated"] == 1
+    from luna.ingest.xmp_sidecar import read_sidecar_fields
+
+    fields = read_sidecar_fields((shoot / "a.jpg.xmp").read_bytes())
+    assert (fields.tags, fields.rating) == (("Places/France/Paris",), 2)
+
+
+def test_a_sidecar_changed_by_another_program_is_left_alone_and_reported(shoot):
+    organize(shoot)
+    write()
+    sidecar = shoot / "a.jpg.xmp"
+    edited = sidecar.read_text().replace("<rdf:li>river</rdf:li>", "<rdf:li>bridge</rdf:li>")
+    sidecar.write_text(edited)
+    run_cli("rate", "1", str(shoot / "a.jpg"))
+    code, report, err = write()
+    assert code == 3
+    assert "changed by another program" in err and str(sidecar) in err
+    assert sidecar.read_text() == edited  # not a byte of the other program's change lost
+    assert len(report["problems"]) == 1
+
+
+def test_a_sidecar_luna_has_not_read_is_left_alone(shoot):
+    organize(shoot)
+    sidecar = shoot / "a.jpg.xmp"
+    sidecar.write_text(DARKTABLE)  # made after the import: luna has not read it
+    code, _, err = write()
+    assert code == 3 and "not read yet" in err
+    assert sidecar.read_text() == DARKTABLE
+
+
+def test_another_programs_sidecar_keeps_its_own_parts(shoot):
+    """A darktable sidecar with an edit history, read by an import, gets luna's tags and
+    stars; its history is the same XML afterwards."""
+    import xml.etree.ElementTree as ET
+
+    sidecar = shoot / "a.jpg.xmp"
+    sidecar.write_text(DARKTABLE)
+    run_cli("import", str(shoot))
+    organize(shoot)
+    code, report, err = write()
+    assert code == 0 and report["updated"] == 1, err
+    written = sidecar.read_text()
+    ns = {
+        "darktable": "http://darktable.sf.net/",
+        "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    }
+
+    def history(text):
+        root = ET.fromstring(text.encode())
+        return ET.canonicalize(ET.tostring(root.find(".//darktable:history", ns)))
+
+    assert history(written) == history(DARKTABLE)
+    assert 'darktable:history_end="2"' in written and "xmlns:darktable" in written
+    assert "<rdf:li>river</rdf:li>" in written
+
+
+def test_stem_naming_gives_a_raw_and_its_jpeg_one_sidecar(shoot):
+    make_photo(shoot / "IMG_1.NEF", fmt="TIFF", color=(9, 9, 9))
+    make_photo(shoot / "IMG_1.JPG", color=(9, 9, 9))
+    run_cli("import", str(shoot))
+    run_cli("tag", "add", "raw-only", str(shoot / "IMG_1.NEF"))
+    run_cli("tag", "add", "jpeg-only", str(shoot / "IMG_1.JPG"))
+    code, report, err = write(
+        "--naming", "stem", str(shoot / "IMG_1.NEF"), str(shoot / "IMG_1.JPG")
+    )
+    assert code == 0, err
+    assert report["sidecars"] == 1 and report["created"] == 1
+    assert sorted(p.name for p in shoot.glob("IMG_1*.xmp")) == ["IMG_1.xmp"]
+    from luna.ingest.xmp_sidecar import read_sidecar_fields
+
+    assert read_sidecar_fields((shoot / "IMG_1.xmp").read_bytes()).tags == ("jpeg-only", "raw-only")
+
+
+def test_the_naming_setting_comes_from_the_config(shoot, tmp_path, monkeypatch):
+    config = tmp_path / "config.toml"
+    config.write_text('sidecar_naming = "stem"\n')
+    monkeypatch.setenv("LUNA_CONFIG", str(config))
+    run_cli("rate", "3", str(shoot / "b.jpg"))
+    assert write()[0] == 0
+    assert (shoot / "b.xmp").exists() and not (shoot / "b.jpg.xmp").exists()
+    config.write_text('sidecar_naming = "sideways"\n')
+    code, _, err = run_cli("sidecar", "write")
+    assert code != 0 and "sidecar_naming" in err and "Traceback" not in err
+
+
+def test_dry_run_writes_nothing(shoot):
+    organize(shoot)
+    code, report, err = write("--dry-run")
+    assert code == 0 and report["created"] == 1, err
+    assert not (shoot / "a.jpg.xmp").exists()
+
+
+@pytest.mark.skipif(
+    shutil.which("exiftool") is None, reason="needs ExifTool (Debian: libimage-exiftool-perl)"
+)
+def test_exiftool_reads_what_luna_wrote(shoot):
+    organize(shoot)
+    write()
+    done = subprocess.run(
+        ["exiftool", "-j", "-G1", "-struct", str(shoot / "a.jpg.xmp")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    (read,) = json.loads(done.stdout)
+    assert read["XMP-dc:Subject"] == ["Paris", "river"]
+    assert read["XMP-lr:HierarchicalSubject"] == ["Places|France|Paris", "river"]
+    assert read["XMP-digiKam:TagsList"] == ["Places/France/Paris", "river"]
+    assert (read["XMP-xmp:Rating"], read["XMP-xmp:Label"]) == (4, "Red")
+    assert (read["XMP-dc:Title"], read["XMP-dc:Description"]) == ("Quai", "Low water")
+    assert read["XMP-digiKam:PickLabel"] in (3, "3", "Accepted")
+    assert read["XMP-luna:Albums"][0]["Name"] == "Best"
+    assert "Warning" not in read and "Error" not in read
