@@ -281,16 +281,25 @@ class Library:
         return login
 
     # -- importing ----------------------------------------------------------------------
-    def import_paths(self, paths, options=None, progress=None):
+    def import_paths(self, paths, options=None, progress=None, *, take_sidecars: bool = True):
         """Import files and folders in place (luna.ingest.importer.ImportOptions); returns
         an ImportReport, also when interrupted (then its exit_status says so)."""
         from luna.errors import Interrupted
         from luna.ingest.importer import Importer, ImportOptions
 
+        options = options or ImportOptions()
+        importer = Importer(self, options, progress)
         try:
-            return Importer(self, options or ImportOptions(), progress).run(paths)
+            report = importer.run(paths)
         except Interrupted as exc:
             return exc.report
+        if importer.changed_sidecars and not options.dry_run and take_sidecars:
+            # What other programs changed in the sidecars of known photos: their stars,
+            # labels, titles and the tags they removed count over luna's.
+            from luna.ops.sidecars import take_changed
+
+            take_changed(self, importer.changed_sidecars)
+        return report
 
     def gather(self, paths, options, progress=None):
         """`luna import --copy/--move`: put new files into the library folder and record
@@ -804,14 +813,31 @@ class Sidecars(_Part):
         `naming` for new ones: "file" (IMG_1.CR2.xmp) or "stem" (IMG_1.xmp)."""
         from luna.ops import sidecars
 
-        if files is None:
-            ids, missing = self._lib.store.sidecars.every_media_id(), []
-        else:
-            found = self._files(files, skip_missing)
-            ids, missing = found.ids, found.missing
+        ids, missing = self._media_ids(files, skip_missing)
         report = sidecars.write_sidecars(self._lib, ids, naming=naming, dry_run=dry_run)
         report.skipped = missing
         return report
+
+    def read(self, files=None, *, skip_missing=False):
+        """Take what other programs wrote in the sidecars of the files (all when None):
+        their stars, labels, flags, titles and descriptions over luna's, and the tags they
+        added or removed since luna last wrote them. Sidecars changed since luna last read
+        them are read again first, with their media (an import of them)."""
+        from luna.ops import sidecars
+
+        ids, missing = self._media_ids(files, skip_missing)
+        paths = sorted({p for i in ids for p in self._lib.store.sidecars.of(i)})
+        if paths:  # their rows up to date, without taking them twice
+            self._lib.import_paths(paths, take_sidecars=False)
+        report = sidecars.take_changed(self._lib, paths)
+        report.skipped = missing
+        return report
+
+    def _media_ids(self, files, skip_missing):
+        if files is None:
+            return self._lib.store.sidecars.every_media_id(), []
+        found = self._files(files, skip_missing)
+        return found.ids, found.missing
 
 
 def _listed(names) -> list[str]:

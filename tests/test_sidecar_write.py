@@ -223,3 +223,63 @@ def test_exiftool_reads_what_luna_wrote(shoot):
     assert read["XMP-digiKam:PickLabel"] in (3, "3", "Accepted")
     assert read["XMP-luna:Albums"][0]["Name"] == "Best"
     assert "Warning" not in read and "Error" not in read
+
+
+# -- reading what other programs changed ------------------------------------------------------
+
+
+def edited_elsewhere(sidecar, *, drop: str, add: str, rating: int) -> None:
+    """What digiKam does to a sidecar luna wrote: a keyword taken out of its lists, one
+    added, new stars; luna's own record (luna:Tags) untouched, as digiKam does not know it."""
+    text = sidecar.read_text()
+    head, luna_tags, tail = text.partition("<luna:Tags>")
+    head = head.replace(f"<rdf:li>{drop}</rdf:li>", f"<rdf:li>{add}</rdf:li>")
+    tail = tail.replace("<xmp:Rating>4</xmp:Rating>", f"<xmp:Rating>{rating}</xmp:Rating>")
+    sidecar.write_text(head + luna_tags + tail)
+
+
+def tags_and_rating(path) -> tuple:
+    code, out, _ = run_cli("show", str(path), "--json")
+    shown = json.loads(out)["files"][0]
+    return sorted(shown["tags"]), shown["rating"]
+
+
+def test_an_import_takes_what_another_program_changed_in_a_sidecar(shoot):
+    organize(shoot)
+    write()
+    run_cli("tag", "add", "kept", str(shoot / "a.jpg"))  # after the write: luna's own
+    edited_elsewhere(shoot / "a.jpg.xmp", drop="river", add="bridge", rating=5)
+    code, out, err = run_cli("import", str(shoot), "--json")
+    assert code == 0, err
+    assert tags_and_rating(shoot / "a.jpg") == (["Places/France/Paris", "bridge", "kept"], 5)
+    # ...and the next write is no longer refused: luna has read the edited sidecar.
+    code, report, err = write()
+    assert code == 0 and report["updated"] == 1, err
+    from luna.ingest.xmp_sidecar import read_sidecar_fields
+
+    fields = read_sidecar_fields((shoot / "a.jpg.xmp").read_bytes())
+    assert set(fields.tags) == {"Places/France/Paris", "bridge", "kept"} and fields.rating == 5
+
+
+def test_sidecar_read_takes_the_sidecar_over_luna(shoot):
+    organize(shoot)
+    write()
+    edited_elsewhere(shoot / "a.jpg.xmp", drop="river", add="bridge", rating=2)
+    code, out, err = run_cli("sidecar", "read", str(shoot / "a.jpg"), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert (report["sidecars"], report["tags_removed"]) == (1, 1)
+    assert tags_and_rating(shoot / "a.jpg") == (["Places/France/Paris", "bridge"], 2)
+    assert tags_and_rating(shoot / "b.jpg") == ([], None)  # another photo: untouched
+
+
+def test_a_sidecar_luna_never_wrote_takes_nothing_away(shoot):
+    """digiKam's own sidecar, edited after the import: its keywords are added, and luna's
+    tags it never knew of stay."""
+    run_cli("tag", "add", "mine", str(shoot / "c.jpg"))
+    sidecar = shoot / "c.jpg.xmp"
+    sidecar.write_text(DARKTABLE)
+    run_cli("import", str(shoot))
+    sidecar.write_text(DARKTABLE.replace('xmp:Rating="1"', 'xmp:Rating="3"'))
+    run_cli("import", str(shoot))
+    assert tags_and_rating(shoot / "c.jpg") == (["mine"], 3)

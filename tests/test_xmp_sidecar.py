@@ -254,7 +254,11 @@ def test_a_new_sidecar():
     # Indented one space a level, as Adobe's XMP Toolkit and Exiv2 write.
     assert "\n   <xmp:Rating>3</xmp:Rating>\n" in text
     assert "\n     <rdf:li>river</rdf:li>\n" in text
-    assert ("xmlns:luna" in text) is False  # only the namespaces used are declared
+    # Only the namespaces used are declared: no exif, no digiKam PickLabel without a flag...
+    assert "xmlns:exif" not in text and "PickLabel" not in text
+    assert "<luna:Tags>" in text  # ...but luna's record of the tags it wrote (tag_changes)
+    rated = updated_sidecar(None, SidecarFields(rating=3)).decode()
+    assert "xmlns:luna" not in rated  # no tags, nothing of luna's own
 
 
 def test_an_empty_file_is_a_new_sidecar():
@@ -787,18 +791,26 @@ def test_other_programs_sidecars_keep_everything_of_theirs(sidecar):
 def test_a_darktable_sidecar_diff_touches_only_luna_s_lines():
     fields = SidecarFields(tags=("Places/France/Paris", "river"), rating=1)
     data = updated_sidecar(DARKTABLE_SIDECAR, fields)
-    # The tags and rating darktable wrote, in luna's order: only digiKam's list is new.
+    # The tags and rating darktable wrote, in luna's order: only digiKam's list and luna's
+    # record of the tags it wrote are new.
     before, after = DARKTABLE_SIDECAR.decode().splitlines(), data.decode().splitlines()
     diff = list(difflib.unified_diff(before, after, lineterm="", n=0))[2:]
     assert [line for line in diff if line.startswith("-")] == []
     assert [line[1:].strip() for line in diff if line.startswith("+")] == [
         'xmlns:digiKam="http://www.digikam.org/ns/1.0/"',
+        'xmlns:luna="http://luna.invalid/ns/1.0/"',
         "<digiKam:TagsList>",
         "<rdf:Seq>",
         "<rdf:li>Places/France/Paris</rdf:li>",
         "<rdf:li>river</rdf:li>",
         "</rdf:Seq>",
         "</digiKam:TagsList>",
+        "<luna:Tags>",
+        "<rdf:Bag>",
+        "<rdf:li>Places/France/Paris</rdf:li>",
+        "<rdf:li>river</rdf:li>",
+        "</rdf:Bag>",
+        "</luna:Tags>",
     ]
 
 

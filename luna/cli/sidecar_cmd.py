@@ -1,4 +1,5 @@
-"""`luna sidecar write`: XMP sidecars beside the photos, holding what the library says."""
+"""`luna sidecar write` and `luna sidecar read`: XMP sidecars beside the photos, holding what
+the library says of them, and what other programs changed in them."""
 
 from typing import Annotated
 
@@ -73,5 +74,44 @@ def sidecar_write(
         f"sidecars of {report.files} files: {report.created} {would}created, "
         f"{report.updated} {would}updated, {report.unchanged} unchanged"
         + (f", {len(report.problems)} not written" if report.problems else "")
+    )
+    raise typer.Exit(report.exit_status)
+
+
+@sidecar_app.command("read")
+@handle_errors
+def sidecar_read(
+    ctx: typer.Context,
+    refs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[FILE...]", help="Paths, ids or id prefixes ('-': stdin); none: every file."
+        ),
+    ] = None,
+    null: NullInputOption = False,
+    null_legacy: LegacyNullOption = False,
+    skip_missing: SkipMissingOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Take what other programs (digiKam, darktable, Lightroom...) wrote in the files' XMP
+    sidecars: stars, labels, pick or reject, titles, descriptions over luna's, and the tags
+    they added or removed since luna last wrote the sidecar. `luna import` does the same for
+    the sidecars it finds changed.
+
+    Example: luna sidecar read ~/Pictures/2019
+    """
+    from luna.library import Library
+
+    files = file_refs(refs, null=null or null_legacy) if refs else None
+    with Library.open(library_path(ctx), create=False) as lib:
+        report = lib.sidecars.read(files, skip_missing=skip_missing)
+    warn_skipped(report.skipped)
+    for problem in report.problems:
+        error(f"not read: {for_humans(problem['path'])}: {problem['reason']}")
+    if as_json:
+        print_document(report)
+    note(
+        f"read {report.sidecars} sidecars of {report.files} files: {report.tags_added} tags "
+        f"added, {report.tags_removed} removed"
     )
     raise typer.Exit(report.exit_status)

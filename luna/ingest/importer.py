@@ -186,6 +186,9 @@ class Importer:
         self._moved_from: set[str] = set()  # their former paths
         self._touched_folders: set[str] = set()  # where files came, changed or went
         self._sidecar_changed: set[str] = set()  # unchanged media whose sidecar changed
+        # New or edited XMP sidecars of media the library knew: what other programs changed
+        # in them (stars, labels, tags removed) is for luna.ops.sidecars to take.
+        self.changed_sidecars: list[str] = []
         self._tag_ids: dict[str, int | None] = {}  # None: not a valid tag name
         self._failed_before: set[str] = set()  # paths that had failed when the run began
         self._reappeared: set[str] = set()  # paths marked missing, found again by the walk
@@ -345,13 +348,15 @@ class Importer:
         queued = {c.path for c in todo}
         for sidecar in [c.path for c in todo if c.path.lower().endswith(".xmp")]:
             for media in media_described_by(sidecar):
+                row = self.store.find_by_path(media)
+                if row is not None and sidecar not in self.changed_sidecars:
+                    self.changed_sidecars.append(sidecar)
                 if media in queued:
                     continue
                 try:
                     st = os.stat(media)
                 except OSError:
                     continue
-                row = self.store.find_by_path(media)
                 # Only media the walk counted unchanged: new ones are queued already, and
                 # failed, skipped or excluded ones are not the sidecar's to bring in.
                 if row is None or not self._counted_unchanged(media, row, st):

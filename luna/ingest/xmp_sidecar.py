@@ -181,6 +181,20 @@ def read_sidecar_fields(packet: bytes) -> SidecarFields | None:
     return None if info is None else fields_of(info)
 
 
+def tag_changes(packet: bytes) -> tuple[set[str], set[str]] | None:
+    """(tags added, tags removed) by other programs since luna last wrote the sidecar: its
+    keywords now against luna:Tags, what luna wrote. A sidecar luna never wrote tags to
+    adds its keywords and removes nothing. None if it is not XMP, or refused as hostile."""
+    info = xmp.parse_xmp(packet)
+    if info is None:
+        return None
+    now = {_tidy_tag(tag) for tag in xmp.keyword_tags(info)} - {""}
+    if info.luna_tags is None:
+        return now, set()
+    written = {_tidy_tag(tag) for tag in info.luna_tags} - {""}
+    return now - written, written - now
+
+
 def fields_of(info: XmpInfo) -> SidecarFields:
     """read_sidecar_fields, from a packet already parsed."""
     rejected = info.rating == -1
@@ -376,6 +390,8 @@ def _plan(f: SidecarFields) -> list[tuple[tuple[str, str], _Action]]:
         (LIGHTROOM, "hierarchicalSubject",
          _list(LIGHTROOM, "hierarchicalSubject", "Bag", lightroom)),
         (DIGIKAM, "TagsList", _list(DIGIKAM, "TagsList", "Seq", tags)),
+        # What luna wrote, for telling later what another program changed (tag_changes).
+        (LUNA, "Tags", _list(LUNA, "Tags", "Bag", tags)),
         (MICROSOFT_PHOTO, "LastKeywordXMP",
          _IfPresent(_list(MICROSOFT_PHOTO, "LastKeywordXMP", "Bag", tags))),
         (MWG_KW, "Keywords", None),

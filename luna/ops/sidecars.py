@@ -157,3 +157,84 @@ def _record(lib, paths: list[str]) -> None:
     from luna.ingest.importer import ImportOptions
 
     lib.import_paths(paths, ImportOptions(media_of_sidecars=False, jobs=1))
+
+
+# -- reading: what other programs changed -----------------------------------------------------
+
+
+@dataclass
+class SidecarsRead(Result):
+    """What `luna sidecar read` took from sidecars (or an import, from changed ones)."""
+
+    files: int = 0  # photos and videos whose sidecars were read
+    sidecars: int = 0
+    tags_added: int = 0
+    tags_removed: int = 0
+    problems: list[dict] = field(default_factory=list)  # {"path", "reason"}
+    skipped: list[str] = field(default_factory=list)  # FILEs not in the library
+
+
+def take_changed(lib, sidecars: list[str], report: SidecarsRead | None = None) -> SidecarsRead:
+    """Take what other programs changed in these sidecars (luna.ingest.importer found them
+    new or edited): their stars, label, flag, title and description over luna's, and the
+    tags added or removed since luna last wrote them (luna:Tags). In one transaction."""
+    from luna.store.sql import write_transaction
+
+    report = report or SidecarsRead()
+
+    def take_all() -> None:
+        for sidecar in sidecars:
+            media = [i for i in (lib.store.files.id_at(p) for p in _described(sidecar)) if i]
+            if media:
+                _take(lib, sidecar, media, report)
+
+    write_transaction(lib, take_all, then="nothing was taken from the sidecars")
+    return report
+
+
+def _described(sidecar: str) -> list[str]:
+    from luna.ingest.importer import media_described_by
+
+    return media_described_by(sidecar)
+
+
+def _take(lib, sidecar: str, media_ids: list[str], report: SidecarsRead) -> None:
+    from luna.files.replace import read_with_state
+    from luna.ingest.extract.xmp import MAX_PACKET
+    from luna.ingest.xmp_sidecar import read_sidecar_fields, tag_changes
+
+    try:
+        found = read_with_state(sidecar, limit=MAX_PACKET)
+    except WriteFailed as exc:
+        report.problems.append({"path": sidecar, "reason": str(exc)})
+        return
+    packet = found[0] if found else None
+    fields = read_sidecar_fields(packet) if packet else None
+    changes = tag_changes(packet) if packet else None
+    if fields is None or changes is None:
+        report.problems.append({"path": sidecar, "reason": "not XMP luna can read"})
+        return
+    report.sidecars += 1
+    report.files += len(media_ids)
+    added, removed = changes
+    marks = {
+        "rating": fields.rating,
+        "label": fields.label,
+        "flag": {"pick": 1, "reject": -1}.get(fields.flag or ""),
+        "title": fields.title,
+        "description": fields.description,
+    }
+    for column, value in marks.items():
+        lib.store.marks.set(column, value, media_ids)
+    tags = lib.store.tags
+    if added:
+        wanted = [tags.ensure(name) for name in sorted(added)]
+        present = tags.links_present(wanted, media_ids)
+        new = [(t, f) for t in wanted for f in media_ids if (t, f) not in present]
+        tags.link(new, source="metadata")
+        report.tags_added += len(new)
+    if removed:
+        ids = [row[0] for row in map(tags.find, sorted(removed)) if row is not None]
+        present = tags.links_present(ids, media_ids) if ids else set()
+        tags.unlink(present)
+        report.tags_removed += len(present)

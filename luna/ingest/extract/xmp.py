@@ -86,6 +86,7 @@ MWG_CHILDREN, MWG_APPLIED = _name(MWG_KW, "Children"), _name(MWG_KW, "Applied")
 PICK_LABEL = _name(DIGIKAM, "PickLabel")  # 0 none, 1 rejected, 2 pending, 3 accepted
 LUNA_FLAG, LUNA_RATING = _name(LUNA, "Flag"), _name(LUNA, "Rating")
 LUNA_ALBUMS, LUNA_EVENTS = _name(LUNA, "Albums"), _name(LUNA, "Events")
+LUNA_TAGS = _name(LUNA, "Tags")
 LUNA_NAME, LUNA_OWNER = _name(LUNA, "Name"), _name(LUNA, "Owner")
 LUNA_START, LUNA_END = _name(LUNA, "Start"), _name(LUNA, "End")
 LUNA_DESCRIPTION = _name(LUNA, "Description")
@@ -104,7 +105,7 @@ READ_PROPERTIES = frozenset(
     + (DATE_TIME_ORIGINAL, DATE_TIME_DIGITIZED, DATE_CREATED, CREATE_DATE, PHOTO_MECHANIC_TIME)
     + (GPS_LATITUDE, GPS_LONGITUDE, GPS_ALTITUDE, GPS_ALTITUDE_REF, GPS_DATE_TIME)
     + (IMAGE_WIDTH, IMAGE_HEIGHT, PIXEL_X, PIXEL_Y, CITY)
-    + (PICK_LABEL, LUNA_FLAG, LUNA_RATING, LUNA_ALBUMS, LUNA_EVENTS)
+    + (PICK_LABEL, LUNA_FLAG, LUNA_RATING, LUNA_ALBUMS, LUNA_EVENTS, LUNA_TAGS)
     + tuple(name for name, _ in HIERARCHY_LISTS)
 )
 
@@ -160,6 +161,9 @@ class XmpInfo:
     # What luna writes in its own namespace (see luna.ingest.xmp_sidecar).
     luna_flag: str | None = None  # luna:Flag, "pick" or "reject" (any other text is None)
     luna_rating: int | None = None  # luna:Rating: the stars of a photo xmp:Rating says is rejected
+    # luna:Tags: the tags luna last wrote (None: luna wrote none here); against the
+    # keywords now, it tells what another program added or removed since.
+    luna_tags: list[str] | None = None
     albums: list[tuple[str, str | None]] = field(default_factory=list)  # (name, owner)
     events: list[LunaEvent] = field(default_factory=list)
 
@@ -603,6 +607,7 @@ def _read_info(props: _Properties) -> XmpInfo:
         luna_rating=_stars(props.text(LUNA_RATING)),
         albums=_albums(props.get(LUNA_ALBUMS)),
         events=_events(props.get(LUNA_EVENTS)),
+        luna_tags=props.texts(LUNA_TAGS) if props.get(LUNA_TAGS) is not None else None,
     )
 
 
