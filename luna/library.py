@@ -833,6 +833,16 @@ class Sidecars(_Part):
         report.skipped = missing
         return report
 
+    def rebuild(self, paths, *, user: str | None = None):
+        """After `import_paths(paths)`: put back what the sidecars below `paths` keep of a
+        lost library (luna.ops.sidecars.rebuild_from_sidecars): stars, labels, flags,
+        titles, descriptions, albums (owned as they say, else by `user`) and events."""
+        from luna.ops import sidecars
+
+        found = self._lib.store.sidecars
+        below = sorted({s for p in paths for s in found.below(os.path.abspath(p))})
+        return sidecars.rebuild_from_sidecars(self._lib, below, self._lib.acting_user(user))
+
     def _media_ids(self, files, skip_missing):
         if files is None:
             return self._lib.store.sidecars.every_media_id(), []

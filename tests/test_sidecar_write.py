@@ -283,3 +283,38 @@ def test_a_sidecar_luna_never_wrote_takes_nothing_away(shoot):
     sidecar.write_text(DARKTABLE.replace('xmp:Rating="1"', 'xmp:Rating="3"'))
     run_cli("import", str(shoot))
     assert tags_and_rating(shoot / "c.jpg") == (["mine"], 3)
+
+
+# -- a lost library, rebuilt from its sidecars ------------------------------------------------
+
+
+def everything(folder) -> dict:
+    """What a user sees of the library, without the ids a new library gives anew."""
+    code, out, _ = run_cli("find", "--sort", "name", "--json")
+    files = [{k: v for k, v in f.items() if k != "id"} for f in json.loads(out)["files"]]
+    code, out, _ = run_cli("album", "show", "Best", "--json")
+    album = [f["path"] for f in json.loads(out)["files"]]
+    code, out, _ = run_cli("event", "show", "Trip", "--json")
+    event = json.loads(out)
+    return {
+        "files": files,
+        "album": album,
+        "event": (event["start"], event["end"], [f["path"] for f in event["files"]]),
+    }
+
+
+@pytest.mark.sqlite_only  # deletes the library's file (a server library: the same code)
+def test_a_library_deleted_is_rebuilt_from_the_sidecars(shoot, library_path):
+    organize(shoot)
+    run_cli("rate", "2", str(shoot / "b.jpg"))
+    run_cli("reject", str(shoot / "b.jpg"))
+    run_cli("album", "add", "Best", str(shoot / "c.jpg"))
+    assert write()[0] == 0
+    before = everything(shoot)
+    for leftover in library_path.parent.glob(library_path.name + "*"):
+        leftover.unlink()  # the library, and its -wal and -shm
+
+    code, _, err = run_cli("import", str(shoot), "--from-sidecars")
+    assert code == 0, err
+    assert "1 albums and 1 events made" in err
+    assert everything(shoot) == before

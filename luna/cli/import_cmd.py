@@ -125,6 +125,14 @@ def import_files(
             help="List the files skipped (not photos or videos) with why, on stderr.",
         ),
     ] = False,
+    from_sidecars: Annotated[
+        bool,
+        typer.Option(
+            "--from-sidecars",
+            help="Also take back from the XMP sidecars luna wrote what a lost library held: "
+            "stars, labels, picks, titles, albums and events.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Record the photos and videos under PATHS in the library.
@@ -165,6 +173,8 @@ def import_files(
         raise LunaError("choose one of --copy and --move")
     if remove_duplicates and not move:
         raise LunaError("--remove-duplicates goes with --move")
+    if from_sidecars and (gathering or dry_run):
+        raise LunaError("--from-sidecars goes with an import in place, not --copy/--move/--dry-run")
     settings = _settings(ctx, into=into, template=template, exclude=exclude, jobs=workers)
     common: dict[str, Any] = dict(
         exclude=tuple(settings.get("exclude") or ()),
@@ -194,6 +204,13 @@ def import_files(
             report = lib.gather(paths, options, progress)
         else:
             report = lib.import_paths(paths, options, progress)
+            if from_sidecars:
+                rebuilt = lib.sidecars.rebuild(paths)
+    if from_sidecars and not quiet:
+        note(
+            f"from {rebuilt.sidecars:,} sidecars: {rebuilt.albums_created} albums and "
+            f"{rebuilt.events_created} events made, {rebuilt.memberships:,} files put back in them"
+        )
     if as_json:
         print_document(report)
     elif gathering and report.dry_run:

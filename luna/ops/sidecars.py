@@ -238,3 +238,75 @@ def _take(lib, sidecar: str, media_ids: list[str], report: SidecarsRead) -> None
         present = tags.links_present(ids, media_ids) if ids else set()
         tags.unlink(present)
         report.tags_removed += len(present)
+
+
+# -- rebuilding a library from the sidecars ---------------------------------------------------
+
+
+@dataclass
+class Rebuilt(Result):
+    """What `luna import --from-sidecars` took from the sidecars besides an import's work."""
+
+    sidecars: int = 0
+    albums_created: int = 0
+    events_created: int = 0
+    memberships: int = 0  # files put back in an album or event
+    problems: list[dict] = field(default_factory=list)
+
+
+def rebuild_from_sidecars(lib, sidecars: list[str], acting_user: str) -> Rebuilt:
+    """After an import: each sidecar's stars, label, flag, title and description (as
+    `sidecar read` takes them), and its albums and events (luna:Albums, luna:Events),
+    made where the library has none of that name, with the sidecar's media in them. An
+    album keeps the owner the sidecar names (else `acting_user`)."""
+    from luna.store.sql import write_transaction
+
+    rebuilt = Rebuilt()
+
+    def rebuild_all() -> None:
+        read = SidecarsRead()
+        for sidecar in sidecars:
+            media = [i for i in (lib.store.files.id_at(p) for p in _described(sidecar)) if i]
+            if not media:
+                continue
+            _take(lib, sidecar, media, read)
+            _put_back_groups(lib, sidecar, media, acting_user, rebuilt)
+        rebuilt.sidecars = read.sidecars
+        rebuilt.problems = read.problems
+
+    write_transaction(lib, rebuild_all, then="the files are imported; run it again to finish")
+    return rebuilt
+
+
+def _put_back_groups(lib, sidecar: str, media: list[str], acting_user: str, rebuilt) -> None:
+    from luna.ingest.xmp_sidecar import read_sidecar_fields
+    from luna.names import slugify, tidy_name
+
+    with open(sidecar, "rb") as fp:
+        fields = read_sidecar_fields(fp.read())
+    if fields is None:
+        return
+    albums, events = lib.store.albums, lib.store.events
+    for album in fields.albums:
+        name = tidy_name(album.name, "album")
+        row = albums.by_slug(slugify(name))
+        if row is None:
+            owner = lib.store.users.ensure(tidy_name(album.owner or acting_user, "user"))
+            row = albums.create(name, slugify(name), "", owner)
+            rebuilt.albums_created += 1
+        new = [m for m in media if m not in albums.present(row.id, media)]
+        albums.add_files(row.id, new)
+        rebuilt.memberships += len(new)
+    for event in fields.events:
+        name = tidy_name(event.name, "event")
+        found = events.by_slug(slugify(name))
+        if found is None:
+            event_id = events.insert(
+                name, slugify(name), event.start, event.end, event.utc_offset, event.description
+            )
+            rebuilt.events_created += 1
+        else:
+            event_id = found[0]
+        new = [m for m in media if m not in events.linked(event_id, media)]
+        events.link(event_id, new)
+        rebuilt.memberships += len(new)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from luna.fsnames import from_db, to_db
+from luna.fsnames import from_db, to_db, under
 from luna.store.rows import time_value
 from luna.store.sql import chunks, marks
 
@@ -29,6 +29,16 @@ class Sidecars:
             "SELECT id FROM file WHERE kind <> 'sidecar' AND missing_since IS NULL"
         ).fetchall()
         return [str(row[0]) for row in rows]
+
+    def below(self, folder: str) -> list[str]:
+        """The XMP sidecars the library has at or below `folder`, in path order."""
+        where, params = under("path", folder)
+        rows = self.db.execute_sql(
+            f"SELECT path FROM file WHERE kind = 'sidecar' AND missing_since IS NULL AND {where}",
+            params,
+        ).fetchall()
+        paths = (from_db(row[0]) for row in rows)
+        return sorted(path for path in paths if path.lower().endswith(".xmp"))
 
     def of(self, media_id: str) -> list[str]:
         """The paths of the XMP sidecars the library links to a photo or video."""
