@@ -97,6 +97,11 @@ class Library:
         self.events = Events(self)
         self.marks = Marks(self)
         self.sidecars = Sidecars(self)
+        # Keeping XMP sidecars current (sidecar_write, --write-sidecars): the naming of new
+        # ones when on, None when off; the files changed since, and the last write's report.
+        self.sidecar_naming: str | None = None
+        self._changed: set[str] = set()
+        self.sidecar_report = None
 
     @property
     def db(self):
@@ -254,7 +259,11 @@ class Library:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self.close()
+        try:
+            if exc is None:
+                self.sidecars.flush()
+        finally:
+            self.close()
         # The safety net for every command: an SQLite error that escaped (a write refused
         # on a full or read-only disk, a damaged page) becomes one line saying what it means.
         if libfile.is_about_the_file(exc):
@@ -842,6 +851,27 @@ class Sidecars(_Part):
         found = self._lib.store.sidecars
         below = sorted({s for p in paths for s in found.below(os.path.abspath(p))})
         return sidecars.rebuild_from_sidecars(self._lib, below, self._lib.acting_user(user))
+
+    def note_changed(self, file_ids) -> None:
+        """What the library says of these files changed (tags, stars, albums...): with
+        sidecar writing on, their sidecars are brought up to date by flush()."""
+        if self._lib.sidecar_naming is not None:
+            import uuid
+
+            # As stored (32 hex digits), whichever form the caller had: dashed, a UUID...
+            self._lib._changed.update(uuid.UUID(str(i)).hex for i in file_ids)
+
+    def flush(self):
+        """Write the sidecars of the files changed since the last flush (when on); the
+        report (luna.ops.sidecars.SidecarsWritten) is also kept in lib.sidecar_report."""
+        lib = self._lib
+        if lib.sidecar_naming is None or not lib._changed:
+            return None  # (before any import: every `luna find` closes a library)
+        from luna.ops import sidecars
+
+        ids, lib._changed = sorted(lib._changed), set()
+        lib.sidecar_report = sidecars.write_sidecars(lib, ids, naming=lib.sidecar_naming)
+        return lib.sidecar_report
 
     def _media_ids(self, files, skip_missing):
         if files is None:

@@ -58,8 +58,8 @@ class Key:
     """A setting luna knows: its TOML type, default, help, and what an unset value means."""
 
     name: str
-    # "path", "library" (a path or a postgresql:// URL), "str", "list" (of strings) or
-    # "count" (an integer >= 0)
+    # "path", "library" (a path or a postgresql:// URL), "str", "list" (of strings),
+    # "count" (an integer >= 0) or "bool"
     kind: str
     default: Any | Callable[[], Any]
     help: str
@@ -118,6 +118,13 @@ KEYS: dict[str, Key] = {
             "relative to its name, so computers that mount a shared disk at different places "
             "see the same files.",
             unset="none: paths are stored as they are",
+        ),
+        Key(
+            "sidecar_write",
+            "bool",
+            False,
+            "Keep XMP sidecars current after every change of tags, stars, labels, titles, "
+            "albums and events (--write-sidecars).",
         ),
         Key(
             "sidecar_naming",
@@ -290,6 +297,10 @@ def _from_toml(key: Key, raw: Any):
             raise wrong("a non-empty string")
         if key.choices and raw not in key.choices:
             raise wrong(" or ".join(repr(c) for c in key.choices))
+        return raw
+    if key.kind == "bool":
+        if not isinstance(raw, bool):
+            raise wrong("true or false")
         return raw
     if key.kind == "roots":
         return _roots_from_toml(raw, wrong)

@@ -143,6 +143,7 @@ def test_file_sets_values_and_is_named_as_their_source(isolated_home, isolated_c
         'exclude = ["*.tmp", "@eaDir"]\n'
         'user = "alice"\n'
         "jobs = 4\n"
+        "sidecar_write = true\n"
         'sidecar_naming = "stem"\n'
         "[roots]\n"
         'photos = "/mnt/photos"\n'
@@ -159,7 +160,7 @@ def test_file_sets_values_and_is_named_as_their_source(isolated_home, isolated_c
     assert settings.get("exclude") == ["*.tmp", "@eaDir"]
     assert settings.get("user") == "alice"
     assert settings.get("jobs") == 4
-    assert settings.get("sidecar_naming") == "stem"
+    assert (settings.get("sidecar_write"), settings.get("sidecar_naming")) == (True, "stem")
     assert settings.get("roots") == {
         "photos": "/mnt/photos",
         "archive": str(isolated_home / "archive"),
@@ -205,6 +206,7 @@ def test_json_keys_are_pinned(cli):
         "user",
         "jobs",
         "roots",
+        "sidecar_write",
         "sidecar_naming",
     ]
     assert all(list(entry) == ["value", "source"] for entry in doc["settings"].values())
@@ -312,6 +314,7 @@ def test_invalid_toml_is_one_line_naming_file_and_line(cli, isolated_config):
         ("library_folder = 1979-05-27\n", "library_folder"),
         ('library_folder = "Pictures/Library"\n', "library_folder"),  # relative to what?
         ('library = ""\n', "library"),
+        ('sidecar_write = "yes"\n', "sidecar_write"),
         ('sidecar_naming = "sideways"\n', "sidecar_naming"),
     ],
 )

@@ -318,3 +318,59 @@ def test_a_library_deleted_is_rebuilt_from_the_sidecars(shoot, library_path):
     assert code == 0, err
     assert "1 albums and 1 events made" in err
     assert everything(shoot) == before
+
+
+# -- keeping sidecars current as things change ------------------------------------------------
+
+
+def sidecar_tags(path) -> tuple:
+    from luna.ingest.xmp_sidecar import read_sidecar_fields
+
+    return read_sidecar_fields(path.read_bytes()).tags
+
+
+def test_with_sidecar_write_every_change_reaches_the_sidecars(shoot, tmp_path, monkeypatch):
+    config = tmp_path / "config.toml"
+    config.write_text("sidecar_write = true\n")
+    monkeypatch.setenv("LUNA_CONFIG", str(config))
+    a, b = shoot / "a.jpg", shoot / "b.jpg"
+    code, _, err = run_cli("tag", "add", "-t", "Places/Paris", "-t", "river", str(a), str(b))
+    assert code == 0 and "sidecars: 2 created" in err, err
+    assert sidecar_tags(shoot / "a.jpg.xmp") == ("Places/Paris", "river")
+    run_cli("tag", "rename", "Places/Paris", "Places/France/Paris")
+    assert sidecar_tags(shoot / "b.jpg.xmp") == ("Places/France/Paris", "river")
+    run_cli("rate", "5", str(a))
+    run_cli("album", "create", "Best")
+    run_cli("album", "add", "Best", str(a))
+    from luna.ingest.xmp_sidecar import read_sidecar_fields
+
+    fields = read_sidecar_fields((shoot / "a.jpg.xmp").read_bytes())
+    assert fields.rating == 5 and [x.name for x in fields.albums] == ["Best"]
+    run_cli("album", "delete", "Best", "--yes")
+    assert read_sidecar_fields((shoot / "a.jpg.xmp").read_bytes()).albums == ()
+    run_cli("tag", "delete", "river", "--yes")
+    assert sidecar_tags(shoot / "b.jpg.xmp") == ("Places/France/Paris",)
+    assert not (shoot / "c.jpg.xmp").exists()  # never changed: no sidecar
+
+    code, _, _ = run_cli("--no-write-sidecars", "rate", "1", str(a))
+    assert code == 0 and read_sidecar_fields((shoot / "a.jpg.xmp").read_bytes()).rating == 5
+
+
+def test_write_sidecars_for_one_command(shoot):
+    code, _, err = run_cli("--write-sidecars", "label", "green", str(shoot / "c.jpg"))
+    assert code == 0, err
+    assert (shoot / "c.jpg.xmp").exists()
+    run_cli("label", "red", str(shoot / "c.jpg"))  # off by default
+    from luna.ingest.xmp_sidecar import read_sidecar_fields
+
+    assert read_sidecar_fields((shoot / "c.jpg.xmp").read_bytes()).label == "green"
+
+
+def test_a_sidecar_that_cannot_be_written_is_reported_and_the_change_stays(shoot):
+    run_cli("--write-sidecars", "rate", "3", str(shoot / "a.jpg"))
+    sidecar = shoot / "a.jpg.xmp"
+    sidecar.write_text(sidecar.read_text() + "\n")  # another program touched it
+    code, _, err = run_cli("--write-sidecars", "rate", "4", str(shoot / "a.jpg"))
+    assert code == 3
+    assert "sidecar not written" in err and "changed by another program" in err
+    assert tags_and_rating(shoot / "a.jpg")[1] == 4  # the library took the change

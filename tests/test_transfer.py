@@ -70,11 +70,14 @@ def test_placing_never_replaces_an_existing_file(source, tmp_path):
     assert not temporary.exists()  # the copy has no use left: no partial file stays behind
 
 
-def test_placing_without_hard_links_still_never_replaces(tmp_path, monkeypatch):
+@pytest.mark.parametrize("renameat2", [True, False], ids=["renameat2", "no renameat2"])
+def test_placing_without_hard_links_still_never_replaces(tmp_path, monkeypatch, renameat2):
     def no_links(*args):
         raise OSError(errno.EPERM, "no hard links here")
 
     monkeypatch.setattr(os, "link", no_links)
+    if not renameat2:  # not Linux, or a file system without RENAME_NOREPLACE
+        monkeypatch.setattr(place, "_renameat2", lambda: None)
     temporary, dest = tmp_path / "tmp", tmp_path / "taken.jpg"
     temporary.write_bytes(b"new")
     dest.write_bytes(b"old")

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 import typer
 
 from luna import values
-from luna.cli.app import app, library_path, library_to_read
+from luna.cli.app import app, library_to_change, library_to_read
 from luna.cli.options import (
     ActAsOption,
     DryRunOption,
@@ -30,12 +30,6 @@ ALBUM_COLUMNS = ["name", "slug", "description", "owner", "role", "files", "creat
 FILE_COLUMNS = ["id", "path", "filename", "start", "kind", "added"]
 
 
-def _open(ctx: typer.Context):
-    from luna.library import Library
-
-    return Library.open(library_path(ctx), create=False)  # only import creates one
-
-
 def _acting(user: str | None) -> str | None:
     """--as, checked; None when not given (the library knows who is acting then)."""
     return values.optional(values.nonempty, user, "--as")
@@ -56,7 +50,7 @@ def album_create(
 
     Example: luna album create "Summer 2019" --description "Brittany, with the kids"
     """
-    with _open(ctx) as lib:
+    with library_to_change(ctx) as lib:
         row = lib.albums.create(
             name,
             user=_acting(user if user is not None else user_legacy),
@@ -86,7 +80,7 @@ def album_add(
     """
     acting = _acting(user if user is not None else user_legacy)
     files = file_refs(refs, null=null or null_legacy)
-    with _open(ctx) as lib:
+    with library_to_change(ctx) as lib:
         change = lib.albums.add(
             name, files, user=acting, skip_missing=skip_missing, dry_run=dry_run
         )
@@ -120,7 +114,7 @@ def album_remove(
     """
     acting = _acting(user if user is not None else user_legacy)
     files = file_refs(refs, null=null or null_legacy)
-    with _open(ctx) as lib:
+    with library_to_change(ctx) as lib:
         change = lib.albums.remove(
             name, files, user=acting, skip_missing=skip_missing, dry_run=dry_run
         )
@@ -225,7 +219,7 @@ def album_rename(
 
     Example: luna album rename "Summer 2019" "Brittany 2019"
     """
-    with _open(ctx) as lib:
+    with library_to_change(ctx) as lib:
         result = lib.albums.rename(
             old, new, user=_acting(user if user is not None else user_legacy)
         )
@@ -250,7 +244,7 @@ def album_delete(
     from luna.cli.output import confirm_deletion
 
     acting = _acting(user if user is not None else user_legacy)
-    with _open(ctx) as lib:
+    with library_to_change(ctx) as lib:
         access = lib.albums.access(name, "delete", user=acting)  # refused before the question
         confirm_deletion(
             f"album {access.name!r} ({plural(access.files, 'file')} in it stay in the library)", yes
@@ -280,7 +274,7 @@ def album_share(
 
     Example: luna album share "Summer 2019" bob --role editor
     """
-    with _open(ctx) as lib:
+    with library_to_change(ctx) as lib:
         result = lib.albums.share(
             name, other, role=role, user=_acting(user if user is not None else user_legacy)
         )
@@ -309,7 +303,7 @@ def album_unshare(
 
     Example: luna album unshare "Summer 2019" bob
     """
-    with _open(ctx) as lib:
+    with library_to_change(ctx) as lib:
         result = lib.albums.unshare(
             name, other, user=_acting(user if user is not None else user_legacy)
         )

@@ -45,19 +45,65 @@ def luna_main(
             show_default=False,
         ),
     ] = None,
+    write_sidecars: Annotated[
+        bool | None,
+        typer.Option(
+            "--write-sidecars/--no-write-sidecars",
+            help="Keep XMP sidecars current after the command's changes (default: "
+            "sidecar_write in the config file, else no).",
+            show_default=False,
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
 ) -> None:
     """luna keeps a library of your photos and videos in a single SQLite file."""
-    ctx.obj = {"library": library_location(library) if library else None}
+    ctx.obj = {
+        "library": library_location(library) if library else None,
+        "write_sidecars": write_sidecars,
+        "changed": [],  # libraries opened to change, for their sidecar reports
+    }
     start()
 
 
 def library_path(ctx: typer.Context) -> Location | None:
     root = ctx.find_root()
     return (root.obj or {}).get("library")
+
+
+def cli_settings(ctx: typer.Context, overrides: dict | None = None):
+    """luna.settings.load_settings() for a command: adds the global -L/--library to the
+    command's own `overrides` and shows the config file's warnings on stderr."""
+    from luna.cli.output import warn
+    from luna.settings import load_settings
+
+    overrides = dict(overrides or {})
+    chosen = library_path(ctx)
+    if chosen is not None:
+        overrides.setdefault("library", (chosen, "command line (--library)"))
+    settings = load_settings(overrides)
+    for line in settings.warnings:
+        warn(line)
+    return settings
+
+
+def library_to_change(ctx: typer.Context):
+    """The library, for a command that changes what it says of files (tags, stars, albums,
+    events). With sidecar writing on (--write-sidecars, or sidecar_write = true in the
+    config file), the sidecars of the files it changed are written as it closes, and
+    luna.cli.output.handle_errors reports what could not be written."""
+    from luna.library import Library
+
+    obj = ctx.find_root().obj or {}
+    settings = cli_settings(ctx)
+    wanted = obj.get("write_sidecars")
+    lib = Library.open(library_path(ctx), create=False)  # only import creates one
+    if wanted or (wanted is None and settings.get("sidecar_write")):
+        lib.sidecar_naming = settings.get("sidecar_naming")
+        obj.setdefault("changed", []).append(lib)
+    return lib
 
 
 def library_to_read(ctx: typer.Context):

@@ -5,28 +5,13 @@ from typing import Annotated
 
 import typer
 
-from luna.cli.app import app, library_path
+from luna.cli.app import app, cli_settings
 from luna.cli.options import JsonOption
-from luna.cli.output import handle_errors, note, warn
+from luna.cli.output import handle_errors, note
 from luna.cli.render import LIST_JOINER, Listing, Output, print_document, render
 from luna.errors import LunaError
 
 CONFIG_JSON_VERSION = 1
-
-
-def cli_settings(ctx: typer.Context, overrides: dict | None = None):
-    """luna.settings.load_settings() for a command: adds the global -L/--library to the
-    command's own `overrides` and shows the config file's warnings on stderr."""
-    from luna.settings import load_settings
-
-    overrides = dict(overrides or {})
-    chosen = library_path(ctx)
-    if chosen is not None:
-        overrides.setdefault("library", (chosen, "command line (--library)"))
-    settings = load_settings(overrides)
-    for line in settings.warnings:
-        warn(line)
-    return settings
 
 
 @app.command("config")
@@ -56,6 +41,7 @@ def config_show(
       jobs            worker processes for import (--jobs), default 0: one per core
       roots           [roots] name = "folder": paths below one are stored by its name,
                       so computers mounting a shared folder elsewhere see the same files
+      sidecar_write   true: keep XMP sidecars current after every change (--write-sidecars)
       sidecar_naming  new sidecars: file (IMG_1.CR2.xmp, default) or stem (IMG_1.xmp)
 
     \b

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from luna import values
-from luna.cli.app import app, library_path, library_to_read
+from luna.cli.app import app, library_to_change, library_to_read
 from luna.cli.options import (
     DryRunOption,
     FilesArgument,
@@ -30,12 +30,6 @@ WHEN_HELP = (
     "2019-06-01, 2019-06-01T14:00 or '2019-06-01 14:00:00', optionally with an offset (+02:00, Z)."
 )
 NameArgument = Annotated[str, typer.Argument(metavar="NAME", help="The event's name.")]
-
-
-def _open(ctx):
-    from luna.library import Library
-
-    return Library.open(library_path(ctx), create=False)
 
 
 @event_app.command("create")
@@ -64,7 +58,7 @@ def event_create(
     """
     values.when(start, "--start")  # a bad WHEN is a usage error, before the library opens
     values.optional(values.when, end, "--end")
-    with _open(ctx) as lib:
+    with library_to_change(ctx) as lib:
         row = lib.events.create(name, start, end, description=description)
     if as_json:
         print_document(row)
@@ -88,7 +82,7 @@ def event_add(
     Example: luna event add "Paris trip" ~/Pictures/2019/Paris
     """
     files = file_refs(refs, null=null or null_legacy)
-    with _open(ctx) as lib:
+    with library_to_change(ctx) as lib:
         change = lib.events.add(name, files, skip_missing=skip_missing, dry_run=dry_run)
     warn_skipped(change.skipped)
     verb = "would add" if dry_run else "added"
@@ -114,7 +108,7 @@ def event_remove(
     Example: luna event remove "Paris trip" ~/Pictures/2019/Paris/IMG_0042.jpg
     """
     files = file_refs(refs, null=null or null_legacy)
-    with _open(ctx) as lib:
+    with library_to_change(ctx) as lib:
         change = lib.events.remove(name, files, skip_missing=skip_missing, dry_run=dry_run)
     warn_skipped(change.skipped)
     verb = "would remove" if dry_run else "removed"
@@ -134,7 +128,7 @@ def event_attach(ctx: typer.Context, name: NameArgument, dry_run: DryRunOption =
 
     Example: luna event attach "Paris trip" --dry-run
     """
-    with _open(ctx) as lib:
+    with library_to_change(ctx) as lib:
         change = lib.events.attach(name, dry_run=dry_run)
     verb = "would attach" if dry_run else "attached"
     extra = [f"{change.unchanged} already in it"] if change.unchanged else []
@@ -208,7 +202,7 @@ def event_rename(
 
     Example: luna event rename "Paris trip" "Paris, June 2019"
     """
-    with _open(ctx) as lib:
+    with library_to_change(ctx) as lib:
         result = lib.events.rename(old, new)
     note(f"renamed event {result['old']} to {result['new']}")
 
@@ -222,7 +216,7 @@ def event_delete(ctx: typer.Context, name: NameArgument, yes: YesOption = False)
 
     Example: luna event delete "Paris trip" --yes
     """
-    with _open(ctx) as lib:
+    with library_to_change(ctx) as lib:
         event = lib.events.get(name)  # a typo fails before the question
         confirm_deletion(f"event {event.name!r}", yes)
         result = lib.events.delete(name)
@@ -264,7 +258,7 @@ def event_detect(
     """
     gap_length = values.duration(gap, "--gap")
     least = values.count(min_files, "--min-files", low=1)
-    with _open(ctx) as lib:
+    with library_to_change(ctx) as lib:
         found = lib.events.detect(gap=gap_length, min_files=least, dry_run=dry_run)
     _print_events([p.row() for p in found.created], output)
     for skipped in found.skipped:

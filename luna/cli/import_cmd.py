@@ -302,7 +302,7 @@ def _gather_options(settings, *, move: bool, remove_duplicates: bool, **common):
 def _settings(ctx, *, into, template, exclude, jobs):
     """The effective library folder, template, excludes and jobs: options, then the
     config file, then defaults."""
-    from luna.cli.config_cmd import cli_settings
+    from luna.cli.app import cli_settings
 
     return cli_settings(
         ctx,

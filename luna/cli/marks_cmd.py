@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from luna.cli.app import app, library_path
+from luna.cli.app import app, library_to_change
 from luna.cli.options import (
     DryRunOption,
     FilesArgument,
@@ -19,12 +19,6 @@ ColourArgument = Annotated[
     str,
     typer.Argument(metavar="COLOUR", help="red, yellow, green, blue, purple, or none."),
 ]
-
-
-def _open(ctx):
-    from luna.library import Library
-
-    return Library.open(library_path(ctx), create=False)  # only import creates one
 
 
 def _said(change, what: str) -> None:
@@ -54,7 +48,7 @@ def rate(
 
     count = values.count(stars, "STARS", 0, 5)
     files = file_refs(refs, null=null or null_legacy)
-    with _open(ctx) as lib:
+    with library_to_change(ctx) as lib:
         change = lib.marks.rate(count, files, skip_missing=skip_missing, dry_run=dry_run)
     _said(change, "unrated" if count == 0 else f"{count} star{'s' * (count != 1)}")
 
@@ -75,14 +69,14 @@ def label(
     Example: luna label red ~/Pictures/2019/IMG_0001.jpg
     """
     files = file_refs(refs, null=null or null_legacy)
-    with _open(ctx) as lib:
+    with library_to_change(ctx) as lib:
         change = lib.marks.label(colour, files, skip_missing=skip_missing, dry_run=dry_run)
     _said(change, f"with label {change.value}" if change.value else "without a label")
 
 
 def _flag(ctx, flag, refs, null, skip_missing, dry_run, what: str) -> None:
     files = file_refs(refs, null=null)
-    with _open(ctx) as lib:
+    with library_to_change(ctx) as lib:
         change = lib.marks.flag(flag, files, skip_missing=skip_missing, dry_run=dry_run)
     _said(change, what)
 
@@ -161,7 +155,7 @@ def describe(
     Example: luna describe IMG_0001.jpg --title "Harbour at dawn" --description "Saint-Malo"
     """
     files = file_refs(refs, null=null or null_legacy)
-    with _open(ctx) as lib:
+    with library_to_change(ctx) as lib:
         changes = lib.marks.describe(
             files, title=title, description=description, skip_missing=skip_missing,
             dry_run=dry_run,

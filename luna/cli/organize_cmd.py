@@ -145,7 +145,7 @@ def organize(
 
 
 def _settings(ctx, into: str | None, template: str | None):
-    from luna.cli.config_cmd import cli_settings
+    from luna.cli.app import cli_settings
 
     return cli_settings(
         ctx,

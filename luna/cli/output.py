@@ -10,8 +10,8 @@ import json
 import os
 import sys
 
-from luna.errors import LunaError
-from luna.fsnames import is_utf8, json_ready
+from luna.errors import ExitStatus, LunaError
+from luna.fsnames import for_humans, is_utf8, json_ready
 
 
 def stderr_console():
@@ -121,7 +121,9 @@ def handle_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            done = fn(*args, **kwargs)
+            _report_sidecars([*args, *kwargs.values()])
+            return done
         except LunaError as exc:
             error(str(exc))
             import typer  # here, not above: `luna find` also renders without Typer
@@ -129,6 +131,28 @@ def handle_errors(fn):
             raise typer.Exit(int(exc.exit_status)) from None
 
     return wrapper
+
+
+def _report_sidecars(args) -> None:
+    """After a command that changed files with sidecar writing on (luna.cli.app.
+    library_to_change): the sidecars written, and each one that was not (exit 3)."""
+    # The command's context (Typer's Context; without importing Typer, which `luna find`
+    # does not load): the argument that has a root.
+    ctx = next((a for a in args if hasattr(a, "find_root")), None)
+    changed = (ctx.find_root().obj or {}).get("changed", []) if ctx is not None else []
+    problems = 0
+    for lib in changed:
+        report = lib.sidecar_report
+        if report is None:
+            continue
+        for problem in report.problems:
+            error(f"sidecar not written: {for_humans(problem['path'])}: {problem['reason']}")
+        problems += len(report.problems)
+        note(f"sidecars: {report.created} created, {report.updated} updated")
+    if problems:
+        import typer
+
+        raise typer.Exit(int(ExitStatus.PARTIAL))
 
 
 def debug_enabled() -> bool:
@@ -173,7 +197,6 @@ def print_transfer_failures(report) -> None:
     """The failed files of a copy, move or organize, on stderr: each by name (the first
     FAILURES_LISTED), except those a full disk stopped, which take one line per disk."""
     from luna.files.place import free_bytes
-    from luna.fsnames import for_humans
 
     full = {f"no space left on the disk of {for_humans(d['folder'])}" for d in report.disk_full}
     failures = [s for s in report.steps if s.action == "failed" and s.detail not in full]

@@ -23,17 +23,19 @@ sidecar_app = typer.Typer(
 )
 app.add_typer(sidecar_app, name="sidecar")
 
+EveryFileArgument = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="[FILE...]", help="Paths, ids or id prefixes ('-': stdin); none: every file."
+    ),
+]
+
 
 @sidecar_app.command("write")
 @handle_errors
 def sidecar_write(
     ctx: typer.Context,
-    refs: Annotated[
-        list[str] | None,
-        typer.Argument(
-            metavar="[FILE...]", help="Paths, ids or id prefixes ('-': stdin); none: every file."
-        ),
-    ] = None,
+    refs: EveryFileArgument = None,
     naming: Annotated[
         str | None,
         typer.Option(
@@ -55,7 +57,7 @@ def sidecar_write(
 
     Example: luna sidecar write ~/Pictures/2019
     """
-    from luna.cli.config_cmd import cli_settings
+    from luna.cli.app import cli_settings
     from luna.library import Library
 
     naming = naming or cli_settings(ctx).get("sidecar_naming")
@@ -82,12 +84,7 @@ def sidecar_write(
 @handle_errors
 def sidecar_read(
     ctx: typer.Context,
-    refs: Annotated[
-        list[str] | None,
-        typer.Argument(
-            metavar="[FILE...]", help="Paths, ids or id prefixes ('-': stdin); none: every file."
-        ),
-    ] = None,
+    refs: EveryFileArgument = None,
     null: NullInputOption = False,
     null_legacy: LegacyNullOption = False,
     skip_missing: SkipMissingOption = False,

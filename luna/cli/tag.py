@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from luna.cli.app import app, library_path, library_to_read
+from luna.cli.app import app, library_to_change, library_to_read
 from luna.cli.options import (
     DryRunOption,
     FilesArgument,
@@ -46,12 +46,6 @@ def _split(tags: list[str] | None, args: list[str]) -> tuple[list[str], list[str
     return [args[0]], args[1:]
 
 
-def _open(ctx):
-    from luna.library import Library
-
-    return Library.open(library_path(ctx), create=False)  # only import creates one
-
-
 @tag_app.command("add")
 @handle_errors
 def tag_add(
@@ -69,7 +63,7 @@ def tag_add(
     """
     names, refs = _split(tags, args)
     files = file_refs(refs, null=null or null_legacy)
-    with _open(ctx) as lib:
+    with library_to_change(ctx) as lib:
         change = lib.tags.add(names, files, skip_missing=skip_missing, dry_run=dry_run)
     warn_skipped(change.skipped)
     verb = "would tag" if dry_run else "tagged"
@@ -94,7 +88,7 @@ def tag_remove(
     """
     names, refs = _split(tags, args)
     files = file_refs(refs, null=null or null_legacy)
-    with _open(ctx) as lib:
+    with library_to_change(ctx) as lib:
         change = lib.tags.remove(names, files, skip_missing=skip_missing, dry_run=dry_run)
     warn_skipped(change.skipped)
     verb = "would untag" if dry_run else "untagged"
@@ -125,7 +119,7 @@ def tag_rename(
 
     Example: luna tag rename "Places/Paris" "Places/France/Paris"
     """
-    with _open(ctx) as lib:
+    with library_to_change(ctx) as lib:
         result = lib.tags.rename(old, new)
     how = "merged into" if result["merged"] else "renamed to"
     note(f"{result['old']} {how} {result['new']} ({result['renamed'] + result['merged']} tags)")
@@ -143,7 +137,7 @@ def tag_delete(
     Example: luna tag delete blurry --yes
     """
     confirm_deletion(f"tag {name!r}", yes)
-    with _open(ctx) as lib:
+    with library_to_change(ctx) as lib:
         result = lib.tags.delete(name)
     note(f"deleted tag {result['name']} (it was on {result['files']} files)")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import functools
 import hashlib
 import os
 import uuid
@@ -103,23 +104,63 @@ _NO_KERNEL_COPY = (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, e
 
 def place_no_replace(temporary: str, destination: str) -> None:
     """Give `temporary` the name `destination`, failing if that name exists (the copy is
-    then removed: it has no other use)."""
+    then removed: it has no other use). One atomic rename that refuses to replace
+    (renameat2 RENAME_NOREPLACE) where the file system has it; else a hard link, then the
+    temporary name removed."""
+    try:
+        renamed = _renamed_no_replace(temporary, destination)
+        if not renamed:
+            _link_into_place(temporary, destination)
+    except FileExistsError:
+        remove_quietly(temporary)
+        raise
+    fsync_folder(os.path.dirname(destination))
+
+
+# What renameat2 says where the file system (or the kernel) cannot refuse to replace.
+_NO_NOREPLACE = (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP)
+
+
+def _renamed_no_replace(source: str, destination: str) -> bool:
+    """renameat2 with RENAME_NOREPLACE: True when done; False where there is none (not
+    Linux, or a file system without it); FileExistsError when `destination` exists."""
+    renameat2 = _renameat2()
+    if renameat2 is None:
+        return False
+    result = renameat2(
+        _AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(destination), _RENAME_NOREPLACE
+    )
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in _NO_NOREPLACE:
+        return False
+    raise OSError(code, os.strerror(code), destination)
+
+
+@functools.cache
+def _renameat2():
+    try:
+        return ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # pragma: no cover - not Linux/glibc
+        return None
+
+
+def _link_into_place(temporary: str, destination: str) -> None:
+    """A hard link under the new name, then the temporary one removed; where there are no
+    hard links (FAT, some NAS), a plain rename after a look (not atomic, the last resort)."""
     try:
         os.link(temporary, destination)
     except FileExistsError:
-        remove_quietly(temporary)
         raise
     except OSError as exc:
         if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
             raise
-        try:
-            _rename_no_replace(temporary, destination)  # no hard links here (FAT, some NAS)
-        except FileExistsError:
-            remove_quietly(temporary)
-            raise
-    else:
-        os.unlink(temporary)
-    fsync_folder(os.path.dirname(destination))
+        if os.path.lexists(destination):
+            raise FileExistsError(errno.EEXIST, "file exists", destination) from None
+        os.rename(temporary, destination)
+        return
+    os.unlink(temporary)
 
 
 def link_no_replace(source: str, destination: str) -> bool:
@@ -139,23 +180,6 @@ def link_no_replace(source: str, destination: str) -> bool:
 
 _RENAME_NOREPLACE = 1
 _AT_FDCWD = -100
-
-
-def _rename_no_replace(source: str, destination: str) -> None:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):  # pragma: no cover - not Linux/glibc
-        if os.path.lexists(destination):
-            raise FileExistsError(errno.EEXIST, "file exists", destination) from None
-        os.rename(source, destination)
-        return
-    result = renameat2(
-        _AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(destination), _RENAME_NOREPLACE
-    )
-    if result != 0:
-        code = ctypes.get_errno()
-        raise OSError(code, os.strerror(code), destination)
 
 
 def fsync_folder(folder: str) -> None:

@@ -189,6 +189,7 @@ class Importer:
         # New or edited XMP sidecars of media the library knew: what other programs changed
         # in them (stars, labels, tags removed) is for luna.ops.sidecars to take.
         self.changed_sidecars: list[str] = []
+        self._moves_possible = True  # False when recording what luna itself just wrote
         self._tag_ids: dict[str, int | None] = {}  # None: not a valid tag name
         self._failed_before: set[str] = set()  # paths that had failed when the run began
         self._reappeared: set[str] = set()  # paths marked missing, found again by the walk
@@ -486,7 +487,8 @@ class Importer:
                 return None
             self.report.updated += 1
         else:
-            file_id = self._find_moved(facts, elsewhere.get(facts.content_sha, ()))
+            same_content = elsewhere.get(facts.content_sha, ()) if self._moves_possible else ()
+            file_id = self._find_moved(facts, same_content)
             if file_id is not None:
                 self.report.moved += 1
             else:
@@ -650,6 +652,29 @@ class Importer:
         for root in sorted(vanished):
             self.report.vanished_roots.append({"path": root, "files": newly_gone[root]})
         return [(path, m) for path, m in gone if _root_of(path, roots) not in vanished]
+
+    def record_written(self, paths: list[str], mime: str) -> None:
+        """Record files of type `mime` luna itself just wrote beside the photos (XMP
+        sidecars), read here in this process: small files, whose media need no reading
+        again, are not worth the workers of a run(), nor sniffing."""
+        from luna.ingest.extract import FileFacts, read_file
+        from luna.ingest.extract.facts import FileFailed
+
+        # A sidecar luna wrote is where luna put it, not another file moved there (sidecars
+        # of the same tags have the same bytes: a move would take another's row).
+        self._moves_possible = False
+        facts = []
+        for path in paths:
+            try:
+                read = read_file(path, mime)
+            except FileFailed as exc:
+                self.report.failures.append({"path": path, "reason": str(exc)})
+                continue
+            if isinstance(read, FileFacts):
+                facts.append(read)
+        for i in range(0, len(facts), 500):
+            self.in_transaction(lambda batch=facts[i : i + 500]: self.record_many(batch))
+        self.link_related()
 
     # -- 6. related files ---------------------------------------------------------------
     def link_related(self) -> None:

@@ -227,6 +227,7 @@ def add_files(
         if new and not dry_run:
             lib.store.albums.add_files(album.id, new)
             lib.store.albums.touch(album.id)
+            lib.sidecars.note_changed(new)
     return FilesChange(album.name, new, [f for f in file_ids if f in present], dry_run)
 
 
@@ -242,6 +243,7 @@ def remove_files(
         if gone and not dry_run:
             lib.store.albums.remove_files(album.id, gone)
             lib.store.albums.touch(album.id)
+            lib.sidecars.note_changed(gone)
     return FilesChange(album.name, gone, [f for f in file_ids if f not in present], dry_run)
 
 
@@ -262,6 +264,7 @@ def rename_album(lib, old: str, new: str, *, user: str) -> dict:
         album, _ = _found_and_allowed(lib, old, user, "rename")
         _refuse_taken_slug(lib, new_slug, besides=album.id)
         lib.store.albums.rename(album.id, new_name, new_slug)
+        lib.sidecars.note_changed(lib.store.sidecars.files_in("album", album.id))
     return {"old": album.name, "new": new_name, "slug": new_slug}
 
 
@@ -270,6 +273,7 @@ def delete_album(lib, name: str, *, user: str) -> dict:
     with lib.db.atomic("IMMEDIATE"):
         album, _ = _found_and_allowed(lib, name, user, "delete")
         count = lib.store.albums.file_count(album.id)
+        lib.sidecars.note_changed(lib.store.sidecars.files_in("album", album.id))
         lib.store.albums.delete(album.id)
     return {"name": album.name, "files": count}
 

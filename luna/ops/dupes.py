@@ -508,6 +508,7 @@ def merge_metadata(lib, groups: list[Group], *, user: str, dry_run: bool = False
             report.changes.append({"id": kept.id, "path": kept.path, **gained})
             if not dry_run:
                 _link_to(db, kept, group.extras, gained)
+                lib.sidecars.note_changed([kept.id])
     return report
 
 

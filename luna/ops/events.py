@@ -211,6 +211,7 @@ def rename_event(lib, old: str, new: str) -> dict:
         if new_slug != event.slug:
             _refuse_taken(lib, new_slug, new_name)
         lib.store.events.rename(event.id, new_name, new_slug)
+        lib.sidecars.note_changed(lib.store.sidecars.files_in("event", event.id))
     return {"old": event.name, "new": new_name, "slug": new_slug}
 
 
@@ -219,6 +220,7 @@ def delete_event(lib, name: str) -> dict:
     with lib.db.atomic("IMMEDIATE"):
         event = find_event(lib, name)
         files = lib.store.events.count(event.id)
+        lib.sidecars.note_changed(lib.store.sidecars.files_in("event", event.id))
         lib.store.events.delete(event.id)  # its links go with it; files are never touched
     return {"name": event.name, "files": files}
 
@@ -245,6 +247,7 @@ def add_files(lib, name: str, file_ids: list[str], *, dry_run: bool = False) -> 
         new = [f for f in wanted if f not in present]
         if not dry_run:
             lib.store.events.link(event.id, new)
+            lib.sidecars.note_changed(new)
     return FileChange(event.name, len(new), len(present), len(sidecars), dry_run)
 
 
@@ -255,6 +258,7 @@ def remove_files(lib, name: str, file_ids: list[str], *, dry_run: bool = False) 
         present = lib.store.events.linked(event.id, file_ids)
         if not dry_run:
             lib.store.events.unlink(event.id, sorted(present))
+            lib.sidecars.note_changed(present)
     return FileChange(event.name, len(present), len(file_ids) - len(present), 0, dry_run)
 
 
@@ -270,6 +274,7 @@ def attach_files(lib, name: str, *, dry_run: bool = False) -> FileChange:
         new = [f for f in in_span if f not in present]
         if not dry_run:
             lib.store.events.link(event.id, new)
+            lib.sidecars.note_changed(new)
     return FileChange(event.name, len(new), len(present), len(rows) - len(in_span), dry_run)
 
 
@@ -355,6 +360,7 @@ def _store(lib, proposal: Proposal) -> None:
     p = proposal
     event_id = lib.store.events.insert(p.name, p.slug, p.start, p.end, p.utc_offset, "")
     lib.store.events.link(event_id, p.file_ids)
+    lib.sidecars.note_changed(p.file_ids)
 
 
 def _time_line(lib) -> list[_Shot]:

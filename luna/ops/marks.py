@@ -65,6 +65,8 @@ def set_mark(lib, column: str, value, file_ids: list[str], *, dry_run: bool = Fa
         then="nothing was changed",
         dry_run=dry_run,
     )
+    if changed and not dry_run:
+        lib.sidecars.note_changed(file_ids)
     shown = FLAG_NAMES.get(value) if column == "flag" else value
     return MarkChange(
         column, shown if shown != "" else None, changed, media - changed, media, dry_run

@@ -24,6 +24,7 @@ from luna.errors import BadValue, ChangedSinceRead, NoSpaceToWrite, SidecarRefus
 from luna.results import Result
 
 NAMINGS = ("file", "stem")
+XMP_MIME = "application/rdf+xml"  # what the import records for an XMP sidecar
 
 
 @dataclass
@@ -49,34 +50,75 @@ def sidecar_path(media_path: str, naming: str) -> str:
     return media_path + ".xmp"
 
 
+# Sidecars being written at once. Each write waits on the disk (fsync) most of its time,
+# with Python's lock released: a few threads overlap those waits with the next sidecars'
+# preparation (the database and the XML, on the calling thread).
+WRITERS = 4
+_BATCH = 500  # sidecars whose contents are read from the library at once
+
+
 def write_sidecars(lib, file_ids: list[str], *, naming: str = "file", dry_run: bool = False):
     """Bring the sidecars of the files up to date with the library."""
+    from concurrent.futures import ThreadPoolExecutor
+
     report = SidecarsWritten(dry_run=dry_run)
     media = lib.store.sidecars.media(file_ids)
     report.files = len(media)
     targets = _targets(lib, media, naming)
     report.sidecars = len(targets)
-    written = []
-    disk_full = False
-    for target, ids in targets.items():
-        if disk_full:
-            report.problems.append({"path": target, "reason": "not written: the disk is full"})
-            continue
-        try:
-            outcome = _write_one(lib, target, _fields_of(lib, ids), dry_run)
-        except NoSpaceToWrite as exc:
-            disk_full = True
-            report.problems.append({"path": target, "reason": str(exc)})
-            continue
-        except (WriteFailed, SidecarRefused) as exc:
-            report.problems.append({"path": target, "reason": str(exc)})
-            continue
-        setattr(report, outcome, getattr(report, outcome) + 1)
-        if outcome != "unchanged":
-            written.append(target)
+    written: list[str] = []
+    disk_full: list[str] = []  # set by the first write a full disk refused
+    said: dict[str, dict] = {}
+    with ThreadPoolExecutor(max_workers=WRITERS) as writers:
+        pending = []
+        for n, (target, ids) in enumerate(targets.items()):
+            if n % _BATCH == 0:  # what luna says of the next files, a few queries for all
+                batch = list(targets.values())[n : n + _BATCH]
+                said = lib.store.sidecars.said_of([i for group in batch for i in group])
+            if disk_full:
+                report.problems.append({"path": target, "reason": "not written: the disk is full"})
+                continue
+            try:
+                outcome, write = _prepare(lib, target, _fields_of(said, ids), dry_run)
+            except (WriteFailed, SidecarRefused) as exc:
+                report.problems.append({"path": target, "reason": str(exc)})
+                continue
+            if write is None:
+                _count(report, outcome, target, written)
+            else:
+                pending.append((target, outcome, writers.submit(_written, write, disk_full)))
+        for target, outcome, future in pending:
+            failure = future.result()
+            if failure is None:
+                _count(report, outcome, target, written)
+            else:
+                report.problems.append({"path": target, "reason": failure})
+            if len(written) >= _BATCH and not dry_run:  # while the writers go on
+                _record(lib, written)
+                written = []
     if written and not dry_run:
         _record(lib, written)
     return report
+
+
+def _count(report: SidecarsWritten, outcome: str, target: str, written: list[str]) -> None:
+    setattr(report, outcome, getattr(report, outcome) + 1)
+    if outcome != "unchanged":
+        written.append(target)
+
+
+def _written(write, disk_full: list[str]) -> str | None:
+    """Run one prepared write (in a writer thread): None, or why it failed."""
+    if disk_full:
+        return "not written: the disk is full"
+    try:
+        write()
+    except NoSpaceToWrite as exc:
+        disk_full.append(str(exc))
+        return str(exc)
+    except WriteFailed as exc:
+        return str(exc)
+    return None
 
 
 def _targets(lib, media: list[tuple[str, str]], naming: str) -> dict[str, list[str]]:
@@ -91,28 +133,27 @@ def _targets(lib, media: list[tuple[str, str]], naming: str) -> dict[str, list[s
     return targets
 
 
-def _fields_of(lib, ids: list[str]):
+def _fields_of(said: dict[str, dict], ids: list[str]):
     """What the sidecar says: every tag, album and event of the media it speaks for, and
     the first of their stars, label, flag, title and description (a RAW's, then its
-    JPEG's)."""
+    JPEG's). `said`: luna.store.sidecars.said_of for them."""
     from luna.ingest.xmp_sidecar import AlbumRef, EventRef, SidecarFields
     from luna.readable import MARKS, effective_marks
     from luna.values import LABELS
 
-    sidecars, files = lib.store.sidecars, lib.store.files
     tags: set[str] = set()
     albums: set = set()
     events: set = set()
     marks: dict = dict.fromkeys(MARKS)
     for file_id in ids:
-        tags.update(files.tags(file_id))
-        albums.update(AlbumRef(name, owner) for name, owner in sidecars.albums(file_id))
+        found = said[file_id]
+        tags.update(found["tags"])
+        albums.update(AlbumRef(name, owner) for name, owner in found["albums"])
         events.update(
             EventRef(name, start, end, offset, description or "")
-            for name, start, end, offset, description in sidecars.events(file_id)
+            for name, start, end, offset, description in found["events"]
         )
-        record = files.record(file_id)
-        for key, value in effective_marks(record.metadata, record.said).items():
+        for key, value in effective_marks(found["metadata"], found["said"]).items():
             if marks[key] is None:
                 marks[key] = value
     if marks["label"] not in LABELS:  # a label of the file's own that is no colour
@@ -122,9 +163,9 @@ def _fields_of(lib, ids: list[str]):
     )
 
 
-def _write_one(lib, target: str, fields, dry_run: bool) -> str:
-    """ "created", "updated" or "unchanged"; WriteFailed or SidecarRefused (the sidecar is
-    then as it was)."""
+def _prepare(lib, target: str, fields, dry_run: bool):
+    """("created", "updated" or "unchanged", the write to run or None); WriteFailed or
+    SidecarRefused (the sidecar is then as it was)."""
     from luna.files.replace import read_with_state, replace_file
     from luna.ingest.extract.xmp import MAX_PACKET
     from luna.ingest.xmp_sidecar import updated_sidecar
@@ -142,21 +183,23 @@ def _write_one(lib, target: str, fields, dry_run: bool) -> str:
                 "changed by another program since luna read it: `luna import` reads it"
             )
     if existing is None and fields == type(fields)():
-        return "unchanged"  # nothing to say: no sidecar needed
+        return "unchanged", None  # nothing to say: no sidecar needed
     data = updated_sidecar(existing, fields)
     if data == existing:
-        return "unchanged"
-    if not dry_run:
-        replace_file(target, data, expected=state)
-    return "created" if existing is None else "updated"
+        return "unchanged", None
+    outcome = "created" if existing is None else "updated"
+    if dry_run:
+        return outcome, None
+    return outcome, lambda: replace_file(target, data, expected=state)
 
 
 def _record(lib, paths: list[str]) -> None:
     """Record the written sidecars as read (their rows and links), without reading their
     media again: what the sidecars say, the library said first."""
-    from luna.ingest.importer import ImportOptions
+    from luna.ingest.importer import Importer, ImportOptions
 
-    lib.import_paths(paths, ImportOptions(media_of_sidecars=False, jobs=1))
+    importer = Importer(lib, ImportOptions(media_of_sidecars=False))
+    importer.record_written(paths, XMP_MIME)
 
 
 # -- reading: what other programs changed -----------------------------------------------------

@@ -60,6 +60,7 @@ def add_tags(lib, names: list[str], file_ids: list[str], *, dry_run: bool = Fals
         added = len(wanted) + missing_tags * len(file_ids)
         if not dry_run:
             tags.link(wanted)
+            lib.sidecars.note_changed({f for _, f in wanted})
         stored = [_stored_name(lib, n) for n in tidy]
     return TagChange(stored, added, len(present), len(file_ids), dry_run)
 
@@ -77,6 +78,7 @@ def remove_tags(lib, names: list[str], file_ids: list[str], *, dry_run: bool = F
         present = lib.store.tags.links_present(tag_ids, file_ids)
         if not dry_run:
             lib.store.tags.unlink(present)
+            lib.sidecars.note_changed({f for _, f in present})
     unchanged = len(tag_ids) * len(file_ids) - len(present)
     return TagChange([r[1] for r in rows], len(present), unchanged, len(file_ids), dry_run)
 
@@ -104,6 +106,7 @@ def rename_tag(lib, old: str, new: str) -> dict:
         if tag_key(existing) != tag_key(old_name):  # not a new spelling of the same tag
             new_name = existing
         depth = old_name.count("/") + 1
+        lib.sidecars.note_changed(lib.store.sidecars.files_tagged([t for t, _ in family]))
         renamed, merged = 0, 0
         for tag_id, name in family:
             below = name.split("/")[depth:]  # by levels: case folding may change lengths
@@ -138,6 +141,7 @@ def delete_tag(lib, name: str) -> dict:
     with lib.db.atomic("IMMEDIATE"):
         tag_id, stored = _existing_tag(lib, name)
         count = lib.store.tags.file_count(tag_id)
+        lib.sidecars.note_changed(lib.store.sidecars.files_tagged([tag_id]))
         lib.store.tags.delete(tag_id)
     return {"name": stored, "files": count}
 

@@ -23,6 +23,24 @@ class Sidecars:
             ).fetchall()
         return sorted(((str(i), from_db(p)) for i, p in found), key=lambda row: row[1])
 
+    def files_tagged(self, tag_ids: list[int]) -> list[str]:
+        """The ids of the files carrying any of these tags."""
+        found: set[str] = set()
+        for chunk in chunks(tag_ids, 500):
+            rows = self.db.execute_sql(
+                f"SELECT file_id FROM file_tag WHERE tag_id IN ({marks(chunk)})", tuple(chunk)
+            ).fetchall()
+            found.update(str(row[0]) for row in rows)
+        return sorted(found)
+
+    def files_in(self, table: str, group_id: int) -> list[str]:
+        """The ids of the files in an album (table "album") or an event ("event")."""
+        column = {"album": "album_id", "event": "event_id"}[table]
+        rows = self.db.execute_sql(
+            f"SELECT file_id FROM {table}_file WHERE {column} = ?", (group_id,)
+        ).fetchall()
+        return [str(row[0]) for row in rows]
+
     def every_media_id(self) -> list[str]:
         """The ids of every photo and video present, for a sidecar of each."""
         rows = self.db.execute_sql(
@@ -56,19 +74,44 @@ class Sidecars:
             "SELECT size_bytes, mtime_ns FROM file WHERE path = ?", (to_db(path),)
         ).fetchone()
 
-    def albums(self, file_id: str) -> list[tuple[str, str | None]]:
-        """(name, owner's name) of the albums the file is in."""
-        return self.db.execute_sql(
-            "SELECT a.name, u.name FROM album_file l JOIN album a ON a.id = l.album_id "
-            'LEFT JOIN "user" u ON u.id = a.owner_id WHERE l.file_id = ? ORDER BY a.name',
-            (file_id,),
-        ).fetchall()
+    def said_of(self, file_ids: list[str]) -> dict[str, dict]:
+        """What a sidecar holds of each file, a few queries for them all: {id: {"tags":
+        [names], "albums": [(name, owner)], "events": [(name, start, end, offset,
+        description)], "metadata": dict, "said": (rating, label, flag, title,
+        description)}}."""
+        import json
 
-    def events(self, file_id: str) -> list[tuple]:
-        """(name, start, end, utc_offset, description) of the file's events."""
-        rows = self.db.execute_sql(
-            'SELECT e.name, e.start, e."end", e.utc_offset, e.description FROM event_file l '
-            "JOIN event e ON e.id = l.event_id WHERE l.file_id = ? ORDER BY e.start",
-            (file_id,),
-        ).fetchall()
-        return [(n, time_value(s), time_value(e), o, d) for n, s, e, o, d in rows]
+        found: dict[str, dict] = {}
+        for chunk in chunks(file_ids, 500):
+            where = f"IN ({marks(chunk)})"
+            for file_id, metadata, *said in self.db.execute_sql(
+                "SELECT id, metadata, rating, label, flag, title, description FROM file "
+                f"WHERE id {where}",
+                tuple(chunk),
+            ):
+                found[str(file_id)] = {
+                    "tags": [], "albums": [], "events": [], "said": tuple(said),
+                    "metadata": json.loads(metadata) if metadata else {},
+                }  # fmt: skip
+            for file_id, name in self.db.execute_sql(
+                "SELECT l.file_id, t.name FROM file_tag l JOIN tag t ON t.id = l.tag_id "
+                f"WHERE l.file_id {where}",
+                tuple(chunk),
+            ):
+                found[str(file_id)]["tags"].append(name)
+            for file_id, name, owner in self.db.execute_sql(
+                "SELECT l.file_id, a.name, u.name FROM album_file l JOIN album a "
+                'ON a.id = l.album_id LEFT JOIN "user" u ON u.id = a.owner_id '
+                f"WHERE l.file_id {where}",
+                tuple(chunk),
+            ):
+                found[str(file_id)]["albums"].append((name, owner))
+            for file_id, name, start, end, offset, description in self.db.execute_sql(
+                'SELECT l.file_id, e.name, e.start, e."end", e.utc_offset, e.description '
+                f"FROM event_file l JOIN event e ON e.id = l.event_id WHERE l.file_id {where}",
+                tuple(chunk),
+            ):
+                found[str(file_id)]["events"].append(
+                    (name, time_value(start), time_value(end), offset, description)
+                )
+        return found

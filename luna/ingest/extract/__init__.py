@@ -60,8 +60,9 @@ PILLOW_FORMATS = {
 }
 
 
-def read_file(path: str) -> FileFacts | Skipped:
-    """Hash, sniff and extract one file. Raises FileFailed with a short reason."""
+def read_file(path: str, mime: str | None = None) -> FileFacts | Skipped:
+    """Hash, sniff and extract one file. Raises FileFailed with a short reason. `mime`,
+    when the caller knows the content (luna wrote it), spares the sniffing."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOATIME", 0))
     except FileNotFoundError:
@@ -82,7 +83,7 @@ def read_file(path: str) -> FileFacts | Skipped:
         if st.st_size == 0:
             raise FileFailed("empty file (0 bytes)")
         with _open_content(fd, st.st_size) as content:
-            return _read_content(path, st, content)
+            return _read_content(path, st, content, mime)
     except OSError as exc:
         raise FileFailed(f"cannot read: {_os_reason(exc)}") from None
     finally:
@@ -123,10 +124,10 @@ def record_warnings_here() -> None:
     warnings.showwarning = lambda message, *_args, **_kwargs: _warned.append(message)
 
 
-def _read_content(path: str, st: os.stat_result, content) -> FileFacts | Skipped:
+def _read_content(path: str, st: os.stat_result, content, mime=None) -> FileFacts | Skipped:
     mapped = isinstance(content, MappedFile)
     head = content.mm[:SNIFF_BYTES] if mapped else content.read(SNIFF_BYTES)
-    kind, mime = classify(path, sniff_mime(head))
+    kind, mime = classify(path, mime or sniff_mime(head))
     if kind is None:
         if extension(path) in MEDIA_EXTENSIONS:
             raise FileFailed(f"damaged: named like a photo or video, but its content is {mime}")
