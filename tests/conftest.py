@@ -303,9 +303,10 @@ def run_cli(*args: str, env=None, input=None):
     from typer.testing import CliRunner
 
     from luna.cli.app import app, load_commands
+    from luna.cli.argv import global_flags_first
 
     load_commands()
-    argv = [str(a) for a in args]
+    argv = global_flags_first([str(a) for a in args])  # as luna.cli.app's main does
     if ON_SERVER:
         argv, env = as_a_login(argv, env)
     result = CliRunner().invoke(app, argv, env=env, input=input)

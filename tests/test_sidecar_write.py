@@ -219,6 +219,7 @@ def test_exiftool_reads_what_luna_wrote(shoot):
     assert read["XMP-lr:HierarchicalSubject"] == ["Places|France|Paris", "river"]
     assert read["XMP-digiKam:TagsList"] == ["Places/France/Paris", "river"]
     assert (read["XMP-xmp:Rating"], read["XMP-xmp:Label"]) == (4, "Red")
+    assert read["XMP-digiKam:ColorLabel"] in (1, "1", "Red")
     assert (read["XMP-dc:Title"], read["XMP-dc:Description"]) == ("Quai", "Low water")
     assert read["XMP-digiKam:PickLabel"] in (3, "3", "Accepted")
     assert read["XMP-luna:Albums"][0]["Name"] == "Best"
@@ -374,3 +375,199 @@ def test_a_sidecar_that_cannot_be_written_is_reported_and_the_change_stays(shoot
     assert code == 3
     assert "sidecar not written" in err and "changed by another program" in err
     assert tags_and_rating(shoot / "a.jpg")[1] == 4  # the library took the change
+
+
+# -- colour labels, in each program's words ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("edit", "label"),
+    [
+        (
+            (
+                "<digiKam:ColorLabel>1</digiKam:ColorLabel>",
+                "<digiKam:ColorLabel>4</digiKam:ColorLabel>",
+            ),
+            "green",
+        ),
+        (("<xmp:Label>Red</xmp:Label>", "<xmp:Label>Blue</xmp:Label>"), "blue"),
+        (
+            (
+                "<digiKam:ColorLabel>1</digiKam:ColorLabel>",
+                "<digiKam:ColorLabel>0</digiKam:ColorLabel>",
+            ),
+            None,
+        ),
+    ],
+    ids=["digiKam", "Lightroom", "digiKam took it off"],
+)
+def test_a_label_changed_in_another_program_comes_back(shoot, edit, label):
+    """luna writes its label as Lightroom (xmp:Label) and digiKam (digiKam:ColorLabel) read
+    it; whichever of them another program changes since is the label."""
+    run_cli("--write-sidecars", "label", "red", str(shoot / "a.jpg"))
+    sidecar = shoot / "a.jpg.xmp"
+    text = sidecar.read_text()
+    assert edit[0] in text
+    sidecar.write_text(text.replace(*edit))
+    assert run_cli("sidecar", "read", str(shoot / "a.jpg"))[0] == 0
+    code, out, _ = run_cli("show", str(shoot / "a.jpg"), "--json")
+    assert json.loads(out)["files"][0]["label"] == label
+
+
+def test_darktables_colour_label_is_read_from_its_own_sidecar(shoot):
+    sidecar = shoot / "b.jpg.xmp"
+    sidecar.write_text(
+        DARKTABLE.replace(
+            "   <darktable:history>",
+            "   <darktable:colorlabels><rdf:Seq><rdf:li>2</rdf:li></rdf:Seq>"
+            "</darktable:colorlabels>\n   <darktable:history>",
+        )
+    )
+    run_cli("import", str(shoot))
+    run_cli("sidecar", "read", str(shoot / "b.jpg"))
+    assert names_with_label(shoot, "green") == ["b.jpg"]
+
+
+def names_with_label(shoot, colour: str) -> list[str]:
+    code, out, _ = run_cli("find", "--label", colour, "--kind", "photo", "--format", "{filename}")
+    return out.split()
+
+
+# -- other programs' sidecars and other media --------------------------------------------------
+
+LIGHTROOM = """<x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="Adobe XMP Core 7.0-c000 1.000000">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about=""
+    xmlns:xmp="http://ns.adobe.com/xap/1.0/"
+    xmlns:crs="http://ns.adobe.com/camera-raw-settings/1.0/"
+    xmlns:lr="http://ns.adobe.com/lightroom/1.0/"
+   xmp:Rating="2"
+   crs:Version="15.0"
+   crs:ProcessVersion="11.0"
+   crs:Exposure2012="+0.35"
+   crs:Contrast2012="+12"
+   crs:HasCrop="True"
+   crs:CropTop="0.05">
+   <crs:ToneCurvePV2012>
+    <rdf:Seq>
+     <rdf:li>0, 0</rdf:li>
+     <rdf:li>128, 140</rdf:li>
+     <rdf:li>255, 255</rdf:li>
+    </rdf:Seq>
+   </crs:ToneCurvePV2012>
+   <lr:hierarchicalSubject>
+    <rdf:Bag>
+     <rdf:li>Places|Brittany</rdf:li>
+    </rdf:Bag>
+   </lr:hierarchicalSubject>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+"""
+
+
+def test_a_lightroom_sidecar_keeps_its_develop_settings(shoot):
+    """Lightroom's IMG.xmp (named by the stem), read by the import: luna adds a tag and
+    stars to it; every crs: setting is the same XML afterwards, the keyword it had stays."""
+    import xml.etree.ElementTree as ET
+
+    sidecar = shoot / "a.xmp"
+    sidecar.write_text(LIGHTROOM)
+    run_cli("import", str(shoot))
+    run_cli("tag", "add", "harbour", str(shoot / "a.jpg"))
+    run_cli("rate", "5", str(shoot / "a.jpg"))
+    code, report, err = write(str(shoot / "a.jpg"))
+    assert code == 0 and report["updated"] == 1, err
+    assert not (shoot / "a.jpg.xmp").exists()  # the sidecar it has, not a second one
+    crs = "{http://ns.adobe.com/camera-raw-settings/1.0/}"
+
+    def develop(text):
+        description = ET.fromstring(text.encode()).find(".//{*}Description")
+        settings = {k: v for k, v in description.attrib.items() if k.startswith(crs)}
+        curve = ET.canonicalize(ET.tostring(description.find(f"{crs}ToneCurvePV2012")))
+        return settings, curve
+
+    assert develop(sidecar.read_text()) == develop(LIGHTROOM)
+    assert set(sidecar_tags(sidecar)) == {"Places/Brittany", "harbour"}
+    assert 'xmlns:crs="http://ns.adobe.com/camera-raw-settings/1.0/"' in sidecar.read_text()
+
+
+def media_of_every_kind(folder) -> list:
+    """A HEIC, a RAW (TIFF inside, as NEF is) and a QuickTime video."""
+    import pillow_heif
+    from PIL import Image
+    from test_related import minimal_mov
+
+    pillow_heif.register_heif_opener()
+    heic = folder / "IMG_1.HEIC"
+    Image.new("RGB", (64, 48), (10, 20, 30)).save(heic, format="HEIF", quality=30)
+    raw = make_photo(folder / "DSC_2.NEF", fmt="TIFF", color=(3, 3, 3))
+    video = folder / "MVI_3.MOV"
+    minimal_mov(video, b"\0" * 4096)
+    return [heic, raw, video]
+
+
+@pytest.mark.skipif(
+    shutil.which("exiftool") is None, reason="needs ExifTool (Debian: libimage-exiftool-perl)"
+)
+def test_exiftool_reads_the_sidecars_of_a_heic_a_raw_and_a_video(tmp_path, library_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    media = media_of_every_kind(folder)
+    assert run_cli("import", str(folder))[0] == 0
+    files = [str(m) for m in media]
+    for args in (["tag", "add", "-t", "Places/Iceland", "-t", "ice", *files], ["rate", "3", *files],
+                 ["label", "blue", *files], ["describe", *files, "--title", "North"]):  # fmt: skip
+        assert run_cli(*args)[0] == 0, args
+    code, report, err = write()
+    assert code == 0 and report["created"] == 3, err
+    for medium in media:
+        done = subprocess.run(
+            ["exiftool", "-j", "-G1", str(medium) + ".xmp"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        (read,) = json.loads(done.stdout)
+        assert set(read["XMP-lr:HierarchicalSubject"]) == {"Places|Iceland", "ice"}, medium
+        assert (read["XMP-xmp:Rating"], read["XMP-xmp:Label"], read["XMP-dc:Title"]) == (
+            3, "Blue", "North",
+        )  # fmt: skip
+        assert "Warning" not in read
+
+
+@pytest.mark.sqlite_only  # the library file must stay writable to the unprivileged process
+def test_a_folder_luna_cannot_write_in_is_reported_per_file_and_nothing_else_changes(
+    tmp_path, library_path
+):
+    """Two folders, one read-only: the other's sidecars are written, each file of the
+    read-only one is named on stderr, exit 3, and no photo changes."""
+    from conftest import run_luna_as_owner
+
+    locked, free = tmp_path / "locked", tmp_path / "free"
+    photos = [make_photo(locked / "a.jpg"), make_photo(free / "b.jpg", color=(1, 2, 3))]
+    assert run_cli("import", str(locked), str(free))[0] == 0
+    assert run_cli("tag", "add", "harbour", *map(str, photos))[0] == 0
+    before = fingerprint(*photos)
+    locked.chmod(0o555)
+    try:
+        done = run_luna_as_owner("-L", library_path, "sidecar", "write")
+    finally:
+        locked.chmod(0o755)
+    assert done.returncode == 3, done.stderr
+    assert f"not written: {locked / 'a.jpg.xmp'}" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert (free / "b.jpg.xmp").exists() and not (locked / "a.jpg.xmp").exists()
+    assert not [p for p in locked.iterdir() if p.name.startswith(".")]  # no temporary left
+    assert fingerprint(*photos) == before
+
+
+def test_write_sidecars_after_the_command_word_too(shoot):
+    code, _, err = run_cli("rate", "2", str(shoot / "b.jpg"), "--write-sidecars")
+    assert code == 0 and "sidecars: 1 created" in err, err
+    code, _, err = run_cli("rate", "4", str(shoot / "b.jpg"), "--no-write-sidecars")
+    assert code == 0 and "sidecars" not in err
+    from luna.ingest.xmp_sidecar import read_sidecar_fields
+
+    assert read_sidecar_fields((shoot / "b.jpg.xmp").read_bytes()).rating == 2
+    # After "--", a word is a file's name, never an option.
+    code, _, err = run_cli("rate", "3", "--", "--write-sidecars")
+    assert code == 1 and "--write-sidecars" in err

@@ -66,6 +66,7 @@ MANAGED = {
     (LIGHTROOM, "hierarchicalSubject"),
     (DIGIKAM, "TagsList"),
     (DIGIKAM, "PickLabel"),
+    (DIGIKAM, "ColorLabel"),
     (XMP, "Rating"),
     (XMP, "Label"),
     (MICROSOFT_PHOTO, "LastKeywordXMP"),
@@ -258,7 +259,8 @@ def test_a_new_sidecar():
     assert "xmlns:exif" not in text and "PickLabel" not in text
     assert "<luna:Tags>" in text  # ...but luna's record of the tags it wrote (tag_changes)
     rated = updated_sidecar(None, SidecarFields(rating=3)).decode()
-    assert "xmlns:luna" not in rated  # no tags, nothing of luna's own
+    assert "<luna:Tags>" not in rated  # no tags: none recorded
+    assert "<luna:Label>none</luna:Label>" in rated  # the label luna wrote: none
 
 
 def test_an_empty_file_is_a_new_sidecar():
@@ -811,6 +813,7 @@ def test_a_darktable_sidecar_diff_touches_only_luna_s_lines():
         "<rdf:li>river</rdf:li>",
         "</rdf:Bag>",
         "</luna:Tags>",
+        "<luna:Label>none</luna:Label>",
     ]
 
 

@@ -172,9 +172,12 @@ def main() -> None:
 
 
 def _run() -> None:
-    load_commands(sys.argv[1:])
-    with _only_the_command_named(sys.argv[1:]):
-        app(prog_name="luna")
+    from luna.cli.argv import global_flags_first
+
+    argv = global_flags_first(sys.argv[1:])
+    load_commands(argv)
+    with _only_the_command_named(argv):
+        app(args=argv, prog_name="luna")
 
 
 @contextlib.contextmanager

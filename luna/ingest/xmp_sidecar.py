@@ -57,8 +57,10 @@ from luna.errors import SidecarRefused
 from luna.ingest.extract import xmp
 from luna.ingest.extract.dates import EARLIEST_YEAR
 from luna.ingest.extract.xmp import (
+    DARKTABLE,
     DC,
     DIGIKAM,
+    DIGIKAM_COLORS,
     EXIF,
     LIGHTROOM,
     LUNA,
@@ -195,6 +197,20 @@ def tag_changes(packet: bytes) -> tuple[set[str], set[str]] | None:
     return now - written, written - now
 
 
+def _label(info: XmpInfo) -> str:
+    """The colour label: against what luna last wrote with it (luna:Label), the one a
+    program changed since (digiKam's number, then Lightroom's word); in a sidecar luna
+    never wrote a label to, Lightroom's word, else digiKam's, else darktable's first
+    colour. "" for none."""
+    labels = info.color_labels
+    written = info.luna_label
+    if written is not None:
+        written = written.strip().lower().replace("none", "")
+        changed = [labels[p] for p in ("digikam", "xmp") if labels.get(p, written) != written]
+        return changed[0] if changed else written
+    return next((labels[p] for p in ("xmp", "digikam", "darktable") if p in labels), "")
+
+
 def fields_of(info: XmpInfo) -> SidecarFields:
     """read_sidecar_fields, from a packet already parsed."""
     rejected = info.rating == -1
@@ -206,7 +222,7 @@ def fields_of(info: XmpInfo) -> SidecarFields:
     flag = flag or {3: "pick", 1: "reject"}.get(info.pick_label or 0)
     if flag is None and rejected:
         flag = "reject"
-    label = (info.label or "").strip().lower()
+    label = _label(info)
     taken, offset = info.date_original if info.date_original else (None, None)
     return SidecarFields(
         tags=tuple(xmp.keyword_tags(info)),
@@ -364,12 +380,14 @@ PREFIXES = {
     EXIF: "exif",
     LIGHTROOM: "lr",
     DIGIKAM: "digiKam",
+    DARKTABLE: "darktable",
     MICROSOFT_PHOTO: "MicrosoftPhoto",
     MWG_KW: "mwg-kw",
     LUNA: "luna",
 }
 
 _LANG_ALTS = {(DC, "title"), (DC, "description")}
+_DIGIKAM_CODES = {name: code for code, name in DIGIKAM_COLORS.items() if name in LABELS}
 
 
 def _plan(f: SidecarFields) -> list[tuple[tuple[str, str], _Action]]:
@@ -397,6 +415,11 @@ def _plan(f: SidecarFields) -> list[tuple[tuple[str, str], _Action]]:
         (MWG_KW, "Keywords", None),
         (XMP, "Rating", _simple(XMP, "Rating", stars)),
         (XMP, "Label", _simple(XMP, "Label", f.label.title() if f.label else None)),
+        # digiKam reads its own number before xmp:Label. (darktable's list, which may hold
+        # several colours, stays darktable's: luna reads it, never writes it.)
+        (DIGIKAM, "ColorLabel", _simple(DIGIKAM, "ColorLabel", _DIGIKAM_CODES.get(f.label or ""))),
+        # What luna wrote ("none" for no label), for telling later which program changed it.
+        (LUNA, "Label", _Node(LUNA, "Label", f.label or "none")),
         (DIGIKAM, "PickLabel", _simple(DIGIKAM, "PickLabel", f.flag and (1 if rejected else 3))),
         (LUNA, "Rating", _simple(LUNA, "Rating", f.rating if rejected else None)),
         (LUNA, "Flag", _simple(LUNA, "Flag", f.flag)),

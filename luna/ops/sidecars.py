@@ -262,7 +262,9 @@ def _take(lib, sidecar: str, media_ids: list[str], report: SidecarsRead) -> None
     added, removed = changes
     marks = {
         "rating": fields.rating,
-        "label": fields.label,
+        # None is "no label" said there (digiKam's 0, an emptied xmp:Label): the file's own
+        # xmp:Label, read into its metadata before, may be the one taken off.
+        "label": fields.label or "",
         "flag": {"pick": 1, "reject": -1}.get(fields.flag or ""),
         "title": fields.title,
         "description": fields.description,

@@ -46,6 +46,7 @@ TIFF = "http://ns.adobe.com/tiff/1.0/"
 PHOTOSHOP = "http://ns.adobe.com/photoshop/1.0/"
 LIGHTROOM = "http://ns.adobe.com/lightroom/1.0/"
 DIGIKAM = "http://www.digikam.org/ns/1.0/"
+DARKTABLE = "http://darktable.sf.net/"
 MICROSOFT_PHOTO = "http://ns.microsoft.com/photo/1.0/"
 MWG_KW = "http://www.metadataworkinggroup.com/schemas/keywords/"
 PHOTO_MECHANIC = "http://ns.camerabits.com/photomechanic/1.0/"
@@ -84,6 +85,12 @@ MWG_KEYWORDS = _name(MWG_KW, "Keywords")
 MWG_HIERARCHY, MWG_KEYWORD = _name(MWG_KW, "Hierarchy"), _name(MWG_KW, "Keyword")
 MWG_CHILDREN, MWG_APPLIED = _name(MWG_KW, "Children"), _name(MWG_KW, "Applied")
 PICK_LABEL = _name(DIGIKAM, "PickLabel")  # 0 none, 1 rejected, 2 pending, 3 accepted
+# Colour labels as digiKam numbers them (0 none, 1 red, 2 orange, 3 yellow, 4 green, 5 blue,
+# 6 magenta, 7 gray, 8 black, 9 white) and as darktable does (a list: 0 red, 1 yellow,
+# 2 green, 3 blue, 4 purple); Lightroom and Bridge write xmp:Label's words.
+COLOR_LABEL = _name(DIGIKAM, "ColorLabel")
+DARKTABLE_LABELS = _name(DARKTABLE, "colorlabels")
+LUNA_LABEL = _name(LUNA, "Label")  # the label luna last wrote: which of the others changed
 LUNA_FLAG, LUNA_RATING = _name(LUNA, "Flag"), _name(LUNA, "Rating")
 LUNA_ALBUMS, LUNA_EVENTS = _name(LUNA, "Albums"), _name(LUNA, "Events")
 LUNA_TAGS = _name(LUNA, "Tags")
@@ -106,6 +113,7 @@ READ_PROPERTIES = frozenset(
     + (GPS_LATITUDE, GPS_LONGITUDE, GPS_ALTITUDE, GPS_ALTITUDE_REF, GPS_DATE_TIME)
     + (IMAGE_WIDTH, IMAGE_HEIGHT, PIXEL_X, PIXEL_Y, CITY)
     + (PICK_LABEL, LUNA_FLAG, LUNA_RATING, LUNA_ALBUMS, LUNA_EVENTS, LUNA_TAGS)
+    + (COLOR_LABEL, DARKTABLE_LABELS, LUNA_LABEL)
     + tuple(name for name, _ in HIERARCHY_LISTS)
 )
 
@@ -158,6 +166,10 @@ class XmpInfo:
     width: int | None = None  # tiff:ImageWidth, else exif:PixelXDimension (as stored)
     height: int | None = None
     pick_label: int | None = None  # digiKam:PickLabel: 0 none, 1 rejected, 2 pending, 3 accepted
+    # The colour label in each program's words, lower case ("" for a label taken off; None
+    # where the program's property is absent): xmp:Label's, digiKam's, darktable's first.
+    color_labels: dict[str, str] = field(default_factory=dict)
+    luna_label: str | None = None  # luna:Label, what luna last wrote ("none" for none)
     # What luna writes in its own namespace (see luna.ingest.xmp_sidecar).
     luna_flag: str | None = None  # luna:Flag, "pick" or "reject" (any other text is None)
     luna_rating: int | None = None  # luna:Rating: the stars of a photo xmp:Rating says is rejected
@@ -603,12 +615,34 @@ def _read_info(props: _Properties) -> XmpInfo:
         width=_dimension(props, IMAGE_WIDTH, PIXEL_X),
         height=_dimension(props, IMAGE_HEIGHT, PIXEL_Y),
         pick_label=_pick_label(props.text(PICK_LABEL)),
+        color_labels=_color_labels(props),
+        luna_label=props.text(LUNA_LABEL) if props.get(LUNA_LABEL) is not None else None,
         luna_flag=_flag(props.text(LUNA_FLAG)),
         luna_rating=_stars(props.text(LUNA_RATING)),
         albums=_albums(props.get(LUNA_ALBUMS)),
         events=_events(props.get(LUNA_EVENTS)),
         luna_tags=props.texts(LUNA_TAGS) if props.get(LUNA_TAGS) is not None else None,
     )
+
+
+DIGIKAM_COLORS = {0: "", 1: "red", 2: "orange", 3: "yellow", 4: "green", 5: "blue",
+    6: "purple", 7: "gray", 8: "black", 9: "white"}  # fmt: skip
+DARKTABLE_COLORS = {0: "red", 1: "yellow", 2: "green", 3: "blue", 4: "purple"}
+
+
+def _color_labels(props: _Properties) -> dict[str, str]:
+    """{"xmp": ..., "digikam": ..., "darktable": ...} for each program whose label property
+    the packet has: the colour in lower case, "" for none."""
+    labels = {}
+    if props.get(LABEL) is not None:
+        labels["xmp"] = (props.text(LABEL) or "").strip().lower()
+    number = _number(props.text(COLOR_LABEL))
+    if number is not None and number in DIGIKAM_COLORS:
+        labels["digikam"] = DIGIKAM_COLORS[int(number)]
+    if props.get(DARKTABLE_LABELS) is not None:
+        numbers = [n for n in map(_number, props.texts(DARKTABLE_LABELS)) if n is not None]
+        labels["darktable"] = DARKTABLE_COLORS.get(int(numbers[0]), "") if numbers else ""
+    return labels
 
 
 def _pick_label(text: str | None) -> int | None:
