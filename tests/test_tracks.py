@@ -1,0 +1,120 @@
+"""GPS tracks (luna.ingest.tracks, issue 17): GPX read safely, and the position at a moment
+interpolated between the two track points around it, never guessed beyond them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from luna.errors import BadValue
+from luna.ingest.tracks import read_gpx, read_tracks
+from luna.search.geo import distance_m
+
+T0 = dt.datetime(2019, 6, 1, 10, 0, 0)
+GAP = dt.timedelta(minutes=30)
+
+
+def gpx(points, namespace="http://www.topografix.com/GPX/1/1", times=True) -> str:
+    """A GPX 1.1 track of (latitude, longitude, minutes after T0[, elevation]) points."""
+    rows = []
+    for lat, lon, minutes, *ele in points:
+        when = (T0 + dt.timedelta(minutes=minutes)).isoformat() + "Z"
+        inner = (f"<ele>{ele[0]}</ele>" if ele else "") + (f"<time>{when}</time>" if times else "")
+        rows.append(f'<trkpt lat="{lat}" lon="{lon}">{inner}</trkpt>')
+    return (
+        f'<?xml version="1.0"?><gpx version="1.1" creator="test" xmlns="{namespace}">'
+        f"<trk><name>walk</name><trkseg>{''.join(rows)}</trkseg></trk></gpx>"
+    )
+
+
+def track_of(tmp_path, points, name="walk.gpx"):
+    path = tmp_path / name
+    path.write_text(gpx(points))
+    return read_tracks([str(path)])
+
+
+def test_halfway_between_two_points_is_halfway_along_the_ground(tmp_path):
+    track = track_of(tmp_path, [(48.8566, 2.3522, 0, 35), (48.8606, 2.3376, 10, 45)])
+    lat, lon, ele = track.position_at(T0 + dt.timedelta(minutes=5), GAP)
+    to_start = distance_m(lat, lon, 48.8566, 2.3522)
+    to_end = distance_m(lat, lon, 48.8606, 2.3376)
+    assert abs(to_start - to_end) < 1 and ele == pytest.approx(40)
+    assert track.source == "gpx:walk.gpx"
+
+
+def test_a_point_at_a_track_time_is_that_point(tmp_path):
+    track = track_of(tmp_path, [(10.0, 20.0, 0), (11.0, 21.0, 10)])
+    assert track.position_at(T0 + dt.timedelta(minutes=10), GAP) == (11.0, 21.0, None)
+
+
+@pytest.mark.parametrize("minutes", [-40, 50, 250])
+def test_a_photo_beyond_the_track_or_in_a_long_gap_gets_nothing(tmp_path, minutes):
+    # Points at 0 and 10 min, then a gap of 3 hours (the logger was off), then 200 min.
+    track = track_of(tmp_path, [(10.0, 20.0, 0), (10.1, 20.1, 10), (11.0, 21.0, 200)])
+    assert track.position_at(T0 + dt.timedelta(minutes=minutes), GAP) is None
+
+
+def test_forty_minutes_after_the_end_gets_nothing_but_within_the_track_does(tmp_path):
+    track = track_of(tmp_path, [(10.0, 20.0, 0), (10.1, 20.1, 20)])
+    assert track.position_at(T0 + dt.timedelta(minutes=60), GAP) is None
+    assert track.position_at(T0 + dt.timedelta(minutes=19), GAP) is not None
+
+
+def test_a_track_across_the_180th_meridian_stays_on_the_short_way(tmp_path):
+    track = track_of(tmp_path, [(-17.0, 179.9, 0), (-17.0, -179.9, 10)])
+    lat, lon, _ = track.position_at(T0 + dt.timedelta(minutes=5), GAP)
+    assert abs(abs(lon) - 180.0) < 1e-6 and lat == pytest.approx(-17.0, abs=1e-3)
+
+
+def test_points_of_several_files_are_one_track_in_time_order(tmp_path):
+    (tmp_path / "b.gpx").write_text(gpx([(1.0, 1.0, 20), (1.0, 1.2, 30)]))
+    (tmp_path / "a.gpx").write_text(gpx([(1.0, 0.8, 0), (1.0, 1.0, 10)]))
+    track = read_tracks([str(tmp_path / "b.gpx"), str(tmp_path / "a.gpx")])
+    assert [p.longitude for p in track.points] == [0.8, 1.0, 1.0, 1.2]
+    lat, lon, _ = track.position_at(T0 + dt.timedelta(minutes=15), GAP)
+    assert lon == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (gpx([(1, 1, 0), (1, 2, 10)])[:150], "cut short"),
+        (gpx([(1, 1, 0)], namespace="http://example.com/not-gpx"), "namespace"),
+        (gpx([(1, 1, 0), (1, 2, 10)], times=False), "no time"),
+        ('<?xml version="1.0"?><kml><Document/></kml>', "not a GPX file"),
+        ("", "empty"),
+        ("<gpx xmlns='http://www.topografix.com/GPX/1/1'><trk><trkseg/></trk></gpx>", "no track"),
+        ('<!DOCTYPE gpx [<!ENTITY a "aaaa">]><gpx>&a;</gpx>', "not a readable GPX"),
+        (gpx([(95, 1, 0)]), "out of range"),
+        (gpx([(1, 1, 0)]).replace("2019-06-01T10:00:00Z", "yesterday"), "not a date"),
+    ],
+    ids=[
+        "truncated",
+        "wrong namespace",
+        "no times",
+        "KML",
+        "empty",
+        "no points",
+        "DTD",
+        "latitude 95",
+        "bad time",
+    ],  # fmt: skip
+)
+def test_a_bad_track_is_one_clear_line(tmp_path, text, says):
+    path = tmp_path / "bad.gpx"
+    path.write_text(text)
+    with pytest.raises(BadValue) as caught:
+        read_gpx(str(path))
+    message = str(caught.value)
+    assert says in message and str(path) in message and "\n" not in message
+
+
+def test_a_gpx_10_track_without_a_namespace_prefix_is_read(tmp_path):
+    path = tmp_path / "old.gpx"
+    path.write_text(
+        '<gpx version="1.0"><trk><trkseg><trkpt lat="1.5" lon="2.5">'
+        "<time>2019-06-01T10:00:00+02:00</time></trkpt></trkseg></trk></gpx>"
+    )
+    (point,) = read_gpx(str(path))
+    assert (point.when, point.latitude) == (dt.datetime(2019, 6, 1, 8, 0), 1.5)  # in UTC
