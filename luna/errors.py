@@ -39,6 +39,11 @@ class EmptyPath(LunaError):
         super().__init__(f"{option}: {text}" if option else text)
 
 
+class BadTrack(LunaError):
+    """A GPS track file that cannot be used: unreadable, cut short, not GPX, without times.
+    The message names the file and says why, in one line."""
+
+
 class Ambiguous(LunaError):
     """An id prefix matches more than one file."""
 

@@ -364,6 +364,9 @@ class Library:
                 "latitude": file.latitude,
                 "longitude": file.longitude,
                 "altitude": file.altitude,
+                # luna's (luna geotag: "gpx:walk.gpx"), else the file's own ("exif:GPS")
+                "source": file.location_source
+                or (file.processor_metadata or {}).get("location_source"),
             }
         return {
             "id": uuid_text(file.id),
@@ -450,6 +453,37 @@ class Library:
             )
         except verify.Interrupted as exc:
             return exc.report
+
+    def geotag(
+        self, tracks, files=None, *, max_gap="30m", tz=None, clock_offset=None,
+        skip_missing=False, dry_run=False,
+    ):  # fmt: skip
+        """Positions from GPS tracks (GPX paths) for the photos and videos without one of
+        their own (among `files`, else all): luna.ops.geotag. `max_gap`, `clock_offset`:
+        durations ("30m", "+1m30s") or timedeltas; `tz`: the camera's time zone, for files
+        that do not say theirs."""
+        import datetime as dt
+
+        from luna import values
+        from luna.ingest.tracks import read_tracks
+        from luna.ops import geotag
+
+        if isinstance(max_gap, str):
+            max_gap = values.duration(max_gap, "--max-gap")
+        if isinstance(clock_offset, str):
+            clock_offset = values.clock_offset(clock_offset)
+        track = read_tracks([str(t) for t in _listed(tracks)])
+        if files is None:
+            ids, missing = self.store.geotags.without_position(), []
+        else:
+            found = self.resolve(files, skip_missing=skip_missing)
+            ids, missing = found.ids, found.missing
+        report = geotag.geotag(
+            self, track, ids, max_gap=max_gap, tz=tz,
+            clock_offset=clock_offset or dt.timedelta(0), dry_run=dry_run,
+        )  # fmt: skip
+        report.skipped = missing
+        return report
 
     def dupes(self, *, similar=False, threshold=None, keep=None, under=None, progress=None):
         """Groups of copies, the one to keep first (luna.ops.dupes.Duplicates): the same

@@ -195,6 +195,24 @@ def duration(text: str, option: str) -> dt.timedelta:
     return dt.timedelta(seconds=seconds)
 
 
+_CLOCK_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+
+
+def clock_offset(text: str, option: str = "--clock-offset") -> dt.timedelta:
+    """How far a camera's clock was ahead (+) or behind (-): +1m30s, -1h, 45s; at most a
+    year either way."""
+    written = nonempty(text, option).strip().lower()
+    sign = -1 if written.startswith("-") else 1
+    body = written.lstrip("+-")
+    parts = _CLOCK_PART.findall(body)
+    if not parts or "".join(n + u for n, u in parts) != body:
+        raise _not_a(option, text, "a clock offset", "+1m30s, -1h, 45s")
+    seconds = sum(float(n) * _SECONDS_PER[u] for n, u in parts)
+    if seconds > 366 * 86400:
+        raise _out_of_range(option, text, "at most 366d either way")
+    return dt.timedelta(seconds=sign * seconds)
+
+
 # -- sizes ------------------------------------------------------------------------------
 
 SIZE_FORMS = "500k, 2MB, 1.5GiB or a number of bytes"
@@ -415,6 +433,22 @@ def date_source(text: str, option: str = "--date-source") -> str:
     if not known or (name and not re.fullmatch(r"[a-z0-9_]+", name)):
         raise _not_a(option, text, "a date source", DATE_SOURCE_FORMS)
     return cleaned if name else family  # "exif:" is the family
+
+
+# Where a position may come from: the file (EXIF, XMP, a sidecar, a video's container), or
+# luna (gpx: a track, luna geotag).
+LOCATION_SOURCE_FAMILIES = ("exif", "xmp", "sidecar", "video", "quicktime", "raw", "flir",
+    "gpx", "none")  # fmt: skip
+
+
+def location_source(text: str, option: str = "--location-source") -> str:
+    """Where a position came from: a family (gpx, exif...), "none" (no position), or one
+    full source (gpx:walk.gpx, exif:GPS); in lower case, as it is compared."""
+    cleaned = nonempty(text, option).strip().lower()
+    family = cleaned.partition(":")[0]
+    if family not in LOCATION_SOURCE_FAMILIES or (family == "none" and cleaned != "none"):
+        raise _not_a(option, text, "a location source", ", ".join(LOCATION_SOURCE_FAMILIES))
+    return cleaned
 
 
 def words(text: str, option: str = "--text") -> list[str]:

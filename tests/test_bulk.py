@@ -94,7 +94,12 @@ def test_a_bulk_file_reads_back_through_the_library(lib):
     assert shown["start"] == "2019-06-01T12:30:05+02:00"
     assert shown["end"] is None
     assert shown["mtime"] == "2019-06-01T12:30:05Z"
-    assert shown["location"] == {"latitude": 43.7, "longitude": 7.26, "altitude": 12.5}
+    assert shown["location"] == {
+        "latitude": 43.7,
+        "longitude": 7.26,
+        "altitude": 12.5,
+        "source": None,
+    }
     assert shown["owner"] == "alice"
     assert shown["tags"] == ["Beach", "Places/Nice"]
     assert shown["albums"] == [{"name": "Summer 2019", "slug": "summer-2019"}]

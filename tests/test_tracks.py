@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from luna.errors import BadValue
+from luna.errors import BadTrack
 from luna.ingest.tracks import read_gpx, read_tracks
 from luna.search.geo import distance_m
 
@@ -104,7 +104,7 @@ def test_points_of_several_files_are_one_track_in_time_order(tmp_path):
 def test_a_bad_track_is_one_clear_line(tmp_path, text, says):
     path = tmp_path / "bad.gpx"
     path.write_text(text)
-    with pytest.raises(BadValue) as caught:
+    with pytest.raises(BadTrack) as caught:
         read_gpx(str(path))
     message = str(caught.value)
     assert says in message and str(path) in message and "\n" not in message

@@ -125,6 +125,7 @@ COMMAND_MODULES = {
     "dupes": "dupes_cmd",
     "event": "event",
     "find": "find",
+    "geotag": "geotag_cmd",
     "import": "import_cmd",
     "label": "marks_cmd",
     "library": "library_cmd",
@@ -162,7 +163,8 @@ def load_commands(argv: list[str] | None = None) -> None:
 # The order `luna --help` lists them in: as a library is used.
 HELP_ORDER = [
     "import_cmd", "show", "find", "tag", "marks_cmd", "album", "event", "stats",
-    "verify_cmd", "dupes_cmd", "missing_cmd", "organize_cmd", "sidecar_cmd", "library_cmd",
+    "verify_cmd", "dupes_cmd", "missing_cmd", "organize_cmd", "geotag_cmd", "sidecar_cmd",
+    "library_cmd",
     "config_cmd",
 ]  # fmt: skip
 

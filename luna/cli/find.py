@@ -114,6 +114,14 @@ def find_files(
         str | None,
         typer.Option("--rating", metavar="N|MIN-MAX", help="Stars (0-5): 5, 3-5, 4-."),
     ] = None,
+    location_source: Annotated[
+        str | None,
+        typer.Option(
+            "--location-source",
+            metavar="SOURCE",
+            help="Position from SOURCE: gpx (luna geotag), exif, xmp, sidecar, video, none...",
+        ),
+    ] = None,
     unrated: Annotated[bool, typer.Option("--unrated", help="No stars (0 or none).")] = False,
     label: Annotated[
         str | None,
@@ -226,6 +234,7 @@ def find_files(
         rejected=rejected,
         duration=duration,
         date_source=date_source,
+        location_source=location_source,
         text=text,
         name=name,
         path=path,

@@ -64,6 +64,7 @@ def run_find(
     rejected: bool,
     duration: str | None,
     date_source: str | None,
+    location_source: str | None,
     text: str | None,
     path: str | None,
     min_size: str | None,
@@ -96,8 +97,8 @@ def run_find(
             after=after, before=before, on=on, near=near, bbox=bbox, tags=tag,
             any_tags=any_tag, not_tags=not_tag, album=album, event=event, kinds=kind,
             mime=mime, camera=camera, lens=lens, iso=iso, focal=focal, aperture=aperture,
-            rating=rating, label=label, duration=duration, date_source=date_source, text=text,
-            name=name, path=path, min_size=min_size,
+            rating=rating, label=label, duration=duration, date_source=date_source,
+            location_source=location_source, text=text, name=name, path=path, min_size=min_size,
             max_size=max_size, sha=sha, limit=limit,
             user=owner if owner is not None else owner_legacy,
         )

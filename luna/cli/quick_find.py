@@ -43,6 +43,7 @@ OPTIONS = {
     "--label": ("label", VALUE),
     "--duration": ("duration", VALUE),
     "--date-source": ("date_source", VALUE),
+    "--location-source": ("location_source", VALUE),
     "--text": ("text", VALUE),
     "--name": ("name", VALUE),
     "--path": ("path", VALUE),

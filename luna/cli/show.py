@@ -130,6 +130,8 @@ def _rows(rec: dict):
         text = f"{loc['latitude']:.6f}, {loc['longitude']:.6f}"
         if loc["altitude"] is not None:
             text += f"  altitude {loc['altitude']:.1f} m"
+        if loc.get("source"):
+            text += f"  (from {loc['source']})"
         yield "location", text
     yield "owner", rec["owner"] or ""
     yield "sha-256", rec["content_sha"]

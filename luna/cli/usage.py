@@ -31,6 +31,7 @@ FILTER_OPTIONS = {
     "label": ("--label", values.label),
     "duration": ("--duration", values.duration_range),
     "date_source": ("--date-source", values.date_source),
+    "location_source": ("--location-source", values.location_source),
     "text": ("--text", values.words),
     "name": ("--name", values.nonempty),
     "path": ("--path", values.nonempty),

@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from luna.errors import BadValue
+from luna.errors import BadTrack
 
 MAX_POINTS = 5_000_000  # points read from one file (a year of one point a second is 31 M)
 # GPX 1.0 and 1.1; some writers leave the namespace out.
@@ -98,7 +98,7 @@ def _vector(latitude: float, longitude: float) -> tuple[float, float, float]:
 
 
 def read_tracks(paths: list[str]) -> Track:
-    """The timed points of these GPX files, as one track. BadValue, one line naming the
+    """The timed points of these GPX files, as one track. BadTrack, one line naming the
     file, for one that cannot be read, is not GPX, or has no point with a time."""
     import os
 
@@ -123,12 +123,12 @@ def read_gpx(path: str) -> list[TrackPoint]:
                 read += len(chunk)
                 reader.parser.Parse(chunk, False)
             if not read:
-                raise BadValue(f"{path}: empty (0 bytes), not a GPX file")
+                raise BadTrack(f"{path}: empty (0 bytes), not a GPX file")
             reader.parser.Parse(b"", True)  # a file cut short fails here
     except OSError as exc:
-        raise BadValue(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise BadTrack(f"{path}: cannot read: {exc.strerror or exc}") from None
     except (ExpatError, Refused) as exc:
-        raise BadValue(f"{path}: not a readable GPX file ({_reason(exc)})") from None
+        raise BadTrack(f"{path}: not a readable GPX file ({_reason(exc)})") from None
     return reader.finished()
 
 
@@ -157,9 +157,9 @@ class _GpxReader:
         if self.root is None:
             self.root = name
             if name != "gpx":
-                raise BadValue(f"{self.path}: not a GPX file (its root is <{name}>)")
+                raise BadTrack(f"{self.path}: not a GPX file (its root is <{name}>)")
             if namespace not in GPX_NAMESPACES:
-                raise BadValue(f"{self.path}: not GPX 1.0 or 1.1 (its namespace is {namespace})")
+                raise BadTrack(f"{self.path}: not GPX 1.0 or 1.1 (its namespace is {namespace})")
         elif name in _POINT_TAGS:
             self.point = {"lat": attributes.get("lat"), "lon": attributes.get("lon")}
         elif self.point is not None and name in ("time", "ele"):
@@ -181,9 +181,9 @@ class _GpxReader:
         try:
             latitude, longitude = float(fields["lat"]), float(fields["lon"])
         except (TypeError, ValueError):
-            raise BadValue(f"{self.path}: a track point without a valid lat and lon") from None
+            raise BadTrack(f"{self.path}: a track point without a valid lat and lon") from None
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-            raise BadValue(f"{self.path}: a track point out of range ({latitude}, {longitude})")
+            raise BadTrack(f"{self.path}: a track point out of range ({latitude}, {longitude})")
         if not fields.get("time"):
             self.untimed += 1
             return
@@ -194,16 +194,16 @@ class _GpxReader:
         when = _utc(fields["time"], self.path)
         self.points.append(TrackPoint(when, latitude, longitude, altitude))
         if len(self.points) > MAX_POINTS:
-            raise BadValue(f"{self.path}: more than {MAX_POINTS:,} track points")
+            raise BadTrack(f"{self.path}: more than {MAX_POINTS:,} track points")
 
     def finished(self) -> list[TrackPoint]:
         if self.root is None:
-            raise BadValue(f"{self.path}: empty, not a GPX file")
+            raise BadTrack(f"{self.path}: empty, not a GPX file")
         if not self.points:
             what = (
                 f"its {self.untimed:,} points have no time" if self.untimed else "no track points"
             )
-            raise BadValue(f"{self.path}: nothing to geotag with: {what}")
+            raise BadTrack(f"{self.path}: nothing to geotag with: {what}")
         return self.points
 
 
@@ -212,7 +212,7 @@ def _utc(text: str, path: str) -> dt.datetime:
     try:
         when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise BadValue(f"{path}: a track point time that is not a date: {text[:40]!r}") from None
+        raise BadTrack(f"{path}: a track point time that is not a date: {text[:40]!r}") from None
     if when.tzinfo is not None:
         when = when.astimezone(dt.UTC).replace(tzinfo=None)
     return when

@@ -145,8 +145,10 @@ def _fields_of(said: dict[str, dict], ids: list[str]):
     albums: set = set()
     events: set = set()
     marks: dict = dict.fromkeys(MARKS)
+    position = None  # luna's (luna geotag), which the photo lacks: the sidecar says it too
     for file_id in ids:
         found = said[file_id]
+        position = position or found["position"]
         tags.update(found["tags"])
         albums.update(AlbumRef(name, owner) for name, owner in found["albums"])
         events.update(
@@ -158,9 +160,11 @@ def _fields_of(said: dict[str, dict], ids: list[str]):
                 marks[key] = value
     if marks["label"] not in LABELS:  # a label of the file's own that is no colour
         marks["label"] = None
+    latitude, longitude, altitude = position or (None, None, None)
     return SidecarFields(
-        tags=tuple(sorted(tags)), albums=tuple(albums), events=tuple(events), **marks
-    )
+        tags=tuple(sorted(tags)), albums=tuple(albums), events=tuple(events),
+        latitude=latitude, longitude=longitude, altitude=altitude, **marks,
+    )  # fmt: skip
 
 
 def _prepare(lib, target: str, fields, dry_run: bool):

@@ -61,6 +61,7 @@ class Query(Plain):
     rejected: bool = False
     duration: Range | None = None  # seconds
     date_source: str | None = None  # luna.values.date_source: exif, guessed, exif:createdate
+    location_source: str | None = None  # luna.values.location_source: gpx, gpx:walk.gpx
     text: list[str] = []  # words, each in the title, the description or a tag
     name: str | None = None
     path: str | None = None

@@ -142,6 +142,21 @@ _SCHEMA_6_ADDITIONS = [
 ]
 
 
+def _v6_to_v7(db: peewee.SqliteDatabase) -> None:
+    """Schema 7: positions luna gave files without one (luna geotag), with their source.
+    Frozen SQL."""
+    for statement in _SCHEMA_7_ADDITIONS:
+        db.execute_sql(statement)
+
+
+_SCHEMA_7_ADDITIONS = [
+    'ALTER TABLE "file" ADD COLUMN "set_latitude" REAL',
+    'ALTER TABLE "file" ADD COLUMN "set_longitude" REAL',
+    'ALTER TABLE "file" ADD COLUMN "set_altitude" REAL',
+    'ALTER TABLE "file" ADD COLUMN "location_source" VARCHAR(255)',
+]
+
+
 # MIGRATIONS[n] upgrades a library from version n to n + 1. Version 1 is the first release,
 # built from the models directly, so the list starts with its placeholder at index 0.
 # A fresh library is built from the models, so each step must leave an upgraded library
@@ -153,6 +168,7 @@ MIGRATIONS: list[Callable[[peewee.SqliteDatabase], None]] = [
     _v3_to_v4,
     _v4_to_v5,
     _v5_to_v6,
+    _v6_to_v7,
 ]
 
 

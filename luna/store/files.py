@@ -45,13 +45,14 @@ class FileRecord:
     modified: dt.datetime | None
     # What people said in luna (luna.store.marks): rating, label, flag, title, description.
     said: tuple = (None, None, None, None, None)
+    location_source: str | None = None  # where luna's position came from (luna geotag)
 
 
 _RECORD = (
     "f.id, f.path, f.filename, f.kind, f.mime_type, f.size_bytes, f.mtime_ns, f.content_sha, "
     'f.start, f."end", f.utc_offset, f.latitude, f.longitude, f.altitude, f.width, f.height, '
     "f.metadata, f.processor_metadata, u.name, f.missing_since, f.verified_at, f.created, "
-    "f.modified, f.rating, f.label, f.flag, f.title, f.description "
+    "f.modified, f.rating, f.label, f.flag, f.title, f.description, f.location_source "
     'FROM file f LEFT JOIN "user" u ON u.id = f.owner_id'
 )
 _TIMES = {8, 9, 19, 20, 21, 22}  # positions of the stored times in _RECORD
@@ -66,7 +67,8 @@ def _record(row) -> FileRecord:
     for i in _JSON:
         values[i] = None if values[i] is None else json.loads(values[i])
     record = FileRecord(*values[:23])
-    record.said = tuple(values[23:])
+    record.said = tuple(values[23:28])
+    record.location_source = values[28]
     return record
 
 

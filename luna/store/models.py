@@ -94,6 +94,12 @@ class File(BaseModel):
     flag = peewee.IntegerField(null=True)  # 1 picked, -1 rejected
     title = peewee.TextField(null=True)
     description = peewee.TextField(null=True)
+    # A position luna gave a file that has none of its own (luna geotag), and where it came
+    # from ("gpx:walk.gpx"): kept through re-imports, dropped when the file gets its own.
+    set_latitude = peewee.FloatField(null=True)
+    set_longitude = peewee.FloatField(null=True)
+    set_altitude = peewee.FloatField(null=True)
+    location_source = peewee.CharField(null=True)
 
     class Meta:
         indexes = (

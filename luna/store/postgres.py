@@ -802,6 +802,13 @@ MIGRATIONS: dict[int, list[str]] = {
         'ALTER TABLE "file" ADD COLUMN "title" TEXT',
         'ALTER TABLE "file" ADD COLUMN "description" TEXT',
     ],
+    # Schema 7: positions luna gave files without one (luna.store.db's schema 7).
+    6: [
+        'ALTER TABLE "file" ADD COLUMN "set_latitude" DOUBLE PRECISION',
+        'ALTER TABLE "file" ADD COLUMN "set_longitude" DOUBLE PRECISION',
+        'ALTER TABLE "file" ADD COLUMN "set_altitude" DOUBLE PRECISION',
+        'ALTER TABLE "file" ADD COLUMN "location_source" VARCHAR(255)',
+    ],
 }
 
 

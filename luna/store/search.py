@@ -359,6 +359,8 @@ def _shot(b: _Conditions, q: Query) -> None:
     _marks(b, q)
     if q.date_source:
         _date_source(b, q.date_source)
+    if q.location_source:
+        _location_source(b, q.location_source)
     for word in q.text or ():
         # Keywords become tags on import: a word is looked for in the file's tags (their
         # case-folded keys) as well as in its title and description.
@@ -397,6 +399,22 @@ def _within_range(b: _Conditions, value: str, bounds) -> None:
 
 
 _SLACK = 1e-9
+
+
+# luna's position (luna geotag) first, else the file's own.
+LOCATION_SOURCE = (
+    f"lower(COALESCE(location_source, {json_field('processor_metadata', 'location_source')}))"
+)
+
+
+def _location_source(b: _Conditions, source: str) -> None:
+    """luna.values.location_source's answer: "none", a family, or a full source."""
+    if source == "none":
+        b.add("latitude IS NULL")
+    elif ":" in source:
+        b.add(f"{LOCATION_SOURCE} = ?", source)
+    else:
+        b.add(f"{LOCATION_SOURCE} LIKE ? ESCAPE '\\'", source.replace("_", "\\_") + ":%")
 
 
 def _date_source(b: _Conditions, source: str) -> None:

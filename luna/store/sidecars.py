@@ -78,20 +78,21 @@ class Sidecars:
         """What a sidecar holds of each file, a few queries for them all: {id: {"tags":
         [names], "albums": [(name, owner)], "events": [(name, start, end, offset,
         description)], "metadata": dict, "said": (rating, label, flag, title,
-        description)}}."""
+        description), "position": luna's (latitude, longitude, altitude) or None}}."""
         import json
 
         found: dict[str, dict] = {}
         for chunk in chunks(file_ids, 500):
             where = f"IN ({marks(chunk)})"
-            for file_id, metadata, *said in self.db.execute_sql(
-                "SELECT id, metadata, rating, label, flag, title, description FROM file "
-                f"WHERE id {where}",
+            for file_id, metadata, lat, lon, alt, *said in self.db.execute_sql(
+                "SELECT id, metadata, set_latitude, set_longitude, set_altitude, rating, label, "
+                f"flag, title, description FROM file WHERE id {where}",
                 tuple(chunk),
             ):
                 found[str(file_id)] = {
                     "tags": [], "albums": [], "events": [], "said": tuple(said),
                     "metadata": json.loads(metadata) if metadata else {},
+                    "position": (lat, lon, alt) if lat is not None else None,
                 }  # fmt: skip
             for file_id, name in self.db.execute_sql(
                 "SELECT l.file_id, t.name FROM file_tag l JOIN tag t ON t.id = l.tag_id "

@@ -13,6 +13,7 @@ from luna.store.checks import Checks
 from luna.store.duplicates import Duplicates
 from luna.store.events import Events
 from luna.store.files import Files
+from luna.store.geotags import Geotags
 from luna.store.marks import Marks
 from luna.store.sidecars import Sidecars
 from luna.store.tags import Tags
@@ -29,6 +30,7 @@ class Store:
         self.tags = Tags(db)
         self.marks = Marks(db)
         self.sidecars = Sidecars(db)
+        self.geotags = Geotags(db)
         self.albums = Albums(db)
         self.users = Users(db)
         self.transfers = Journal(db)

@@ -28,6 +28,20 @@ _INSERT = (
 _UPDATE = f"UPDATE file SET {', '.join(f'{c} = ?' for c in _COLUMN_NAMES)} WHERE id = ?"
 
 
+# After a file is read again: a position luna gave it (luna geotag) stays while the file has
+# none of its own, and goes once it has one. (Every right-hand side sees the row as it was.)
+_KEEP_SET_POSITION = (
+    "UPDATE file SET latitude = COALESCE(latitude, set_latitude), "
+    "longitude = CASE WHEN latitude IS NULL THEN set_longitude ELSE longitude END, "
+    "altitude = CASE WHEN latitude IS NULL THEN set_altitude ELSE altitude END, "
+    "set_latitude = CASE WHEN latitude IS NULL THEN set_latitude END, "
+    "set_longitude = CASE WHEN latitude IS NULL THEN set_longitude END, "
+    "set_altitude = CASE WHEN latitude IS NULL THEN set_altitude END, "
+    "location_source = CASE WHEN latitude IS NULL THEN location_source END "
+    "WHERE id = ? AND set_latitude IS NOT NULL"
+)
+
+
 class FileStore:
     def __init__(self, database):
         self.db = database
@@ -139,6 +153,7 @@ class FileStore:
 
     def update(self, file_id: str, row: dict) -> None:
         self._run(_UPDATE, (*file_values(row), file_id))
+        self._run(_KEEP_SET_POSITION, (file_id,))
         # Its mtime is exact now (luna.mtimes).
         self._run("DELETE FROM approximate_mtime WHERE file_id = ?", (file_id,))
 

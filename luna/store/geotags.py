@@ -1,0 +1,46 @@
+"""Positions luna gives files that have none of their own (luna.ops.geotag)."""
+
+from __future__ import annotations
+
+from luna.fsnames import from_db
+from luna.store.dialect import json_field
+from luna.store.rows import time_value
+from luna.store.sql import chunks, marks
+
+
+class Geotags:
+    def __init__(self, db):
+        self.db = db
+
+    def candidates(self, file_ids: list[str]) -> list[tuple]:
+        """(id, path, start, utc_offset, has a position of its own, date source) of the photos and
+        videos among the files, present, in path order."""
+        found = []
+        source = json_field("processor_metadata", "date_source")
+        for chunk in chunks(file_ids, 500):
+            found += self.db.execute_sql(
+                "SELECT id, path, start, utc_offset, "
+                f"latitude IS NOT NULL AND set_latitude IS NULL, {source} FROM file "
+                f"WHERE id IN ({marks(chunk)}) AND kind <> 'sidecar' AND missing_since IS NULL",
+                tuple(chunk),
+            ).fetchall()
+        rows = [(str(i), from_db(p), time_value(s), o, bool(h), d) for i, p, s, o, h, d in found]
+        return sorted(rows, key=lambda row: row[1])
+
+    def without_position(self) -> list[str]:
+        """The ids of every photo and video present that has no position."""
+        rows = self.db.execute_sql(
+            "SELECT id FROM file WHERE kind <> 'sidecar' AND missing_since IS NULL "
+            "AND latitude IS NULL"
+        ).fetchall()
+        return [str(row[0]) for row in rows]
+
+    def set(self, file_id: str, latitude: float, longitude: float, altitude, source: str):
+        """Give a file without a position of its own this one (kept as luna's, with where
+        it came from, so that the file's own, should it get one, wins)."""
+        self.db.execute_sql(
+            "UPDATE file SET latitude = ?, longitude = ?, altitude = ?, set_latitude = ?, "
+            "set_longitude = ?, set_altitude = ?, location_source = ? "
+            "WHERE id = ? AND (latitude IS NULL OR set_latitude IS NOT NULL)",
+            (latitude, longitude, altitude, latitude, longitude, altitude, source, file_id),
+        )
