@@ -27,7 +27,7 @@ def main() -> int:
     imported = time.perf_counter() - started
     assert _index._loaded is None, "importing luna.places must not load the data"
     started = time.perf_counter()
-    index = _index.load()
+    index, _ = _index.load()
     loaded = time.perf_counter() - started
     print(
         f"import luna.places: {imported * 1000:.0f} ms; first load: {loaded:.2f} s "

@@ -60,20 +60,30 @@ TABLE = [
     (-21.1390, -175.2000, "Nuku‘alofa", "Tongatapu", "TO"),
     (1.3290, 172.9790, "Tarawa", "Gilbert Islands", "KI"),
     (1.8700, -157.4000, "Banana", "Line Islands", "KI"),
-    # Off a coast within the cut-off: the coastal town.
+    # In territorial waters, within the cut-off of a coastal town.
     (50.9000, 1.2000, "St Mary's Bay", "England", "GB"),
+    (43.5000, 7.3000, "Antibes", "Provence-Alpes-Côte d'Azur", "FR"),
 ]
 
 NOWHERE_POINTS = [
     (30.0, -40.0),  # mid-Atlantic
     (0.0, -150.0),  # mid-Pacific
     (-40.0, 90.0),  # Indian Ocean
-    (-16.8, -179.99),  # between Fiji's islands, just east of the meridian
-    (-80.0, 0.0),  # Antarctica: no place of 1,000 people
-    (-77.85, 166.67),  # McMurdo Station: neither
-    (-90.0, 0.0),  # the South Pole
-    (89.9, 10.0),  # near the North Pole
+    (-25.0, 180.0),  # South Pacific, on the meridian
+    (-25.0, -179.9),
+    (43.35, 7.25),  # the Mediterranean, 39 km off Nice
+    (89.9, 10.0),  # near the North Pole: sea ice
     (90.0, 0.0),  # the North Pole
+]
+
+# A country without a city: its land far from any town of 1,000 people, or its waters.
+COUNTRY_ONLY = [
+    (-80.0, 0.0, "AQ"),  # Antarctica, which has an ISO code and no town
+    (-77.85, 166.67, "AQ"),  # McMurdo Station
+    (-90.0, 0.0, "AQ"),  # the South Pole
+    (21.0, 13.0, "NE"),  # the Ténéré desert, Niger
+    (77.0, -40.0, "GL"),  # Greenland's ice sheet
+    (-16.8, -179.99, "FJ"),  # Fijian waters just east of the meridian, 60 km from a town
 ]
 
 
@@ -85,9 +95,31 @@ def test_a_point_is_in_its_city_region_and_country(lat, lon, city, region, code)
 
 
 @pytest.mark.parametrize(("lat", "lon"), NOWHERE_POINTS)
-def test_open_sea_ice_and_poles_are_in_no_city_and_no_country(lat, lon):
-    # No country either: luna has no country boundaries yet (see luna.places).
+def test_open_sea_and_the_arctic_are_in_no_city_and_no_country(lat, lon):
     assert place_of(lat, lon) == NOWHERE
+
+
+@pytest.mark.parametrize(("lat", "lon", "code"), COUNTRY_ONLY)
+def test_far_from_towns_the_boundaries_still_give_the_country(lat, lon, code):
+    place = place_of(lat, lon)
+    assert (place.city, place.region, place.distance_km) == (None, None, None)
+    assert place.country_code == code and place.country
+
+
+def test_territorial_waters_are_the_country_s_and_a_boat_near_a_town_is_near_it():
+    # 11 km off the Isle of Wight, 16 km off Cap Gris-Nez across the Channel from England.
+    assert place_of(50.6, -1.0).city == "Bembridge"
+    assert place_of(50.95, 1.45).country_code == "FR"
+    assert place_of(50.9, 1.2).country_code == "GB"
+
+
+def test_territories_that_the_boundaries_fold_into_their_country_keep_their_own_code():
+    # Natural Earth draws Svalbard as Norway and Réunion as France; GeoNames does not.
+    assert place_of(78.22, 15.65).country_code == "SJ"
+    assert place_of(-21.115, 55.536).country_code == "RE"
+    _, countries = _index.load()
+    assert set(_index.FOLDED).isdisjoint(countries.codes)
+    assert set(_index.FOLDED.values()) <= set(countries.codes)
 
 
 def test_country_names_come_with_the_codes():
@@ -113,6 +145,14 @@ def test_the_batch_path_answers_as_one_lookup_each_in_order():
 def test_a_point_off_the_globe_is_refused(lat, lon):
     with pytest.raises(ValueError, match="outside"):
         place_of(lat, lon)
+
+
+def test_the_countries_file_is_what_it_says():
+    _, countries = _index.load()
+    assert countries.rows == 180 * 60 and countries.columns == 360 * 60
+    assert countries.at(48.8566, 2.3522) == "FR" and countries.at(30.0, -40.0) == countries.SEA
+    with pytest.raises(ValueError, match="not a luna countries file"):
+        _index.Countries(b"garbage" * 10)
 
 
 def test_importing_does_not_load_the_data():

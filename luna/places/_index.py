@@ -18,8 +18,13 @@ Pure Python (no numpy): 200,000 lookups take a few seconds (benchmarks/bench_pla
 
 from __future__ import annotations
 
+import array
+import bisect
 import gzip
+import itertools
 import math
+import struct
+import sys
 import threading
 from importlib import resources
 
@@ -36,6 +41,14 @@ SLACK_KM = 0.5
 BIG_RADIUS_KM = 2.0  # discs this size or bigger are indexed by the coarse cubes
 FINE_KM = 4.0
 RINGS = 2  # rings of fine cubes read before the coarse cubes are asked
+
+# GeoNames' codes for territories that Natural Earth's boundaries fold into the country they
+# belong to (their towns are found in that country's land): Svalbard in Norway, Réunion
+# in France... Found by tools/build_countries.py's check, and tested.
+FOLDED = {
+    "BQ": "NL", "CC": "AU", "CX": "AU", "GF": "FR", "GP": "FR", "MQ": "FR", "RE": "FR",
+    "SJ": "NO", "TK": "NZ", "YT": "FR",
+}  # fmt: skip
 
 _SIDE = 1 << 12  # cube numbers per axis in a key; fine cubes need 2 / (4 km / R) < 3200
 
@@ -89,6 +102,10 @@ class Index:
                 self.region.append(int(region))
                 self.names.append(name)
         self.xs, self.ys, self.zs = xs, ys, zs
+        # Each city's country code, as the boundaries name it (FOLDED).
+        self.land_code = [
+            FOLDED.get(code, code) for _, code in (self.regions[r] for r in self.region)
+        ]
         self.radius = radii
         self.fine_step = _chord(FINE_KM)
         self.coarse_step = _chord(CUTOFF_KM)
@@ -141,11 +158,14 @@ class Index:
         """(region name, country code) of a city; the name is "" when GeoNames has none."""
         return self.regions[self.region[city]]
 
-    def nearest(self, latitude: float, longitude: float) -> tuple[int, float] | None:
-        """(city, km to its centre) for a point, or None when no city is within the cut-off.
-        See luna.places for the rule."""
+    def nearest(
+        self, latitude: float, longitude: float, country: str | None = None
+    ) -> tuple[int, float] | None:
+        """(city, km to its centre) for a point, or None when no city is within the cut-off;
+        only cities of `country` when it is given. See luna.places for the rule."""
         x, y, z = _vector(latitude, longitude)
         xs, ys, zs, radius = self.xs, self.ys, self.zs, self.radius
+        codes = self.land_code
         best, best_chord = -1, math.inf
         inside: list[tuple[float, int]] = []  # (depth, city) of the discs holding the point
         fine = self.fine
@@ -153,6 +173,8 @@ class Index:
         for k, ring in enumerate(self.rings):
             for offset in ring:
                 for i in fine.get(key + offset, ()):
+                    if country is not None and codes[i] != country:
+                        continue
                     dx, dy, dz = xs[i] - x, ys[i] - y, zs[i] - z
                     chord = math.sqrt(dx * dx + dy * dy + dz * dz)
                     if chord < best_chord:
@@ -170,11 +192,15 @@ class Index:
             key = self._key(x, y, z, self.coarse_step)
             for offset in self.around:
                 for i in coarse.get(key + offset, ()):
+                    if country is not None and codes[i] != country:
+                        continue
                     dx, dy, dz = xs[i] - x, ys[i] - y, zs[i] - z
                     chord = math.sqrt(dx * dx + dy * dy + dz * dz)
                     if chord < best_chord:
                         best, best_chord = i, chord
         for i in self.discs.get(self._key(x, y, z, self.coarse_step), ()):
+            if country is not None and codes[i] != country:
+                continue
             dx, dy, dz = xs[i] - x, ys[i] - y, zs[i] - z
             km = _km(math.sqrt(dx * dx + dy * dy + dz * dz))
             if km < radius[i]:
@@ -182,8 +208,7 @@ class Index:
         if inside:
             # A disc counts only in the country of the nearest place: Rome's disc covers the
             # Vatican, and a border town's may reach over the border.
-            country = self.regions[self.region[best]][1]
-            inside = [(d, i) for d, i in inside if self.regions[self.region[i]][1] == country]
+            inside = [(d, i) for d, i in inside if codes[i] == codes[best]]
         if inside:
             city = min(inside)[1]
             dx, dy, dz = xs[city] - x, ys[city] - y, zs[city] - z
@@ -193,16 +218,55 @@ class Index:
         return None
 
 
-_loaded: Index | None = None
+class Countries:
+    """The country of each 1-arc-minute cell: land, and the sea to about 12 nautical miles
+    (territorial waters), from Natural Earth's boundaries (tools/build_countries.py says
+    how). Each row of cells is kept as runs: the first column of each, and its country."""
+
+    SEA = ""  # open sea, or land Natural Earth gives no ISO code (Bir Tawil)
+    BORDER = "?"  # a cell where two countries meet: it cannot tell
+
+    def __init__(self, data: bytes) -> None:
+        if data[:8] != b"LUNAPLC1":
+            raise ValueError("not a luna countries file")
+        self.rows, self.columns, count = struct.unpack_from("<III", data, 8)
+        offset = 20
+        text = data[offset : offset + 2 * count].decode("ascii")
+        self.codes = [self.SEA] + [text[i : i + 2] for i in range(2, 2 * count, 2)]
+        self.codes += [self.BORDER] * (256 - len(self.codes))
+        offset += 2 * count
+        counts = array.array("I")
+        counts.frombytes(data[offset : offset + 4 * self.rows])
+        offset += 4 * self.rows
+        runs = sum(counts)
+        self.starts = array.array("H")
+        self.starts.frombytes(data[offset : offset + 2 * runs])
+        self.values = data[offset + 2 * runs : offset + 3 * runs]
+        if sys.byteorder != "little":
+            counts.byteswap()
+            self.starts.byteswap()
+        self.first = [0, *itertools.accumulate(counts)]
+
+    def at(self, latitude: float, longitude: float) -> str:
+        """The ISO code of the country at a point, SEA or BORDER."""
+        row = min(int((90.0 - latitude) * 60), self.rows - 1)
+        column = int((longitude + 180.0) * 60) % self.columns
+        lo, hi = self.first[row], self.first[row + 1]
+        return self.codes[self.values[bisect.bisect_right(self.starts, column, lo, hi) - 1]]
+
+
+_loaded: tuple[Index, Countries] | None = None
 _lock = threading.Lock()
 
 
-def load() -> Index:
-    """The index, read from the package's data on first use."""
+def load() -> tuple[Index, Countries]:
+    """The cities and the countries, read from the package's data on first use."""
     global _loaded
     if _loaded is None:
         with _lock:
             if _loaded is None:
-                data = resources.files("luna.places").joinpath("data", "cities.tsv.gz")
-                _loaded = Index(gzip.decompress(data.read_bytes()).decode("utf-8"))
+                folder = resources.files("luna.places").joinpath("data")
+                cities = gzip.decompress(folder.joinpath("cities.tsv.gz").read_bytes())
+                countries = gzip.decompress(folder.joinpath("countries.bin.gz").read_bytes())
+                _loaded = Index(cities.decode("utf-8")), Countries(countries)
     return _loaded
