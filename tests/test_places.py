@@ -47,6 +47,14 @@ TABLE = [
     (47.5850, 7.5620, "Saint-Louis", "Grand Est", "FR"),
     (48.5734, 7.7521, "Strasbourg", "Grand Est", "FR"),
     (48.5700, 7.8150, "Kehl", "Baden-Wurttemberg", "DE"),
+    # Windsor's riverfront: 2 km from Detroit's point, 2.3 km from Windsor's, across the
+    # Detroit River; beside the Vatican, Rome.
+    (42.3149, -83.0364, "Windsor", "Ontario", "CA"),
+    (41.9070, 12.4600, "Rome", "Lazio", "IT"),
+    # Small countries.
+    (43.7384, 7.4246, "Monaco", "Municipality of Monaco", "MC"),
+    (47.1410, 9.5215, "Vaduz", "Vaduz", "LI"),
+    (42.5063, 1.5218, "Andorra la Vella", "Andorra la Vella", "AD"),
     # Islands.
     (64.1466, -21.9426, "Reykjavík", "Capital Region", "IS"),
     (21.3069, -157.8583, "Honolulu", "Hawaii", "US"),
@@ -149,7 +157,9 @@ def test_a_point_off_the_globe_is_refused(lat, lon):
 
 def test_the_countries_file_is_what_it_says():
     _, countries = _index.load()
-    assert countries.rows == 180 * 60 and countries.columns == 360 * 60
+    assert countries.rows == 180 * 60 and countries.columns == 360 * 60 and countries.sub == 4
+    assert list(countries.border_keys) == sorted(countries.border_keys)
+    assert countries.at(47.5596, 7.5886) == "CH" and countries.at(47.593, 7.621) == "DE"
     assert countries.at(48.8566, 2.3522) == "FR" and countries.at(30.0, -40.0) == countries.SEA
     with pytest.raises(ValueError, match="not a luna countries file"):
         _index.Countries(b"garbage" * 10)

@@ -20,7 +20,10 @@ one cell at a time, to 22.2 km (12 nautical miles) north-south and east-west sep
 keeping it. The file: b"LUNAPLC1", the number of rows, of columns and of codes (uint32
 each, little-endian), the codes (2 ASCII bytes each; index 0 is the sea, 255 BORDER), then
 for each row the number of runs (uint32), then all runs' first columns (uint16) and all
-runs' values (uint8), gzipped.
+runs' values (uint8); then SUB and the number of BORDER cells (uint32 each), their keys
+(row * columns + column, uint32, sorted) and, for each, the countries (uint8, 0 for the
+sea) at the centres of its SUB x SUB smaller cells, row by row; gzipped. So a border is
+drawn to 460 m, and a country smaller than a cell (the Vatican) still has cells of its own.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ OUT = Path(__file__).resolve().parent.parent / "luna" / "places" / "data" / "cou
 PER_DEGREE = 60
 ROWS, COLUMNS = 180 * PER_DEGREE, 360 * PER_DEGREE
 BORDER = 255
+SUB = 4  # a BORDER cell is told again at SUB x SUB smaller cells (460 m)
 TERRITORIAL_KM = 22.224  # 12 nautical miles
 CELL_KM = math.pi * 6371.0088 / 180 / PER_DEGREE  # north-south
 
@@ -53,7 +57,9 @@ def _shapes(source: Path) -> shapefile.Reader:
     return shapefile.Reader(str(folder / "ne_10m_admin_0_countries_deu"))
 
 
-def _fill(grid: np.ndarray, shape, value: int) -> None:
+def _crossings(shape, per_degree: int) -> tuple[np.ndarray, np.ndarray]:
+    """(row, longitude) where the shape's outline crosses each row's centre line, at
+    per_degree rows per degree, sorted; they pair up (even-odd) within each row."""
     points = np.asarray(shape.points, dtype=np.float64)
     ends = list(shape.parts[1:]) + [len(points)]
     x0s, y0s, x1s, y1s = [], [], [], []
@@ -66,17 +72,21 @@ def _fill(grid: np.ndarray, shape, value: int) -> None:
     x0, y0, x1, y1 = (np.concatenate(a) for a in (x0s, y0s, x1s, y1s))
     low, high = np.minimum(y0, y1), np.maximum(y0, y1)
     # Rows whose centre (90 - (j + 0.5) / 60) lies in [low, high).
-    first = np.floor((90 - high) * PER_DEGREE - 0.5).astype(np.int64) + 1
-    last = np.floor((90 - low) * PER_DEGREE - 0.5).astype(np.int64)
+    first = np.floor((90 - high) * per_degree - 0.5).astype(np.int64) + 1
+    last = np.floor((90 - low) * per_degree - 0.5).astype(np.int64)
     counts = np.maximum(last - first + 1, 0)
     edge = np.repeat(np.arange(len(x0)), counts)
     row = np.repeat(first, counts) + (
         np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     )
-    yc = 90 - (row + 0.5) / PER_DEGREE
+    yc = 90 - (row + 0.5) / per_degree
     x = x0[edge] + (yc - y0[edge]) * (x1[edge] - x0[edge]) / (y1[edge] - y0[edge])
     order = np.lexsort((x, row))
-    row, x = row[order], x[order]
+    return row[order], x[order]
+
+
+def _fill(grid: np.ndarray, shape, value: int) -> None:
+    row, x = _crossings(shape, PER_DEGREE)
     # Even-odd: crossings pair up within each row.
     columns = np.ceil((x + 180) * PER_DEGREE - 0.5).astype(np.int64).clip(0, COLUMNS)
     for j, a, b in zip(row[0::2], columns[0::2], columns[1::2], strict=True):
@@ -137,6 +147,65 @@ def _grow(grid: np.ndarray) -> None:
                 grid[take] = moved[take]
 
 
+def _border_cells(grid: np.ndarray, shapes: list) -> tuple[np.ndarray, np.ndarray]:
+    """The BORDER cells' keys (row * COLUMNS + column, sorted) and, for each, the country
+    at the centres of its SUB x SUB smaller cells (row by row; 0 where it is sea)."""
+    rows, columns = np.nonzero(grid == BORDER)
+    keys = rows.astype(np.int64) * COLUMNS + columns
+    per_degree = PER_DEGREE * SUB
+    # All crossings of all outlines at the finer rows, each pair an interval of one country.
+    starts, ends, fine_rows, values = [], [], [], []
+    for shape, value in shapes:
+        row, x = _crossings(shape, per_degree)
+        fine_rows.append(row[0::2])
+        starts.append(x[0::2])
+        ends.append(x[1::2])
+        values.append(np.full(len(row) // 2, value, dtype=np.int64))
+    fine_row, start, end, value = (np.concatenate(a) for a in (fine_rows, starts, ends, values))
+    order = np.argsort(fine_row, kind="stable")
+    fine_row, start, end, value = fine_row[order], start[order], end[order], value[order]
+    bounds = np.searchsorted(fine_row, np.arange(ROWS * SUB + 1))
+    cells = np.zeros((len(keys), SUB, SUB), dtype=np.uint8)
+    by_row = np.searchsorted(rows, np.arange(ROWS + 1))
+    for j in range(ROWS):
+        here = slice(by_row[j], by_row[j + 1])
+        if by_row[j] == by_row[j + 1]:
+            continue
+        # The finer columns' centres in this row's BORDER cells, in order.
+        samples = (columns[here][:, None] * SUB + np.arange(SUB)[None, :]).ravel()
+        longitudes = -180 + (samples + 0.5) / per_degree
+        for k in range(SUB):
+            r = j * SUB + k
+            a, b = bounds[r], bounds[r + 1]
+            delta = np.zeros(len(samples) + 1, dtype=np.int64)
+            if a < b:
+                lo = np.searchsorted(longitudes, start[a:b], side="left")
+                hi = np.searchsorted(longitudes, end[a:b], side="left")
+                np.add.at(delta, lo, value[a:b])
+                np.add.at(delta, hi, -value[a:b])
+            found = np.cumsum(delta[:-1]).reshape(-1, SUB)
+            cells[here, k, :] = found.clip(0, 254).astype(np.uint8)
+    cells = cells.reshape(len(keys), SUB * SUB)
+    # A country with no smaller cell of its own in a cell (the Vatican, 1 km across, in
+    # Rome's) is not lost: the smaller cells holding its vertices are marked unknown (0),
+    # where luna.places takes the nearest town's country.
+    for shape, value in shapes:
+        points = np.asarray(shape.points, dtype=np.float64)
+        y = (90 - points[:, 1]) * per_degree
+        x = (points[:, 0] + 180) * per_degree
+        fine_j = np.clip(y.astype(np.int64), 0, ROWS * SUB - 1)
+        fine_i = np.clip(x.astype(np.int64), 0, COLUMNS * SUB - 1)
+        vertex_keys = (fine_j // SUB) * COLUMNS + fine_i // SUB
+        found = np.searchsorted(keys, vertex_keys).clip(0, len(keys) - 1)
+        inside = keys[found] == vertex_keys
+        for index, inner in zip(
+            found[inside], ((fine_j % SUB) * SUB + fine_i % SUB)[inside], strict=True
+        ):
+            if not (cells[index] == value).any():
+                cells[index, inner] = 0
+    return keys, cells
+
+
 def build(source: Path) -> None:
     reader = _shapes(source)
     grid = np.zeros((ROWS, COLUMNS), dtype=np.uint8)
@@ -156,6 +225,7 @@ def build(source: Path) -> None:
         _mark_vertices(grid, shape, value)
     _mark_borders(grid)
     _grow(grid)
+    keys, cells = _border_cells(grid, shapes)
     counts, starts, values = [], [], []
     for row in grid:
         first = np.concatenate(([0], np.flatnonzero(np.diff(row)) + 1))
@@ -168,8 +238,14 @@ def build(source: Path) -> None:
     body.write(np.asarray(counts, dtype="<u4").tobytes())
     body.write(np.concatenate(starts).tobytes())
     body.write(np.concatenate(values).astype(np.uint8).tobytes())
+    body.write(struct.pack("<II", SUB, len(keys)))
+    body.write(keys.astype("<u4").tobytes())
+    body.write(cells.tobytes())
     OUT.write_bytes(gzip.compress(body.getvalue(), compresslevel=9, mtime=0))
-    print(f"{OUT}: {len(codes) - 1} countries, {sum(counts)} runs, {OUT.stat().st_size} bytes")
+    print(
+        f"{OUT}: {len(codes) - 1} countries, {sum(counts)} runs, {len(keys)} border cells, "
+        f"{OUT.stat().st_size} bytes"
+    )
 
 
 if __name__ == "__main__":

@@ -6,10 +6,12 @@ more and Natural Earth's country boundaries (see luna/places/data/README.md). No
     Place(city='Paris', region='Île-de-France', country='France', country_code='FR', ...)
 
 Which country: the boundaries', drawn as cells of 1 arc-minute (1.85 km north-south) over
-land and the sea to 12 nautical miles off the coast (territorial waters). Open sea beyond
-them, and the Arctic's sea ice, are no country and no city. Antarctica is "AQ". Where a
-cell holds two countries (near a border: Basel, Weil am Rhein and Saint-Louis are 3 km
-apart) the cell cannot tell, and the nearest town's country is taken.
+land and the sea to 12 nautical miles off the coast (territorial waters), and where two
+countries meet as cells of a quarter of that (460 m: Basel, Weil am Rhein and Saint-Louis
+are 3 km apart). Open sea beyond, and the Arctic's sea ice, are no country and no city.
+Antarctica is "AQ". Where even a small cell cannot tell (in the sea between two
+countries' waters, or a country smaller than a cell, the Vatican), the nearest town's
+country is taken.
 
 Which city, among that country's: each city is given a disc, the size a town of its
 population would cover at 10,000 people per km² (Paris: a radius of 8.2 km; a village of
@@ -29,7 +31,7 @@ population would cover at 10,000 people per km² (Paris: a radius of 8.2 km; a v
 The region and the country's name and code are those of the city found (GeoNames' codes:
 Svalbard is SJ, although its boundaries are Norway's).
 
-The data (2.6 MB and 0.35 MB gzipped) is read on the first lookup, not on import: `luna find`
+The data (2.6 MB and 1.4 MB gzipped) is read on the first lookup, not on import: `luna find`
 imports this module's callers and must stay fast.
 """
 

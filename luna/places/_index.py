@@ -242,17 +242,39 @@ class Countries:
         self.starts = array.array("H")
         self.starts.frombytes(data[offset : offset + 2 * runs])
         self.values = data[offset + 2 * runs : offset + 3 * runs]
+        offset += 3 * runs
+        # The BORDER cells told again at sub x sub smaller cells: their keys (row * columns
+        # + column, sorted), and the countries of their smaller cells (0 where it is sea).
+        self.sub, border_cells = struct.unpack_from("<II", data, offset)
+        offset += 8
+        self.border_keys = array.array("I")
+        self.border_keys.frombytes(data[offset : offset + 4 * border_cells])
+        offset += 4 * border_cells
+        self.border_values = data[offset : offset + self.sub * self.sub * border_cells]
         if sys.byteorder != "little":
             counts.byteswap()
             self.starts.byteswap()
+            self.border_keys.byteswap()
         self.first = [0, *itertools.accumulate(counts)]
 
     def at(self, latitude: float, longitude: float) -> str:
-        """The ISO code of the country at a point, SEA or BORDER."""
-        row = min(int((90.0 - latitude) * 60), self.rows - 1)
-        column = int((longitude + 180.0) * 60) % self.columns
+        """The ISO code of the country at a point, SEA, or BORDER where the point lies in
+        the sea next to where two countries meet (the nearest town will tell)."""
+        y, x = (90.0 - latitude) * 60, (longitude + 180.0) * 60
+        row = min(int(y), self.rows - 1)
+        column = int(x) % self.columns
         lo, hi = self.first[row], self.first[row + 1]
-        return self.codes[self.values[bisect.bisect_right(self.starts, column, lo, hi) - 1]]
+        code = self.codes[self.values[bisect.bisect_right(self.starts, column, lo, hi) - 1]]
+        if code != self.BORDER:
+            return code
+        key = row * self.columns + column
+        found = bisect.bisect_left(self.border_keys, key)
+        if found == len(self.border_keys) or self.border_keys[found] != key:
+            return code
+        sub = self.sub
+        inner = min(int((y - row) * sub), sub - 1) * sub + min(int((x - int(x)) * sub), sub - 1)
+        value = self.border_values[found * sub * sub + inner]
+        return self.codes[value] if value else self.BORDER
 
 
 _loaded: tuple[Index, Countries] | None = None
