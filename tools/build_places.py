@@ -9,7 +9,7 @@ place of 1,000 people or more, and the seats of administrative divisions) with e
 place's population and first-level division (admin1) name, and GeoNames' country names.
 GeoNames data is under CC BY 4.0 (https://www.geonames.org/, credited in the README).
 
-The output is gzipped text, one section after another (see luna/places/_data.py):
+The output is gzipped text, one section after another (see luna/places/_index.py):
     C <tab> code <tab> country name           one line per country
     R <tab> code <tab> region name            one line per (country, region); "" when none
     latitude <tab> longitude <tab> population <tab> region index <tab> city name
