@@ -302,6 +302,8 @@ class Library:
             report = importer.run(paths)
         except Interrupted as exc:
             return exc.report
+        if not options.dry_run:
+            self.update_places()
         if importer.changed_sidecars and not options.dry_run and take_sidecars:
             # What other programs changed in the sidecars of known photos: their stars,
             # labels, titles and the tags they removed count over luna's.
@@ -318,9 +320,12 @@ class Library:
         from luna.ops.gather import Gatherer
 
         try:
-            return Gatherer(self, options, progress).run(paths)
+            report = Gatherer(self, options, progress).run(paths)
         except Interrupted as exc:
             return exc.report
+        if not options.dry_run:
+            self.update_places()
+        return report
 
     def user_id(self, name: str, *, create: bool = True) -> int | None:
         """The id of user `name`, created if new (unless create=False: then None)."""
@@ -368,6 +373,13 @@ class Library:
                 "source": file.location_source
                 or (file.processor_metadata or {}).get("location_source"),
             }
+        city, region, country, code, source = file.place
+        place = None
+        if city or region or country or code:
+            # source: "file" (its own IPTC/XMP names), "lookup" (luna's place data, from
+            # its position), "file+lookup"; None until worked out (luna.ops.places)
+            place = {"city": city, "region": region, "country": country,
+                     "country_code": code, "source": source}  # fmt: skip
         return {
             "id": uuid_text(file.id),
             "path": file.path,
@@ -383,6 +395,7 @@ class Library:
             "width": file.width,
             "height": file.height,
             "location": location,
+            "place": place,
             "owner": file.owner,
             "missing_since": iso_utc(file.missing_since),
             "verified_at": iso_utc(file.verified_at),
@@ -427,6 +440,13 @@ class Library:
         hits = search.find(con, query)
         tags = search.tags_by_file(con, [h.id for h in hits]) if with_tags else None
         return search.Found(hits, tags)
+
+    def places_pending(self) -> int:
+        """How many files' city, region and country are still to be worked out (by the
+        next import, geotag or `luna places update`): `find --place` cannot find them."""
+        from luna.store.search import Search
+
+        return Search(self._searching()).places_pending()
 
     def find_paths(self, query) -> list[str]:
         """Only the paths of what `find` would find (cheaper: no record per file)."""
@@ -483,7 +503,25 @@ class Library:
             clock_offset=clock_offset or dt.timedelta(0), dry_run=dry_run,
         )  # fmt: skip
         report.skipped = missing
+        if not dry_run:
+            self.update_places()
         return report
+
+    def update_places(self, *, everything: bool = False):
+        """Work out the city, region and country of the files recorded or placed since the
+        last time (of every file, with `everything`): luna.ops.places. Imports and geotag
+        do it themselves; after an upgrade, or a luna with newer place data, `luna places
+        update --all` does it for the whole library."""
+        from luna.ops.places import work_out_places
+
+        return work_out_places(self, everything=everything)
+
+    def places(self, by: str = "city"):
+        """The places of the library's files with how many each has (Rows "places"), by
+        city, region or country: luna.ops.places.list_places."""
+        from luna.ops.places import list_places
+
+        return list_places(self, by)
 
     def dupes(self, *, similar=False, threshold=None, keep=None, under=None, progress=None):
         """Groups of copies, the one to keep first (luna.ops.dupes.Duplicates): the same
@@ -541,8 +579,12 @@ class Library:
 
     # -- counting -----------------------------------------------------------------------
     def stats(self) -> Record:
-        """Counts by kind, year and camera; size; located, missing and failed files."""
+        """Counts by kind, year, camera, country and city; size; located, missing and
+        failed files."""
+        from luna.ops.places import by_country_and_city
+
         counts = self.store.files.counts()
+        by_country, by_city = by_country_and_city(self)
         return Record({
             "library": str(self.path),
             "files": counts["files"],
@@ -552,6 +594,9 @@ class Library:
             "by_camera": self._files_by_camera(),
             # How each file's date was found: "filename" and "file:mtime" are guesses.
             "by_date_source": counts["by_date_source"],
+            # Files present, by where they were taken (luna.ops.places).
+            "by_country": by_country,
+            "by_city": by_city,
             "with_location": counts["with_location"],
             "missing": counts["missing"],
             "failed": counts["failed"],

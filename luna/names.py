@@ -33,6 +33,21 @@ def slugify(name: str) -> str:
     return slug or "-".join(f"{ord(c):x}" for c in text)  # a name made only of symbols
 
 
+# Latin letters whose stroke or ligature Unicode does not decompose: "Tromsø" is Tromso.
+_LETTERS_WITHOUT_ACCENT_MARKS = str.maketrans(
+    {"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"}
+)
+
+
+def place_key(name: str) -> str:
+    """A place name as `find --place` compares it: any case, without accents, its words
+    joined by one space ("Île-de-France", "ile de france" and "ILE-DE-FRANCE" are one)."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    bare = bare.translate(_LETTERS_WITHOUT_ACCENT_MARKS)
+    return " ".join(re.split(r"[\W_]+", bare)).strip()
+
+
 def uuid_text(hex_id: str) -> str:
     """A file id as people and scripts see it (8-4-4-4-12), from the 32 hex digits stored."""
     return f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"

@@ -196,13 +196,15 @@ def readable_lines(metadata: dict) -> tuple[list[tuple[str, str]], set[str]]:
 # -- the fields of a search record ----------------------------------------------------------
 
 
-def record_fields(found, date_source, said=None) -> dict:
+def record_fields(found, date_source, said=None, place=None) -> dict:
     """What a search record (find --json, --jsonl, --csv) adds for a file: `camera`, the
     values of RECORD_KEYS as stored (numbers as numbers, a value of the wrong type as
     None) and where the date came from. `found` holds the metadata's values of RECORD_KEYS,
     in that order (luna.store.search reads them so); `said`, what people said in luna
-    (luna.store.marks: rating, label, flag, title, description), wins over them. Written
-    for speed: `find --json` makes 20,000 of them."""
+    (luna.store.marks: rating, label, flag, title, description), wins over them; `place`,
+    the library's place columns (city, region, country, country_code, place_source), over
+    the metadata's city once worked out (luna.ops.places). Written for speed: `find --json`
+    makes 20,000 of them."""
     fields = dict(_NO_FIELDS)
     if type(found) is not list or len(found) != len(RECORD_KEYS):
         found = _UNKNOWN
@@ -220,6 +222,9 @@ def record_fields(found, date_source, said=None) -> dict:
     fields["camera"] = _cached_camera(found[0], found[1])
     if isinstance(date_source, str):
         fields["date_source"] = date_source
+    if place is not None and place[4] is not None:
+        fields["city"], fields["region"], fields["country"], fields["country_code"] = place[:4]
+        fields["place_source"] = place[4] or None
     if said is not None and said != _NOTHING_SAID or fields["rating"] is not None:
         _apply_said(fields, said or _NOTHING_SAID)
     elif fields["label"] is not None:
@@ -264,11 +269,14 @@ def effective_marks(metadata: dict | None, said) -> dict:
     return {key: fields[key] for key in MARKS}
 
 
+# Where the file was taken, in words: the metadata's city (RECORD_KEYS' last) until the
+# library's place columns say more (luna.ops.places).
+PLACE_FIELDS = ("city", "region", "country", "country_code", "place_source")
 # The fields record_fields gives, in their order: `flag` ("pick", "reject" or None) after
-# the label.
+# the label, the place's after the city.
 _KEYS = list(RECORD_KEYS)
 SHOT_FIELDS = ("camera", *_KEYS[: _KEYS.index("label") + 1], "flag",
-    *_KEYS[_KEYS.index("label") + 1 :], "date_source")  # fmt: skip
+    *_KEYS[_KEYS.index("label") + 1 :], *PLACE_FIELDS[1:], "date_source")  # fmt: skip
 _NO_FIELDS = dict.fromkeys(SHOT_FIELDS)
 _UNKNOWN = [None] * len(RECORD_KEYS)
 # Those that are numbers (int or float), or None: the others are text, or None.

@@ -77,6 +77,8 @@ def test_find_upgrades_an_old_library_and_says_where_the_backup_is(tmp_path, cli
 
 SCHEMA_6_COLUMNS = ("rating", "label", "flag", "title", "description")
 SCHEMA_7_COLUMNS = ("set_latitude", "set_longitude", "set_altitude", "location_source")
+SCHEMA_8_COLUMNS = ("city", "region", "country", "country_code", "place_source")
+SCHEMA_8_INDEXES = ("file_country_code_country_region_city", "file_place_pending")
 
 
 def _as_schema4(path: Path) -> None:
@@ -87,7 +89,11 @@ def _as_schema4(path: Path) -> None:
     with sqlite3.connect(path) as con:
         con.create_function("seconds", 1, seconds_from_ns)
         for statement in [
-            *(f'ALTER TABLE file DROP COLUMN "{c}"' for c in SCHEMA_7_COLUMNS + SCHEMA_6_COLUMNS),
+            *(f'DROP INDEX "{name}"' for name in SCHEMA_8_INDEXES),
+            *(
+                f'ALTER TABLE file DROP COLUMN "{c}"'
+                for c in SCHEMA_8_COLUMNS + SCHEMA_7_COLUMNS + SCHEMA_6_COLUMNS
+            ),
             'ALTER TABLE file ADD COLUMN "mtime" REAL NOT NULL DEFAULT 0',
             'UPDATE file SET "mtime" = seconds(mtime_ns)',
             'DROP INDEX "file_path_size_bytes_mtime_ns_missing_since"',

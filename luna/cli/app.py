@@ -132,6 +132,7 @@ COMMAND_MODULES = {
     "missing": "missing_cmd",
     "organize": "organize_cmd",
     "pick": "marks_cmd",
+    "places": "places_cmd",
     "prune": "missing_cmd",
     "rate": "marks_cmd",
     "reject": "marks_cmd",
@@ -163,7 +164,8 @@ def load_commands(argv: list[str] | None = None) -> None:
 # The order `luna --help` lists them in: as a library is used.
 HELP_ORDER = [
     "import_cmd", "show", "find", "tag", "marks_cmd", "album", "event", "stats",
-    "verify_cmd", "dupes_cmd", "missing_cmd", "organize_cmd", "geotag_cmd", "sidecar_cmd",
+    "verify_cmd", "dupes_cmd", "missing_cmd", "organize_cmd", "places_cmd", "geotag_cmd",
+    "sidecar_cmd",
     "library_cmd",
     "config_cmd",
 ]  # fmt: skip

@@ -248,7 +248,8 @@ def event_detect(
 
     Files are taken in date order and split where two consecutive ones are more than --gap
     apart; each group of at least --min-files files becomes an event named by its dates and
-    its most common city, if files have one ("Paris, 2019-06-01 to 2019-06-03"). Missing
+    where they were taken: the city of at least half of them, else their region, else their
+    country ("Paris, 2019-06-01 to 2019-06-03"; "Bretagne, ..."). Missing
     files, sidecars and files dated only by their modification time are left out. A group
     that an existing event already covers (its span contains the group, or it holds all of
     its files) is skipped, so running detect again creates no duplicates. Prints the events

@@ -50,6 +50,18 @@ def find_files(
             "--bbox", metavar="S,W,N,E", help="Inside this box (W > E crosses the antimeridian)."
         ),
     ] = None,
+    place: Annotated[
+        str | None,
+        typer.Option(
+            "--place",
+            metavar="NAME",
+            help="Taken in this city, region or country (any case, with or without accents).",
+        ),
+    ] = None,
+    country: Annotated[
+        str | None,
+        typer.Option("--country", metavar="NAME", help="Taken in this country (FR or France)."),
+    ] = None,
     has_location: Annotated[
         bool | None,
         typer.Option(
@@ -213,6 +225,8 @@ def find_files(
         near=near,
         radius=radius,
         bbox=bbox,
+        place=place,
+        country=country,
         has_location=has_location,
         tag=tag,
         any_tag=any_tag,

@@ -42,6 +42,8 @@ def run_find(
     near: str | None,
     radius: str | None,
     bbox: str | None,
+    place: str | None,
+    country: str | None,
     has_location: bool | None,
     tag: list[str] | None,
     any_tag: list[str] | None,
@@ -94,7 +96,8 @@ def run_find(
         raise BadValue("--radius needs --near")
     filters = read_filters(
         dict(
-            after=after, before=before, on=on, near=near, bbox=bbox, tags=tag,
+            after=after, before=before, on=on, near=near, bbox=bbox, place=place,
+            country=country, tags=tag,
             any_tags=any_tag, not_tags=not_tag, album=album, event=event, kinds=kind,
             mime=mime, camera=camera, lens=lens, iso=iso, focal=focal, aperture=aperture,
             rating=rating, label=label, duration=duration, date_source=date_source,
@@ -120,6 +123,8 @@ def run_find(
     mode = "geojson" if geojson else output.mode
     # for_search: no ORM, so that a search inside a shell loop starts fast.
     with Library.for_search(library) as lib:
+        if place or country:
+            _say_places_pending(lib)
         if album:
             q.acting_user = lib.acting_user()
         if count:
@@ -136,6 +141,19 @@ def run_find(
             with_tags = _tags_asked(mode, output)
             with _no_cycle_collection():
                 _print_found(lib.find(q, with_tags=with_tags), mode, output)
+
+
+def _say_places_pending(lib) -> None:
+    """Files whose place names are still to be worked out cannot match --place: say so,
+    with what to do (after an upgrade to schema 8, that is every file)."""
+    pending = lib.places_pending()
+    if pending:
+        from luna.cli.output import note
+
+        note(
+            f"{pending:,} files have no place names yet and cannot match --place or "
+            "--country: run `luna places update`"
+        )
 
 
 def _tags_asked(mode: str, output: Output) -> bool:

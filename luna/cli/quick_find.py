@@ -31,6 +31,8 @@ OPTIONS = {
     "--near": ("near", VALUE),
     "--radius": ("radius", VALUE),
     "--bbox": ("bbox", VALUE),
+    "--place": ("place", VALUE),
+    "--country": ("country", VALUE),
     "--album": ("album", VALUE),
     "--event": ("event", VALUE),
     "--mime": ("mime", VALUE),

@@ -60,9 +60,12 @@ def _flat(record: dict) -> dict:
     """A record with one value per CSV column."""
     location = record["location"] or {}
     metadata = record["metadata"] or {}
+    place = record["place"] or {}
     shot = record_fields(
         [metadata.get(key) for key in RECORD_KEYS],
         record["processor_metadata"].get("date_source"),
+        None,
+        (*(place.get(k) for k in ("city", "region", "country", "country_code", "source")),),
     )
     return {
         **record,
@@ -74,6 +77,21 @@ def _flat(record: dict) -> dict:
 
 
 DATE_PRECISION_CHARS = {"day": 10, "month": 7, "year": 4}  # of "2019-09-02T00:00:00"
+
+
+_PLACE_SOURCES = {
+    "file": "named by the file",
+    "lookup": "from its position",
+    "file+lookup": "named by the file, completed from its position",
+}
+
+
+def _place(place: dict) -> str:
+    """Paris, Île-de-France, France (FR), and whose names they are."""
+    text = ", ".join(place[k] for k in ("city", "region", "country") if place[k])
+    if place["country_code"]:
+        text += f" ({place['country_code']})" if text else place["country_code"]
+    return f"{text}  ({_PLACE_SOURCES.get(place['source'] or '', 'not worked out yet')})"
 
 
 def _taken(rec: dict) -> str:
@@ -133,6 +151,8 @@ def _rows(rec: dict):
         if loc.get("source"):
             text += f"  (from {loc['source']})"
         yield "location", text
+    if rec["place"]:
+        yield "place", _place(rec["place"])
     yield "owner", rec["owner"] or ""
     yield "sha-256", rec["content_sha"]
     yield "file mtime", rec["mtime"]

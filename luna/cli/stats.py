@@ -11,7 +11,7 @@ from luna.cli.render import print_document
 @app.command("stats")
 @handle_errors
 def show_stats(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Count the library's files by kind, year and camera.
+    """Count the library's files by kind, year, camera, country and city.
 
     Also prints the total size, how many have a location, and missing and failed files.
 
@@ -49,12 +49,20 @@ def _print_tables(stats: dict) -> None:
         ("year", "by_year"),
         ("camera", "by_camera"),
         ("date source", "by_date_source"),
+        ("country", "by_country"),
+        ("city", "by_city"),
     ):
         if not stats[key]:
             continue
         table = Table(title=f"by {title}", title_justify="left", box=None, padding=(0, 2))
         table.add_column(title, overflow="fold")
         table.add_column("files", justify="right")
-        for name, count in stats[key].items():
+        rows = list(stats[key].items())
+        for name, count in rows[:_MOST_CITIES] if key == "by_city" else rows:
             table.add_row(name, f"{count:,}")
+        if key == "by_city" and len(rows) > _MOST_CITIES:
+            table.add_row(f"(and {len(rows) - _MOST_CITIES:,} more: luna places)", "")
         console.print(table)
+
+
+_MOST_CITIES = 20  # a table people read; --json and `luna places` give them all

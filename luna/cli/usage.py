@@ -15,6 +15,8 @@ FILTER_OPTIONS = {
     "on": ("--on", values.when),
     "near": ("--near", values.point),
     "bbox": ("--bbox", values.bbox),
+    "place": ("--place", values.nonempty),
+    "country": ("--country", values.nonempty),
     "tags": ("--tag", values.nonempty),
     "any_tags": ("--any-tag", values.nonempty),
     "not_tags": ("--not-tag", values.nonempty),

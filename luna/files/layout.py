@@ -79,6 +79,10 @@ FIELDS: dict[str, str] = {
     "sha8": "first 8 hex digits of the content's SHA-256 (3f2a9c1b)",
     "tag": "first tag in alphabetical order, levels joined by ' - ' (Places - France);"
     " 'untagged' when none",
+    "city": "city where it was taken (Paris); 'unknown' when missing",
+    "region": "region, state or province (Île-de-France); 'unknown' when missing",
+    "country": "country (France); 'unknown' when missing",
+    "country_code": "ISO country code (FR); 'unknown' when missing",
 }
 
 TEMPLATE_SYNTAX = (
@@ -103,7 +107,12 @@ MISSING = {
     "kind": "unknown",
     "sha8": "unknown",
     "tag": "untagged",
+    "city": "unknown",
+    "region": "unknown",
+    "country": "unknown",
+    "country_code": "unknown",
 }
+PLACE_FIELDS = ("city", "region", "country", "country_code")
 TRANSFORMS: dict[str, Callable[[str], str]] = {"lower": str.lower, "upper": str.upper}
 
 NAME_MAX_BYTES = 255  # NAME_MAX of ext4, btrfs, xfs, APFS; exFAT and NTFS allow 255 chars
@@ -150,6 +159,7 @@ class LayoutFacts:
     model: str | None
     content_sha: str  # SHA-256, hex
     tags: list[str] = field(default_factory=list)
+    place: tuple = ()  # city, region, country, country_code (luna.ops.places), or ()
 
 
 def facts_from_row(
@@ -159,6 +169,7 @@ def facts_from_row(
     metadata: dict | None,
     content_sha: str,
     tags: Iterable[str] | None,
+    place: tuple = (),
 ) -> LayoutFacts:
     """LayoutFacts from what the library stores about a file (File.metadata and its tags)."""
     metadata = metadata or {}
@@ -170,6 +181,7 @@ def facts_from_row(
         model=_text(metadata.get("model")),
         content_sha=content_sha or "",
         tags=[tag for tag in tags or () if isinstance(tag, str)],
+        place=tuple(place),
     )
 
 
@@ -434,6 +446,8 @@ def _values(facts: LayoutFacts, used: frozenset[str]) -> dict[str, str | None]:
     values["sha8"] = (facts.content_sha or "")[:8].lower()
     if "tag" in used:
         values["tag"] = tag_text(facts.tags)
+    for name, value in zip(PLACE_FIELDS, facts.place, strict=False):
+        values[name] = _text(value)
     return values
 
 

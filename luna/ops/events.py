@@ -287,7 +287,7 @@ class _Shot:
     start: dt.datetime
     last: dt.datetime  # its end for a video, else its start
     utc_offset: int | None
-    city: str | None
+    place: tuple  # (city, region, country), each a name or None
 
 
 @dataclass
@@ -328,8 +328,9 @@ class Detection(Result):
 
 def detect_events(lib, gap="6h", min_files: int = 5, *, dry_run: bool = False) -> Detection:
     """Split the time line where consecutive files are more than `gap` apart; each group of
-    at least `min_files` files becomes an event named by its dates and most common city
-    ("Paris, 2019-06-01 to 2019-06-03"), holding those files. A group an existing event
+    at least `min_files` files becomes an event named by its dates and its place (city,
+    else region, else country: _group_place) ("Paris, 2019-06-01 to 2019-06-03"), holding
+    those files. A group an existing event
     already covers (its span contains the group, or it holds all of the group's files) is
     skipped, so running detect twice creates nothing the second time."""
     gap = as_gap(gap)
@@ -366,11 +367,11 @@ def _store(lib, proposal: Proposal) -> None:
 def _time_line(lib) -> list[_Shot]:
     rows = lib.store.events.time_line(MTIME_SOURCE)
     shots = []
-    for file_id, start, end, offset, city in rows:
+    for file_id, start, end, offset, *names in rows:
         begin, finish = time_value(start), time_value(end)
         assert begin is not None  # the time line holds dated files only
         last = max(begin, finish) if finish else begin
-        place = city.strip() if isinstance(city, str) and city.strip() else None
+        place = tuple(n.strip() if isinstance(n, str) and n.strip() else None for n in names)
         shots.append(_Shot(file_id, begin, last, offset, place))
     return shots
 
@@ -401,9 +402,26 @@ def _group_name(group: list[_Shot], start: dt.datetime, end: dt.datetime) -> str
     dates = start.date().isoformat()
     if end.date() != start.date():
         dates += f" to {end.date().isoformat()}"
-    places = Counter(s.city for s in group if s.city)
-    # most_common keeps first-seen order among ties: the place visited first wins.
-    return f"{places.most_common(1)[0][0]}, {dates}" if places else dates
+    place = _group_place(group)
+    return f"{place}, {dates}" if place else dates
+
+
+def _group_place(group: list[_Shot]) -> str | None:
+    """The place that names a group: its city if at least half the files with a place were
+    taken there, else its region, else its country, on the same rule ("Paris"; a week
+    through Brittany's towns: "Bretagne"; a road trip: "France"); else the most common
+    city. Among ties the place visited first wins (most_common keeps first-seen order)."""
+    placed = [s.place for s in group if any(s.place)]
+    if not placed:
+        return None
+    for level in range(3):  # city, region, country
+        counts = Counter(place[level] for place in placed if place[level])
+        if counts:
+            name, files = counts.most_common(1)[0]
+            if 2 * files >= len(placed):
+                return name
+    cities = Counter(place[0] for place in placed if place[0])
+    return cities.most_common(1)[0][0] if cities else None
 
 
 def _unique_name(name: str, taken: set[str]) -> str:

@@ -93,12 +93,15 @@ def layout_facts(
     date_source: str | None,
     metadata: dict,
     tags: list[str],
+    place: tuple = (),
 ) -> layout.LayoutFacts:
     """What a template may use of a file. A date that only comes from the file's mtime is
     a guess (a copy, a download): such a file goes to the undated folder rather than under
     the day it happened to be copied."""
     known = start if date_source not in (None, "file:mtime") else None
-    return layout.facts_from_row(os.path.basename(path), known, kind, metadata, content_sha, tags)
+    return layout.facts_from_row(
+        os.path.basename(path), known, kind, metadata, content_sha, tags, place
+    )
 
 
 def family_destinations(

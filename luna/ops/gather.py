@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from luna import interrupts
 from luna.errors import ExitStatus, InsideLibraryFolder, Interrupted, LunaError, NotFound
 from luna.files import place
+from luna.files.layout import PLACE_FIELDS
 from luna.fsnames import for_humans
 from luna.ingest.importer import NamesSkipped
 from luna.ops import transfer
@@ -361,9 +362,14 @@ class Gatherer:
         """Where each member goes; members whose content is already there are reported
         as duplicates and left out."""
         found = lead.found
+        place = ()
+        if not self.template.fields.isdisjoint(PLACE_FIELDS):
+            from luna.ops.places import place_names  # reads luna's place data
+
+            place = place_names(found.metadata, found.latitude, found.longitude)
         relative = self.template.render(
             layout_facts(lead.path, lead.kind, lead.content_sha, found.start,
-                         found.date_source, found.metadata, list(found.keywords))
+                         found.date_source, found.metadata, list(found.keywords), place)
         )  # fmt: skip
         free, same = family_destinations(self.into, relative, lead.path, members, self._planned)
         for facts in members:

@@ -47,6 +47,7 @@ class Row:
     start: dt.datetime | None
     date_source: str | None
     metadata: dict
+    place: tuple  # city, region, country, country_code
     tags: list
 
 
@@ -170,7 +171,7 @@ class Organizer:
     def _destinations(self, lead: Row, family: list[Row]) -> dict[str, str]:
         relative = self.template.render(
             layout_facts(lead.path, lead.kind, lead.content_sha, lead.start,
-                         lead.date_source, lead.metadata, lead.tags)
+                         lead.date_source, lead.metadata, lead.tags, lead.place)
         )  # fmt: skip
         free, same = family_destinations(self.into, relative, lead.path, family, self._planned)
         for path, dest in same.items():

@@ -41,6 +41,8 @@ class Query(Plain):
     radius_m: float = 1000.0
     bbox: tuple[float, float, float, float] | None = None
     has_location: bool | None = None
+    place: str | None = None  # a city, region or country, any case and accents
+    country: str | None = None  # a country's name or ISO code
     tags: list[str] = []
     any_tags: list[str] = []
     not_tags: list[str] = []
@@ -119,6 +121,12 @@ class Hit(NamedTuple):
     said_flag: int | None = None
     said_title: str | None = None
     said_description: str | None = None
+    # Where it was taken in words (luna.ops.places); place_source None: not worked out yet.
+    city: str | None = None
+    region: str | None = None
+    country: str | None = None
+    country_code: str | None = None
+    place_source: str | None = None
     distance_m: float | None = None
 
 
@@ -264,7 +272,8 @@ def shot_fields(h: Hit) -> dict:
         except ValueError:
             facts = None
     said = (h.said_rating, h.said_label, h.said_flag, h.said_title, h.said_description)
-    return record_fields(facts, h.date_source, said)
+    place = (h.city, h.region, h.country, h.country_code, h.place_source)
+    return record_fields(facts, h.date_source, said, place)
 
 
 _loads = json.JSONDecoder().decode

@@ -157,6 +157,26 @@ _SCHEMA_7_ADDITIONS = [
 ]
 
 
+def _v7_to_v8(db: peewee.SqliteDatabase) -> None:
+    """Schema 8: where each file was taken, in words (city, region, country), and whose
+    words they are. Every file starts "not worked out yet": the next import, geotag or
+    `luna places update` works them out. Frozen SQL."""
+    for statement in _SCHEMA_8_ADDITIONS:
+        db.execute_sql(statement)
+
+
+_SCHEMA_8_ADDITIONS = [
+    'ALTER TABLE "file" ADD COLUMN "city" VARCHAR(255)',
+    'ALTER TABLE "file" ADD COLUMN "region" VARCHAR(255)',
+    'ALTER TABLE "file" ADD COLUMN "country" VARCHAR(255)',
+    'ALTER TABLE "file" ADD COLUMN "country_code" VARCHAR(255)',
+    'ALTER TABLE "file" ADD COLUMN "place_source" VARCHAR(255)',
+    'CREATE INDEX "file_country_code_country_region_city" '
+    'ON "file" ("country_code", "country", "region", "city")',
+    'CREATE INDEX "file_place_pending" ON "file" ("id") WHERE ("place_source" IS NULL)',
+]
+
+
 # MIGRATIONS[n] upgrades a library from version n to n + 1. Version 1 is the first release,
 # built from the models directly, so the list starts with its placeholder at index 0.
 # A fresh library is built from the models, so each step must leave an upgraded library
@@ -169,6 +189,7 @@ MIGRATIONS: list[Callable[[peewee.SqliteDatabase], None]] = [
     _v4_to_v5,
     _v5_to_v6,
     _v6_to_v7,
+    _v7_to_v8,
 ]
 
 

@@ -121,10 +121,12 @@ class Events:
         ).fetchall()
 
     def time_line(self, guess: str) -> list[tuple]:
-        """(id, start, end, utc_offset, city) of the present, dated photos and videos whose
-        date is not only a guess, by time."""
+        """(id, start, end, utc_offset, city, region, country) of the present, dated photos
+        and videos whose date is not only a guess, by time. The city is the metadata's
+        until the file's place is worked out (luna.ops.places)."""
+        city = f"CASE WHEN place_source IS NULL THEN {json_field('metadata', 'city')} ELSE city END"
         return self.db.execute_sql(
-            f'SELECT id, start, "end", utc_offset, {json_field("metadata", "city")} FROM file '
+            f'SELECT id, start, "end", utc_offset, {city}, region, country FROM file '
             "WHERE start IS NOT NULL AND kind != 'sidecar' AND missing_since IS NULL "
             f"AND {not_same(DATE_SOURCE, '?')} "
             "ORDER BY start, path",

@@ -46,13 +46,16 @@ class FileRecord:
     # What people said in luna (luna.store.marks): rating, label, flag, title, description.
     said: tuple = (None, None, None, None, None)
     location_source: str | None = None  # where luna's position came from (luna geotag)
+    # city, region, country, country_code, place_source (luna.ops.places)
+    place: tuple = (None, None, None, None, None)
 
 
 _RECORD = (
     "f.id, f.path, f.filename, f.kind, f.mime_type, f.size_bytes, f.mtime_ns, f.content_sha, "
     'f.start, f."end", f.utc_offset, f.latitude, f.longitude, f.altitude, f.width, f.height, '
     "f.metadata, f.processor_metadata, u.name, f.missing_since, f.verified_at, f.created, "
-    "f.modified, f.rating, f.label, f.flag, f.title, f.description, f.location_source "
+    "f.modified, f.rating, f.label, f.flag, f.title, f.description, f.location_source, "
+    "f.city, f.region, f.country, f.country_code, f.place_source "
     'FROM file f LEFT JOIN "user" u ON u.id = f.owner_id'
 )
 _TIMES = {8, 9, 19, 20, 21, 22}  # positions of the stored times in _RECORD
@@ -69,6 +72,7 @@ def _record(row) -> FileRecord:
     record = FileRecord(*values[:23])
     record.said = tuple(values[23:28])
     record.location_source = values[28]
+    record.place = tuple(values[29:34])
     return record
 
 
@@ -222,12 +226,13 @@ class Files:
 
     # -- what a move into the library folder needs (luna.ops.organize) ----------------------
     _PLACEMENT = (
-        f"id, path, kind, mime_type, content_sha, size_bytes, start, {DATE_SOURCE}, metadata"
+        f"id, path, kind, mime_type, content_sha, size_bytes, start, {DATE_SOURCE}, metadata, "
+        "city, region, country, country_code"
     )
 
     def placements_below(self, folder: str) -> list[tuple]:
-        """(id, path, kind, mime_type, content_sha, size, start, date_source, metadata) of
-        the present files at or below `folder`."""
+        """(id, path, kind, mime_type, content_sha, size, start, date_source, metadata,
+        (city, region, country, country_code)) of the present files at or below `folder`."""
         condition, params = under("path", folder)
         return self._placements(f"{condition} AND missing_since IS NULL", params)
 
@@ -244,8 +249,8 @@ class Files:
         rows = self.db.execute_sql(f"SELECT {self._PLACEMENT} FROM file WHERE {where}", params)
         return [
             (i, from_db(path), kind, mime, sha, size, time_value(start), source,
-             json.loads(metadata) if metadata else {})
-            for i, path, kind, mime, sha, size, start, source, metadata in rows
+             json.loads(metadata) if metadata else {}, tuple(place))
+            for i, path, kind, mime, sha, size, start, source, metadata, *place in rows
         ]  # fmt: skip
 
     def moved(self, file_id: str, new_path: str) -> None:

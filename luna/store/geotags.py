@@ -40,7 +40,7 @@ class Geotags:
         it came from, so that the file's own, should it get one, wins)."""
         self.db.execute_sql(
             "UPDATE file SET latitude = ?, longitude = ?, altitude = ?, set_latitude = ?, "
-            "set_longitude = ?, set_altitude = ?, location_source = ? "
+            "set_longitude = ?, set_altitude = ?, location_source = ?, place_source = NULL "
             "WHERE id = ? AND (latitude IS NULL OR set_latitude IS NOT NULL)",
             (latitude, longitude, altitude, latitude, longitude, altitude, source, file_id),
         )

@@ -100,10 +100,20 @@ class File(BaseModel):
     set_longitude = peewee.FloatField(null=True)
     set_altitude = peewee.FloatField(null=True)
     location_source = peewee.CharField(null=True)
+    # Where it was taken, in words (luna.ops.places): the file's own names (IPTC/XMP City,
+    # State, Country) over the place luna looks up from its position. place_source says
+    # which ("file", "lookup", "file+lookup"; "" for no place); NULL: not worked out yet.
+    city = peewee.CharField(null=True)
+    region = peewee.CharField(null=True)  # the first-level division: a state, a region
+    country = peewee.CharField(null=True)
+    country_code = peewee.CharField(null=True)  # ISO 3166-1 alpha-2 (alpha-3 if a file says so)
+    place_source = peewee.CharField(null=True)
 
     class Meta:
         indexes = (
             (("latitude", "longitude"), False),
+            # `luna places` and `find --place` read the names from this index alone.
+            (("country_code", "country", "region", "city"), False),
             # Covers the query a re-import starts with, so it never touches the table:
             # an unchanged tree is checked from this index and `stat` alone.
             (("path", "size_bytes", "mtime_ns", "missing_since"), False),
@@ -120,6 +130,12 @@ File.add_index(
     File.index(File.missing_since, name="file_missing_since").where(
         File.missing_since.is_null(False)
     )
+)
+
+# The files whose place is still to be worked out (new or changed since): few, between an
+# import and the places pass that follows it.
+File.add_index(
+    File.index(File.id, name="file_place_pending").where(File.place_source.is_null(True))
 )
 
 # `luna find --tag` looks files up by id, thousands at a time; this index answers those

@@ -809,6 +809,17 @@ MIGRATIONS: dict[int, list[str]] = {
         'ALTER TABLE "file" ADD COLUMN "set_altitude" DOUBLE PRECISION',
         'ALTER TABLE "file" ADD COLUMN "location_source" VARCHAR(255)',
     ],
+    # Schema 8: places in words (luna.store.db's schema 8).
+    7: [
+        'ALTER TABLE "file" ADD COLUMN "city" VARCHAR(255)',
+        'ALTER TABLE "file" ADD COLUMN "region" VARCHAR(255)',
+        'ALTER TABLE "file" ADD COLUMN "country" VARCHAR(255)',
+        'ALTER TABLE "file" ADD COLUMN "country_code" VARCHAR(255)',
+        'ALTER TABLE "file" ADD COLUMN "place_source" VARCHAR(255)',
+        'CREATE INDEX "file_country_code_country_region_city" '
+        'ON "file" ("country_code", "country", "region", "city")',
+        'CREATE INDEX "file_place_pending" ON "file" ("id") WHERE ("place_source" IS NULL)',
+    ],
 }
 
 

@@ -40,7 +40,7 @@ COLUMNS = (
     'id, path, filename, kind, mime_type, size_bytes, start, "end", utc_offset, latitude, '
     "longitude, altitude, width, height, content_sha, missing_since, owner_id, "
     f"{json_values('metadata', RECORD_KEYS)}, {json_field('processor_metadata', 'date_source')}, "
-    "rating, label, flag, title, description"
+    "rating, label, flag, title, description, city, region, country, country_code, place_source"
 )
 
 # What people said in luna (luna.store.marks) wins over what the file says. A file's XMP
@@ -126,6 +126,13 @@ class Search:
         where, params = self._where(q, boxes)
         return self.con.execute(f"SELECT COUNT(*) FROM file WHERE {where}", params).fetchone()[0]
 
+    def places_pending(self) -> int:
+        """How many files' places are not worked out yet (luna.ops.places)."""
+        (pending,) = self.con.execute(
+            "SELECT COUNT(*) FROM file WHERE place_source IS NULL"
+        ).fetchone()
+        return pending
+
     def tags_by_file(self, ids: list[str]) -> dict[str, list[str]]:
         """Each file's tag names, for the formats that show them."""
         from luna.store.organization import names_by_file
@@ -196,10 +203,39 @@ def _place(b: _Conditions, q: Query, boxes: list[Box]) -> None:
             parts.append("(latitude BETWEEN ? AND ? AND longitude BETWEEN ? AND ?)")
             b.params.extend([south, north, west, east])
         b.where.append("(" + " OR ".join(parts) + ")")
+    if q.place:
+        b.add(*_named_place(b.con, q.place, ("city", "region", "country")))
+    if q.country:
+        b.add(*_named_place(b.con, q.country, ("country", "country_code")))
     if q.has_location is True:
         b.add("latitude IS NOT NULL")
     elif q.has_location is False:
         b.add("latitude IS NULL")
+
+
+def _named_place(con, text: str, columns: tuple[str, ...]) -> tuple:
+    """A condition on the place columns for a name as people type it: compared with each
+    city, region and country name in the library (luna.names.place_key: any case, without
+    accents), and with the ISO codes as they are, any case. Answered from the place index
+    (names_in), then by the names it matched."""
+    from luna.names import place_key
+    from luna.store.places import NAME_COLUMNS, names_in
+
+    key, code = place_key(text), text.strip().upper()
+    matched: dict[str, set[str]] = {column: set() for column in columns}
+    for row in names_in(con):
+        for column, name in zip(NAME_COLUMNS, row, strict=True):
+            if column not in matched or not name:
+                continue
+            same = name.upper() == code if column == "country_code" else place_key(name) == key
+            if same:
+                matched[column].add(name)
+    parts, params = [], []
+    for column, names in matched.items():
+        if names:
+            parts.append(f"{column} IN ({', '.join('?' for _ in names)})")
+            params += sorted(names)
+    return ("(" + " OR ".join(parts) + ")" if parts else "FALSE"), *params
 
 
 def _tag_ids(con, name: str) -> list[int]:

@@ -15,6 +15,7 @@ from luna.store.events import Events
 from luna.store.files import Files
 from luna.store.geotags import Geotags
 from luna.store.marks import Marks
+from luna.store.places import Places
 from luna.store.sidecars import Sidecars
 from luna.store.tags import Tags
 from luna.store.transfers import Journal
@@ -31,6 +32,7 @@ class Store:
         self.marks = Marks(db)
         self.sidecars = Sidecars(db)
         self.geotags = Geotags(db)
+        self.places = Places(db)
         self.albums = Albums(db)
         self.users = Users(db)
         self.transfers = Journal(db)

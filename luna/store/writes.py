@@ -25,7 +25,11 @@ _INSERT = (
     f"INSERT INTO file (id, created, {', '.join(_COLUMN_NAMES)}) "
     f"VALUES (?, ?, {', '.join('?' for _ in ROW_COLUMNS)})"
 )
-_UPDATE = f"UPDATE file SET {', '.join(f'{c} = ?' for c in _COLUMN_NAMES)} WHERE id = ?"
+# A file read again has its place worked out again (luna.ops.places): NULL is "to do".
+_UPDATE = (
+    f"UPDATE file SET {', '.join(f'{c} = ?' for c in _COLUMN_NAMES)}, place_source = NULL "
+    "WHERE id = ?"
+)
 
 
 # After a file is read again: a position luna gave it (luna geotag) stays while the file has

@@ -491,7 +491,7 @@ def read_iptc_records(info: dict, out: Extracted, newer_than_xmp: bool = False) 
     """IPTC records ({(record, dataset): bytes or [bytes]}) to keywords, title, ...
 
     Read after the XMP. Where both say something, the XMP wins unless the IPTC is the newer
-    (see iptc_is_newer): IPTC keywords are then the keywords, and its title and city
+    (see iptc_is_newer): IPTC keywords are then the keywords, and its title and place names
     replace the XMP's; otherwise they only fill what the XMP did not say."""
     # IPTC 1:90 says whether the text is UTF-8 (ESC % G); older files are usually Latin-1.
     charset = info.get((1, 90))
@@ -512,7 +512,7 @@ def read_iptc_records(info: dict, out: Extracted, newer_than_xmp: bool = False) 
         # Date Created alone is a day: it stands at 00:00, marked as a day (facts.Extracted).
         precision = None if _iptc_time_given(clock) else "day"
         out.offer_date(created[0], created[1], "iptc:DateCreated", precision)
-    for key, tag in (("title", (2, 5)), ("description", (2, 120)), ("city", (2, 90))):
+    for key, tag in _IPTC_TEXTS:
         value = info.get(tag)
         if isinstance(value, list):
             value = value[0] if value else None
@@ -521,6 +521,18 @@ def read_iptc_records(info: dict, out: Extracted, newer_than_xmp: bool = False) 
         text = _decode(value, utf8) if value else ""
         if text and (replaces or key not in out.metadata):
             out.metadata[key] = text
+
+
+# IPTC-IIM datasets read as metadata text: title, caption, and the place in words.
+_IPTC_TEXTS = (
+    ("title", (2, 5)),
+    ("description", (2, 120)),
+    ("city", (2, 90)),
+    ("sublocation", (2, 92)),
+    ("state", (2, 95)),
+    ("country_code", (2, 100)),
+    ("country", (2, 101)),
+)
 
 
 def _first(value):

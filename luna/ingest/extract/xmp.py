@@ -50,6 +50,7 @@ DARKTABLE = "http://darktable.sf.net/"
 MICROSOFT_PHOTO = "http://ns.microsoft.com/photo/1.0/"
 MWG_KW = "http://www.metadataworkinggroup.com/schemas/keywords/"
 PHOTO_MECHANIC = "http://ns.camerabits.com/photomechanic/1.0/"
+IPTC_CORE = "http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/"
 APPLE_NAMESPACES = "http://ns.apple.com/"  # apple-fi is http://ns.apple.com/faceinfo/1.0/
 # luna's own namespace, for what no standard property holds (albums, events, the stars of a
 # rejected photo). The .invalid top-level domain is reserved (RFC 2606): nobody else can
@@ -71,7 +72,11 @@ SUBJECT, TITLE, DESCRIPTION = _name(DC, "subject"), _name(DC, "title"), _name(DC
 DATE_TIME_ORIGINAL = _name(EXIF, "DateTimeOriginal")
 DATE_TIME_DIGITIZED = _name(EXIF, "DateTimeDigitized")
 DATE_CREATED = _name(PHOTOSHOP, "DateCreated")
-CITY = _name(PHOTOSHOP, "City")
+# Where the photo was taken, in words (IPTC Core's location fields, also IPTC-IIM 2:90-2:101).
+CITY, STATE = _name(PHOTOSHOP, "City"), _name(PHOTOSHOP, "State")
+COUNTRY = _name(PHOTOSHOP, "Country")
+COUNTRY_CODE = _name(IPTC_CORE, "CountryCode")
+SUBLOCATION = _name(IPTC_CORE, "Location")  # a place inside the city: "Montmartre"
 CREATE_DATE = _name(XMP, "CreateDate")
 PHOTO_MECHANIC_TIME = _name(PHOTO_MECHANIC, "TimeCreated")
 GPS_LATITUDE, GPS_LONGITUDE = _name(EXIF, "GPSLatitude"), _name(EXIF, "GPSLongitude")
@@ -111,7 +116,8 @@ READ_PROPERTIES = frozenset(
     (SUBJECT, TITLE, DESCRIPTION, RATING, LABEL, ORIENTATION, MAKE, MODEL, MWG_KEYWORDS)
     + (DATE_TIME_ORIGINAL, DATE_TIME_DIGITIZED, DATE_CREATED, CREATE_DATE, PHOTO_MECHANIC_TIME)
     + (GPS_LATITUDE, GPS_LONGITUDE, GPS_ALTITUDE, GPS_ALTITUDE_REF, GPS_DATE_TIME)
-    + (IMAGE_WIDTH, IMAGE_HEIGHT, PIXEL_X, PIXEL_Y, CITY)
+    + (IMAGE_WIDTH, IMAGE_HEIGHT, PIXEL_X, PIXEL_Y)
+    + (CITY, STATE, COUNTRY, COUNTRY_CODE, SUBLOCATION)
     + (PICK_LABEL, LUNA_FLAG, LUNA_RATING, LUNA_ALBUMS, LUNA_EVENTS, LUNA_TAGS)
     + (COLOR_LABEL, DARKTABLE_LABELS, LUNA_LABEL)
     + tuple(name for name, _ in HIERARCHY_LISTS)
@@ -123,6 +129,10 @@ READ_PROPERTIES = frozenset(
 HIERARCHY_SEPARATOR = "/"
 
 DateValue = tuple[dt.datetime, int | None]
+
+# The metadata keys of the place a file names itself (luna.ops.places: they win over the
+# place luna looks up from its position).
+PLACE_KEYS = ("city", "state", "country", "country_code", "sublocation")
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +172,10 @@ class XmpInfo:
     model: str | None = None
     label: str | None = None  # a colour label ("Red") or any text
     city: str | None = None  # photoshop:City (IPTC Core's City, also in IPTC-IIM 2:90)
+    state: str | None = None  # photoshop:State (2:95), the region
+    country: str | None = None  # photoshop:Country (2:101)
+    country_code: str | None = None  # Iptc4xmpCore:CountryCode (2:100), ISO 3166 2 or 3 letters
+    sublocation: str | None = None  # Iptc4xmpCore:Location (2:92)
     content_identifier: str | None = None  # pairs a Live Photo's still and video
     width: int | None = None  # tiff:ImageWidth, else exif:PixelXDimension (as stored)
     height: int | None = None
@@ -223,7 +237,9 @@ def apply_xmp(info: XmpInfo, out: Extracted, prefix: str) -> None:
     # out.height: the extractor that measured the image owns that (the JPEG path already
     # honours embedded XMP orientation), and a sidecar's rotation is an editor's
     # instruction that most viewers of the file itself ignore.
-    for key in ("title", "description", "rating", "orientation", "make", "model", "label", "city"):
+    for key in ("title", "description", "rating", "orientation", "make", "model", "label"):
+        _put_absent(out.metadata, key, getattr(info, key))
+    for key in PLACE_KEYS:
         _put_absent(out.metadata, key, getattr(info, key))
     _put_absent(out.metadata, "content_identifier", info.content_identifier)
     # Only a file nobody measured (a sidecar's own record) takes the XMP's dimensions.
@@ -611,6 +627,10 @@ def _read_info(props: _Properties) -> XmpInfo:
         model=props.text(MODEL),
         label=props.text(LABEL),
         city=props.text(CITY),
+        state=props.text(STATE),
+        country=props.text(COUNTRY),
+        country_code=props.text(COUNTRY_CODE),
+        sublocation=props.text(SUBLOCATION),
         content_identifier=_content_identifier(props),
         width=_dimension(props, IMAGE_WIDTH, PIXEL_X),
         height=_dimension(props, IMAGE_HEIGHT, PIXEL_Y),
