@@ -45,9 +45,11 @@ def work_out_places(lib, *, everything: bool = False) -> PlacesReport:
     report = PlacesReport(files=len(rows))
     if not rows:
         return report
-    found = _look_up([(lat, lon) for _, lat, lon, _ in rows])
+    # A sidecar is no photo of a place: the names it holds are its photo's.
+    photos = [row if row[1] != "sidecar" else (*row[:2], None, None, {}) for row in rows]
+    found = _look_up([(lat, lon) for _, _, lat, lon, _ in photos])
     names = []
-    for (file_id, _, _, own), place in zip(rows, found, strict=True):
+    for (file_id, _, _, _, own), place in zip(photos, found, strict=True):
         named = names_for(own, place)
         names.append((*named, file_id))
         report.looked_up += place is not None

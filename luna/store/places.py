@@ -20,15 +20,15 @@ class Places:
         self.db = db
 
     def to_work_out(self, *, everything: bool = False) -> list[tuple]:
-        """(id, latitude, longitude, {the file's own names}) of the files whose place is not
-        worked out yet (every file, with `everything`). Served by the file_place_pending
-        index: after an import, only the files it recorded."""
+        """(id, kind, latitude, longitude, {the file's own names}) of the files whose place
+        is not worked out yet (every file, with `everything`). Served by the
+        file_place_pending index: after an import, only the files it recorded."""
         where = "" if everything else "WHERE place_source IS NULL"
         rows = self.db.execute_sql(
-            f"SELECT id, latitude, longitude, {json_values('metadata', OWN_NAME_KEYS)} "
+            f"SELECT id, kind, latitude, longitude, {json_values('metadata', OWN_NAME_KEYS)} "
             f"FROM file {where}"
         ).fetchall()
-        return [(str(i), lat, lon, _own_names(names)) for i, lat, lon, names in rows]
+        return [(str(i), kind, lat, lon, _own_names(names)) for i, kind, lat, lon, names in rows]
 
     def pending(self) -> int:
         """How many files' places are not worked out yet."""
@@ -46,10 +46,11 @@ class Places:
             )
 
     def counts(self) -> list[tuple]:
-        """(country_code, country, region, city, files) of every place of the files present,
-        most files first; no place at all is (None, None, None, None, files)."""
+        """(country_code, country, region, city, files) of every place of the photos and
+        videos present, most files first; no place at all is (None, None, None, None, files)."""
         return self.db.execute_sql(
-            f"SELECT country_code, country, region, city, COUNT(*) FROM file WHERE {_PRESENT} "
+            "SELECT country_code, country, region, city, COUNT(*) FROM file "
+            f"WHERE {_PRESENT} AND kind <> 'sidecar' "
             "GROUP BY country_code, country, region, city "
             "ORDER BY COUNT(*) DESC, country, region, city"
         ).fetchall()
