@@ -55,6 +55,34 @@ def pytest_terminal_summary(terminalreporter):
         )
 
 
+class NetworkUsed(AssertionError):
+    """luna opened a network socket: it must work with no network at all (issue 17)."""
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    """Every test runs luna with Internet sockets refused, so that any command reaching for
+    the network fails its test (besides the commands run inside `unshare -n`). Unix
+    sockets stay: the test PostgreSQL server is reached through one (and libpq's own
+    sockets are C's, not Python's)."""
+    import socket
+
+    real_socket = socket.socket
+
+    class LocalOnly(real_socket):
+        def __init__(self, family=-1, *args, **kwargs):
+            if family in (socket.AF_INET, socket.AF_INET6) or family == -1:
+                raise NetworkUsed(f"a network socket was opened (family {family})")
+            super().__init__(family, *args, **kwargs)
+
+    def no_lookup(*args, **kwargs):
+        raise NetworkUsed(f"a network name was looked up: {args[:2]}")
+
+    monkeypatch.setattr(socket, "socket", LocalOnly)
+    monkeypatch.setattr(socket, "getaddrinfo", no_lookup)
+    monkeypatch.setattr(socket, "create_connection", no_lookup)
+
+
 @pytest.fixture(scope="session")
 def _server_for_libraries(request):
     """The server the libraries of a LUNA_TEST_BACKEND=postgresql run live on."""

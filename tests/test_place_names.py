@@ -285,3 +285,17 @@ def test_places_need_no_network(shots, library_path):
         assert done.returncode == 0, (command, done.stderr)
         if command[0] == "find":
             assert done.stdout.strip().endswith("paris.jpg")
+
+
+def test_every_test_runs_without_network_sockets():
+    """conftest's _no_network guard, which every test runs under, is in force: an Internet
+    socket or a name lookup fails the test, a Unix socket (PostgreSQL's) does not."""
+    import socket
+
+    from conftest import NetworkUsed
+
+    with pytest.raises(NetworkUsed):
+        socket.create_connection(("example.org", 80))
+    with pytest.raises(NetworkUsed):
+        socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    socket.socket(socket.AF_UNIX).close()
