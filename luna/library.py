@@ -478,34 +478,61 @@ class Library:
         self, tracks, files=None, *, max_gap="30m", tz=None, clock_offset=None,
         skip_missing=False, dry_run=False,
     ):  # fmt: skip
-        """Positions from GPS tracks (GPX paths) for the photos and videos without one of
-        their own (among `files`, else all): luna.ops.geotag. `max_gap`, `clock_offset`:
-        durations ("30m", "+1m30s") or timedeltas; `tz`: the camera's time zone, for files
-        that do not say theirs."""
-        import datetime as dt
-
+        """Positions from GPS tracks (GPX, KML or GeoJSON paths) for the photos and videos
+        without one of their own (among `files`, else all): luna.ops.geotag. `max_gap`,
+        `clock_offset`: durations ("30m", "+1m30s") or timedeltas; `tz`: the camera's time
+        zone, for files that do not say theirs."""
         from luna import values
         from luna.ingest.tracks import read_tracks
         from luna.ops import geotag
 
         if isinstance(max_gap, str):
             max_gap = values.duration(max_gap, "--max-gap")
-        if isinstance(clock_offset, str):
-            clock_offset = values.clock_offset(clock_offset)
         track = read_tracks([str(t) for t in _listed(tracks)])
-        if files is None:
-            ids, missing = self.store.geotags.without_position(), []
-        else:
-            found = self.resolve(files, skip_missing=skip_missing)
-            ids, missing = found.ids, found.missing
+        ids, missing = self._to_place(files, skip_missing)
         report = geotag.geotag(
             self, track, ids, max_gap=max_gap, tz=tz,
-            clock_offset=clock_offset or dt.timedelta(0), dry_run=dry_run,
+            clock_offset=_clock_offset(clock_offset), dry_run=dry_run,
         )  # fmt: skip
         report.skipped = missing
         if not dry_run:
             self.update_places()
         return report
+
+    def geotag_from_photos(
+        self, files=None, *, within="10m", max_distance="1km", tz=None, clock_offset=None,
+        skip_missing=False, dry_run=False,
+    ):  # fmt: skip
+        """Positions for the photos and videos without one of their own (among `files`,
+        else all) from the photos with one taken within `within` of them (the phone beside
+        the camera), when those agree within `max_distance`: luna.ops.geotag_photos.
+        `within`, `clock_offset`: durations ("10m", "+1m30s") or timedeltas; `max_distance`:
+        "1km", "500m" or metres; `tz`: the camera's time zone, for files that do not say
+        theirs (else their local clock times are compared)."""
+        from luna import values
+        from luna.ops.geotag_photos import geotag_from_photos
+
+        if isinstance(within, str):
+            within = values.duration(within, "--within")
+        if isinstance(max_distance, str):
+            max_distance = values.distance(max_distance, "--max-distance")
+        ids, missing = self._to_place(files, skip_missing)
+        report = geotag_from_photos(
+            self, ids, within=within, max_distance=max_distance, tz=tz,
+            clock_offset=_clock_offset(clock_offset), dry_run=dry_run,
+        )  # fmt: skip
+        report.skipped = missing
+        if not dry_run:
+            self.update_places()
+        return report
+
+    def _to_place(self, files, skip_missing: bool) -> tuple[list[str], list[str]]:
+        """The ids of the files geotag looks at (those named, else every file without a
+        position), and the FILEs not in the library."""
+        if files is None:
+            return self.store.geotags.without_position(), []
+        found = self.resolve(files, skip_missing=skip_missing)
+        return found.ids, found.missing
 
     def update_places(self, *, everything: bool = False):
         """Work out the city, region and country of the files recorded or placed since the
@@ -961,3 +988,12 @@ class Sidecars(_Part):
 
 def _listed(names) -> list[str]:
     return [names] if isinstance(names, str) else list(names)
+
+
+def _clock_offset(offset) -> dt.timedelta:
+    """A camera clock's error: "+1m30s", a timedelta, or None (none)."""
+    from luna import values
+
+    if isinstance(offset, str):
+        return values.clock_offset(offset)
+    return offset or dt.timedelta(0)

@@ -436,14 +436,15 @@ def date_source(text: str, option: str = "--date-source") -> str:
 
 
 # Where a position may come from: the file (EXIF, XMP, a sidecar, a video's container), or
-# luna (gpx: a track, luna geotag).
+# luna geotag (gpx:, kml:, geojson: a track; tracks: several of different formats; photos:
+# the photos taken around it).
 LOCATION_SOURCE_FAMILIES = ("exif", "xmp", "sidecar", "video", "quicktime", "raw", "flir",
-    "gpx", "none")  # fmt: skip
+    "gpx", "kml", "geojson", "tracks", "photos", "none")  # fmt: skip
 
 
 def location_source(text: str, option: str = "--location-source") -> str:
-    """Where a position came from: a family (gpx, exif...), "none" (no position), or one
-    full source (gpx:walk.gpx, exif:GPS); in lower case, as it is compared."""
+    """Where a position came from: a family (gpx, photos, exif...), "none" (no position), or
+    one full source (gpx:walk.gpx, exif:GPS); in lower case, as it is compared."""
     cleaned = nonempty(text, option).strip().lower()
     family = cleaned.partition(":")[0]
     if family not in LOCATION_SOURCE_FAMILIES or (family == "none" and cleaned != "none"):

@@ -28,9 +28,7 @@ def sidecar(photo, **names) -> None:
     Iptc4xmpCore:CountryCode)."""
     properties = {"City": "photoshop", "State": "photoshop", "Country": "photoshop",
                   "CountryCode": "Iptc4xmpCore"}  # fmt: skip
-    attributes = " ".join(
-        f'{properties[key]}:{key}="{value}"' for key, value in names.items()
-    )
+    attributes = " ".join(f'{properties[key]}:{key}="{value}"' for key, value in names.items())
     photo.with_suffix(".xmp").write_text(
         '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
         'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
@@ -165,7 +163,8 @@ def test_stats_count_countries_and_cities(library):
 
 def test_show_says_whose_names_they_are(library, shots):
     code, out, _ = run_cli("show", str(shots / "lutece.jpg"))
-    assert "Lutèce, Île-de-France, France (FR)  (named by the file, completed from its position)" in out
+    said = "Lutèce, Île-de-France, France (FR)  (named by the file, completed from its position)"
+    assert said in out
     code, out, _ = run_cli("show", str(shots / "paris.jpg"))
     assert "(from its position)" in out
     code, out, _ = run_cli("show", str(shots / "nowhere.jpg"))

@@ -4,11 +4,12 @@ interpolated between the two track points around it, never guessed beyond them."
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
 from luna.errors import BadTrack
-from luna.ingest.tracks import read_gpx, read_tracks
+from luna.ingest.tracks import read_gpx, read_kml, read_tracks
 from luna.search.geo import distance_m
 
 T0 = dt.datetime(2019, 6, 1, 10, 0, 0)
@@ -118,3 +119,142 @@ def test_a_gpx_10_track_without_a_namespace_prefix_is_read(tmp_path):
     )
     (point,) = read_gpx(str(path))
     assert (point.when, point.latitude) == (dt.datetime(2019, 6, 1, 8, 0), 1.5)  # in UTC
+
+
+# -- KML and GeoJSON ----------------------------------------------------------------------------
+
+WALK = [(48.8566, 2.3522, 0, 35), (48.8606, 2.3376, 10, 45), (48.8650, 2.3210, 20, 50)]
+
+
+def when(minutes) -> str:
+    return (T0 + dt.timedelta(minutes=minutes)).isoformat() + "Z"
+
+
+def kml_track(points) -> str:
+    """The points as a KML gx:Track: the times, then the positions (lon lat alt)."""
+    whens = "".join(f"<when>{when(m)}</when>" for _, _, m, _ in points)
+    coords = "".join(f"<gx:coord>{lon} {lat} {ele}</gx:coord>" for lat, lon, _, ele in points)
+    return (
+        '<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2" '
+        'xmlns:gx="http://www.google.com/kml/ext/2.2"><Document><Placemark><name>walk</name>'
+        f"<gx:Track>{whens}{coords}</gx:Track></Placemark></Document></kml>"
+    )
+
+
+def kml_placemarks(points) -> str:
+    """The points as KML Placemarks, each a Point with a TimeStamp."""
+    marks = "".join(
+        f"<Placemark><TimeStamp><when>{when(m)}</when></TimeStamp>"
+        f"<Point><coordinates>{lon},{lat},{ele}</coordinates></Point></Placemark>"
+        for lat, lon, m, ele in points
+    )
+    return f'<kml xmlns="http://earth.google.com/kml/2.1"><Document>{marks}</Document></kml>'
+
+
+def geojson_line(points, key="coordTimes") -> str:
+    """The points as a GeoJSON LineString with a time per position (togeojson's way)."""
+    feature = {
+        "type": "Feature",
+        "properties": {"name": "walk", key: [when(m) for _, _, m, _ in points]},
+        "geometry": {"type": "LineString", "coordinates": [[o, a, e] for a, o, _, e in points]},
+    }
+    return json.dumps({"type": "FeatureCollection", "features": [feature]})
+
+
+def geojson_points(points) -> str:
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"time": when(m)},
+            "geometry": {"type": "Point", "coordinates": [lon, lat, ele]},
+        }
+        for lat, lon, m, ele in points
+    ]
+    return json.dumps({"type": "FeatureCollection", "features": features})
+
+
+def geojson_multiline(points, nested=True) -> str:
+    """The points as a MultiLineString of two lines; times a list per line, or one list."""
+    parts = (points[:2], points[2:])
+    lines = [[[o, a, e] for a, o, _, e in part] for part in parts]
+    per_line = [[when(m) for _, _, m, _ in part] for part in parts]
+    times = per_line if nested else [t for line in per_line for t in line]
+    geometry = {"type": "MultiLineString", "coordinates": lines}
+    return json.dumps(
+        {"type": "Feature", "properties": {"coordTimes": times}, "geometry": geometry}
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("walk.kml", kml_track(WALK)),
+        ("marks.kml", kml_placemarks(WALK)),
+        ("walk.geojson", geojson_line(WALK)),
+        ("walk.json", geojson_line(WALK, key="times")),
+        ("marks.geojson", geojson_points(WALK)),
+        ("nested.geojson", geojson_multiline(WALK)),
+        ("flat.geojson", geojson_multiline(WALK, nested=False)),
+    ],
+)
+def test_kml_and_geojson_tracks_say_what_the_same_gpx_says(tmp_path, name, text):
+    expected = track_of(tmp_path, WALK)
+    (tmp_path / name).write_text(text)
+    track = read_tracks([str(tmp_path / name)])
+    assert track.points == expected.points
+    for minutes in (3, 10, 14.5):
+        moment = T0 + dt.timedelta(minutes=minutes)
+        assert track.position_at(moment, GAP) == expected.position_at(moment, GAP)
+    family = "kml" if name.endswith(".kml") else "geojson"  # .json is GeoJSON too
+    assert track.source == f"{family}:{name}"
+
+
+def test_tracks_of_several_formats_are_credited_to_tracks(tmp_path):
+    (tmp_path / "a.gpx").write_text(gpx(WALK[:2]))
+    (tmp_path / "b.kml").write_text(kml_track(WALK[2:]))
+    track = read_tracks([str(tmp_path / "a.gpx"), str(tmp_path / "b.kml")])
+    assert len(track.points) == 3 and track.source == "tracks:a.gpx, b.kml"
+
+
+def test_a_kml_line_without_times_has_nothing_to_geotag_with(tmp_path):
+    path = tmp_path / "line.kml"
+    path.write_text(
+        '<kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><Point>'
+        "<coordinates>2.35,48.85</coordinates></Point></Placemark><Placemark><LineString>"
+        "<coordinates>2.35,48.85 2.36,48.86</coordinates></LineString></Placemark></kml>"
+    )
+    with pytest.raises(BadTrack, match="its 1 points have no time"):
+        read_kml(str(path))
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "says"),
+    [
+        ("cut.kml", kml_track(WALK)[:200], "cut short"),
+        ("gpx.kml", gpx(WALK), "not a KML file"),
+        ("ns.kml", kml_track(WALK).replace("opengis.net/kml/2.2", "example.com/x"), "namespace"),
+        ("short.kml", kml_track(WALK).replace(f"<when>{when(0)}</when>", ""), "with 2 times"),
+        ("bad.kml", kml_track(WALK).replace(when(0), "noon"), "not a date"),
+        ("dtd.kml", '<!DOCTYPE kml [<!ENTITY a "aa">]><kml>&a;</kml>', "not a readable KML"),
+        ("empty.kml", "", "empty"),
+        ("cut.geojson", geojson_line(WALK)[:80], "cut short"),
+        ("broken.geojson", '{"type": "FeatureCollection",, }', "line 1"),
+        ("list.geojson", "[1, 2]", "not GeoJSON"),
+        ("short.geojson", geojson_line(WALK).replace(f'"{when(0)}", ', ""), "with 2 times"),
+        ("text.geojson", geojson_line(WALK).replace("48.8566", '"north"'), "valid lat and lon"),
+        ("range.geojson", geojson_line(WALK).replace("48.8566", "98.8566"), "out of range"),
+        ("number.geojson", geojson_points(WALK).replace(f'"{when(0)}"', "1e9"), "not a date"),
+        ("untimed.geojson", geojson_line(WALK, key="other"), "have no time"),
+        ("deep.geojson", "[" * 100_000 + "]" * 100_000, "not a readable GeoJSON"),
+        ("latin1.geojson", '{"type": "Feature", "name": "caf\xe9"}', "UTF-8"),
+        ("empty.json", "", "empty"),
+    ],
+    ids=lambda value: value if isinstance(value, str) and len(value) < 16 else "",
+)
+def test_a_bad_kml_or_geojson_track_is_one_clear_line(tmp_path, name, text, says):
+    path = tmp_path / name
+    path.write_bytes(text.encode("latin-1" if "latin1" in name else "utf-8"))
+    with pytest.raises(BadTrack) as caught:
+        read_tracks([str(path)])
+    message = str(caught.value)
+    assert says in message and str(path) in message and "\n" not in message, message

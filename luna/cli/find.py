@@ -131,7 +131,7 @@ def find_files(
         typer.Option(
             "--location-source",
             metavar="SOURCE",
-            help="Position from SOURCE: gpx (luna geotag), exif, xmp, sidecar, video, none...",
+            help="Position from SOURCE: gpx, photos (luna geotag), exif, xmp, sidecar, none...",
         ),
     ] = None,
     unrated: Annotated[bool, typer.Option("--unrated", help="No stars (0 or none).")] = False,

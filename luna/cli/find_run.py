@@ -15,6 +15,7 @@ from luna.cli.render import (
     FILE_COLUMNS,
     Listing,
     Output,
+    feature_collection,
     field_names,
     print_document,
     render,
@@ -191,7 +192,7 @@ def _print_found(found, mode: str, output: Output) -> None:
         columns = set(field_names(output.fields or ""))
         write_fields(output.fields or "", list(_template_fields(found, columns)), _find_fields())
     elif mode == "geojson":
-        print_json(_feature_collection(found.records()))
+        print_json(feature_collection(found.records()))
     elif mode == "json":
         # render's document, with each record written as text straight from its hit.
         print_document({"count": len(found), "files": _json_records(found)})
@@ -235,25 +236,6 @@ def _table_view(r: dict) -> dict:
 def _table_date(record: dict) -> str:
     """The date people read: local wall-clock time, to the second, without its zone."""
     return (record["start"] or "")[:19].replace("T", " ")
-
-
-def _feature_collection(records: list[dict]) -> dict:
-    features = []
-    for r in records:
-        if r["latitude"] is None or r["longitude"] is None:
-            continue
-        coordinates = [r["longitude"], r["latitude"]]
-        if r["altitude"] is not None:
-            coordinates.append(r["altitude"])
-        properties = {k: v for k, v in r.items() if k not in ("latitude", "longitude", "altitude")}
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": coordinates},
-                "properties": properties,
-            }
-        )
-    return {"type": "FeatureCollection", "features": features}
 
 
 def _json_records(found) -> list:

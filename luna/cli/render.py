@@ -300,3 +300,24 @@ def print_plan(steps) -> None:
         print_table(["action", "source", "destination", "detail"], lines)
     else:
         write_tsv(lines)
+
+
+def feature_collection(records: list[dict]) -> dict:
+    """A GeoJSON FeatureCollection (RFC 7946): a Point per record with a latitude and
+    longitude (and altitude), the record's other keys its properties."""
+    features = []
+    for r in records:
+        if r["latitude"] is None or r["longitude"] is None:
+            continue
+        coordinates = [r["longitude"], r["latitude"]]
+        if r["altitude"] is not None:
+            coordinates.append(r["altitude"])
+        properties = {k: v for k, v in r.items() if k not in ("latitude", "longitude", "altitude")}
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": coordinates},
+                "properties": properties,
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}

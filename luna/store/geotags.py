@@ -27,6 +27,22 @@ class Geotags:
         rows = [(str(i), from_db(p), time_value(s), o, bool(h), d) for i, p, s, o, h, d in found]
         return sorted(rows, key=lambda row: row[1])
 
+    def positioned(self, guessed_dates: tuple[str, ...]) -> list[tuple]:
+        """(id, start, utc_offset, latitude, longitude, altitude) of every photo and video
+        present with a position of its own (its file's, not one luna set) and a capture date
+        that is not a guess (not from one of `guessed_dates`), in time order: one query for
+        the whole library."""
+        source = json_field("processor_metadata", "date_source")
+        rows = self.db.execute_sql(
+            "SELECT id, start, utc_offset, latitude, longitude, altitude FROM file "
+            "WHERE latitude IS NOT NULL AND longitude IS NOT NULL AND set_latitude IS NULL "
+            "AND start IS NOT NULL AND kind <> 'sidecar' AND missing_since IS NULL "
+            f"AND ({source} IS NULL OR {source} NOT IN ({marks(guessed_dates)})) "
+            "ORDER BY start",
+            guessed_dates,
+        ).fetchall()
+        return [(str(i), time_value(s), o, lat, lon, alt) for i, s, o, lat, lon, alt in rows]
+
     def without_position(self) -> list[str]:
         """The ids of every photo and video present that has no position."""
         rows = self.db.execute_sql(
