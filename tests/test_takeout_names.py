@@ -148,3 +148,29 @@ def test_albums_metadata_and_bad_json():
     for data in (b"", b"[1, 2]", b"{not json", b"\xff\xfe"):
         with pytest.raises(NotTakeoutJson):
             read_json(data)
+
+
+def test_every_photo_of_the_generated_takeout_finds_its_json(tmp_path):
+    """On the synthetic Takeout of the end-to-end tests: every photo but the one without a
+    JSON pairs, and only the orphan JSON is left over."""
+    import os
+
+    from takeout_maker import make_takeout
+
+    expected = make_takeout(tmp_path, zipped=False)
+    unpaired, used, photo_jsons = set(), set(), set()
+    for folder, _, names in os.walk(tmp_path):
+        inside = os.path.relpath(folder, tmp_path)
+        jsons = []
+        for name in names:
+            if name.endswith(".json"):
+                value = read_json((tmp_path / inside / name).read_bytes())
+                if is_photo_json(value):
+                    jsons.append(name)
+                    photo_jsons.add(f"{inside}/{name}")
+        media = [n for n in names if not n.endswith(".json")]
+        paired = pair_with_json(media, jsons)
+        unpaired |= {f"{inside}/{n}" for n in media if n not in paired}
+        used |= {f"{inside}/{j}" for j in paired.values()}
+    assert unpaired == expected.without_json
+    assert photo_jsons - used == expected.json_without_media
