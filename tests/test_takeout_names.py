@@ -174,3 +174,23 @@ def test_every_photo_of_the_generated_takeout_finds_its_json(tmp_path):
         used |= {f"{inside}/{j}" for j in paired.values()}
     assert unpaired == expected.without_json
     assert photo_jsons - used == expected.json_without_media
+
+
+@pytest.mark.parametrize(
+    ("point", "zone"),
+    [
+        ((48.8566, 2.3522), "Europe/Paris"),
+        ((40.71, -74.0), "America/New_York"),
+        ((41.88, -87.63), "America/Chicago"),
+        ((34.05, -118.24), "America/Los_Angeles"),
+        ((64.1466, -21.9426), "Atlantic/Reykjavik"),
+        ((-31.95, 115.86), "Australia/Perth"),
+        ((47.5596, 7.5886), "Europe/Zurich"),  # Basel, at the French and German borders
+        ((-16.5, 179.9), "Pacific/Fiji"),  # across the 180th meridian
+        ((40.0, -40.0), "Etc/GMT+3"),  # open sea: the nautical zone, UTC-3
+    ],
+)
+def test_the_time_zone_at_a_position(point, zone):
+    from luna.places.zones import time_zone_at
+
+    assert time_zone_at(*point) == zone
