@@ -194,3 +194,45 @@ def test_the_time_zone_at_a_position(point, zone):
     from luna.places.zones import time_zone_at
 
     assert time_zone_at(*point) == zone
+
+
+def _tree(listing):
+    return {
+        path: (sorted(folder.media), sorted(folder.jsons))
+        for path, folder in listing.folders.items()
+    }
+
+
+def test_the_parts_merge_into_one_tree_from_zips_and_folders(tmp_path):
+    from takeout_maker import make_takeout
+
+    from luna.ingest.takeout_files import Parts, list_takeout
+
+    make_takeout(tmp_path / "zips", zipped=True)
+    make_takeout(tmp_path / "folders", zipped=False)
+    zipped = list_takeout(sorted(str(p) for p in (tmp_path / "zips").iterdir()))
+    extracted = list_takeout([str(tmp_path / "folders")])
+    assert _tree(zipped) == _tree(extracted)
+    assert zipped.repeated == 1  # IMG_0010.jpg, in both parts
+    year = zipped.folders["Takeout/Google Photos/Fotos von 2018"]
+    # the photo in the second part, its JSON in the first
+    assert year.media["IMG_0009.jpg"].part.endswith("takeout-002.zip")
+    assert year.jsons["IMG_0009.jpg.json"].part.endswith("takeout-001.zip")
+    with Parts() as parts:
+        for listing in (zipped, extracted):
+            member = listing.folders["Takeout/Google Photos/Best of"].media["IMG_0007.jpg"]
+            with parts.open(member) as stream:
+                assert stream.read(2) == b"\xff\xd8"  # a JPEG, read in place
+            value = read_json(parts.read_json(year.jsons["IMG_0009.jpg.json"]))
+            assert photo_facts(value).trashed
+
+
+def test_a_part_that_is_no_zip_is_one_clear_error(tmp_path):
+    from luna.ingest.takeout_files import BadTakeout, list_takeout
+
+    bad = tmp_path / "takeout-003.zip"
+    bad.write_bytes(b"PK\x03\x04 cut short")
+    with pytest.raises(BadTakeout, match="not a readable zip"):
+        list_takeout([str(bad)])
+    with pytest.raises(BadTakeout, match="no such file"):
+        list_takeout([str(tmp_path / "missing.zip")])
