@@ -327,6 +327,21 @@ class Library:
             self.update_places()
         return report
 
+    def import_takeout(self, paths, options, progress=None):
+        """`luna import --takeout`: a Google Photos Takeout (zip parts or folders) into the
+        library folder (luna.ops.takeout.TakeoutOptions); returns a TakeoutReport, also when
+        interrupted (then its exit_status says so)."""
+        from luna.errors import Interrupted
+        from luna.ops.takeout import import_takeout
+
+        try:
+            report = import_takeout(self, [str(p) for p in paths], options, progress)
+        except Interrupted as exc:
+            return exc.report
+        if not options.dry_run:
+            self.update_places()
+        return report
+
     def user_id(self, name: str, *, create: bool = True) -> int | None:
         """The id of user `name`, created if new (unless create=False: then None)."""
         return self.store.users.ensure(name) if create else self.store.users.id_of(name)

@@ -411,7 +411,7 @@ def duration_range(text: str, option: str = "--duration") -> Range:
 # exif:CreateDate...), as --date-source names them (tests/test_fields.py checks that every
 # source has one), and the words that stand for several.
 DATE_SOURCE_FAMILIES = ("exif", "quicktime", "video", "raw", "flir", "reconyx", "casio",
-    "xmp", "iptc", "jpeg", "png", "sidecar", "gps", "filename", "file")  # fmt: skip
+    "xmp", "iptc", "jpeg", "png", "sidecar", "gps", "takeout", "filename", "file")  # fmt: skip
 DATE_SOURCE_WORDS = {
     "guessed": ("filename", "file:mtime"),  # no file said when it was taken
     "mtime": ("file:mtime",),
@@ -439,7 +439,7 @@ def date_source(text: str, option: str = "--date-source") -> str:
 # luna geotag (gpx:, kml:, geojson: a track; tracks: several of different formats; photos:
 # the photos taken around it).
 LOCATION_SOURCE_FAMILIES = ("exif", "xmp", "sidecar", "video", "quicktime", "raw", "flir",
-    "gpx", "kml", "geojson", "tracks", "photos", "none")  # fmt: skip
+    "gpx", "kml", "geojson", "tracks", "photos", "takeout", "none")  # fmt: skip
 
 
 def location_source(text: str, option: str = "--location-source") -> str:

@@ -142,8 +142,8 @@ def takeout_members() -> tuple[list[tuple[str, bytes, int]], Expected]:
     # 6. edited copies in two languages share the original's JSON
     six = _jpeg((7, 8, 9), taken=None)
     add(y19, "IMG_0006.jpg", six)
-    add(y19, "IMG_0006-edited.jpg", _jpeg((7, 8, 10), taken=None))
-    add(y19, "IMG_0006-bearbeitet.jpg", _jpeg((7, 8, 11), taken=None))
+    add(y19, "IMG_0006-edited.jpg", _jpeg((120, 8, 10), taken=None))
+    add(y19, "IMG_0006-bearbeitet.jpg", _jpeg((7, 200, 11), taken=None))
     add(y19, "IMG_0006.jpg.json", photo_json("IMG_0006.jpg", dt.datetime(2019, 6, 4, 10)))
     for name in ("IMG_0006.jpg", "IMG_0006-edited.jpg", "IMG_0006-bearbeitet.jpg"):
         e.photos[name] = ("2019-06-04", "takeout", None)

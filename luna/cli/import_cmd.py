@@ -71,6 +71,15 @@ def import_files(
         bool,
         typer.Option("--copy", help="Copy new files into the library folder (see --into)."),
     ] = False,
+    takeout: Annotated[
+        bool,
+        typer.Option(
+            "--takeout",
+            help="The PATHs are a Google Photos Takeout (its zip parts, read in place, or the "
+            "folders they were extracted to): copy its photos into the library folder with "
+            "the dates, places, descriptions, favourites, people and albums of its JSON files.",
+        ),
+    ] = False,
     move: Annotated[
         bool,
         typer.Option(
@@ -166,9 +175,16 @@ def import_files(
         raise EmptyPath()
     if into == "":
         raise EmptyPath("--into")
+    if takeout and (copy or move or remove_duplicates or from_sidecars or accept_vanished):
+        raise LunaError(
+            "--takeout copies into the library folder itself: it goes without --copy, --move, "
+            "--remove-duplicates, --from-sidecars and --accept-vanished"
+        )
     gathering = copy or move
-    if not gathering and (into is not None or template is not None or remove_duplicates):
-        raise LunaError("--into, --template and --remove-duplicates need --copy or --move")
+    if not (gathering or takeout) and (into is not None or template is not None):
+        raise LunaError("--into and --template need --copy, --move or --takeout")
+    if not gathering and remove_duplicates:
+        raise LunaError("--remove-duplicates needs --move")
     if copy and move:
         raise LunaError("choose one of --copy and --move")
     if remove_duplicates and not move:
@@ -183,7 +199,9 @@ def import_files(
         jobs=settings.get("jobs") or 0,
         owner=owner,
     )
-    if gathering:
+    if takeout:
+        options = _takeout_options(settings, **common)
+    elif gathering:
         options = _gather_options(
             settings, move=move, remove_duplicates=remove_duplicates, **common
         )
@@ -200,7 +218,9 @@ def import_files(
         if lib.backup_path and not quiet:
             note(f"Upgraded the library; the previous version is saved as {lib.backup_path}")
         progress = make_progress(not quiet)
-        if gathering:
+        if takeout:
+            report = lib.import_takeout(paths, options, progress)
+        elif gathering:
             report = lib.gather(paths, options, progress)
         else:
             report = lib.import_paths(paths, options, progress)
@@ -211,6 +231,12 @@ def import_files(
             f"from {rebuilt.sidecars:,} sidecars: {rebuilt.albums_created} albums and "
             f"{rebuilt.events_created} events made, {rebuilt.memberships:,} files put back in them"
         )
+    if takeout:
+        if as_json:
+            print_document(report)
+        if not quiet:
+            _print_takeout_summary(report, verbose=verbose)
+        raise typer.Exit(int(report.exit_status))
     if as_json:
         print_document(report)
     elif gathering and report.dry_run:
@@ -278,6 +304,48 @@ def _list_files(what: str, files: list[dict]) -> None:
     if len(files) > FAILURES_LISTED:
         more = len(files) - FAILURES_LISTED
         note(f"... and {more:,} more (use --json to list them all)")
+
+
+def _print_takeout_summary(report, *, verbose: bool) -> None:
+    """The Takeout's counts, and what could not be matched (all of it with -v)."""
+    for what, paths in (("no JSON for", report.without_json),
+                        ("no photo for", report.json_without_media)):  # fmt: skip
+        shown = paths if verbose else paths[:FAILURES_LISTED]
+        for path in shown:
+            note(f"{what}: {path}")
+        if len(paths) > len(shown):
+            note(f"... and {len(paths) - len(shown):,} more (-v or --json lists them all)")
+    _list_files("failed", report.failed)
+    verb = "Would import" if report.dry_run else "Imported"
+    if report.interrupted:
+        verb = "Interrupted after importing"
+    note(
+        f"{verb} {report.imported:,} new files from a Takeout of {report.media:,} photos and "
+        f"videos in {report.parts} parts: {report.matched_json:,} with their JSON, "
+        f"{report.duplicates_collapsed:,} copies collapsed, {len(report.albums):,} albums, "
+        f"{len(report.failed):,} failed ({report.seconds:.1f} s)"
+    )
+    if report.interrupted:
+        note("Run the same import again to finish it.")
+
+
+def _takeout_options(settings, **common):
+    """`luna import --takeout`: a Google Photos Takeout into the library folder."""
+    from luna.ops.takeout import TakeoutOptions
+
+    into = settings.get("library_folder")
+    if not into:
+        raise LunaError(
+            "no library folder: give --into DIR, or set library_folder in the config file "
+            "(see `luna config`)"
+        )
+    return TakeoutOptions(
+        into=str(into),
+        template=settings.get("template"),
+        dry_run=common["dry_run"],
+        jobs=common["jobs"],
+        owner=common["owner"],
+    )
 
 
 def _gather_options(settings, *, move: bool, remove_duplicates: bool, **common):

@@ -22,6 +22,7 @@ import dataclasses
 import os
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
@@ -48,6 +49,12 @@ class GatherOptions:
     follow_symlinks: bool = False
     jobs: int = 0
     owner: str | None = None
+    # What a caller adds to each file's facts once read, before its destination is chosen
+    # (luna.ops.takeout: the dates and places of Google's JSON): FileFacts -> FileFacts.
+    adjust: Callable | None = None
+    # A folder inside the library folder that is a source all the same: where the Takeout
+    # import puts the files it reads out of zips, to be moved into place from there.
+    staging: str | None = None
 
 
 @dataclass
@@ -199,11 +206,17 @@ class Gatherer:
 
     def _refuse_sources_in_library_folder(self, roots: list[str]) -> None:
         for root in roots:
+            if self._staged(root):
+                continue
             if root == self.into or root.startswith(self.into.rstrip("/") + "/"):
                 raise InsideLibraryFolder(
                     f"{for_humans(root)} is inside the library folder {for_humans(self.into)}; "
                     "to rearrange files already there, use `luna organize`"
                 )
+
+    def _staged(self, path: str) -> bool:
+        staging = self.options.staging
+        return staging is not None and (path + "/").startswith(staging.rstrip("/") + "/")
 
     def _scan(self, roots: list[str]):
         from luna.files.scan import Candidate, ScanOptions, ScanProblem, walk
@@ -219,7 +232,8 @@ class Gatherer:
                 self.report.fail(item.path, item.reason)
                 continue
             path, st = item
-            if path.startswith(inside):  # the library folder below a source: not a source
+            if path.startswith(inside) and not self._staged(path):
+                # the library folder below a source: not a source
                 continue
             if is_certainly_not_media(path):
                 self.report.skip(path, not_media_reason(path))
@@ -249,6 +263,8 @@ class Gatherer:
                 self.progress.advance(candidate.size)
                 folder = os.path.dirname(candidate.path)
                 if isinstance(result, FileFacts):
+                    if self.options.adjust is not None:
+                        result = self.options.adjust(result)
                     ready.setdefault(folder, []).append(result)
                 elif isinstance(result, Skipped):
                     self.report.skip(candidate.path, result.reason)

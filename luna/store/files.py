@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from luna.fsnames import from_db, to_db, under
 from luna.names import uuid_text
 from luna.store.dialect import json_field, year_of
-from luna.store.rows import DATE_SOURCE, time_value
+from luna.store.rows import DATE_SOURCE, encode_json, time_text, time_value
 from luna.store.sql import chunks, marks, now
 
 
@@ -229,6 +229,40 @@ class Files:
         f"id, path, kind, mime_type, content_sha, size_bytes, start, {DATE_SOURCE}, metadata, "
         "city, region, country, country_code"
     )
+
+    def set_date(self, file_id: str, start, utc_offset: int | None, sources: dict) -> None:
+        """Give a file a date its own metadata lacks (a Takeout JSON's): `start` local
+        time, a video's end its duration after; `sources` ({"date_source",
+        "offset_source"}) go into processor_metadata."""
+        row = self.db.execute_sql(
+            "SELECT metadata, processor_metadata FROM file WHERE id = ?", (file_id,)
+        ).fetchone()
+        if row is None:
+            return
+        metadata = json.loads(row[0]) if row[0] else {}
+        processor = {**(json.loads(row[1]) if row[1] else {}), **sources}
+        seconds = metadata.get("duration_s")
+        end = None
+        if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds > 0:
+            end = start + dt.timedelta(seconds=seconds)
+        self.db.execute_sql(
+            'UPDATE file SET start = ?, "end" = ?, utc_offset = ?, processor_metadata = ? '
+            "WHERE id = ?",
+            (time_text(start), time_text(end), utc_offset, encode_json(processor), file_id),
+        )
+
+    def present_contents(self, shas: list[str]) -> dict[str, str]:
+        """content_sha -> id of a present file with that content, for those the library
+        has."""
+        found: dict[str, str] = {}
+        for chunk in chunks(sorted(set(shas)), 500):
+            for sha, file_id in self.db.execute_sql(
+                f"SELECT content_sha, id FROM file WHERE content_sha IN ({marks(chunk)}) "
+                "AND missing_since IS NULL",
+                list(chunk),
+            ):
+                found.setdefault(sha, str(file_id))
+        return found
 
     def placements_below(self, folder: str) -> list[tuple]:
         """(id, path, kind, mime_type, content_sha, size, start, date_source, metadata,
