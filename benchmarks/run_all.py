@@ -37,6 +37,7 @@ BENCHMARKS = {
     "dupes": ("bench_dupes.py", [], ["--photos", "300"]),
     "similar": ("bench_similar.py", [], ["--count", "100"]),
     "postgres": ("bench_postgres.py", [], ["--quick"]),
+    "takeout": ("bench_takeout.py", [], ["--quick"]),
     "places": ("bench_places.py", [], ["--quick"]),
 }
 

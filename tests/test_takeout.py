@@ -138,15 +138,18 @@ def test_the_report_names_what_could_not_be_matched(zips, tmp_path, library_path
     assert "Imported 16 new files" in err
 
 
-@pytest.mark.parametrize("crash", ["placed", "recorded"])
-def test_killed_mid_way_a_rerun_finishes(zips, tmp_path, library_path, crash):
+@pytest.mark.parametrize(
+    ("crash", "status"), [("placed", -9), ("recorded", -9), ("placed:INT", 130)]
+)
+def test_killed_mid_way_a_rerun_finishes(zips, tmp_path, library_path, crash, status):
+    """kill -9 after a file is put in place, or after it is recorded; Ctrl-C (exit 130)."""
     parts, expected = zips
     into = tmp_path / "Photos"
     command = [sys.executable, "-m", "luna", "-L", str(library_path), "import", "--takeout",
                *parts, "--into", str(into)]  # fmt: skip
     killed = subprocess.run(command, capture_output=True, text=True, timeout=120,
                             env={**os.environ, "LUNA_CRASH_AT": crash})  # fmt: skip
-    assert killed.returncode == -9, killed.stderr
+    assert killed.returncode == status, killed.stderr
     again = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
     check_library(expected, into)

@@ -31,7 +31,9 @@ import datetime as dt
 import hashlib
 import os
 import shutil
+import threading
 import time
+import zipfile
 from dataclasses import dataclass, field
 
 from luna.errors import ExitStatus, Interrupted, LunaError
@@ -173,7 +175,7 @@ def import_takeout(lib, paths: list[str], options: TakeoutOptions, progress=None
             if options.dry_run:
                 _dry_run(lib, planned, parts, report)
             else:
-                _import(lib, planned, parts, into, options, report, progress)
+                _import(lib, planned, into, options, report, progress)
         except KeyboardInterrupt:
             report.interrupted = True
             report.seconds = time.monotonic() - started
@@ -204,7 +206,7 @@ def _count_content(lib, sha: str, seen: set[str], report: TakeoutReport) -> None
     seen.add(sha)
 
 
-def _import(lib, planned, parts, into: str, options, report, progress) -> None:
+def _import(lib, planned, into: str, options, report, progress) -> None:
     from luna.ops.gather import make_library_folder
 
     make_library_folder(into, dry_run=False)
@@ -213,7 +215,7 @@ def _import(lib, planned, parts, into: str, options, report, progress) -> None:
     try:
         for n, batch in enumerate(_batches(planned, options.batch_bytes)):
             folder = os.path.join(staging, f"{n:05d}")
-            staged = _stage(lib, batch, parts, folder, seen, report)
+            staged = _stage(lib, batch, folder, seen, report)
             if staged:
                 _move_into_place(lib, staged, folder, into, options, report, progress)
             shutil.rmtree(folder, ignore_errors=True)
@@ -246,18 +248,15 @@ def _batches(planned: list[Planned], limit: int):
         yield batch
 
 
-def _stage(lib, batch, parts, folder: str, seen: set[str], report) -> dict[str, Planned]:
+def _stage(lib, batch, folder: str, seen: set[str], report) -> dict[str, Planned]:
     """Stream the batch's photos into `folder` (by their Takeout path), hashed on the way;
     those whose content is already there or already met are not kept. Returns the staged
     path of each photo kept."""
     staged: dict[str, Planned] = {}
     by_content: dict[str, Planned] = {}
-    for p in batch:
-        path = os.path.join(folder, *p.member.name.split("/"))
-        try:
-            p.sha = _copy_out(parts, p.member, path)
-        except (OSError, BadTakeout, ValueError) as exc:
-            report.failed.append({"path": p.member.where(), "reason": _reason(exc)})
+    for p, path, error in _copied_out(batch, folder):
+        if error is not None:
+            report.failed.append({"path": p.member.where(), "reason": _reason(error)})
             _remove(path)
             continue
         if p.sha in seen or lib.store.files.present_contents([p.sha]):
@@ -284,6 +283,37 @@ def _complete_facts(kept: Planned, copy: Planned) -> None:
     if kept.facts.latitude is None:
         kept.facts.latitude, kept.facts.longitude = copy.facts.latitude, copy.facts.longitude
         kept.facts.altitude = copy.facts.altitude
+
+
+STAGING_THREADS = 2  # inflating, hashing and writing release the GIL: two cores at work
+
+
+def _copied_out(batch: list[Planned], folder: str):
+    """(planned, staged path, None or the exception) for each photo of the batch, in
+    order, copied out by a few threads, each reading the parts through its own handles
+    (a zip file object is not for two threads at once). Each sets its Planned's sha."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    local = threading.local()
+    opened: list[Parts] = []
+
+    def copy(p: Planned) -> tuple[Planned, str, BaseException | None]:
+        if not hasattr(local, "parts"):
+            local.parts = Parts()
+            opened.append(local.parts)
+        path = os.path.join(folder, *p.member.name.split("/"))
+        try:
+            p.sha = _copy_out(local.parts, p.member, path)
+        except (OSError, BadTakeout, ValueError, zipfile.BadZipFile) as exc:
+            return p, path, exc
+        return p, path, None
+
+    try:
+        with ThreadPoolExecutor(STAGING_THREADS, thread_name_prefix="luna-takeout") as pool:
+            yield from pool.map(copy, batch)
+    finally:
+        for parts in opened:
+            parts.close()
 
 
 def _copy_out(parts: Parts, member: Member, path: str) -> str:

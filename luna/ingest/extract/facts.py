@@ -31,6 +31,9 @@ DATE_SOURCES = (
     # the moment of the fix, in UTC, so the date is UTC (utc_offset 0). A capture date
     # beats it; a time of saving does not.
     "gps:DateTime",
+    # A Google Takeout's JSON, photoTakenTime (luna.ops.takeout): better than a time of
+    # saving or a guess, never than the file's own capture date.
+    "takeout:photoTakenTime",
     # IFD0 DateTime is when software last saved the file, not when the picture was taken:
     # every source that describes the capture ranks above it.
     "exif:ModifyDate",
