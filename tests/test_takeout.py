@@ -164,3 +164,14 @@ def test_bad_parts_are_one_clear_line(tmp_path, library_path):
     assert err.strip().count("\n") == 0 and "not a readable zip" in err
     code, _, err = run_cli("import", "--takeout", "--move", str(bad), "--into", str(tmp_path))
     assert code != 0 and "--takeout" in err
+
+
+def test_a_staging_folder_luna_did_not_make_is_left_alone(zips, tmp_path, library_path):
+    parts, _ = zips
+    into = tmp_path / "Photos"
+    mine = into / ".luna-takeout" / "notes.txt"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("mine")
+    code, _, err = run_cli("import", "--takeout", *parts, "--into", str(into))
+    assert code != 0 and "was not made by luna" in err
+    assert mine.read_text() == "mine"

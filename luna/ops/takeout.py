@@ -54,6 +54,7 @@ from luna.store.sql import write_transaction
 
 BATCH_BYTES = 1 << 30  # staged at most at once: the disk needs this much room besides
 STAGING = ".luna-takeout"  # inside the library folder
+MARKER = "LUNA-STAGING.txt"  # in it: luna made it, and may empty it
 JSON_DATE = "takeout:photoTakenTime"
 # The date sources a Takeout's JSON date is better than: not the file's own capture date.
 _WEAKER_DATES = frozenset({"exif:ModifyDate", "filename", "file:mtime"})
@@ -226,12 +227,20 @@ def _import(lib, planned, into: str, options, report, progress) -> None:
 
 def _fresh_staging(into: str) -> str:
     """The staging folder, emptied of what a crashed run left (copies of what the Takeout
-    still has: nothing else is ever put there)."""
+    still has: nothing else is ever put there). A folder of that name that luna did not
+    make (it has no MARKER) is never emptied: the import stops instead."""
     staging = os.path.join(into, STAGING)
-    if os.path.islink(staging) or (os.path.exists(staging) and not os.path.isdir(staging)):
-        raise LunaError(f"{staging} is in the way of luna's staging folder; move it away")
-    shutil.rmtree(staging, ignore_errors=True)
-    os.makedirs(staging, exist_ok=True)
+    if os.path.lexists(staging):
+        if os.path.islink(staging) or not os.path.isfile(os.path.join(staging, MARKER)):
+            raise LunaError(
+                f"{staging} is in the way of luna's staging folder and was not made by luna; "
+                "move it elsewhere, then run the import again"
+            )
+        shutil.rmtree(staging)
+    os.makedirs(staging)
+    with open(os.path.join(staging, MARKER), "w") as marker:
+        marker.write("Photos being imported from a Google Takeout by luna: copies, removed once "
+                     "in place. Safe to delete when no luna is running.\n")  # fmt: skip
     return staging
 
 
