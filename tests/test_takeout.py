@@ -175,3 +175,19 @@ def test_a_staging_folder_luna_did_not_make_is_left_alone(zips, tmp_path, librar
     code, _, err = run_cli("import", "--takeout", *parts, "--into", str(into))
     assert code != 0 and "was not made by luna" in err
     assert mine.read_text() == "mine"
+
+
+def test_a_position_from_the_json_is_luna_s_and_survives_the_file_being_read_again(
+    zips, tmp_path, library_path
+):
+    parts, _ = zips
+    into = tmp_path / "Photos"
+    imported(parts, into)
+    code, shown, _ = run_json("show", str(next(into.rglob("IMG_0003.jpg"))))
+    assert shown["files"][0]["location"]["source"] == "takeout:geoData"
+    photo = next(into.rglob("IMG_0003.jpg"))
+    with photo.open("ab") as changed:  # another program rewrites the file (no GPS in it)
+        changed.write(b"\0")
+    assert run_cli("import", str(into))[0] == 0
+    record = library_files()["IMG_0003.jpg"]
+    assert (record["latitude"], record["longitude"]) == (48.8566, 2.3522)

@@ -56,6 +56,7 @@ BATCH_BYTES = 1 << 30  # staged at most at once: the disk needs this much room b
 STAGING = ".luna-takeout"  # inside the library folder
 MARKER = "LUNA-STAGING.txt"  # in it: luna made it, and may empty it
 JSON_DATE = "takeout:photoTakenTime"
+JSON_PLACE = "takeout:geoData"
 # The date sources a Takeout's JSON date is better than: not the file's own capture date.
 _WEAKER_DATES = frozenset({"exif:ModifyDate", "filename", "file:mtime"})
 _CHUNK = 1 << 20
@@ -108,6 +109,7 @@ class Planned:
     facts: TakeoutFacts | None
     album: str | None  # the album its folder is, if one
     sha: str | None = None  # once read
+    located: bool = False  # its position at import was its JSON's (_adjusted)
 
 
 # -- the plan: every photo with its JSON and album ------------------------------------------
@@ -377,10 +379,9 @@ def _count_moved(done, staged: dict[str, Planned], report: TakeoutReport) -> Non
 def _adjusted(facts, planned: Planned | None):
     """A staged file's facts with what its JSON knows and the file does not: its date
     (when the file has no capture date of its own) and its position."""
-    json = planned.facts if planned is not None else None
-    if json is None:
+    if planned is None or planned.facts is None:
         return facts
-    found = facts.found
+    json, found = planned.facts, facts.found
     if json.taken_utc is not None and (found.start is None or _weak(found.date_source)):
         own_offset = None if _weak(found.offset_source) else found.utc_offset
         position = (found.latitude, found.longitude)
@@ -393,7 +394,8 @@ def _adjusted(facts, planned: Planned | None):
     if found.location_source is None and json.latitude is not None:
         found.latitude, found.longitude = json.latitude, json.longitude
         found.altitude = json.altitude
-        found.location_source = "takeout:geoData"
+        found.location_source = JSON_PLACE
+        planned.located = True
     from luna.ingest.extract import processor_metadata
     from luna.store.rows import encode_json
 
@@ -479,13 +481,15 @@ def _give_dates_and_places(lib, batch: list[Planned], ids: dict[str, str]) -> No
                 first[p.sha] = dataclasses.replace(p, facts=dataclasses.replace(p.facts))
     facts_of = {ids[sha]: p.facts for sha, p in first.items() if p.facts is not None}
     rows = lib.store.geotags.candidates(sorted(facts_of))
+    from_json = sorted(_located_by_json(batch, ids))
 
     def give() -> None:
+        lib.store.geotags.keep_as_set(from_json, JSON_PLACE)
         for file_id, _, start, _, own_position, date_source in rows:
             json = facts_of[file_id]
             if json.latitude is not None and not own_position:
                 lib.store.geotags.set(
-                    file_id, json.latitude, json.longitude, json.altitude, "takeout:geoData"
+                    file_id, json.latitude, json.longitude, json.altitude, JSON_PLACE
                 )
             if json.taken_utc is not None and (start is None or _weak(date_source)):
                 local, minutes, zone_from = local_time(json, None, None, (None, None))
@@ -493,6 +497,11 @@ def _give_dates_and_places(lib, batch: list[Planned], ids: dict[str, str]) -> No
                 lib.store.files.set_date(file_id, local, minutes, sources)
 
     write_transaction(lib, give, then="run the same import again to finish it")
+
+
+def _located_by_json(batch: list[Planned], ids: dict[str, str]) -> set[str]:
+    """The files of the batch recorded with their JSON's position (by _adjusted)."""
+    return {ids[p.sha] for p in batch if p.located and p.sha in ids}
 
 
 def _tags_of(facts: TakeoutFacts) -> list[str]:

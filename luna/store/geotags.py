@@ -51,6 +51,18 @@ class Geotags:
         ).fetchall()
         return [str(row[0]) for row in rows]
 
+    def keep_as_set(self, file_ids: list[str], source: str) -> None:
+        """The positions these files were recorded with are luna's, not their own (a
+        Takeout JSON's, given at import): kept as luna's, with `source`, so that reading
+        the file again keeps them and its own GPS, should it get one, wins."""
+        for chunk in chunks(file_ids, 500):
+            self.db.execute_sql(
+                "UPDATE file SET set_latitude = latitude, set_longitude = longitude, "
+                "set_altitude = altitude, location_source = ? "
+                f"WHERE id IN ({marks(chunk)}) AND latitude IS NOT NULL AND set_latitude IS NULL",
+                (source, *chunk),
+            )
+
     def set(self, file_id: str, latitude: float, longitude: float, altitude, source: str):
         """Give a file without a position of its own this one (kept as luna's, with where
         it came from, so that the file's own, should it get one, wins)."""
