@@ -442,3 +442,37 @@ def test_prune_never_follows_a_link_out_of_the_cache(lib, tmp_path):
     (root / "cd").symlink_to(elsewhere)
     assert lib.thumbs.prune().removed == 0
     assert victim.exists()
+
+
+def _luna_thumbs(crash_at: str | None = None):
+    import subprocess
+    import sys
+
+    env = {**os.environ, **({"LUNA_CRASH_AT": crash_at} if crash_at else {})}
+    return subprocess.run([sys.executable, "-m", "luna", "thumbs", "--json"], env=env,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+
+
+STOPS = [("thumbnail:INT", 130), ("thumbnail:TERM", 143), ("thumbnail", -9)]  # -9: kill -9
+
+
+@pytest.mark.parametrize(("crash_at", "status"), STOPS)
+def test_stopped_build_leaves_whole_thumbnails_and_the_next_finishes(lib, photos, crash_at, status):
+    import json
+
+    for n in range(6):
+        make_photo(photos / f"p{n}.jpg", size=(640, 480), color=(n * 40, 80, 160))
+    lib.import_paths([photos])
+    stopped = _luna_thumbs(crash_at)
+    assert stopped.returncode == status, stopped.stderr
+    assert "Traceback" not in stopped.stderr
+    if status != -9:
+        assert json.loads(stopped.stdout)["interrupted"] is True
+    made = lib.thumbs.stats()["count"]
+    assert 1 <= made < 6
+    for thumb in thumbs.Cache().root.rglob("*.webp"):
+        assert read_back(thumb).size == (256, 192)  # whole, every one
+    again = _luna_thumbs()
+    report = json.loads(again.stdout)
+    assert again.returncode == 0 and (report["cached"], report["built"]) == (made, 6 - made)
+    assert not list(thumbs.Cache().root.rglob("*.tmp"))

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from luna.config import cache_folder
 from luna.errors import BadValue, ExitStatus
+from luna.interrupts import crash_point
 from luna.ops.thumbnail import FORMATS, PREVIEW_SIZE, THUMB_SIZE
 from luna.results import Record, Result
 
@@ -259,6 +260,7 @@ def _run(jobs: list[Job], sizes, fmt, cache: Cache, report, progress, workers) -
             report.built += 1
         if progress is not None:
             progress(done, total)
+        crash_point("thumbnail")  # the tests' Ctrl-C, SIGTERM or kill -9 here
 
     workers = min(WORKERS, os.cpu_count() or 1) if workers is None else workers
     if workers <= 1 or total <= 1:
@@ -273,19 +275,30 @@ def _run_in_workers(jobs, sizes, fmt, cache: Cache, record, workers: int) -> Non
     the system killing it) breaks the pool: the jobs it took down are tried again in a new
     one, alone, so that only the file that kills a worker fails."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
 
     # forkserver: workers start from a clean process, not a copy of this one with its
     # database connection and progress bar thread.
     context = multiprocessing.get_context("forkserver")
     # Imported once in the server rather than in each worker (0.3 s apiece).
     context.set_forkserver_preload(["luna.ops.thumbs", "PIL.Image", "PIL.JpegImagePlugin"])
+    # The workers read from this pipe, whose writing end only this process holds: when it
+    # dies (kill -9), they read its end and exit.
+    alive, held = context.Pipe(duplex=False)
+    with alive, held:
+        _run_pools(jobs, sizes, fmt, cache, record, workers, context, alive)
+
+
+def _run_pools(jobs, sizes, fmt, cache: Cache, record, workers, context, alive) -> None:
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
     pending, alone = list(jobs), False
     while pending:
         broken: list[Job] = []
         count = 1 if alone else workers
-        with ProcessPoolExecutor(count, mp_context=context, initializer=_worker_start) as pool:
+        with ProcessPoolExecutor(
+            count, mp_context=context, initializer=_worker_start, initargs=(alive,)
+        ) as pool:
             try:
                 futures = {
                     pool.submit(make_one, job, sizes, fmt, str(cache.root), True): job
@@ -306,13 +319,24 @@ def _run_in_workers(jobs, sizes, fmt, cache: Cache, record, workers: int) -> Non
         pending, alone = broken, True
 
 
-def _worker_start() -> None:
+def _worker_start(alive) -> None:
     """Ctrl-C reaches every process of the terminal's group: the workers leave it to the
-    main process, which stops handing out files and lets the ones in hand finish."""
+    main process, which stops handing out files and lets the ones in hand finish. And a
+    worker ends when the main process is gone (kill -9): it would otherwise wait for work
+    forever, holding the terminal's or a pipe's end open. (Not by asking whether its id
+    is alive: a killed process not yet reaped by its parent still is.)"""
     import signal
+    import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=_end_with, args=(alive,), daemon=True).start()
+
+
+def _end_with(alive) -> None:
+    with contextlib.suppress(EOFError, OSError):
+        alive.recv()  # nothing is ever sent: it returns only at the end of the pipe
+    os._exit(1)
 
 
 class _TookTooLong(Exception):
