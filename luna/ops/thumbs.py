@@ -229,7 +229,7 @@ def build(
 
 def _jobs_left(sources, cache: Cache, sizes, fmt: str, backend, report) -> list[Job]:
     """The contents without their thumbnails yet, one file each; counts the rest."""
-    jobs: dict[str, Job] = {}
+    jobs: list[Job] = []
     seen: set[str] = set()
     for _file_id, path, sha, kind, mime in sources:
         report.files += 1
@@ -240,9 +240,9 @@ def _jobs_left(sources, cache: Cache, sizes, fmt: str, backend, report) -> list[
         # A placeholder waits for a video backend, then makes way for a real frame.
         if done and not (backend and kind == "video" and cache.is_placeholder(sha)):
             report.cached += 1
-            continue
-        jobs[sha] = Job(sha, path, kind, mime)
-    return list(jobs.values())
+        else:
+            jobs.append(Job(sha, path, kind, mime))
+    return jobs
 
 
 def _run(jobs: list[Job], sizes, fmt, cache: Cache, report, progress, workers) -> None:
