@@ -477,3 +477,33 @@ def test_stopped_build_leaves_whole_thumbnails_and_the_next_finishes(lib, photos
     report = json.loads(again.stdout)
     assert again.returncode == 0 and (report["cached"], report["built"]) == (made, 12 - made)
     assert not list(thumbs.Cache().root.rglob("*.tmp"))
+
+
+def _other_formats(folder: Path) -> list[Path]:
+    from PIL import Image
+
+    made = []
+    for name, mode, colour, fmt in [
+        ("alpha.png", "RGBA", (200, 10, 10, 128), "PNG"),
+        ("palette.gif", "P", 3, "GIF"),
+        ("deep.tif", "I;16", 40000, "TIFF"),
+        ("print.jpg", "CMYK", (0, 255, 255, 0), "JPEG"),
+        ("web.webp", "RGB", (10, 10, 200), "WEBP"),
+        ("grey.png", "L", 128, "PNG"),
+    ]:
+        path = folder / name
+        Image.new(mode, (600, 400), colour).save(path, fmt)
+        made.append(path)
+    return made
+
+
+def test_other_formats_make_rgb_thumbnails(lib, photos):
+    made = _other_formats(photos)
+    lib.import_paths([photos])
+    report = lib.thumbs.build()
+    assert (report.built, report.failed) == (len(made), [])
+    for path in made:
+        im = read_back(lib.thumbs.path(sha_of(lib, path)))
+        assert (im.mode, im.size) == ("RGB", (256, 171)), path.name
+    r, g, b = read_back(lib.thumbs.path(sha_of(lib, photos / "alpha.png"))).getpixel((9, 9))
+    assert r > 200 and 100 < g < 160  # half-transparent red over white
