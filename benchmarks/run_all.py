@@ -39,6 +39,7 @@ BENCHMARKS = {
     "postgres": ("bench_postgres.py", [], ["--quick"]),
     "takeout": ("bench_takeout.py", [], ["--quick"]),
     "places": ("bench_places.py", [], ["--quick"]),
+    "thumbs": ("bench_thumbs.py", [], ["--count", "60", "--heic", "2"]),
 }
 
 

@@ -47,6 +47,7 @@ def terminated() -> bool:
 # SIGKILL right after that step, as a power cut would. Steps: copied, placed, recorded, and
 # batch (an in-place import's batch of rows committed). `LUNA_CRASH_AT=placed:INT` sends
 # SIGINT instead, as Ctrl-C would, once; `placed:TERM` sends SIGTERM, as systemd would.
+# (Also `thumbnail`: a thumbnail built, luna.ops.thumbs.)
 CRASH_ENV = "LUNA_CRASH_AT"
 _STOP_SIGNALS = {"INT": signal.SIGINT, "TERM": signal.SIGTERM}
 _STOP_SIGNAL_NUMBERS = tuple(int(signum) for signum in _STOP_SIGNALS.values())

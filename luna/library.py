@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from luna.config import default_library_path
-from luna.errors import Ambiguous, LibraryError, NeedsUpgrade, NotFound
+from luna.errors import Ambiguous, BadValue, LibraryError, NeedsUpgrade, NotFound
 from luna.locations import Location, ServerAddress, library_location
 from luna.mtimes import seconds_from_ns
 from luna.names import uuid_text
@@ -97,6 +97,7 @@ class Library:
         self.events = Events(self)
         self.marks = Marks(self)
         self.sidecars = Sidecars(self)
+        self.thumbs = Thumbs(self)
         # Keeping XMP sidecars current (sidecar_write, --write-sidecars): the naming of new
         # ones when on, None when off; the files changed since, and the last write's report.
         self.sidecar_naming: str | None = None
@@ -999,6 +1000,61 @@ class Sidecars(_Part):
             return self._lib.store.sidecars.every_media_id(), []
         found = self._files(files, skip_missing)
         return found.ids, found.missing
+
+
+class Thumbs(_Part):
+    """`lib.thumbs`: thumbnails (256 px) and previews (1,440 px) of the photos and videos,
+    in the user's cache folder, by content SHA-256 (luna.ops.thumbs)."""
+
+    def build(self, files=None, *, preview=False, fmt="webp", progress=None, query=None):
+        """Make the thumbnails not made yet (with `preview`, the previews too) of the files
+        named (paths, ids, id prefixes, folders), or found by `query`, else of every photo
+        and video present. `progress(done, total)`. A ThumbsReport, also when interrupted;
+        its exit_status is 3 when some files failed (`failed`: path and reason)."""
+        from luna.ops import thumbs
+
+        ids = self._chosen(files, query)
+        return thumbs.build(self._lib, ids, preview=preview, fmt=fmt, progress=progress)
+
+    def contact_sheet(self, out, files=None, *, query=None, columns=6, progress=None):
+        """Write a contact sheet (a JPEG grid of thumbnails, each with its file name and
+        date) of the files named, in that order, or found by `query`, in its order, to the
+        path `out` (luna.ops.contact_sheet). Missing thumbnails are built first. A
+        SheetReport: the path, the grid, and the files shown without a thumbnail."""
+        from luna.ops.contact_sheet import make_sheet
+
+        ids = self._chosen(files, query)
+        if ids is None:
+            raise BadValue("name the files (or a search) for the contact sheet")
+        return make_sheet(self._lib, ids, os.fspath(out), columns=columns, progress=progress)
+
+    def _chosen(self, files, query) -> list[str] | None:
+        """The ids of the files named, or found by `query`, or both; None for neither."""
+        ids = None if files is None else self._files(files, False).ids
+        if query is not None:
+            found = [hit.id for hit in self._lib.find(query, with_tags=False)]
+            ids = found if ids is None else [i for i in ids if i in set(found)]
+        return ids
+
+    def path(self, content_sha: str, *, preview: bool = False, fmt: str = "webp"):
+        """The cached thumbnail (or preview) of this content as a pathlib.Path, or None
+        when it is not made yet."""
+        from luna.ops import thumbs
+
+        return thumbs.path(content_sha, preview=preview, fmt=fmt)
+
+    def prune(self, *, dry_run: bool = False):
+        """Remove the thumbnails of contents no file in the library has any more
+        (PruneReport); only ever files inside the thumbnails folder."""
+        from luna.ops import thumbs
+
+        return thumbs.prune(self._lib, dry_run=dry_run)
+
+    def stats(self) -> Record:
+        """count, bytes, contents, placeholders and by_size ({"256": {count, bytes}})."""
+        from luna.ops import thumbs
+
+        return thumbs.stats()
 
 
 def _listed(names) -> list[str]:

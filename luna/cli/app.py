@@ -142,6 +142,7 @@ COMMAND_MODULES = {
     "sidecar": "sidecar_cmd",
     "stats": "stats",
     "tag": "tag",
+    "thumbs": "thumbs_cmd",
     "unflag": "marks_cmd",
     "verify": "verify_cmd",
 }
@@ -165,7 +166,7 @@ def load_commands(argv: list[str] | None = None) -> None:
 HELP_ORDER = [
     "import_cmd", "show", "find", "tag", "marks_cmd", "album", "event", "stats",
     "verify_cmd", "dupes_cmd", "missing_cmd", "organize_cmd", "places_cmd", "geotag_cmd",
-    "sidecar_cmd",
+    "sidecar_cmd", "thumbs_cmd",
     "library_cmd",
     "config_cmd",
 ]  # fmt: skip
