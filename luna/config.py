@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from luna.locations import Location, config_path, library_location  # noqa: F401
 
@@ -19,6 +20,13 @@ def default_library_path() -> Location:
     from luna.settings import load_settings
 
     return load_settings().get("library")
+
+
+def cache_folder() -> Path:
+    """`$XDG_CACHE_HOME/luna`, else `~/.cache/luna`: what luna can always make again
+    (thumbnails), so deleting it loses nothing."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base).absolute() / "luna"
 
 
 USER_ENV = "LUNA_USER"

@@ -97,6 +97,7 @@ class Library:
         self.events = Events(self)
         self.marks = Marks(self)
         self.sidecars = Sidecars(self)
+        self.thumbs = Thumbs(self)
         # Keeping XMP sidecars current (sidecar_write, --write-sidecars): the naming of new
         # ones when on, None when off; the files changed since, and the last write's report.
         self.sidecar_naming: str | None = None
@@ -984,6 +985,44 @@ class Sidecars(_Part):
             return self._lib.store.sidecars.every_media_id(), []
         found = self._files(files, skip_missing)
         return found.ids, found.missing
+
+
+class Thumbs(_Part):
+    """`lib.thumbs`: thumbnails (256 px) and previews (1,440 px) of the photos and videos,
+    in the user's cache folder, by content SHA-256 (luna.ops.thumbs)."""
+
+    def build(self, files=None, *, preview=False, fmt="webp", progress=None, query=None):
+        """Make the thumbnails not made yet (with `preview`, the previews too) of the files
+        named (paths, ids, id prefixes, folders), or found by `query`, else of every photo
+        and video present. `progress(done, total)`. A ThumbsReport, also when interrupted;
+        its exit_status is 3 when some files failed (`failed`: path and reason)."""
+        from luna.ops import thumbs
+
+        ids = None if files is None else self._files(files, False).ids
+        if query is not None:
+            found = [hit.id for hit in self._lib.find(query, with_tags=False)]
+            ids = found if ids is None else [i for i in ids if i in set(found)]
+        return thumbs.build(self._lib, ids, preview=preview, fmt=fmt, progress=progress)
+
+    def path(self, content_sha: str, *, preview: bool = False, fmt: str = "webp"):
+        """The cached thumbnail (or preview) of this content as a pathlib.Path, or None
+        when it is not made yet."""
+        from luna.ops import thumbs
+
+        return thumbs.path(content_sha, preview=preview, fmt=fmt)
+
+    def prune(self, *, dry_run: bool = False):
+        """Remove the thumbnails of contents no file in the library has any more
+        (PruneReport); only ever files inside the thumbnails folder."""
+        from luna.ops import thumbs
+
+        return thumbs.prune(self._lib, dry_run=dry_run)
+
+    def stats(self) -> Record:
+        """count, bytes, contents, placeholders and by_size ({"256": {count, bytes}})."""
+        from luna.ops import thumbs
+
+        return thumbs.stats()
 
 
 def _listed(names) -> list[str]:

@@ -181,6 +181,7 @@ def isolated_home(tmp_path, monkeypatch, _server_for_libraries):
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))  # thumbnails
     monkeypatch.delenv("LUNA_CONFIG", raising=False)
     monkeypatch.delenv("LUNA_USER", raising=False)
     monkeypatch.setenv("LUNA_LIBRARY", _library_location(tmp_path, _server_for_libraries))

@@ -163,15 +163,14 @@ def perceptual_hash(path: str) -> int:
                 warnings.simplefilter("ignore")
                 return _hash_image_file(fp)
         except Image.DecompressionBombError as exc:
-            raise NotAnImage(
-                f"refused as a likely decompression bomb: {_first_line(exc)}"
-            ) from None
-        except _DECODE_ERRORS as exc:
-            raise NotAnImage(_decode_failure(exc)) from None
+            reason = f"refused as a likely decompression bomb: {first_line(exc)}"
+            raise NotAnImage(reason) from None
+        except DECODE_ERRORS as exc:
+            raise NotAnImage(decode_failure(exc)) from None
 
 
 # What Pillow and its plugins raise for a file they cannot make sense of.
-_DECODE_ERRORS = (
+DECODE_ERRORS = (
     OSError,  # includes UnidentifiedImageError and "image file is truncated"
     SyntaxError,
     ValueError,
@@ -185,15 +184,15 @@ _DECODE_ERRORS = (
 )
 
 
-def _decode_failure(exc: BaseException) -> str:
+def decode_failure(exc: BaseException) -> str:
     from PIL import UnidentifiedImageError
 
     if isinstance(exc, UnidentifiedImageError):
         return "not an image luna can read (unknown format, or a damaged header)"
-    return f"cannot decode the image: {_first_line(exc)}"
+    return f"cannot decode the image: {first_line(exc)}"
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = (str(exc) or type(exc).__name__).strip().splitlines()[0]
     return text if len(text) <= 150 else text[:147] + "..."
 
@@ -209,7 +208,7 @@ def _hash_image_file(fp) -> int:
         # Read after decoding: Pillow's TIFF reader turns the pixels itself as it decodes,
         # then drops the tag. (pillow-heif turns HEIC pixels as the format requires and
         # resets the tag to 1 at open.)
-        orientation = _orientation(im)
+        orientation = orientation_of(im)
     rows = _displayed_grid(grey, orientation, 9, 4)
     columns = _displayed_grid(grey, orientation, 4, 9)
     return _gradient_bits(rows, columns)
@@ -229,12 +228,12 @@ def _grey(im):
     return im.convert("L")  # the luma of ITU-R 601, as JPEG's own Y channel is
 
 
-def _orientation(im) -> int:
+def orientation_of(im) -> int:
     """The EXIF Orientation (1-8), 1 when absent or unreadable: a damaged EXIF block does
     not make the pixels any less readable."""
     try:
         value = im.getexif().get(_ORIENTATION)
-    except _DECODE_ERRORS:
+    except DECODE_ERRORS:
         return 1
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
@@ -250,7 +249,7 @@ def _displayed_grid(grey, orientation: int, width: int, height: int):
     # BOX: every cell is the plain mean of the pixels it covers. For "LA", Pillow averages
     # premultiplied by alpha.
     tiny = grey.resize(stored, Image.Resampling.BOX)
-    turn = _transposition(orientation)
+    turn = transposition(orientation)
     if turn is not None:
         tiny = tiny.transpose(turn)
     if tiny.mode == "LA":
@@ -266,7 +265,7 @@ def _displayed_grid(grey, orientation: int, width: int, height: int):
     return tiny.tobytes()
 
 
-def _transposition(orientation: int):
+def transposition(orientation: int):
     """The Pillow transposition that displays an image stored with this orientation."""
     from PIL import Image
 

@@ -18,6 +18,7 @@ from luna.store.marks import Marks
 from luna.store.places import Places
 from luna.store.sidecars import Sidecars
 from luna.store.tags import Tags
+from luna.store.thumbs import Thumbs
 from luna.store.transfers import Journal
 
 
@@ -36,3 +37,4 @@ class Store:
         self.albums = Albums(db)
         self.users = Users(db)
         self.transfers = Journal(db)
+        self.thumbs = Thumbs(db)

@@ -1,0 +1,33 @@
+"""What thumbnails are made from: the photos and videos present, and every content the
+library knows (luna.ops.thumbs keeps the cache; it never writes the library)."""
+
+from __future__ import annotations
+
+from luna.fsnames import from_db
+from luna.store.sql import chunks, marks
+
+_SOURCE = "SELECT id, path, content_sha, kind, mime_type FROM file WHERE kind <> 'sidecar' "
+
+
+class Thumbs:
+    def __init__(self, db):
+        self.db = db
+
+    def sources(self, file_ids: list[str] | None = None) -> list[tuple[str, str, str, str, str]]:
+        """(id, path, content_sha, kind, mime_type) of the photos and videos present: all of
+        them, or those among `file_ids`, in path order."""
+        present = "AND missing_since IS NULL"
+        if file_ids is None:
+            rows = list(self.db.execute_sql(f"{_SOURCE}{present}"))
+        else:
+            rows = []
+            for chunk in chunks(file_ids):
+                sql = f"{_SOURCE}{present} AND id IN ({marks(chunk)})"
+                rows += self.db.execute_sql(sql, chunk).fetchall()
+        found = [(str(i), from_db(path), sha, kind, mime) for i, path, sha, kind, mime in rows]
+        return sorted(found, key=lambda row: row[1])
+
+    def known_contents(self) -> set[str]:
+        """The SHA-256 of every file the library has, present or missing (a missing file
+        may be relinked: its thumbnail stays useful)."""
+        return {row[0] for row in self.db.execute_sql("SELECT DISTINCT content_sha FROM file")}

@@ -1,0 +1,318 @@
+"""Thumbnails (issue 18): lib.thumbs and `luna thumbs`, the cache keyed by content, what a
+thumbnail must be (turned, sRGB, no metadata) and what must never happen (an original
+touched, a half-written thumbnail used, a second run opening an original)."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import struct
+from pathlib import Path
+
+import pytest
+from conftest import make_photo
+
+from luna.ops import thumbnail, thumbs
+
+
+def _noisy(path: Path, size=(900, 600), **kwargs) -> Path:
+    """A photo with EXIF (make_photo), then given pixels that compress like a photo."""
+    from PIL import Image
+
+    make_photo(path, size=size, **kwargs)
+    with Image.open(path) as im:
+        exif = im.info["exif"]
+    noise = Image.effect_noise(size, 60).convert("RGB")
+    noise.save(path, "JPEG", exif=exif, quality=85)
+    return path
+
+
+def _s15(value: float) -> bytes:
+    return struct.pack(">i", round(value * 65536))
+
+
+def swapped_profile() -> bytes:
+    """An RGB ICC profile whose red and green primaries are sRGB's green and red: a pure
+    red pixel in it is sRGB green, so the conversion cannot pass unnoticed."""
+    red, green, blue = (0.4361, 0.2225, 0.0139), (0.3851, 0.7169, 0.0971), (0.1431, 0.0606, 0.7141)
+
+    def xyz(c):
+        return b"XYZ \0\0\0\0" + b"".join(_s15(v) for v in c)
+
+    curve = b"curv\0\0\0\0" + struct.pack(">IH", 1, 0x0233) + b"\0\0"
+    desc = b"desc\0\0\0\0" + struct.pack(">I", 8) + b"swapped\0" + b"\0" * 79
+    tags = [(b"desc", desc), (b"wtpt", xyz((0.9642, 1.0, 0.8249))), (b"rXYZ", xyz(green)),
+            (b"gXYZ", xyz(red)), (b"bXYZ", xyz(blue)), (b"rTRC", curve), (b"gTRC", curve),
+            (b"bTRC", curve)]  # fmt: skip
+    offset = 128 + 4 + 12 * len(tags)
+    table, body = b"", b""
+    for sig, data in tags:
+        data += b"\0" * (-len(data) % 4)
+        table += sig + struct.pack(">II", offset + len(body), len(data))
+        body += data
+    header = struct.pack(">I4sI4s4s4s", offset + len(body), b"lcms", 0x02100000, b"mntr",
+                         b"RGB ", b"XYZ ") + b"\0" * 12  # fmt: skip
+    header += b"acsp" + b"\0" * 28 + _s15(0.9642) + _s15(1.0) + _s15(0.8249) + b"\0" * 48
+    return header + struct.pack(">I", len(tags)) + table + body
+
+
+def tiff_raw(path: Path, preview: bytes, orientation: int = 1) -> Path:
+    """A minimal TIFF-based RAW (as a NEF is): IFD0 with an orientation and a JPEG preview
+    (JPEGInterchangeFormat), and no raw data luna could decode anyway."""
+    entries = [(0x0112, 3, 1, orientation), (0x0201, 4, 1, 0), (0x0202, 4, 1, len(preview))]
+    start = 8 + 2 + 12 * len(entries) + 4
+    entries[1] = (0x0201, 4, 1, start)
+    ifd = struct.pack("<H", len(entries))
+    for tag, kind, count, value in entries:
+        packed = struct.pack("<HH", value, 0) if kind == 3 else struct.pack("<I", value)
+        ifd += struct.pack("<HHI", tag, kind, count) + packed
+    path.write_bytes(b"II*\0" + struct.pack("<I", 8) + ifd + b"\0\0\0\0" + preview)
+    return path
+
+
+def read_back(path: Path):
+    from PIL import Image
+
+    im = Image.open(path)
+    im.load()
+    return im
+
+
+def snapshot(folder: Path) -> dict:
+    return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.rglob("*"))}
+
+
+@pytest.fixture
+def two(lib, photos):
+    """A landscape photo with a position and a portrait one (EXIF orientation 6), imported."""
+    _noisy(photos / "land.jpg", gps=(48.85, 2.35))
+    _noisy(photos / "port.jpg", orientation=6)
+    lib.import_paths([photos])
+    return photos
+
+
+def sha_of(lib, path: Path) -> str:
+    return lib.get_file(str(path)).content_sha
+
+
+# -- making one ------------------------------------------------------------------------------
+
+
+def test_build_makes_256_px_thumbnails_portrait_stays_portrait_originals_untouched(lib, two):
+    before = snapshot(two)
+    report = lib.thumbs.build()
+    assert (report.built, report.cached, report.failed) == (2, 0, [])
+    assert report.exit_status == 0
+    land = read_back(lib.thumbs.path(sha_of(lib, two / "land.jpg")))
+    port = read_back(lib.thumbs.path(sha_of(lib, two / "port.jpg")))
+    assert (land.format, land.size) == ("WEBP", (256, 171))
+    assert port.size == (171, 256)  # stored 900x600, shown turned
+    assert snapshot(two) == before
+
+
+def test_no_metadata_in_thumbnails_or_previews(lib, two):
+    lib.thumbs.build(preview=True)
+    lib.thumbs.build(fmt="jpeg", preview=True)
+    sha = sha_of(lib, two / "land.jpg")
+    for fmt in ("webp", "jpeg"):
+        for preview in (False, True):
+            path = lib.thumbs.path(sha, preview=preview, fmt=fmt)
+            data = path.read_bytes()
+            im = read_back(path)
+            assert not {"exif", "xmp", "icc_profile", "comment"} & set(im.info), path
+            assert not im.getexif()
+            for marker in (b"Exif", b"XMP", b"ICCP", b"GPS", b"Canon"):
+                assert marker not in data, (path, marker)
+    assert read_back(lib.thumbs.path(sha, preview=True)).size == (900, 600)  # never enlarged
+
+
+def test_colour_profile_converted_to_srgb(lib, photos):
+    from PIL import Image
+
+    Image.new("RGB", (400, 300), (255, 0, 0)).save(
+        photos / "wide.jpg", quality=95, icc_profile=swapped_profile()
+    )
+    lib.import_paths([photos])
+    lib.thumbs.build()
+    r, g, b = read_back(lib.thumbs.path(sha_of(lib, photos / "wide.jpg"))).getpixel((100, 80))
+    assert g > 200 and r < 60 and b < 60  # red in that profile is sRGB green
+
+
+def test_heic_from_its_embedded_thumbnail(lib, photos, monkeypatch):
+    from PIL import Image
+    from pillow_heif import as_plugin
+
+    from luna.ingest.extract.heif import register
+
+    register()
+    Image.new("RGB", (1600, 1200), (10, 200, 30)).save(
+        photos / "phone.heic", quality=60, thumbnails=[320]
+    )
+    lib.import_paths([photos])
+    chosen = []
+    real = as_plugin.HeifImageFile.draft
+
+    def spy(self, mode, size):
+        chosen.append(real(self, mode, size))
+        return chosen[-1]
+
+    monkeypatch.setattr(as_plugin.HeifImageFile, "draft", spy)
+    assert lib.thumbs.build().built == 1  # one file: built in this process, where the spy is
+    assert chosen[0] == ("RGB", (0, 0, 320, 240))  # the 320x240 thumbnail, not 1600x1200
+    assert read_back(lib.thumbs.path(sha_of(lib, photos / "phone.heic"))).size == (256, 192)
+
+
+def test_raw_from_its_embedded_preview_turned_as_the_raw_says(lib, photos):
+    from PIL import Image
+
+    preview = io.BytesIO()
+    Image.new("RGB", (640, 480), (30, 60, 200)).save(preview, "JPEG")
+    tiff_raw(photos / "camera.nef", preview.getvalue(), orientation=8)
+    lib.import_paths([photos])
+    assert lib.thumbs.build().built == 1
+    assert read_back(lib.thumbs.path(sha_of(lib, photos / "camera.nef"))).size == (192, 256)
+
+
+def test_raw_without_a_preview_fails_saying_why(tmp_path):
+    raw = tiff_raw(tmp_path / "bare.nef", b"")
+    with pytest.raises(thumbnail.CannotThumbnail, match="embedded preview"):
+        thumbnail.make(str(raw), kind="photo", mime="image/x-nikon-nef", sizes=(256,))
+
+
+def test_video_without_a_backend_gets_a_placeholder_then_a_frame(lib, photos, monkeypatch):
+    av = pytest.importorskip("av")
+    video = photos / "clip.mp4"
+    with av.open(str(video), "w") as out:
+        stream = out.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        from PIL import Image
+
+        for n in range(30):  # 3 s; the frame 1 s in is red, the first ones blue
+            colour = (220, 20, 20) if n >= 8 else (20, 20, 220)
+            frame = av.VideoFrame.from_image(Image.new("RGB", (320, 240), colour))
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    lib.import_paths([photos])
+    sha = sha_of(lib, video)
+    real_backend = thumbnail.video_backend
+    monkeypatch.setattr(thumbnail, "video_backend", lambda: None)
+    first = lib.thumbs.build()
+    assert (first.placeholders, first.built, first.failed, first.exit_status) == (1, 0, [], 0)
+    assert read_back(lib.thumbs.path(sha)).size == (256, 192)
+    # A backend now: the placeholder makes way for a frame. (Not monkeypatch.undo(): that
+    # would undo isolated_home too, and build in the real cache.)
+    monkeypatch.setattr(thumbnail, "video_backend", real_backend)
+    second = lib.thumbs.build()
+    assert (second.built, second.placeholders, second.video_backend) == (1, 0, "pyav")
+    r, g, b = read_back(lib.thumbs.path(sha)).getpixel((128, 96))
+    assert r > 150 and b < 100
+    assert lib.thumbs.build().cached == 1
+
+
+# -- the cache -------------------------------------------------------------------------------
+
+
+def test_cache_keyed_by_content_copies_share_moves_keep(lib, photos, isolated_home):
+    _noisy(photos / "a.jpg")
+    shutil.copy(photos / "a.jpg", photos / "copy.jpg")
+    lib.import_paths([photos])
+    report = lib.thumbs.build()
+    assert (report.files, report.built) == (2, 1)
+    stats = lib.thumbs.stats()
+    assert (stats["count"], stats["contents"]) == (1, 1)
+    assert stats["folder"] == str(isolated_home / ".cache" / "luna" / "thumbs")
+    sha = sha_of(lib, photos / "a.jpg")
+    assert lib.thumbs.path(sha).parent.name == sha[:2]
+    os.rename(photos / "a.jpg", photos / "renamed.jpg")
+    lib.import_paths([photos])
+    again = lib.thumbs.build([photos / "renamed.jpg"])
+    assert (again.built, again.cached) == (0, 1)
+
+
+def test_second_build_opens_no_original(lib, two):
+    lib.thumbs.build()
+    for photo in two.iterdir():
+        photo.unlink()  # still in the library, as present: any read would fail
+    report = lib.thumbs.build()
+    assert (report.cached, report.built, report.failed) == (2, 0, [])
+
+
+def test_damaged_file_is_reported_and_the_rest_built(lib, photos):
+    _noisy(photos / "good.jpg")
+    bad = _noisy(photos / "bad.jpg", size=(640, 480))
+    _noisy(photos / "good2.jpg", size=(700, 500))
+    lib.import_paths([photos])
+    bad.write_bytes(bad.read_bytes()[:2000] + b"\0garbage" * 100)
+    report = lib.thumbs.build()
+    assert report.built == 2
+    assert [f["path"] for f in report.failed] == [str(bad)]
+    assert report.failed[0]["reason"]
+    assert report.exit_status == 3
+
+
+def test_leftover_temporary_files_are_never_used_and_are_cleaned(lib, two):
+    sha = sha_of(lib, two / "land.jpg")
+    cache = thumbs.Cache()
+    final = cache.name(sha, 256, "webp")
+    final.parent.mkdir(parents=True)
+    leftover = final.with_name(f".{final.name}.999999999.tmp")  # a process long gone
+    leftover.write_bytes(b"RIFF half a thumbnail")
+    assert lib.thumbs.path(sha) is None
+    final.write_bytes(b"")  # a power cut after the rename: empty, not a thumbnail
+    assert lib.thumbs.path(sha) is None
+    assert lib.thumbs.build().built == 2
+    assert not leftover.exists()
+    assert read_back(lib.thumbs.path(sha)).size == (256, 171)
+
+
+def test_interrupted_write_leaves_no_file(tmp_path, monkeypatch):
+    cache = thumbs.Cache(tmp_path / "thumbs")
+
+    def stop(self, data):  # Ctrl-C in the middle of writing the temporary file
+        Path.write_text(self, "half")
+        raise KeyboardInterrupt
+
+    real_write = Path.write_bytes
+    monkeypatch.setattr(Path, "write_bytes", stop)
+    with pytest.raises(KeyboardInterrupt):
+        cache.write("a" * 64, 256, "webp", b"data")
+    monkeypatch.setattr(Path, "write_bytes", real_write)
+    assert [p for p in (tmp_path / "thumbs").rglob("*") if p.is_file()] == []
+
+
+def test_prune_removes_only_thumbnails_of_contents_gone(lib, two, isolated_home, tmp_path):
+    lib.thumbs.build()
+    cache = thumbs.Cache()
+    stranger = cache.name("ab" + "0" * 62, 256, "webp")
+    stranger.parent.mkdir(exist_ok=True)
+    stranger.write_bytes(b"a thumbnail of content no file has")
+    other = cache.root / "notes.txt"
+    other.write_text("not luna's")
+    outside = tmp_path / "outside.webp"
+    outside.write_bytes(b"x")
+    dry = lib.thumbs.prune(dry_run=True)
+    assert (dry.removed, dry.kept, dry.dry_run) == (1, 2, True)
+    assert stranger.exists()
+    done = lib.thumbs.prune()
+    assert (done.removed, done.kept) == (1, 2)
+    assert not stranger.exists() and other.exists() and outside.exists()
+    assert lib.thumbs.path(sha_of(lib, two / "port.jpg")) is not None
+
+
+def test_stats_counts_by_size(lib, two):
+    lib.thumbs.build(preview=True)
+    stats = lib.thumbs.stats().to_json()
+    assert set(stats) == {"version", "folder", "count", "bytes", "contents", "placeholders",
+                          "by_size"}  # fmt: skip
+    assert (stats["count"], stats["contents"]) == (4, 2)
+    assert set(stats["by_size"]) == {"256", "1440"}
+    assert stats["bytes"] == sum(v["bytes"] for v in stats["by_size"].values())
+
+
+def test_path_refuses_what_is_not_a_sha(lib):
+    from luna.errors import BadValue
+
+    with pytest.raises(BadValue):
+        lib.thumbs.path("../../etc/passwd")
+    assert lib.thumbs.path("f" * 64) is None
