@@ -38,6 +38,7 @@ BENCHMARKS = {
     "similar": ("bench_similar.py", [], ["--count", "100"]),
     "postgres": ("bench_postgres.py", [], ["--quick"]),
     "places": ("bench_places.py", [], ["--quick"]),
+    "thumbs": ("bench_thumbs.py", [], ["--count", "60", "--heic", "2"]),
 }
 
 

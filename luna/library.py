@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from luna.config import default_library_path
-from luna.errors import Ambiguous, LibraryError, NeedsUpgrade, NotFound
+from luna.errors import Ambiguous, BadValue, LibraryError, NeedsUpgrade, NotFound
 from luna.locations import Location, ServerAddress, library_location
 from luna.mtimes import seconds_from_ns
 from luna.names import uuid_text
@@ -1023,11 +1023,28 @@ class Thumbs(_Part):
         its exit_status is 3 when some files failed (`failed`: path and reason)."""
         from luna.ops import thumbs
 
+        ids = self._chosen(files, query)
+        return thumbs.build(self._lib, ids, preview=preview, fmt=fmt, progress=progress)
+
+    def contact_sheet(self, out, files=None, *, query=None, columns=6, progress=None):
+        """Write a contact sheet (a JPEG grid of thumbnails, each with its file name and
+        date) of the files named, in that order, or found by `query`, in its order, to the
+        path `out` (luna.ops.contact_sheet). Missing thumbnails are built first. A
+        SheetReport: the path, the grid, and the files shown without a thumbnail."""
+        from luna.ops.contact_sheet import make_sheet
+
+        ids = self._chosen(files, query)
+        if ids is None:
+            raise BadValue("name the files (or a search) for the contact sheet")
+        return make_sheet(self._lib, ids, os.fspath(out), columns=columns, progress=progress)
+
+    def _chosen(self, files, query) -> list[str] | None:
+        """The ids of the files named, or found by `query`, or both; None for neither."""
         ids = None if files is None else self._files(files, False).ids
         if query is not None:
             found = [hit.id for hit in self._lib.find(query, with_tags=False)]
             ids = found if ids is None else [i for i in ids if i in set(found)]
-        return thumbs.build(self._lib, ids, preview=preview, fmt=fmt, progress=progress)
+        return ids
 
     def path(self, content_sha: str, *, preview: bool = False, fmt: str = "webp"):
         """The cached thumbnail (or preview) of this content as a pathlib.Path, or None

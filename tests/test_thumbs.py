@@ -11,7 +11,7 @@ import struct
 from pathlib import Path
 
 import pytest
-from conftest import make_photo
+from conftest import make_photo, run_cli
 
 from luna.ops import thumbnail, thumbs
 
@@ -316,3 +316,89 @@ def test_path_refuses_what_is_not_a_sha(lib):
     with pytest.raises(BadValue):
         lib.thumbs.path("../../etc/passwd")
     assert lib.thumbs.path("f" * 64) is None
+
+
+# -- the command line ------------------------------------------------------------------------
+
+BUILD_KEYS = {"version", "built", "cached", "placeholders", "failed", "files", "sizes", "format",
+              "folder", "video_backend", "seconds", "interrupted"}  # fmt: skip
+
+
+def test_cli_build_json_then_cached_and_a_damaged_file_exits_3(lib, two):
+    import json
+
+    code, out, err = run_cli("thumbs", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert set(report) == BUILD_KEYS
+    assert (report["built"], report["sizes"], report["format"]) == (2, [256], "webp")
+    (two / "land.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a JPEG any more")
+    code, out, err = run_cli("thumbs", "build", str(two), "--format", "jpeg", "--json")
+    report = json.loads(out)
+    assert code == 3
+    assert report["built"] == 1 and report["failed"][0]["path"] == str(two / "land.jpg")
+    assert "land.jpg" in err and "Traceback" not in err
+    code, out, err = run_cli("thumbs", "--json")
+    assert (code, json.loads(out)["cached"], json.loads(out)["built"]) == (0, 2, 0)
+
+
+def test_cli_filters_choose_the_files(lib, two):
+    import json
+
+    lib.tags.add("keep", [str(two / "port.jpg")])
+    code, out, err = run_cli("thumbs", "--tag", "keep", "--json")
+    assert (code, json.loads(out)["built"], json.loads(out)["files"]) == (0, 1, 1)
+    assert lib.thumbs.path(sha_of(lib, two / "land.jpg")) is None
+
+
+def test_cli_stats_and_prune_json(lib, two):
+    import json
+
+    run_cli("thumbs")
+    code, out, _ = run_cli("thumbs", "stats", "--json")
+    assert code == 0 and json.loads(out)["count"] == 2
+    code, out, _ = run_cli("thumbs", "prune", "--dry-run", "--json")
+    assert code == 0
+    assert set(json.loads(out)) == {"version", "removed", "bytes", "kept", "leftovers",
+                                    "dry_run", "folder"}  # fmt: skip
+    code, out, _ = run_cli("thumbs", "stats")
+    assert code == 0 and "thumbnails\t2" in out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("thumbs", "--format", "png"), ("thumbs", "stats", "--preview"),
+     ("thumbs", "build", "--dry-run"), ("thumbs", "prune", "some.jpg")],
+)  # fmt: skip
+def test_cli_bad_input_is_one_line(lib, args):
+    code, out, err = run_cli(*args)
+    assert code == 2 and out == ""
+    assert err.startswith("Error: ") and len(err.strip().splitlines()) == 1
+
+
+def test_contact_sheet_from_find_is_a_jpeg_of_the_expected_grid(lib, photos, tmp_path):
+    from luna.ops.contact_sheet import grid_size
+
+    for n in range(8):
+        make_photo(photos / f"p{n}.jpg", size=(320, 240), color=(n * 30, 80, 160))
+    lib.import_paths([photos])
+    sheet = tmp_path / "sheet.jpg"
+    code, out, err = run_cli("find", "--contact-sheet", str(sheet))
+    assert code == 0 and out == "", err
+    im = read_back(sheet)
+    assert im.format == "JPEG" and im.size == grid_size(8)[2:]
+    assert grid_size(8)[:2] == (6, 2)
+    assert not im.getexif()
+
+
+def test_show_thumb_writes_the_sheet_on_stdout(lib, two):
+    from typer.testing import CliRunner
+
+    from luna.cli.app import app, load_commands
+    from luna.ops.contact_sheet import grid_size
+
+    load_commands()
+    result = CliRunner().invoke(app, ["show", "--thumb", str(two / "land.jpg"), str(two)])
+    assert result.exit_code == 0, result.stderr
+    im = read_back(io.BytesIO(result.stdout_bytes))
+    assert im.format == "JPEG" and im.size == grid_size(2)[2:]  # land.jpg named twice: once

@@ -143,6 +143,7 @@ COMMAND_MODULES = {
     "sidecar": "sidecar_cmd",
     "stats": "stats",
     "tag": "tag",
+    "thumbs": "thumbs_cmd",
     "unflag": "marks_cmd",
     "verify": "verify_cmd",
 }
@@ -166,7 +167,7 @@ def load_commands(argv: list[str] | None = None) -> None:
 HELP_ORDER = [
     "import_cmd", "show", "find", "tag", "marks_cmd", "album", "event", "stats",
     "verify_cmd", "dupes_cmd", "missing_cmd", "organize_cmd", "places_cmd", "geotag_cmd",
-    "sidecar_cmd", "gallery_cmd",
+    "sidecar_cmd", "thumbs_cmd", "gallery_cmd",
     "library_cmd",
     "config_cmd",
 ]  # fmt: skip

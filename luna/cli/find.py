@@ -11,7 +11,7 @@ import typer
 
 from luna.cli.app import app, library_path
 from luna.cli.find_run import run_find
-from luna.cli.options import listing_options
+from luna.cli.options import ContactSheetOption, listing_options
 from luna.cli.output import handle_errors
 from luna.cli.render import Output
 
@@ -208,6 +208,7 @@ def find_files(
         bool,
         typer.Option("--geojson", help="A GeoJSON FeatureCollection of the files with a place."),
     ] = False,
+    contact_sheet: ContactSheetOption = None,
     output: Output = Output(),
 ) -> None:
     """Find files by time, place, tag, album, event, camera and kind (filters combine
@@ -215,6 +216,8 @@ def find_files(
     --count prints 0), exit 0.
 
     Example: luna find --tag beach --near 43.7,7.26 --radius 20km -0 | xargs -0 ls -l
+
+    Example: luna find --album "Summer 2019" --contact-sheet summer.jpg
     """
     run_find(
         library_path(ctx),
@@ -264,6 +267,7 @@ def find_files(
         offset=offset,
         count=count,
         geojson=geojson,
+        contact_sheet=contact_sheet,
     )
 
 

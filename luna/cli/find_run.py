@@ -82,10 +82,15 @@ def run_find(
     offset: str | None,
     count: bool,
     geojson: bool,
+    contact_sheet: str | None = None,
 ) -> None:
     """Find the files the options (as typed) ask for in `library` and print them."""
     from luna.library import Library
 
+    if contact_sheet is not None:  # a JPEG instead of a listing
+        one_output_mode(
+            {"--contact-sheet": True, "--count": count, "--geojson": geojson, **output.given()}
+        )
     if geojson:  # an output of find's own, besides the listing's
         one_output_mode({"--geojson": True, **output.given()})
     if count:  # a number, or with --json a document holding it: nothing else
@@ -110,7 +115,11 @@ def run_find(
             _say_places_pending(lib)
         if album:
             q.acting_user = lib.acting_user()
-        if count:
+        if contact_sheet is not None:
+            from luna.cli.sheet import write_sheet
+
+            write_sheet(lib, contact_sheet, query=q)
+        elif count:
             number = lib.count(q)
             if output.json:
                 print_document({"count": number})

@@ -113,3 +113,41 @@ ActAsOption = Annotated[
 ]
 # The spelling before 0.x, which `find --user` (owned by) made ambiguous.
 LegacyUserOption = Annotated[str | None, typer.Option("--user", "-u", hidden=True)]
+
+
+# -- the filters of the commands that choose files as `luna find` does (organize, thumbs) ---
+
+TagFilter = Annotated[
+    list[str] | None,
+    typer.Option("--tag", metavar="TAG", help="Only files with this tag (repeatable: all)."),
+]
+AfterFilter = Annotated[
+    str | None, typer.Option("--after", metavar="WHEN", help="Only files taken from WHEN on.")
+]
+BeforeFilter = Annotated[
+    str | None, typer.Option("--before", metavar="WHEN", help="Only files taken before WHEN.")
+]
+KindFilter = Annotated[
+    list[str] | None,
+    typer.Option("--kind", metavar="KIND", help="Only photo, video or sidecar files."),
+]
+CameraFilter = Annotated[
+    str | None, typer.Option("--camera", metavar="TEXT", help="Only files from this camera.")
+]
+AlbumFilter = Annotated[
+    str | None, typer.Option("--album", metavar="ALBUM", help="Only files in this album.")
+]
+EventFilter = Annotated[
+    str | None, typer.Option("--event", metavar="EVENT", help="Only files of this event.")
+]
+
+ContactSheetOption = Annotated[
+    str | None,
+    typer.Option(
+        "--contact-sheet",
+        metavar="SHEET.jpg",
+        help="Write a contact sheet (a JPEG grid of thumbnails with names and dates) to "
+        "SHEET.jpg instead of listing.",
+        show_default=False,
+    ),
+]

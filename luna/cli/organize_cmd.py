@@ -5,10 +5,22 @@ from typing import Annotated
 import typer
 
 from luna.cli.app import app, library_path
-from luna.cli.options import DryRunOption, JsonOption, LegacyNullOption, NullInputOption
+from luna.cli.options import (
+    AfterFilter,
+    AlbumFilter,
+    BeforeFilter,
+    CameraFilter,
+    DryRunOption,
+    EventFilter,
+    JsonOption,
+    KindFilter,
+    LegacyNullOption,
+    NullInputOption,
+    TagFilter,
+)
 from luna.cli.output import file_refs, handle_errors, note, print_transfer_failures, warn
 from luna.cli.render import print_document, print_plan
-from luna.cli.usage import read_filters
+from luna.cli.usage import filter_query, read_filters
 from luna.errors import EmptyPath, ExitStatus, LunaError
 from luna.fsnames import for_humans
 
@@ -54,29 +66,13 @@ def organize(
             help="Also move the named files that are outside the library folder into it.",
         ),
     ] = False,
-    tag: Annotated[
-        list[str] | None,
-        typer.Option("--tag", metavar="TAG", help="Only files with this tag (repeatable: all)."),
-    ] = None,
-    after: Annotated[
-        str | None, typer.Option("--after", metavar="WHEN", help="Only files taken from WHEN on.")
-    ] = None,
-    before: Annotated[
-        str | None, typer.Option("--before", metavar="WHEN", help="Only files taken before WHEN.")
-    ] = None,
-    kind: Annotated[
-        list[str] | None,
-        typer.Option("--kind", metavar="KIND", help="Only photo, video or sidecar files."),
-    ] = None,
-    camera: Annotated[
-        str | None, typer.Option("--camera", metavar="TEXT", help="Only files from this camera.")
-    ] = None,
-    album: Annotated[
-        str | None, typer.Option("--album", metavar="ALBUM", help="Only files in this album.")
-    ] = None,
-    event: Annotated[
-        str | None, typer.Option("--event", metavar="EVENT", help="Only files of this event.")
-    ] = None,
+    tag: TagFilter = None,
+    after: AfterFilter = None,
+    before: BeforeFilter = None,
+    kind: KindFilter = None,
+    camera: CameraFilter = None,
+    album: AlbumFilter = None,
+    event: EventFilter = None,
     null: NullInputOption = False,
     null_legacy: LegacyNullOption = False,
     dry_run: DryRunOption = False,
@@ -98,7 +94,6 @@ def organize(
     """
     from luna.library import Library
     from luna.ops.organize import OrganizeOptions
-    from luna.search.query import Query
 
     if into == "":
         raise EmptyPath("--into")
@@ -120,11 +115,7 @@ def organize(
     )
     refs = file_refs(files, null=null or null_legacy) if files else None
     with Library.open(library_path(ctx), create=False) as lib:
-        query = None
-        if any(filters.values()):
-            acting = lib.acting_user() if filters["album"] else None
-            query = Query(**filters, acting_user=acting)
-        report = lib.organize(options, refs, query)
+        report = lib.organize(options, refs, filter_query(lib, filters))
     if as_json:
         print_document(report.to_json())
     elif dry_run:

@@ -69,6 +69,7 @@ OPTIONS = {
     "--duplicates": ("duplicates", FLAG),
     "--count": ("count", FLAG),
     "--geojson": ("geojson", FLAG),
+    "--contact-sheet": ("contact_sheet", VALUE),
     "--has-location": ("has_location", FLAG),
     "--no-location": ("has_location", FLAG),
 }

@@ -1,13 +1,16 @@
 """`luna show FILE...`"""
 
 import sys
+from typing import Annotated
 
 import typer
 
 from luna.cli.app import app, library_to_read
-from luna.cli.options import FilesArgument, NullInputOption, listing_options
+from luna.cli.options import ContactSheetOption, FilesArgument, NullInputOption, listing_options
 from luna.cli.output import error, handle_errors
 from luna.cli.render import FILE_COLUMNS, LIST_JOINER, Listing, Output, cell, print_record, render
+from luna.cli.sheet import write_sheet
+from luna.cli.usage import one_output_mode
 from luna.errors import ExitStatus
 from luna.fsnames import for_humans
 from luna.readable import MARKS, RECORD_KEYS, SHOT_FIELDS, readable_lines, record_fields
@@ -25,6 +28,13 @@ def show_files(
     ctx: typer.Context,
     refs: FilesArgument,
     null_input: NullInputOption = False,
+    thumb: Annotated[
+        bool,
+        typer.Option(
+            "--thumb", help="Write a contact sheet of the FILEs (a JPEG) on stdout: > sheet.jpg"
+        ),
+    ] = False,
+    contact_sheet: ContactSheetOption = None,
     output: Output = Output(),
 ) -> None:
     """Show everything luna knows about files.
@@ -36,10 +46,21 @@ def show_files(
     FILE is a path (a folder: every library file in it), a file id, or a unique prefix of
     an id; '-' reads them from stdin (NUL-separated with -z).
 
+    With --thumb (or --contact-sheet FILE), a contact sheet instead: a JPEG grid of the
+    FILEs' thumbnails with their names and dates.
+
     Example: luna show ~/Pictures/IMG_0001.jpg --json
+
+    Example: luna show --thumb ~/Pictures/2019/ > sheet.jpg
     """
     from luna.cli.output import file_refs
 
+    if thumb or contact_sheet is not None:
+        one_output_mode({"--thumb": thumb, "--contact-sheet": contact_sheet is not None,
+                         **output.given()})  # fmt: skip
+        with library_to_read(ctx) as lib:
+            write_sheet(lib, contact_sheet, files=file_refs(refs, null=null_input))
+        return
     with library_to_read(ctx) as lib:
         shown = lib.show(file_refs(refs, null=null_input), skip_missing=True)
     records, not_found = shown.rows, shown.about.get("not_found", [])

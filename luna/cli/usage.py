@@ -59,6 +59,17 @@ def read_filters(given: dict) -> dict:
     return read
 
 
+def filter_query(lib, filters: dict):
+    """The search (luna.search.query.Query) the filters read by read_filters ask for, as
+    `lib`'s acting user sees albums; None when no filter was given."""
+    if not any(filters.values()):
+        return None
+    from luna.search.query import Query
+
+    acting = lib.acting_user() if filters.get("album") else None
+    return Query(**filters, acting_user=acting)
+
+
 def one_output_mode(chosen: dict[str, bool]) -> None:
     """Refuse two output options at once (`--json --csv`, `--paths --json`): the output
     options of a listing command with whether each was given."""

@@ -278,6 +278,8 @@ def _run_in_workers(jobs, sizes, fmt, cache: Cache, record, workers: int) -> Non
     # forkserver: workers start from a clean process, not a copy of this one with its
     # database connection and progress bar thread.
     context = multiprocessing.get_context("forkserver")
+    # Imported once in the server rather than in each worker (0.3 s apiece).
+    context.set_forkserver_preload(["luna.ops.thumbs", "PIL.Image", "PIL.JpegImagePlugin"])
     pending, alone = list(jobs), False
     while pending:
         broken: list[Job] = []

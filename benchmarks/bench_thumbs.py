@@ -1,0 +1,254 @@
+"""How fast `luna thumbs` makes thumbnails, beside floors measured in the same run.
+
+    python benchmarks/bench_thumbs.py                 # 300 JPEGs of 12 MP (~1 GB), 4 HEICs
+    python benchmarks/bench_thumbs.py --count 60 --heic 2     # a smoke run
+    python benchmarks/bench_thumbs.py --workdir /var/tmp/th --keep    # generate once, rerun
+
+Photos: the 4000x3000 JPEGs of bench_similar.py (soft shapes with sensor-like grain, about
+3.2 MB each, one in four stored turned), and HEICs of 4032x3024 carrying a 320x240
+thumbnail, as an iPhone writes them. Generated once into the work directory.
+
+Figures (each printed beside its floor, and recorded for run_all.py):
+1. JPEG: `lib.thumbs.build()` over every photo (worker processes, files in the page
+   cache), against the floor: Pillow decoding the same JPEGs with `draft` alone, on every
+   core (multiprocessing). Target: at least 0.8 of the floor's photos per second.
+2. HEIC: making one thumbnail from the embedded thumbnail, against a full decode of the
+   same file. Target: at least 5x faster.
+3. RAW: the same from the embedded preview, against a full decode: only with a RAW from
+   ../shared/corpus that has a preview and a RAW decoder (rawpy) to decode it in full;
+   otherwise skipped, saying why.
+4. Size: the thumbnails' bytes per 1,000 (projected from those made). Target: < 20 MB.
+5. A second build: how many originals it opened (counted) and its time. Target: 0.
+
+A report, not a test: exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import builtins
+import importlib.util
+import multiprocessing
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench_similar import ensure_photos, log, read_all
+from figures import record
+from PIL import Image
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+HEIC_SIZE = (4032, 3024)
+
+
+# -- the floor and the one-file figures ------------------------------------------------------
+
+
+def _draft_decode(path: str) -> int:
+    with Image.open(path) as im:
+        im.draft("RGB", (256, 256))
+        im.load()
+        return im.size[0]
+
+
+def floor_seconds(paths: list[Path], cores: int) -> float:
+    """Pillow decoding every JPEG with draft alone, on every core."""
+    started = time.perf_counter()
+    with multiprocessing.Pool(cores) as pool:
+        pool.map(_draft_decode, [str(p) for p in paths], chunksize=4)
+    return time.perf_counter() - started
+
+
+def ensure_heics(folder: Path, count: int) -> list[Path]:
+    from luna.ingest.extract.heif import register
+
+    register()
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"IMG_{i:04d}.heic" for i in range(count)]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        log(f"generating {len(missing)} HEICs of {HEIC_SIZE[0]}x{HEIC_SIZE[1]}")
+        from bench_similar import scene
+
+        base = scene(3).resize(HEIC_SIZE)
+        for path in missing:
+            base.save(path, quality=70, thumbnails=[320])
+    return paths
+
+
+def per_file_seconds(paths: list[Path], fn) -> float:
+    started = time.perf_counter()
+    for path in paths:
+        fn(path)
+    return (time.perf_counter() - started) / len(paths)
+
+
+def full_decode(path: Path) -> None:
+    with Image.open(path) as im:
+        im.load()
+
+
+def luna_thumbnail(mime: str):
+    from luna.ops.thumbnail import make
+
+    def one(path: Path) -> None:
+        make(str(path), kind="photo", mime=mime, sizes=(256,))
+
+    return one
+
+
+def raw_candidate() -> tuple[Path | None, str]:
+    """A corpus RAW with a preview of at least 256 px, and why there is none."""
+    if importlib.util.find_spec("rawpy") is None:
+        return None, "no RAW decoder (rawpy) to measure a full decode against"
+    from luna.ingest.extract.previews import embedded_jpeg
+
+    for path in sorted(CORPUS.rglob("*")):
+        if path.suffix.lower() in (".dng", ".nef", ".cr2", ".arw", ".raf", ".cr3"):
+            found = embedded_jpeg(path.read_bytes())
+            if found and found[1] - found[0] > 20_000:
+                return path, ""
+    return None, f"no RAW in {CORPUS} with an embedded preview of useful size"
+
+
+# -- the build -------------------------------------------------------------------------------
+
+
+def build_library(folder: Path, photos: list[Path]):
+    from luna.library import Library
+
+    lib = Library.open(folder / "library.db")
+    lib.import_paths([str(p.parent) for p in photos[:1]])
+    return lib
+
+
+def count_opens(originals: set[str]):
+    """builtins.open and Image.open, counting the calls on an original."""
+    opened: list[str] = []
+    real_open, real_image_open = builtins.open, Image.open
+
+    def counting_open(file, *args, **kwargs):
+        if str(file) in originals:
+            opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    def counting_image_open(fp, *args, **kwargs):
+        if str(fp) in originals:
+            opened.append(str(fp))
+        return real_image_open(fp, *args, **kwargs)
+
+    def restore() -> None:
+        builtins.open, Image.open = real_open, real_image_open
+
+    builtins.open, Image.open = counting_open, counting_image_open  # type: ignore[assignment]
+    return opened, restore
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=300, help="12 MP JPEGs (300)")
+    parser.add_argument("--heic", type=int, default=4, help="HEICs (4; 30 s each to encode)")
+    parser.add_argument("--workdir", type=Path, help="where the photos go (a temp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep the photos for a rerun")
+    args = parser.parse_args()
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="luna-bench-thumbs-"))
+    cache = workdir / "cache"
+    os.environ["XDG_CACHE_HOME"] = str(cache)  # never the user's cache
+    cores = min(2, os.cpu_count() or 1)
+    try:
+        photos = ensure_photos(workdir / "photos", args.count)
+        heics = ensure_heics(workdir / "heics", args.heic)
+        shutil.rmtree(cache, ignore_errors=True)
+        for stale in workdir.glob("library.db*"):
+            stale.unlink()
+        log("importing the JPEGs")
+        lib = build_library(workdir, photos)
+        log("warm-up read (page cache)")
+        read_all(photos)
+        log(f"floor: draft decode of every JPEG on {cores} cores")
+        floor = floor_seconds(photos, cores)
+        log("lib.thumbs.build()")
+        first = lib.thumbs.build()
+        stats = lib.thumbs.stats()
+        log("a second build, counting the originals opened")
+        opened, restore = count_opens({str(p) for p in photos})
+        try:
+            second = lib.thumbs.build()
+        finally:
+            restore()
+        lib.close()
+        log("HEIC: embedded thumbnail against a full decode")
+        heic_full = per_file_seconds(heics, full_decode)
+        heic_thumb = per_file_seconds(heics, luna_thumbnail("image/heic"))
+        raw, why_not = raw_candidate()
+        raw_figures = None
+        if raw is not None:
+            import rawpy
+
+            def raw_full(path: Path) -> None:
+                with rawpy.imread(str(path)) as decoded:
+                    decoded.postprocess()
+
+            raw_figures = (
+                per_file_seconds([raw] * 5, raw_full),
+                per_file_seconds([raw] * 5, luna_thumbnail("image/x-adobe-dng")),
+            )
+    finally:
+        if args.keep or args.workdir:
+            log(f"photos kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    n = len(photos)
+    floor_rate, luna_rate = n / floor, n / first.seconds
+    ratio = luna_rate / floor_rate
+    per_thousand = stats["bytes"] / max(stats["count"], 1) * 1000 / 1e6
+    print(f"luna thumbs, Python {platform.python_version()}, Pillow {Image.__version__}, "
+          f"{cores} worker processes, {os.cpu_count()} CPUs")  # fmt: skip
+    print(f"{n} JPEGs of 4000x3000 (bench_similar.py's), {len(heics)} HEICs of "
+          f"{HEIC_SIZE[0]}x{HEIC_SIZE[1]} with a 320x240 thumbnail")  # fmt: skip
+    print()
+    print(f"JPEG floor (draft decode, {cores} cores)   {floor_rate:8.1f} photos/s")
+    print(f"lib.thumbs.build()                   {luna_rate:8.1f} photos/s  "
+          f"{ratio:.2f} of the floor (target >= 0.8); built {first.built}, "
+          f"failed {len(first.failed)}")  # fmt: skip
+    record("thumbs", f"JPEG thumbnails of {n} 12 MP photos, photos/s", luna_rate,
+           unit="photos/s", floor=floor_rate, ratio=ratio, target=">= 0.8x floor",
+           met=ratio >= 0.8)  # fmt: skip
+    heic_ratio = heic_full / heic_thumb
+    print(f"HEIC full decode                     {heic_full * 1000:8.1f} ms")
+    print(f"HEIC thumbnail from its thumbnail    {heic_thumb * 1000:8.1f} ms  "
+          f"{heic_ratio:.1f}x faster (target >= 5x)")  # fmt: skip
+    record("thumbs", "HEIC thumbnail from its embedded one, vs a full decode",
+           heic_thumb * 1000, unit="ms", floor=heic_full * 1000, ratio=heic_ratio,
+           target=">= 5x faster", met=heic_ratio >= 5)  # fmt: skip
+    if raw_figures is None:
+        print(f"RAW: skipped: {why_not}")
+    else:
+        raw_full_s, raw_thumb_s = raw_figures
+        raw_ratio = raw_full_s / raw_thumb_s
+        print(f"RAW full decode (rawpy)              {raw_full_s * 1000:8.1f} ms")
+        print(f"RAW thumbnail from its preview       {raw_thumb_s * 1000:8.1f} ms  "
+              f"{raw_ratio:.1f}x faster (target >= 5x)")  # fmt: skip
+        record("thumbs", "RAW thumbnail from its embedded preview, vs a full decode",
+               raw_thumb_s * 1000, unit="ms", floor=raw_full_s * 1000, ratio=raw_ratio,
+               target=">= 5x faster", met=raw_ratio >= 5)  # fmt: skip
+    print(f"size: {stats['count']} thumbnails, {stats['bytes'] / 1e6:.2f} MB; "
+          f"{per_thousand:.1f} MB per 1,000 (target < 20 MB)")  # fmt: skip
+    record("thumbs", "bytes of 1,000 thumbnails (from the average)", per_thousand, unit="MB",
+           target="< 20 MB", met=per_thousand < 20)  # fmt: skip
+    print(f"second build: {second.cached} found made, {second.built} built, "
+          f"{len(opened)} originals opened, {second.seconds * 1000:.0f} ms")  # fmt: skip
+    record("thumbs", "originals opened by a second build", len(opened), unit="files",
+           target="0", met=not opened and second.cached == n)  # fmt: skip
+    record("thumbs", f"second build of {n}, time", second.seconds, unit="s", target="-",
+           met=None)  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
