@@ -341,3 +341,24 @@ def run_json(cli, *args):
     code, out, err = cli(*args, "--json")
     assert out.strip(), f"no JSON on stdout (exit {code}): {err}"
     return code, json.loads(out), err
+
+
+def test_an_original_that_cannot_be_stripped_is_left_out_and_its_old_copy_removed(
+    imported, shots, tmp_path, monkeypatch
+):
+    from luna.ops import location_strip
+
+    out = tmp_path / "out"
+    imported.gallery(out, originals=True, keep_location=True)  # with their positions
+    assert len(list((out / "originals").iterdir())) == 4
+
+    def unsure(data):
+        raise location_strip.CannotStrip("its EXIF cannot be read")
+
+    monkeypatch.setattr(location_strip, "jpeg_without_location", unsure)
+    report = imported.gallery(out, originals=True)
+    assert report.originals == 0 and len(report.left_out) == 4
+    assert {i["reason"] for i in report.left_out} == {"its EXIF cannot be read"}
+    assert not (out / "originals").exists()  # no copy with a position stays behind
+    assert all("original" not in item for item in gallery_data(out)["items"])
+    assert not any(rel.startswith("originals/") for rel in manifest_files(out))

@@ -164,13 +164,7 @@ def write_gallery(lib, photos: list[_Photo], options: GalleryOptions, progress=N
     report = GalleryReport(out=out, title=options.title or "Photos", dry_run=options.dry_run)
     report.photos = sum(p.record["kind"] == "photo" for p in photos)
     report.videos = len(photos) - report.photos
-    exported = {}  # photo id -> its original's name in DIR
-    for photo in photos:
-        name, reason = _original_name(photo, options)
-        if reason is not None:
-            report.left_out.append({"path": photo.path, "reason": reason})
-        elif name is not None:
-            exported[photo.id] = name
+    exported = _originals(photos, options, report)
     if options.dry_run:
         planned = _names(photos, exported, options)
         report.removed = len(set(old) - planned)
@@ -188,17 +182,29 @@ def write_gallery(lib, photos: list[_Photo], options: GalleryOptions, progress=N
     manifest = Manifest(out, old)
     manifest.expect(plan)  # before anything is written: every file is listed, even if cut short
     done = _put_all(manifest, plan, report)
-    for photo in photos:  # an original that could not be stripped after all stays out
-        name = exported.get(photo.id)
-        if name is not None and name not in done:
-            del exported[photo.id]
+    # An original that could not be stripped after all stays out: also an older copy of
+    # it (one made with --keep-location) is removed below.
+    exported = {i: name for i, name in exported.items() if name in done}
     page = _page_files(photos, thumbs, exported, options, report)
-    _put_all(manifest, page, report)
-    report.removed = manifest.remove_others(set(plan) | set(page))
+    done |= _put_all(manifest, page, report)
+    report.removed = manifest.remove_others(done)
     manifest.save()
     report.originals = len(exported)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _originals(photos, options: GalleryOptions, report: GalleryReport) -> dict[str, str]:
+    """{photo id: its original's name in DIR} for the originals to export; those left
+    out for privacy are noted in the report."""
+    exported = {}
+    for photo in photos:
+        name, reason = _original_name(photo, options)
+        if reason is not None:
+            report.left_out.append({"path": photo.path, "reason": reason})
+        elif name is not None:
+            exported[photo.id] = name
+    return exported
 
 
 def _names(photos, exported, options) -> set[str]:
@@ -406,18 +412,14 @@ def index_html(title: str, with_map: bool) -> str:
 
 
 def _text_file(text: str) -> _File:
-    data = text.encode("utf-8")
-
-    def write(temporary: str) -> str:
-        _write_bytes(temporary, data)
-        return "written"
-
-    return _File("sha256:" + hashlib.sha256(data).hexdigest(), write)
+    return _bytes_file(text.encode("utf-8"))
 
 
 def _asset(name: str) -> _File:
-    data = _asset_bytes(name)
+    return _bytes_file(_asset_bytes(name))
 
+
+def _bytes_file(data: bytes) -> _File:
     def write(temporary: str) -> str:
         _write_bytes(temporary, data)
         return "written"
