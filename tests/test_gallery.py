@@ -100,6 +100,9 @@ def test_chosen_by_album_event_tag_filters_and_files(imported, shots, tmp_path, 
     code, _, err = cli("gallery", "-z", "-", "--out", out, input=names)
     assert code == 0, err
     assert names_in(out) == ["portrait.jpg", "paris.jpg"]
+    code, _, err = cli("gallery", "-0", "-", "--out", tmp_path / "zero", input=names)  # -0 too
+    assert code == 0, err
+    assert names_in(tmp_path / "zero") == ["portrait.jpg", "paris.jpg"]
     # The album's name is the page's title.
     assert "<title>Summer 2019</title>" in (tmp_path / "out0" / "index.html").read_text()
 
@@ -362,3 +365,15 @@ def test_an_original_that_cannot_be_stripped_is_left_out_and_its_old_copy_remove
     assert not (out / "originals").exists()  # no copy with a position stays behind
     assert all("original" not in item for item in gallery_data(out)["items"])
     assert not any(rel.startswith("originals/") for rel in manifest_files(out))
+
+
+def test_a_photo_without_a_thumbnail_is_named_and_shown_by_its_name(imported, shots, tmp_path, cli):
+    shots["old.jpg"].write_bytes(shots["old.jpg"].read_bytes()[:300])  # damaged since
+    out = tmp_path / "out"
+    code, report, err = run_json(cli, "gallery", "--out", out)
+    assert code == 3, err
+    assert [Path(i["path"]).name for i in report["no_thumbnail"]] == ["old.jpg"]
+    assert "no thumbnail: " in err and "old.jpg" in err
+    old = next(i for i in gallery_data(out)["items"] if i["name"] == "old.jpg")
+    assert old["thumb"] is None and old["preview"] is None  # the page shows its name
+    assert report["photos"] == 4
