@@ -402,3 +402,43 @@ def test_show_thumb_writes_the_sheet_on_stdout(lib, two):
     assert result.exit_code == 0, result.stderr
     im = read_back(io.BytesIO(result.stdout_bytes))
     assert im.format == "JPEG" and im.size == grid_size(2)[2:]  # land.jpg named twice: once
+
+
+def test_interrupted_build_keeps_what_was_made_and_says_so(lib, photos, monkeypatch):
+    for n in range(3):
+        make_photo(photos / f"p{n}.jpg", size=(320, 240), color=(n * 60, 80, 160))
+    lib.import_paths([photos])
+    real, calls = thumbnail.make, []
+
+    def stopped_at_the_second(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(thumbnail, "make", stopped_at_the_second)
+    report = thumbs.build(lib, None, workers=1)
+    assert (report.built, report.interrupted, int(report.exit_status)) == (1, True, 130)
+    assert lib.thumbs.stats()["count"] == 1
+    assert not list(thumbs.Cache().root.rglob("*.tmp"))
+
+
+def test_a_decompression_bomb_is_refused_without_decoding_it(tmp_path):
+    from PIL import Image
+
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (15_000, 15_000)).save(bomb)  # 225 megapixels in a small file
+    with pytest.raises(thumbnail.CannotThumbnail, match="decompression bomb"):
+        thumbnail.make(str(bomb), kind="photo", mime="image/png", sizes=(256,))
+
+
+def test_prune_never_follows_a_link_out_of_the_cache(lib, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    victim = elsewhere / ("cd" * 32 + ".256.webp")
+    victim.write_bytes(b"not luna's to delete")
+    root = thumbs.Cache().root
+    root.mkdir(parents=True)
+    (root / "cd").symlink_to(elsewhere)
+    assert lib.thumbs.prune().removed == 0
+    assert victim.exists()

@@ -56,29 +56,39 @@ def listing_options(*, paths: bool = False):
     names = {f"output_{name}": name for name in options}
 
     def decorate(command):
-        signature = inspect.signature(command, eval_str=True)
-        kept = [p for p in signature.parameters.values() if p.name != "output"]
-        added = [
-            inspect.Parameter(
-                param,
-                inspect.Parameter.KEYWORD_ONLY,
-                default=None if name in ("template", "fields") else False,
-                annotation=options[name],
-            )
+        added = {
+            param: (options[name], None if name in ("template", "fields") else False)
             for param, name in names.items()
-        ]
-
-        @functools.wraps(command)
-        def with_output(*args, **kwargs):
-            chosen = read_output(**{names[p]: kwargs.pop(p) for p in names})
-            return command(*args, output=chosen, **kwargs)
-
-        with_output.__signature__ = signature.replace(  # type: ignore[attr-defined]
-            parameters=[*kept, *added]
+        }
+        return _gathering_options(
+            command,
+            "output",
+            added,
+            lambda given: read_output(**{names[p]: given[p] for p in names}),
         )
-        return with_output
 
     return decorate
+
+
+def _gathering_options(command, argument: str, added: dict, gather):
+    """`command` with the options `added` ({parameter: (annotation, default)}) in place of
+    its parameter `argument`, which receives gather({parameter: value given})."""
+    signature = inspect.signature(command, eval_str=True)
+    kept = [p for p in signature.parameters.values() if p.name != argument]
+    parameters = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=kind)
+        for name, (kind, default) in added.items()
+    ]
+
+    @functools.wraps(command)
+    def with_options(*args, **kwargs):
+        given = {name: kwargs.pop(name) for name in added}
+        return command(*args, **{argument: gather(given)}, **kwargs)
+
+    with_options.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*kept, *parameters]
+    )
+    return with_options
 
 
 # -- options shared by the organizing commands ---------------------------------------------
@@ -117,29 +127,41 @@ LegacyUserOption = Annotated[str | None, typer.Option("--user", "-u", hidden=Tru
 
 # -- the filters of the commands that choose files as `luna find` does (organize, thumbs) ---
 
-TagFilter = Annotated[
-    list[str] | None,
-    typer.Option("--tag", metavar="TAG", help="Only files with this tag (repeatable: all)."),
-]
-AfterFilter = Annotated[
-    str | None, typer.Option("--after", metavar="WHEN", help="Only files taken from WHEN on.")
-]
-BeforeFilter = Annotated[
-    str | None, typer.Option("--before", metavar="WHEN", help="Only files taken before WHEN.")
-]
-KindFilter = Annotated[
-    list[str] | None,
-    typer.Option("--kind", metavar="KIND", help="Only photo, video or sidecar files."),
-]
-CameraFilter = Annotated[
-    str | None, typer.Option("--camera", metavar="TEXT", help="Only files from this camera.")
-]
-AlbumFilter = Annotated[
-    str | None, typer.Option("--album", metavar="ALBUM", help="Only files in this album.")
-]
-EventFilter = Annotated[
-    str | None, typer.Option("--event", metavar="EVENT", help="Only files of this event.")
-]
+# parameter: (Query field, its type, option, metavar, help)
+_FILTERS = {
+    "tag": (
+        "tags",
+        list[str] | None,
+        "--tag",
+        "TAG",
+        "Only files with this tag (repeatable: all).",
+    ),
+    "after": ("after", str | None, "--after", "WHEN", "Only files taken from WHEN on."),
+    "before": ("before", str | None, "--before", "WHEN", "Only files taken before WHEN."),
+    "kind": ("kinds", list[str] | None, "--kind", "KIND", "Only photo, video or sidecar files."),
+    "camera": ("camera", str | None, "--camera", "TEXT", "Only files from this camera."),
+    "album": ("album", str | None, "--album", "ALBUM", "Only files in this album."),
+    "event": ("event", str | None, "--event", "EVENT", "Only files of this event."),
+}
+
+
+def filter_options(command):
+    """Add --tag, --after, --before, --kind, --camera, --album and --event to a command,
+    which receives them as one `filters` argument: the Query fields, read
+    (luna.cli.usage.read_filters) and checked."""
+    from luna.cli.usage import read_filters
+
+    added = {
+        name: (Annotated[kind, typer.Option(option, metavar=metavar, help=text)], None)
+        for name, (_, kind, option, metavar, text) in _FILTERS.items()
+    }
+    return _gathering_options(
+        command,
+        "filters",
+        added,
+        lambda given: read_filters({_FILTERS[name][0]: value for name, value in given.items()}),
+    )
+
 
 ContactSheetOption = Annotated[
     str | None,

@@ -6,21 +6,15 @@ import typer
 
 from luna.cli.app import app, library_path
 from luna.cli.options import (
-    AfterFilter,
-    AlbumFilter,
-    BeforeFilter,
-    CameraFilter,
     DryRunOption,
-    EventFilter,
     JsonOption,
-    KindFilter,
     LegacyNullOption,
     NullInputOption,
-    TagFilter,
+    filter_options,
 )
 from luna.cli.output import file_refs, handle_errors, note, print_transfer_failures, warn
 from luna.cli.render import print_document, print_plan
-from luna.cli.usage import filter_query, read_filters
+from luna.cli.usage import filter_query
 from luna.errors import EmptyPath, ExitStatus, LunaError
 from luna.fsnames import for_humans
 
@@ -38,6 +32,7 @@ IntoOption = Annotated[
 
 @app.command("organize")
 @handle_errors
+@filter_options
 def organize(
     ctx: typer.Context,
     files: Annotated[
@@ -66,17 +61,11 @@ def organize(
             help="Also move the named files that are outside the library folder into it.",
         ),
     ] = False,
-    tag: TagFilter = None,
-    after: AfterFilter = None,
-    before: BeforeFilter = None,
-    kind: KindFilter = None,
-    camera: CameraFilter = None,
-    album: AlbumFilter = None,
-    event: EventFilter = None,
     null: NullInputOption = False,
     null_legacy: LegacyNullOption = False,
     dry_run: DryRunOption = False,
     as_json: JsonOption = False,
+    filters: dict | None = None,
 ) -> None:
     """Move library files to where the template says, inside the library folder.
 
@@ -97,10 +86,6 @@ def organize(
 
     if into == "":
         raise EmptyPath("--into")
-    filters = read_filters(
-        dict(tags=tag, after=after, before=before, kinds=kind, camera=camera, album=album,
-             event=event)
-    )  # fmt: skip
     settings = _settings(ctx, into, template)
     folder = settings.get("library_folder")
     if not folder:
@@ -115,7 +100,7 @@ def organize(
     )
     refs = file_refs(files, null=null or null_legacy) if files else None
     with Library.open(library_path(ctx), create=False) as lib:
-        report = lib.organize(options, refs, filter_query(lib, filters))
+        report = lib.organize(options, refs, filter_query(lib, filters or {}))
     if as_json:
         print_document(report.to_json())
     elif dry_run:

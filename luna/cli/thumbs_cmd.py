@@ -5,21 +5,10 @@ from typing import Annotated
 import typer
 
 from luna.cli.app import app, library_to_read
-from luna.cli.options import (
-    AfterFilter,
-    AlbumFilter,
-    BeforeFilter,
-    CameraFilter,
-    DryRunOption,
-    EventFilter,
-    JsonOption,
-    KindFilter,
-    NullInputOption,
-    TagFilter,
-)
+from luna.cli.options import DryRunOption, JsonOption, NullInputOption, filter_options
 from luna.cli.output import error, file_refs, handle_errors, human_size, note, plural
 from luna.cli.render import print_document, print_record
-from luna.cli.usage import filter_query, read_filters
+from luna.cli.usage import filter_query
 from luna.errors import BadValue
 from luna.fsnames import for_humans
 
@@ -28,6 +17,7 @@ ACTIONS = ("build", "prune", "stats")
 
 @app.command("thumbs")
 @handle_errors
+@filter_options
 def thumbs(
     ctx: typer.Context,
     words: Annotated[
@@ -45,16 +35,10 @@ def thumbs(
     fmt: Annotated[
         str, typer.Option("--format", metavar="webp|jpeg", help="The thumbnails' format.")
     ] = "webp",
-    tag: TagFilter = None,
-    after: AfterFilter = None,
-    before: BeforeFilter = None,
-    kind: KindFilter = None,
-    camera: CameraFilter = None,
-    album: AlbumFilter = None,
-    event: EventFilter = None,
     null: NullInputOption = False,
     dry_run: DryRunOption = False,
     as_json: JsonOption = False,
+    filters: dict | None = None,
 ) -> None:
     """Make thumbnails (256 px) of the library's photos and videos, kept in
     $XDG_CACHE_HOME/luna/thumbs (~/.cache/luna/thumbs) by content, so that moves, renames
@@ -70,10 +54,7 @@ def thumbs(
     Example: luna thumbs stats --json
     """
     action, refs = _action(words or [])
-    filters = read_filters(
-        dict(tags=tag, after=after, before=before, kinds=kind, camera=camera, album=album,
-             event=event)
-    )  # fmt: skip
+    filters = filters or {}
     building = {"--preview": preview, "--format": fmt != "webp", "FILE": bool(refs)}
     building |= {"a filter": any(filters.values())}
     if action != "build":

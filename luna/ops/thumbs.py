@@ -98,11 +98,12 @@ class Cache:
         if not self.root.is_dir():
             return
         for folder in sorted(self.root.iterdir()):
-            if not folder.is_dir() or len(folder.name) != 2:
+            # luna's folders only: two hex digits, and no link leading out of the cache.
+            if len(folder.name) != 2 or folder.is_symlink() or not folder.is_dir():
                 continue
             for path in sorted(folder.iterdir()):
                 named = _THUMB_NAME.fullmatch(path.name)
-                if named:
+                if named and not path.is_symlink():
                     yield path, named[1], int(named[2])
 
     def markers(self) -> Iterator[tuple[Path, str]]:
