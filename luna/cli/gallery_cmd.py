@@ -2,7 +2,6 @@
 FILEs, or any of `luna find`'s filters (declared once, in luna.cli.find, and read by the
 same luna.cli.find_run.find_query), or both."""
 
-import functools
 import inspect
 from typing import Annotated
 
@@ -10,7 +9,13 @@ import typer
 
 from luna.cli.app import app, library_path
 from luna.cli.find_run import FILTER_OPTIONS, find_query
-from luna.cli.options import DryRunOption, JsonOption, LegacyNullOption, NullInputOption
+from luna.cli.options import (
+    DryRunOption,
+    JsonOption,
+    LegacyNullOption,
+    NullInputOption,
+    _gathering_options,
+)
 from luna.cli.output import file_refs, handle_errors, note, plural, warn
 from luna.cli.render import print_document
 from luna.errors import EmptyPath
@@ -25,19 +30,9 @@ def with_find_filters(command):
     from luna.cli.find import find_files
 
     found = inspect.signature(find_files).parameters
-    signature = inspect.signature(command, eval_str=True)
-    kept = [p for p in signature.parameters.values() if p.name != "filters"]
-    added = [found[name].replace(kind=inspect.Parameter.KEYWORD_ONLY) for name in FILTER_OPTIONS]
-
-    @functools.wraps(command)
-    def with_filters(*args, **kwargs):
-        filters = {name: kwargs.pop(name) for name in FILTER_OPTIONS}
-        return command(*args, filters=filters, **kwargs)
-
-    with_filters.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[*kept, *added]
-    )
-    return with_filters
+    added = {name: (found[name].annotation, found[name].default) for name in FILTER_OPTIONS}
+    # (luna.cli.options' helper, package-internal: the one way commands gather options)
+    return _gathering_options(command, "filters", added, lambda given: given)
 
 
 def gallery(
