@@ -377,3 +377,14 @@ def test_a_photo_without_a_thumbnail_is_named_and_shown_by_its_name(imported, sh
     old = next(i for i in gallery_data(out)["items"] if i["name"] == "old.jpg")
     assert old["thumb"] is None and old["preview"] is None  # the page shows its name
     assert report["photos"] == 4
+
+
+def test_an_original_gone_since_it_was_imported_is_left_out(imported, shots, tmp_path, cli):
+    shots["nice.jpg"].unlink()
+    out = tmp_path / "out"
+    code, report, err = run_json(cli, "gallery", "--originals", "--out", out)
+    assert code == 3 and "Traceback" not in err  # its thumbnail could not be made either
+    assert report["originals"] == 3
+    assert [(Path(i["path"]).name, i["reason"][:18]) for i in report["left_out"]] == [
+        ("nice.jpg", "it cannot be read:")
+    ]

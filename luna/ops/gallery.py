@@ -321,6 +321,10 @@ def _put_all(manifest: Manifest, plan: dict[str, _File], report: GalleryReport) 
             report.left_out.append({"path": planned.source, "reason": str(exc)})
             continue
         except OSError as exc:
+            if planned.source and exc.filename == planned.source:  # gone since imported...
+                reason = f"it cannot be read: {exc.strerror or exc}"
+                report.left_out.append({"path": planned.source, "reason": reason})
+                continue
             raise LunaError(f"cannot write {for_humans(os.path.join(manifest.out, rel))}: "
                             f"{exc.strerror or exc}") from None  # fmt: skip
         done.add(rel)
