@@ -614,6 +614,31 @@ class Library:
             ids = chosen if ids is None else [i for i in ids if i in set(chosen)]
         return Organizer(self, options).run(ids)
 
+    def gallery(
+        self, out, files=None, query=None, *, title=None, originals=False,
+        keep_location=False, dry_run=False, progress=None,
+    ):  # fmt: skip
+        """Write a folder that shows photos and videos in any browser, offline
+        (luna.ops.gallery; a GalleryReport): those named (FILEs), those a search
+        (luna.search.query.Query) finds, or (neither) every photo and video. `title`:
+        default the album's or event's name searched for. Positions stay out of it unless
+        `keep_location`; the originals are in it only with `originals`. `progress` is
+        handed to the thumbnail builds (lib.thumbs.build)."""
+        from luna.errors import EmptyPath
+        from luna.ops.gallery import GalleryOptions, choose, write_gallery
+
+        if not os.fspath(out):
+            raise EmptyPath("--out")
+        if query is not None and query.album and query.acting_user is None:
+            query.acting_user = self.acting_user()
+        if title is None and query is not None:
+            title = query.album or query.event
+        options = GalleryOptions(
+            os.fspath(out), title=title, originals=originals,
+            keep_location=keep_location, dry_run=dry_run,
+        )  # fmt: skip
+        return write_gallery(self, choose(self, files, query), options, progress)
+
     def doctor(self, *, folder: str | None = None, clean: bool = False):
         """Interrupted copies and moves, leftovers, database integrity (Checkup)."""
         from luna.ops.doctor import checkup

@@ -21,7 +21,7 @@ LAYERS = [
     ("base", ["luna.errors", "luna.fsnames", "luna.timefmt", "luna.names", "luna.notices",
               "luna.interrupts", "luna.settings", "luna.config", "luna.locations", "luna.version",
               "luna.values", "luna.mtimes", "luna.readable",
-              "luna.results", "luna.places"]),
+              "luna.results", "luna.places", "luna.gallery"]),
     ("files", ["luna.files"]),
     ("store", ["luna.store"]),
     ("ingest", ["luna.ingest"]),

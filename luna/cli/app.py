@@ -125,6 +125,7 @@ COMMAND_MODULES = {
     "dupes": "dupes_cmd",
     "event": "event",
     "find": "find",
+    "gallery": "gallery_cmd",
     "geotag": "geotag_cmd",
     "import": "import_cmd",
     "label": "marks_cmd",
@@ -166,7 +167,7 @@ def load_commands(argv: list[str] | None = None) -> None:
 HELP_ORDER = [
     "import_cmd", "show", "find", "tag", "marks_cmd", "album", "event", "stats",
     "verify_cmd", "dupes_cmd", "missing_cmd", "organize_cmd", "places_cmd", "geotag_cmd",
-    "sidecar_cmd", "thumbs_cmd",
+    "sidecar_cmd", "thumbs_cmd", "gallery_cmd",
     "library_cmd",
     "config_cmd",
 ]  # fmt: skip

@@ -86,7 +86,6 @@ def run_find(
 ) -> None:
     """Find the files the options (as typed) ask for in `library` and print them."""
     from luna.library import Library
-    from luna.search import query
 
     if contact_sheet is not None:  # a JPEG instead of a listing
         one_output_mode(
@@ -98,34 +97,17 @@ def run_find(
         one_output_mode(
             {"--count": True, **{k: v for k, v in output.given().items() if k != "--json"}}
         )
-    if radius is not None and near is None:
-        raise BadValue("--radius needs --near")
-    filters = read_filters(
-        dict(
-            after=after, before=before, on=on, near=near, bbox=bbox, place=place,
-            country=country, tags=tag,
-            any_tags=any_tag, not_tags=not_tag, album=album, event=event, kinds=kind,
-            mime=mime, camera=camera, lens=lens, iso=iso, focal=focal, aperture=aperture,
-            rating=rating, label=label, duration=duration, date_source=date_source,
-            location_source=location_source, text=text, name=name, path=path, min_size=min_size,
-            max_size=max_size, sha=sha, limit=limit,
-            user=owner if owner is not None else owner_legacy,
-        )
+    q = find_query(
+        after=after, before=before, on=on, near=near, radius=radius, bbox=bbox, place=place,
+        country=country, has_location=has_location, tag=tag, any_tag=any_tag,
+        not_tag=not_tag, untagged=untagged, album=album, event=event, kind=kind, mime=mime,
+        camera=camera, lens=lens, iso=iso, focal=focal, aperture=aperture, rating=rating,
+        unrated=unrated, label=label, picked=picked, rejected=rejected, duration=duration,
+        date_source=date_source, location_source=location_source, text=text, name=name,
+        path=path, min_size=min_size, max_size=max_size, sha=sha, owner=owner,
+        owner_legacy=owner_legacy, missing=missing, duplicates=duplicates, sort=sort,
+        limit=limit, offset=offset,
     )  # fmt: skip
-    filters["text"] = filters["text"] or []  # --text's words, each to be found
-    q = query.Query(
-        **filters,
-        radius_m=values.distance(radius, "--radius") if radius is not None else DEFAULT_RADIUS_M,
-        has_location=has_location,
-        untagged=untagged,
-        unrated=unrated,
-        picked=picked,
-        rejected=rejected,
-        missing=missing,
-        duplicates=duplicates,
-        sort=values.nonempty(sort, "--sort"),
-        offset=values.optional(values.count, offset, "--offset") or 0,
-    )
     mode = "geojson" if geojson else output.mode
     # for_search: no ORM, so that a search inside a shell loop starts fast.
     with Library.for_search(library) as lib:
@@ -151,6 +133,97 @@ def run_find(
             with_tags = _tags_asked(mode, output)
             with _no_cycle_collection():
                 _print_found(lib.find(q, with_tags=with_tags), mode, output)
+
+
+# The options of `luna find` that choose files (find_query's), which other commands that
+# choose files as find does take too (luna gallery): all but the output and the order.
+FILTER_OPTIONS = (
+    "after", "before", "on", "near", "radius", "bbox", "place", "country", "has_location",
+    "tag", "any_tag", "not_tag", "untagged", "album", "event", "kind", "mime", "camera",
+    "lens", "iso", "focal", "aperture", "rating", "unrated", "label", "picked", "rejected",
+    "duration", "date_source", "location_source", "text", "name", "path", "min_size",
+    "max_size", "sha", "owner", "owner_legacy", "duplicates",
+)  # fmt: skip
+
+
+def find_query(
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    on: str | None = None,
+    near: str | None = None,
+    radius: str | None = None,
+    bbox: str | None = None,
+    place: str | None = None,
+    country: str | None = None,
+    has_location: bool | None = None,
+    tag: list[str] | None = None,
+    any_tag: list[str] | None = None,
+    not_tag: list[str] | None = None,
+    untagged: bool = False,
+    album: str | None = None,
+    event: str | None = None,
+    kind: list[str] | None = None,
+    mime: str | None = None,
+    camera: str | None = None,
+    lens: str | None = None,
+    iso: str | None = None,
+    focal: str | None = None,
+    aperture: str | None = None,
+    rating: str | None = None,
+    unrated: bool = False,
+    label: str | None = None,
+    picked: bool = False,
+    rejected: bool = False,
+    duration: str | None = None,
+    date_source: str | None = None,
+    location_source: str | None = None,
+    text: str | None = None,
+    name: str | None = None,
+    path: str | None = None,
+    min_size: str | None = None,
+    max_size: str | None = None,
+    sha: str | None = None,
+    owner: str | None = None,
+    owner_legacy: str | None = None,
+    missing: bool = False,
+    duplicates: bool = False,
+    sort: str = "date",
+    limit: str | None = None,
+    offset: str | None = None,
+):
+    """The Query (luna.search.query) that find's options, as typed, ask for; a bad or
+    empty value is refused (BadValue) before anything is read."""
+    from luna.search import query
+
+    if radius is not None and near is None:
+        raise BadValue("--radius needs --near")
+    filters = read_filters(
+        dict(
+            after=after, before=before, on=on, near=near, bbox=bbox, place=place,
+            country=country, tags=tag,
+            any_tags=any_tag, not_tags=not_tag, album=album, event=event, kinds=kind,
+            mime=mime, camera=camera, lens=lens, iso=iso, focal=focal, aperture=aperture,
+            rating=rating, label=label, duration=duration, date_source=date_source,
+            location_source=location_source, text=text, name=name, path=path, min_size=min_size,
+            max_size=max_size, sha=sha, limit=limit,
+            user=owner if owner is not None else owner_legacy,
+        )
+    )  # fmt: skip
+    filters["text"] = filters["text"] or []  # --text's words, each to be found
+    return query.Query(
+        **filters,
+        radius_m=values.distance(radius, "--radius") if radius is not None else DEFAULT_RADIUS_M,
+        has_location=has_location,
+        untagged=untagged,
+        unrated=unrated,
+        picked=picked,
+        rejected=rejected,
+        missing=missing,
+        duplicates=duplicates,
+        sort=values.nonempty(sort, "--sort"),
+        offset=values.optional(values.count, offset, "--offset") or 0,
+    )
 
 
 def _say_places_pending(lib) -> None:
