@@ -111,6 +111,31 @@ def test_build_makes_256_px_thumbnails_portrait_stays_portrait_originals_untouch
     assert snapshot(two) == before
 
 
+def metadata_blocks(data: bytes) -> list[str]:
+    """The blocks of a WebP (RIFF chunks) or a JPEG (segments before the picture) that hold
+    metadata: EXIF, XMP, an ICC profile, a comment."""
+    found = []
+    if data[:4] == b"RIFF":
+        assert data[8:12] == b"WEBP"
+        i = 12
+        while i + 8 <= len(data):
+            name, size = data[i : i + 4], int.from_bytes(data[i + 4 : i + 8], "little")
+            if name in (b"EXIF", b"XMP ", b"ICCP"):
+                found.append(name.decode())
+            i += 8 + size + (size & 1)
+        return found
+    assert data[:2] == b"\xff\xd8"
+    i = 2
+    while i + 4 <= len(data) and data[i] == 0xFF:
+        marker, size = data[i + 1], int.from_bytes(data[i + 2 : i + 4], "big")
+        if marker == 0xDA:  # the picture itself follows
+            break
+        if marker in (0xE1, 0xE2, 0xFE) or 0xE3 <= marker <= 0xEF:  # APP1-15, COM
+            found.append(f"{marker:02X}:{data[i + 4 : i + 10]!r}")
+        i += 2 + size
+    return found
+
+
 def test_no_metadata_in_thumbnails_or_previews(lib, two):
     lib.thumbs.build(preview=True)
     lib.thumbs.build(fmt="jpeg", preview=True)
@@ -122,8 +147,9 @@ def test_no_metadata_in_thumbnails_or_previews(lib, two):
             im = read_back(path)
             assert not {"exif", "xmp", "icc_profile", "comment"} & set(im.info), path
             assert not im.getexif()
-            for marker in (b"Exif", b"XMP", b"ICCP", b"GPS", b"Canon"):
-                assert marker not in data, (path, marker)
+            # Where metadata would be (not a search of the compressed picture, where any
+            # three letters turn up now and then): the container's chunks or segments.
+            assert metadata_blocks(data) == [], path
     assert read_back(lib.thumbs.path(sha, preview=True)).size == (900, 600)  # never enlarged
 
 
