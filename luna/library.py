@@ -510,10 +510,7 @@ class Library:
             self, track, ids, max_gap=max_gap, tz=tz,
             clock_offset=_clock_offset(clock_offset), dry_run=dry_run,
         )  # fmt: skip
-        report.skipped = missing
-        if not dry_run:
-            self.update_places()
-        return report
+        return self._placed(report, missing, dry_run)
 
     def geotag_from_photos(
         self, files=None, *, within="10m", max_distance="1km", tz=None, clock_offset=None,
@@ -537,6 +534,11 @@ class Library:
             self, ids, within=within, max_distance=max_distance, tz=tz,
             clock_offset=_clock_offset(clock_offset), dry_run=dry_run,
         )  # fmt: skip
+        return self._placed(report, missing, dry_run)
+
+    def _placed(self, report, missing: list[str], dry_run: bool):
+        """A geotag's report, with the FILEs not in the library; the places of the files
+        it placed worked out (unless it was a dry run)."""
         report.skipped = missing
         if not dry_run:
             self.update_places()
