@@ -15,9 +15,11 @@ Figures (each printed beside its floor, and recorded for run_all.py):
    run twice, alternately, and its best time kept.
 2. HEIC: making one thumbnail from the embedded thumbnail, against a full decode of the
    same file. Target: at least 5x faster.
-3. RAW: the same from the embedded preview, against a full decode: only with a RAW from
-   ../shared/corpus that has a preview and a RAW decoder (rawpy) to decode it in full;
-   otherwise skipped, saying why.
+3. RAW: the same from the embedded preview, against a full decode (demosaic) by LibRaw
+   through rawpy (`pip install rawpy`: a benchmark's tool, not luna's). The RAW is a DNG
+   this script writes (the corpus's RAWs are cut to a few kB): 6000x4000 16-bit CFA data
+   and a 1620x1080 JPEG preview, as a 24 MP camera stores them. Without rawpy, skipped,
+   saying why.
 4. Size: the thumbnails' bytes per 1,000 (projected from those made). Target: < 20 MB.
 5. A second build: how many originals it opened (counted) and its time. Target: 0.
 
@@ -42,7 +44,6 @@ from bench_similar import ensure_photos, log, read_all
 from figures import record
 from PIL import Image
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 HEIC_SIZE = (4032, 3024)
 ROUNDS = 2
 
@@ -103,18 +104,66 @@ def luna_thumbnail(mime: str):
     return one
 
 
-def raw_candidate() -> tuple[Path | None, str]:
-    """A corpus RAW with a preview of at least 256 px, and why there is none."""
+def raw_candidate(folder: Path) -> tuple[Path | None, str]:
+    """A 24 MP DNG with its JPEG preview, written into `folder`, and why there is none."""
     if importlib.util.find_spec("rawpy") is None:
-        return None, "no RAW decoder (rawpy) to measure a full decode against"
-    from luna.ingest.extract.previews import embedded_jpeg
+        return None, "no RAW decoder (pip install rawpy) to measure a full decode against"
+    path = folder / "bench.dng"
+    if not path.exists():
+        write_dng(path)
+    return path, ""
 
-    for path in sorted(CORPUS.rglob("*")):
-        if path.suffix.lower() in (".dng", ".nef", ".cr2", ".arw", ".raf", ".cr3"):
-            found = embedded_jpeg(path.read_bytes())
-            if found and found[1] - found[0] > 20_000:
-                return path, ""
-    return None, f"no RAW in {CORPUS} with an embedded preview of useful size"
+
+def write_dng(path: Path, width: int = 6000, height: int = 4000) -> None:
+    """A DNG as a camera writes one: IFD0 points at a 1620x1080 JPEG preview
+    (JPEGInterchangeFormat), its SubIFD holds the uncompressed 16-bit Bayer data."""
+    import io
+    import random
+    import struct
+
+    preview = io.BytesIO()
+    Image.effect_noise((1620, 1080), 40).convert("RGB").save(preview, "JPEG", quality=85)
+    jpeg = preview.getvalue() + (b"\0" if len(preview.getvalue()) % 2 else b"")
+    rng = random.Random(18)
+    row = rng.randbytes(width * 2)  # one noisy row, turned a little for each row
+    raw = b"".join(row[i % 7 * 2 :] + row[: i % 7 * 2] for i in range(height))
+    extra = b"Luna\0\0Bench 24\0\0Luna Bench 24\0\0" + struct.pack(
+        "<18i", *(v for x in (1, 0, 0, 0, 1, 0, 0, 0, 1) for v in (x * 10000, 10000))
+    )
+    short, long_, ascii_, byte, srational = 3, 4, 2, 1, 10
+    ifd0 = [(254, long_, 1, 1), (271, ascii_, 5, "make"), (272, ascii_, 9, "model"),
+            (274, short, 1, 1), (330, long_, 1, "ifd1"), (513, long_, 1, "jpeg"),
+            (514, long_, 1, len(jpeg)), (50706, byte, 4, bytes([1, 4, 0, 0])),
+            (50708, ascii_, 14, "unique"), (50721, srational, 9, "matrix"),
+            (50778, short, 1, 21)]  # fmt: skip
+    ifd1 = [(254, long_, 1, 0), (256, long_, 1, width), (257, long_, 1, height),
+            (258, short, 1, 16), (259, short, 1, 1), (262, short, 1, 32803),
+            (273, long_, 1, "raw"), (277, short, 1, 1), (278, long_, 1, height),
+            (279, long_, 1, len(raw)), (284, short, 1, 1), (33421, short, 2, (2, 2)),
+            (33422, byte, 4, bytes([0, 1, 1, 2])), (50717, long_, 1, 65535)]  # fmt: skip
+    ifd1_at = 8 + 2 + 12 * len(ifd0) + 4
+    extra_at = ifd1_at + 2 + 12 * len(ifd1) + 4
+    jpeg_at = extra_at + len(extra)
+    at = {"ifd1": ifd1_at, "jpeg": jpeg_at, "raw": jpeg_at + len(jpeg), "make": extra_at,
+          "model": extra_at + 6, "unique": extra_at + 16, "matrix": extra_at + 32}  # fmt: skip
+
+    def directory(entries) -> bytes:
+        out = struct.pack("<H", len(entries))
+        for tag, kind, count, value in entries:
+            if isinstance(value, str):
+                field = struct.pack("<I", at[value])
+            elif isinstance(value, bytes):
+                field = value
+            elif isinstance(value, tuple):
+                field = struct.pack("<2H", *value)
+            else:
+                field = struct.pack("<HH" if kind == short else "<I", *(
+                    (value, 0) if kind == short else (value,)))  # fmt: skip
+            out += struct.pack("<HHI", tag, kind, count) + field
+        return out + struct.pack("<I", 0)
+
+    path.write_bytes(b"II*\0" + struct.pack("<I", 8) + directory(ifd0) + directory(ifd1)
+                     + extra + jpeg + raw)  # fmt: skip
 
 
 # -- the build -------------------------------------------------------------------------------
@@ -204,7 +253,7 @@ def main() -> int:
         luna_thumbnail("image/heic")(heics[0])  # warm-up: libheif loaded, plugins registered
         heic_full = per_file_seconds(heics, full_decode)
         heic_thumb = per_file_seconds(heics, luna_thumbnail("image/heic"))
-        raw, why_not = raw_candidate()
+        raw, why_not = raw_candidate(workdir)
         raw_figures = None
         if raw is not None:
             import rawpy
