@@ -396,3 +396,21 @@ def test_progress_learns_the_totals_as_the_walk_finds_files(lib, photos):
     assert len(progress.totals) == 3  # one per folder
     assert progress.totals == sorted(progress.totals)
     assert progress.totals[-1] == (report.files_read, report.bytes_read) == (9, report.bytes_read)
+
+
+@pytest.mark.sqlite_only
+def test_a_library_kept_among_the_photos_is_not_imported(tmp_path, cli, cli_json):
+    """The library file, its journal files and its backups are skipped, not "failed" (an
+    empty -wal file would be), and stay as they are."""
+    folder = tmp_path / "pictures"
+    make_photo(folder / "a.jpg")
+    library = folder / "lib.db"
+    (folder / "lib.db.schema7-20260101-000000.bak").write_bytes(b"SQLite format 3\0")
+    code, report, err = cli_json("-L", library, "import", folder)
+    assert code == 0, err
+    assert report["added"] == 1 and report["failed"] == 0
+    skipped = {os.path.basename(s["path"]): s["reason"] for s in report["skipped_files"]}
+    assert skipped["lib.db.schema7-20260101-000000.bak"] == "the library itself"
+    assert all(reason == "the library itself" for name, reason in skipped.items())
+    code, out, _ = cli("-L", library, "find", "--paths")
+    assert out.split() == [str(folder / "a.jpg")]

@@ -200,6 +200,7 @@ class Importer:
         self._exact_mtimes: dict[str, int] = {}  # of those, found unchanged: their mtime_ns
         self.store = FileStore(self.db)
         self._user_ids: dict[int | str, int] = {}
+        self._library_file = _library_file(library)
 
     # -- 1. what the library knows ------------------------------------------------------
     def _known_files(self, roots: list[str]) -> dict[str, tuple]:
@@ -321,6 +322,9 @@ class Importer:
         mtime and missing flag, or None) is to be read: not when it is certainly not media,
         nor when it failed before, is unchanged since, and its cause has not passed."""
         report = self.report
+        if row is None and self._is_library_file(path):
+            report.skip(path, "the library itself")
+            return False
         if row is None and is_certainly_not_media(path):
             report.skip(path, not_media_reason(path))
             return False
@@ -336,6 +340,12 @@ class Importer:
             report.still_failing(path, before[2])
             return False
         return True
+
+    def _is_library_file(self, path: str) -> bool:
+        """The library's own file, its journal (-wal, -shm, -journal) or a backup made
+        before an upgrade (.schema7-...bak): found when the library lives among the photos."""
+        own = self._library_file
+        return own is not None and (path == own or path.startswith((own + "-", own + ".")))
 
     def _counted_unchanged(self, path: str, row: tuple, st) -> bool:
         """Whether the walk found the file at `path` (row: id, sha, size, mtime_ns) as
@@ -703,6 +713,14 @@ class Importer:
     def _clear_missing(self, paths: list[str]) -> None:
         if not self.options.dry_run:
             self.store.clear_missing(paths)
+
+
+def _library_file(library) -> str | None:
+    """The real path of a library kept in a file (None for one on a server)."""
+    path = getattr(library, "path", None)
+    if not isinstance(path, str | os.PathLike):
+        return None
+    return os.path.realpath(path)
 
 
 def media_described_by(sidecar: str) -> list[str]:
