@@ -54,4 +54,4 @@ def acting_user(explicit: str | None = None) -> str:
 
 # The schema this luna writes; luna.store.db checks it against its list of migrations. Kept here
 # so that `luna find` can check a library without importing peewee.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9

@@ -412,6 +412,9 @@ def duration_range(text: str, option: str = "--duration") -> Range:
 # source has one), and the words that stand for several.
 DATE_SOURCE_FAMILIES = ("exif", "quicktime", "video", "raw", "flir", "reconyx", "casio",
     "xmp", "iptc", "jpeg", "png", "sidecar", "gps", "takeout", "filename", "file")  # fmt: skip
+# The dates that are not when the picture was taken (a time of saving, a guess): a date luna
+# was given for the file (a Google Takeout's) is worth more.
+NOT_CAPTURE_DATES = ("exif:ModifyDate", "filename", "file:mtime")
 DATE_SOURCE_WORDS = {
     "guessed": ("filename", "file:mtime"),  # no file said when it was taken
     "mtime": ("file:mtime",),

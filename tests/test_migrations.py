@@ -79,6 +79,7 @@ SCHEMA_6_COLUMNS = ("rating", "label", "flag", "title", "description")
 SCHEMA_7_COLUMNS = ("set_latitude", "set_longitude", "set_altitude", "location_source")
 SCHEMA_8_COLUMNS = ("city", "region", "country", "country_code", "place_source")
 SCHEMA_8_INDEXES = ("file_country_code_country_region_city", "file_place_pending")
+SCHEMA_9_COLUMNS = ("set_start", "set_utc_offset", "set_date_source", "set_offset_source")
 
 
 def _as_schema4(path: Path) -> None:
@@ -92,7 +93,7 @@ def _as_schema4(path: Path) -> None:
             *(f'DROP INDEX "{name}"' for name in SCHEMA_8_INDEXES),
             *(
                 f'ALTER TABLE file DROP COLUMN "{c}"'
-                for c in SCHEMA_8_COLUMNS + SCHEMA_7_COLUMNS + SCHEMA_6_COLUMNS
+                for c in SCHEMA_9_COLUMNS + SCHEMA_8_COLUMNS + SCHEMA_7_COLUMNS + SCHEMA_6_COLUMNS
             ),
             'ALTER TABLE file ADD COLUMN "mtime" REAL NOT NULL DEFAULT 0',
             'UPDATE file SET "mtime" = seconds(mtime_ns)',

@@ -177,9 +177,7 @@ def test_a_staging_folder_luna_did_not_make_is_left_alone(zips, tmp_path, librar
     assert mine.read_text() == "mine"
 
 
-def test_a_position_from_the_json_is_luna_s_and_survives_the_file_being_read_again(
-    zips, tmp_path, library_path
-):
+def test_what_the_json_gave_survives_the_file_being_read_again(zips, tmp_path, library_path):
     parts, _ = zips
     into = tmp_path / "Photos"
     imported(parts, into)
@@ -191,3 +189,20 @@ def test_a_position_from_the_json_is_luna_s_and_survives_the_file_being_read_aga
     assert run_cli("import", str(into))[0] == 0
     record = library_files()["IMG_0003.jpg"]
     assert (record["latitude"], record["longitude"]) == (48.8566, 2.3522)
+    # and the date its JSON gave, not the file's mtime
+    assert record["start"] == "2019-06-01T12:00:00+02:00", record["start"]
+    assert record["date_source"] == "takeout:photoTakenTime"
+
+
+def test_the_file_s_own_date_wins_over_the_json_s_once_it_has_one(zips, tmp_path, library_path):
+    from conftest import make_photo
+
+    parts, _ = zips
+    into = tmp_path / "Photos"
+    imported(parts, into)
+    photo = next(into.rglob("IMG_0004.jpg"))
+    make_photo(photo, taken="2020:02:02 20:20:20", color=(100, 0, 0))  # given a date since
+    assert run_cli("import", str(into))[0] == 0
+    record = library_files()["IMG_0004.jpg"]
+    assert record["start"].startswith("2020-02-02T20:20:20"), record["start"]
+    assert record["date_source"] == "exif:DateTimeOriginal"

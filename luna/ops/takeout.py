@@ -110,6 +110,7 @@ class Planned:
     album: str | None  # the album its folder is, if one
     sha: str | None = None  # once read
     located: bool = False  # its position at import was its JSON's (_adjusted)
+    dated: bool = False  # and its date
 
 
 # -- the plan: every photo with its JSON and album ------------------------------------------
@@ -391,6 +392,7 @@ def _adjusted(facts, planned: Planned | None):
         found.offset_source = zone_from
         found.end = None
         found.end_from_duration()
+        planned.dated = True
     if found.location_source is None and json.latitude is not None:
         found.latitude, found.longitude = json.latitude, json.longitude
         found.altitude = json.altitude
@@ -482,9 +484,11 @@ def _give_dates_and_places(lib, batch: list[Planned], ids: dict[str, str]) -> No
     facts_of = {ids[sha]: p.facts for sha, p in first.items() if p.facts is not None}
     rows = lib.store.geotags.candidates(sorted(facts_of))
     from_json = sorted(_located_by_json(batch, ids))
+    dated = sorted({ids[p.sha] for p in batch if p.dated and p.sha in ids})
 
     def give() -> None:
         lib.store.geotags.keep_as_set(from_json, JSON_PLACE)
+        lib.store.files.keep_date_as_set(dated)
         for file_id, _, start, _, own_position, date_source in rows:
             json = facts_of[file_id]
             if json.latitude is not None and not own_position:

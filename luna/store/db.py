@@ -177,6 +177,21 @@ _SCHEMA_8_ADDITIONS = [
 ]
 
 
+def _v8_to_v9(db: peewee.SqliteDatabase) -> None:
+    """Schema 9: a date luna gave a file without one of its own (a Google Takeout JSON's),
+    kept apart so that reading the file again keeps it. Frozen SQL."""
+    for statement in _SCHEMA_9_ADDITIONS:
+        db.execute_sql(statement)
+
+
+_SCHEMA_9_ADDITIONS = [
+    'ALTER TABLE "file" ADD COLUMN "set_start" DATETIME',
+    'ALTER TABLE "file" ADD COLUMN "set_utc_offset" INTEGER',
+    'ALTER TABLE "file" ADD COLUMN "set_date_source" VARCHAR(255)',
+    'ALTER TABLE "file" ADD COLUMN "set_offset_source" VARCHAR(255)',
+]
+
+
 # MIGRATIONS[n] upgrades a library from version n to n + 1. Version 1 is the first release,
 # built from the models directly, so the list starts with its placeholder at index 0.
 # A fresh library is built from the models, so each step must leave an upgraded library
@@ -190,6 +205,7 @@ MIGRATIONS: list[Callable[[peewee.SqliteDatabase], None]] = [
     _v5_to_v6,
     _v6_to_v7,
     _v7_to_v8,
+    _v8_to_v9,
 ]
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from luna.fsnames import from_db, to_db, under
 from luna.names import uuid_text
 from luna.store.dialect import json_field, year_of
-from luna.store.rows import DATE_SOURCE, encode_json, time_text, time_value
+from luna.store.rows import DATE_SOURCE, as_dict, encode_json, end_after, time_text, time_value
 from luna.store.sql import chunks, marks, now
 
 
@@ -233,23 +233,36 @@ class Files:
     def set_date(self, file_id: str, start, utc_offset: int | None, sources: dict) -> None:
         """Give a file a date its own metadata lacks (a Takeout JSON's): `start` local
         time, a video's end its duration after; `sources` ({"date_source",
-        "offset_source"}) go into processor_metadata."""
+        "offset_source"}) go into processor_metadata. Kept apart too (schema 9's set_start
+        ...), so that reading the file again keeps it (luna.store.writes)."""
         row = self.db.execute_sql(
             "SELECT metadata, processor_metadata FROM file WHERE id = ?", (file_id,)
         ).fetchone()
         if row is None:
             return
-        metadata = json.loads(row[0]) if row[0] else {}
-        processor = {**(json.loads(row[1]) if row[1] else {}), **sources}
-        seconds = metadata.get("duration_s")
-        end = None
-        if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds > 0:
-            end = start + dt.timedelta(seconds=seconds)
+        processor = {**as_dict(row[1]), **sources}
         self.db.execute_sql(
-            'UPDATE file SET start = ?, "end" = ?, utc_offset = ?, processor_metadata = ? '
+            'UPDATE file SET start = ?, "end" = ?, utc_offset = ?, processor_metadata = ?, '
+            "set_start = ?, set_utc_offset = ?, set_date_source = ?, set_offset_source = ? "
             "WHERE id = ?",
-            (time_text(start), time_text(end), utc_offset, encode_json(processor), file_id),
-        )
+            (time_text(start), time_text(end_after(start, row[0])), utc_offset,
+             encode_json(processor), time_text(start), utc_offset, sources.get("date_source"),
+             sources.get("offset_source"), file_id),
+        )  # fmt: skip
+
+    def keep_date_as_set(self, file_ids: list[str]) -> None:
+        """The dates these files were recorded with are luna's, not their own (a Takeout
+        JSON's, given at import): kept apart as well (schema 9), so that reading the file
+        again keeps them, and its own capture date, should it get one, wins."""
+        date_source = json_field("processor_metadata", "date_source")
+        offset_source = json_field("processor_metadata", "offset_source")
+        for chunk in chunks(file_ids, 500):
+            self.db.execute_sql(
+                "UPDATE file SET set_start = start, set_utc_offset = utc_offset, "
+                f"set_date_source = {date_source}, set_offset_source = {offset_source} "
+                f"WHERE id IN ({marks(chunk)}) AND start IS NOT NULL AND set_start IS NULL",
+                list(chunk),
+            )
 
     def present_contents(self, shas: list[str]) -> dict[str, str]:
         """content_sha -> id of a present file with that content, for those the library

@@ -100,6 +100,13 @@ class File(BaseModel):
     set_longitude = peewee.FloatField(null=True)
     set_altitude = peewee.FloatField(null=True)
     location_source = peewee.CharField(null=True)
+    # A date luna gave a file without a capture date of its own (a Google Takeout JSON's):
+    # local time, UTC offset, and where each came from. Like the position above, it is put
+    # back when the file is read again without a capture date, and dropped when it has one.
+    set_start = peewee.DateTimeField(null=True)
+    set_utc_offset = peewee.IntegerField(null=True)
+    set_date_source = peewee.CharField(null=True)
+    set_offset_source = peewee.CharField(null=True)
     # Where it was taken, in words (luna.ops.places): the file's own names (IPTC/XMP City,
     # State, Country) over the place luna looks up from its position. place_source says
     # which ("file", "lookup", "file+lookup"; "" for no place); NULL: not worked out yet.

@@ -820,6 +820,13 @@ MIGRATIONS: dict[int, list[str]] = {
         'ON "file" ("country_code", "country", "region", "city")',
         'CREATE INDEX "file_place_pending" ON "file" ("id") WHERE ("place_source" IS NULL)',
     ],
+    # Schema 9: a date luna gave a file without one (luna.store.db's schema 9).
+    8: [
+        'ALTER TABLE "file" ADD COLUMN "set_start" TEXT COLLATE "C"',  # as "start"
+        'ALTER TABLE "file" ADD COLUMN "set_utc_offset" INTEGER',
+        'ALTER TABLE "file" ADD COLUMN "set_date_source" VARCHAR(255)',
+        'ALTER TABLE "file" ADD COLUMN "set_offset_source" VARCHAR(255)',
+    ],
 }
 
 

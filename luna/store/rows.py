@@ -100,3 +100,28 @@ def _int(value) -> int | None:
 
 def _float(value) -> float | None:
     return None if value is None else float(value)
+
+
+def as_dict(value) -> dict:
+    """A JSON column's value, as the importer hands it (encoded text) or as a dict."""
+    if isinstance(value, dict):
+        return dict(value)
+    try:
+        decoded = json.loads(value) if value else {}
+    except ValueError:
+        return {}
+    return decoded if isinstance(decoded, dict) else {}
+
+
+def end_after(start: dt.datetime | None, metadata) -> dt.datetime | None:
+    """A video's end, its duration (metadata's duration_s) after `start`; None for a photo
+    or a video that does not say its duration."""
+    seconds = as_dict(metadata).get("duration_s")
+    if start is None or isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        return None
+    if not seconds > 0:
+        return None
+    try:
+        return start + dt.timedelta(seconds=seconds)
+    except OverflowError:
+        return None

@@ -16,8 +16,17 @@ from luna.fsnames import StoredName, from_db, is_utf8, raw, stored_form, to_db, 
 from luna.store.dialect import json_field, position
 from luna.store.marks import MARK_COLUMNS
 from luna.store.models import utcnow
-from luna.store.rows import ROW_COLUMN_NAMES, ROW_COLUMNS, file_values, time_text
+from luna.store.rows import (
+    ROW_COLUMN_NAMES,
+    ROW_COLUMNS,
+    as_dict,
+    end_after,
+    file_values,
+    time_text,
+    time_value,
+)
 from luna.store.sql import chunks, marks
+from luna.values import NOT_CAPTURE_DATES
 
 _COLUMN_NAMES = [f'"{name}"' for name in ROW_COLUMN_NAMES]  # "end" is an SQL keyword
 
@@ -156,10 +165,36 @@ class FileStore:
             )
 
     def update(self, file_id: str, row: dict) -> None:
+        row = self._keeping_set_date(file_id, row)
         self._run(_UPDATE, (*file_values(row), file_id))
         self._run(_KEEP_SET_POSITION, (file_id,))
         # Its mtime is exact now (luna.mtimes).
         self._run("DELETE FROM approximate_mtime WHERE file_id = ?", (file_id,))
+
+    def _keeping_set_date(self, file_id: str, row: dict) -> dict:
+        """A file read again keeps the date luna gave it (schema 9's set_start...) while it
+        has no capture date of its own; once it has one, luna's goes (as positions do, by
+        _KEEP_SET_POSITION)."""
+        given = self._run(
+            "SELECT set_start, set_utc_offset, set_date_source, set_offset_source FROM file "
+            "WHERE id = ?",
+            (file_id,),
+        ).fetchone()
+        if given is None or given[0] is None:
+            return row
+        processor = as_dict(row["processor_metadata"])
+        if processor.get("date_source") not in (None, *NOT_CAPTURE_DATES):
+            self._run(
+                "UPDATE file SET set_start = NULL, set_utc_offset = NULL, "
+                "set_date_source = NULL, set_offset_source = NULL WHERE id = ?",
+                (file_id,),
+            )
+            return row
+        start, offset, date_source, offset_source = given
+        start = time_value(start)
+        processor.update(date_source=date_source, offset_source=offset_source)
+        return {**row, "start": start, "end": end_after(start, row["metadata"]),
+                "utc_offset": offset, "processor_metadata": processor}  # fmt: skip
 
     def record_exact_mtimes(self, mtimes: dict[str, int]) -> None:
         """path -> mtime_ns of files found unchanged at their pre-schema-5 precision."""
