@@ -251,6 +251,13 @@ def test_a_folder_with_files_and_no_manifest_is_refused(imported, tmp_path, cli)
     (tmp_path / "file").write_text("x")
     code, _, err = cli("gallery", "--out", tmp_path / "file")
     assert code == 1 and "is not a folder" in err
+    # A folder that cannot be made (its parent is a file; a place no one may write, even
+    # root) is one line, and nothing else is done.
+    for place in (tmp_path / "file" / "site", Path("/proc/luna-gallery")):
+        code, stdout, err = cli("gallery", "--out", place)
+        assert code == 1 and stdout == "", err
+        assert len(err.strip().splitlines()) == 1 and "internal error" not in err, err
+        assert "gallery folder" in err or "cannot read" in err
     # An empty folder is fine.
     (tmp_path / "empty").mkdir()
     assert cli("gallery", "--out", tmp_path / "empty")[0] == 0

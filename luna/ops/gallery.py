@@ -172,6 +172,7 @@ def write_gallery(lib, photos: list[_Photo], options: GalleryOptions, progress=N
         report.seconds = time.monotonic() - started
         return report
 
+    _make_folder(out)  # before any thumbnail is made: a folder that cannot be is one line
     thumbs = _thumbnails(lib, photos, report, progress)
     plan: dict[str, _File] = {}
     for photo in photos:
@@ -192,6 +193,15 @@ def write_gallery(lib, photos: list[_Photo], options: GalleryOptions, progress=N
     report.originals = len(exported)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _make_folder(out: str) -> None:
+    from luna.files.place import TransferFailed
+
+    try:
+        make_folders(out)
+    except TransferFailed as exc:
+        raise LunaError(f"cannot make the gallery folder {for_humans(out)}: {exc}") from None
 
 
 def _originals(photos, options: GalleryOptions, report: GalleryReport) -> dict[str, str]:
