@@ -74,64 +74,42 @@ def label(
     _said(change, f"with label {change.value}" if change.value else "without a label")
 
 
-def _flag(ctx, flag, refs, null, skip_missing, dry_run, what: str) -> None:
-    files = file_refs(refs, null=null)
-    with library_to_change(ctx) as lib:
-        change = lib.marks.flag(flag, files, skip_missing=skip_missing, dry_run=dry_run)
-    _said(change, what)
+def _flag_command(name: str, flag: str | None, what: str, doc: str) -> None:
+    """Register `luna pick`, `reject` or `unflag`: one command each, alike but for the flag."""
+
+    def command(
+        ctx: typer.Context,
+        refs: FilesArgument,
+        null: NullInputOption = False,
+        null_legacy: LegacyNullOption = False,
+        skip_missing: SkipMissingOption = False,
+        dry_run: DryRunOption = False,
+    ) -> None:
+        files = file_refs(refs, null=null or null_legacy)
+        with library_to_change(ctx) as lib:
+            change = lib.marks.flag(flag, files, skip_missing=skip_missing, dry_run=dry_run)
+        _said(change, what)
+
+    command.__doc__ = doc
+    command.__name__ = name
+    app.command(name)(handle_errors(command))
 
 
-@app.command("pick")
-@handle_errors
-def pick(
-    ctx: typer.Context,
-    refs: FilesArgument,
-    null: NullInputOption = False,
-    null_legacy: LegacyNullOption = False,
-    skip_missing: SkipMissingOption = False,
-    dry_run: DryRunOption = False,
-) -> None:
-    """Mark files as picks (the keepers of a shoot); `luna find --picked` lists them.
-
-    Example: luna pick ~/Pictures/2019/IMG_0001.jpg
-    """
-    _flag(ctx, "pick", refs, null or null_legacy, skip_missing, dry_run, "as picked")
-
-
-@app.command("reject")
-@handle_errors
-def reject(
-    ctx: typer.Context,
-    refs: FilesArgument,
-    null: NullInputOption = False,
-    null_legacy: LegacyNullOption = False,
-    skip_missing: SkipMissingOption = False,
-    dry_run: DryRunOption = False,
-) -> None:
-    """Mark files as rejected; nothing is deleted (`luna find --rejected` lists them).
-
-    Example: luna reject ~/Pictures/2019/IMG_0002.jpg
-    """
-    _flag(ctx, "reject", refs, null or null_legacy, skip_missing, dry_run, "as rejected")
-
-
-@app.command("unflag")
-@handle_errors
-def unflag(
-    ctx: typer.Context,
-    refs: FilesArgument,
-    null: NullInputOption = False,
-    null_legacy: LegacyNullOption = False,
-    skip_missing: SkipMissingOption = False,
-    dry_run: DryRunOption = False,
-) -> None:
-    """Take the pick or reject mark off files.
-
-    Example: luna unflag ~/Pictures/2019/IMG_0002.jpg
-    """
-    _flag(
-        ctx, None, refs, null or null_legacy, skip_missing, dry_run, "neither picked nor rejected"
-    )
+_flag_command(
+    "pick", "pick", "as picked",
+    "Mark files as picks (the keepers of a shoot); `luna find --picked` lists them.\n\n"
+    "Example: luna pick ~/Pictures/2019/IMG_0001.jpg",
+)  # fmt: skip
+_flag_command(
+    "reject", "reject", "as rejected",
+    "Mark files as rejected; nothing is deleted (`luna find --rejected` lists them).\n\n"
+    "Example: luna reject ~/Pictures/2019/IMG_0002.jpg",
+)  # fmt: skip
+_flag_command(
+    "unflag", None, "neither picked nor rejected",
+    "Take the pick or reject mark off files.\n\n"
+    "Example: luna unflag ~/Pictures/2019/IMG_0002.jpg",
+)  # fmt: skip
 
 
 @app.command("describe")
