@@ -206,3 +206,33 @@ def test_the_file_s_own_date_wins_over_the_json_s_once_it_has_one(zips, tmp_path
     record = library_files()["IMG_0004.jpg"]
     assert record["start"].startswith("2020-02-02T20:20:20"), record["start"]
     assert record["date_source"] == "exif:DateTimeOriginal"
+
+
+def test_a_full_disk_stops_the_import_in_one_line_and_a_rerun_finishes(
+    zips, tmp_path, library_path, monkeypatch
+):
+    import errno
+
+    from luna.ops import takeout
+
+    parts, expected = zips
+    into = tmp_path / "Photos"
+    real_copy_out, copied = takeout._copy_out, []
+
+    def filling_up(parts_, member, path):
+        if len(copied) >= 3:
+            raise OSError(errno.ENOSPC, "No space left on device", path)
+        copied.append(path)
+        return real_copy_out(parts_, member, path)
+
+    with monkeypatch.context() as patched:  # only these two: the fixtures' own stay
+        patched.setattr(takeout, "_copy_out", filling_up)
+        patched.setattr(takeout, "STAGING_THREADS", 1)
+        code, out, err = run_cli("import", "--takeout", *parts, "--into", str(into))
+    assert code == 1 and out == "", err
+    assert err.startswith("Error: no space left on the disk of") and err.count("\n") == 1
+    assert not (into / ".luna-takeout").exists()  # its partial copies are gone
+    for part in parts:
+        assert os.path.getsize(part) > 0
+    imported(parts, into)  # room again: the same command finishes
+    check_library(expected, into)

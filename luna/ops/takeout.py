@@ -25,9 +25,9 @@ Takeout still has; what is left in it by a crash is removed by the next run.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
+import errno
 import hashlib
 import os
 import shutil
@@ -37,6 +37,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from luna.errors import ExitStatus, Interrupted, LunaError
+from luna.files.place import os_reason, remove_quietly
 from luna.ingest.takeout import (
     OTHER_JSON,
     NotTakeoutJson,
@@ -268,12 +269,18 @@ def _stage(lib, batch, folder: str, seen: set[str], report) -> dict[str, Planned
     by_content: dict[str, Planned] = {}
     for p, path, error in _copied_out(batch, folder):
         if error is not None:
+            remove_quietly(path)
+            if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+                # Every photo after this one would fail alike: stop, keeping what is in.
+                raise LunaError(
+                    f"{os_reason(error, folder)}; what was imported so far is recorded: "
+                    "make room, then run the same import again to finish it"
+                )
             report.failed.append({"path": p.member.where(), "reason": _reason(error)})
-            _remove(path)
             continue
         if p.sha in seen or lib.store.files.present_contents([p.sha]):
             report.duplicates_collapsed += 1
-            _remove(path)
+            remove_quietly(path)
             if p.sha in by_content:
                 _complete_facts(by_content[p.sha], p)
         else:
@@ -523,11 +530,6 @@ def _add_to_album(lib, title: str, file_ids: list[str]) -> None:
     if lib.store.albums.by_slug(slugify(title)) is None:
         lib.albums.create(title)
     lib.albums.add(title, file_ids)
-
-
-def _remove(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
 
 
 def _reason(exc: BaseException) -> str:
