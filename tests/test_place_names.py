@@ -298,3 +298,17 @@ def test_every_test_runs_without_network_sockets():
     with pytest.raises(NetworkUsed):
         socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     socket.socket(socket.AF_UNIX).close()
+
+
+def test_places_are_worked_out_a_batch_at_a_time(library):
+    """A library of millions is never in memory at once: the rows come in batches, each
+    file once, pending ones only unless asked for all."""
+    from luna.library import Library
+
+    with Library.open(library) as lib:
+        every = [row[0] for rows in lib.store.places.to_work_out(everything=True, batch=5)
+                 for row in rows]  # fmt: skip
+        assert len(every) == len(set(every)) == 12  # 9 photos, 3 sidecars
+        batches = list(lib.store.places.to_work_out(everything=True, batch=5))
+        assert [len(rows) for rows in batches] == [5, 5, 2]
+        assert list(lib.store.places.to_work_out()) == []  # nothing pending after import

@@ -39,12 +39,21 @@ class PlacesReport(Result):
 
 def work_out_places(lib, *, everything: bool = False) -> PlacesReport:
     """Give the files whose place is not worked out yet (every file, with `everything`)
-    their city, region and country. The lookup's data is read only if one of them has a
+    their city, region and country, a batch at a time (each batch its own transaction:
+    what is done stays done). The lookup's data is read only if one of them has a
     position."""
-    rows = lib.store.places.to_work_out(everything=everything)
-    report = PlacesReport(files=len(rows))
-    if not rows:
-        return report
+    report = PlacesReport()
+    for rows in lib.store.places.to_work_out(everything=everything):
+        names = _names_of(rows, report)
+        write_transaction(
+            lib, lambda names=names: lib.store.places.set_names(names),
+            then="no place name was recorded; run `luna places update` once this is fixed",
+        )  # fmt: skip
+    return report
+
+
+def _names_of(rows: list[tuple], report: PlacesReport) -> list[tuple]:
+    """(city, region, country, country_code, source, file id) of each row."""
     # A sidecar is no photo of a place: the names it holds are its photo's.
     photos = [row if row[1] != "sidecar" else (*row[:2], None, None, {}) for row in rows]
     found = _look_up([(lat, lon) for _, _, lat, lon, _ in photos])
@@ -52,14 +61,11 @@ def work_out_places(lib, *, everything: bool = False) -> PlacesReport:
     for (file_id, _, _, _, own), place in zip(photos, found, strict=True):
         named = names_for(own, place)
         names.append((*named, file_id))
+        report.files += 1
         report.looked_up += place is not None
         report.named_by_file += named[4].startswith("file")
         report.with_place += named[4] != ""
-    write_transaction(
-        lib, lambda: lib.store.places.set_names(names),
-        then="no place name was recorded; run `luna places update` once this is fixed",
-    )  # fmt: skip
-    return report
+    return names
 
 
 def place_names(metadata: dict, latitude, longitude) -> tuple:

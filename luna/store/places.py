@@ -19,16 +19,24 @@ class Places:
     def __init__(self, db):
         self.db = db
 
-    def to_work_out(self, *, everything: bool = False) -> list[tuple]:
+    def to_work_out(self, *, everything: bool = False, batch: int = 10_000):
         """(id, kind, latitude, longitude, {the file's own names}) of the files whose place
-        is not worked out yet (every file, with `everything`). Served by the
+        is not worked out yet (every file, with `everything`), in lists of `batch` by id,
+        so that a library of millions is never in memory at once. Served by the
         file_place_pending index: after an import, only the files it recorded."""
-        where = "" if everything else "WHERE place_source IS NULL"
-        rows = self.db.execute_sql(
-            f"SELECT id, kind, latitude, longitude, {json_values('metadata', OWN_NAME_KEYS)} "
-            f"FROM file {where}"
-        ).fetchall()
-        return [(str(i), kind, lat, lon, _own_names(names)) for i, kind, lat, lon, names in rows]
+        pending = "" if everything else "AND place_source IS NULL"
+        after = None
+        while True:
+            rows = self.db.execute_sql(
+                f"SELECT id, kind, latitude, longitude, {json_values('metadata', OWN_NAME_KEYS)} "
+                f"FROM file WHERE {'TRUE' if after is None else 'id > ?'} {pending} "
+                f"ORDER BY id LIMIT {int(batch)}",
+                () if after is None else (after,),
+            ).fetchall()
+            if not rows:
+                return
+            after = rows[-1][0]
+            yield [(str(i), kind, lat, lon, _own_names(names)) for i, kind, lat, lon, names in rows]
 
     def pending(self) -> int:
         """How many files' places are not worked out yet."""
